@@ -1,4 +1,18 @@
 """pytest plugin shared by every test tier: markers, per-run PostgreSQL databases, the local S3 server.
 
 Loaded with ``-p shared.testing.plugin`` (pyproject.toml). Each fixture that creates a resource removes it
-afterwards (design.md §7: each test run uses its own vhost, database and bucket)."""
+afterwards (design.md §7: each test run uses its own vhost, database and bucket).
+
+nameko and psycopg2 need eventlet's monkey patch before anything else is imported (design.md §7: plain
+pytest without it hangs); this plugin is the first project code pytest loads, so it patches here.
+"""
+import eventlet
+
+eventlet.monkey_patch()
+
+from psycogreen.eventlet import patch_psycopg  # noqa: E402
+
+patch_psycopg()
+
+from shared.testing.databases import database_factory  # noqa: E402, F401
+from shared.testing.s3 import *  # noqa: E402, F403  fixtures

@@ -1,0 +1,117 @@
+"""Wire errors shared by every service, and the field error a person sees (design.md §3).
+
+Each class is registered with nameko's ``deserialize_to_instance`` so that an RPC caller gets the same
+class back, and each is constructible from its JSON-serialisable args.
+"""
+
+from dataclasses import asdict, dataclass
+
+from nameko.exceptions import deserialize_to_instance
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one field: ``rule`` is a requirement ID or rulebook entry so a sponsor sees why."""
+
+    field: str
+    code: str
+    message: str
+    rule: str
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+class WireError(Exception):
+    """Base of the errors that cross the wire; ``status`` is the HTTP status an edge maps it to."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, errors: list[dict] | None = None):
+        super().__init__(message, errors or [])
+        self.message = message
+        self.errors = errors or []
+
+    def __str__(self) -> str:
+        return self.message
+
+    def to_dict(self) -> dict:
+        return {"error": {"code": self.code, "message": self.message, "errors": self.errors}}
+
+
+@deserialize_to_instance
+class BadRequest(WireError):
+    """The request itself is unreadable: malformed JSON, wrong types, missing header."""
+
+
+@deserialize_to_instance
+class ValidationFailed(WireError):
+    """Well-formed input that breaks one or more rules; ``errors`` lists every problem at once."""
+
+    status = 422
+    code = "validation_failed"
+
+
+@deserialize_to_instance
+class NotFound(WireError):
+    status = 404
+    code = "not_found"
+
+
+@deserialize_to_instance
+class Conflict(WireError):
+    """The request does not fit the current state (e.g. submitting a filing twice)."""
+
+    status = 409
+    code = "conflict"
+
+
+@deserialize_to_instance
+class PayloadTooLarge(WireError):
+    status = 413
+    code = "payload_too_large"
+
+
+@deserialize_to_instance
+class UnsupportedMediaType(WireError):
+    status = 415
+    code = "unsupported_media_type"
+
+
+def field_errors(*errors: FieldError) -> list[dict]:
+    return [e.to_dict() for e in errors]
+
+
+def from_marshmallow(messages: dict, *, rule: str, prefix: str = "") -> list[dict]:
+    """Flatten marshmallow's nested error dict into ``{field, code, message, rule}`` entries.
+
+    Field paths use dots and list indexes (``websites.0.domains.1``), the same paths the rules use.
+    """
+    out: list[dict] = []
+    for key, value in messages.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict):
+            out.extend(from_marshmallow(value, rule=rule, prefix=path))
+        else:
+            for message in value if isinstance(value, list) else [value]:
+                if isinstance(message, dict):
+                    out.extend(from_marshmallow(message, rule=rule, prefix=path))
+                else:
+                    out.append(FieldError(path, _code_of(str(message)), str(message), rule).to_dict())
+    return out
+
+
+def _code_of(message: str) -> str:
+    lowered = message.lower()
+    for needle, code in (
+        ("missing data", "required"),
+        ("unknown field", "unknown_field"),
+        ("not a valid", "type"),
+        ("must be one of", "choice"),
+        ("length", "length"),
+        ("field may not be null", "required"),
+    ):
+        if needle in lowered:
+            return code
+    return "invalid"

@@ -1,0 +1,251 @@
+"""Events the intake service produces (P1, R1.1–R1.8, W3; design.md §1).
+
+Personal data never travels in plaintext (design.md §5): the fields listed by ``personal_paths`` carry
+field-encryption tokens (``shared.platform.crypto``) sealed with the provider's keys under the context
+``event:<path>``, and ``lookups`` carries keyed HMACs for equality checks (e.g. the same mobile number used
+by another sponsor). Units' names and document numbers are public business data and stay plain.
+"""
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from shared.contracts.registry import EVENTS, EventContract
+
+FILING_SUBMITTED = "filing_submitted.v1"
+FILING_CHANGED = "filing_changed.v1"
+FILING_CANCELLED = "filing_cancelled.v1"
+
+SEAL_CONTEXT = "event"
+_PERSON_PATHS = (
+    "responsible_person.name",
+    "responsible_person.document_number",
+    "contacts.mobile",
+    "contacts.office_phone",
+    "contacts.home_phone",
+    "contacts.email",
+    "contacts.postal_address",
+)
+
+
+def personal_paths(sponsor_kind: str) -> tuple[str, ...]:
+    """Paths of the sealed fields: an individual sponsor's own name and document are personal data too."""
+    if sponsor_kind == "individual":
+        return ("sponsor.name", "sponsor.document_number", *_PERSON_PATHS)
+    return _PERSON_PATHS
+
+
+class _Reader(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+
+class SponsorSchema(_Reader):
+    kind = fields.String(required=True, validate=validate.OneOf(["unit", "individual"]))
+    unit_type = fields.String(allow_none=True)
+    name = fields.String(required=True)
+    document_type = fields.String(required=True)
+    document_number = fields.String(required=True)
+    province = fields.String(required=True)
+
+
+class ResponsiblePersonSchema(_Reader):
+    name = fields.String(required=True)
+    document_type = fields.String(required=True)
+    document_number = fields.String(required=True)
+    role = fields.String(required=True)
+
+
+class ContactsSchema(_Reader):
+    mobile = fields.String(required=True)
+    office_phone = fields.String(allow_none=True)
+    home_phone = fields.String(allow_none=True)
+    email = fields.String(required=True)
+    postal_address = fields.String(required=True)
+
+
+class DomainSchema(_Reader):
+    unicode = fields.String(required=True)
+    ascii = fields.String(required=True)
+
+
+class PriorApprovalSchema(_Reader):
+    category = fields.String(required=True)
+    approval_number = fields.String(required=True)
+
+
+class WebsiteSchema(_Reader):
+    name = fields.String(required=True)
+    domains = fields.List(fields.Nested(DomainSchema), required=True, validate=validate.Length(min=1))
+    service_content = fields.List(fields.String(), required=True)
+    prior_approvals = fields.List(fields.Nested(PriorApprovalSchema), required=True)
+
+
+class AccessSchema(_Reader):
+    provider_name = fields.String(required=True)
+    access_method = fields.String(required=True)
+    server_location = fields.String(required=True)
+    ip_addresses = fields.List(fields.String(), required=True, validate=validate.Length(min=1))
+
+
+class ObjectRefSchema(_Reader):
+    bucket = fields.String(required=True)
+    key = fields.String(required=True)
+    sha256 = fields.String(required=True, validate=validate.Length(equal=64))
+    content_type = fields.String(required=True)
+    size = fields.Integer(required=True)
+    version_id = fields.String(allow_none=True)
+
+
+class DocumentScanSchema(_Reader):
+    kind = fields.String(required=True)
+    object = fields.Nested(ObjectRefSchema, required=True)
+
+
+class LookupsSchema(_Reader):
+    responsible_person_document = fields.String(required=True)
+    mobile = fields.String(required=True)
+
+
+class AcceptanceSchema(_Reader):
+    clause_sha256 = fields.String(required=True)
+    accepted_at = fields.AwareDateTime(required=True)
+    accepted_by = fields.String(required=True)
+
+
+class FilingSubmittedSchema(_Reader):
+    filing_id = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    attempt = fields.Integer(required=True, validate=validate.Range(min=1))
+    provider_id = fields.String(required=True)
+    province = fields.String(required=True)
+    submitted_at = fields.AwareDateTime(required=True)
+    sponsor = fields.Nested(SponsorSchema, required=True)
+    responsible_person = fields.Nested(ResponsiblePersonSchema, required=True)
+    contacts = fields.Nested(ContactsSchema, required=True)
+    websites = fields.List(fields.Nested(WebsiteSchema), required=True, validate=validate.Length(min=1))
+    access = fields.Nested(AccessSchema, required=True)
+    documents = fields.List(fields.Nested(DocumentScanSchema), required=True)
+    lookups = fields.Nested(LookupsSchema, required=True)
+    contract_acceptance = fields.Nested(AcceptanceSchema, required=True)
+
+
+class FilingChangedSchema(FilingSubmittedSchema):
+    """A change (备案变更) of an approved filing: the new version, and the number it changes."""
+
+    filing_number = fields.String(required=True)
+    previous_version = fields.Integer(required=True)
+
+
+class FilingCancelledSchema(_Reader):
+    filing_id = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    province = fields.String(required=True)
+    filing_number = fields.String(allow_none=True)
+    reason = fields.String(required=True)
+    cancelled_at = fields.AwareDateTime(required=True)
+    cancelled_by = fields.String(required=True)
+
+
+_TOKEN = "v1:sealed-sample"
+FILING_SUBMITTED_SAMPLE = {
+    "filing_id": "6f1c1c7e-3a43-4c1e-9d1e-2b7f4f0a9b10",
+    "version": 1,
+    "attempt": 1,
+    "provider_id": "provider-demo",
+    "province": "京",
+    "submitted_at": "2026-11-02T09:30:00+08:00",
+    "sponsor": {
+        "kind": "unit",
+        "unit_type": "enterprise",
+        "name": "北京示例科技有限公司",
+        "document_type": "business_licence",
+        "document_number": "91110108MA01XXXX0X",
+        "province": "京",
+    },
+    "responsible_person": {
+        "name": _TOKEN,
+        "document_type": "resident_id",
+        "document_number": _TOKEN,
+        "role": "legal_representative",
+    },
+    "contacts": {
+        "mobile": _TOKEN,
+        "office_phone": _TOKEN,
+        "home_phone": None,
+        "email": _TOKEN,
+        "postal_address": _TOKEN,
+    },
+    "websites": [
+        {
+            "name": "示例科技官网",
+            "domains": [{"unicode": "例子.中国", "ascii": "xn--fsqu00a.xn--fiqs8s"}],
+            "service_content": ["企业官网"],
+            "prior_approvals": [],
+        }
+    ],
+    "access": {
+        "provider_name": "示例云",
+        "access_method": "dedicated",
+        "server_location": "北京市",
+        "ip_addresses": ["203.0.113.10"],
+    },
+    "documents": [
+        {
+            "kind": "business_licence",
+            "object": {
+                "bucket": "intake-documents",
+                "key": "filings/6f1c1c7e/licence",
+                "sha256": "0" * 64,
+                "content_type": "image/jpeg",
+                "size": 1024,
+                "version_id": None,
+            },
+        }
+    ],
+    "lookups": {"responsible_person_document": "ab" * 32, "mobile": "cd" * 32},
+    "contract_acceptance": {
+        "clause_sha256": "ef" * 32,
+        "accepted_at": "2026-11-02T09:29:00+08:00",
+        "accepted_by": "sponsor",
+    },
+}
+
+EVENTS.register(
+    EventContract(
+        FILING_SUBMITTED,
+        "intake",
+        FilingSubmittedSchema,
+        FILING_SUBMITTED_SAMPLE,
+        "A sponsor submitted (or resubmitted) a filing; starts pre-verification (P1, P2).",
+    )
+)
+EVENTS.register(
+    EventContract(
+        FILING_CHANGED,
+        "intake",
+        FilingChangedSchema,
+        {
+            **FILING_SUBMITTED_SAMPLE,
+            "version": 2,
+            "previous_version": 1,
+            "filing_number": "京ICP备2026000001号",
+        },
+        "A sponsor submitted a change (备案变更) of an approved filing as a new version.",
+    )
+)
+EVENTS.register(
+    EventContract(
+        FILING_CANCELLED,
+        "intake",
+        FilingCancelledSchema,
+        {
+            "filing_id": FILING_SUBMITTED_SAMPLE["filing_id"],
+            "provider_id": "provider-demo",
+            "province": "京",
+            "filing_number": "京ICP备2026000001号",
+            "reason": "website closed",
+            "cancelled_at": "2026-11-03T10:00:00+08:00",
+            "cancelled_by": "sponsor",
+        },
+        "A sponsor cancelled (注销) its filing; the bureau retires the number.",
+    )
+)

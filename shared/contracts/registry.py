@@ -1,0 +1,81 @@
+"""One registry of every event type, its schema, its producer and a sample (design.md §3).
+
+The dispatcher validates outgoing envelopes here and refuses invalid ones, because marshmallow's
+``dump`` does not validate. Readers load with ``unknown=EXCLUDE`` so that added fields never break them.
+"""
+
+from dataclasses import dataclass
+
+from marshmallow import EXCLUDE, RAISE, Schema
+
+from shared.contracts.envelope import MetaSchema, make_envelope
+
+
+class InvalidEvent(ValueError):
+    """An envelope that does not match its registered contract; ``errors`` is marshmallow's error dict."""
+
+    def __init__(self, event_type: str, errors: dict):
+        super().__init__(f"invalid {event_type} envelope: {errors}")
+        self.event_type = event_type
+        self.errors = errors
+
+
+@dataclass(frozen=True)
+class EventContract:
+    type: str
+    producer: str
+    schema: type[Schema]
+    sample: dict
+    description: str
+
+    def sample_envelope(self, correlation_id: str = "sample-filing") -> dict:
+        return make_envelope(self.type, self.producer, self.sample, correlation_id)
+
+
+class EventRegistry:
+    def __init__(self) -> None:
+        self._contracts: dict[str, EventContract] = {}
+
+    def register(self, contract: EventContract) -> EventContract:
+        if contract.type in self._contracts:
+            raise ValueError(f"event type {contract.type} registered twice")
+        self._contracts[contract.type] = contract
+        return contract
+
+    def __iter__(self):
+        return iter(sorted(self._contracts.values(), key=lambda c: c.type))
+
+    def get(self, event_type: str) -> EventContract:
+        try:
+            return self._contracts[event_type]
+        except KeyError:
+            raise InvalidEvent(event_type, {"meta": {"type": ["event type is not registered"]}}) from None
+
+    def validate_outgoing(self, envelope: dict) -> None:
+        """Strict check for producers: unknown top-level data fields are errors here."""
+        self._validate(envelope, unknown=RAISE)
+
+    def load(self, envelope: dict) -> dict:
+        """Tolerant read for consumers: returns the loaded ``data`` (unknown fields dropped)."""
+        return self._validate(envelope, unknown=EXCLUDE)
+
+    def _validate(self, envelope: dict, *, unknown: str) -> dict:
+        meta = envelope.get("meta") if isinstance(envelope, dict) else None
+        event_type = meta.get("type", "?") if isinstance(meta, dict) else "?"
+        if not isinstance(meta, dict):
+            raise InvalidEvent(event_type, {"meta": ["missing or not an object"]})
+        errors = MetaSchema().validate(meta)
+        if errors:
+            raise InvalidEvent(event_type, {"meta": errors})
+        contract = self.get(event_type)
+        if meta["source"] != contract.producer:
+            raise InvalidEvent(event_type, {"meta": {"source": [f"must be {contract.producer}"]}})
+        data = envelope.get("data")
+        schema = contract.schema(unknown=unknown)
+        errors = schema.validate(data) if isinstance(data, dict) else {"data": ["missing or not an object"]}
+        if errors:
+            raise InvalidEvent(event_type, {"data": errors})
+        return schema.load(data)
+
+
+EVENTS = EventRegistry()

@@ -1,0 +1,51 @@
+"""The database dependency: one SQLAlchemy session per worker (design.md §5).
+
+The URL comes from the ``DB_URL`` setting; the session is closed (and anything uncommitted rolled back)
+when the worker ends, so a failed entrypoint never leaves a half-written transaction behind.
+"""
+
+from weakref import WeakKeyDictionary
+
+from nameko.extensions import DependencyProvider
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.orm import Session, sessionmaker
+
+from shared.platform.config import require
+
+
+def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine for ``url``; SQLite (the embedded demo default) gets foreign keys switched on."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _fk_on(dbapi_connection, _record):
+            dbapi_connection.execute("PRAGMA foreign_keys=ON")
+
+        return engine
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+class Database(DependencyProvider):
+    """Injects a fresh ``Session``; the use case commits, teardown closes."""
+
+    def setup(self) -> None:
+        url = require(
+            self.container.config, "DB_URL", f"database of the {self.container.service_name} service"
+        )
+        self.engine = make_engine(url)
+        self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
+        self._sessions: WeakKeyDictionary = WeakKeyDictionary()
+
+    def get_dependency(self, worker_ctx) -> Session:
+        session = self.sessionmaker()
+        self._sessions[worker_ctx] = session
+        return session
+
+    def worker_teardown(self, worker_ctx) -> None:
+        session = self._sessions.pop(worker_ctx, None)
+        if session is not None:
+            session.close()
+
+    def stop(self) -> None:
+        self.engine.dispose()
