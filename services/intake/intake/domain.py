@@ -1,0 +1,474 @@
+"""Pure rules of the intake service: what a complete filing is (R1.1–R1.8), the sponsor guide (W2), the
+contract clause (W3) and the filing's life cycle as intake sees it (P1, P2, P8, changes and cancellation).
+
+Nothing here does I/O: a filing is a plain dict in the shape of ``schemas.FilingDataSchema``.
+"""
+
+import copy
+import hashlib
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from shared.contracts.errors import FieldError
+from shared.kernel.contacts import validate_email, validate_landline, validate_mobile, validate_postal_address
+from shared.kernel.documents import (
+    PERSON_DOCUMENTS,
+    UNIT_TYPES,
+    DocumentType,
+    ResponsibleRole,
+    SponsorKind,
+    require_same_person,
+    validate_person_document,
+    validate_responsible_role,
+    validate_unit_document,
+    validate_unit_name,
+)
+from shared.kernel.errors import InvalidValue
+from shared.kernel.network import is_public_ip, validate_domain, validate_ip
+from shared.kernel.provinces import province_by_abbr
+
+# W3: the clause the service contract must contain, verbatim, shown before submission.
+CONTRACT_CLAUSE = (
+    "依据《非经营性互联网备案管理办法》第二十三条规定，如备案信息不真实，将关闭网站并注销备案。"
+    "请您承诺并确认：您提交的所有备案信息真实有效，当您的备案信息发生变化时请及时到备案系统中提交更新信息，"
+    "如因未及时更新而导致备案信息不准确，我公司有权依法对接入网站进行关闭处理。"
+)
+CONTRACT_CLAUSE_SHA256 = hashlib.sha256(CONTRACT_CLAUSE.encode()).hexdigest()
+
+# R1.7: content that needs prior or special approval (前置审批/专项审批) before filing.
+PRIOR_APPROVAL_CATEGORIES = {
+    "news": "新闻",
+    "publishing": "出版",
+    "education": "教育",
+    "health_care": "医疗保健",
+    "medicines_and_devices": "药品和医疗器械",
+    "culture": "文化",
+    "radio_film_tv": "广播电影电视节目",
+    "religion": "宗教",
+    "online_lending": "网络借贷",
+}
+
+# R1.8: how the provider connects the site.
+ACCESS_METHODS = ("dedicated_server", "colocation", "virtual_host", "cloud_server", "other")
+
+# Upload kinds a submission needs (P5 keeps copies; the sponsor shows the documents it files under).
+SCAN_KINDS = ("sponsor_document", "responsible_person_document", "prior_approval", "other")
+
+WEBSITE_NAME_MAX = 64
+SERVICE_CONTENT_MAX = 20
+
+
+class FilingState(StrEnum):
+    """The filing's state as intake shows it to the sponsor."""
+
+    DRAFT = "draft"
+    SUBMITTED = "submitted"
+    PRECHECK_FAILED = "precheck_failed"
+    PRECHECK_PASSED = "precheck_passed"
+    APPROVED = "approved"
+    CHANGE_DRAFT = "change_draft"
+    CANCELLED = "cancelled"
+
+
+EDITABLE = {FilingState.DRAFT, FilingState.PRECHECK_FAILED, FilingState.CHANGE_DRAFT}
+SUBMITTABLE = EDITABLE
+CANCELLABLE = {
+    FilingState.DRAFT,
+    FilingState.SUBMITTED,
+    FilingState.PRECHECK_FAILED,
+    FilingState.PRECHECK_PASSED,
+    FilingState.APPROVED,
+    FilingState.CHANGE_DRAFT,
+}
+
+
+class StateConflict(Exception):
+    """The action does not fit the filing's state; ``message`` says what would."""
+
+    def __init__(self, action: str, state: str, allowed: set):
+        names = ", ".join(sorted(s.value for s in allowed))
+        super().__init__(f"cannot {action} a filing in state {state}; allowed in: {names}")
+        self.message = str(self)
+
+
+def ensure_state(action: str, state: str, allowed: set) -> None:
+    if FilingState(state) not in allowed:
+        raise StateConflict(action, state, allowed)
+
+
+def state_after_submit(state: str) -> FilingState:
+    ensure_state("submit", state, SUBMITTABLE)
+    return FilingState.SUBMITTED
+
+
+def is_change(state: str) -> bool:
+    return FilingState(state) is FilingState.CHANGE_DRAFT
+
+
+def merge(current: dict, patch: dict) -> dict:
+    """Deep-merge a partial edit into a draft: objects merge, lists and scalars replace (a resubmission
+    after a failure only re-enters the changed fields)."""
+    out = copy.deepcopy(current)
+    for key, value in patch.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+@dataclass
+class _Collector:
+    errors: list
+
+    def add(self, field: str, code: str, message: str, rule: str) -> None:
+        self.errors.append(FieldError(field, code, message, rule))
+
+    def missing(self, field: str, rule: str, what: str) -> None:
+        self.add(field, "required", f"{what} is required.", rule)
+
+    def check(self, field: str, fn, *args):
+        """Run a kernel validator; its ``InvalidValue`` becomes a field error. Returns the normalised value."""
+        try:
+            return fn(*args)
+        except InvalidValue as exc:
+            self.add(field, exc.code, exc.message, exc.rule)
+            return None
+
+
+def validate_filing(
+    data: dict, scans: list[str], accepted_clause: str | None, today: date
+) -> list[FieldError]:
+    """Every problem that keeps ``data`` from being submitted, at once (P1, R1.1–R1.8, W3).
+
+    ``scans`` are the kinds of uploaded document scans, ``accepted_clause`` the SHA-256 of the contract
+    clause the submitter accepted for this version (None when not accepted).
+    """
+    c = _Collector([])
+    sponsor = data.get("sponsor") or {}
+    kind = sponsor.get("kind")
+    _check_sponsor(c, sponsor, today)
+    _check_responsible_person(c, kind, sponsor, data.get("responsible_person") or {}, today)
+    _check_contacts(c, kind, data.get("contacts") or {})
+    _check_websites(c, data.get("websites") or [])
+    _check_access(c, data.get("access") or {})
+    _check_scans(c, kind, scans)
+    if accepted_clause != CONTRACT_CLAUSE_SHA256:
+        c.add(
+            "contract_acceptance",
+            "not_accepted",
+            "Read and accept the contract clause before submitting.",
+            "W3",
+        )
+    return c.errors
+
+
+def _check_sponsor(c: _Collector, sponsor: dict, today: date) -> None:
+    kind = sponsor.get("kind")
+    if kind not in (SponsorKind.unit, SponsorKind.individual):
+        c.add("sponsor.kind", "choice", "The sponsor is a unit or an individual.", "R1.1")
+    if not sponsor.get("name"):
+        c.missing("sponsor.name", "R1.1", "The sponsor's full legal name")
+    if not sponsor.get("province"):
+        c.missing("sponsor.province", "R2.1", "The sponsor's province (it decides the reviewing bureau)")
+    else:
+        c.check("sponsor.province", province_by_abbr, sponsor["province"])
+    doc_type, number = sponsor.get("document_type"), sponsor.get("document_number")
+    if not doc_type:
+        c.missing(
+            "sponsor.document_type", "R1.2" if kind == SponsorKind.unit else "R1.4", "The document type"
+        )
+    if not number:
+        c.missing(
+            "sponsor.document_number", "R1.2" if kind == SponsorKind.unit else "R1.4", "The document number"
+        )
+    if kind == SponsorKind.unit:
+        unit_type = sponsor.get("unit_type")
+        if not unit_type:
+            c.missing("sponsor.unit_type", "R1.1", "The unit type")
+        elif unit_type not in UNIT_TYPES:
+            c.add(
+                "sponsor.unit_type",
+                "unknown_unit_type",
+                f"Unit type must be one of {sorted(UNIT_TYPES)}.",
+                "R1.1",
+            )
+        else:
+            if doc_type and number:
+                c.check("sponsor.document_number", validate_unit_document, unit_type, doc_type, number)
+            if sponsor.get("name"):
+                c.check("sponsor.unit_type", validate_unit_name, unit_type, sponsor["name"])
+    elif kind == SponsorKind.individual:
+        if sponsor.get("unit_type"):
+            c.add("sponsor.unit_type", "not_allowed", "An individual sponsor has no unit type.", "R1.1")
+        if doc_type and number:
+            c.check("sponsor.document_number", validate_person_document, doc_type, number, today)
+
+
+def _check_responsible_person(c: _Collector, kind, sponsor: dict, person: dict, today: date) -> None:
+    for key, what in (
+        ("name", "The responsible person's name"),
+        ("document_type", "The document type"),
+        ("document_number", "The document number"),
+    ):
+        if not person.get(key):
+            c.missing(f"responsible_person.{key}", "R1.3", what)
+    if person.get("document_type") and person.get("document_number"):
+        c.check(
+            "responsible_person.document_number",
+            validate_person_document,
+            person["document_type"],
+            person["document_number"],
+            today,
+        )
+    if kind in (SponsorKind.unit, SponsorKind.individual):
+        role = person.get("role") or (ResponsibleRole.sponsor if kind == SponsorKind.individual else "")
+        c.check("responsible_person.role", validate_responsible_role, kind, role)
+    if kind == SponsorKind.individual and all(
+        sponsor.get(k) and person.get(k) for k in ("document_type", "document_number")
+    ):
+        c.check(
+            "responsible_person.document_number",
+            require_same_person,
+            sponsor["document_type"],
+            sponsor["document_number"],
+            person["document_type"],
+            person["document_number"],
+        )
+    if kind == SponsorKind.individual and _norm(person.get("name")) != _norm(sponsor.get("name")):
+        c.add(
+            "responsible_person.name",
+            "not_sponsor",
+            "For an individual sponsor the responsible person is the sponsor: the names must match.",
+            "R1.5",
+        )
+
+
+def _norm(value) -> str:
+    return str(value).strip().upper() if value else ""
+
+
+def _check_contacts(c: _Collector, kind, contacts: dict) -> None:
+    required = ["mobile", "email", "postal_address"]
+    if kind == SponsorKind.unit:
+        required.append("office_phone")
+    for key in required:
+        if not contacts.get(key):
+            c.missing(f"contacts.{key}", "R1.6", key.replace("_", " ").capitalize())
+    if kind == SponsorKind.individual and not (contacts.get("office_phone") or contacts.get("home_phone")):
+        c.add(
+            "contacts.office_phone",
+            "required",
+            "An individual gives an office phone or a home phone.",
+            "R1.6",
+        )
+    validators = {
+        "mobile": validate_mobile,
+        "office_phone": validate_landline,
+        "home_phone": validate_landline,
+        "email": validate_email,
+        "postal_address": validate_postal_address,
+    }
+    for key, fn in validators.items():
+        if contacts.get(key):
+            c.check(f"contacts.{key}", fn, contacts[key])
+
+
+def _check_websites(c: _Collector, websites: list) -> None:
+    if not websites:
+        c.missing("websites", "R1.7", "At least one website")
+    seen: dict[str, str] = {}
+    for i, site in enumerate(websites):
+        at = f"websites.{i}"
+        name = (site.get("name") or "").strip()
+        if not name:
+            c.missing(f"{at}.name", "R1.7", "The website name")
+        elif len(name) > WEBSITE_NAME_MAX:
+            c.add(
+                f"{at}.name", "length", f"A website name has at most {WEBSITE_NAME_MAX} characters.", "R1.7"
+            )
+        domains = site.get("domains") or []
+        if not domains:
+            c.missing(f"{at}.domains", "R1.7", "At least one domain")
+        for j, text in enumerate(domains):
+            domain = c.check(f"{at}.domains.{j}", validate_domain, text)
+            if domain is None:
+                continue
+            if domain.ascii in seen:
+                c.add(
+                    f"{at}.domains.{j}",
+                    "duplicate",
+                    f"The domain is already listed at {seen[domain.ascii]}.",
+                    "R1.7",
+                )
+            seen[domain.ascii] = f"{at}.domains.{j}"
+        content = site.get("service_content") or []
+        if not content:
+            c.missing(f"{at}.service_content", "R1.7", "The service content")
+        elif len(content) > SERVICE_CONTENT_MAX:
+            c.add(f"{at}.service_content", "length", f"At most {SERVICE_CONTENT_MAX} service items.", "R1.7")
+        for k, approval in enumerate(site.get("prior_approvals") or []):
+            if approval.get("category") not in PRIOR_APPROVAL_CATEGORIES:
+                c.add(
+                    f"{at}.prior_approvals.{k}.category",
+                    "choice",
+                    f"Prior-approval category must be one of {sorted(PRIOR_APPROVAL_CATEGORIES)}.",
+                    "R1.7",
+                )
+            if not (approval.get("approval_number") or "").strip():
+                c.missing(f"{at}.prior_approvals.{k}.approval_number", "R1.7", "The approval document number")
+
+
+def _check_access(c: _Collector, access: dict) -> None:
+    for key in ("provider_name", "server_location"):
+        if not (access.get(key) or "").strip():
+            c.missing(f"access.{key}", "R1.8", key.replace("_", " ").capitalize())
+    if access.get("access_method") not in ACCESS_METHODS:
+        c.add(
+            "access.access_method", "choice", f"Access method must be one of {list(ACCESS_METHODS)}.", "R1.8"
+        )
+    ips = access.get("ip_addresses") or []
+    if not ips:
+        c.missing("access.ip_addresses", "R1.8", "At least one website IP address")
+    for i, text in enumerate(ips):
+        ip = c.check(f"access.ip_addresses.{i}", validate_ip, text)
+        if ip is not None and not is_public_ip(ip):
+            c.add(
+                f"access.ip_addresses.{i}",
+                "not_public",
+                "A website IP address must be a public address.",
+                "R1.8",
+            )
+
+
+def _check_scans(c: _Collector, kind, scans: list[str]) -> None:
+    needed = ["responsible_person_document"]
+    if kind == SponsorKind.unit:
+        needed.append("sponsor_document")
+    for scan in needed:
+        if scan not in scans:
+            c.add("documents", "scan_missing", f"Upload a scan of the {scan.replace('_', ' ')}.", "P5")
+
+
+def normalise(data: dict) -> dict:
+    """The canonical form of a valid filing: IDNs in both forms, numbers normalised (requirements §4).
+
+    Call only on data that ``validate_filing`` accepted.
+    """
+    out = copy.deepcopy(data)
+    sponsor, person, contacts = out["sponsor"], out["responsible_person"], out["contacts"]
+    sponsor.setdefault("unit_type", None)
+    sponsor["document_number"] = sponsor["document_number"].strip().upper()
+    person["document_number"] = person["document_number"].strip().upper()
+    if sponsor["kind"] == SponsorKind.individual:
+        person["role"] = ResponsibleRole.sponsor.value
+    contacts["mobile"] = validate_mobile(contacts["mobile"])
+    contacts["email"] = validate_email(contacts["email"])
+    for key in ("office_phone", "home_phone"):
+        contacts[key] = validate_landline(contacts[key]) if contacts.get(key) else None
+    for site in out["websites"]:
+        site["domains"] = [
+            {"unicode": d.unicode, "ascii": d.ascii}
+            for d in (validate_domain(text) for text in site["domains"])
+        ]
+        site.setdefault("prior_approvals", [])
+    out["access"]["ip_addresses"] = [validate_ip(ip) for ip in out["access"]["ip_addresses"]]
+    return out
+
+
+def document_guide(kind: str, unit_type: str | None) -> dict:
+    """W2: what a sponsor of this kind needs to bring, and the procedure, before it starts.
+
+    Raises ``InvalidValue`` for an unknown kind or unit type.
+    """
+    if kind not in (SponsorKind.unit, SponsorKind.individual):
+        raise InvalidValue("choice", "kind must be unit or individual", "R1.1")
+    if kind == SponsorKind.unit:
+        if not unit_type:
+            raise InvalidValue("required", "unit_type is required for a unit", "R1.1")
+        if unit_type not in UNIT_TYPES:
+            raise InvalidValue("unknown_unit_type", f"unit_type must be one of {sorted(UNIT_TYPES)}", "R1.1")
+        sponsor_docs = [_doc(d) for d in UNIT_TYPES[unit_type].allowed_documents]
+        contacts = ["mobile", "office_phone", "email", "postal_address"]
+    else:
+        sponsor_docs = [_doc(d) for d in PERSON_DOCUMENTS]
+        contacts = ["mobile", "office_phone or home_phone", "email", "postal_address"]
+    return {
+        "kind": kind,
+        "unit_type": unit_type if kind == SponsorKind.unit else None,
+        "sponsor_documents": sponsor_docs,
+        "sponsor_documents_rule": "R1.2" if kind == SponsorKind.unit else "R1.4",
+        "responsible_person_documents": [_doc(d) for d in PERSON_DOCUMENTS],
+        "responsible_person_documents_rule": "R1.3",
+        "contacts_required": contacts,
+        "procedure": PROCEDURE,
+        "notes": NOTES,
+        "contract_clause": CONTRACT_CLAUSE,
+    }
+
+
+def _doc(document_type: DocumentType) -> dict:
+    return {"type": document_type.value, "name_zh": DOCUMENT_NAMES_ZH[document_type]}
+
+
+DOCUMENT_NAMES_ZH = {
+    DocumentType.organisation_code_certificate: "组织机构代码证书",
+    DocumentType.public_institution_certificate: "事业单位法人证书",
+    DocumentType.social_organisation_certificate: "社会团体法人登记证书",
+    DocumentType.private_non_enterprise_certificate: "民办非企业单位登记证书",
+    DocumentType.foundation_certificate: "基金会法人登记证书",
+    DocumentType.business_licence: "营业执照",
+    DocumentType.military_unit_code_certificate: "军队代号证书",
+    DocumentType.resident_id: "居民身份证",
+    DocumentType.household_register: "户口簿",
+    DocumentType.officer_card: "军官证",
+    DocumentType.taiwan_permit: "台湾居民来往大陆通行证（台胞证）",
+    DocumentType.passport: "护照",
+}
+
+PROCEDURE = [
+    {
+        "step": 1,
+        "rule": "P1",
+        "text": "Log in to the provider's filing system and enter the filing information.",
+    },
+    {"step": 2, "rule": "P2", "text": "The provider pre-verifies it within 5 working days and sends an SMS."},
+    {
+        "step": 3,
+        "rule": "P3",
+        "text": "After a pass, the responsible person comes in person with the originals within 1 month.",
+    },
+    {
+        "step": 4,
+        "rule": "P4",
+        "text": "The provider photographs the responsible person against the filing center's backdrop.",
+    },
+    {
+        "step": 5,
+        "rule": "P5",
+        "text": "Staff check the originals against authoritative sources and the domain's owner.",
+    },
+    {
+        "step": 6,
+        "rule": "P6",
+        "text": "Staff fill in and seal the verification form; both sides sign the security agreement.",
+    },
+    {
+        "step": 7,
+        "rule": "P7",
+        "text": "The provider submits the filing to the bureau of the sponsor's province.",
+    },
+    {
+        "step": 8,
+        "rule": "P8",
+        "text": "The bureau reviews within 20 working days and issues a filing number or returns it.",
+    },
+]
+
+NOTES = [
+    "Enter every field exactly as it is printed on the original documents: any difference means not accepted (P5).",
+    "An individual sponsor is its own responsible person (R1.5).",
+    "Content that needs prior or special approval needs the approval document number (R1.7).",
+    "When your information changes, file a change promptly (W3, W5).",
+]

@@ -1,0 +1,98 @@
+"""SQLAlchemy records of the intake service (its own database; design.md §1, §5).
+
+Personal fields inside ``FilingVersion.data`` are field-encryption tokens; the HMAC columns on
+``Filing`` allow equality lookups without decrypting.
+"""
+
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from shared.platform.idempotency import idempotency_keys_table, processed_events_table
+from shared.platform.outbox import outbox_table
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Filing(Base):
+    __tablename__ = "filings"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(32), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    approved_version: Mapped[int | None] = mapped_column(Integer)
+    attempt: Mapped[int] = mapped_column(Integer, default=0)
+    filing_number: Mapped[str | None] = mapped_column(String(40))
+    sponsor_kind: Mapped[str | None] = mapped_column(String(16))
+    province: Mapped[str | None] = mapped_column(String(4))
+    person_document_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    mobile_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[DateTime] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[DateTime] = mapped_column(DateTime(timezone=True))
+
+
+class FilingVersion(Base):
+    """One version of a filing's data; a change (备案变更) of an approved filing is a new version."""
+
+    __tablename__ = "filing_versions"
+    __table_args__ = (UniqueConstraint("filing_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    filing_id: Mapped[str] = mapped_column(ForeignKey("filings.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    data: Mapped[dict] = mapped_column(JSON)
+    submitted_at: Mapped[DateTime | None] = mapped_column(DateTime(timezone=True))
+
+
+class TimelineEntry(Base):
+    __tablename__ = "timeline"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    filing_id: Mapped[str] = mapped_column(ForeignKey("filings.id"), index=True)
+    at: Mapped[DateTime] = mapped_column(DateTime(timezone=True))
+    state: Mapped[str] = mapped_column(String(32))
+    version: Mapped[int] = mapped_column(Integer)
+    actor: Mapped[str] = mapped_column(String(120))
+    note: Mapped[str | None] = mapped_column(Text)
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class DocumentScan(Base):
+    """An uploaded scan; the bytes live in object storage, never in this database (design.md §1)."""
+
+    __tablename__ = "document_scans"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    filing_id: Mapped[str] = mapped_column(ForeignKey("filings.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(40))
+    bucket: Mapped[str] = mapped_column(String(63))
+    key: Mapped[str] = mapped_column(String(300))
+    version_id: Mapped[str | None] = mapped_column(String(200))
+    sha256: Mapped[str] = mapped_column(String(64))
+    content_type: Mapped[str] = mapped_column(String(60))
+    size: Mapped[int] = mapped_column(Integer)
+    uploaded_by: Mapped[str] = mapped_column(String(120))
+    uploaded_at: Mapped[DateTime] = mapped_column(DateTime(timezone=True))
+
+
+class ContractAcceptance(Base):
+    """W3: who accepted which clause text (by hash) for which version, and when."""
+
+    __tablename__ = "contract_acceptances"
+    __table_args__ = (UniqueConstraint("filing_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    filing_id: Mapped[str] = mapped_column(ForeignKey("filings.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    clause_sha256: Mapped[str] = mapped_column(String(64))
+    accepted_by: Mapped[str] = mapped_column(String(120))
+    accepted_at: Mapped[DateTime] = mapped_column(DateTime(timezone=True))
+
+
+outbox = outbox_table(Base.metadata)
+processed_events = processed_events_table(Base.metadata)
+idempotency_keys = idempotency_keys_table(Base.metadata)

@@ -1,0 +1,169 @@
+"""The OpenAPI document of intake's HTTP interface, generated from its marshmallow schemas."""
+
+from functools import cache
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from intake import schemas
+from shared.platform.idempotency import IDEMPOTENCY_HEADER
+
+_ERRORS = {
+    "400": "Malformed JSON, wrong types, unknown fields or a missing header",
+    "404": "Unknown filing",
+    "409": "Not allowed in the filing's current state, or an Idempotency-Key reused for another request",
+    "413": "Body too large",
+    "415": "Upload is not a JPEG, PNG or PDF (sniffed from content)",
+    "422": "The filing breaks one or more rules; every problem is listed",
+}
+
+# (method, path, summary, request schema or None, success status, response schema, error statuses)
+ROUTES = [
+    ("get", "/guide", "Documents and procedure for a kind of sponsor (W2)", None, 200, None, ["400"]),
+    (
+        "get",
+        "/contract-clause",
+        "The contract clause shown before submission (W3)",
+        None,
+        200,
+        "ClauseOutput",
+        [],
+    ),
+    ("post", "/filings", "Start a draft filing (P1)", "FilingInput", 201, "FilingOutput", ["400", "409"]),
+    ("get", "/filings/{filing_id}", "A filing, personal data masked", None, 200, "FilingOutput", ["404"]),
+    (
+        "patch",
+        "/filings/{filing_id}",
+        "Edit a draft (only changed fields)",
+        "FilingInput",
+        200,
+        "FilingOutput",
+        ["400", "404", "409"],
+    ),
+    (
+        "put",
+        "/filings/{filing_id}/access",
+        "Provider staff enter access information (R1.8)",
+        "AccessInput",
+        200,
+        "FilingOutput",
+        ["400", "404", "409"],
+    ),
+    (
+        "post",
+        "/filings/{filing_id}/documents",
+        "Upload a document scan (JPEG/PNG/PDF)",
+        None,
+        201,
+        "DocumentOutput",
+        ["400", "404", "409", "413", "415"],
+    ),
+    (
+        "post",
+        "/filings/{filing_id}/contract-acceptance",
+        "Accept the contract clause (W3)",
+        "AcceptanceInput",
+        200,
+        "FilingOutput",
+        ["400", "404", "409"],
+    ),
+    (
+        "post",
+        "/filings/{filing_id}/submit",
+        "Submit: validate everything, emit filing_submitted.v1",
+        None,
+        200,
+        "FilingOutput",
+        ["404", "409", "422"],
+    ),
+    (
+        "get",
+        "/filings/{filing_id}/timeline",
+        "Every state change with time and actor",
+        None,
+        200,
+        "TimelineOutput",
+        ["404"],
+    ),
+    (
+        "post",
+        "/filings/{filing_id}/changes",
+        "Start a change (备案变更) of an approved filing",
+        None,
+        201,
+        "FilingOutput",
+        ["404", "409"],
+    ),
+    (
+        "post",
+        "/filings/{filing_id}/cancellation",
+        "Cancel (注销) the filing",
+        "CancellationInput",
+        200,
+        "FilingOutput",
+        ["400", "404", "409"],
+    ),
+]
+
+
+@cache
+def openapi_document() -> dict:
+    spec = APISpec(
+        title="intake",
+        version="1.0.0",
+        openapi_version="3.0.3",
+        plugins=[MarshmallowPlugin()],
+        info={
+            "description": "Sponsors file, staff complete access information, the system says exactly why not."
+        },
+    )
+    for name in (
+        "FilingInput",
+        "AccessInput",
+        "AcceptanceInput",
+        "CancellationInput",
+        "FilingOutput",
+        "TimelineOutput",
+        "DocumentOutput",
+        "ClauseOutput",
+        "ErrorOutput",
+    ):
+        spec.components.schema(name, schema=getattr(schemas, name))
+    by_path: dict[str, dict] = {}
+    for method, path, summary, body, status, response, errors in ROUTES:
+        operation = {"summary": summary, "responses": {str(status): _response(response)}}
+        for code in errors:
+            operation["responses"][code] = {
+                "description": _ERRORS[code],
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
+            }
+        parameters = [{"name": "filing_id", "in": "path", "required": True, "schema": {"type": "string"}}]
+        operation["parameters"] = parameters if "{filing_id}" in path else []
+        if method == "post":
+            operation["parameters"].append(
+                {"name": IDEMPOTENCY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}}
+            )
+        if path.endswith("/documents"):
+            operation["parameters"].append(
+                {"name": "kind", "in": "query", "required": True, "schema": {"type": "string"}}
+            )
+            operation["requestBody"] = {
+                "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
+            }
+        elif body:
+            operation["requestBody"] = {
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
+            }
+        by_path.setdefault(path, {})[method] = operation
+    for path, operations in by_path.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+def _response(schema: str | None) -> dict:
+    if schema is None:
+        return {"description": "OK", "content": {"application/json": {"schema": {"type": "object"}}}}
+    return {
+        "description": "OK",
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{schema}"}}},
+    }

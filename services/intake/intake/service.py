@@ -1,0 +1,217 @@
+"""The intake service: entrypoints only — parse, call a use case, commit, dump (design.md §2).
+
+HTTP JSON for sponsors and staff, RPC for other services, and the status events it reads. Every POST
+needs an ``Idempotency-Key`` (a replay returns the first answer); bodies are size-limited before any
+worker runs; every error names the field and the rule.
+"""
+
+import structlog
+from sqlalchemy import text
+from nameko.events import event_handler
+from nameko.rpc import rpc
+from werkzeug.wrappers import Request
+
+from intake import usecases
+from intake.dependencies import IntakeSettings, IntakeStorage
+from intake.domain import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guide
+from intake.models import idempotency_keys, outbox
+from intake.openapi import openapi_document
+from intake.schemas import AccessInput, AcceptanceInput, CancellationInput, FilingInput, GuideQuery
+from shared.contracts import EVENTS
+from shared.contracts.bureau import FILING_APPROVED
+from shared.contracts.errors import BadRequest, FieldError, field_errors, from_marshmallow
+from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
+from shared.contracts.registry import InvalidEvent
+from shared.kernel.errors import InvalidValue
+from shared.platform.crypto import PersonalData
+from shared.platform.db import Database
+from shared.platform.http import http, json_response, load_json
+from shared.platform.idempotency import IDEMPOTENCY_HEADER, check_key, request_hash, run_once
+from shared.platform.logging import LogContext
+from shared.platform.observability import Metrics, OpsEndpoints
+from shared.platform.outbox import OutboxRelay
+
+log = structlog.get_logger(__name__)
+
+ACTOR_HEADER = "X-Actor"
+_SELECT_1 = text("SELECT 1")
+
+
+class IntakeService(OpsEndpoints):
+    name = "intake"
+
+    db = Database()
+    personal = PersonalData()
+    storage = IntakeStorage()
+    settings = IntakeSettings()
+    relay = OutboxRelay(outbox)
+    metrics = Metrics()
+    log_context = LogContext()
+
+    def health_checks(self):
+        return {"database": lambda: self.db.execute(_SELECT_1)}
+
+    # --- helpers -------------------------------------------------------------------------------
+
+    def _deps(self) -> usecases.Deps:
+        return usecases.Deps(
+            session=self.db,
+            cipher=self.personal.cipher,
+            hasher=self.personal.hasher,
+            store=self.storage,
+            bucket=self.settings.bucket,
+            provider_id=self.settings.provider_id,
+            now=self.settings.now,
+        )
+
+    def _once(self, request: Request, action, status: int = 200):
+        """Run a POST once per ``Idempotency-Key`` (scoped to the actor) and answer replays from store."""
+        actor = _actor(request)
+        key = check_key(request.headers.get(IDEMPOTENCY_HEADER))
+        req_hash = request_hash(request.method, request.full_path, request.get_data(cache=True))
+        code, body = run_once(
+            self.db, idempotency_keys, f"{actor}:{key}", req_hash, lambda _s: (status, action(actor))
+        )
+        return json_response(code, body)
+
+    def _commit(self, result: dict, status: int = 200):
+        self.db.commit()
+        return json_response(status, result)
+
+    # --- sponsor and staff HTTP ----------------------------------------------------------------
+
+    @http("GET", "/guide")
+    def guide(self, request: Request):
+        """W2: the documents and procedure for a kind of sponsor."""
+        errors = GuideQuery().validate(request.args)
+        if errors:
+            raise BadRequest("invalid query", from_marshmallow(errors, rule="W2"))
+        try:
+            return json_response(200, document_guide(request.args["kind"], request.args.get("unit_type")))
+        except InvalidValue as exc:
+            raise BadRequest(
+                exc.message, field_errors(FieldError("unit_type", exc.code, exc.message, exc.rule))
+            ) from None
+
+    @http("GET", "/contract-clause")
+    def contract_clause(self, request: Request):
+        """W3: the clause shown, verbatim, before submission."""
+        return json_response(
+            200, {"clause": CONTRACT_CLAUSE, "clause_sha256": CONTRACT_CLAUSE_SHA256, "rule": "W3"}
+        )
+
+    @http("POST", "/filings")
+    def create_filing(self, request: Request):
+        data = load_json(request, FilingInput())
+        return self._once(request, lambda actor: usecases.create_draft(self._deps(), actor, data), status=201)
+
+    @http("GET", "/filings/<filing_id>")
+    def get_filing_http(self, request: Request, filing_id: str):
+        return json_response(200, usecases.get_filing(self._deps(), filing_id))
+
+    @http("PATCH", "/filings/<filing_id>")
+    def edit_filing(self, request: Request, filing_id: str):
+        patch = load_json(request, FilingInput())
+        return self._commit(usecases.edit_draft(self._deps(), _actor(request), filing_id, patch))
+
+    @http("PUT", "/filings/<filing_id>/access")
+    def set_access(self, request: Request, filing_id: str):
+        access = load_json(request, AccessInput())
+        return self._commit(usecases.set_access(self._deps(), _actor(request), filing_id, access))
+
+    @http("POST", "/filings/<filing_id>/documents", max_body=usecases.MAX_SCAN_BYTES)
+    def upload_document(self, request: Request, filing_id: str):
+        kind = request.args.get("kind")
+        body = request.get_data(cache=True)
+        return self._once(
+            request,
+            lambda actor: usecases.upload_scan(self._deps(), actor, filing_id, kind, body),
+            status=201,
+        )
+
+    @http("POST", "/filings/<filing_id>/contract-acceptance")
+    def accept_contract(self, request: Request, filing_id: str):
+        payload = load_json(request, AcceptanceInput())
+        return self._once(
+            request,
+            lambda actor: usecases.accept_contract(self._deps(), actor, filing_id, payload["clause_sha256"]),
+        )
+
+    @http("POST", "/filings/<filing_id>/submit")
+    def submit(self, request: Request, filing_id: str):
+        return self._once(request, lambda actor: usecases.submit(self._deps(), actor, filing_id))
+
+    @http("GET", "/filings/<filing_id>/timeline")
+    def timeline(self, request: Request, filing_id: str):
+        return json_response(200, usecases.get_timeline(self._deps(), filing_id))
+
+    @http("POST", "/filings/<filing_id>/changes")
+    def request_change(self, request: Request, filing_id: str):
+        return self._once(
+            request, lambda actor: usecases.request_change(self._deps(), actor, filing_id), status=201
+        )
+
+    @http("POST", "/filings/<filing_id>/cancellation")
+    def cancel(self, request: Request, filing_id: str):
+        payload = load_json(request, CancellationInput())
+        return self._once(
+            request, lambda actor: usecases.cancel(self._deps(), actor, filing_id, payload["reason"])
+        )
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request: Request):
+        return json_response(200, openapi_document())
+
+    # --- RPC for other services ----------------------------------------------------------------
+
+    @rpc
+    def get_filing(self, filing_id: str) -> dict:
+        """The filing as shown to staff (masked); raises ``NotFound``."""
+        return usecases.get_filing(self._deps(), filing_id)
+
+    @rpc
+    def get_timeline(self, filing_id: str) -> dict:
+        return usecases.get_timeline(self._deps(), filing_id)
+
+    # --- status events -------------------------------------------------------------------------
+
+    @event_handler("precheck", PRECHECK_PASSED, requeue_on_error=True)
+    def on_precheck_passed(self, envelope: dict):
+        self._handle(
+            envelope, lambda deps, data: usecases.record_precheck(deps, _event_id(envelope), data, True)
+        )
+
+    @event_handler("precheck", PRECHECK_FAILED, requeue_on_error=True)
+    def on_precheck_failed(self, envelope: dict):
+        self._handle(
+            envelope, lambda deps, data: usecases.record_precheck(deps, _event_id(envelope), data, False)
+        )
+
+    @event_handler("bureau", FILING_APPROVED, requeue_on_error=True)
+    def on_filing_approved(self, envelope: dict):
+        self._handle(envelope, lambda deps, data: usecases.record_approval(deps, _event_id(envelope), data))
+
+    def _handle(self, envelope: dict, action) -> None:
+        try:
+            data = EVENTS.load(envelope)
+        except InvalidEvent as exc:
+            # Requeueing a message that can never validate would loop forever; it is logged for ops and
+            # dropped until dead-lettering exists (deploy issue).
+            log.error("event_rejected", event_type=exc.event_type, errors=exc.errors)
+            return
+        action(self._deps(), data)
+        self.db.commit()
+
+
+def _actor(request: Request) -> str:
+    actor = (request.headers.get(ACTOR_HEADER) or "sponsor").strip()
+    if len(actor) > 120 or not actor.isprintable():
+        raise BadRequest(
+            f"{ACTOR_HEADER} is invalid",
+            field_errors(FieldError(ACTOR_HEADER, "format", "At most 120 printable characters.", "API")),
+        )
+    return actor
+
+
+def _event_id(envelope: dict) -> str:
+    return str(envelope["meta"]["id"])

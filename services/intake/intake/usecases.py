@@ -1,0 +1,485 @@
+"""Intake use cases, one function per command or event, collaborators passed in (design.md §2).
+
+No function here commits: the entrypoint commits once, together with the stored idempotent answer and the
+outbox row, so a state change and its event are one transaction (design.md §4).
+"""
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from intake import domain
+from intake.domain import FilingState
+from intake.models import (
+    ContractAcceptance,
+    DocumentScan,
+    Filing,
+    FilingVersion,
+    TimelineEntry,
+    outbox,
+    processed_events,
+)
+from shared.contracts.envelope import make_envelope
+from shared.contracts.errors import (
+    BadRequest,
+    Conflict,
+    FieldError,
+    NotFound,
+    UnsupportedMediaType,
+    ValidationFailed,
+    field_errors,
+)
+from shared.contracts.intake import (
+    FILING_CANCELLED,
+    FILING_CHANGED,
+    FILING_SUBMITTED,
+    SEAL_CONTEXT,
+    personal_paths,
+)
+from shared.platform.idempotency import claim_event
+from shared.platform.outbox import enqueue
+from shared.platform.sealing import mask, seal, unseal
+from shared.platform.storage import ObjectStore, evidence_retain_until
+
+SERVICE = "intake"
+STORE_CONTEXT = "intake"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+MAX_SCAN_BYTES = 10 * 1024 * 1024
+
+# Types are sniffed from the bytes, never from the file name or the declared Content-Type.
+_SIGNATURES = (
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"%PDF-", "application/pdf"),
+)
+
+
+@dataclass
+class Deps:
+    """What the use cases touch; the service builds it per worker, tests build it with fakes."""
+
+    session: Session
+    cipher: object
+    hasher: object
+    store: ObjectStore
+    bucket: str
+    provider_id: str
+    now: Callable[[], datetime]
+
+
+def _all_personal_paths() -> tuple[str, ...]:
+    return personal_paths("individual")
+
+
+def _load(deps: Deps, filing_id: str, *, lock: bool = False) -> Filing:
+    try:
+        uuid.UUID(filing_id)
+    except ValueError:
+        raise NotFound("no such filing", field_errors(_unknown_filing())) from None
+    query = select(Filing).where(Filing.id == filing_id, Filing.provider_id == deps.provider_id)
+    filing = deps.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+    if filing is None:
+        raise NotFound("no such filing", field_errors(_unknown_filing()))
+    return filing
+
+
+def _unknown_filing() -> FieldError:
+    return FieldError("filing_id", "unknown", "No filing with this id exists for this provider.", "P1")
+
+
+def _version(deps: Deps, filing: Filing, version: int | None = None) -> FilingVersion:
+    return deps.session.execute(
+        select(FilingVersion).where(
+            FilingVersion.filing_id == filing.id, FilingVersion.version == (version or filing.version)
+        )
+    ).scalar_one()
+
+
+def _plain(deps: Deps, row: FilingVersion) -> dict:
+    return unseal(row.data, _all_personal_paths(), deps.cipher, STORE_CONTEXT)
+
+
+def _store(deps: Deps, row: FilingVersion, data: dict) -> None:
+    row.data = seal(data, _all_personal_paths(), deps.cipher, STORE_CONTEXT)
+
+
+def _guard(action: str, filing: Filing, allowed: set) -> None:
+    try:
+        domain.ensure_state(action, filing.state, allowed)
+    except domain.StateConflict as exc:
+        raise Conflict(
+            exc.message, field_errors(FieldError("state", "conflict", exc.message, "P1"))
+        ) from None
+
+
+def _record(
+    deps: Deps, filing: Filing, state: str, actor: str, note: str | None = None, reasons=None
+) -> None:
+    now = deps.now()
+    filing.state = state
+    filing.updated_at = now
+    deps.session.add(
+        TimelineEntry(
+            filing_id=filing.id,
+            at=now,
+            state=state,
+            version=filing.version,
+            actor=actor,
+            note=note,
+            reasons=reasons or [],
+        )
+    )
+
+
+def create_draft(deps: Deps, actor: str, data: dict) -> dict:
+    """P1: a sponsor starts a filing; the draft may be incomplete."""
+    now = deps.now()
+    filing = Filing(
+        id=str(uuid.uuid4()),
+        provider_id=deps.provider_id,
+        state=FilingState.DRAFT,
+        version=1,
+        attempt=0,
+        created_by=actor,
+        created_at=now,
+        updated_at=now,
+    )
+    deps.session.add(filing)
+    row = FilingVersion(filing_id=filing.id, version=1, data={})
+    _store(deps, row, data)
+    deps.session.add(row)
+    deps.session.flush()
+    _record(deps, filing, FilingState.DRAFT, actor, "draft created")
+    return view(deps, filing)
+
+
+def edit_draft(deps: Deps, actor: str, filing_id: str, patch: dict) -> dict:
+    """Merge a partial edit; after a failed precheck only the changed fields need re-entry."""
+    filing = _load(deps, filing_id, lock=True)
+    _guard("edit", filing, domain.EDITABLE)
+    row = _version(deps, filing)
+    _store(deps, row, domain.merge(_plain(deps, row), patch))
+    filing.updated_at = deps.now()
+    return view(deps, filing)
+
+
+def set_access(deps: Deps, actor: str, filing_id: str, access: dict) -> dict:
+    """R1.8: provider staff enter the access information as the provider hosts the site."""
+    filing = _load(deps, filing_id, lock=True)
+    _guard("enter access information for", filing, domain.EDITABLE)
+    row = _version(deps, filing)
+    _store(deps, row, domain.merge(_plain(deps, row), {"access": access}))
+    filing.updated_at = deps.now()
+    return view(deps, filing)
+
+
+def sniff_content_type(body: bytes) -> str:
+    for signature, content_type in _SIGNATURES:
+        if body.startswith(signature):
+            return content_type
+    raise UnsupportedMediaType(
+        "the upload is not a JPEG, PNG or PDF file",
+        field_errors(
+            FieldError(
+                "body",
+                "file_type",
+                "Upload a JPEG, PNG or PDF scan (the type is read from the content).",
+                "P5",
+            )
+        ),
+    )
+
+
+def upload_scan(deps: Deps, actor: str, filing_id: str, kind: str | None, body: bytes) -> dict:
+    """Store a document scan in object storage under retention (W4) and attach it to the filing."""
+    if kind not in domain.SCAN_KINDS:
+        raise BadRequest(
+            "unknown scan kind",
+            field_errors(
+                FieldError("kind", "choice", f"kind must be one of {list(domain.SCAN_KINDS)}.", "P5")
+            ),
+        )
+    if not body:
+        raise BadRequest(
+            "empty upload", field_errors(FieldError("body", "required", "The upload is empty.", "P5"))
+        )
+    content_type = sniff_content_type(body)
+    filing = _load(deps, filing_id, lock=True)
+    _guard("upload documents for", filing, domain.EDITABLE)
+    scan_id = str(uuid.uuid4())
+    now = deps.now()
+    ref = deps.store.put(
+        deps.bucket,
+        f"filings/{filing.id}/{scan_id}",
+        body,
+        content_type,
+        retain_until=evidence_retain_until(now),
+    )
+    scan = DocumentScan(
+        id=scan_id,
+        filing_id=filing.id,
+        version=filing.version,
+        kind=kind,
+        bucket=ref.bucket,
+        key=ref.key,
+        version_id=ref.version_id,
+        sha256=ref.sha256,
+        content_type=ref.content_type,
+        size=ref.size,
+        uploaded_by=actor,
+        uploaded_at=now,
+    )
+    deps.session.add(scan)
+    filing.updated_at = now
+    return _scan_view(scan)
+
+
+def accept_contract(deps: Deps, actor: str, filing_id: str, clause_sha256: str) -> dict:
+    """W3: record who accepted the clause, for which version, and when."""
+    filing = _load(deps, filing_id, lock=True)
+    _guard("accept the contract for", filing, domain.EDITABLE)
+    existing = _acceptance(deps, filing)
+    if existing is None:
+        deps.session.add(
+            ContractAcceptance(
+                filing_id=filing.id,
+                version=filing.version,
+                clause_sha256=clause_sha256,
+                accepted_by=actor,
+                accepted_at=deps.now(),
+            )
+        )
+        deps.session.flush()
+    return view(deps, filing)
+
+
+def _acceptance(deps: Deps, filing: Filing) -> ContractAcceptance | None:
+    return deps.session.execute(
+        select(ContractAcceptance).where(
+            ContractAcceptance.filing_id == filing.id, ContractAcceptance.version == filing.version
+        )
+    ).scalar_one_or_none()
+
+
+def _scans(deps: Deps, filing: Filing) -> list[DocumentScan]:
+    return list(
+        deps.session.execute(
+            select(DocumentScan).where(DocumentScan.filing_id == filing.id).order_by(DocumentScan.uploaded_at)
+        ).scalars()
+    )
+
+
+def _problems(deps: Deps, filing: Filing, data: dict) -> list[FieldError]:
+    acceptance = _acceptance(deps, filing)
+    return domain.validate_filing(
+        data,
+        [s.kind for s in _scans(deps, filing)],
+        acceptance.clause_sha256 if acceptance else None,
+        deps.now().astimezone(SHANGHAI).date(),
+    )
+
+
+def submit(deps: Deps, actor: str, filing_id: str) -> dict:
+    """P1: validate everything and, on success, store the filing and emit ``filing_submitted.v1`` (or
+    ``filing_changed.v1`` for a change of an approved filing) through the outbox. On failure every problem
+    is returned at once and nothing changes."""
+    filing = _load(deps, filing_id, lock=True)
+    _guard("submit", filing, domain.SUBMITTABLE)
+    row = _version(deps, filing)
+    data = _plain(deps, row)
+    problems = _problems(deps, filing, data)
+    if problems:
+        raise ValidationFailed(
+            f"the filing has {len(problems)} problem(s); nothing was submitted", field_errors(*problems)
+        )
+    # The draft stays as entered (so it can be edited after a failure); the event carries the canonical form.
+    data = domain.normalise(data)
+    is_change = domain.is_change(filing.state)
+    now = deps.now()
+    row.submitted_at = now
+    filing.attempt += 1
+    filing.sponsor_kind = data["sponsor"]["kind"]
+    filing.province = data["sponsor"]["province"]
+    filing.person_document_hmac = deps.hasher.digest(
+        data["responsible_person"]["document_number"], kind="person_document"
+    )
+    filing.mobile_hmac = deps.hasher.digest(data["contacts"]["mobile"], kind="mobile")
+    _record(
+        deps,
+        filing,
+        domain.state_after_submit(filing.state),
+        actor,
+        "change submitted" if is_change else "submitted",
+    )
+    enqueue(deps.session, outbox, _submitted_envelope(deps, filing, data, is_change, now))
+    return view(deps, filing)
+
+
+def _submitted_envelope(deps: Deps, filing: Filing, data: dict, is_change: bool, now: datetime) -> dict:
+    acceptance = _acceptance(deps, filing)
+    payload = {
+        "filing_id": filing.id,
+        "version": filing.version,
+        "attempt": filing.attempt,
+        "provider_id": filing.provider_id,
+        "province": filing.province,
+        "submitted_at": now.isoformat(),
+        **seal(data, personal_paths(data["sponsor"]["kind"]), deps.cipher, SEAL_CONTEXT),
+        "documents": [{"kind": s.kind, "object": _ref(s)} for s in _scans(deps, filing)],
+        "lookups": {"responsible_person_document": filing.person_document_hmac, "mobile": filing.mobile_hmac},
+        "contract_acceptance": {
+            "clause_sha256": acceptance.clause_sha256,
+            "accepted_at": acceptance.accepted_at.isoformat(),
+            "accepted_by": acceptance.accepted_by,
+        },
+    }
+    if is_change:
+        payload.update(filing_number=filing.filing_number, previous_version=filing.approved_version)
+    return make_envelope(FILING_CHANGED if is_change else FILING_SUBMITTED, SERVICE, payload, filing.id)
+
+
+def _ref(scan: DocumentScan) -> dict:
+    return {
+        "bucket": scan.bucket,
+        "key": scan.key,
+        "sha256": scan.sha256,
+        "content_type": scan.content_type,
+        "size": scan.size,
+        "version_id": scan.version_id,
+    }
+
+
+def request_change(deps: Deps, actor: str, filing_id: str) -> dict:
+    """备案变更: an approved filing gets a new draft version holding the approved data to edit."""
+    filing = _load(deps, filing_id, lock=True)
+    _guard("change", filing, {FilingState.APPROVED})
+    data = _plain(deps, _version(deps, filing))
+    filing.version += 1
+    row = FilingVersion(filing_id=filing.id, version=filing.version, data={})
+    _store(deps, row, data)
+    deps.session.add(row)
+    _record(
+        deps,
+        filing,
+        FilingState.CHANGE_DRAFT,
+        actor,
+        f"change started from version {filing.approved_version}",
+    )
+    return view(deps, filing)
+
+
+def cancel(deps: Deps, actor: str, filing_id: str, reason: str) -> dict:
+    """注销: the filing ends; an approved filing's number is retired by the bureau (filing_cancelled.v1)."""
+    filing = _load(deps, filing_id, lock=True)
+    _guard("cancel", filing, domain.CANCELLABLE)
+    was_draft = filing.state == FilingState.DRAFT
+    _record(deps, filing, FilingState.CANCELLED, actor, reason)
+    if not was_draft:
+        now = deps.now()
+        enqueue(
+            deps.session,
+            outbox,
+            make_envelope(
+                FILING_CANCELLED,
+                SERVICE,
+                {
+                    "filing_id": filing.id,
+                    "provider_id": filing.provider_id,
+                    "province": filing.province,
+                    "filing_number": filing.filing_number,
+                    "reason": reason,
+                    "cancelled_at": now.isoformat(),
+                    "cancelled_by": actor,
+                },
+                filing.id,
+            ),
+        )
+    return view(deps, filing)
+
+
+def record_precheck(deps: Deps, event_id: str, data: dict, passed: bool) -> None:
+    """Show the precheck outcome (P2); a failed filing becomes editable and can be resubmitted."""
+    if not claim_event(deps.session, processed_events, event_id, "record_precheck"):
+        return
+    filing = _load(deps, data["filing_id"], lock=True)
+    if filing.state != FilingState.SUBMITTED or filing.version != data["version"]:
+        return  # an outcome for a superseded submission: the timeline already moved on
+    state = FilingState.PRECHECK_PASSED if passed else FilingState.PRECHECK_FAILED
+    _record(deps, filing, state, data["decided_by"], None, data["reasons"])
+
+
+def record_approval(deps: Deps, event_id: str, data: dict) -> None:
+    """P8: the bureau issued the filing number."""
+    if not claim_event(deps.session, processed_events, event_id, "record_approval"):
+        return
+    filing = _load(deps, data["filing_id"], lock=True)
+    if filing.state == FilingState.CANCELLED:
+        return
+    filing.filing_number = data["filing_number"]
+    filing.approved_version = data["version"]
+    _record(deps, filing, FilingState.APPROVED, data["approved_by"], f"filing number {data['filing_number']}")
+
+
+def view(deps: Deps, filing: Filing) -> dict:
+    """The filing as a sponsor or staff member sees it: personal data masked, open problems listed."""
+    data = _plain(deps, _version(deps, filing))
+    acceptance = _acceptance(deps, filing)
+    problems = _problems(deps, filing, data) if filing.state in domain.EDITABLE else []
+    return {
+        "id": filing.id,
+        "state": filing.state,
+        "version": filing.version,
+        "attempt": filing.attempt,
+        "provider_id": filing.provider_id,
+        "filing_number": filing.filing_number,
+        "data": mask(data, personal_paths((data.get("sponsor") or {}).get("kind") or "individual")),
+        "documents": [_scan_view(s) for s in _scans(deps, filing)],
+        "contract_accepted": acceptance is not None,
+        "problems": [p.to_dict() for p in problems],
+        "created_at": filing.created_at.isoformat(),
+        "updated_at": filing.updated_at.isoformat(),
+    }
+
+
+def _scan_view(scan: DocumentScan) -> dict:
+    return {
+        "id": scan.id,
+        "kind": scan.kind,
+        "content_type": scan.content_type,
+        "size": scan.size,
+        "sha256": scan.sha256,
+        "uploaded_at": scan.uploaded_at.isoformat(),
+        "uploaded_by": scan.uploaded_by,
+    }
+
+
+def get_filing(deps: Deps, filing_id: str) -> dict:
+    return view(deps, _load(deps, filing_id))
+
+
+def get_timeline(deps: Deps, filing_id: str) -> dict:
+    """Every state change with time and actor, oldest first."""
+    filing = _load(deps, filing_id)
+    entries = deps.session.execute(
+        select(TimelineEntry).where(TimelineEntry.filing_id == filing.id).order_by(TimelineEntry.id)
+    ).scalars()
+    return {
+        "id": filing.id,
+        "state": filing.state,
+        "timeline": [
+            {
+                "at": e.at.isoformat(),
+                "state": e.state,
+                "version": e.version,
+                "actor": e.actor,
+                "note": e.note,
+                "reasons": e.reasons,
+            }
+            for e in entries
+        ],
+    }

@@ -1,0 +1,99 @@
+"""Fixtures for intake's service and integration tests: a running intake container on the real RabbitMQ
+(its own vhost), its own PostgreSQL database and the local S3 server, and a queue that records every event
+intake publishes."""
+import time
+import uuid
+
+import pytest
+from kombu import Connection, Exchange, Queue
+
+from intake.service import IntakeService
+from shared.testing.http import ApiClient
+from shared.testing.samples import ACCESS, png, unit_filing
+
+
+@pytest.fixture
+def intake_config(rabbit_config, web_config, database_factory, s3_server):
+    return {
+        **rabbit_config,
+        **web_config,
+        **s3_server,
+        "DB_URL": database_factory("intake"),
+        "PROVIDER_ID": "provider-test",
+        "INTAKE_BUCKET": f"intake-{uuid.uuid4().hex[:12]}",
+    }
+
+
+class EventTap:
+    """A durable queue bound to ``intake.events`` before the service starts, so nothing is missed."""
+
+    def __init__(self, amqp_uri: str):
+        self.connection = Connection(amqp_uri)
+        exchange = Exchange("intake.events", type="topic", durable=True)
+        self.queue = Queue(f"tap-{uuid.uuid4().hex[:8]}", exchange=exchange, routing_key="#", durable=False,
+                           auto_delete=False)
+        self.queue(self.connection.default_channel).declare()
+
+    def drain(self, timeout: float = 3.0) -> list[dict]:
+        """Every message published so far, waiting up to ``timeout`` for the first one."""
+        got, deadline = [], time.monotonic() + timeout
+        bound = self.queue(self.connection.default_channel)
+        while True:
+            message = bound.get(no_ack=True)
+            if message is not None:
+                got.append(message.payload)
+                continue
+            if got or time.monotonic() > deadline:
+                return got
+            time.sleep(0.05)
+
+    def close(self):
+        self.connection.release()
+
+
+@pytest.fixture
+def event_tap(intake_config):
+    tap = EventTap(intake_config["AMQP_URI"])
+    yield tap
+    tap.close()
+
+
+@pytest.fixture
+def intake(container_factory, intake_config, event_tap):
+    container = container_factory(IntakeService, intake_config)
+    container.start()
+    yield container
+    container.stop()  # before the database fixture drops the database under the relay
+
+
+@pytest.fixture
+def api(intake, web_config_port):
+    return ApiClient(f"http://127.0.0.1:{web_config_port}")
+
+
+@pytest.fixture
+def staff(intake, web_config_port):
+    return ApiClient(f"http://127.0.0.1:{web_config_port}", actor="staff:verifier-1")
+
+
+@pytest.fixture
+def complete_draft(api, staff):
+    """``make(data=None) -> filing id``: a draft with everything submit needs (data, access information,
+    scans, the accepted clause)."""
+    return lambda data=None: _complete_draft(api, staff, data)
+
+
+def _complete_draft(api: ApiClient, staff: ApiClient, data: dict | None) -> str:
+    created = api.post("/filings", json=data or unit_filing())
+    assert created.status_code == 201, created.text
+    filing_id = created.json()["id"]
+    assert staff.put(f"/filings/{filing_id}/access", json=ACCESS).status_code == 200
+    for kind in ("sponsor_document", "responsible_person_document"):
+        upload = api.post(f"/filings/{filing_id}/documents?kind={kind}", data=png(),
+                          headers={"Content-Type": "image/png"})
+        assert upload.status_code == 201, upload.text
+    clause = api.get("/contract-clause").json()
+    accepted = api.post(f"/filings/{filing_id}/contract-acceptance",
+                        json={"clause_sha256": clause["clause_sha256"], "accepted": True})
+    assert accepted.status_code == 200, accepted.text
+    return filing_id

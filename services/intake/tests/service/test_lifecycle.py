@@ -1,0 +1,134 @@
+"""The filing's life as intake shows it: status events from precheck and the bureau, resubmission after a
+failure, a change (备案变更) of an approved filing, cancellation (注销), and the timeline."""
+import time
+import uuid
+
+import pytest
+from nameko.standalone.events import event_dispatcher
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from shared.contracts import EVENTS
+from shared.contracts.bureau import FILING_APPROVED
+from shared.contracts.errors import NotFound
+from shared.contracts.envelope import make_envelope
+from shared.contracts.intake import FILING_CANCELLED, FILING_CHANGED, FILING_SUBMITTED
+from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
+
+pytestmark = pytest.mark.service
+
+
+@pytest.fixture
+def publish(intake_config):
+    """Publish an event as the named producer would (its exchange, its envelope)."""
+
+    def send(source: str, event_type: str, data: dict, filing_id: str, event_id: str | None = None) -> None:
+        envelope = make_envelope(event_type, source, data, filing_id, event_id=event_id)
+        EVENTS.validate_outgoing(envelope)
+        dispatch = event_dispatcher({"AMQP_URI": intake_config["AMQP_URI"], "SERVICE_NAME": source})
+        dispatch(source, event_type, envelope)
+
+    return send
+
+
+def wait_for_state(api, filing_id: str, state: str, timeout: float = 5.0) -> dict:
+    deadline = time.monotonic() + timeout
+    while True:
+        filing = api.get(f"/filings/{filing_id}").json()
+        if filing["state"] == state or time.monotonic() > deadline:
+            assert filing["state"] == state, filing
+            return filing
+        time.sleep(0.05)
+
+
+def outcome(filing_id: str, version: int, reasons: list) -> dict:
+    return {"filing_id": filing_id, "version": version, "decided_at": "2026-11-23T09:00:00+08:00",
+            "decided_by": "precheck:staff-7", "reasons": reasons}
+
+
+def approval(filing_id: str, version: int, number: str = "京ICP备2026000123号") -> dict:
+    return {"filing_id": filing_id, "version": version, "filing_number": number,
+            "website_numbers": {"www.example.com.cn": number + "-1"}, "approved_at": "2026-12-01T09:00:00+08:00",
+            "approved_by": "bureau:京:reviewer-2"}
+
+
+@pytest.mark.req("P2")
+def test_failed_precheck_then_resubmission_with_only_the_changed_field(api, complete_draft, publish, event_tap):
+    filing_id = complete_draft()
+    assert api.post(f"/filings/{filing_id}/submit").status_code == 200
+    reasons = [{"field": "contacts.email", "code": "not_confirmed", "message": "E-mail not confirmed.", "rule": "P2"}]
+
+    publish("precheck", PRECHECK_FAILED, outcome(filing_id, 1, reasons), filing_id)
+
+    wait_for_state(api, filing_id, "precheck_failed")
+    assert api.patch(f"/filings/{filing_id}", json={"contacts": {"email": "new@example.com.cn"}}).status_code == 200
+    filing = api.get(f"/filings/{filing_id}").json()
+    assert filing["data"]["contacts"]["mobile"] == "138****8000"  # kept, not re-entered
+    assert api.post(f"/filings/{filing_id}/submit").status_code == 200
+    events = event_tap.drain()
+    while len(events) < 2:
+        events += event_tap.drain()
+    assert [(e["meta"]["type"], e["data"]["attempt"]) for e in events] == [(FILING_SUBMITTED, 1), (FILING_SUBMITTED, 2)]
+    timeline = api.get(f"/filings/{filing_id}/timeline").json()["timeline"]
+    assert [e["state"] for e in timeline] == ["draft", "submitted", "precheck_failed", "submitted"]
+    assert timeline[2]["reasons"] == reasons and timeline[2]["actor"] == "precheck:staff-7"
+
+
+@pytest.mark.req("P8")
+def test_redelivered_status_event_is_recorded_once(api, complete_draft, publish):
+    filing_id = complete_draft()
+    api.post(f"/filings/{filing_id}/submit")
+    event_id = str(uuid.uuid4())
+    publish("precheck", PRECHECK_PASSED, outcome(filing_id, 1, []), filing_id, event_id=event_id)
+    publish("precheck", PRECHECK_PASSED, outcome(filing_id, 1, []), filing_id, event_id=event_id)
+    publish("bureau", FILING_APPROVED, approval(filing_id, 1), filing_id)
+
+    filing = wait_for_state(api, filing_id, "approved")
+
+    assert filing["filing_number"] == "京ICP备2026000123号"
+    states = [e["state"] for e in api.get(f"/filings/{filing_id}/timeline").json()["timeline"]]
+    assert states == ["draft", "submitted", "precheck_passed", "approved"]
+
+
+@pytest.mark.req("P8")
+def test_change_of_an_approved_filing_is_a_new_version_then_cancellation(api, complete_draft, publish, event_tap):
+    filing_id = complete_draft()
+    api.post(f"/filings/{filing_id}/submit")
+    publish("bureau", FILING_APPROVED, approval(filing_id, 1), filing_id)
+    wait_for_state(api, filing_id, "approved")
+
+    change = api.post(f"/filings/{filing_id}/changes")
+    assert change.status_code == 201 and change.json()["version"] == 2
+    assert change.json()["state"] == "change_draft"
+    assert change.json()["problems"] == [
+        {"field": "contract_acceptance", "code": "not_accepted",
+         "message": "Read and accept the contract clause before submitting.", "rule": "W3"}
+    ]
+    api.patch(f"/filings/{filing_id}", json={"websites": [{"name": "新名字", "domains": ["www.example.com.cn"],
+                                                           "service_content": ["企业官网"]}]})
+    clause = api.get("/contract-clause").json()["clause_sha256"]
+    api.post(f"/filings/{filing_id}/contract-acceptance", json={"clause_sha256": clause, "accepted": True})
+    assert api.post(f"/filings/{filing_id}/submit").status_code == 200
+
+    cancelled = api.post(f"/filings/{filing_id}/cancellation", json={"reason": "网站关闭"})
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    events = []
+    deadline = time.monotonic() + 5
+    while len(events) < 3 and time.monotonic() < deadline:
+        events += event_tap.drain(timeout=0.5)
+    assert [e["meta"]["type"] for e in events] == [FILING_SUBMITTED, FILING_CHANGED, FILING_CANCELLED]
+    changed = events[1]["data"]
+    assert changed["version"] == 2 and changed["previous_version"] == 1
+    assert changed["filing_number"] == "京ICP备2026000123号"
+    assert changed["websites"][0]["name"] == "新名字"
+    assert events[2]["data"]["filing_number"] == "京ICP备2026000123号"
+    assert api.post(f"/filings/{filing_id}/changes").status_code == 409
+
+
+@pytest.mark.req("P1")
+def test_rpc_answers_status_and_unknown_filings_with_wire_errors(intake_config, api, complete_draft):
+    filing_id = complete_draft()
+    with ClusterRpcProxy({"AMQP_URI": intake_config["AMQP_URI"]}, timeout=10) as rpc:
+        assert rpc.intake.get_filing(filing_id)["state"] == "draft"
+        assert [e["state"] for e in rpc.intake.get_timeline(filing_id)["timeline"]] == ["draft"]
+        with pytest.raises(NotFound):
+            rpc.intake.get_filing(str(uuid.uuid4()))
