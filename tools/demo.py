@@ -1,0 +1,158 @@
+"""The system's main job, as far as it exists: start the services as real processes on embedded defaults,
+drive a sample filing through the public HTTP interface, print its timeline and the events it produced,
+and stop cleanly.
+
+Embedded defaults: SQLite for the services' databases and a local S3 server (moto) for object storage;
+RabbitMQ must be running (``bin/setup`` starts a local one; ``docker compose up`` is the alternative).
+Run with ``bin/demo``.
+"""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import requests
+from kombu import Connection, Exchange, Queue
+
+from shared.platform.migrations import upgrade
+from shared.testing.s3 import start_moto_server, stop_server
+from shared.testing.samples import ACCESS, png, unit_filing
+
+REPO = Path(__file__).resolve().parents[1]
+AMQP_URI = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
+SERVICES = ("intake",)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_service(name: str, env: dict, log_dir: Path) -> subprocess.Popen:
+    log = (log_dir / f"{name}.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "nameko", "run", "--config", str(REPO / "services" / name / "config.yaml"),
+         f"{name}.service"],
+        env={**os.environ, **env},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def wait_healthy(url: str, process: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"service exited during start-up:\n{log.read_text()[-4000:]}")
+        try:
+            if requests.get(url, timeout=1).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise SystemExit(f"service did not become healthy at {url}:\n{log.read_text()[-4000:]}")
+
+
+class Client:
+    def __init__(self, base: str, actor: str):
+        self.base, self.actor = base, actor
+
+    def call(self, method: str, path: str, **kwargs) -> dict:
+        headers = {"X-Actor": self.actor, **kwargs.pop("headers", {})}
+        if method == "POST":
+            headers["Idempotency-Key"] = uuid.uuid4().hex
+        response = requests.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
+        if response.status_code >= 400:
+            raise SystemExit(f"{method} {path} -> {response.status_code}: {response.text}")
+        return response.json()
+
+
+def drive(base: str, tap) -> str:
+    sponsor, staff = Client(base, "sponsor:demo"), Client(base, "staff:verifier-demo")
+    guide = sponsor.call("GET", "/guide", params={"kind": "unit", "unit_type": "enterprise"})
+    print("W2 documents to bring:", ", ".join(d["name_zh"] for d in guide["sponsor_documents"]))
+    filing = sponsor.call("POST", "/filings", json=unit_filing())
+    filing_id = filing["id"]
+    print(f"draft {filing_id}: {len(filing['problems'])} open problem(s) before completion")
+    staff.call("PUT", f"/filings/{filing_id}/access", json=ACCESS)
+    for kind in ("sponsor_document", "responsible_person_document"):
+        sponsor.call("POST", f"/filings/{filing_id}/documents", params={"kind": kind}, data=png(),
+                     headers={"Content-Type": "image/png"})
+    clause = sponsor.call("GET", "/contract-clause")
+    print("W3 clause shown:", clause["clause"][:40] + "…")
+    sponsor.call("POST", f"/filings/{filing_id}/contract-acceptance",
+                 json={"clause_sha256": clause["clause_sha256"], "accepted": True})
+    submitted = sponsor.call("POST", f"/filings/{filing_id}/submit")
+    print("submitted: state", submitted["state"])
+    return filing_id
+
+
+def main() -> int:
+    work = Path(tempfile.mkdtemp(prefix="icp-demo-"))
+    moto, s3 = start_moto_server(work / "s3.log")
+    processes: dict[str, subprocess.Popen] = {}
+    connection = Connection(AMQP_URI)
+    tap = Queue(f"demo-tap-{uuid.uuid4().hex[:6]}", Exchange("intake.events", type="topic", durable=True),
+                routing_key="#", auto_delete=True)
+    try:
+        tap(connection.default_channel).declare()
+        ports = {}
+        for name in SERVICES:
+            db_url = f"sqlite:///{work / name}.db"
+            upgrade(REPO / "services" / name, db_url)
+            ports[name] = free_port()
+            env = {**s3, f"{name.upper()}_DB_URL": db_url, f"{name.upper()}_HTTP_ADDRESS": f"127.0.0.1:{ports[name]}",
+                   "AMQP_URI": AMQP_URI}
+            processes[name] = start_service(name, env, work)
+        for name, port in ports.items():
+            wait_healthy(f"http://127.0.0.1:{port}/healthz", processes[name], work / f"{name}.log")
+        base = f"http://127.0.0.1:{ports['intake']}"
+        filing_id = drive(base, tap)
+        events = _collect(connection, tap, filing_id)
+        print("events published:", ", ".join(e["meta"]["type"] for e in events) or "none")
+        timeline = requests.get(f"{base}/filings/{filing_id}/timeline", timeout=10).json()
+        print(f"timeline of filing {filing_id}:")
+        for entry in timeline["timeline"]:
+            print(f"  {entry['at']}  {entry['state']:<16} by {entry['actor']}  {entry['note'] or ''}")
+        if not events:
+            print("no filing_submitted.v1 was published", file=sys.stderr)
+            return 1
+        return 0
+    finally:
+        for process in processes.values():
+            process.send_signal(signal.SIGTERM)
+        for name, process in processes.items():
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                print(f"{name} did not stop within 20 s; killed", file=sys.stderr)
+        stop_server(moto)
+        connection.release()
+        print(f"stopped; service logs in {work}")
+
+
+def _collect(connection, tap, filing_id: str, timeout: float = 10) -> list[dict]:
+    bound, found = tap(connection.default_channel), []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and not found:
+        message = bound.get(no_ack=True)
+        if message is None:
+            time.sleep(0.1)
+            continue
+        if message.payload["meta"]["correlation_id"] == filing_id:
+            found.append(message.payload)
+            print(json.dumps(message.payload["meta"], ensure_ascii=False))
+    return found
+
+
+if __name__ == "__main__":
+    sys.exit(main())
