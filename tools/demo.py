@@ -39,7 +39,7 @@ def start_service(name: str, env: dict, log_dir: Path) -> subprocess.Popen:
     log = (log_dir / f"{name}.log").open("wb")
     return subprocess.Popen(
         [sys.executable, "-m", "nameko", "run", "--config", str(REPO / "services" / name / "config.yaml"),
-         f"{name}.service"],
+         f"{name}.service:{name.capitalize()}Service"],
         env={**os.environ, **env},
         stdout=log,
         stderr=subprocess.STDOUT,

@@ -25,7 +25,6 @@ ADDRESS_MAX_LENGTH = 200
 
 _MOBILE_TYPES = (PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
 _LANDLINE_TYPES = (PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOBILE)
-_MOBILE_DIGITS = re.compile(r"1[0-9]{10}")
 
 # libphonenumber knows "ext", "x" and "#" but not the Chinese words for an extension.
 _EXTENSION_WORDS = re.compile(r"\s*(?:转|分机)\s*")
@@ -49,7 +48,8 @@ def validate_mobile(text: str) -> str:
 
     Accepts spaces and hyphens and a ``+86`` / ``0086`` / ``86`` country prefix (``+86 138 0013 8000``). The
     number must be valid for China and of mobile type in libphonenumber's metadata (this excludes landlines,
-    400/800 service numbers and unallocated 1xx ranges); it has no extension. InvalidValue ``format`` or
+    400/800 service numbers and unallocated 1xx ranges); it has no extension. Every mainland mobile range in
+    that metadata is 11 digits starting with 1, the form requirements §4 names. InvalidValue ``format`` or
     ``not_mobile``, rule R1.6.
     """
     number = _parse_cn(unicodedata.normalize("NFKC", text))
@@ -59,14 +59,11 @@ def validate_mobile(text: str) -> str:
             "This is not a valid mainland China phone number; a mobile number has 11 digits starting with 1.",
             RULE,
         )
-    national = str(number.national_number)
     if number.extension:
         raise InvalidValue("format", "A mobile number has no extension.", RULE)
     if phonenumbers.number_type(number) not in _MOBILE_TYPES:
         raise InvalidValue("not_mobile", "This is a valid phone number, but not a mobile number.", RULE)
-    if not _MOBILE_DIGITS.fullmatch(national):
-        raise InvalidValue("not_mobile", "A mobile number has 11 digits starting with 1.", RULE)
-    return national
+    return str(number.national_number)
 
 
 def validate_landline(text: str) -> str:

@@ -160,6 +160,22 @@ _USCC_PREFIXES: dict[DocumentType, tuple[str, ...]] = {
 _MILITARY_UNIT_DESIGNATION = re.compile(r"[0-9]{5}")
 
 
+_UNIT_NUMBER_FORMATS: dict[DocumentType, str] = {
+    DocumentType.business_licence: (
+        "A business licence number is an 18-character unified social credit code, or on older licences a "
+        "15-digit registration number or 9-character organisation code."
+    ),
+    DocumentType.military_unit_code_certificate: (
+        "A military unit code certificate carries an 18-character unified social credit code, a 9-character "
+        "organisation code or a 5-digit unit designation."
+    ),
+}
+_CERTIFICATE_NUMBER_FORMAT = (
+    "A certificate number is an 18-character unified social credit code or, on older certificates, a "
+    "9-character organisation code."
+)
+
+
 def validate_unit_document(unit_type_code: str, document_type: str, number: str) -> str:
     """Check that a unit of this type may show this document (R1.2) and that its number is valid; return the
     normalised number.
@@ -202,22 +218,6 @@ def validate_unit_document(unit_type_code: str, document_type: str, number: str)
     if is_military and _MILITARY_UNIT_DESIGNATION.fullmatch(compact):
         return compact
     raise InvalidValue("format", _UNIT_NUMBER_FORMATS.get(document, _CERTIFICATE_NUMBER_FORMAT), "R1.2")
-
-
-_UNIT_NUMBER_FORMATS: dict[DocumentType, str] = {
-    DocumentType.business_licence: (
-        "A business licence number is an 18-character unified social credit code, or on older licences a "
-        "15-digit registration number or 9-character organisation code."
-    ),
-    DocumentType.military_unit_code_certificate: (
-        "A military unit code certificate carries an 18-character unified social credit code, a 9-character "
-        "organisation code or a 5-digit unit designation."
-    ),
-}
-_CERTIFICATE_NUMBER_FORMAT = (
-    "A certificate number is an 18-character unified social credit code or, on older certificates, a "
-    "9-character organisation code."
-)
 
 
 # --- person documents (R1.3, R1.4) ----------------------------------------------------------------

@@ -79,7 +79,7 @@ def validate_resident_id(number: str, today: datetime.date) -> ResidentId:
       the 31 mainland provinces that still existed in the birth year (python-stdnum's ``cn/loc`` table,
       codes since 1980). A code abolished before the person was born cannot have been assigned to them; a
       code created after the birth year is accepted, because numbers were first assigned when ID cards were
-      introduced (1984), not at birth. Hong Kong, Macao and Taiwan codes (81, 82, 83, 71) belong to
+      introduced (from 1984), not at birth. Hong Kong, Macao and Taiwan codes (81, 82, 83, 71) belong to
       residence permits, not ID cards.
 
     The 17th character is odd for men and even for women.
@@ -158,8 +158,8 @@ def _region_existed_in(region_code: str, year: int) -> bool:
         province_by_code(region_code[:2])
     except InvalidValue:
         return False
-    parts = numdb.get("cn/loc").info(region_code)
-    names = parts[-1][1].get("county") if len(parts) == 2 else None
+    # [(province prefix, {...}), (remaining four digits, {"county": ...} or {} if unknown)]
+    names = numdb.get("cn/loc").info(region_code)[-1][1].get("county")
     if not names:
         return False
     for name in names.split(","):

@@ -4,10 +4,11 @@ The URL comes from the ``DB_URL`` setting; the session is closed (and anything u
 when the worker ends, so a failed entrypoint never leaves a half-written transaction behind.
 """
 
+from datetime import UTC, datetime
 from weakref import WeakKeyDictionary
 
 from nameko.extensions import DependencyProvider
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.platform.config import require
@@ -49,3 +50,23 @@ class Database(DependencyProvider):
 
     def stop(self) -> None:
         self.engine.dispose()
+
+
+class UtcDateTime(TypeDecorator):
+    """A timezone-aware timestamp on every backend: PostgreSQL keeps the zone, SQLite (the embedded demo
+    default) drops it, so values are stored in UTC and read back as aware UTC datetimes."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored: pass an aware datetime")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -13,11 +13,12 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Column, DateTime, Integer, MetaData, String, Table, select
+from sqlalchemy import JSON, Column, Integer, MetaData, String, Table, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from shared.contracts.errors import BadRequest, Conflict, FieldError, field_errors
+from shared.platform.db import UtcDateTime
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 128
@@ -29,7 +30,7 @@ def processed_events_table(metadata: MetaData) -> Table:
         metadata,
         Column("event_id", String(36), primary_key=True),
         Column("handler", String(120), primary_key=True),
-        Column("processed_at", DateTime(timezone=True), nullable=False),
+        Column("processed_at", UtcDateTime(), nullable=False),
     )
 
 
@@ -52,7 +53,7 @@ def idempotency_keys_table(metadata: MetaData) -> Table:
         Column("request_hash", String(64), nullable=False),
         Column("status", Integer, nullable=False),
         Column("body", JSON, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
+        Column("created_at", UtcDateTime(), nullable=False),
     )
 
 

@@ -150,6 +150,12 @@ def _masker_for_key(key: object) -> Callable[[str], str] | None:
     return None
 
 
+def mask_field(key: str, value: str) -> str:
+    """Mask the value of one personal field named ``key`` by its kind (``document_number``, ``mobile``,
+    ``email``, ``postal_address`` …); any other key, such as a person's ``name``, masks as a name."""
+    return (_masker_for_key(key) or _mask_person_name)(value)
+
+
 def _names_kind(name: str, kinds: tuple[str, ...]) -> bool:
     return any(name in (kind, kind + "s") or name.endswith(("_" + kind, "_" + kind + "s")) for kind in kinds)
 

@@ -18,12 +18,12 @@ from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import JSON, Column, DateTime, Index, Integer, MetaData, String, Table, select, update
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, select, update
 from sqlalchemy.orm import Session
 
 from shared.contracts.registry import EVENTS, EventRegistry
 from shared.platform.config import require
-from shared.platform.db import make_engine
+from shared.platform.db import UtcDateTime, make_engine
 
 log = structlog.get_logger(__name__)
 
@@ -39,10 +39,10 @@ def outbox_table(metadata: MetaData) -> Table:
         Column("event_type", String(80), nullable=False),
         Column("correlation_id", String(64), nullable=False),
         Column("envelope", JSON, nullable=False),
-        Column("created_at", DateTime(timezone=True), nullable=False),
-        Column("published_at", DateTime(timezone=True)),
+        Column("created_at", UtcDateTime(), nullable=False),
+        Column("published_at", UtcDateTime()),
         Column("attempts", Integer, nullable=False, default=0),
-        Column("next_attempt_at", DateTime(timezone=True), nullable=False),
+        Column("next_attempt_at", UtcDateTime(), nullable=False),
         Column("last_error", String(200)),
         Index("ix_outbox_pending", "published_at", "next_attempt_at"),
     )

@@ -7,6 +7,8 @@ Each listed path (``contacts.mobile``) is replaced by a ``FieldCipher`` token wh
 import copy
 from collections.abc import Iterable
 
+from shared.platform.logging import mask_field
+
 
 def _walk(data: dict, path: str):
     *parents, leaf = path.split(".")
@@ -35,22 +37,6 @@ def unseal(data: dict, paths: Iterable[str], cipher, context: str) -> dict:
     return _transform(data, paths, context, cipher.decrypt)
 
 
-def mask_value(path: str, value: str) -> str:
-    """How a personal field is shown to a caller who does not need the full value (design.md §5):
-    IDs ``110105********002X``, phones ``138****8000``, e-mail ``z***@example.com``, names ``张*``,
-    addresses their first six characters."""
-    leaf = path.rsplit(".", 1)[-1]
-    if "@" in value and leaf == "email":
-        local, _, domain = value.partition("@")
-        return f"{local[:1]}***@{domain}"
-    if leaf == "document_number":
-        return value[:6] + "*" * max(len(value) - 10, 2) + value[-4:] if len(value) > 10 else value[:2] + "***"
-    if leaf in ("mobile", "office_phone", "home_phone"):
-        return value[:3] + "****" + value[-4:] if len(value) >= 8 else "****"
-    if leaf == "postal_address":
-        return value[:6] + "***"
-    return value[:1] + "*" * max(len(value) - 1, 1)
-
-
 def mask(data: dict, paths: Iterable[str]) -> dict:
-    return _transform(data, paths, "", lambda value, context: mask_value(context[1:], value))
+    """``data`` with the personal fields at ``paths`` masked for display (design.md §5)."""
+    return _transform(data, paths, "", lambda value, context: mask_field(context.rsplit(".", 1)[-1], value))

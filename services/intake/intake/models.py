@@ -4,9 +4,12 @@ Personal fields inside ``FilingVersion.data`` are field-encryption tokens; the H
 ``Filing`` allow equality lookups without decrypting.
 """
 
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, UniqueConstraint
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.platform.db import UtcDateTime
 from shared.platform.idempotency import idempotency_keys_table, processed_events_table
 from shared.platform.outbox import outbox_table
 
@@ -30,8 +33,8 @@ class Filing(Base):
     person_document_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
     mobile_hmac: Mapped[str | None] = mapped_column(String(64), index=True)
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[DateTime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[DateTime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class FilingVersion(Base):
@@ -44,7 +47,7 @@ class FilingVersion(Base):
     filing_id: Mapped[str] = mapped_column(ForeignKey("filings.id"), index=True)
     version: Mapped[int] = mapped_column(Integer)
     data: Mapped[dict] = mapped_column(JSON)
-    submitted_at: Mapped[DateTime | None] = mapped_column(DateTime(timezone=True))
+    submitted_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class TimelineEntry(Base):
@@ -52,7 +55,7 @@ class TimelineEntry(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     filing_id: Mapped[str] = mapped_column(ForeignKey("filings.id"), index=True)
-    at: Mapped[DateTime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     state: Mapped[str] = mapped_column(String(32))
     version: Mapped[int] = mapped_column(Integer)
     actor: Mapped[str] = mapped_column(String(120))
@@ -76,7 +79,7 @@ class DocumentScan(Base):
     content_type: Mapped[str] = mapped_column(String(60))
     size: Mapped[int] = mapped_column(Integer)
     uploaded_by: Mapped[str] = mapped_column(String(120))
-    uploaded_at: Mapped[DateTime] = mapped_column(DateTime(timezone=True))
+    uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class ContractAcceptance(Base):
@@ -90,7 +93,7 @@ class ContractAcceptance(Base):
     version: Mapped[int] = mapped_column(Integer)
     clause_sha256: Mapped[str] = mapped_column(String(64))
     accepted_by: Mapped[str] = mapped_column(String(120))
-    accepted_at: Mapped[DateTime] = mapped_column(DateTime(timezone=True))
+    accepted_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 outbox = outbox_table(Base.metadata)

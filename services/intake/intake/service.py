@@ -6,9 +6,9 @@ worker runs; every error names the field and the rule.
 """
 
 import structlog
-from sqlalchemy import text
 from nameko.events import event_handler
 from nameko.rpc import rpc
+from sqlalchemy import text
 from werkzeug.wrappers import Request
 
 from intake import usecases
@@ -16,7 +16,7 @@ from intake.dependencies import IntakeSettings, IntakeStorage
 from intake.domain import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guide
 from intake.models import idempotency_keys, outbox
 from intake.openapi import openapi_document
-from intake.schemas import AccessInput, AcceptanceInput, CancellationInput, FilingInput, GuideQuery
+from intake.schemas import AcceptanceInput, AccessInput, CancellationInput, FilingInput, GuideQuery
 from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.errors import BadRequest, FieldError, field_errors, from_marshmallow

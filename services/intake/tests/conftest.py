@@ -5,9 +5,9 @@ import time
 import uuid
 
 import pytest
+from intake.service import IntakeService
 from kombu import Connection, Exchange, Queue
 
-from intake.service import IntakeService
 from shared.testing.http import ApiClient
 from shared.testing.samples import ACCESS, png, unit_filing
 

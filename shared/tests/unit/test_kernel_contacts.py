@@ -1,5 +1,8 @@
 """shared.kernel.contacts: mobile, landline, e-mail and postal address (R1.6, requirements §4)."""
 
+import contextlib
+import re
+
 import pytest
 from email_validator import EmailNotValidError
 
@@ -38,6 +41,18 @@ def error(call) -> tuple[str, str]:
 )
 def test_valid_mobile_numbers_normalise_to_11_digits(text, expected):
     assert validate_mobile(text) == expected
+
+
+@pytest.mark.unit
+@pytest.mark.req("R1.6")
+def test_every_accepted_mobile_number_is_11_digits_starting_with_1():
+    accepted = []
+    for prefix in range(100, 200):
+        for text in (f"{prefix}00138000", f"+86 {prefix}0013800"):
+            with contextlib.suppress(InvalidValue):
+                accepted.append(validate_mobile(text))
+    assert len(accepted) > 50
+    assert all(re.fullmatch(r"1[0-9]{10}", number) for number in accepted)
 
 
 @pytest.mark.unit

@@ -3,14 +3,14 @@ rest and in event bodies, and absent from every log line."""
 import json
 
 import pytest
+from intake.models import Base
 from sqlalchemy import create_engine, text
 
-from intake.models import Base
 from shared.contracts.intake import SEAL_CONTEXT, personal_paths
 from shared.platform.crypto import CryptoConfig
 from shared.platform.migrations import differences
 from shared.platform.sealing import unseal
-from shared.testing.samples import RESIDENT_ID, unit_filing
+from shared.testing.samples import RESIDENT_ID
 
 pytestmark = pytest.mark.integration
 

@@ -33,7 +33,8 @@ def _error(response, status: int) -> dict:
 @pytest.mark.req("P1")
 def test_malformed_json_is_400_naming_the_position(api, counts):
     before = counts()
-    error = _error(api.post("/filings", data=b'{"sponsor": {"kind": "unit",}', headers={"Content-Type": "application/json"}), 400)
+    response = api.post("/filings", data=b'{"sponsor": {"kind": "unit",}', headers={"Content-Type": "application/json"})
+    error = _error(response, 400)
     assert error["errors"][0]["field"] == "body"
     assert error["errors"][0]["code"] == "malformed_json"
     assert "line 1 column" in error["errors"][0]["message"]

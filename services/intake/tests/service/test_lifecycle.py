@@ -9,8 +9,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_APPROVED
-from shared.contracts.errors import NotFound
 from shared.contracts.envelope import make_envelope
+from shared.contracts.errors import NotFound
 from shared.contracts.intake import FILING_CANCELLED, FILING_CHANGED, FILING_SUBMITTED
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
 
