@@ -1,0 +1,1 @@
+"""The bureau service: not built yet (see the README's table and its issue)."""
