@@ -36,6 +36,11 @@ class WireError(Exception):
     def __str__(self) -> str:
         return self.message
 
+    @classmethod
+    def about(cls, field: str, code: str, message: str, rule: str) -> "WireError":
+        """The common case: one problem with one field, its message also the error's message."""
+        return cls(message, [FieldError(field, code, message, rule).to_dict()])
+
     def to_dict(self) -> dict:
         return {"error": {"code": self.code, "message": self.message, "errors": self.errors}}
 

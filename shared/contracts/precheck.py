@@ -1,14 +1,21 @@
-"""Events the precheck service produces (P2). Intake reads them to show the filing's status.
+"""Events the precheck service produces (P2).
 
-The first version carries what intake needs; the precheck issue may add fields (readers ignore unknown ones).
+Intake reads the outcomes to show the filing's status; notify sends the P2 texts to ``mobile`` and the
+one-time codes of ``contact_confirmation_requested.v1``. ``mobile``, ``recipient`` and ``code`` are
+field-encryption tokens sealed with the provider's keys under the context ``event.<field>`` (design.md §5):
+no phone number, address or code travels in plaintext.
 """
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import EXCLUDE, Schema, fields, validate
 
 from shared.contracts.registry import EVENTS, EventContract
 
 PRECHECK_PASSED = "precheck_passed.v1"
 PRECHECK_FAILED = "precheck_failed.v1"
+PRECHECK_DEADLINE_NEAR = "precheck_deadline_near.v1"
+PRECHECK_DEADLINE_BREACHED = "precheck_deadline_breached.v1"
+CONTACT_CONFIRMATION_REQUESTED = "contact_confirmation_requested.v1"
+SEALED_FIELDS = ("mobile", "recipient", "code")
 
 
 class ReasonSchema(Schema):
@@ -30,6 +37,31 @@ class PrecheckOutcomeSchema(Schema):
     decided_at = fields.AwareDateTime(required=True)
     decided_by = fields.String(required=True)
     reasons = fields.List(fields.Nested(ReasonSchema), required=True)
+    mobile = fields.String(required=True)
+    rulebook_version = fields.String(required=True)
+
+
+class DeadlineSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    filing_id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    submitted_at = fields.AwareDateTime(required=True)
+    deadline = fields.AwareDateTime(required=True)
+    provisional = fields.Boolean(required=True)
+
+
+class ContactConfirmationSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    filing_id = fields.String(required=True)
+    confirmation_id = fields.String(required=True)
+    channel = fields.String(required=True, validate=validate.OneOf(["sms", "email"]))
+    recipient = fields.String(required=True)
+    code = fields.String(required=True)
+    expires_at = fields.AwareDateTime(required=True)
 
 
 _PASSED = {
@@ -38,6 +70,8 @@ _PASSED = {
     "decided_at": "2026-11-03T09:30:00+08:00",
     "decided_by": "precheck:auto",
     "reasons": [],
+    "mobile": "v1:sealed-sample",
+    "rulebook_version": "2026.1",
 }
 EVENTS.register(
     EventContract(
@@ -61,5 +95,46 @@ EVENTS.register(
             ],
         },
         "Pre-verification failed with field-level reasons (P2); the sponsor corrects and resubmits.",
+    )
+)
+_DEADLINE = {
+    "filing_id": _PASSED["filing_id"],
+    "version": 1,
+    "submitted_at": "2026-11-02T09:30:00+08:00",
+    "deadline": "2026-11-09T09:30:00+08:00",
+    "provisional": False,
+}
+EVENTS.register(
+    EventContract(
+        PRECHECK_DEADLINE_NEAR,
+        "precheck",
+        DeadlineSchema,
+        _DEADLINE,
+        "One working day is left of the 5 working days for pre-verification (P2).",
+    )
+)
+EVENTS.register(
+    EventContract(
+        PRECHECK_DEADLINE_BREACHED,
+        "precheck",
+        DeadlineSchema,
+        _DEADLINE,
+        "Pre-verification was not decided within 5 working days (P2).",
+    )
+)
+EVENTS.register(
+    EventContract(
+        CONTACT_CONFIRMATION_REQUESTED,
+        "precheck",
+        ContactConfirmationSchema,
+        {
+            "filing_id": _PASSED["filing_id"],
+            "confirmation_id": "0b5c1f7e-8d0c-4a57-9d0e-1c3a7b2f9e11",
+            "channel": "sms",
+            "recipient": "v1:sealed-sample",
+            "code": "v1:sealed-sample",
+            "expires_at": "2026-11-03T09:30:00+08:00",
+        },
+        "A one-time code to confirm a contact (P2: confirmed by phone, e-mail or similar); notify sends it.",
     )
 )

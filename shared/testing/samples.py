@@ -103,3 +103,36 @@ def png(width: int = 8, height: int = 8) -> bytes:
     raw = b"".join(b"\x00" + b"\xcc\x88\x44" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def filing_submitted_data(cipher, hasher, data: dict | None = None, *, filing_id: str, attempt: int = 1,
+                          submitted_at: str = "2026-11-02T09:30:00+08:00") -> dict:
+    """The ``data`` of a ``filing_submitted.v1`` as intake would publish it for ``data`` (default: the unit
+    sample): domains in both forms, personal fields sealed with ``cipher``, lookups keyed with ``hasher``."""
+    from shared.contracts.intake import SEAL_CONTEXT, personal_paths
+    from shared.kernel.network import validate_domain
+    from shared.platform.sealing import seal
+
+    filing = copy.deepcopy(data or UNIT_FILING)
+    filing["sponsor"].setdefault("unit_type", None)
+    filing["contacts"].setdefault("office_phone", None)
+    filing["contacts"].setdefault("home_phone", None)
+    for site in filing["websites"]:
+        site["domains"] = [{"unicode": d.unicode, "ascii": d.ascii} for d in map(validate_domain, site["domains"])]
+    return {
+        "filing_id": filing_id,
+        "version": 1,
+        "attempt": attempt,
+        "provider_id": "provider-test",
+        "province": filing["sponsor"]["province"],
+        "submitted_at": submitted_at,
+        **seal(filing, personal_paths(filing["sponsor"]["kind"]), cipher, SEAL_CONTEXT),
+        "access": copy.deepcopy(ACCESS),
+        "documents": [],
+        "lookups": {
+            "responsible_person_document": hasher.digest(filing["responsible_person"]["document_number"],
+                                                         kind="person_document"),
+            "mobile": hasher.digest(filing["contacts"]["mobile"], kind="mobile"),
+        },
+        "contract_acceptance": {"clause_sha256": "0" * 64, "accepted_at": submitted_at, "accepted_by": "sponsor"},
+    }

@@ -5,7 +5,6 @@ needs an ``Idempotency-Key`` (a replay returns the first answer); bodies are siz
 worker runs; every error names the field and the rule.
 """
 
-import structlog
 from nameko.events import event_handler
 from nameko.rpc import rpc
 from sqlalchemy import text
@@ -17,23 +16,18 @@ from intake.domain import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guid
 from intake.models import idempotency_keys, outbox
 from intake.openapi import openapi_document
 from intake.schemas import AcceptanceInput, AccessInput, CancellationInput, FilingInput, GuideQuery
-from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.errors import BadRequest, FieldError, field_errors, from_marshmallow
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
-from shared.contracts.registry import InvalidEvent
 from shared.kernel.errors import InvalidValue
 from shared.platform.crypto import PersonalData
 from shared.platform.db import Database
+from shared.platform.entrypoints import actor_of, answer_once, read_event
 from shared.platform.http import http, json_response, load_json
-from shared.platform.idempotency import IDEMPOTENCY_HEADER, check_key, request_hash, run_once
 from shared.platform.logging import LogContext
 from shared.platform.observability import Metrics, OpsEndpoints
 from shared.platform.outbox import OutboxRelay
 
-log = structlog.get_logger(__name__)
-
-ACTOR_HEADER = "X-Actor"
 _SELECT_1 = text("SELECT 1")
 
 
@@ -65,14 +59,7 @@ class IntakeService(OpsEndpoints):
         )
 
     def _once(self, request: Request, action, status: int = 200):
-        """Run a POST once per ``Idempotency-Key`` (scoped to the actor) and answer replays from store."""
-        actor = _actor(request)
-        key = check_key(request.headers.get(IDEMPOTENCY_HEADER))
-        req_hash = request_hash(request.method, request.full_path, request.get_data(cache=True))
-        code, body = run_once(
-            self.db, idempotency_keys, f"{actor}:{key}", req_hash, lambda _s: (status, action(actor))
-        )
-        return json_response(code, body)
+        return answer_once(self.db, idempotency_keys, request, action, status)
 
     def _commit(self, result: dict, status: int = 200):
         self.db.commit()
@@ -112,12 +99,12 @@ class IntakeService(OpsEndpoints):
     @http("PATCH", "/filings/<filing_id>")
     def edit_filing(self, request: Request, filing_id: str):
         patch = load_json(request, FilingInput())
-        return self._commit(usecases.edit_draft(self._deps(), _actor(request), filing_id, patch))
+        return self._commit(usecases.edit_draft(self._deps(), actor_of(request), filing_id, patch))
 
     @http("PUT", "/filings/<filing_id>/access")
     def set_access(self, request: Request, filing_id: str):
         access = load_json(request, AccessInput())
-        return self._commit(usecases.set_access(self._deps(), _actor(request), filing_id, access))
+        return self._commit(usecases.set_access(self._deps(), actor_of(request), filing_id, access))
 
     @http("POST", "/filings/<filing_id>/documents", max_body=usecases.MAX_SCAN_BYTES)
     def upload_document(self, request: Request, filing_id: str):
@@ -192,25 +179,10 @@ class IntakeService(OpsEndpoints):
         self._handle(envelope, lambda deps, data: usecases.record_approval(deps, _event_id(envelope), data))
 
     def _handle(self, envelope: dict, action) -> None:
-        try:
-            data = EVENTS.load(envelope)
-        except InvalidEvent as exc:
-            # Requeueing a message that can never validate would loop forever; it is logged for ops and
-            # dropped until dead-lettering exists (deploy issue).
-            log.error("event_rejected", event_type=exc.event_type, errors=exc.errors)
-            return
-        action(self._deps(), data)
-        self.db.commit()
-
-
-def _actor(request: Request) -> str:
-    actor = (request.headers.get(ACTOR_HEADER) or "sponsor").strip()
-    if len(actor) > 120 or not actor.isprintable():
-        raise BadRequest(
-            f"{ACTOR_HEADER} is invalid",
-            field_errors(FieldError(ACTOR_HEADER, "format", "At most 120 printable characters.", "API")),
-        )
-    return actor
+        data = read_event(envelope)
+        if data is not None:
+            action(self._deps(), data)
+            self.db.commit()
 
 
 def _event_id(envelope: dict) -> str:

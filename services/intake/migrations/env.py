@@ -2,8 +2,8 @@
 import os
 
 from alembic import context
-from intake.models import Base
 
+from intake.models import Base
 from shared.platform.db import make_engine
 
 url = context.config.get_main_option("sqlalchemy.url") or os.environ["DB_URL"]

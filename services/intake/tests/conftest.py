@@ -1,13 +1,12 @@
 """Fixtures for intake's service and integration tests: a running intake container on the real RabbitMQ
 (its own vhost), its own PostgreSQL database and the local S3 server, and a queue that records every event
 intake publishes."""
-import time
 import uuid
 
 import pytest
-from intake.service import IntakeService
-from kombu import Connection, Exchange, Queue
 
+from intake.service import IntakeService
+from shared.testing.events import EventTap
 from shared.testing.http import ApiClient
 from shared.testing.samples import ACCESS, png, unit_filing
 
@@ -24,36 +23,9 @@ def intake_config(rabbit_config, web_config, database_factory, s3_server):
     }
 
 
-class EventTap:
-    """A durable queue bound to ``intake.events`` before the service starts, so nothing is missed."""
-
-    def __init__(self, amqp_uri: str):
-        self.connection = Connection(amqp_uri)
-        exchange = Exchange("intake.events", type="topic", durable=True)
-        self.queue = Queue(f"tap-{uuid.uuid4().hex[:8]}", exchange=exchange, routing_key="#", durable=False,
-                           auto_delete=False)
-        self.queue(self.connection.default_channel).declare()
-
-    def drain(self, timeout: float = 3.0) -> list[dict]:
-        """Every message published so far, waiting up to ``timeout`` for the first one."""
-        got, deadline = [], time.monotonic() + timeout
-        bound = self.queue(self.connection.default_channel)
-        while True:
-            message = bound.get(no_ack=True)
-            if message is not None:
-                got.append(message.payload)
-                continue
-            if got or time.monotonic() > deadline:
-                return got
-            time.sleep(0.05)
-
-    def close(self):
-        self.connection.release()
-
-
 @pytest.fixture
 def event_tap(intake_config):
-    tap = EventTap(intake_config["AMQP_URI"])
+    tap = EventTap(intake_config["AMQP_URI"], "intake")
     yield tap
     tap.close()
 

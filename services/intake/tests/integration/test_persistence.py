@@ -3,9 +3,9 @@ rest and in event bodies, and absent from every log line."""
 import json
 
 import pytest
-from intake.models import Base
 from sqlalchemy import create_engine, text
 
+from intake.models import Base
 from shared.contracts.intake import SEAL_CONTEXT, personal_paths
 from shared.platform.crypto import CryptoConfig
 from shared.platform.migrations import differences

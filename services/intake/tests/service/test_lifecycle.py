@@ -4,30 +4,20 @@ import time
 import uuid
 
 import pytest
-from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_APPROVED
-from shared.contracts.envelope import make_envelope
 from shared.contracts.errors import NotFound
 from shared.contracts.intake import FILING_CANCELLED, FILING_CHANGED, FILING_SUBMITTED
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
+from shared.testing.events import publisher
 
 pytestmark = pytest.mark.service
 
 
 @pytest.fixture
 def publish(intake_config):
-    """Publish an event as the named producer would (its exchange, its envelope)."""
-
-    def send(source: str, event_type: str, data: dict, filing_id: str, event_id: str | None = None) -> None:
-        envelope = make_envelope(event_type, source, data, filing_id, event_id=event_id)
-        EVENTS.validate_outgoing(envelope)
-        dispatch = event_dispatcher({"AMQP_URI": intake_config["AMQP_URI"], "SERVICE_NAME": source})
-        dispatch(source, event_type, envelope)
-
-    return send
+    return publisher(intake_config["AMQP_URI"])
 
 
 def wait_for_state(api, filing_id: str, state: str, timeout: float = 5.0) -> dict:
@@ -42,7 +32,7 @@ def wait_for_state(api, filing_id: str, state: str, timeout: float = 5.0) -> dic
 
 def outcome(filing_id: str, version: int, reasons: list) -> dict:
     return {"filing_id": filing_id, "version": version, "decided_at": "2026-11-23T09:00:00+08:00",
-            "decided_by": "precheck:staff-7", "reasons": reasons}
+            "decided_by": "precheck:staff-7", "reasons": reasons, "mobile": "v1:sealed", "rulebook_version": "2026.1"}
 
 
 def approval(filing_id: str, version: int, number: str = "京ICP备2026000123号") -> dict:
