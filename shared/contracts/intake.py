@@ -158,7 +158,7 @@ FILING_SUBMITTED_SAMPLE = {
         "unit_type": "enterprise",
         "name": "北京示例科技有限公司",
         "document_type": "business_licence",
-        "document_number": "91110108MA01XXXX0X",
+        "document_number": "91110108MA01C3H77W",
         "province": "京",
     },
     "responsible_person": {
@@ -184,13 +184,13 @@ FILING_SUBMITTED_SAMPLE = {
     ],
     "access": {
         "provider_name": "示例云",
-        "access_method": "dedicated",
+        "access_method": "cloud_server",
         "server_location": "北京市",
         "ip_addresses": ["203.0.113.10"],
     },
     "documents": [
         {
-            "kind": "business_licence",
+            "kind": "sponsor_document",
             "object": {
                 "bucket": "intake-documents",
                 "key": "filings/6f1c1c7e/licence",

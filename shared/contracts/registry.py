@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from marshmallow import EXCLUDE, RAISE, Schema
 
-from shared.contracts.envelope import MetaSchema, make_envelope
+from shared.contracts.envelope import MetaSchema, make_envelope, schema_version_of
 
 
 class InvalidEvent(ValueError):
@@ -68,6 +68,8 @@ class EventRegistry:
         if errors:
             raise InvalidEvent(event_type, {"meta": errors})
         contract = self.get(event_type)
+        if meta["schema_version"] != schema_version_of(event_type):
+            raise InvalidEvent(event_type, {"meta": {"schema_version": [f"must be {schema_version_of(event_type)}"]}})
         if meta["source"] != contract.producer:
             raise InvalidEvent(event_type, {"meta": {"source": [f"must be {contract.producer}"]}})
         data = envelope.get("data")

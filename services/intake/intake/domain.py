@@ -351,16 +351,23 @@ def _check_scans(c: _Collector, kind, scans: list[str]) -> None:
             c.add("documents", "scan_missing", f"Upload a scan of the {scan.replace('_', ' ')}.", "P5")
 
 
-def normalise(data: dict) -> dict:
-    """The canonical form of a valid filing: IDNs in both forms, numbers normalised (requirements §4).
+def normalise(data: dict, today: date) -> dict:
+    """The canonical form of a valid filing: IDNs in both forms, document and phone numbers as the
+    validators print them, so the same number typed two ways is one lookup (requirements §4).
 
     Call only on data that ``validate_filing`` accepted.
     """
     out = copy.deepcopy(data)
     sponsor, person, contacts = out["sponsor"], out["responsible_person"], out["contacts"]
     sponsor.setdefault("unit_type", None)
-    sponsor["document_number"] = sponsor["document_number"].strip().upper()
-    person["document_number"] = person["document_number"].strip().upper()
+    if sponsor["kind"] == SponsorKind.unit:
+        sponsor["document_number"] = validate_unit_document(
+            sponsor["unit_type"], sponsor["document_type"], sponsor["document_number"]
+        )
+    else:
+        number = sponsor["document_number"]
+        sponsor["document_number"] = validate_person_document(sponsor["document_type"], number, today)
+    person["document_number"] = validate_person_document(person["document_type"], person["document_number"], today)
     if sponsor["kind"] == SponsorKind.individual:
         person["role"] = ResponsibleRole.sponsor.value
     contacts["mobile"] = validate_mobile(contacts["mobile"])

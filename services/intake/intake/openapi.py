@@ -74,7 +74,7 @@ ROUTES = [
         None,
         200,
         "FilingOutput",
-        ["404", "409", "422"],
+        ["400", "404", "409", "422"],
     ),
     (
         "get",
@@ -92,7 +92,7 @@ ROUTES = [
         None,
         201,
         "FilingOutput",
-        ["404", "409"],
+        ["400", "404", "409"],
     ),
     (
         "post",
@@ -113,18 +113,17 @@ def openapi_document() -> dict:
         version="1.0.0",
         openapi_version="3.0.3",
         plugins=[MarshmallowPlugin()],
-        info={
-            "description": "Sponsors file, staff complete access information, the system says exactly why not."
-        },
+        info={"description": "Sponsors file, staff complete access information, the system says exactly why not."},
     )
+    # Nested schemas first: apispec registers a nested schema itself and refuses a second registration.
     for name in (
+        "DocumentOutput",
         "FilingInput",
         "AccessInput",
         "AcceptanceInput",
         "CancellationInput",
         "FilingOutput",
         "TimelineOutput",
-        "DocumentOutput",
         "ClauseOutput",
         "ErrorOutput",
     ):
@@ -139,6 +138,16 @@ def openapi_document() -> dict:
             }
         parameters = [{"name": "filing_id", "in": "path", "required": True, "schema": {"type": "string"}}]
         operation["parameters"] = parameters if "{filing_id}" in path else []
+        if path == "/guide":
+            operation["parameters"] = [
+                {
+                    "name": "kind",
+                    "in": "query",
+                    "required": True,
+                    "schema": {"type": "string", "enum": ["unit", "individual"]},
+                },
+                {"name": "unit_type", "in": "query", "required": False, "schema": {"type": "string"}},
+            ]
         if method == "post":
             operation["parameters"].append(
                 {"name": IDEMPOTENCY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}}

@@ -298,7 +298,7 @@ def submit(deps: Deps, actor: str, filing_id: str) -> dict:
             f"the filing has {len(problems)} problem(s); nothing was submitted", field_errors(*problems)
         )
     # The draft stays as entered (so it can be edited after a failure); the event carries the canonical form.
-    data = domain.normalise(data)
+    data = domain.normalise(data, deps.now().astimezone(SHANGHAI).date())
     is_change = domain.is_change(filing.state)
     now = deps.now()
     row.submitted_at = now

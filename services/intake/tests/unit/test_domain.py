@@ -645,7 +645,7 @@ def test_normalise_stores_idn_domains_in_both_forms():
     data["websites"].append(
         {"name": "二号站", "domains": ["xn--fsqu00a.xn--fiqs8s.cn"], "service_content": ["x"]}
     )
-    out = normalise(data)
+    out = normalise(data, TODAY)
     assert out["websites"][0]["domains"] == [
         {"unicode": "例子.中国", "ascii": "xn--fsqu00a.xn--fiqs8s"},
         {"unicode": "www.example.com.cn", "ascii": "www.example.com.cn"},
@@ -666,7 +666,7 @@ def test_normalise_numbers():
     data["access"]["ip_addresses"] = ["111.13.100.91", "240E:E9:6002:15C:0:0:0:FF"]
     assert validate_filing(data, UNIT_SCANS, CONTRACT_CLAUSE_SHA256, TODAY) == []
     before = copy.deepcopy(data)
-    out = normalise(data)
+    out = normalise(data, TODAY)
     assert data == before
     assert out["responsible_person"]["document_number"] == RESIDENT_ID
     assert out["responsible_person"]["document_number"].endswith("X")
@@ -681,7 +681,7 @@ def test_normalise_numbers():
 def test_normalise_individual_records_the_sponsor_as_responsible_person():
     data = _individual()
     del data["responsible_person"]["role"]
-    out = normalise(data)
+    out = normalise(data, TODAY)
     assert out["responsible_person"]["role"] == "sponsor"
     assert out["sponsor"]["unit_type"] is None
     assert out["contacts"]["office_phone"] is None
@@ -730,22 +730,14 @@ def test_document_numbers_as_typed_are_accepted(base, path, typed, canonical):
     assert _problems(data) == []
 
 
-# ... but normalise only strips and upper-cases them, so the event carries the number as typed and the
-# responsible person's HMAC lookup differs for the same person typed two ways.
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="BUG: intake.domain.normalise keeps document numbers as typed (only strip().upper()): spaces, "
-    "full-width characters and hyphens that validate_filing accepts reach filing_submitted.v1 and the "
-    "responsible_person_document lookup HMAC; it should store the validators' canonical form",
-)
+# ... and normalise stores the validators' canonical form, so one person is one HMAC lookup.
 @pytest.mark.req("R1.2")
 @pytest.mark.req("R1.3")
 @pytest.mark.parametrize(("base", "path", "typed", "canonical"), _LOOSE_NUMBERS)
 def test_normalise_stores_document_numbers_in_canonical_form(base, path, typed, canonical):
     data = base()
     put(path, typed)(data)
-    node, key = _walk(normalise(data), path)
+    node, key = _walk(normalise(data, TODAY), path)
     assert node[key] == canonical
 
 
