@@ -1,0 +1,30 @@
+# One image for every service (design.md §2); the container's command picks what runs:
+#   service:    nameko run --config services/<name>/config.yaml <name>.service:<Name>Service
+#   migrations: alembic -c services/<name>/alembic.ini upgrade head        (with DB_URL set; one-shot)
+# The service class is named explicitly: a bare module path would also pick up the OpsEndpoints mixin.
+# Configuration comes only from the environment at run time (services/<name>/config.yaml names the variables);
+# nothing secret is baked in. The root filesystem can be mounted read-only: only /tmp needs to be writable.
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+RUN groupadd --system --gid 10001 app \
+    && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin app
+
+WORKDIR /app
+
+# Dependencies first, as their own layer: the lock changes far less often than the code.
+COPY requirements.lock ./
+RUN pip install --no-cache-dir -r requirements.lock
+
+# The code (.dockerignore keeps the venv, tests, caches and local state out). Config files and migrations are
+# read from /app/services/<name>/, the packages from site-packages.
+COPY . .
+RUN pip install --no-cache-dir --no-deps . \
+    && rm -rf build ./*.egg-info
+
+USER 10001:10001
+EXPOSE 8001
+CMD ["nameko", "run", "--config", "services/intake/config.yaml", "intake.service:IntakeService"]

