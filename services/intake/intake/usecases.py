@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import structlog
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -45,6 +46,8 @@ from shared.platform.idempotency import claim_event
 from shared.platform.outbox import enqueue
 from shared.platform.sealing import mask, seal, unseal
 from shared.platform.storage import ObjectStore, evidence_retain_until
+
+log = structlog.get_logger(__name__)
 
 SERVICE = "intake"
 STORE_CONTEXT = "intake"
@@ -402,12 +405,22 @@ def cancel(deps: Deps, actor: str, filing_id: str, reason: str) -> dict:
     return view(deps, filing)
 
 
+def _for_event(deps: Deps, filing_id: str) -> Filing | None:
+    """The filing an event is about, or None when it is not this provider's: such an event can never apply,
+    so it is recorded as processed instead of being requeued for ever."""
+    try:
+        return _load(deps, filing_id, lock=True)
+    except NotFound:
+        log.warning("event_for_unknown_filing", filing_id=filing_id)
+        return None
+
+
 def record_precheck(deps: Deps, event_id: str, data: dict, passed: bool) -> None:
     """Show the precheck outcome (P2); a failed filing becomes editable and can be resubmitted."""
     if not claim_event(deps.session, processed_events, event_id, "record_precheck"):
         return
-    filing = _load(deps, data["filing_id"], lock=True)
-    if filing.state != FilingState.SUBMITTED or filing.version != data["version"]:
+    filing = _for_event(deps, data["filing_id"])
+    if filing is None or filing.state != FilingState.SUBMITTED or filing.version != data["version"]:
         return  # an outcome for a superseded submission: the timeline already moved on
     state = FilingState.PRECHECK_PASSED if passed else FilingState.PRECHECK_FAILED
     _record(deps, filing, state, data["decided_by"], None, data["reasons"])
@@ -417,8 +430,8 @@ def record_approval(deps: Deps, event_id: str, data: dict) -> None:
     """P8: the bureau issued the filing number."""
     if not claim_event(deps.session, processed_events, event_id, "record_approval"):
         return
-    filing = _load(deps, data["filing_id"], lock=True)
-    if filing.state == FilingState.CANCELLED:
+    filing = _for_event(deps, data["filing_id"])
+    if filing is None or filing.state == FilingState.CANCELLED:
         return
     filing.filing_number = data["filing_number"]
     filing.approved_version = data["version"]

@@ -5,6 +5,7 @@ import uuid
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
+from sqlalchemy import create_engine, text
 
 from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.errors import NotFound
@@ -122,3 +123,19 @@ def test_rpc_answers_status_and_unknown_filings_with_wire_errors(intake_config, 
         assert [e["state"] for e in rpc.intake.get_timeline(filing_id)["timeline"]] == ["draft"]
         with pytest.raises(NotFound):
             rpc.intake.get_filing(str(uuid.uuid4()))
+
+
+@pytest.mark.req("P2")
+def test_an_outcome_for_another_providers_filing_is_dropped_not_requeued(api, complete_draft, publish, intake_config):
+    stranger = str(uuid.uuid4())
+    publish("precheck", PRECHECK_PASSED, outcome(stranger, 1, []), stranger)
+    filing_id = complete_draft()
+    api.post(f"/filings/{filing_id}/submit")
+    publish("precheck", PRECHECK_PASSED, outcome(filing_id, 1, []), filing_id)
+
+    wait_for_state(api, filing_id, "precheck_passed")
+    engine = create_engine(intake_config["DB_URL"])
+    with engine.connect() as connection:
+        handled = connection.execute(text("SELECT count(*) FROM processed_events")).scalar_one()
+    engine.dispose()
+    assert handled == 2  # the stranger's event was consumed once, not redelivered in a loop
