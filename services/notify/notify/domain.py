@@ -1,0 +1,215 @@
+"""Notify's pure rules: the message templates, the message states, the retry policy and recipient forms.
+
+Templates are versioned: a text that reaches people is never edited in place, a change is a new version, and
+every stored message records the ``(name, version)`` it was rendered from. P2's two texts are quoted
+**verbatim** from the requirements (a unit test compares them character by character with
+``spec/requirements.md``). Later issues add templates here.
+
+Stdlib only (design.md §2).
+"""
+
+from __future__ import annotations
+
+import re
+import string
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+
+SMS = "sms"
+EMAIL = "email"
+CHANNELS = (SMS, EMAIL)
+
+# P2: the validity of a contact-confirmation code (precheck issues codes valid for 24 hours).
+CODE_VALIDITY_HOURS = 24
+
+
+class MessageState(StrEnum):
+    """``pending -> sending -> delivered | retry_wait | failed | unknown``; ``retry_wait -> sending``.
+
+    ``unknown`` means an attempt started and its outcome was never recorded (the process died mid-send, or
+    the gateway could not say): such a message is never sent again automatically (at most once).
+    """
+
+    PENDING = "pending"
+    SENDING = "sending"
+    DELIVERED = "delivered"
+    RETRY_WAIT = "retry_wait"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+DUE_STATES = (MessageState.PENDING, MessageState.RETRY_WAIT)
+FINAL_STATES = (MessageState.DELIVERED, MessageState.FAILED, MessageState.UNKNOWN)
+
+
+class AttemptOutcome(StrEnum):
+    IN_FLIGHT = "in_flight"
+    DELIVERED = "delivered"
+    REJECTED = "rejected"  # permanent: the gateway refused this message
+    UNAVAILABLE = "unavailable"  # retryable: the gateway could not take it now
+    UNKNOWN = "unknown"  # nobody knows whether it went out
+
+
+# --- templates ---------------------------------------------------------------------------------------------
+
+
+class TemplateError(ValueError):
+    """A template or its parameters are wrong; ``field`` names the offending input."""
+
+    def __init__(self, field: str, code: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.code = code
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Template:
+    """One version of one message text for one channel.
+
+    ``secret_params`` are parameters (one-time codes) whose rendered text must be stored encrypted and that
+    other services hand over sealed; ``subject`` is the e-mail subject (no parameters in it).
+    """
+
+    name: str
+    version: int
+    channel: str
+    text: str
+    subject: str | None = None
+    secret_params: frozenset[str] = field(default_factory=frozenset)
+    rule: str = ""
+
+    @property
+    def params(self) -> frozenset[str]:
+        return frozenset(name for _, name, _, _ in string.Formatter().parse(self.text) if name)
+
+    @property
+    def sensitive(self) -> bool:
+        """The rendered text contains a secret: store it encrypted, never log it."""
+        return bool(self.secret_params)
+
+    def render(self, params: dict[str, str]) -> str:
+        """The text with exactly its parameters filled in (missing or extra ones are errors)."""
+        given = set(params)
+        missing = sorted(self.params - given)
+        extra = sorted(given - self.params)
+        if missing:
+            raise TemplateError(f"params.{missing[0]}", "required", f"template {self.name} needs {missing}")
+        if extra:
+            raise TemplateError(f"params.{extra[0]}", "unknown_field", f"template {self.name} takes no {extra}")
+        return self.text.format_map({key: str(value) for key, value in params.items()})
+
+
+# One line each, so that the texts can be found verbatim (requirements.md P2).
+PRECHECK_PASSED_TEXT = "您提交的网站备案信息已通过预核验，请在1个月内由网站负责人本人携带有关证件原件到我单位备案现场办理核验手续"  # noqa: E501
+PRECHECK_FAILED_TEXT = "您提交的网站备案信息未通过预核验，请修改后重新提交"
+
+PRECHECK_PASSED = "precheck_passed"
+PRECHECK_FAILED = "precheck_failed"
+CONTACT_CODE = "contact_code"
+
+_TEMPLATES: tuple[Template, ...] = (
+    # P2: the pass and fail texts, verbatim.
+    Template(PRECHECK_PASSED, 1, SMS, PRECHECK_PASSED_TEXT, rule="P2"),
+    Template(PRECHECK_FAILED, 1, SMS, PRECHECK_FAILED_TEXT, rule="P2"),
+    # P2: contact details are confirmed by phone, e-mail or similar: a one-time code, valid 24 hours.
+    Template(
+        CONTACT_CODE,
+        1,
+        SMS,
+        f"您正在确认网站备案联系方式，验证码为{{code}}，{CODE_VALIDITY_HOURS}小时内有效。如非本人操作，请忽略本短信。",
+        secret_params=frozenset({"code"}),
+        rule="P2",
+    ),
+    Template(
+        CONTACT_CODE,
+        1,
+        EMAIL,
+        "您好：\n\n您正在确认网站备案的联系电子邮箱，验证码为：{code}\n\n"
+        f"验证码{CODE_VALIDITY_HOURS}小时内有效，请勿告知他人。如非本人操作，请忽略本邮件。\n",
+        subject="网站备案联系方式确认验证码",
+        secret_params=frozenset({"code"}),
+        rule="P2",
+    ),
+)
+
+
+def _index(templates: tuple[Template, ...]) -> dict[tuple[str, str, int], Template]:
+    index: dict[tuple[str, str, int], Template] = {}
+    for template in templates:
+        key = (template.name, template.channel, template.version)
+        if key in index:
+            raise ValueError(f"template {key} defined twice")
+        index[key] = template
+    return index
+
+
+TEMPLATES = _index(_TEMPLATES)
+
+
+def template(name: str, channel: str, version: int | None = None) -> Template:
+    """The template ``name`` for ``channel``: the given version, else the newest."""
+    versions = [t for (n, c, _), t in TEMPLATES.items() if n == name and c == channel]
+    if version is not None:
+        versions = [t for t in versions if t.version == version]
+    if not versions:
+        raise TemplateError("template", "unknown", f"no template {name!r} for channel {channel!r}")
+    return max(versions, key=lambda t: t.version)
+
+
+# --- recipients --------------------------------------------------------------------------------------------
+
+_MOBILE_RE = re.compile(r"(?:\+86|0086|86)?(1[3-9]\d{9})")
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
+_EMAIL_RE = re.compile(rf"[^@\s]+@{_LABEL}(?:\.{_LABEL})+")
+
+
+class InvalidRecipient(ValueError):
+    """The recipient is not a mainland mobile number / an e-mail address (the message says which, not the
+    value)."""
+
+
+def canonical_recipient(channel: str, value: str) -> str:
+    """The one form a recipient is stored, hashed and sent in: 11-digit mainland mobile numbers (``+86`` and
+    separators dropped) and e-mail addresses with a lower-case domain."""
+    value = (value or "").strip()
+    if channel == SMS:
+        match = _MOBILE_RE.fullmatch(re.sub(r"[\s-]", "", value))
+        if not match:
+            raise InvalidRecipient("recipient is not a mainland mobile number")
+        return match.group(1)
+    if channel == EMAIL:
+        if len(value) > 254 or not _EMAIL_RE.fullmatch(value):
+            raise InvalidRecipient("recipient is not an e-mail address")
+        local, _, domain = value.rpartition("@")
+        return f"{local}@{domain.lower()}"
+    raise InvalidRecipient(f"unknown channel {channel!r}")
+
+
+def recipient_kind(channel: str) -> str:
+    """The lookup-hash kind of a channel's recipient (``mobile`` or ``email``)."""
+    return "mobile" if channel == SMS else "email"
+
+
+# --- retries -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Exponential backoff between delivery attempts: ``base * 2**(n-1)`` after the n-th failed attempt,
+    capped at ``cap``; after ``max_attempts`` unavailable answers the message has failed."""
+
+    max_attempts: int = 5
+    base: timedelta = timedelta(seconds=30)
+    cap: timedelta = timedelta(hours=1)
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+
+    def delay(self, attempts: int) -> timedelta:
+        return min(self.base * (2 ** max(attempts - 1, 0)), self.cap)
+
+    def after_unavailable(self, attempts: int) -> MessageState:
+        return MessageState.FAILED if attempts >= self.max_attempts else MessageState.RETRY_WAIT

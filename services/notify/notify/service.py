@@ -1,0 +1,156 @@
+"""The notify service: entrypoints only — parse, call a use case, commit, answer (design.md §2).
+
+Events in (``requeue_on_error``, idempotent on ``meta.id``):
+
+- ``precheck.precheck_passed.v1`` / ``precheck.precheck_failed.v1``: P2's pass / fail SMS, verbatim, to the
+  filing's mobile (``data.mobile``, sealed under ``event.mobile``);
+- ``precheck.contact_confirmation_requested.v1``: the one-time code by SMS or e-mail (``data.channel``) to
+  ``data.recipient`` (``event.recipient``), code ``data.code`` (``event.code``).
+
+Events out (outbox): ``notify.message_delivered.v1``, ``notify.message_failed.v1``.
+
+RPC: ``send_sms`` / ``send_email(recipient, template, params, idempotency_key, correlation_id=None)`` ->
+``{"message_id", "state"}``; ``recipient`` and secret parameters are sealed tokens (``rpc.recipient``,
+``rpc.<param>``), because personal data never travels in plaintext on the bus (design.md §5). The answer comes
+after the first delivery attempt, so the caller's RPC timeout must exceed one gateway call (the HTTP gateway's
+``timeout * (1 + retries)`` plus backoff); later attempts run on the timer.
+
+HTTP: ``GET /messages?correlation_id=<filing id>`` (staff and ops: states, attempts, recipients masked),
+``/healthz``, ``/metrics``, ``/openapi.json``.
+
+A message is sent at most once per (cause, recipient, template): see :mod:`notify.usecases`.
+"""
+
+from nameko.events import event_handler
+from nameko.rpc import rpc
+from sqlalchemy import text
+from werkzeug.wrappers import Request
+
+from notify import usecases
+from notify.dependencies import CorrelationId, Gateways, NotifySettings, setting_timer
+from notify.domain import DUE_STATES, EMAIL, SMS
+from notify.models import outbox
+from notify.openapi import openapi_document
+from notify.schemas import MessagesQuery, SendInput
+from shared.contracts.errors import BadRequest, from_marshmallow
+from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
+from shared.platform.crypto import DecryptionError, PersonalData
+from shared.platform.db import Database
+from shared.platform.entrypoints import read_event
+from shared.platform.http import http, json_response
+from shared.platform.logging import LogContext, get_logger
+from shared.platform.observability import Metrics, OpsEndpoints
+from shared.platform.outbox import OutboxRelay
+
+log = get_logger(__name__)
+
+_SELECT_1 = text("SELECT 1")
+
+
+class NotifyService(OpsEndpoints):
+    name = "notify"
+
+    db = Database()
+    personal = PersonalData()
+    gateways = Gateways()
+    settings = NotifySettings()
+    relay = OutboxRelay(outbox)
+    metrics = Metrics()
+    log_context = LogContext()
+    caller_correlation_id = CorrelationId()
+
+    def health_checks(self):
+        return {"database": lambda: self.db.execute(_SELECT_1)}
+
+    def _deps(self) -> usecases.Deps:
+        return usecases.Deps(
+            session=self.db,
+            cipher=self.personal.cipher,
+            hasher=self.personal.hasher,
+            gateways=self.gateways,
+            policy=self.settings.policy,
+            sending_lease=self.settings.sending_lease,
+            now=self.settings.now,
+            metrics=self.metrics,
+        )
+
+    # --- events --------------------------------------------------------------------------------
+
+    @event_handler("precheck", PRECHECK_PASSED, requeue_on_error=True)
+    def on_precheck_passed(self, envelope: dict):
+        self._handle(envelope, lambda deps, eid, cid, data: usecases.on_precheck_outcome(deps, eid, cid, data,
+                                                                                         passed=True))
+
+    @event_handler("precheck", PRECHECK_FAILED, requeue_on_error=True)
+    def on_precheck_failed(self, envelope: dict):
+        self._handle(envelope, lambda deps, eid, cid, data: usecases.on_precheck_outcome(deps, eid, cid, data,
+                                                                                         passed=False))
+
+    @event_handler("precheck", CONTACT_CONFIRMATION_REQUESTED, requeue_on_error=True)
+    def on_contact_confirmation_requested(self, envelope: dict):
+        self._handle(envelope, usecases.on_contact_confirmation)
+
+    def _handle(self, envelope: dict, action) -> None:
+        """Record the message with the processed-event row (one commit), then make the first attempt."""
+        data = read_event(envelope)
+        if data is None:
+            return
+        meta = envelope["meta"]
+        deps = self._deps()
+        try:
+            message_id = action(deps, str(meta["id"]), str(meta["correlation_id"]), data)
+        except DecryptionError as exc:
+            # Sealed with keys this provider does not hold: requeueing cannot help. Logged for ops, dropped.
+            self.db.rollback()
+            log.error("event_rejected", event_type=meta["type"], event_id=str(meta["id"]), reason=str(exc))
+            return
+        self.db.commit()
+        if message_id is not None:
+            usecases.deliver(deps, message_id)
+
+    @setting_timer("NOTIFY_POLL_SECONDS", 1.0)
+    def deliver_due(self):
+        """Retries that are due (and pending messages whose first attempt never started); stale sends become
+        ``unknown``."""
+        usecases.deliver_due(self._deps())
+
+    # --- RPC for other services ----------------------------------------------------------------
+
+    @rpc(expected_exceptions=BadRequest)
+    def send_sms(self, recipient, template, params=None, idempotency_key=None, correlation_id=None) -> dict:
+        """Send SMS ``template`` to the sealed ``recipient`` once per ``idempotency_key``."""
+        return self._send(SMS, recipient, template, params, idempotency_key, correlation_id)
+
+    @rpc(expected_exceptions=BadRequest)
+    def send_email(self, recipient, template, params=None, idempotency_key=None, correlation_id=None) -> dict:
+        """Send e-mail ``template`` to the sealed ``recipient`` once per ``idempotency_key``."""
+        return self._send(EMAIL, recipient, template, params, idempotency_key, correlation_id)
+
+    def _send(self, channel, recipient, template, params, idempotency_key, correlation_id) -> dict:
+        raw = {"recipient": recipient, "template": template, "params": params or {},
+               "idempotency_key": idempotency_key, "correlation_id": correlation_id or self.caller_correlation_id}
+        errors = SendInput().validate(raw)
+        if errors:
+            raise BadRequest("invalid send request", from_marshmallow(errors, rule="API"))
+        request = SendInput().load(raw)
+        if request["correlation_id"]:
+            self.log_context(correlation_id=request["correlation_id"])
+        deps = self._deps()
+        message = usecases.request_by_rpc(deps, channel=channel, **request)
+        self.db.commit()
+        if message.state in DUE_STATES:
+            message = usecases.deliver(deps, message.id) or usecases.get_message(deps, message.id)
+        return {"message_id": message.id, "state": str(message.state)}
+
+    # --- staff and ops HTTP --------------------------------------------------------------------
+
+    @http("GET", "/messages")
+    def messages(self, request: Request):
+        errors = MessagesQuery().validate(request.args)
+        if errors:
+            raise BadRequest("invalid query", from_marshmallow(errors, rule="API"))
+        return json_response(200, usecases.list_messages(self._deps(), request.args["correlation_id"]))
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request: Request):
+        return json_response(200, openapi_document())

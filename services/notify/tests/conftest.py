@@ -1,0 +1,270 @@
+"""Fixtures for notify's tests: a running notify container on the real RabbitMQ (its own vhost) and PostgreSQL
+database with file sinks in a temporary folder, a tap on its events, a publisher of precheck's events sealed
+with the provider's keys, and loopback fakes of an HTTP SMS gateway and an SMTP server."""
+
+import json
+import socketserver
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from notify.gateways import FileSink
+from notify.service import NotifyService
+from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
+from shared.platform.crypto import CryptoConfig
+from shared.testing.events import EventTap, publisher
+from shared.testing.http import ApiClient
+
+MOBILE = "13800138000"
+EMAIL = "zhangsan@example.com.cn"
+
+
+def wait_until(predicate, timeout: float = 10.0, interval: float = 0.05):
+    """``predicate()``'s first truthy value, or an AssertionError after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout} s (last value {value!r})")
+        time.sleep(interval)
+
+
+@pytest.fixture(name="wait_until")
+def wait_until_fixture():
+    return wait_until
+
+
+# --- the service ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def notify_config(rabbit_config, web_config, database_factory, tmp_path):
+    return {
+        **rabbit_config,
+        **web_config,
+        "DB_URL": database_factory("notify"),
+        "NOTIFY_SINK_PATH": str(tmp_path / "sms.jsonl"),
+        "NOTIFY_EMAIL_SINK_PATH": str(tmp_path / "email.jsonl"),
+        "NOTIFY_POLL_SECONDS": "0.1",
+        "NOTIFY_RETRY_BASE_SECONDS": "0.1",
+        "NOTIFY_RETRY_MAX_SECONDS": "0.4",
+    }
+
+
+@pytest.fixture
+def crypto(notify_config):
+    return CryptoConfig.from_config(notify_config)
+
+
+@pytest.fixture
+def seal(crypto):
+    """``seal(value, context)``: a token as precheck (``event.<field>``) or an RPC caller (``rpc.<field>``)
+    makes it with the provider's keys."""
+    cipher = crypto.cipher()
+    return lambda value, context: cipher.encrypt(value, context=context)
+
+
+@pytest.fixture
+def notify_tap(notify_config):
+    tap = EventTap(notify_config["AMQP_URI"], "notify")
+    yield tap
+    tap.close()
+
+
+@pytest.fixture
+def start_notify(container_factory, notify_config, notify_tap):
+    """``start(**settings) -> container``: a notify container with ``settings`` over the test config; every
+    container is stopped before the database fixture drops the database under it."""
+    started = []
+
+    def start(**settings):
+        container = container_factory(NotifyService, {**notify_config, **settings})
+        container.start()
+        started.append(container)
+        return container
+
+    yield start
+    for container in started:
+        container.stop()
+
+
+@pytest.fixture
+def notify(start_notify):
+    return start_notify()
+
+
+@pytest.fixture
+def api(web_config_port):
+    client = ApiClient(f"http://127.0.0.1:{web_config_port}", actor="staff:ops-1")
+    yield client
+    client.http.close()  # an idle keep-alive connection would hold the web server's shutdown
+
+
+@pytest.fixture
+def sms_inbox(notify_config):
+    """``read() -> [{"to", "text", "message_id", ...}]``: what reached the SMS file sink (the 'phone')."""
+    return FileSink(notify_config["NOTIFY_SINK_PATH"]).read
+
+
+@pytest.fixture
+def email_inbox(notify_config):
+    return FileSink(notify_config["NOTIFY_EMAIL_SINK_PATH"]).read
+
+
+@pytest.fixture
+def publish(notify_config):
+    return publisher(notify_config["AMQP_URI"])
+
+
+@pytest.fixture
+def precheck_events(publish, seal):
+    """Publish precheck's events as precheck does, personal fields sealed under ``event.<field>``."""
+
+    class PrecheckEvents:
+        @staticmethod
+        def outcome(passed: bool, filing_id: str, mobile: str = MOBILE, event_id: str | None = None) -> dict:
+            reasons = [] if passed else [{"field": "contacts.email", "code": "not_confirmed",
+                                          "message": "E-mail not confirmed.", "rule": "P2"}]
+            data = {"filing_id": filing_id, "version": 1, "decided_at": "2026-11-23T09:00:00+08:00",
+                    "decided_by": "precheck:auto:2026.1", "reasons": reasons, "mobile": seal(mobile, "event.mobile"),
+                    "rulebook_version": "2026.1"}
+            event_type = PRECHECK_PASSED if passed else PRECHECK_FAILED
+            return publish("precheck", event_type, data, filing_id, event_id=event_id)
+
+        @staticmethod
+        def code(filing_id: str, channel: str, recipient: str, code: str, event_id: str | None = None) -> dict:
+            data = {"filing_id": filing_id, "confirmation_id": f"{uuid.uuid4()}:1", "channel": channel,
+                    "recipient": seal(recipient, "event.recipient"), "code": seal(code, "event.code"),
+                    "expires_at": "2026-11-24T09:00:00+08:00"}
+            return publish("precheck", CONTACT_CONFIRMATION_REQUESTED, data, filing_id, event_id=event_id)
+
+    return PrecheckEvents()
+
+
+# --- a loopback HTTP SMS gateway --------------------------------------------------------------------------
+
+
+class FakeSmsGateway:
+    """An HTTP server on 127.0.0.1 answering each POST by the next entry of ``script`` (a status code, or
+    ``("sleep", seconds)`` to hang past the client's timeout), then ``200`` once the script is used up. Every
+    request is recorded with its headers and body."""
+
+    def __init__(self):
+        self.script: list = []
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with gateway.lock:
+                    gateway.requests.append({"headers": dict(self.headers), "body": body})
+                    step = gateway.script.pop(0) if gateway.script else 200
+                if isinstance(step, tuple):
+                    time.sleep(step[1])
+                    step = 200
+                payload = json.dumps({"ok": step < 300}).encode()
+                try:
+                    self.send_response(step)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    pass  # the client gave up (timeout)
+
+            def log_message(self, *args):  # keep the test output to the service's own lines
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/sms"
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def bodies(self) -> list[dict]:
+        return [json.loads(r["body"]) for r in self.requests]
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def sms_gateway():
+    gateway = FakeSmsGateway()
+    yield gateway
+    gateway.close()
+
+
+# --- a loopback SMTP server -----------------------------------------------------------------------------
+
+
+class FakeSmtpServer:
+    """Just enough SMTP on 127.0.0.1: ``rcpt_reply`` answers RCPT TO; ``drop_during_data`` closes the
+    connection after the message body arrives, before answering it. Received messages are kept as bytes."""
+
+    def __init__(self):
+        self.rcpt_reply = b"250 2.1.5 OK"
+        self.drop_during_data = False
+        self.messages: list[dict] = []
+        smtp = self
+
+        class Handler(socketserver.StreamRequestHandler):
+            def handle(self):
+                self.wfile.write(b"220 fake.test ESMTP\r\n")
+                envelope = {"from": None, "to": []}
+                while True:
+                    line = self.rfile.readline()
+                    if not line:
+                        return
+                    command = line.decode("ascii", "replace").strip()
+                    verb = command.split(" ", 1)[0].upper()
+                    if verb in ("EHLO", "HELO"):
+                        self.wfile.write(b"250 fake.test\r\n")
+                    elif verb == "MAIL":
+                        envelope["from"] = command
+                        self.wfile.write(b"250 2.1.0 OK\r\n")
+                    elif verb == "RCPT":
+                        envelope["to"].append(command)
+                        self.wfile.write(smtp.rcpt_reply + b"\r\n")
+                    elif verb == "DATA":
+                        self.wfile.write(b"354 go ahead\r\n")
+                        data = b""
+                        while not data.endswith(b"\r\n.\r\n"):
+                            chunk = self.rfile.readline()
+                            if not chunk:
+                                return
+                            data += chunk
+                        if smtp.drop_during_data:
+                            return
+                        smtp.messages.append({**envelope, "data": data[:-3]})
+                        self.wfile.write(b"250 2.0.0 queued\r\n")
+                    elif verb == "QUIT":
+                        self.wfile.write(b"221 bye\r\n")
+                        return
+                    else:
+                        self.wfile.write(b"250 OK\r\n")
+
+        self.server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def smtp_server():
+    server = FakeSmtpServer()
+    yield server
+    server.close()

@@ -1,0 +1,315 @@
+"""The delivery protocol through the use cases with scripted gateways and a controlled clock, on PostgreSQL and
+on SQLite (the embedded demo default): at most once, retries with backoff, final reports, unknown outcomes."""
+
+import json
+import uuid
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+from notify import usecases
+from notify.dependencies import GatewaySet
+from notify.domain import RetryPolicy
+from notify.gateways import GatewayOutcomeUnknown, GatewayRejected, GatewayUnavailable
+from notify.models import DeliveryAttempt, Message, outbox
+from shared.contracts import EVENTS
+from shared.contracts.errors import BadRequest
+from shared.contracts.notify import MESSAGE_DELIVERED, MESSAGE_FAILED
+from shared.platform.crypto import CryptoConfig
+from shared.platform.db import make_engine
+from shared.platform.migrations import upgrade
+from shared.platform.observability import MetricsRegistry
+
+pytestmark = pytest.mark.integration
+
+SERVICE_DIR = Path(__file__).resolve().parents[2]
+MOBILE = "13800138000"
+CODE = "482913"
+FILING = "6f1c1c7e-3a43-4c1e-9d1e-2b7f4f0a9b10"
+PASS_TEXT = "您提交的网站备案信息已通过预核验，请在1个月内由网站负责人本人携带有关证件原件到我单位备案现场办理核验手续"
+
+
+class Clock:
+    def __init__(self):
+        self.at = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def advance(self, seconds: float) -> None:
+        self.at += timedelta(seconds=seconds)
+
+
+class ScriptedGateway:
+    """Answers each send with the next scripted exception (None: accepted), then accepts."""
+
+    name = "scripted"
+
+    def __init__(self, *script):
+        self.script = list(script)
+        self.sent: list[tuple] = []
+
+    def send(self, to, *rest):
+        self.sent.append((to, *rest))
+        step = self.script.pop(0) if self.script else None
+        if step is not None:
+            raise step
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+def db_url(request, database_factory, tmp_path):
+    if request.param == "postgresql":
+        return database_factory("notify")
+    url = f"sqlite:///{tmp_path / 'notify.db'}"
+    upgrade(SERVICE_DIR, url)
+    return url
+
+
+@pytest.fixture
+def session(db_url):
+    engine = make_engine(db_url)
+    with Session(engine, expire_on_commit=False) as session:
+        yield session
+    engine.dispose()
+
+
+@pytest.fixture
+def crypto():
+    return CryptoConfig.from_config({})
+
+
+@pytest.fixture
+def clock():
+    return Clock()
+
+
+@pytest.fixture
+def make_deps(session, crypto, clock):
+    def make(sms=None, email=None, max_attempts=3):
+        return usecases.Deps(
+            session=session,
+            cipher=crypto.cipher(),
+            hasher=crypto.hasher(),
+            gateways=GatewaySet(sms or ScriptedGateway(), email or ScriptedGateway()),
+            policy=RetryPolicy(max_attempts=max_attempts, base=timedelta(seconds=10), cap=timedelta(seconds=60)),
+            sending_lease=timedelta(seconds=300),
+            now=clock,
+            metrics=MetricsRegistry("notify"),
+        )
+
+    return make
+
+
+def outcome_data(crypto, mobile=MOBILE) -> dict:
+    return {"filing_id": FILING, "version": 1, "decided_at": "2026-11-23T09:00:00+08:00", "decided_by": "precheck:auto",
+            "reasons": [], "mobile": crypto.cipher().encrypt(mobile, context="event.mobile"),
+            "rulebook_version": "2026.1"}
+
+
+def record_pass(deps, crypto, event_id=None, mobile=MOBILE) -> str | None:
+    message_id = usecases.on_precheck_outcome(deps, event_id or str(uuid.uuid4()), FILING, outcome_data(crypto, mobile),
+                                              passed=True)
+    deps.session.commit()
+    return message_id
+
+
+def published(session) -> list[dict]:
+    rows = session.execute(select(outbox.c.envelope).order_by(outbox.c.created_at)).scalars().all()
+    for envelope in rows:
+        EVENTS.validate_outgoing(envelope)
+    return list(rows)
+
+
+def attempts_of(session, message_id) -> list[tuple]:
+    rows = session.execute(select(DeliveryAttempt).where(DeliveryAttempt.message_id == message_id)
+                           .order_by(DeliveryAttempt.number)).scalars()
+    return [(a.number, a.outcome) for a in rows]
+
+
+def outcomes_counted(deps) -> dict:
+    counter = deps.metrics.counter("icp_notify_message_outcomes_total", "", ("channel", "template", "outcome"))
+    return {s.labels["outcome"]: s.value for m in counter.collect() for s in m.samples if s.name.endswith("_total")}
+
+
+@pytest.mark.req("P2")
+def test_an_event_makes_one_message_and_one_send_and_its_redelivery_nothing(make_deps, crypto, session):
+    sms = ScriptedGateway()
+    deps = make_deps(sms)
+    event_id = str(uuid.uuid4())
+
+    message_id = record_pass(deps, crypto, event_id)
+    message = usecases.deliver(deps, message_id)
+
+    assert message.state == "delivered" and message.attempts == 1
+    assert sms.sent == [(MOBILE, PASS_TEXT, message_id)]
+    assert record_pass(deps, crypto, event_id) is None  # redelivered: claimed already
+    assert usecases.deliver(deps, message_id) is None  # and the message itself is not due any more
+    assert usecases.deliver_due(deps) == 0
+    assert len(sms.sent) == 1
+    assert session.execute(select(Message)).scalars().all() == [message]
+    [envelope] = published(session)
+    assert envelope["meta"]["type"] == MESSAGE_DELIVERED and envelope["meta"]["correlation_id"] == FILING
+    assert envelope["data"]["recipient_hmac"] == crypto.hasher().digest(MOBILE, kind="mobile")
+    assert envelope["data"]["cause_event_id"] == event_id and envelope["data"]["attempts"] == 1
+
+
+def test_unavailable_twice_then_delivered_after_backoff(make_deps, crypto, session, clock):
+    sms = ScriptedGateway(GatewayUnavailable("gateway answered 503"), GatewayUnavailable("gateway answered 502"))
+    deps = make_deps(sms)
+    message_id = record_pass(deps, crypto)
+
+    first = usecases.deliver(deps, message_id)
+    assert first.state == "retry_wait" and first.next_attempt_at == clock() + timedelta(seconds=10)
+    clock.advance(9)
+    assert usecases.deliver_due(deps) == 0  # not due yet
+    clock.advance(1)
+    assert usecases.deliver_due(deps) == 1
+    assert usecases.get_message(deps, message_id).next_attempt_at == clock() + timedelta(seconds=20)
+    clock.advance(20)
+    assert usecases.deliver_due(deps) == 1
+
+    message = usecases.get_message(deps, message_id)
+    assert message.state == "delivered" and message.attempts == 3 and len(sms.sent) == 3
+    assert attempts_of(session, message_id) == [(1, "unavailable"), (2, "unavailable"), (3, "delivered")]
+    assert [(e["meta"]["type"], e["data"]["attempts"]) for e in published(session)] == [(MESSAGE_DELIVERED, 3)]
+    assert outcomes_counted(deps) == {"retry": 2, "delivered": 1}
+
+
+def test_always_unavailable_fails_after_max_attempts_and_is_reported(make_deps, crypto, session, clock):
+    sms = ScriptedGateway(*[GatewayUnavailable("gateway answered 503 (3 tries)")] * 10)
+    deps = make_deps(sms, max_attempts=3)
+    message_id = record_pass(deps, crypto)
+
+    usecases.deliver(deps, message_id)
+    for _ in range(5):
+        clock.advance(60)
+        usecases.deliver_due(deps)
+
+    message = usecases.get_message(deps, message_id)
+    assert message.state == "failed" and message.attempts == 3 and len(sms.sent) == 3
+    [envelope] = published(session)
+    assert envelope["meta"]["type"] == MESSAGE_FAILED
+    assert envelope["data"]["error"] == "gateway answered 503 (3 tries)" and envelope["data"]["attempts"] == 3
+
+
+def test_a_rejected_message_fails_at_once(make_deps, crypto, session):
+    deps = make_deps(ScriptedGateway(GatewayRejected("gateway answered 400")))
+    message = usecases.deliver(deps, record_pass(deps, crypto))
+
+    assert message.state == "failed" and message.attempts == 1
+    assert [e["meta"]["type"] for e in published(session)] == [MESSAGE_FAILED]
+
+
+@pytest.mark.parametrize("error", [GatewayOutcomeUnknown("smtp connection lost"), RuntimeError(f"boom {MOBILE}")])
+def test_an_unknown_outcome_is_never_retried(make_deps, crypto, session, clock, error):
+    sms = ScriptedGateway(error)
+    deps = make_deps(sms)
+    message = usecases.deliver(deps, record_pass(deps, crypto))
+    clock.advance(3600)
+    usecases.deliver_due(deps)
+
+    assert message.state == "unknown" and len(sms.sent) == 1
+    assert MOBILE not in message.last_error
+    assert published(session) == []
+    assert outcomes_counted(deps) == {"unknown": 1}
+
+
+def test_a_send_cut_off_mid_way_is_marked_unknown_and_not_resent(make_deps, crypto, session, clock):
+    sms = ScriptedGateway()
+    deps = make_deps(sms)
+    message_id = record_pass(deps, crypto)
+    usecases._claim(deps, message_id)  # committed 'sending' ... and the process dies before the gateway answers
+
+    clock.advance(299)
+    usecases.deliver_due(deps)
+    assert usecases.get_message(deps, message_id).state == "sending"  # within the lease: maybe still sending
+    clock.advance(2)
+    usecases.deliver_due(deps)
+    clock.advance(3600)
+    usecases.deliver_due(deps)
+
+    message = usecases.get_message(deps, message_id)
+    assert message.state == "unknown" and "did not finish" in message.last_error
+    assert sms.sent == []
+    assert attempts_of(session, message_id) == [(1, "unknown")]
+    assert outcomes_counted(deps) == {"unknown": 1}
+
+
+def test_pending_messages_whose_first_attempt_never_started_are_sent_by_the_timer(make_deps, crypto, clock):
+    sms = ScriptedGateway()
+    deps = make_deps(sms)
+    message_id = record_pass(deps, crypto)  # committed, then the worker died before delivering
+
+    assert usecases.deliver_due(deps) == 0  # the recording worker may still be about to deliver it
+    clock.advance(usecases.FIRST_ATTEMPT_GRACE.total_seconds())
+    assert usecases.deliver_due(deps) == 1
+    assert [m[2] for m in sms.sent] == [message_id]
+
+
+def test_an_unreachable_number_fails_at_once_without_a_send(make_deps, crypto, session):
+    sms = ScriptedGateway()
+    deps = make_deps(sms)
+    assert record_pass(deps, crypto, mobile="010-62345678") is None
+
+    [message] = session.execute(select(Message)).scalars().all()
+    assert message.state == "failed" and message.attempts == 0 and sms.sent == []
+    assert message.last_error == "invalid recipient: recipient is not a mainland mobile number"
+    assert [e["meta"]["type"] for e in published(session)] == [MESSAGE_FAILED]
+
+
+def test_contact_code_by_email_is_stored_sealed_and_shown_masked(make_deps, crypto, session, db_url):
+    mail = ScriptedGateway()
+    deps = make_deps(email=mail)
+    cipher = crypto.cipher()
+    data = {"filing_id": FILING, "confirmation_id": "c-1:1", "channel": "email",
+            "recipient": cipher.encrypt("zhangsan@example.com.cn", context="event.recipient"),
+            "code": cipher.encrypt(CODE, context="event.code"), "expires_at": "2026-11-24T09:00:00+08:00"}
+    message_id = usecases.on_contact_confirmation(deps, str(uuid.uuid4()), FILING, data)
+    session.commit()
+    usecases.deliver(deps, message_id)
+
+    [(to, subject, body, sent_id)] = mail.sent
+    assert to == "zhangsan@example.com.cn" and CODE in body and subject == "网站备案联系方式确认验证码"
+    raw = json.dumps([list(map(str, r)) for r in session.execute(text("SELECT * FROM messages")).all()],
+                     ensure_ascii=False)
+    assert CODE not in raw and "zhangsan" not in raw
+    [view] = usecases.list_messages(deps, FILING)["messages"]
+    assert view["recipient"] == "z***@example.com.cn" and view["text"] is None and view["state"] == "delivered"
+    assert [a["outcome"] for a in view["delivery_attempts"]] == ["delivered"]
+
+
+def test_rpc_requests_take_sealed_recipients_and_are_idempotent(make_deps, crypto, session):
+    deps = make_deps()
+    cipher = crypto.cipher()
+
+    def request(recipient, **overrides):
+        arguments = {"channel": "sms", "recipient": recipient, "template": "contact_code",
+                     "params": {"code": cipher.encrypt(CODE, context="rpc.code")}, "idempotency_key": "k-1",
+                     "correlation_id": FILING, **overrides}
+        return usecases.request_by_rpc(deps, **arguments)
+
+    sealed = cipher.encrypt("+86 138 0013 8000", context="rpc.recipient")
+    first = request(sealed)
+    session.commit()
+    again = request(cipher.encrypt(MOBILE, context="rpc.recipient"))
+    assert again.id == first.id and first.state == "pending" and first.cause_id == "rpc:k-1"
+
+    problems = {
+        "recipient": dict(recipient=MOBILE),  # plaintext on the bus is refused
+        "template": dict(recipient=sealed, template="no_such_template"),
+        "params.code": dict(recipient=sealed, params={"code": CODE}),  # a code must be sealed too
+    }
+    for field, arguments in problems.items():
+        with pytest.raises(BadRequest) as refused:
+            request(**arguments)
+        assert refused.value.errors[0]["field"] == field
+        assert MOBILE not in str(refused.value.errors) and CODE not in str(refused.value.errors)
+    with pytest.raises(BadRequest) as missing:
+        request(sealed, params={}, idempotency_key="k-2")
+    assert missing.value.errors[0]["field"] == "params.code"
+    with pytest.raises(BadRequest) as unreachable:
+        request(cipher.encrypt("12345", context="rpc.recipient"), idempotency_key="k-3")
+    assert unreachable.value.errors[0]["field"] == "recipient"
