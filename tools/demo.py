@@ -1,6 +1,6 @@
 """The system's main job, as far as it exists: start the services as real processes on embedded defaults,
-drive a sample filing through the public HTTP interface, print its timeline and the events it produced,
-and stop cleanly.
+drive a sample filing through their public HTTP interfaces — file it, confirm the contacts with the codes the
+sponsor received, pre-verification passes — and print its timeline and the SMS texts sent, then stop cleanly.
 
 Embedded defaults: SQLite for the services' databases and a local S3 server (moto) for object storage;
 RabbitMQ must be running (``bin/setup`` starts a local one; ``docker compose up`` is the alternative).
@@ -8,6 +8,7 @@ Run with ``bin/demo``.
 """
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -26,7 +27,8 @@ from shared.testing.samples import ACCESS, png, unit_filing
 
 REPO = Path(__file__).resolve().parents[1]
 AMQP_URI = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
-SERVICES = ("intake",)
+SERVICES = ("intake", "precheck", "notify")
+CODE = re.compile(r"(?<![0-9])([0-9]{6})(?![0-9])")
 
 
 def free_port() -> int:
@@ -75,7 +77,7 @@ class Client:
         return response.json()
 
 
-def drive(base: str, tap) -> str:
+def drive(base: str) -> str:
     sponsor, staff = Client(base, "sponsor:demo"), Client(base, "staff:verifier-demo")
     guide = sponsor.call("GET", "/guide", params={"kind": "unit", "unit_type": "enterprise"})
     print("W2 documents to bring:", ", ".join(d["name_zh"] for d in guide["sponsor_documents"]))
@@ -95,10 +97,38 @@ def drive(base: str, tap) -> str:
     return filing_id
 
 
+def read_sink(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def wait_until(what: str, probe, timeout: float = 30):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(0.2)
+    raise SystemExit(f"timed out waiting for {what}")
+
+
+def confirm_contacts(precheck: str, filing_id: str, sinks: dict[str, Path]) -> None:
+    """P2: the sponsor reads the one-time codes on its phone and in its mailbox and enters them."""
+    sponsor = Client(precheck, "sponsor:demo")
+    for channel, sink in sinks.items():
+        with_code = lambda sink=sink: [m for m in read_sink(sink) if CODE.search(m["text"])]  # noqa: E731
+        message = wait_until(f"the {channel} code", with_code)
+        code = CODE.search(message[-1]["text"])[1]
+        state = sponsor.call("POST", f"/filings/{filing_id}/contacts/{channel}/confirmation", json={"code": code})
+        print(f"{channel} confirmed with the code received: precheck state {state['state']}")
+
+
 def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="icp-demo-"))
     moto, s3 = start_moto_server(work / "s3.log")
     processes: dict[str, subprocess.Popen] = {}
+    sinks = {"sms": work / "sms.jsonl", "email": work / "email.jsonl"}
     connection = Connection(AMQP_URI)
     tap = Queue(f"demo-tap-{uuid.uuid4().hex[:6]}", Exchange("intake.events", type="topic", durable=True),
                 routing_key="#", auto_delete=True)
@@ -110,22 +140,29 @@ def main() -> int:
             upgrade(REPO / "services" / name, db_url)
             ports[name] = free_port()
             env = {**s3, f"{name.upper()}_DB_URL": db_url, f"{name.upper()}_HTTP_ADDRESS": f"127.0.0.1:{ports[name]}",
-                   "AMQP_URI": AMQP_URI}
+                   "AMQP_URI": AMQP_URI, "NOTIFY_SINK_PATH": str(sinks["sms"]),
+                   "NOTIFY_EMAIL_SINK_PATH": str(sinks["email"]), "NOTIFY_RETRY_BASE_SECONDS": "1"}
             processes[name] = start_service(name, env, work)
         for name, port in ports.items():
             wait_healthy(f"http://127.0.0.1:{port}/healthz", processes[name], work / f"{name}.log")
-        base = f"http://127.0.0.1:{ports['intake']}"
-        filing_id = drive(base, tap)
+        intake = f"http://127.0.0.1:{ports['intake']}"
+        filing_id = drive(intake)
+        confirm_contacts(f"http://127.0.0.1:{ports['precheck']}", filing_id, sinks)
+        wait_until(
+            "the precheck outcome at intake",
+            lambda: requests.get(f"{intake}/filings/{filing_id}", timeout=5).json()["state"] != "submitted",
+        )
+        passed = wait_until("the pass SMS", lambda: [m for m in read_sink(sinks["sms"]) if "预核验" in m["text"]])
         events = _collect(connection, tap, filing_id)
-        print("events published:", ", ".join(e["meta"]["type"] for e in events) or "none")
-        timeline = requests.get(f"{base}/filings/{filing_id}/timeline", timeout=10).json()
+        print("events published by intake:", ", ".join(e["meta"]["type"] for e in events) or "none")
+        timeline = requests.get(f"{intake}/filings/{filing_id}/timeline", timeout=10).json()
         print(f"timeline of filing {filing_id}:")
         for entry in timeline["timeline"]:
             print(f"  {entry['at']}  {entry['state']:<16} by {entry['actor']}  {entry['note'] or ''}")
-        if not events:
-            print("no filing_submitted.v1 was published", file=sys.stderr)
-            return 1
-        return 0
+        print("SMS sent:")
+        for message in read_sink(sinks["sms"]):
+            print(f"  to {message['to'][:3]}****{message['to'][-4:]}: {message['text']}")
+        return 0 if timeline["state"] == "precheck_passed" and passed else 1
     finally:
         for process in processes.values():
             process.send_signal(signal.SIGTERM)

@@ -1,0 +1,44 @@
+"""Precheck's own settings (design.md §5)."""
+
+from datetime import UTC, datetime
+
+from nameko.extensions import DependencyProvider
+
+from precheck.domain import Rulebook, shipped_rulebook
+
+
+class Settings:
+    def __init__(self, rulebook: Rulebook, auto_pass: bool, deadline_check_seconds: float):
+        self.rulebook = rulebook
+        self.auto_pass = auto_pass
+        self.deadline_check_seconds = deadline_check_seconds
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+
+def _flag(value) -> bool:
+    if isinstance(value, bool):
+        return value
+    if str(value).lower() in ("1", "true", "yes", "on"):
+        return True
+    if str(value).lower() in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"PRECHECK_AUTO_PASS must be true or false, not {value!r}")
+
+
+class PrecheckSettings(DependencyProvider):
+    """``PRECHECK_RULEBOOK`` (version of the shipped rulebook, C3) and ``PRECHECK_AUTO_PASS`` (whether a clean
+    filing with confirmed contacts passes without staff, configurable per provider)."""
+
+    def setup(self) -> None:
+        config = self.container.config
+        self.settings = Settings(
+            shipped_rulebook(str(config.get("PRECHECK_RULEBOOK") or "2026.1")),
+            _flag(config.get("PRECHECK_AUTO_PASS", True)),
+            float(config.get("PRECHECK_DEADLINE_CHECK_SECONDS") or 60),
+        )
+
+    def get_dependency(self, worker_ctx) -> Settings:
+        return self.settings

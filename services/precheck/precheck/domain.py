@@ -1,0 +1,355 @@
+"""Pure rules of pre-verification (P2): the versioned rulebook (C3), one-time contact codes, the deadline of
+5 working days, and how a case moves from submission to pass or fail.
+
+A filing here is the unsealed ``data`` of ``filing_submitted.v1`` (plain dict). Nothing here does I/O.
+"""
+
+import hashlib
+import json
+import re
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from functools import cache
+from importlib import resources
+
+from shared.contracts.errors import FieldError
+from shared.kernel.contacts import validate_email, validate_landline, validate_mobile, validate_postal_address
+from shared.kernel.documents import (
+    SponsorKind,
+    require_same_person,
+    validate_person_document,
+    validate_unit_document,
+)
+from shared.kernel.errors import InvalidValue
+
+PRECHECK_WORKING_DAYS = 5  # P2: pre-verification finishes within 5 working days of submission
+
+CODE_LENGTH = 6
+CODE_TTL = timedelta(hours=24)  # P2 contact confirmation: a code is valid for 24 hours
+MAX_WRONG_TRIES = 5
+MAX_SENDS_PER_DAY = 3  # the first send and at most two resends in any 24 hours
+SEND_WINDOW = timedelta(hours=24)
+
+
+class CaseState(StrEnum):
+    AWAITING_CONTACTS = "awaiting_contacts"
+    NEEDS_REVIEW = "needs_review"
+    PASSED = "passed"
+    FAILED = "failed"
+    SUPERSEDED = "superseded"
+
+
+OPEN_STATES = (CaseState.AWAITING_CONTACTS, CaseState.NEEDS_REVIEW)
+
+
+class Severity(StrEnum):
+    FAIL = "fail"
+    REVIEW = "review"
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    requirement: str
+    severity: Severity
+    check: str
+    text: str
+    params: dict = field(default_factory=dict, hash=False, compare=False)
+
+
+@dataclass(frozen=True)
+class Rulebook:
+    """The check standards in force (C3): data, versioned, and every finding names its version."""
+
+    version: str
+    rules: tuple[Rule, ...]
+
+    @classmethod
+    def parse(cls, obj: dict) -> "Rulebook":
+        rules = tuple(
+            Rule(r["id"], r["requirement"], Severity(r["severity"]), r["check"], r["text"], r.get("params", {}))
+            for r in obj["rules"]
+        )
+        unknown = {r.check for r in rules} - set(_CHECKS)
+        if unknown:
+            raise ValueError(f"rulebook {obj['version']} uses unknown checks {sorted(unknown)}")
+        return cls(obj["version"], rules)
+
+    def to_dict(self) -> dict:
+        return {
+            "version": self.version,
+            "rules": [
+                {
+                    "id": r.id,
+                    "requirement": r.requirement,
+                    "severity": r.severity.value,
+                    "check": r.check,
+                    "text": r.text,
+                    "params": r.params,
+                }
+                for r in self.rules
+            ],
+        }
+
+
+@cache
+def shipped_rulebook(version: str = "2026.1") -> Rulebook:
+    text = resources.files("precheck.rulebooks").joinpath(f"{version}.json").read_text(encoding="utf-8")
+    return Rulebook.parse(json.loads(text))
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found: the field, why, the rule that found it and the rulebook version (C3)."""
+
+    field: str
+    code: str
+    message: str
+    rule: str
+    requirement: str
+    severity: Severity
+    rulebook_version: str
+
+    def reason(self) -> dict:
+        """The ``{field, code, message, rule}`` a sponsor sees; ``rule`` names rule and rulebook version."""
+        return FieldError(self.field, self.code, self.message, f"{self.rule}@{self.rulebook_version}").to_dict()
+
+    def to_dict(self) -> dict:
+        return {**self.reason(), "requirement": self.requirement, "severity": self.severity.value}
+
+
+@dataclass(frozen=True)
+class Context:
+    """Facts from outside the filing that rules need: today, and whether another sponsor uses the mobile."""
+
+    today: date
+    mobile_used_by_other_sponsor: bool = False
+
+
+def run_rulebook(book: Rulebook, data: dict, context: Context) -> list[Finding]:
+    """Apply every rule of ``book`` to the filing ``data``; findings name their rule and the book's version."""
+    findings: list[Finding] = []
+    for rule in book.rules:
+        for fld, code, message in _CHECKS[rule.check](data, context, rule.params):
+            findings.append(Finding(fld, code, message, rule.id, rule.requirement, rule.severity, book.version))
+    return findings
+
+
+def _catch(fld: str, fn, *args) -> list[tuple[str, str, str]]:
+    try:
+        fn(*args)
+    except InvalidValue as exc:
+        return [(fld, exc.code, exc.message)]
+    return []
+
+
+def _unit_document(data, context, _params):
+    sponsor = data["sponsor"]
+    if sponsor["kind"] != SponsorKind.unit:
+        return []
+    return _catch(
+        "sponsor.document_number",
+        validate_unit_document,
+        sponsor.get("unit_type") or "",
+        sponsor["document_type"],
+        sponsor["document_number"],
+    )
+
+
+def _person_document(data, context, _params):
+    person = data["responsible_person"]
+    return _catch(
+        "responsible_person.document_number",
+        validate_person_document,
+        person["document_type"],
+        person["document_number"],
+        context.today,
+    )
+
+
+def _individual_document(data, context, _params):
+    sponsor = data["sponsor"]
+    if sponsor["kind"] != SponsorKind.individual:
+        return []
+    return _catch(
+        "sponsor.document_number",
+        validate_person_document,
+        sponsor["document_type"],
+        sponsor["document_number"],
+        context.today,
+    )
+
+
+def _same_person(data, context, _params):
+    sponsor, person = data["sponsor"], data["responsible_person"]
+    if sponsor["kind"] != SponsorKind.individual:
+        return []
+    found = _catch(
+        "responsible_person.document_number",
+        require_same_person,
+        sponsor["document_type"],
+        sponsor["document_number"],
+        person["document_type"],
+        person["document_number"],
+    )
+    if _fold(sponsor["name"]) != _fold(person["name"]):
+        found.append(("responsible_person.name", "not_sponsor", "The responsible person's name is not the sponsor's."))
+    return found
+
+
+def _contacts(data, context, _params):
+    contacts, kind = data["contacts"], data["sponsor"]["kind"]
+    found = []
+    required = (("mobile", validate_mobile), ("email", validate_email), ("postal_address", validate_postal_address))
+    for key, fn in required:
+        if not contacts.get(key):
+            found.append((f"contacts.{key}", "required", "This contact is required."))
+        else:
+            found += _catch(f"contacts.{key}", fn, contacts[key])
+    phones = [k for k in ("office_phone", "home_phone") if contacts.get(k)]
+    if kind == SponsorKind.unit and "office_phone" not in phones:
+        found.append(("contacts.office_phone", "required", "A unit gives the responsible person's office phone."))
+    if kind == SponsorKind.individual and not phones:
+        found.append(("contacts.office_phone", "required", "An individual gives an office phone or a home phone."))
+    for key in phones:
+        found += _catch(f"contacts.{key}", validate_landline, contacts[key])
+    return found
+
+
+def _mobile_shared(data, context, _params):
+    if context.mobile_used_by_other_sponsor:
+        return [("contacts.mobile", "shared_mobile", "This mobile number is already used by a different sponsor.")]
+    return []
+
+
+_HAN_NAME = re.compile(r"^[\u4e00-\u9fff]+(·[\u4e00-\u9fff]+)*$")
+_LATIN_NAME = re.compile(r"^[A-Za-z]+([ '\-.][A-Za-z]+)+$")
+
+
+def _full_person_name(data, context, params):
+    found = []
+    people = [("responsible_person.name", data["responsible_person"])]
+    if data["sponsor"]["kind"] == SponsorKind.individual:
+        people.append(("sponsor.name", data["sponsor"]))
+    for fld, person in people:
+        name = unicodedata.normalize("NFKC", person["name"]).strip().replace("•", "·").replace("・", "·")
+        latin_allowed = person["document_type"] == "passport"
+        well_formed = _HAN_NAME.match(name) or (latin_allowed and _LATIN_NAME.match(name))
+        if not (params["min_length"] <= len(name) <= params["max_length"]) or not well_formed:
+            found.append((fld, "not_full_name", "Enter the full legal name exactly as on the document."))
+    return found
+
+
+def _full_unit_name(data, context, params):
+    sponsor = data["sponsor"]
+    if sponsor["kind"] != SponsorKind.unit:
+        return []
+    name = "".join(unicodedata.normalize("NFKC", sponsor["name"]).split())
+    if len(name) < params["min_length"] or name in params["suffixes_not_alone"]:
+        return [("sponsor.name", "not_full_name", "Enter the unit's full registered name, as on its certificate.")]
+    return []
+
+
+def _website_name(data, context, params):
+    found = []
+    individual = data["sponsor"]["kind"] == SponsorKind.individual
+    for i, site in enumerate(data["websites"]):
+        fld = f"websites.{i}.name"
+        name = unicodedata.normalize("NFKC", site["name"]).strip()
+        lowered = name.lower()
+        domains = {d["ascii"] for d in site["domains"]} | {d["unicode"] for d in site["domains"]}
+        if not (params["min_length"] <= len(name) <= params["max_length"]):
+            length = f"{params['min_length']}–{params['max_length']}"
+            found.append((fld, "length", f"A website name has {length} characters."))
+        elif "://" in name or lowered in domains or re.fullmatch(r"[a-z0-9-]+(\.[a-z0-9-]+)+", lowered):
+            found.append((fld, "domain_as_name", "A website name describes the site; it is not its domain or URL."))
+        elif lowered in params["generic"]:
+            found.append((fld, "generic_name", "A website name must say what the site is, not a generic word."))
+        elif individual and any(word in name for word in params["individual_forbidden"]):
+            message = "An individual's website name may not suggest a state body, an enterprise or a public service."
+            found.append((fld, "not_for_individuals", message))
+    return found
+
+
+_CHECKS = {
+    "unit_document": _unit_document,
+    "person_document": _person_document,
+    "individual_document": _individual_document,
+    "same_person": _same_person,
+    "contacts": _contacts,
+    "mobile_shared": _mobile_shared,
+    "full_person_name": _full_person_name,
+    "full_unit_name": _full_unit_name,
+    "website_name": _website_name,
+}
+
+
+def _fold(value: str) -> str:
+    return "".join(unicodedata.normalize("NFKC", value or "").split()).upper()
+
+
+def sponsor_key(data: dict) -> str:
+    """What identifies a sponsor across filings: its kind, document type and document number."""
+    sponsor = data["sponsor"]
+    return f"{sponsor['kind']}:{sponsor['document_type']}:{_fold(sponsor['document_number'])}"
+
+
+def blocking(findings: list[Finding]) -> list[Finding]:
+    return [f for f in findings if f.severity is Severity.FAIL]
+
+
+def state_after_checks(findings: list[Finding]) -> CaseState:
+    """A filing with a failing finding fails at once (no need to confirm contacts of a filing that must be
+    corrected); otherwise its contacts are confirmed first (P2)."""
+    return CaseState.FAILED if blocking(findings) else CaseState.AWAITING_CONTACTS
+
+
+def state_after_contacts(findings: list[Finding], auto_pass: bool) -> CaseState:
+    """Contacts confirmed: a clean filing passes automatically where the provider allows it; anything else
+    goes to staff."""
+    return CaseState.PASSED if auto_pass and not findings else CaseState.NEEDS_REVIEW
+
+
+# --- one-time codes -----------------------------------------------------------------------------
+
+
+def new_code() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(CODE_LENGTH))
+
+
+def code_digest(code: str, confirmation_id: str) -> str:
+    """Codes are stored as salted hashes; the salt is the confirmation's random id."""
+    return hashlib.sha256(f"{confirmation_id}:{code}".encode()).hexdigest()
+
+
+class CodeRefused(Exception):
+    """``code`` says why: wrong_code, expired, too_many_tries, already_confirmed, too_many_sends."""
+
+    def __init__(self, code: str, message: str):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def check_code(
+    *, given: str, digest: str, confirmation_id: str, expires_at: datetime, tries: int, confirmed: bool, now: datetime
+) -> None:
+    """Raise ``CodeRefused`` unless ``given`` confirms the contact now (P2; 24 h, at most 5 wrong tries)."""
+    if confirmed:
+        raise CodeRefused("already_confirmed", "This contact is already confirmed.")
+    if tries >= MAX_WRONG_TRIES:
+        raise CodeRefused("too_many_tries", f"{MAX_WRONG_TRIES} wrong codes were entered; ask for a new code.")
+    if now >= expires_at:
+        raise CodeRefused("expired", "The code has expired; ask for a new code.")
+    if not secrets.compare_digest(code_digest(given.strip(), confirmation_id), digest):
+        raise CodeRefused("wrong_code", "The code is not right.")
+
+
+def check_resend(send_times: list[datetime], now: datetime) -> None:
+    """At most 3 sends of a contact's code in any 24 hours."""
+    recent = [t for t in send_times if now - t < SEND_WINDOW]
+    if len(recent) >= MAX_SENDS_PER_DAY:
+        raise CodeRefused("too_many_sends", f"At most {MAX_SENDS_PER_DAY} codes are sent in 24 hours; try later.")

@@ -1,0 +1,146 @@
+"""The precheck service: entrypoints only (design.md §2).
+
+Reads ``filing_submitted.v1`` and ``filing_changed.v1``; sponsors confirm their contacts over HTTP; staff work
+the review queue over HTTP and RPC; a timer raises deadline events; administrators load holiday schedules.
+"""
+
+from nameko.events import event_handler
+from nameko.rpc import rpc
+from nameko.timer import timer
+from sqlalchemy import text
+from werkzeug.wrappers import Request
+
+from precheck import usecases
+from precheck.dependencies import PrecheckSettings
+from precheck.models import idempotency_keys, outbox
+from precheck.schemas import CalendarYearInput, CodeInput, DecisionInput
+from shared.contracts.intake import FILING_CHANGED, FILING_SUBMITTED
+from shared.platform.crypto import PersonalData
+from shared.platform.db import Database
+from shared.platform.entrypoints import answer_once, read_event
+from shared.platform.http import http, json_response, load_json, read_json
+from shared.platform.logging import LogContext
+from shared.platform.observability import Metrics, OpsEndpoints
+from shared.platform.outbox import OutboxRelay
+
+_SELECT_1 = text("SELECT 1")
+DEADLINE_TIMER_SECONDS = 5
+
+
+class PrecheckService(OpsEndpoints):
+    name = "precheck"
+
+    db = Database()
+    personal = PersonalData()
+    settings = PrecheckSettings()
+    relay = OutboxRelay(outbox)
+    metrics = Metrics()
+    log_context = LogContext()
+
+    def health_checks(self):
+        return {"database": lambda: self.db.execute(_SELECT_1)}
+
+    def _deps(self) -> usecases.Deps:
+        return usecases.Deps(
+            session=self.db,
+            cipher=self.personal.cipher,
+            hasher=self.personal.hasher,
+            rulebook=self.settings.rulebook,
+            auto_pass=self.settings.auto_pass,
+            now=self.settings.now,
+        )
+
+    def _once(self, request: Request, action, status: int = 200):
+        return answer_once(self.db, idempotency_keys, request, action, status)
+
+    # --- events --------------------------------------------------------------------------------
+
+    @event_handler("intake", FILING_SUBMITTED, requeue_on_error=True)
+    def on_filing_submitted(self, envelope: dict):
+        self._submitted(envelope)
+
+    @event_handler("intake", FILING_CHANGED, requeue_on_error=True)
+    def on_filing_changed(self, envelope: dict):
+        self._submitted(envelope)
+
+    def _submitted(self, envelope: dict) -> None:
+        data = read_event(envelope)
+        if data is not None:
+            usecases.on_submitted(self._deps(), str(envelope["meta"]["id"]), data)
+            self.db.commit()
+
+    @timer(interval=DEADLINE_TIMER_SECONDS)
+    def check_deadlines(self):
+        """P2 deadlines: near one working day before, breached after; each raised once."""
+        raised = usecases.raise_deadline_events(self._deps())
+        self.db.commit()
+        if raised:
+            self.metrics.counter("icp_precheck_deadline_events_total", "Deadline events raised").inc(raised)
+
+    # --- sponsor HTTP ----------------------------------------------------------------------------
+
+    @http("GET", "/filings/<filing_id>")
+    def get_case_http(self, request: Request, filing_id: str):
+        return json_response(200, usecases.get_case(self._deps(), filing_id))
+
+    @http("POST", "/filings/<filing_id>/contacts/<channel>/confirmation")
+    def confirm_contact(self, request: Request, filing_id: str, channel: str):
+        """P2: the sponsor enters the one-time code sent to its mobile (sms) or e-mail."""
+        code = load_json(request, CodeInput())["code"]
+        return self._once(request, lambda _a: usecases.confirm_contact(self._deps(), filing_id, channel, code))
+
+    @http("POST", "/filings/<filing_id>/contacts/<channel>/resend")
+    def resend_code(self, request: Request, filing_id: str, channel: str):
+        return self._once(request, lambda _a: usecases.resend_code(self._deps(), filing_id, channel))
+
+    # --- staff HTTP and RPC ------------------------------------------------------------------------
+
+    @http("GET", "/queue")
+    def queue_http(self, request: Request):
+        return json_response(200, {"items": usecases.work_queue(self._deps())})
+
+    @http("POST", "/queue/<filing_id>/claim")
+    def claim_http(self, request: Request, filing_id: str):
+        return self._once(request, lambda actor: usecases.claim(self._deps(), filing_id, actor))
+
+    @http("POST", "/queue/<filing_id>/decision")
+    def decide_http(self, request: Request, filing_id: str):
+        body = load_json(request, DecisionInput())
+        return self._once(
+            request, lambda actor: usecases.decide(self._deps(), filing_id, actor, body["decision"], body["reasons"])
+        )
+
+    @rpc
+    def work_queue(self) -> list[dict]:
+        return usecases.work_queue(self._deps())
+
+    @rpc
+    def claim(self, filing_id: str, actor: str) -> dict:
+        result = usecases.claim(self._deps(), filing_id, actor)
+        self.db.commit()
+        return result
+
+    @rpc
+    def decide(self, filing_id: str, actor: str, decision: str, reasons: list[dict]) -> dict:
+        body = DecisionInput().load({"decision": decision, "reasons": reasons})
+        result = usecases.decide(self._deps(), filing_id, actor, body["decision"], body["reasons"])
+        self.db.commit()
+        return result
+
+    @rpc
+    def get_case(self, filing_id: str) -> dict:
+        return usecases.get_case(self._deps(), filing_id)
+
+    # --- administrators -------------------------------------------------------------------------
+
+    @http("POST", "/calendar/years")
+    def load_calendar_year(self, request: Request):
+        """Load a year's State Council schedule without a release; open deadlines are recomputed."""
+        load_json(request, CalendarYearInput())
+        schedule = read_json(request)
+        return self._once(request, lambda actor: usecases.load_calendar_year(self._deps(), schedule, actor))
+
+    @http("GET", "/rulebook")
+    def rulebook(self, request: Request):
+        """C3: the check standards in force, published."""
+        return json_response(200, self.settings.rulebook.to_dict())
