@@ -76,6 +76,11 @@ class PrecheckService(OpsEndpoints):
         self.db.commit()
         if raised:
             self.metrics.counter("icp_precheck_deadline_events_total", "Deadline events raised").inc(raised)
+        counts = usecases.open_deadlines(self._deps())
+        self.metrics.gauge("icp_precheck_open_cases", "Filings in pre-verification").set(counts["open"])
+        self.metrics.gauge("icp_precheck_breached_cases", "Open filings past their 5 working days").set(
+            counts["breached"]
+        )
 
     # --- sponsor HTTP ----------------------------------------------------------------------------
 
@@ -97,7 +102,9 @@ class PrecheckService(OpsEndpoints):
 
     @http("GET", "/queue")
     def queue_http(self, request: Request):
-        return json_response(200, {"items": usecases.work_queue(self._deps())})
+        """Filings that need a human, oldest deadline first, with how many open filings are past deadline."""
+        deps = self._deps()
+        return json_response(200, {"items": usecases.work_queue(deps), "deadlines": usecases.open_deadlines(deps)})
 
     @http("POST", "/queue/<filing_id>/claim")
     def claim_http(self, request: Request, filing_id: str):

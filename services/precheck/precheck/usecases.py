@@ -366,6 +366,12 @@ def raise_deadline_events(deps: Deps) -> int:
     return raised
 
 
+def open_deadlines(deps: Deps) -> dict:
+    """How many cases are open and how many of them are past their deadline, for metrics and staff."""
+    cases = list(deps.session.execute(select(Case).where(Case.state.in_([s.value for s in OPEN_STATES]))).scalars())
+    return {"open": len(cases), "breached": sum(1 for c in cases if c.breached_raised_at is not None)}
+
+
 def load_calendar_year(deps: Deps, schedule: dict, actor: str) -> dict:
     """An administrator loads a year's official schedule; open deadlines that depend on it are recomputed."""
     try:
@@ -404,6 +410,8 @@ def view(deps: Deps, case: Case) -> dict:
         "submitted_at": case.submitted_at.isoformat(),
         "deadline": case.deadline_at.isoformat(),
         "deadline_provisional": case.deadline_provisional,
+        "deadline_near": case.near_raised_at is not None,
+        "deadline_breached": case.breached_raised_at is not None,
         "findings": case.findings,
         "rulebook_version": case.rulebook_version,
         "contacts": {

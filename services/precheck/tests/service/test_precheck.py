@@ -1,8 +1,12 @@
 """Pre-verification over the real RabbitMQ and PostgreSQL: codes to confirm contacts, automatic pass and
 fail by the rulebook, the staff queue, and redelivery doing nothing (P2, C3)."""
+from datetime import datetime
+
 import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.contracts import EVENTS
+from shared.contracts.errors import Conflict
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
 from shared.testing.samples import unit_filing, uscc
 
@@ -126,3 +130,38 @@ def test_the_rulebook_in_force_is_published(api):
     book = api.get("/rulebook").json()
     assert book["version"] == "2026.1"
     assert {r["requirement"] for r in book["rules"]} >= {"R1.2", "R1.3", "R1.5", "R1.6", "R1.7", "P2"}
+
+
+@pytest.mark.req("P2")
+@pytest.mark.req("W1")
+def test_staff_work_the_queue_over_rpc_too(precheck_config, api, submit, precheck_tap, open_sealed):
+    data = unit_filing()
+    data["sponsor"]["name"] = "有限公司"  # not a full unit name: review, not fail
+    filing_id = submit(data)
+    for channel, code in _codes(precheck_tap.wait_for(2), open_sealed).items():
+        api.post(f"/filings/{filing_id}/contacts/{channel}/confirmation", json={"code": code})
+
+    with ClusterRpcProxy({"AMQP_URI": precheck_config["AMQP_URI"]}, timeout=10) as rpc:
+        queue = rpc.precheck.work_queue()
+        assert [(item["filing_id"], item["findings"][0]["code"]) for item in queue] == [(filing_id, "not_full_name")]
+        assert rpc.precheck.claim(filing_id, "staff:precheck-2")["claimed_by"] == "staff:precheck-2"
+        decided = rpc.precheck.decide(filing_id, "staff:precheck-2", "pass", [])
+        assert decided["state"] == "passed" and decided["decided_by"] == "staff:precheck-2"
+        with pytest.raises(Conflict):
+            rpc.precheck.decide(filing_id, "staff:precheck-2", "fail", [])
+    assert _types(precheck_tap.wait_for(1)) == [PRECHECK_PASSED]
+    metrics = api.get("/metrics").text
+    assert "icp_entrypoint_seconds_count" in metrics
+
+
+@pytest.mark.req("P2")
+def test_breached_deadlines_show_in_the_queue_and_metrics(api, submit, precheck_tap, open_sealed):
+    filing_id = submit(submitted_at="2025-09-01T09:00:00+08:00")  # long past its 5 working days
+    precheck_tap.wait_for(2)
+    deadline = [e for e in precheck_tap.wait_for(1, timeout=10) if "deadline" in e["meta"]["type"]]
+    assert [e["meta"]["type"] for e in deadline] == ["precheck_deadline_breached.v1"]
+    case = api.get(f"/filings/{filing_id}").json()
+    assert case["deadline_breached"] is True
+    assert datetime.fromisoformat(case["deadline"]) == datetime.fromisoformat("2025-09-09T00:00:00+08:00")
+    assert api.get("/queue").json()["deadlines"] == {"open": 1, "breached": 1}
+    assert "icp_precheck_breached_cases 1.0" in api.get("/metrics").text
