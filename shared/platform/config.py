@@ -14,3 +14,19 @@ def require(config: Mapping, key: str, purpose: str) -> str:
     if value in (None, ""):
         raise MissingSetting(key, purpose)
     return value
+
+
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off", ""}
+
+
+def flag(name: str, value, error: type[Exception] = ValueError) -> bool:
+    """A true/false setting. Anything else raises ``error``: a typo in a switch must not silently pick a side."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in _TRUE:
+        return True
+    if text in _FALSE:
+        return False
+    raise error(f"{name} must be true or false")

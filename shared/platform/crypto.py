@@ -36,6 +36,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from nameko.extensions import DependencyProvider
 
+from shared.platform.config import flag
+
 log = logging.getLogger(__name__)
 
 KEY_BYTES: Final = 32
@@ -199,18 +201,6 @@ class LookupHasher:
         return hmac.new(self._key, message, hashlib.sha256).hexdigest()
 
 
-def _flag(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off", ""}:
-        return False
-    # A typo in a security switch must not silently pick a side.
-    raise CryptoConfigError(f"{name} must be true or false")
-
-
 def _decode_key(setting: str, text: str, *, exact: bool) -> bytes:
     text = text.strip()
     try:
@@ -262,7 +252,7 @@ class CryptoConfig:
         yes/no, on/off; default true) is true; otherwise, or for any malformed value, CryptoConfigError names
         the setting.
         """
-        allow_dev = _flag("ALLOW_DEV_KEYS", config.get("ALLOW_DEV_KEYS", True))
+        allow_dev = flag("ALLOW_DEV_KEYS", config.get("ALLOW_DEV_KEYS", True), CryptoConfigError)
         development = False
 
         def fallback(name: str) -> None:

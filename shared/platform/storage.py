@@ -36,6 +36,8 @@ from minio.retention import Retention
 from minio.time import from_iso8601utc
 from nameko.extensions import DependencyProvider
 
+from shared.platform.config import flag
+
 log = logging.getLogger(__name__)
 
 MAX_PRESIGN: Final = timedelta(seconds=300)
@@ -204,17 +206,6 @@ def http_client(
     )
 
 
-def _as_bool(name: str, value: Any) -> bool:
-    if isinstance(value, bool):
-        return value
-    text = str(value).strip().lower()
-    if text in {"1", "true", "yes", "on"}:
-        return True
-    if text in {"0", "false", "no", "off", ""}:
-        return False
-    raise StorageConfigError(f"{name} must be true or false, got {value!r}")
-
-
 def _as_seconds(name: str, value: Any) -> float:
     try:
         seconds = float(value)
@@ -260,7 +251,7 @@ class MinioObjectStore:
             raise StorageConfigError(
                 f"S3_ENDPOINT must be host:port without scheme or path, got {endpoint!r}"
             )
-        secure = _as_bool("S3_SECURE", config.get("S3_SECURE", True))
+        secure = flag("S3_SECURE", config.get("S3_SECURE", True), StorageConfigError)
         region = str(config.get("S3_REGION") or DEFAULT_REGION)
         read_timeout = _as_seconds(
             "S3_TIMEOUT_SECONDS", config.get("S3_TIMEOUT_SECONDS", DEFAULT_READ_TIMEOUT)

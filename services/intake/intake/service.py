@@ -7,7 +7,6 @@ worker runs; every error names the field and the rule.
 
 from nameko.events import event_handler
 from nameko.rpc import rpc
-from sqlalchemy import text
 from werkzeug.wrappers import Request
 
 from intake import usecases
@@ -20,30 +19,18 @@ from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.errors import BadRequest, FieldError, field_errors, from_marshmallow
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
 from shared.kernel.errors import InvalidValue
-from shared.platform.crypto import PersonalData
-from shared.platform.db import Database
 from shared.platform.entrypoints import actor_of, answer_once, read_event
 from shared.platform.http import http, json_response, load_json
-from shared.platform.logging import LogContext
-from shared.platform.observability import Metrics, OpsEndpoints
 from shared.platform.outbox import OutboxRelay
+from shared.platform.service import ServiceBase
 
-_SELECT_1 = text("SELECT 1")
 
-
-class IntakeService(OpsEndpoints):
+class IntakeService(ServiceBase):
     name = "intake"
 
-    db = Database()
-    personal = PersonalData()
     storage = IntakeStorage()
     settings = IntakeSettings()
     relay = OutboxRelay(outbox)
-    metrics = Metrics()
-    log_context = LogContext()
-
-    def health_checks(self):
-        return {"database": lambda: self.db.execute(_SELECT_1)}
 
     # --- helpers -------------------------------------------------------------------------------
 

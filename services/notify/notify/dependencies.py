@@ -31,7 +31,7 @@ from nameko.timer import Timer
 
 from notify.domain import RetryPolicy
 from notify.gateways import EmailGateway, FileEmailSink, FileSmsSink, HttpSmsGateway, SmsGateway, SmtpEmailGateway
-from shared.platform.config import require
+from shared.platform.config import flag, require
 
 DEFAULT_SMS_SINK = "/tmp/icp-notify-sms.jsonl"
 DEFAULT_EMAIL_SINK = "/tmp/icp-notify-email.jsonl"
@@ -57,20 +57,6 @@ def _number(config: Mapping, key: str, default: float, *, minimum: float = 0.0) 
     if value < minimum:
         raise SettingError(f"{key} must be at least {minimum:g}")
     return value
-
-
-def _flag(config: Mapping, key: str, default: bool) -> bool:
-    value = config.get(key)
-    if isinstance(value, bool):
-        return value
-    text = _text(config, key)
-    if text is None:
-        return default
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
-    raise SettingError(f"{key} must be true or false")
 
 
 def sms_gateway_from_config(config: Mapping) -> SmsGateway:
@@ -99,7 +85,7 @@ def email_gateway_from_config(config: Mapping) -> EmailGateway:
             require(config, "SMTP_SENDER", "the From address of e-mail"),
             username=_text(config, "SMTP_USERNAME"),
             password=_text(config, "SMTP_PASSWORD"),
-            starttls=_flag(config, "SMTP_STARTTLS", False),
+            starttls=flag("SMTP_STARTTLS", config.get("SMTP_STARTTLS", False), SettingError),
             timeout=_number(config, "SMTP_TIMEOUT", 10.0, minimum=0.001),
         )
     raise SettingError("EMAIL_GATEWAY must be file or smtp")

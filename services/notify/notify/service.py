@@ -23,7 +23,6 @@ A message is sent at most once per (cause, recipient, template): see :mod:`notif
 
 from nameko.events import event_handler
 from nameko.rpc import rpc
-from sqlalchemy import text
 from werkzeug.wrappers import Request
 
 from notify import usecases
@@ -34,33 +33,24 @@ from notify.openapi import openapi_document
 from notify.schemas import MessagesQuery, SendInput
 from shared.contracts.errors import BadRequest, from_marshmallow
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
-from shared.platform.crypto import DecryptionError, PersonalData
-from shared.platform.db import Database
+from shared.platform.crypto import DecryptionError
 from shared.platform.entrypoints import read_event
 from shared.platform.http import http, json_response
-from shared.platform.logging import LogContext, get_logger
-from shared.platform.observability import Metrics, OpsEndpoints
+from shared.platform.logging import get_logger
 from shared.platform.outbox import OutboxRelay
+from shared.platform.service import ServiceBase
 
 log = get_logger(__name__)
 
-_SELECT_1 = text("SELECT 1")
 
 
-class NotifyService(OpsEndpoints):
+class NotifyService(ServiceBase):
     name = "notify"
 
-    db = Database()
-    personal = PersonalData()
     gateways = Gateways()
     settings = NotifySettings()
     relay = OutboxRelay(outbox)
-    metrics = Metrics()
-    log_context = LogContext()
     caller_correlation_id = CorrelationId()
-
-    def health_checks(self):
-        return {"database": lambda: self.db.execute(_SELECT_1)}
 
     def _deps(self) -> usecases.Deps:
         return usecases.Deps(

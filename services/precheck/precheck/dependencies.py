@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 from nameko.extensions import DependencyProvider
 
 from precheck.domain import Rulebook, shipped_rulebook
+from shared.platform.config import flag
 
 
 class Settings:
@@ -18,16 +19,6 @@ class Settings:
         return datetime.now(UTC)
 
 
-def _flag(value) -> bool:
-    if isinstance(value, bool):
-        return value
-    if str(value).lower() in ("1", "true", "yes", "on"):
-        return True
-    if str(value).lower() in ("0", "false", "no", "off", ""):
-        return False
-    raise ValueError(f"PRECHECK_AUTO_PASS must be true or false, not {value!r}")
-
-
 class PrecheckSettings(DependencyProvider):
     """``PRECHECK_RULEBOOK`` (version of the shipped rulebook, C3) and ``PRECHECK_AUTO_PASS`` (whether a clean
     filing with confirmed contacts passes without staff, configurable per provider)."""
@@ -36,7 +27,7 @@ class PrecheckSettings(DependencyProvider):
         config = self.container.config
         self.settings = Settings(
             shipped_rulebook(str(config.get("PRECHECK_RULEBOOK") or "2026.1")),
-            _flag(config.get("PRECHECK_AUTO_PASS", True)),
+            flag("PRECHECK_AUTO_PASS", config.get("PRECHECK_AUTO_PASS", True)),
             float(config.get("PRECHECK_DEADLINE_CHECK_SECONDS") or 60),
         )
 

@@ -7,7 +7,6 @@ the review queue over HTTP and RPC; a timer raises deadline events; administrato
 from nameko.events import event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
-from sqlalchemy import text
 from werkzeug.wrappers import Request
 
 from precheck import usecases
@@ -15,30 +14,19 @@ from precheck.dependencies import PrecheckSettings
 from precheck.models import idempotency_keys, outbox
 from precheck.schemas import CalendarYearInput, CodeInput, DecisionInput
 from shared.contracts.intake import FILING_CHANGED, FILING_SUBMITTED
-from shared.platform.crypto import PersonalData
-from shared.platform.db import Database
 from shared.platform.entrypoints import answer_once, read_event
 from shared.platform.http import http, json_response, load_json, read_json
-from shared.platform.logging import LogContext
-from shared.platform.observability import Metrics, OpsEndpoints
 from shared.platform.outbox import OutboxRelay
+from shared.platform.service import ServiceBase
 
-_SELECT_1 = text("SELECT 1")
 DEADLINE_TIMER_SECONDS = 5
 
 
-class PrecheckService(OpsEndpoints):
+class PrecheckService(ServiceBase):
     name = "precheck"
 
-    db = Database()
-    personal = PersonalData()
     settings = PrecheckSettings()
     relay = OutboxRelay(outbox)
-    metrics = Metrics()
-    log_context = LogContext()
-
-    def health_checks(self):
-        return {"database": lambda: self.db.execute(_SELECT_1)}
 
     def _deps(self) -> usecases.Deps:
         return usecases.Deps(

@@ -1,0 +1,21 @@
+"""What every service class has (design.md §2, §5): its own database, the provider's personal-data keys,
+metrics, a log context per worker, ``/healthz`` and ``/metrics``, and a health check of its database that
+never touches the broker."""
+from sqlalchemy import text
+
+from shared.platform.crypto import PersonalData
+from shared.platform.db import Database
+from shared.platform.logging import LogContext
+from shared.platform.observability import Metrics, OpsEndpoints
+
+_SELECT_1 = text("SELECT 1")
+
+
+class ServiceBase(OpsEndpoints):
+    db = Database()
+    personal = PersonalData()
+    metrics = Metrics()
+    log_context = LogContext()
+
+    def health_checks(self):
+        return {"database": lambda: self.db.execute(_SELECT_1)}
