@@ -26,9 +26,27 @@ from shared.testing.s3 import start_moto_server, stop_server
 from shared.testing.samples import ACCESS, png, unit_filing
 
 REPO = Path(__file__).resolve().parents[1]
-AMQP_URI = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/")
+BROKER = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/").rstrip("/")
+MANAGEMENT = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
 SERVICES = ("intake", "precheck", "notify")
 CODE = re.compile(r"(?<![0-9])([0-9]{6})(?![0-9])")
+
+
+class Vhost:
+    """The demo's own RabbitMQ virtual host, so that it never meets queues left by anything else."""
+
+    def __init__(self):
+        self.name = f"icp-demo-{uuid.uuid4().hex[:8]}"
+        self.api = f"{MANAGEMENT}/api"
+
+    def __enter__(self) -> str:
+        requests.put(f"{self.api}/vhosts/{self.name}", timeout=10).raise_for_status()
+        requests.put(f"{self.api}/permissions/{self.name}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
+                     timeout=10).raise_for_status()
+        return f"{BROKER}/{self.name}"
+
+    def __exit__(self, *exc) -> None:
+        requests.delete(f"{self.api}/vhosts/{self.name}", timeout=10)
 
 
 def free_port() -> int:
@@ -125,11 +143,16 @@ def confirm_contacts(precheck: str, filing_id: str, sinks: dict[str, Path]) -> N
 
 
 def main() -> int:
+    with Vhost() as amqp_uri:
+        return run(amqp_uri)
+
+
+def run(amqp_uri: str) -> int:
     work = Path(tempfile.mkdtemp(prefix="icp-demo-"))
     moto, s3 = start_moto_server(work / "s3.log")
     processes: dict[str, subprocess.Popen] = {}
     sinks = {"sms": work / "sms.jsonl", "email": work / "email.jsonl"}
-    connection = Connection(AMQP_URI)
+    connection = Connection(amqp_uri)
     tap = Queue(f"demo-tap-{uuid.uuid4().hex[:6]}", Exchange("intake.events", type="topic", durable=True),
                 routing_key="#", auto_delete=True)
     try:
@@ -140,7 +163,7 @@ def main() -> int:
             upgrade(REPO / "services" / name, db_url)
             ports[name] = free_port()
             env = {**s3, f"{name.upper()}_DB_URL": db_url, f"{name.upper()}_HTTP_ADDRESS": f"127.0.0.1:{ports[name]}",
-                   "AMQP_URI": AMQP_URI, "NOTIFY_SINK_PATH": str(sinks["sms"]),
+                   "AMQP_URI": amqp_uri, "NOTIFY_SINK_PATH": str(sinks["sms"]),
                    "NOTIFY_EMAIL_SINK_PATH": str(sinks["email"]), "NOTIFY_RETRY_BASE_SECONDS": "1"}
             processes[name] = start_service(name, env, work)
         for name, port in ports.items():
