@@ -1,0 +1,83 @@
+"""The outbox relay on the real RabbitMQ and PostgreSQL (design.md §4): a committed event is published with
+confirms, an unroutable one stays pending with backoff until a queue is bound, a rolled-back one never leaves,
+and an invalid envelope is refused before it is stored."""
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from kombu import Connection, Exchange, Queue
+from nameko.amqp.publish import Publisher
+from sqlalchemy import MetaData, create_engine, select, update
+from sqlalchemy.orm import Session
+
+from shared.contracts.envelope import make_envelope
+from shared.contracts.intake import FILING_CANCELLED
+from shared.contracts.registry import InvalidEvent
+from shared.platform.outbox import enqueue, outbox_table, relay_once
+
+pytestmark = pytest.mark.service
+
+TABLE = outbox_table(MetaData())
+
+
+def cancelled(filing_id: str = "f-1") -> dict:
+    data = {"filing_id": filing_id, "provider_id": "p", "province": "京", "filing_number": None, "reason": "closed",
+            "cancelled_at": "2026-11-22T10:00:00+08:00", "cancelled_by": "sponsor"}
+    return make_envelope(FILING_CANCELLED, "intake", data, filing_id)
+
+
+@pytest.fixture
+def world(rabbit_config, database_factory):
+    engine = create_engine(database_factory("intake"))
+    exchange = Exchange("intake.events", type="topic", durable=True)
+    publisher = Publisher(rabbit_config["AMQP_URI"], use_confirms=True, mandatory=True, declare=[exchange])
+    connection = Connection(rabbit_config["AMQP_URI"])
+
+    def publish(event_type, envelope):
+        publisher.publish(envelope, exchange=exchange, routing_key=event_type)
+
+    yield engine, publish, connection, exchange
+    connection.release()
+    engine.dispose()
+
+
+def _rows(engine):
+    with engine.connect() as connection:
+        return connection.execute(select(TABLE).order_by(TABLE.c.created_at)).mappings().all()
+
+
+def test_unroutable_event_waits_then_is_published_once_a_queue_is_bound(world):
+    engine, publish, connection, exchange = world
+    with Session(engine) as session:
+        enqueue(session, TABLE, cancelled())
+        session.commit()
+
+    assert relay_once(engine, TABLE, publish) == 0
+    row = _rows(engine)[0]
+    assert row["published_at"] is None and row["attempts"] == 1 and row["last_error"].startswith("unroutable")
+    assert row["next_attempt_at"] > datetime.now(UTC)
+    assert relay_once(engine, TABLE, publish) == 0  # backing off: not retried yet
+    assert _rows(engine)[0]["attempts"] == 1
+
+    queue = Queue("consumer", exchange=exchange, routing_key="#", durable=False)
+    queue(connection.default_channel).declare()
+    with engine.begin() as db:
+        db.execute(update(TABLE).values(next_attempt_at=datetime.now(UTC) - timedelta(seconds=1)))
+    assert relay_once(engine, TABLE, publish) == 1
+    message = queue(connection.default_channel).get(no_ack=True)
+    assert message.payload["meta"]["type"] == FILING_CANCELLED
+    assert _rows(engine)[0]["published_at"] is not None
+    assert relay_once(engine, TABLE, publish) == 0
+    assert queue(connection.default_channel).get(no_ack=True) is None
+
+
+def test_rolled_back_events_never_leave_and_invalid_ones_are_refused(world):
+    engine, publish, _connection, _exchange = world
+    with Session(engine) as session:
+        enqueue(session, TABLE, cancelled())
+        session.rollback()
+        bad = cancelled()
+        del bad["data"]["reason"]
+        with pytest.raises(InvalidEvent):
+            enqueue(session, TABLE, bad)
+    assert _rows(engine) == []
+    assert relay_once(engine, TABLE, publish) == 0
