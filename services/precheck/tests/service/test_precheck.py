@@ -165,3 +165,19 @@ def test_breached_deadlines_show_in_the_queue_and_metrics(api, submit, precheck_
     assert datetime.fromisoformat(case["deadline"]) == datetime.fromisoformat("2025-09-09T00:00:00+08:00")
     assert api.get("/queue").json()["deadlines"] == {"open": 1, "breached": 1}
     assert "icp_precheck_breached_cases 1.0" in api.get("/metrics").text
+
+
+@pytest.mark.req("W4")
+def test_no_phone_number_or_code_in_any_log_line(capsys, api, submit, precheck_tap, open_sealed):
+    filing_id = submit()
+    codes = _codes(precheck_tap.wait_for(2), open_sealed)
+    api.post(f"/filings/{filing_id}/contacts/sms/confirmation", json={"code": "000000"})
+    for channel, code in codes.items():
+        api.post(f"/filings/{filing_id}/contacts/{channel}/confirmation", json={"code": code})
+    precheck_tap.wait_for(1)
+
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.strip()]
+    assert lines
+    for line in lines:
+        for secret in ("13800138000", "zhangsan@example.com.cn", *codes.values()):
+            assert secret not in line
