@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from precheck import domain
@@ -344,7 +344,11 @@ def raise_deadline_events(deps: Deps) -> int:
     the deadline, each once per case (P2). Returns how many events were raised."""
     now = deps.now()
     raised = 0
-    query = select(Case).where(Case.state.in_([s.value for s in OPEN_STATES]))
+    due = or_(
+        and_(Case.near_raised_at.is_(None), Case.near_at <= now),
+        and_(Case.breached_raised_at.is_(None), Case.deadline_at <= now),
+    )
+    query = select(Case).where(Case.state.in_([s.value for s in OPEN_STATES]), due)
     if deps.session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     for case in deps.session.execute(query).scalars():
@@ -368,8 +372,10 @@ def raise_deadline_events(deps: Deps) -> int:
 
 def open_deadlines(deps: Deps) -> dict:
     """How many cases are open and how many of them are past their deadline, for metrics and staff."""
-    cases = list(deps.session.execute(select(Case).where(Case.state.in_([s.value for s in OPEN_STATES]))).scalars())
-    return {"open": len(cases), "breached": sum(1 for c in cases if c.breached_raised_at is not None)}
+    row = deps.session.execute(
+        select(func.count(), func.count(Case.breached_raised_at)).where(Case.state.in_([s.value for s in OPEN_STATES]))
+    ).one()
+    return {"open": row[0], "breached": row[1]}
 
 
 def load_calendar_year(deps: Deps, schedule: dict, actor: str) -> dict:
