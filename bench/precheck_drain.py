@@ -57,7 +57,7 @@ import time
 import uuid
 import warnings
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import quote
@@ -77,8 +77,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 from shared.contracts import EVENTS  # noqa: E402
 from shared.contracts.envelope import make_envelope  # noqa: E402
 from shared.contracts.intake import FILING_SUBMITTED, SEAL_CONTEXT, personal_paths  # noqa: E402
-from shared.contracts.notify import MESSAGE_DELIVERED  # noqa: E402
-from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_PASSED  # noqa: E402
+from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED  # noqa: E402
 from shared.platform.crypto import CryptoConfig  # noqa: E402
 from shared.platform.migrations import upgrade  # noqa: E402
 from shared.platform.sealing import unseal  # noqa: E402

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Request, Response
 from shared.contracts import EVENTS
 from shared.contracts.errors import BadRequest, FieldError, field_errors
 from shared.contracts.registry import InvalidEvent
+from shared.platform.events import PoisonEvent
 from shared.platform.http import json_response
 from shared.platform.idempotency import IDEMPOTENCY_HEADER, check_key, request_hash, run_once
 
@@ -41,14 +42,11 @@ def answer_once(session: Session, keys: Table, request: Request, action, status:
     return json_response(code, body)
 
 
-def read_event(envelope: dict) -> dict | None:
-    """The envelope's data as its contract reads it, or None for an envelope that can never be valid.
-
-    Requeueing such a message would loop forever, so it is logged for ops and dropped until dead-lettering
-    exists (the deploy issue adds a dead-letter exchange and a delivery limit).
-    """
+def read_event(envelope: dict) -> dict:
+    """The envelope's data as its contract reads it; ``PoisonEvent`` for an envelope that can never be valid,
+    so that the bounded handler dead-letters it at once (retrying cannot help) for ops to see."""
     try:
         return EVENTS.load(envelope)
     except InvalidEvent as exc:
         log.error("event_rejected", event_type=exc.event_type, errors=exc.errors)
-        return None
+        raise PoisonEvent(f"{exc.event_type} breaks its contract") from None

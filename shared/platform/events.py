@@ -82,6 +82,7 @@ __all__ = [
     "EventHandler",
     "HandlerTopology",
     "MAX_RETRY_DELAY",
+    "PoisonEvent",
     "QUEUE_PREFIX",
     "RETRY_DELAY_CONFIG_KEY",
     "TopologyConflict",
@@ -116,6 +117,12 @@ DLQ_DELIVERY_LIMIT = 1_000_000
 
 DELIVERY_COUNT_HEADER = "x-delivery-count"
 BROKER_HEADER_PREFIX = "x-"
+
+
+class PoisonEvent(Exception):
+    """An event that can never be handled (it breaks its contract, or is sealed with keys this service does not
+    hold): the handler raises it and the message is dead-lettered at once, without the retries that only help
+    against passing faults. The message says why and carries no personal data."""
 
 
 class TopologyConflict(EventHandlerConfigurationError):
@@ -290,6 +297,14 @@ class EventHandler(NamekoEventHandler):
         return {key: value for key, value in headers.items() if not key.startswith(BROKER_HEADER_PREFIX)}
 
     def handle_result(self, message, worker_ctx, result=None, exc_info=None):
+        if exc_info is not None and issubclass(exc_info[0], PoisonEvent):
+            log.error("event_dead_lettered", dead_letter_queue=self.topology.dead_letter_queue.name,
+                      queue=self.queue.name, event_type=self.event_type, event_id=_event_id(worker_ctx.args),
+                      reason=str(exc_info[1]))
+            # reject without requeue: the queue's dead-letter exchange takes it now (x-death reason "rejected")
+            if message.channel.connection:
+                message.reject(requeue=False)
+            return result, exc_info
         if exc_info is not None:
             self._before_requeue(message, worker_ctx, exc_info)
         return super().handle_result(message, worker_ctx, result, exc_info)

@@ -5,7 +5,6 @@ needs an ``Idempotency-Key`` (a replay returns the first answer); bodies are siz
 worker runs; every error names the field and the rule.
 """
 
-from nameko.events import event_handler
 from nameko.rpc import rpc
 from werkzeug.wrappers import Request
 
@@ -20,6 +19,7 @@ from shared.contracts.errors import BadRequest, FieldError, field_errors, from_m
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
 from shared.kernel.errors import InvalidValue
 from shared.platform.entrypoints import actor_of, answer_once, read_event
+from shared.platform.events import event_handler
 from shared.platform.http import http, json_response, load_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
@@ -149,27 +149,25 @@ class IntakeService(ServiceBase):
 
     # --- status events -------------------------------------------------------------------------
 
-    @event_handler("precheck", PRECHECK_PASSED, requeue_on_error=True)
+    @event_handler("precheck", PRECHECK_PASSED)
     def on_precheck_passed(self, envelope: dict):
         self._handle(
             envelope, lambda deps, data: usecases.record_precheck(deps, _event_id(envelope), data, True)
         )
 
-    @event_handler("precheck", PRECHECK_FAILED, requeue_on_error=True)
+    @event_handler("precheck", PRECHECK_FAILED)
     def on_precheck_failed(self, envelope: dict):
         self._handle(
             envelope, lambda deps, data: usecases.record_precheck(deps, _event_id(envelope), data, False)
         )
 
-    @event_handler("bureau", FILING_APPROVED, requeue_on_error=True)
+    @event_handler("bureau", FILING_APPROVED)
     def on_filing_approved(self, envelope: dict):
         self._handle(envelope, lambda deps, data: usecases.record_approval(deps, _event_id(envelope), data))
 
     def _handle(self, envelope: dict, action) -> None:
-        data = read_event(envelope)
-        if data is not None:
-            action(self._deps(), data)
-            self.db.commit()
+        action(self._deps(), read_event(envelope))
+        self.db.commit()
 
 
 def _event_id(envelope: dict) -> str:

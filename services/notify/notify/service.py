@@ -1,6 +1,6 @@
 """The notify service: entrypoints only — parse, call a use case, commit, answer (design.md §2).
 
-Events in (``requeue_on_error``, idempotent on ``meta.id``):
+Events in (bounded handlers of ``shared.platform.events``, idempotent on ``meta.id``):
 
 - ``precheck.precheck_passed.v1`` / ``precheck.precheck_failed.v1``: P2's pass / fail SMS, verbatim, to the
   filing's mobile (``data.mobile``, sealed under ``event.mobile``);
@@ -21,7 +21,6 @@ HTTP: ``GET /messages?correlation_id=<filing id>`` (staff and ops: states, attem
 A message is sent at most once per (cause, recipient, template): see :mod:`notify.usecases`.
 """
 
-from nameko.events import event_handler
 from nameko.rpc import rpc
 from werkzeug.wrappers import Request
 
@@ -35,13 +34,10 @@ from shared.contracts.errors import BadRequest, from_marshmallow
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
 from shared.platform.crypto import DecryptionError
 from shared.platform.entrypoints import read_event
+from shared.platform.events import PoisonEvent, event_handler
 from shared.platform.http import http, json_response
-from shared.platform.logging import get_logger
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
-
-log = get_logger(__name__)
-
 
 
 class NotifyService(ServiceBase):
@@ -66,34 +62,30 @@ class NotifyService(ServiceBase):
 
     # --- events --------------------------------------------------------------------------------
 
-    @event_handler("precheck", PRECHECK_PASSED, requeue_on_error=True)
+    @event_handler("precheck", PRECHECK_PASSED)
     def on_precheck_passed(self, envelope: dict):
         self._handle(envelope, lambda deps, eid, cid, data: usecases.on_precheck_outcome(deps, eid, cid, data,
                                                                                          passed=True))
 
-    @event_handler("precheck", PRECHECK_FAILED, requeue_on_error=True)
+    @event_handler("precheck", PRECHECK_FAILED)
     def on_precheck_failed(self, envelope: dict):
         self._handle(envelope, lambda deps, eid, cid, data: usecases.on_precheck_outcome(deps, eid, cid, data,
                                                                                          passed=False))
 
-    @event_handler("precheck", CONTACT_CONFIRMATION_REQUESTED, requeue_on_error=True)
+    @event_handler("precheck", CONTACT_CONFIRMATION_REQUESTED)
     def on_contact_confirmation_requested(self, envelope: dict):
         self._handle(envelope, usecases.on_contact_confirmation)
 
     def _handle(self, envelope: dict, action) -> None:
         """Record the message with the processed-event row (one commit), then make the first attempt."""
         data = read_event(envelope)
-        if data is None:
-            return
         meta = envelope["meta"]
         deps = self._deps()
         try:
             message_id = action(deps, str(meta["id"]), str(meta["correlation_id"]), data)
         except DecryptionError as exc:
-            # Sealed with keys this provider does not hold: requeueing cannot help. Logged for ops, dropped.
-            self.db.rollback()
-            log.error("event_rejected", event_type=meta["type"], event_id=str(meta["id"]), reason=str(exc))
-            return
+            # Sealed with keys this provider does not hold: requeueing cannot help.
+            raise PoisonEvent(f"{meta['type']} is sealed with keys this service does not hold: {exc}") from None
         self.db.commit()
         if message_id is not None:
             usecases.deliver(deps, message_id)

@@ -4,7 +4,6 @@ Reads ``filing_submitted.v1`` and ``filing_changed.v1``; sponsors confirm their 
 the review queue over HTTP and RPC; a timer raises deadline events; administrators load holiday schedules.
 """
 
-from nameko.events import event_handler
 from nameko.rpc import rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Request
@@ -15,6 +14,7 @@ from precheck.models import idempotency_keys, outbox
 from precheck.schemas import CalendarYearInput, CodeInput, DecisionInput
 from shared.contracts.intake import FILING_CHANGED, FILING_SUBMITTED
 from shared.platform.entrypoints import answer_once, read_event
+from shared.platform.events import event_handler
 from shared.platform.http import http, json_response, load_json, read_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
@@ -43,19 +43,17 @@ class PrecheckService(ServiceBase):
 
     # --- events --------------------------------------------------------------------------------
 
-    @event_handler("intake", FILING_SUBMITTED, requeue_on_error=True)
+    @event_handler("intake", FILING_SUBMITTED)
     def on_filing_submitted(self, envelope: dict):
         self._submitted(envelope)
 
-    @event_handler("intake", FILING_CHANGED, requeue_on_error=True)
+    @event_handler("intake", FILING_CHANGED)
     def on_filing_changed(self, envelope: dict):
         self._submitted(envelope)
 
     def _submitted(self, envelope: dict) -> None:
-        data = read_event(envelope)
-        if data is not None:
-            usecases.on_submitted(self._deps(), str(envelope["meta"]["id"]), data)
-            self.db.commit()
+        usecases.on_submitted(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
+        self.db.commit()
 
     @timer(interval=DEADLINE_TIMER_SECONDS)
     def check_deadlines(self):

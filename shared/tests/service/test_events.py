@@ -17,6 +17,7 @@ from shared.platform.events import (
     DLQ_SUFFIX,
     RETRY_DELAY_CONFIG_KEY,
     EventHandler,
+    PoisonEvent,
     TopologyConflict,
     dead_letter_exchange_name,
     dead_letter_queue_name,
@@ -83,6 +84,8 @@ class ProbeService:
         CALLS["attempts"][key] += 1
         CALLS["times"][key].append(time.monotonic())
         CALLS["contexts"].append(self.context_data)
+        if payload.get("never_valid"):
+            raise PoisonEvent("breaks its contract")
         if payload.get("poison") and not CALLS["cure"]:
             raise Poison(key)
         if payload.get("transient") and CALLS["attempts"][key] == 1:
@@ -221,6 +224,31 @@ def test_poison_event_is_tried_limit_times_then_kept_in_the_dead_letter_queue(
     assert death["exchange"] == "probe_source.events" and death["routing-keys"] == [EVENT]
     assert dead.headers["x-first-death-reason"] == "delivery_limit"
     assert dead.headers["x-first-death-queue"] == QUEUE
+
+
+def test_an_event_that_can_never_be_handled_is_dead_lettered_on_its_first_delivery(
+    container_factory, config, amqp_uri
+):
+    start(container_factory, config)
+    publish(config, {"id": "bad", "never_valid": True})
+
+    wait_until("the dead letter", lambda: depth(amqp_uri, DLQ) == 1)
+    time.sleep(0.3)
+    assert CALLS["attempts"]["bad"] == 1  # no retries: they cannot help
+    [dead] = take_all(amqp_uri, DLQ)
+    assert dead.payload == {"id": "bad", "never_valid": True}
+    assert dead.headers["x-first-death-reason"] == "rejected"
+
+
+def test_every_service_uses_bounded_handlers_only():
+    """design.md §4: no service keeps a nameko handler that loses or endlessly requeues a failing event."""
+    from intake.service import IntakeService
+    from notify.service import NotifyService
+    from precheck.service import PrecheckService
+    from shared.platform.events import service_topology
+
+    for service_cls in (IntakeService, PrecheckService, NotifyService):
+        assert service_topology(service_cls), service_cls.name
 
 
 def test_transient_failure_succeeds_on_redelivery_after_a_delay(container_factory, config, amqp_uri):
