@@ -9,6 +9,7 @@ by another sponsor). Units' names and document numbers are public business data 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
 from shared.contracts.registry import EVENTS, EventContract
+from shared.contracts.routes import BY_PROVINCE
 
 FILING_SUBMITTED = "filing_submitted.v1"
 FILING_CHANGED = "filing_changed.v1"
@@ -246,6 +247,7 @@ EVENTS.register(
             "cancelled_at": "2026-11-03T10:00:00+08:00",
             "cancelled_by": "sponsor",
         },
-        "A sponsor cancelled (注销) its filing; the bureau retires the number.",
+        "A sponsor cancelled (注销) its filing; the bureau of its province retires the number (routed by province).",
+        route=BY_PROVINCE,
     )
 )

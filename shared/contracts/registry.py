@@ -4,6 +4,7 @@ The dispatcher validates outgoing envelopes here and refuses invalid ones, becau
 ``dump`` does not validate. Readers load with ``unknown=EXCLUDE`` so that added fields never break them.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from marshmallow import EXCLUDE, RAISE, Schema
@@ -21,12 +22,24 @@ class InvalidEvent(ValueError):
 
 
 @dataclass(frozen=True)
+class Route:
+    """An event addressed to one of several deployments of a consumer (a province's bureau, R2.1): it is published
+    with routing key ``{type}.{key(data[field])}``; a consumer bound to one key receives only those, a consumer
+    of all binds ``{type}.*``. ``key`` also maps the consumer's configured value (``BUREAU_PROVINCE=京``) to the
+    same key, and must give AMQP-word-safe ASCII."""
+
+    field: str
+    key: Callable[[str], str]
+
+
+@dataclass(frozen=True)
 class EventContract:
     type: str
     producer: str
     schema: type[Schema]
     sample: dict
     description: str
+    route: Route | None = None
 
     def sample_envelope(self, correlation_id: str = "sample-filing") -> dict:
         return make_envelope(self.type, self.producer, self.sample, correlation_id)
@@ -45,11 +58,21 @@ class EventRegistry:
     def __iter__(self):
         return iter(sorted(self._contracts.values(), key=lambda c: c.type))
 
+    def is_registered(self, event_type: str) -> bool:
+        return event_type in self._contracts
+
     def get(self, event_type: str) -> EventContract:
         try:
             return self._contracts[event_type]
         except KeyError:
             raise InvalidEvent(event_type, {"meta": {"type": ["event type is not registered"]}}) from None
+
+    def routing_key(self, envelope: dict) -> str:
+        """Where the envelope is published: its type, plus the route key for routed contracts."""
+        contract = self.get(envelope["meta"]["type"])
+        if contract.route is None:
+            return contract.type
+        return f"{contract.type}.{contract.route.key(envelope['data'][contract.route.field])}"
 
     def validate_outgoing(self, envelope: dict) -> None:
         """Strict check for producers: unknown top-level data fields are errors here."""

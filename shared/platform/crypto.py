@@ -10,6 +10,9 @@ Keys come from nameko config, read once in :class:`PersonalData`'s ``setup()``:
 - ``FIELD_KEY_CURRENT``: the version new tokens use (required with FIELD_KEYS, so adding a key to every
   replica and switching to it are separate deployments);
 - ``LOOKUP_KEY``: base64, at least 32 bytes. It cannot rotate without re-indexing every row.
+- ``EXCHANGE_KEYS`` / ``EXCHANGE_KEY_CURRENT``: the same form as FIELD_KEYS, for personal data that crosses from
+  one actor to another (provider -> bureau -> filing center, ``exchange.<path>`` contexts; docs/decisions/0001):
+  the actors agree on this ring, while each keeps its FIELD_KEYS to itself.
 
 Without them, publicly known DEVELOPMENT keys are used only while ``ALLOW_DEV_KEYS`` is true (the default,
 for the one-command demo); production sets ``ALLOW_DEV_KEYS=false`` so a missing key stops the service at
@@ -53,6 +56,8 @@ _DEV_FIELD_KEY_SEED: Final = b"icp-verification DEVELOPMENT field key v1 - NOT S
 _DEV_LOOKUP_KEY_SEED: Final = b"icp-verification DEVELOPMENT lookup key - NOT SECRET, not for production"
 DEV_FIELD_KEY: Final = hashlib.sha256(_DEV_FIELD_KEY_SEED).digest()
 DEV_LOOKUP_KEY: Final = hashlib.sha256(_DEV_LOOKUP_KEY_SEED).digest()
+_DEV_EXCHANGE_KEY_SEED: Final = b"icp-verification DEVELOPMENT exchange key v1 - NOT SECRET, not for production"
+DEV_EXCHANGE_KEY: Final = hashlib.sha256(_DEV_EXCHANGE_KEY_SEED).digest()
 
 
 class DecryptionError(Exception):
@@ -214,19 +219,43 @@ def _decode_key(setting: str, text: str, *, exact: bool) -> bytes:
     return key
 
 
-def _parse_field_keys(text: str) -> dict[int, bytes]:
+def _parse_field_keys(text: str, setting: str = "FIELD_KEYS") -> dict[int, bytes]:
     keys: dict[int, bytes] = {}
     for item in filter(None, (part.strip() for part in text.split(","))):
         version_text, sep, encoded = item.partition(":")
         if not sep or not version_text.strip().isdigit() or int(version_text) < 1:
-            raise CryptoConfigError('FIELD_KEYS must look like "1:<base64>,2:<base64>"')
+            raise CryptoConfigError(f'{setting} must look like "1:<base64>,2:<base64>"')
         version = int(version_text)
         if version in keys:
-            raise CryptoConfigError(f"FIELD_KEYS lists key version {version} twice")
-        keys[version] = _decode_key(f"FIELD_KEYS version {version}", encoded, exact=True)
+            raise CryptoConfigError(f"{setting} lists key version {version} twice")
+        keys[version] = _decode_key(f"{setting} version {version}", encoded, exact=True)
     if not keys:
-        raise CryptoConfigError("FIELD_KEYS is empty")
+        raise CryptoConfigError(f"{setting} is empty")
     return keys
+
+
+def _key_ring(config: Mapping[str, Any], keys_name: str, current_name: str, dev_key: bytes,
+              fallback) -> tuple[dict[int, bytes], int]:
+    """``({version: key}, current version)`` from ``keys_name``/``current_name``; ``fallback(name)`` decides
+    whether the DEVELOPMENT key may stand in for a missing ring."""
+    if _missing(config, keys_name):
+        fallback(keys_name)
+        keys: dict[int, bytes] = {1: dev_key}
+        current_default: int | None = 1
+    else:
+        keys = _parse_field_keys(str(config[keys_name]), keys_name)
+        current_default = None
+    if _missing(config, current_name):
+        if current_default is None:
+            raise CryptoConfigError(f"{current_name} is not set: name the {keys_name} version to encrypt with")
+        return keys, current_default
+    try:
+        current = int(str(config[current_name]).strip())
+    except ValueError:
+        raise CryptoConfigError(f"{current_name} must be an integer key version") from None
+    if current not in keys:
+        raise CryptoConfigError(f"{current_name} {current} is not a version listed in {keys_name}")
+    return keys, current
 
 
 def _missing(config: Mapping[str, Any], name: str) -> bool:
@@ -243,6 +272,8 @@ class CryptoConfig:
     lookup_key: bytes = field(repr=False)
     development: bool
     """True when any DEVELOPMENT key is in use: such data is not confidential."""
+    exchange_keys: Mapping[int, bytes] = field(repr=False, default_factory=lambda: {1: DEV_EXCHANGE_KEY})
+    exchange_current: int = 1
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CryptoConfig:
@@ -261,33 +292,18 @@ class CryptoConfig:
                 raise CryptoConfigError(f"{name} is not set and ALLOW_DEV_KEYS is false (design.md §5)")
             development = True
 
-        if _missing(config, "FIELD_KEYS"):
-            fallback("FIELD_KEYS")
-            field_keys = {1: DEV_FIELD_KEY}
-            current_default: int | None = 1
-        else:
-            field_keys = _parse_field_keys(str(config["FIELD_KEYS"]))
-            current_default = None
-        if _missing(config, "FIELD_KEY_CURRENT"):
-            if current_default is None:
-                raise CryptoConfigError(
-                    "FIELD_KEY_CURRENT is not set: name the FIELD_KEYS version to encrypt with"
-                )
-            current = current_default
-        else:
-            try:
-                current = int(str(config["FIELD_KEY_CURRENT"]).strip())
-            except ValueError:
-                raise CryptoConfigError("FIELD_KEY_CURRENT must be an integer key version") from None
-            if current not in field_keys:
-                raise CryptoConfigError(f"FIELD_KEY_CURRENT {current} is not a version listed in FIELD_KEYS")
+        field_keys, current = _key_ring(config, "FIELD_KEYS", "FIELD_KEY_CURRENT", DEV_FIELD_KEY, fallback)
+        exchange_keys, exchange_current = _key_ring(
+            config, "EXCHANGE_KEYS", "EXCHANGE_KEY_CURRENT", DEV_EXCHANGE_KEY, fallback
+        )
         if _missing(config, "LOOKUP_KEY"):
             fallback("LOOKUP_KEY")
             lookup_key = DEV_LOOKUP_KEY
         else:
             lookup_key = _decode_key("LOOKUP_KEY", str(config["LOOKUP_KEY"]), exact=False)
         return cls(
-            field_keys=dict(field_keys), current=current, lookup_key=lookup_key, development=development
+            field_keys=dict(field_keys), current=current, lookup_key=lookup_key, development=development,
+            exchange_keys=dict(exchange_keys), exchange_current=exchange_current,
         )
 
     def cipher(self) -> FieldCipher:
@@ -296,6 +312,9 @@ class CryptoConfig:
     def hasher(self) -> LookupHasher:
         return LookupHasher(self.lookup_key)
 
+    def exchange(self) -> FieldCipher:
+        return FieldCipher(self.exchange_keys, self.exchange_current)
+
 
 @dataclass(frozen=True)
 class PersonalDataTools:
@@ -303,6 +322,7 @@ class PersonalDataTools:
 
     cipher: FieldCipher
     hasher: LookupHasher
+    exchange: FieldCipher
 
 
 class PersonalData(DependencyProvider):
@@ -321,7 +341,7 @@ class PersonalData(DependencyProvider):
                 "personal data uses DEVELOPMENT keys (FIELD_KEYS/LOOKUP_KEY unset): not confidential; "
                 "set the keys and ALLOW_DEV_KEYS=false in production"
             )
-        self.tools = PersonalDataTools(cipher=config.cipher(), hasher=config.hasher())
+        self.tools = PersonalDataTools(cipher=config.cipher(), hasher=config.hasher(), exchange=config.exchange())
 
     def get_dependency(self, worker_ctx: Any) -> PersonalDataTools:
         return self.tools

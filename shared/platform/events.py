@@ -69,6 +69,7 @@ from nameko.events import EventHandler as NamekoEventHandler
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from nameko.standalone.events import get_event_exchange
 
+from shared.contracts import EVENTS
 from shared.platform.logging import get_logger
 
 __all__ = [
@@ -215,13 +216,38 @@ class HandlerTopology:
             ) from exc
 
 
+def binding(event_type: str, route_config: str | None, config) -> tuple[str, str | None]:
+    """``(routing key to bind, queue name suffix)``. A routed contract (``shared.contracts.registry.Route``) is
+    bound to the one key of the deployment's configured value (``route_config``, e.g. ``BUREAU_PROVINCE``), in a
+    queue of its own per key, or to all keys (``{type}.*``) by a consumer of every deployment's events."""
+    contract = EVENTS.get(event_type) if EVENTS.is_registered(event_type) else None
+    route = contract.route if contract is not None else None
+    if route is None:
+        if route_config is not None:
+            raise EventHandlerConfigurationError(f"{event_type} is not a routed event: drop route_config")
+        return event_type, None
+    if route_config is None:
+        return f"{event_type}.*", None
+    value = config.get(route_config)
+    if not value:
+        raise EventHandlerConfigurationError(f"{route_config} is not set: it selects which {event_type} to receive")
+    try:
+        key = route.key(str(value))
+    except ValueError as exc:
+        raise EventHandlerConfigurationError(f"{route_config}={value!r} is not valid: {exc}") from None
+    return f"{event_type}.{key}", key
+
+
 def handler_topology(service_name: str, source_service: str, event_type: str, method_name: str,
-                     config) -> HandlerTopology:
+                     config, route_config: str | None = None) -> HandlerTopology:
+    routing_key, suffix = binding(event_type, route_config, config)
     name = handler_queue_name(source_service, event_type, service_name, method_name)
+    if suffix is not None:
+        name = f"{name}.{suffix}"
     queue = Queue(
         name,
         exchange=get_event_exchange(source_service, config),
-        routing_key=event_type,
+        routing_key=routing_key,
         durable=True,
         auto_delete=False,
         exclusive=False,
@@ -263,7 +289,10 @@ class EventHandler(NamekoEventHandler):
     """
 
     def __init__(self, source_service, event_type, handler_type=SERVICE_POOL, reliable_delivery=True,
-                 requeue_on_error=True, **kwargs):
+                 requeue_on_error=True, route_config=None, **kwargs):
+        """``route_config``: for a routed contract, the config key whose value selects the one route this
+        deployment receives (see :func:`binding`)."""
+        self.route_config = route_config
         if handler_type != SERVICE_POOL:
             raise EventHandlerConfigurationError("shared.platform.events handlers are SERVICE_POOL only")
         if not reliable_delivery:
@@ -279,11 +308,12 @@ class EventHandler(NamekoEventHandler):
         super().setup()  # nameko's queue name and binding; registers with the QueueConsumer
         config = self.container.config
         self.topology = handler_topology(
-            self.container.service_name, self.source_service, self.event_type, self.method_name, config
+            self.container.service_name, self.source_service, self.event_type, self.method_name, config,
+            self.route_config,
         )
         self.max_deliveries = delivery_limit(config)
         self.retry_delay = retry_delay(config)
-        if self.queue.name != self.topology.queue.name:  # pragma: no cover - nameko renamed its queues
+        if not self.topology.queue.name.startswith(self.queue.name):  # pragma: no cover - nameko renamed its queues
             raise EventHandlerConfigurationError(f"queue name {self.queue.name!r} != {self.topology.queue.name!r}")
         # The QueueConsumer declares and consumes ``self.queue`` at start: with these arguments.
         self.queue = self.topology.queue
@@ -357,7 +387,8 @@ def service_topology(service_cls, config=None) -> list[HandlerTopology]:
         for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
             if isinstance(entrypoint, EventHandler):
                 found.append(handler_topology(
-                    service_cls.name, entrypoint.source_service, entrypoint.event_type, method_name, config
+                    service_cls.name, entrypoint.source_service, entrypoint.event_type, method_name, config,
+                    entrypoint.route_config,
                 ))
             elif isinstance(entrypoint, NamekoEventHandler):
                 unbounded.append(method_name)

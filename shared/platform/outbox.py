@@ -140,7 +140,7 @@ class OutboxRelay(DependencyProvider):
         return self.wake
 
     def publish(self, event_type: str, envelope: dict) -> None:
-        self.publisher.publish(envelope, exchange=self.exchange, routing_key=event_type)
+        self.publisher.publish(envelope, exchange=self.exchange, routing_key=EVENTS.routing_key(envelope))
 
     def _run(self) -> None:
         while self._running:

@@ -4,7 +4,8 @@ import time
 import uuid
 
 from kombu import Connection, Exchange, Queue
-from nameko.standalone.events import event_dispatcher
+from nameko.amqp.publish import Publisher
+from nameko.standalone.events import get_event_exchange
 
 from shared.contracts import EVENTS
 from shared.contracts.envelope import make_envelope
@@ -45,12 +46,15 @@ class EventTap:
 
 
 def publisher(amqp_uri: str):
-    """``send(source, event_type, data, correlation_id, event_id=None) -> envelope``, validated first."""
+    """``send(source, event_type, data, correlation_id, event_id=None) -> envelope``, validated first and published
+    with the routing key the producer's outbox relay would use."""
+    publish = Publisher(amqp_uri).publish
 
     def send(source: str, event_type: str, data: dict, correlation_id: str, event_id: str | None = None) -> dict:
         envelope = make_envelope(event_type, source, data, correlation_id, event_id=event_id)
         EVENTS.validate_outgoing(envelope)
-        event_dispatcher({"AMQP_URI": amqp_uri})(source, event_type, envelope)
+        exchange = get_event_exchange(source, {})
+        publish(envelope, exchange=exchange, routing_key=EVENTS.routing_key(envelope), declare=[exchange])
         return envelope
 
     return send

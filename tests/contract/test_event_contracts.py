@@ -192,7 +192,7 @@ def test_envelope_meta_is_checked(contract, method):
     assert _refused(method, bad_type) == {"meta": {"type": ["String does not match expected pattern."]}}
 
     wrong_source = _envelope(contract)
-    wrong_source["meta"]["source"] = "audit"
+    wrong_source["meta"]["source"] = "nobody"
     assert _refused(method, wrong_source) == {"meta": {"source": [f"must be {contract.producer}"]}}
 
     no_correlation = _envelope(contract)

@@ -345,3 +345,62 @@ def test_unsupported_handler_options_are_refused(kwargs):
 def test_an_invalid_delivery_limit_is_refused(amqp_uri, config, value):
     with pytest.raises(EventHandlerConfigurationError, match=DELIVERY_LIMIT_CONFIG_KEY):
         declare_topology(amqp_uri, ProbeService, {**config, DELIVERY_LIMIT_CONFIG_KEY: value})
+
+
+# --- events routed to one deployment among several (R2.1: a province's bureau) ----------------------------------
+
+ROUTED_SEEN: list = []
+
+
+def _routed_service(name, route_config=None):
+    from shared.contracts.verification import FILING_SENT_TO_BUREAU
+
+    class Routed:
+        @event_handler("verification", FILING_SENT_TO_BUREAU, route_config=route_config)
+        def on_sent(self, envelope):
+            ROUTED_SEEN.append((name, envelope["data"]["province"]))
+
+    Routed.name = name
+    return Routed
+
+
+@pytest.mark.req("R2.1")
+def test_a_routed_event_reaches_only_the_deployment_of_its_route_and_consumers_of_all(
+    container_factory, config, rabbit_manager
+):
+    from shared.contracts import EVENTS
+    from shared.contracts.verification import FILING_SENT_TO_BUREAU
+    from shared.testing.events import publisher
+
+    ROUTED_SEEN.clear()
+    sample = EVENTS.get(FILING_SENT_TO_BUREAU).sample
+    for name, province in (("probe_bureau", "京"), ("probe_bureau", "沪")):
+        # two deployments of one service, each for its province, on one broker
+        start(container_factory, {**config, "BUREAU_PROVINCE": province}, _routed_service(name, "BUREAU_PROVINCE"))
+    start(container_factory, config, _routed_service("probe_all"))
+    queues = {q["name"]: q for q in rabbit_manager.get_queues(config["vhost"])}
+    beijing = "evt-verification-filing_sent_to_bureau.v1--probe_bureau.on_sent.11"
+    assert beijing in queues
+    assert "evt-verification-filing_sent_to_bureau.v1--probe_bureau.on_sent.31" in queues
+
+    send = publisher(config["AMQP_URI"])
+    send("verification", FILING_SENT_TO_BUREAU, {**sample, "province": "京"}, "f-1")
+    send("verification", FILING_SENT_TO_BUREAU, {**sample, "province": "沪"}, "f-2")
+    send("verification", FILING_SENT_TO_BUREAU, {**sample, "province": "粤"}, "f-3")
+
+    wait_until("every delivery", lambda: len(ROUTED_SEEN) == 5)
+    time.sleep(0.3)
+    assert sorted(ROUTED_SEEN) == sorted([
+        ("probe_bureau", "京"), ("probe_bureau", "沪"), ("probe_all", "京"), ("probe_all", "沪"), ("probe_all", "粤"),
+    ])
+    assert EVENTS.routing_key({"meta": {"type": FILING_SENT_TO_BUREAU}, "data": {"province": "粤"}}) == (
+        "filing_sent_to_bureau.v1.44"
+    )
+
+
+@pytest.mark.parametrize("province", [None, "XX"])
+def test_a_deployment_without_a_valid_route_does_not_start(container_factory, config, province):
+    cfg = {**config, "BUREAU_PROVINCE": province} if province else config
+    container = container_factory(_routed_service("probe_bureau", "BUREAU_PROVINCE"), cfg)
+    with pytest.raises(EventHandlerConfigurationError, match="BUREAU_PROVINCE"):
+        container.start()

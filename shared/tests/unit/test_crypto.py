@@ -9,6 +9,7 @@ from unittest.mock import Mock
 import pytest
 
 from shared.platform.crypto import (
+    DEV_EXCHANGE_KEY,
     DEV_FIELD_KEY,
     DEV_LOOKUP_KEY,
     CryptoConfig,
@@ -191,9 +192,10 @@ def test_lookup_key_must_be_long_enough() -> None:
 def test_config_reads_keys() -> None:
     config = CryptoConfig.from_config(
         {"FIELD_KEYS": f"1:{b64(KEY1)}, 2:{b64(KEY2)}", "FIELD_KEY_CURRENT": "2", "LOOKUP_KEY": b64(LOOKUP),
-         "ALLOW_DEV_KEYS": "false"}
+         "EXCHANGE_KEYS": f"3:{b64(KEY2)}", "EXCHANGE_KEY_CURRENT": "3", "ALLOW_DEV_KEYS": "false"}
     )
     assert config.current == 2 and not config.development
+    assert dict(config.exchange_keys) == {3: KEY2} and config.exchange().current == 3
     assert dict(config.field_keys) == {1: KEY1, 2: KEY2}
     old = FieldCipher({1: KEY1}, 1).encrypt(ID_NUMBER, context=ID_COLUMN)
     assert config.cipher().decrypt(old, context=ID_COLUMN) == ID_NUMBER
@@ -214,14 +216,16 @@ def test_config_falls_back_to_development_keys_by_default() -> None:
     assert config.development
     assert dict(config.field_keys) == {1: DEV_FIELD_KEY} and config.current == 1
     assert config.lookup_key == DEV_LOOKUP_KEY
+    assert dict(config.exchange_keys) == {1: DEV_EXCHANGE_KEY}
 
 
 @pytest.mark.parametrize("flag", [False, "false", "0", "no"])
-@pytest.mark.parametrize("missing", ["FIELD_KEYS", "LOOKUP_KEY"])
+@pytest.mark.parametrize("missing", ["FIELD_KEYS", "LOOKUP_KEY", "EXCHANGE_KEYS"])
 def test_config_without_dev_keys_names_the_missing_key(flag: object, missing: str) -> None:
     config = {"FIELD_KEYS": f"1:{b64(KEY1)}", "FIELD_KEY_CURRENT": "1", "LOOKUP_KEY": b64(LOOKUP),
-              "ALLOW_DEV_KEYS": flag}
+              "EXCHANGE_KEYS": f"1:{b64(KEY2)}", "EXCHANGE_KEY_CURRENT": "1", "ALLOW_DEV_KEYS": flag}
     del config[missing]
+    config.pop(missing.replace("_KEYS", "_KEY_CURRENT"), None)
     with pytest.raises(CryptoConfigError, match=missing):
         CryptoConfig.from_config(config)
 
@@ -238,6 +242,8 @@ def test_config_without_dev_keys_names_the_missing_key(flag: object, missing: st
         ({"FIELD_KEYS": f"1:{b64(KEY1)},1:{b64(KEY2)}", "FIELD_KEY_CURRENT": "1"}, "twice"),
         ({"LOOKUP_KEY": b64(b"short")}, "LOOKUP_KEY"),
         ({"ALLOW_DEV_KEYS": "flase"}, "ALLOW_DEV_KEYS"),
+        ({"EXCHANGE_KEYS": f"1:{b64(KEY1)}", "EXCHANGE_KEY_CURRENT": "2"}, "EXCHANGE_KEY_CURRENT"),
+        ({"EXCHANGE_KEYS": "1:???"}, "EXCHANGE_KEYS version 1"),
     ],
 )
 def test_config_names_malformed_settings_without_their_values(config: dict[str, str], named: str) -> None:
@@ -248,7 +254,8 @@ def test_config_names_malformed_settings_without_their_values(config: dict[str, 
 
 def test_personal_data_dependency_gives_cipher_and_hasher() -> None:
     container = Mock(config={"FIELD_KEYS": f"1:{b64(KEY1)}", "FIELD_KEY_CURRENT": "1",
-                             "LOOKUP_KEY": b64(LOOKUP), "ALLOW_DEV_KEYS": False})
+                             "LOOKUP_KEY": b64(LOOKUP), "EXCHANGE_KEYS": f"1:{b64(KEY2)}",
+                             "EXCHANGE_KEY_CURRENT": "1", "ALLOW_DEV_KEYS": False})
     provider = PersonalData().bind(container, "personal_data")
     provider.setup()
     tools = provider.get_dependency(Mock())
@@ -257,6 +264,9 @@ def test_personal_data_dependency_gives_cipher_and_hasher() -> None:
     assert tools.hasher.digest(ID_NUMBER, kind="id_number") == LookupHasher(LOOKUP).digest(
         ID_NUMBER, kind="id_number"
     )
+    context = "exchange.responsible_person.document_number"
+    crossing = tools.exchange.encrypt(ID_NUMBER, context=context)
+    assert FieldCipher({1: KEY2}, 1).decrypt(crossing, context=context) == ID_NUMBER
 
 
 def test_personal_data_dependency_fails_at_start_up_without_keys() -> None:

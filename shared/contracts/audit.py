@@ -1,0 +1,48 @@
+"""Events the audit service produces (P9, C1–C4) for the filing center.
+
+A finding goes back to the bureau of the filing's province (routed, R2.1) and to the provider; it carries no
+personal data: the reasons name fields and rules, not values.
+"""
+
+from marshmallow import EXCLUDE, Schema, fields, validate
+
+from shared.contracts.intake import FILING_SUBMITTED_SAMPLE
+from shared.contracts.precheck import ReasonSchema
+from shared.contracts.registry import EVENTS, EventContract
+from shared.contracts.routes import BY_PROVINCE
+
+AUDIT_FINDING_RAISED = "audit_finding_raised.v1"
+
+
+class FindingSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    finding_id = fields.String(required=True)
+    filing_id = fields.String(required=True)
+    filing_number = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    province = fields.String(required=True)
+    check = fields.String(required=True, validate=validate.OneOf(["id_check", "spot_check", "quarterly"]))
+    rules_version = fields.String(required=True, metadata={"description": "C3: the check standard applied"})
+    reasons = fields.List(fields.Nested(ReasonSchema), required=True, validate=validate.Length(min=1))
+    raised_at = fields.AwareDateTime(required=True)
+
+
+EVENTS.register(EventContract(
+    AUDIT_FINDING_RAISED, "audit", FindingSchema,
+    {
+        "finding_id": "7e8f9a0b-1c2d-4e3f-8a4b-5c6d7e8f9a0b",
+        "filing_id": FILING_SUBMITTED_SAMPLE["filing_id"],
+        "filing_number": "京ICP备2026000001号",
+        "provider_id": "provider-demo",
+        "province": "京",
+        "check": "id_check",
+        "rules_version": "2026.1",
+        "reasons": [{"field": "responsible_person.document_number", "code": "authority_mismatch",
+                     "message": "Public security does not know this name with this ID number.", "rule": "P9"}],
+        "raised_at": "2026-11-21T02:00:00+08:00",
+    },
+    "The filing center's check found a filing's ID information wrong (P9, C1, C2); to its bureau and provider.",
+    route=BY_PROVINCE,
+))
