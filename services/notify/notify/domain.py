@@ -108,6 +108,8 @@ PRECHECK_FAILED_TEXT = "您提交的网站备案信息未通过预核验，请�
 PRECHECK_PASSED = "precheck_passed"
 PRECHECK_FAILED = "precheck_failed"
 CONTACT_CODE = "contact_code"
+ONSITE_WINDOW_EXPIRED = "onsite_window_expired"
+FILING_APPROVED = "filing_approved"
 
 _TEMPLATES: tuple[Template, ...] = (
     # P2: the pass and fail texts, verbatim.
@@ -132,6 +134,17 @@ _TEMPLATES: tuple[Template, ...] = (
         secret_params=frozenset({"code"}),
         rule="P2",
     ),
+)
+
+
+# P3: nobody came for on-site verification within the month; the filing is back with the sponsor.
+ONSITE_WINDOW_EXPIRED_TEXT = "您的网站备案信息已通过预核验，但网站负责人未在1个月内到我单位备案现场办理核验手续，备案信息已退回，如需备案请重新提交"  # noqa: E501
+# P8: the bureau issued the filing number.
+FILING_APPROVED_TEXT = "您的网站备案已通过通信管理局审核，备案号为{filing_number}，请在网站首页底部标注备案号并链接至工业和信息化部政务服务平台"  # noqa: E501
+
+_TEMPLATES += (
+    Template(ONSITE_WINDOW_EXPIRED, 1, SMS, ONSITE_WINDOW_EXPIRED_TEXT, rule="P3"),
+    Template(FILING_APPROVED, 1, SMS, FILING_APPROVED_TEXT, rule="P8"),
 )
 
 

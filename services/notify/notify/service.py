@@ -5,7 +5,10 @@ Events in (bounded handlers of ``shared.platform.events``, idempotent on ``meta.
 - ``precheck.precheck_passed.v1`` / ``precheck.precheck_failed.v1``: P2's pass / fail SMS, verbatim, to the
   filing's mobile (``data.mobile``, sealed under ``event.mobile``);
 - ``precheck.contact_confirmation_requested.v1``: the one-time code by SMS or e-mail (``data.channel``) to
-  ``data.recipient`` (``event.recipient``), code ``data.code`` (``event.code``).
+  ``data.recipient`` (``event.recipient``), code ``data.code`` (``event.code``);
+- ``verification.onsite_window_expired.v1``: P3's window passed, to ``data.mobile`` (``event.mobile``);
+- ``bureau.filing_approved.v1``: P8's filing number, to ``data.filing.contacts.mobile`` (``exchange.contacts.mobile``,
+  ADR 0001).
 
 Events out (outbox): ``notify.message_delivered.v1``, ``notify.message_failed.v1``.
 
@@ -30,8 +33,10 @@ from notify.domain import DUE_STATES, EMAIL, SMS
 from notify.models import outbox
 from notify.openapi import openapi_document
 from notify.schemas import MessagesQuery, SendInput
+from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.errors import BadRequest, from_marshmallow
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
+from shared.contracts.verification import ONSITE_WINDOW_EXPIRED
 from shared.platform.crypto import DecryptionError
 from shared.platform.entrypoints import read_event
 from shared.platform.events import PoisonEvent, event_handler
@@ -58,6 +63,7 @@ class NotifyService(ServiceBase):
             sending_lease=self.settings.sending_lease,
             now=self.settings.now,
             metrics=self.metrics,
+            exchange=self.personal.exchange,
         )
 
     # --- events --------------------------------------------------------------------------------
@@ -75,6 +81,14 @@ class NotifyService(ServiceBase):
     @event_handler("precheck", CONTACT_CONFIRMATION_REQUESTED)
     def on_contact_confirmation_requested(self, envelope: dict):
         self._handle(envelope, usecases.on_contact_confirmation)
+
+    @event_handler("verification", ONSITE_WINDOW_EXPIRED)
+    def on_onsite_window_expired(self, envelope: dict):
+        self._handle(envelope, usecases.on_window_expired)
+
+    @event_handler("bureau", FILING_APPROVED)
+    def on_filing_approved(self, envelope: dict):
+        self._handle(envelope, usecases.on_filing_approved)
 
     def _handle(self, envelope: dict, action) -> None:
         """Record the message with the processed-event row (one commit), then make the first attempt."""

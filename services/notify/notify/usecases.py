@@ -70,6 +70,7 @@ SERVICE = "notify"
 RECIPIENT_CONTEXT = "notify.recipient"
 TEXT_CONTEXT = "notify.text"
 EVENT_CONTEXT = "event"  # precheck's sealed fields: event.mobile, event.recipient, event.code
+EXCHANGE_CONTEXT = "exchange"  # fields sealed with the exchange ring by another actor (ADR 0001)
 RPC_CONTEXT = "rpc"  # send_sms / send_email: rpc.recipient, rpc.<secret param>
 MAX_ERROR = 200
 DUE_BATCH = 50
@@ -91,6 +92,7 @@ class Deps:
     sending_lease: timedelta
     now: Callable[[], datetime]
     metrics: object | None = None  # shared.platform.observability.MetricsRegistry
+    exchange: object | None = None  # the exchange ring's FieldCipher (ADR 0001), for events from other actors
 
 
 def _count(deps: Deps, message: Message, outcome: str) -> None:
@@ -237,6 +239,23 @@ def on_contact_confirmation(deps: Deps, event_id: str, correlation_id: str, data
     code = _open_event_field(deps, data["code"], "code")
     template = domain.template(CONTACT_CODE, data["channel"])
     return _from_event(deps, event_id, correlation_id, template, recipient, {"code": code})
+
+
+def on_window_expired(deps: Deps, event_id: str, correlation_id: str, data: dict) -> str | None:
+    """P3: the month passed without the responsible person coming in; the sponsor is told by SMS."""
+    if not claim_event(deps.session, processed_events, event_id, f"{SERVICE}.{domain.ONSITE_WINDOW_EXPIRED}"):
+        return None
+    mobile = _open_event_field(deps, data["mobile"], "mobile")
+    return _from_event(deps, event_id, correlation_id, domain.template(domain.ONSITE_WINDOW_EXPIRED, SMS), mobile, {})
+
+
+def on_filing_approved(deps: Deps, event_id: str, correlation_id: str, data: dict) -> str | None:
+    """P8: the filing number, to the mobile in the approved filing (sealed with the exchange ring, ADR 0001)."""
+    if not claim_event(deps.session, processed_events, event_id, f"{SERVICE}.{domain.FILING_APPROVED}"):
+        return None
+    mobile = deps.exchange.decrypt(data["filing"]["contacts"]["mobile"], context=f"{EXCHANGE_CONTEXT}.contacts.mobile")
+    template = domain.template(domain.FILING_APPROVED, SMS)
+    return _from_event(deps, event_id, correlation_id, template, mobile, {"filing_number": data["filing_number"]})
 
 
 # --- RPC -----------------------------------------------------------------------------------------------------

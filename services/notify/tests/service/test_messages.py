@@ -244,3 +244,44 @@ def test_ops_endpoints(notify, api):
     assert "/messages" in api.get("/openapi.json").json()["paths"]
     missing = api.get("/messages")
     assert missing.status_code == 400 and missing.json()["error"]["errors"][0]["field"] == "correlation_id"
+
+
+# --- later steps of the workflow: the window of P3 and the filing number of P8 --------------------------------
+
+
+@pytest.mark.req("P3")
+def test_an_expired_window_is_texted_once(notify, publish, seal, sms_inbox, api, wait_until):
+    from notify.domain import ONSITE_WINDOW_EXPIRED_TEXT
+    from shared.contracts import EVENTS
+    from shared.contracts.verification import ONSITE_WINDOW_EXPIRED
+
+    filing_id = str(uuid.uuid4())
+    data = {**EVENTS.get(ONSITE_WINDOW_EXPIRED).sample, "filing_id": filing_id, "mobile": seal(MOBILE, "event.mobile")}
+    event = publish("verification", ONSITE_WINDOW_EXPIRED, data, filing_id)
+    publish("verification", ONSITE_WINDOW_EXPIRED, data, filing_id, event_id=event["meta"]["id"])  # redelivered
+
+    [message] = wait_until(settled(api, filing_id))
+    assert message["template"] == "onsite_window_expired"
+    assert [(m["to"], m["text"]) for m in sms_inbox()] == [(MOBILE, ONSITE_WINDOW_EXPIRED_TEXT)]
+
+
+@pytest.mark.req("P8")
+def test_the_filing_number_is_texted_to_the_mobile_the_bureau_approved(notify, publish, notify_config, sms_inbox,
+                                                                       api, wait_until):
+    from shared.contracts import EVENTS
+    from shared.contracts.bureau import FILING_APPROVED
+    from shared.platform.crypto import CryptoConfig
+
+    exchange = CryptoConfig.from_config(notify_config).exchange()
+    filing_id = str(uuid.uuid4())
+    sample = EVENTS.get(FILING_APPROVED).sample
+    filing = {**sample["filing"], "contacts": {**sample["filing"]["contacts"],
+                                               "mobile": exchange.encrypt(MOBILE, context="exchange.contacts.mobile")}}
+    publish("bureau", FILING_APPROVED, {**sample, "filing_id": filing_id, "filing": filing}, filing_id)
+
+    [message] = wait_until(settled(api, filing_id))
+    assert [(m["to"], m["text"]) for m in sms_inbox()] == [
+        (MOBILE, "您的网站备案已通过通信管理局审核，备案号为京ICP备2026000001号，"
+                 "请在网站首页底部标注备案号并链接至工业和信息化部政务服务平台")
+    ]
+    assert message["recipient"] == "138****8000"
