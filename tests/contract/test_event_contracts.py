@@ -278,6 +278,11 @@ def test_intake_consumes_the_status_events():
     assert consumed == {
         ("precheck", "precheck_passed.v1"),
         ("precheck", "precheck_failed.v1"),
+        ("verification", "onsite_window_expired.v1"),
+        ("verification", "onsite_rejected.v1"),
+        ("verification", "onsite_verified.v1"),
+        ("verification", "filing_sent_to_bureau.v1"),
+        ("bureau", "filing_returned.v1"),
         ("bureau", "filing_approved.v1"),
     }
 

@@ -66,21 +66,30 @@ class FilingState(StrEnum):
     SUBMITTED = "submitted"
     PRECHECK_FAILED = "precheck_failed"
     PRECHECK_PASSED = "precheck_passed"
+    ONSITE_WINDOW_EXPIRED = "onsite_window_expired"
+    ONSITE_REJECTED = "onsite_rejected"
+    ONSITE_VERIFIED = "onsite_verified"
+    IN_BUREAU_REVIEW = "in_bureau_review"
+    RETURNED_BY_BUREAU = "returned_by_bureau"
     APPROVED = "approved"
     CHANGE_DRAFT = "change_draft"
     CANCELLED = "cancelled"
 
 
-EDITABLE = {FilingState.DRAFT, FilingState.PRECHECK_FAILED, FilingState.CHANGE_DRAFT}
-SUBMITTABLE = EDITABLE
-CANCELLABLE = {
+# The sponsor edits and resubmits after a precheck failure, an on-site rejection (P5 不予受理) or an unused window
+# (P3); a bureau return goes back to the provider, which verifies again (P8).
+EDITABLE = {
     FilingState.DRAFT,
-    FilingState.SUBMITTED,
     FilingState.PRECHECK_FAILED,
-    FilingState.PRECHECK_PASSED,
-    FilingState.APPROVED,
+    FilingState.ONSITE_WINDOW_EXPIRED,
+    FilingState.ONSITE_REJECTED,
     FilingState.CHANGE_DRAFT,
 }
+SUBMITTABLE = EDITABLE
+CANCELLABLE = set(FilingState) - {FilingState.CANCELLED}
+# Where each later step of the workflow may find the filing (an outcome for an older state is stale).
+AWAITING_VERIFICATION = {FilingState.PRECHECK_PASSED, FilingState.RETURNED_BY_BUREAU}
+AWAITING_BUREAU = {FilingState.ONSITE_VERIFIED, FilingState.IN_BUREAU_REVIEW}
 
 
 class StateConflict(Exception):

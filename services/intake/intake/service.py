@@ -14,9 +14,15 @@ from intake.domain import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guid
 from intake.models import idempotency_keys, outbox
 from intake.openapi import openapi_document
 from intake.schemas import AcceptanceInput, AccessInput, CancellationInput, FilingInput, GuideQuery
-from shared.contracts.bureau import FILING_APPROVED
+from shared.contracts.bureau import FILING_APPROVED, FILING_RETURNED
 from shared.contracts.errors import BadRequest, FieldError, field_errors, from_marshmallow
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
+from shared.contracts.verification import (
+    FILING_SENT_TO_BUREAU,
+    ONSITE_REJECTED,
+    ONSITE_VERIFIED,
+    ONSITE_WINDOW_EXPIRED,
+)
 from shared.kernel.errors import InvalidValue
 from shared.platform.entrypoints import actor_of, answer_once, read_event
 from shared.platform.events import event_handler
@@ -164,6 +170,29 @@ class IntakeService(ServiceBase):
     @event_handler("bureau", FILING_APPROVED)
     def on_filing_approved(self, envelope: dict):
         self._handle(envelope, lambda deps, data: usecases.record_approval(deps, _event_id(envelope), data))
+
+    @event_handler("verification", ONSITE_WINDOW_EXPIRED)
+    def on_onsite_window_expired(self, envelope: dict):
+        self._step(envelope, "window_expired")
+
+    @event_handler("verification", ONSITE_REJECTED)
+    def on_onsite_rejected(self, envelope: dict):
+        self._step(envelope, "onsite_rejected")
+
+    @event_handler("verification", ONSITE_VERIFIED)
+    def on_onsite_verified(self, envelope: dict):
+        self._step(envelope, "onsite_verified")
+
+    @event_handler("verification", FILING_SENT_TO_BUREAU)
+    def on_filing_sent_to_bureau(self, envelope: dict):
+        self._step(envelope, "sent_to_bureau")
+
+    @event_handler("bureau", FILING_RETURNED)
+    def on_filing_returned(self, envelope: dict):
+        self._step(envelope, "returned")
+
+    def _step(self, envelope: dict, step: str) -> None:
+        self._handle(envelope, lambda deps, data: usecases.record_step(deps, _event_id(envelope), data, step))
 
     def _handle(self, envelope: dict, action) -> None:
         action(self._deps(), read_event(envelope))

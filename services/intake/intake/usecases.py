@@ -426,6 +426,33 @@ def record_precheck(deps: Deps, event_id: str, data: dict, passed: bool) -> None
     _record(deps, filing, state, data["decided_by"], None, data["reasons"])
 
 
+def record_step(deps: Deps, event_id: str, data: dict, step: str) -> None:
+    """Show the steps after pre-verification (P3–P8) on the sponsor's timeline: the on-site window expired, the
+    filing was rejected or verified on site, sent to the bureau, returned by it. An outcome for a filing that
+    has moved on (another version, a later state) is recorded as processed and changes nothing."""
+    if not claim_event(deps.session, processed_events, event_id, f"record_{step}"):
+        return
+    filing = _for_event(deps, data["filing_id"])
+    allowed, state, actor, note = _STEPS[step](data)
+    if filing is None or filing.state not in allowed or filing.version != data["version"]:
+        return
+    _record(deps, filing, state, actor, note, data.get("reasons") or [])
+
+
+_STEPS = {
+    "window_expired": lambda d: ({FilingState.PRECHECK_PASSED}, FilingState.ONSITE_WINDOW_EXPIRED, "verification",
+                                 f"nobody came for on-site verification by {d['closes_at'].isoformat()} (P3)"),
+    "onsite_rejected": lambda d: (domain.AWAITING_VERIFICATION, FilingState.ONSITE_REJECTED, d["decided_by"],
+                                  "not accepted on site (P5)"),
+    "onsite_verified": lambda d: (domain.AWAITING_VERIFICATION, FilingState.ONSITE_VERIFIED, d["decided_by"],
+                                  f"{d['corrections']} field(s) corrected on site (P6)" if d["corrections"] else None),
+    "sent_to_bureau": lambda d: (domain.AWAITING_VERIFICATION | {FilingState.ONSITE_VERIFIED},
+                                 FilingState.IN_BUREAU_REVIEW, d["sent_by"], f"sent to the {d['province']} bureau"),
+    "returned": lambda d: (domain.AWAITING_BUREAU, FilingState.RETURNED_BY_BUREAU, d["returned_by"],
+                           "returned by the bureau; the provider verifies again (P8)"),
+}
+
+
 def record_approval(deps: Deps, event_id: str, data: dict) -> None:
     """P8: the bureau issued the filing number."""
     if not claim_event(deps.session, processed_events, event_id, "record_approval"):

@@ -7,10 +7,17 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import create_engine, text
 
-from shared.contracts.bureau import FILING_APPROVED
+from shared.contracts import EVENTS
+from shared.contracts.bureau import FILING_APPROVED, FILING_RETURNED
 from shared.contracts.errors import NotFound
 from shared.contracts.intake import FILING_CANCELLED, FILING_CHANGED, FILING_SUBMITTED
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
+from shared.contracts.verification import (
+    FILING_SENT_TO_BUREAU,
+    ONSITE_REJECTED,
+    ONSITE_VERIFIED,
+    ONSITE_WINDOW_EXPIRED,
+)
 from shared.testing.events import publisher
 
 pytestmark = pytest.mark.service
@@ -37,9 +44,13 @@ def outcome(filing_id: str, version: int, reasons: list) -> dict:
 
 
 def approval(filing_id: str, version: int, number: str = "京ICP备2026000123号") -> dict:
-    return {"filing_id": filing_id, "version": version, "filing_number": number,
-            "website_numbers": {"www.example.com.cn": number + "-1"}, "approved_at": "2026-12-01T09:00:00+08:00",
-            "approved_by": "bureau:京:reviewer-2"}
+    return {**EVENTS.get(FILING_APPROVED).sample, "filing_id": filing_id, "version": version,
+            "filing_number": number, "website_numbers": {"www.example.com.cn": number + "-1"},
+            "approved_at": "2026-12-01T09:00:00+08:00", "approved_by": "bureau:京:reviewer-2"}
+
+
+def step(event_type: str, filing_id: str, **changes) -> dict:
+    return {**EVENTS.get(event_type).sample, "filing_id": filing_id, **changes}
 
 
 @pytest.mark.req("P2")
@@ -78,6 +89,47 @@ def test_redelivered_status_event_is_recorded_once(api, complete_draft, publish)
     assert filing["filing_number"] == "京ICP备2026000123号"
     states = [e["state"] for e in api.get(f"/filings/{filing_id}/timeline").json()["timeline"]]
     assert states == ["draft", "submitted", "precheck_passed", "approved"]
+
+
+@pytest.mark.req("P7")
+@pytest.mark.req("P8")
+def test_on_site_and_bureau_steps_show_on_the_timeline(api, complete_draft, publish):
+    filing_id = complete_draft()
+    api.post(f"/filings/{filing_id}/submit")
+    publish("precheck", PRECHECK_PASSED, outcome(filing_id, 1, []), filing_id)
+    publish("verification", ONSITE_VERIFIED, step(ONSITE_VERIFIED, filing_id, corrections=1), filing_id)
+    publish("verification", FILING_SENT_TO_BUREAU, step(FILING_SENT_TO_BUREAU, filing_id), filing_id)
+    wait_for_state(api, filing_id, "in_bureau_review")
+    returned = step(FILING_RETURNED, filing_id)
+    publish("bureau", FILING_RETURNED, returned, filing_id)
+    wait_for_state(api, filing_id, "returned_by_bureau")
+    assert api.patch(f"/filings/{filing_id}", json={"contacts": {"email": "x@example.com.cn"}}).status_code == 409
+    publish("verification", FILING_SENT_TO_BUREAU, step(FILING_SENT_TO_BUREAU, filing_id, submission=2), filing_id)
+    wait_for_state(api, filing_id, "in_bureau_review")
+    publish("bureau", FILING_APPROVED, approval(filing_id, 1), filing_id)
+    wait_for_state(api, filing_id, "approved")
+
+    timeline = api.get(f"/filings/{filing_id}/timeline").json()["timeline"]
+    assert [e["state"] for e in timeline] == ["draft", "submitted", "precheck_passed", "onsite_verified",
+                                              "in_bureau_review", "returned_by_bureau", "in_bureau_review", "approved"]
+    assert timeline[3]["note"] == "1 field(s) corrected on site (P6)"
+    assert timeline[5]["reasons"] == returned["reasons"]
+
+
+@pytest.mark.req("P3")
+@pytest.mark.req("P5")
+@pytest.mark.parametrize(("event_type", "state"), [(ONSITE_WINDOW_EXPIRED, "onsite_window_expired"),
+                                                    (ONSITE_REJECTED, "onsite_rejected")])
+def test_a_filing_back_from_the_counter_can_be_edited_and_resubmitted(api, complete_draft, publish, event_type, state):
+    filing_id = complete_draft()
+    api.post(f"/filings/{filing_id}/submit")
+    publish("precheck", PRECHECK_PASSED, outcome(filing_id, 1, []), filing_id)
+    wait_for_state(api, filing_id, "precheck_passed")
+    publish("verification", event_type, step(event_type, filing_id), filing_id)
+
+    wait_for_state(api, filing_id, state)
+    assert api.patch(f"/filings/{filing_id}", json={"contacts": {"email": "x@example.com.cn"}}).status_code == 200
+    assert api.post(f"/filings/{filing_id}/submit").status_code == 200
 
 
 @pytest.mark.req("P8")

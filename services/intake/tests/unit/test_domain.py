@@ -911,12 +911,14 @@ def test_clause_hash_is_its_sha256():
 
 
 @pytest.mark.req("P1")
-@pytest.mark.parametrize("state", ["submitted", "precheck_passed", "approved", "cancelled"])
+@pytest.mark.parametrize("state", ["submitted", "precheck_passed", "onsite_verified", "in_bureau_review",
+                                   "returned_by_bureau", "approved", "cancelled"])
 def test_submit_is_refused_outside_the_editable_states(state):
     with pytest.raises(StateConflict) as raised:
         ensure_state("submit", state, SUBMITTABLE)
     assert f"cannot submit a filing in state {state}" in raised.value.message
-    assert "allowed in: change_draft, draft, precheck_failed" in raised.value.message
+    assert ("allowed in: change_draft, draft, onsite_rejected, onsite_window_expired, precheck_failed"
+            in raised.value.message)
     with pytest.raises(StateConflict):
         state_after_submit(state)
 
@@ -930,7 +932,8 @@ def test_submit_is_allowed_from_the_editable_states(state):
 
 
 def test_state_sets():
-    editable = {FilingState.DRAFT, FilingState.PRECHECK_FAILED, FilingState.CHANGE_DRAFT}
+    editable = {FilingState.DRAFT, FilingState.PRECHECK_FAILED, FilingState.CHANGE_DRAFT,
+                FilingState.ONSITE_REJECTED, FilingState.ONSITE_WINDOW_EXPIRED}
     assert EDITABLE == SUBMITTABLE == editable
     assert FilingState.CANCELLED not in CANCELLABLE
     assert set(FilingState) - CANCELLABLE == {FilingState.CANCELLED}
