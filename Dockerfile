@@ -13,6 +13,9 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 RUN groupadd --system --gid 10001 app \
     && useradd --system --uid 10001 --gid app --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin app
 
+# The verification form embeds a CJK font (design.md §8).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-zenhei && rm -rf /var/lib/apt/lists/*
+
 WORKDIR /app
 
 # Dependencies first, as their own layer: the lock changes far less often than the code.
