@@ -14,6 +14,7 @@ from shared.contracts.routes import BY_PROVINCE
 FILING_SUBMITTED = "filing_submitted.v1"
 FILING_CHANGED = "filing_changed.v1"
 FILING_CANCELLED = "filing_cancelled.v1"
+APPROVED_SITES_CHANGED = "approved_sites_changed.v1"
 
 SEAL_CONTEXT = "event"
 _PERSON_PATHS = (
@@ -249,5 +250,33 @@ EVENTS.register(
         },
         "A sponsor cancelled (注销) its filing; the bureau of its province retires the number (routed by province).",
         route=BY_PROVINCE,
+    )
+)
+
+
+class ApprovedSitesChangedSchema(_Reader):
+    provider_id = fields.String(required=True)
+    revision = fields.Integer(required=True, validate=validate.Range(min=1))
+    changed_at = fields.AwareDateTime(required=True)
+    added = fields.List(fields.String(), required=True)
+    removed = fields.List(fields.String(), required=True)
+    count = fields.Integer(required=True)
+
+
+EVENTS.register(
+    EventContract(
+        APPROVED_SITES_CHANGED,
+        "intake",
+        ApprovedSitesChangedSchema,
+        {
+            "provider_id": "provider-demo",
+            "revision": 2,
+            "changed_at": "2026-11-20T09:31:00+08:00",
+            "added": ["xn--fsqu00a.xn--fiqs8s"],
+            "removed": [],
+            "count": 1,
+        },
+        "The provider's list of approved domains changed (P8: a site is connected only once its filing is "
+        "approved); edge proxies reload GET /approved-sites.",
     )
 )

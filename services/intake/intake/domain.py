@@ -488,3 +488,12 @@ NOTES = [
     "Content that needs prior or special approval needs the approval document number (R1.7).",
     "When your information changes, file a change promptly (W3, W5).",
 ]
+
+
+def nginx_map(sites: list[dict], revision: int) -> str:
+    """P8: the approved domains as an nginx ``map`` an edge proxy includes: ``$icp_filing_number`` is the website's
+    filing number for an approved host and empty otherwise, so the proxy refuses hosts without one
+    (``if ($icp_filing_number = "") { return 403; }``). Hosts are the ASCII (punycode) form nginx sees."""
+    lines = [f"# approved sites, revision {revision}", "map $host $icp_filing_number {", '    default "";']
+    lines += [f'    {site["domain"]} "{site["website_number"]}";' for site in sorted(sites, key=lambda s: s["domain"])]
+    return "\n".join([*lines, "}", ""])

@@ -96,6 +96,27 @@ class ContractAcceptance(Base):
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class ApprovedSite(Base):
+    """P8: a domain the provider may connect, because its filing is approved (no personal data)."""
+
+    __tablename__ = "approved_sites"
+
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True, comment="ASCII (punycode) form")
+    filing_id: Mapped[str] = mapped_column(ForeignKey("filings.id"), index=True)
+    website_number: Mapped[str] = mapped_column(String(48))
+    approved_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class SitesRevision(Base):
+    """The approved-sites list's revision: one row, bumped with every change, so a proxy knows it is current."""
+
+    __tablename__ = "approved_sites_revision"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision: Mapped[int] = mapped_column(Integer)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 outbox = outbox_table(Base.metadata)
 processed_events = processed_events_table(Base.metadata)
 idempotency_keys = idempotency_keys_table(Base.metadata)

@@ -6,15 +6,15 @@ worker runs; every error names the field and the rule.
 """
 
 from nameko.rpc import rpc
-from werkzeug.wrappers import Request
+from werkzeug.wrappers import Request, Response
 
 from intake import usecases
 from intake.dependencies import IntakeSettings, IntakeStorage
-from intake.domain import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guide
+from intake.domain import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guide, nginx_map
 from intake.models import idempotency_keys, outbox
 from intake.openapi import openapi_document
 from intake.schemas import AcceptanceInput, AccessInput, CancellationInput, FilingInput, GuideQuery
-from shared.contracts.bureau import FILING_APPROVED, FILING_RETURNED
+from shared.contracts.bureau import FILING_APPROVED, FILING_NUMBER_RETIRED, FILING_RETURNED
 from shared.contracts.errors import BadRequest, FieldError, field_errors, from_marshmallow
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
 from shared.contracts.verification import (
@@ -125,6 +125,19 @@ class IntakeService(ServiceBase):
     def timeline(self, request: Request, filing_id: str):
         return json_response(200, usecases.get_timeline(self._deps(), filing_id))
 
+    @http("GET", "/approved-sites")
+    def approved_sites(self, request: Request):
+        """P8: the domains the provider may connect, as JSON or (``?format=nginx``) an nginx ``map`` file."""
+        sites = usecases.approved_sites(self._deps())
+        if request.args.get("format") == "nginx":
+            return Response(nginx_map(sites["sites"], sites["revision"]), mimetype="text/plain",
+                            headers={"X-Sites-Revision": str(sites["revision"])})
+        return json_response(200, sites)
+
+    @rpc
+    def get_approved_sites(self) -> dict:
+        return usecases.approved_sites(self._deps())
+
     @http("POST", "/filings/<filing_id>/changes")
     def request_change(self, request: Request, filing_id: str):
         return self._once(
@@ -190,6 +203,10 @@ class IntakeService(ServiceBase):
     @event_handler("bureau", FILING_RETURNED)
     def on_filing_returned(self, envelope: dict):
         self._step(envelope, "returned")
+
+    @event_handler("bureau", FILING_NUMBER_RETIRED)
+    def on_filing_number_retired(self, envelope: dict):
+        self._handle(envelope, lambda deps, data: usecases.record_number_retired(deps, _event_id(envelope), data))
 
     def _step(self, envelope: dict, step: str) -> None:
         self._handle(envelope, lambda deps, data: usecases.record_step(deps, _event_id(envelope), data, step))

@@ -11,16 +11,18 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from intake import domain
 from intake.domain import FilingState
 from intake.models import (
+    ApprovedSite,
     ContractAcceptance,
     DocumentScan,
     Filing,
     FilingVersion,
+    SitesRevision,
     TimelineEntry,
     outbox,
     processed_events,
@@ -36,6 +38,7 @@ from shared.contracts.errors import (
     field_errors,
 )
 from shared.contracts.intake import (
+    APPROVED_SITES_CHANGED,
     FILING_CANCELLED,
     FILING_CHANGED,
     FILING_SUBMITTED,
@@ -382,6 +385,7 @@ def cancel(deps: Deps, actor: str, filing_id: str, reason: str) -> dict:
     _guard("cancel", filing, domain.CANCELLABLE)
     was_draft = filing.state == FilingState.DRAFT
     _record(deps, filing, FilingState.CANCELLED, actor, reason)
+    _set_sites(deps, filing, {}, deps.now())
     if not was_draft:
         now = deps.now()
         enqueue(
@@ -463,6 +467,63 @@ def record_approval(deps: Deps, event_id: str, data: dict) -> None:
     filing.filing_number = data["filing_number"]
     filing.approved_version = data["version"]
     _record(deps, filing, FilingState.APPROVED, data["approved_by"], f"filing number {data['filing_number']}")
+    _set_sites(deps, filing, data["website_numbers"], data["approved_at"])
+
+
+def record_number_retired(deps: Deps, event_id: str, data: dict) -> None:
+    """The bureau retired a cancelled filing's number: none of its sites may stay connected (P8)."""
+    if not claim_event(deps.session, processed_events, event_id, "record_number_retired"):
+        return
+    filing = _for_event(deps, data["filing_id"])
+    if filing is not None:
+        _set_sites(deps, filing, {}, deps.now())
+
+
+def _set_sites(deps: Deps, filing: Filing, website_numbers: dict[str, str], approved_at) -> None:
+    """Make ``website_numbers`` (ASCII domain -> website number) the filing's approved sites; a change bumps the
+    list's revision and emits ``approved_sites_changed.v1`` in the same transaction."""
+    current = {row.domain: row for row in deps.session.execute(
+        select(ApprovedSite).where(ApprovedSite.filing_id == filing.id)).scalars()}
+    for domain_name, row in current.items():
+        if domain_name not in website_numbers:
+            deps.session.delete(row)
+    changed = False
+    for domain_name, number in website_numbers.items():
+        row = current.get(domain_name) or deps.session.get(ApprovedSite, domain_name)
+        if row is None:
+            deps.session.add(ApprovedSite(domain=domain_name, filing_id=filing.id, website_number=number,
+                                          approved_at=approved_at))
+            changed = True
+        elif (row.filing_id, row.website_number) != (filing.id, number):
+            row.filing_id, row.website_number, row.approved_at = filing.id, number, approved_at
+            changed = True
+    added = sorted(set(website_numbers) - set(current))
+    removed = sorted(set(current) - set(website_numbers))
+    if not (changed or removed):
+        return
+    deps.session.flush()
+    now = deps.now()
+    revision = deps.session.get(SitesRevision, 1, with_for_update=True)
+    if revision is None:
+        revision = SitesRevision(id=1, revision=0, changed_at=now)
+        deps.session.add(revision)
+    revision.revision += 1
+    revision.changed_at = now
+    count = deps.session.execute(select(func.count()).select_from(ApprovedSite)).scalar_one()
+    enqueue(deps.session, outbox, make_envelope(APPROVED_SITES_CHANGED, SERVICE, {
+        "provider_id": filing.provider_id, "revision": revision.revision, "changed_at": now.isoformat(),
+        "added": added, "removed": removed, "count": count,
+    }, filing.id))
+
+
+def approved_sites(deps: Deps) -> dict:
+    """P8: the domains the provider may connect, with their website numbers, and the list's revision."""
+    revision = deps.session.get(SitesRevision, 1)
+    sites = [{"domain": row.domain, "website_number": row.website_number, "filing_id": row.filing_id,
+              "approved_at": row.approved_at.isoformat()}
+             for row in deps.session.execute(select(ApprovedSite).order_by(ApprovedSite.domain)).scalars()]
+    return {"revision": revision.revision if revision else 0,
+            "changed_at": revision.changed_at.isoformat() if revision else None, "sites": sites}
 
 
 def view(deps: Deps, filing: Filing) -> dict:

@@ -191,3 +191,56 @@ def test_an_outcome_for_another_providers_filing_is_dropped_not_requeued(api, co
         handled = connection.execute(text("SELECT count(*) FROM processed_events")).scalar_one()
     engine.dispose()
     assert handled == 2  # the stranger's event was consumed once, not redelivered in a loop
+
+
+@pytest.mark.req("P8")
+def test_approved_sites_follow_approvals_and_cancellations(api, complete_draft, publish, intake_config):
+    from shared.contracts.bureau import FILING_NUMBER_RETIRED
+    from shared.contracts.intake import APPROVED_SITES_CHANGED
+    from shared.testing.events import EventTap
+
+    tap = EventTap(intake_config["AMQP_URI"], "intake")
+    first, second = complete_draft(), complete_draft()
+    for filing_id in (first, second):
+        api.post(f"/filings/{filing_id}/submit")
+    assert api.get("/approved-sites").json() == {"revision": 0, "changed_at": None, "sites": []}
+
+    approved = approval(first, 1, "京ICP备2026000123号")
+    approved["website_numbers"] = {"www.example.com.cn": "京ICP备2026000123号-1",
+                                   "xn--fsqu00a.xn--fiqs8s": "京ICP备2026000123号-2"}
+    event = publish("bureau", FILING_APPROVED, approved, first)
+    publish("bureau", FILING_APPROVED, approved, first, event_id=event["meta"]["id"])  # redelivered
+    wait_for_state(api, first, "approved")
+    publish("bureau", FILING_APPROVED, {**approval(second, 1, "京ICP备2026000124号"),
+                                        "website_numbers": {"other.example.cn": "京ICP备2026000124号-1"}}, second)
+    wait_for_state(api, second, "approved")
+
+    sites = api.get("/approved-sites").json()
+    assert sites["revision"] == 2
+    assert [(s["domain"], s["website_number"]) for s in sites["sites"]] == [
+        ("other.example.cn", "京ICP备2026000124号-1"), ("www.example.com.cn", "京ICP备2026000123号-1"),
+        ("xn--fsqu00a.xn--fiqs8s", "京ICP备2026000123号-2")]
+    nginx = api.get("/approved-sites?format=nginx")
+    assert nginx.headers["X-Sites-Revision"] == "2"
+    assert nginx.text.splitlines() == [
+        "# approved sites, revision 2", "map $host $icp_filing_number {", '    default "";',
+        '    other.example.cn "京ICP备2026000124号-1";', '    www.example.com.cn "京ICP备2026000123号-1";',
+        '    xn--fsqu00a.xn--fiqs8s "京ICP备2026000123号-2";', "}"]
+
+    assert api.post(f"/filings/{first}/cancellation", json={"reason": "网站关闭"}).status_code == 200
+    assert [s["domain"] for s in api.get("/approved-sites").json()["sites"]] == ["other.example.cn"]
+    retired = {**EVENTS.get(FILING_NUMBER_RETIRED).sample, "filing_id": second}
+    publish("bureau", FILING_NUMBER_RETIRED, retired, second)
+    deadline = time.monotonic() + 5
+    while api.get("/approved-sites").json()["sites"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert api.get("/approved-sites").json()["revision"] == 4
+
+    changes = [e["data"] for e in tap.wait_for(20, timeout=3) if e["meta"]["type"] == APPROVED_SITES_CHANGED]
+    tap.close()
+    assert [(c["revision"], c["added"], c["removed"], c["count"]) for c in changes] == [
+        (1, ["www.example.com.cn", "xn--fsqu00a.xn--fiqs8s"], [], 2),
+        (2, ["other.example.cn"], [], 3),
+        (3, [], ["www.example.com.cn", "xn--fsqu00a.xn--fiqs8s"], 1),
+        (4, [], ["other.example.cn"], 0),
+    ]
