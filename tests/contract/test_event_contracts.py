@@ -284,6 +284,7 @@ def test_intake_consumes_the_status_events():
         ("verification", "filing_sent_to_bureau.v1"),
         ("bureau", "filing_returned.v1"),
         ("bureau", "filing_approved.v1"),
+        ("bureau", "filing_number_retired.v1"),
     }
 
 

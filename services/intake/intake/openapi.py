@@ -86,6 +86,15 @@ ROUTES = [
         ["404"],
     ),
     (
+        "get",
+        "/approved-sites",
+        "P8: the domains the provider may connect (JSON, or ?format=nginx for an nginx map)",
+        None,
+        200,
+        "ApprovedSitesOutput",
+        [],
+    ),
+    (
         "post",
         "/filings/{filing_id}/changes",
         "Start a change (备案变更) of an approved filing",
@@ -124,6 +133,7 @@ def openapi_document() -> dict:
         "CancellationInput",
         "FilingOutput",
         "TimelineOutput",
+        "ApprovedSitesOutput",
         "ClauseOutput",
         "ErrorOutput",
     ):

@@ -143,6 +143,21 @@ class TimelineOutput(Schema):
     timeline = fields.List(fields.Nested(TimelineEntryOutput))
 
 
+class ApprovedSiteOutput(Schema):
+    domain = fields.String(metadata={"description": "ASCII (punycode) form"})
+    website_number = fields.String()
+    filing_id = fields.String()
+    approved_at = fields.String()
+
+
+class ApprovedSitesOutput(Schema):
+    """P8: also as an nginx map with ``?format=nginx``."""
+
+    revision = fields.Integer()
+    changed_at = fields.String(allow_none=True)
+    sites = fields.List(fields.Nested(ApprovedSiteOutput))
+
+
 class ClauseOutput(Schema):
     clause = fields.String()
     clause_sha256 = fields.String()
