@@ -1,0 +1,167 @@
+"""The services as real ``nameko run`` processes, for the README's main command (``tools/demo.py``) and the system
+tests (``tests/system``): one RabbitMQ virtual host of their own, a database per service at its migration head,
+a local S3 server, notify's file sinks standing for the sponsor's phone and mailbox.
+
+Nothing here reaches into a service: processes are driven through their public HTTP and RPC interfaces only.
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+
+from shared.platform.migrations import upgrade
+from shared.testing.s3 import start_moto_server, stop_server
+
+REPO = Path(__file__).resolve().parents[2]
+BROKER = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/").rstrip("/")
+MANAGEMENT = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
+ALL_SERVICES = ("intake", "precheck", "verification", "bureau", "audit", "notify")
+STOP_GRACE = 20.0
+
+
+class Vhost:
+    """A RabbitMQ virtual host of one's own (management API), removed on exit."""
+
+    def __init__(self, prefix: str = "icp"):
+        self.name = f"{prefix}-{uuid.uuid4().hex[:8]}"
+        self.api = f"{MANAGEMENT}/api"
+
+    def __enter__(self) -> str:
+        requests.put(f"{self.api}/vhosts/{self.name}", timeout=10).raise_for_status()
+        requests.put(f"{self.api}/permissions/{self.name}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
+                     timeout=10).raise_for_status()
+        return f"{BROKER}/{self.name}"
+
+    def queues(self) -> list[dict]:
+        answer = requests.get(f"{self.api}/queues/{self.name}", timeout=10)
+        answer.raise_for_status()
+        return answer.json()
+
+    def __exit__(self, *exc) -> None:
+        requests.delete(f"{self.api}/vhosts/{self.name}", timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def read_jsonl(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def wait_until(what: str, probe: Callable, timeout: float = 30.0, interval: float = 0.2):
+    """``probe()``'s first truthy answer, or ``TimeoutError`` naming what did not happen."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        found = probe()
+        if found:
+            return found
+        time.sleep(interval)
+    raise TimeoutError(f"timed out after {timeout:.0f} s waiting for {what}")
+
+
+@dataclass
+class Deployment:
+    """``services`` started in ``work`` against ``amqp_uri``; ``database_url(service)`` names each database (it is
+    migrated here); ``env`` adds settings for every service, ``service_env`` for one."""
+
+    services: tuple[str, ...]
+    work: Path
+    amqp_uri: str
+    database_url: Callable[[str], str]
+    env: dict = field(default_factory=dict)
+    service_env: dict = field(default_factory=dict)
+    ports: dict = field(default_factory=dict)
+    processes: dict = field(default_factory=dict)
+    s3: dict = field(default_factory=dict)
+    _moto: subprocess.Popen | None = None
+
+    @property
+    def sms_sink(self) -> Path:
+        return self.work / "sms.jsonl"
+
+    @property
+    def email_sink(self) -> Path:
+        return self.work / "email.jsonl"
+
+    def log(self, service: str) -> Path:
+        return self.work / f"{service}.log"
+
+    def url(self, service: str) -> str:
+        return f"http://127.0.0.1:{self.ports[service]}"
+
+    def start(self) -> Deployment:
+        self.work.mkdir(parents=True, exist_ok=True)
+        self._moto, self.s3 = start_moto_server(self.work / "s3.log")
+        for name in self.services:
+            db_url = self.database_url(name)
+            upgrade(REPO / "services" / name, db_url)
+            self.ports[name] = free_port()
+            env = {**os.environ, **self.s3, "AMQP_URI": self.amqp_uri, f"{name.upper()}_DB_URL": db_url,
+                   f"{name.upper()}_HTTP_ADDRESS": f"127.0.0.1:{self.ports[name]}",
+                   "NOTIFY_SINK_PATH": str(self.sms_sink), "NOTIFY_EMAIL_SINK_PATH": str(self.email_sink),
+                   **self.env, **self.service_env.get(name, {})}
+            with self.log(name).open("wb") as log:
+                self.processes[name] = subprocess.Popen(
+                    [sys.executable, "-m", "nameko", "run", "--config", str(REPO / "services" / name / "config.yaml"),
+                     f"{name}.service:{name.capitalize()}Service"],
+                    env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                )
+        for name in self.services:
+            self._wait_healthy(name)
+        return self
+
+    def _wait_healthy(self, name: str, timeout: float = 60.0) -> None:
+        process, url = self.processes[name], f"{self.url(name)}/healthz"
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if process.poll() is not None:
+                raise RuntimeError(f"{name} exited during start-up:\n{self.log(name).read_text()[-4000:]}")
+            try:
+                if requests.get(url, timeout=1).status_code == 200:
+                    return
+            except requests.ConnectionError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{name} did not become healthy at {url}:\n{self.log(name).read_text()[-4000:]}")
+
+    def stop(self) -> list[str]:
+        """SIGTERM every service, wait for it, kill what does not stop; returns what went wrong."""
+        problems = []
+        for process in self.processes.values():
+            if process.poll() is None:
+                process.send_signal(signal.SIGTERM)
+        for name, process in self.processes.items():
+            try:
+                process.wait(timeout=STOP_GRACE)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                problems.append(f"{name} did not stop within {STOP_GRACE:.0f} s; killed")
+        if self._moto is not None:
+            stop_server(self._moto)
+        return problems
+
+    def log_lines(self) -> dict[str, list[str]]:
+        return {name: self.log(name).read_text(encoding="utf-8", errors="replace").splitlines()
+                for name in self.services if self.log(name).exists()}
+
+    def sms(self) -> list[dict]:
+        return read_jsonl(self.sms_sink)
+
+    def emails(self) -> list[dict]:
+        return read_jsonl(self.email_sink)
