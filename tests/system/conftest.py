@@ -1,0 +1,63 @@
+"""All services as separate ``nameko run`` processes (issue 10) on the real RabbitMQ (a vhost of their own), real
+PostgreSQL (a database each) and the local S3 server, driven only through their public HTTP and RPC interfaces.
+
+One deployment serves the whole module (starting six processes takes seconds); at the end the module checks what
+must hold after every run: no dead letters, no personal data in any log line.
+"""
+import re
+import uuid
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from shared.testing.databases import ADMIN_URL
+from shared.testing.samples import INDIVIDUAL_FILING, UNIT_FILING
+from shared.testing.system import ALL_SERVICES, REPO, Deployment, Vhost
+
+SERVICES = tuple(name for name in ALL_SERVICES if (REPO / "services" / name / "config.yaml").exists())
+
+
+@pytest.fixture(scope="module")
+def deployment(tmp_path_factory):
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    made = []
+
+    def database(service: str) -> str:
+        name = f"sys_{service}_{uuid.uuid4().hex[:8]}"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        made.append(name)
+        return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+    vhost = Vhost("icp-system")
+    amqp_uri = vhost.__enter__()
+    system = Deployment(SERVICES, Path(tmp_path_factory.mktemp("system")), amqp_uri, database,
+                        env={"NOTIFY_RETRY_BASE_SECONDS": "1", "LOG_LEVEL": "INFO"},
+                        service_env={"bureau": {"BUREAU_PROVINCE": "京"}})
+    try:
+        system.start()
+        yield system
+    finally:
+        problems = system.stop()
+        system.queues = vhost.queues()
+        vhost.__exit__(None, None, None)
+        with admin.connect() as connection:
+            for name in made:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+        assert problems == []
+
+
+def personal_values() -> list[str]:
+    """The sample filings' personal data in plaintext: none of it may appear in a log line."""
+    values = []
+    for filing in (UNIT_FILING, INDIVIDUAL_FILING):
+        person, contacts = filing["responsible_person"], filing["contacts"]
+        values += [person["document_number"], contacts["mobile"], contacts["email"], contacts["postal_address"]]
+        values += [v for v in (contacts.get("office_phone"), contacts.get("home_phone")) if v]
+    return values
+
+
+PII = re.compile(r"(?<![0-9])(1[3-9][0-9]{9}|[0-9]{17}[0-9Xx])(?![0-9])|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[a-z]{2,}")
