@@ -45,6 +45,16 @@ __all__ = ["HEALTH_CHECK_TIMEOUT_SECONDS", "Metrics", "MetricsRegistry", "OpsEnd
 # at 10 s.
 _SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0)
 
+_DEADLINES_OPEN = ("icp_deadlines_open", "Open deadlines (filings awaiting a step with a legal time limit), by kind.",
+                   ("service", "kind"))
+_DEADLINES_BREACHED = ("icp_deadlines_breached", "Open deadlines already past due, by kind.", ("service", "kind"))
+
+# Liveness (``/healthz?probe=live``): the hub's heartbeat beats every HEARTBEAT_SECONDS; a probe answered when the
+# last beat is older than ``LIVENESS_STALL_SECONDS`` (container config) finds a hub that was blocked that long.
+HEARTBEAT_SECONDS = 1.0
+LIVENESS_STALL_CONFIG_KEY = "LIVENESS_STALL_SECONDS"
+DEFAULT_LIVENESS_STALL_SECONDS = 10.0
+
 # A kubelet probe gives up after its own timeout; a check that hangs must fail before that, with a message.
 HEALTH_CHECK_TIMEOUT_SECONDS = 3.0
 _MAX_CHECK_MESSAGE = 300
@@ -71,6 +81,9 @@ class MetricsRegistry:
         self.service_name = service_name
         self.registry = CollectorRegistry()
         self._metrics: dict[str, tuple[Any, tuple[str, ...]]] = {}
+        self.last_beat = time.monotonic()  # the hub heartbeat's (Metrics); read by the liveness probe
+        self.last_lag = 0.0  # how late that beat ran
+        self.stall_limit = DEFAULT_LIVENESS_STALL_SECONDS
 
     def counter(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Counter:
         """The counter ``name`` (``_total`` is appended on exposition) with ``labels``."""
@@ -89,6 +102,13 @@ class MetricsRegistry:
     def gauge(self, name: str, documentation: str, labels: Sequence[str] = ()) -> Gauge:
         """The gauge ``name`` with ``labels``."""
         return self._get_or_create(Gauge, name, documentation, labels)
+
+    def deadlines(self, kind: str, open_count: int, breached: int) -> None:
+        """Report the service's open deadlines of ``kind`` (e.g. ``precheck_5_working_days``, P2) and how many of
+        them are past due, as ``icp_deadlines_open{service, kind}`` and ``icp_deadlines_breached{service, kind}``
+        (the alert rules in deploy/monitoring watch the second). Call it whenever the counts are recomputed."""
+        self.gauge(*_DEADLINES_OPEN).labels(self.service_name, kind).set(open_count)
+        self.gauge(*_DEADLINES_BREACHED).labels(self.service_name, kind).set(breached)
 
     def exposition(self) -> bytes:
         """The registry in the Prometheus text format (``CONTENT_TYPE_LATEST``)."""
@@ -121,6 +141,9 @@ class Metrics(DependencyProvider):
     - ``icp_entrypoint_failures_total{service, entrypoint, error_type}``, ``error_type`` the exception class;
     - ``icp_events_handled_total{service, event_type}`` for event handlers that completed without error (a
       failed delivery is a failure above, and is counted here when a redelivery succeeds).
+
+    Declared here, set by others: ``icp_deadlines_open`` / ``icp_deadlines_breached{service, kind}``
+    (:meth:`MetricsRegistry.deadlines`); the outbox relay adds ``icp_outbox_*`` (shared/platform/outbox.py).
     """
 
     def setup(self) -> None:
@@ -142,6 +165,31 @@ class Metrics(DependencyProvider):
             "Events whose handler completed without error.",
             ("service", "event_type"),
         )
+        # Declared up front so that every service exposes the families the alert rules and dashboard use.
+        self.registry.gauge(*_DEADLINES_OPEN)
+        self.registry.gauge(*_DEADLINES_BREACHED)
+        self.hub_lag = self.registry.gauge(
+            "icp_event_loop_lag_seconds", "How late the hub's last heartbeat ran (a blocked hub runs it late).",
+            ("service",),
+        ).labels(self.container.service_name)
+        self.registry.stall_limit = float(
+            self.container.config.get(LIVENESS_STALL_CONFIG_KEY, DEFAULT_LIVENESS_STALL_SECONDS)
+        )
+
+    def start(self) -> None:
+        self.registry.last_beat = time.monotonic()
+        self.container.spawn_managed_thread(self._heartbeat, identifier="hub_heartbeat")
+
+    def _heartbeat(self) -> None:
+        """Beat every HEARTBEAT_SECONDS; a greenlet that blocks the hub (a blocking call, a CPU loop without a
+        yield) delays the beat, which the liveness probe and ``icp_event_loop_lag_seconds`` show."""
+        while True:
+            before = time.monotonic()
+            eventlet.sleep(HEARTBEAT_SECONDS)
+            now = time.monotonic()
+            self.registry.last_lag = max(now - before - HEARTBEAT_SECONDS, 0.0)
+            self.registry.last_beat = now
+            self.hub_lag.set(self.registry.last_lag)
 
     def get_dependency(self, worker_ctx: Any) -> MetricsRegistry:
         return self.registry
@@ -170,7 +218,8 @@ class Metrics(DependencyProvider):
 
 
 class OpsEndpoints:
-    """Mixin giving a nameko service ``GET /healthz`` and ``GET /metrics``; the service must declare
+    """Mixin giving a nameko service ``GET /healthz`` (readiness), ``GET /healthz?probe=live`` (liveness, see
+    :meth:`_liveness`) and ``GET /metrics``; the service must declare
     ``metrics = Metrics()`` (checked when the class is defined).
 
     ``/metrics`` answers the container's registry in the Prometheus text format. ``/healthz`` answers
@@ -192,6 +241,8 @@ class OpsEndpoints:
 
     @http("GET", "/healthz")
     def ops_healthz(self, request: Any) -> Response:
+        if request.args.get("probe") == "live":
+            return self._liveness()
         checks = _run_checks(self.health_checks)
         healthy = all(result == "ok" for result in checks.values())
         body = {
@@ -200,6 +251,18 @@ class OpsEndpoints:
             "checks": checks,
         }
         return Response(json.dumps(body), status=200 if healthy else 503, mimetype="application/json")
+
+    def _liveness(self) -> Response:
+        """``/healthz?probe=live``: is the event loop turning? Uses neither the database nor the broker (an outage
+        of either must not restart pods). A stalled hub cannot answer (the probe times out); a probe answered
+        just after a stall longer than ``LIVENESS_STALL_SECONDS`` finds the heartbeat late, or its last beat
+        late, and gets 503."""
+        since_beat = time.monotonic() - self.metrics.last_beat
+        limit = self.metrics.stall_limit
+        stalled = since_beat > limit or self.metrics.last_lag > limit
+        body = {"status": "failing" if stalled else "ok", "service": self.metrics.service_name, "probe": "live",
+                "seconds_since_heartbeat": round(since_beat, 3), "last_heartbeat_lag": round(self.metrics.last_lag, 3)}
+        return Response(json.dumps(body), status=503 if stalled else 200, mimetype="application/json")
 
     @http("GET", "/metrics")
     def ops_metrics(self, request: Any) -> Response:

@@ -7,8 +7,14 @@ and also polls, so an event committed by a crashed process is still published by
 claimed with ``FOR UPDATE SKIP LOCKED`` so several replicas never publish the same row concurrently;
 consumers still deduplicate on ``meta.id`` because a crash between publish and mark repeats a publish.
 An unroutable event (no queue bound yet) stays pending and is retried with backoff, so it is not lost.
+
+When the service has ``metrics = Metrics()`` the relay keeps three gauges current (refreshed at most once per poll
+interval): ``icp_outbox_pending{service}`` rows not yet published, ``icp_outbox_lag_seconds{service}`` the age of
+the oldest of them (0 when none: how far the bus is behind the database), ``icp_outbox_unroutable{service}`` those
+whose last publish found no queue.
 """
 
+import time
 from datetime import UTC, datetime, timedelta
 
 import eventlet
@@ -18,12 +24,13 @@ from nameko.amqp.publish import Publisher, UndeliverableMessage
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
-from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, select, update
+from sqlalchemy import JSON, Column, Index, Integer, MetaData, String, Table, case, func, select, update
 from sqlalchemy.orm import Session
 
 from shared.contracts.registry import EVENTS, EventRegistry
 from shared.platform.config import require
 from shared.platform.db import UtcDateTime, make_engine
+from shared.platform.observability import Metrics
 
 log = structlog.get_logger(__name__)
 
@@ -90,7 +97,7 @@ def relay_once(engine, table: Table, publish) -> int:
                     .values(
                         attempts=attempts,
                         next_attempt_at=now + delay,
-                        last_error="unroutable: no queue bound",
+                        last_error=UNROUTABLE_ERROR,
                     )
                 )
                 log.error("outbox_event_unroutable", event_type=row["event_type"], event_id=row["id"])
@@ -98,6 +105,25 @@ def relay_once(engine, table: Table, publish) -> int:
             connection.execute(update(table).where(table.c.id == row["id"]).values(published_at=now))
             published += 1
     return published
+
+
+UNROUTABLE_ERROR = "unroutable: no queue bound"
+
+
+def backlog(engine, table: Table, now: datetime | None = None) -> tuple[int, float, int]:
+    """``(pending rows, age in seconds of the oldest pending row or 0, pending rows last found unroutable)``."""
+    now = now or datetime.now(UTC)
+    query = select(
+        func.count(),
+        func.min(table.c.created_at),
+        func.coalesce(func.sum(case((table.c.last_error == UNROUTABLE_ERROR, 1), else_=0)), 0),
+    ).where(table.c.published_at.is_(None))
+    with engine.connect() as connection:
+        pending, oldest, unroutable = connection.execute(query).one()
+    if oldest is not None and oldest.tzinfo is None:  # SQLite hands naive datetimes back
+        oldest = oldest.replace(tzinfo=UTC)
+    lag = max((now - oldest).total_seconds(), 0.0) if oldest is not None else 0.0
+    return int(pending), lag, int(unroutable)
 
 
 class OutboxRelay(DependencyProvider):
@@ -119,7 +145,29 @@ class OutboxRelay(DependencyProvider):
 
     def start(self) -> None:
         self._running = True
+        self._gauges = self._backlog_gauges()
+        self._measured_at = 0.0
         self.container.spawn_managed_thread(self._run, identifier="outbox_relay")
+
+    def _backlog_gauges(self):
+        registry = next((dep.registry for dep in self.container.dependencies if isinstance(dep, Metrics)), None)
+        if registry is None:
+            return None
+        service = self.container.service_name
+        return (
+            registry.gauge("icp_outbox_pending", "Outbox rows not yet published.", ("service",)).labels(service),
+            registry.gauge("icp_outbox_lag_seconds", "Age of the oldest unpublished outbox row (0 when none).",
+                           ("service",)).labels(service),
+            registry.gauge("icp_outbox_unroutable", "Unpublished outbox rows whose last publish found no queue.",
+                           ("service",)).labels(service),
+        )
+
+    def _measure(self) -> None:
+        if self._gauges is None or time.monotonic() - self._measured_at < self.poll_interval:
+            return
+        self._measured_at = time.monotonic()
+        for gauge, value in zip(self._gauges, backlog(self.engine, self.table), strict=True):
+            gauge.set(value)
 
     def stop(self) -> None:
         self._running = False
@@ -145,6 +193,7 @@ class OutboxRelay(DependencyProvider):
     def _run(self) -> None:
         while self._running:
             try:
+                self._measure()
                 if relay_once(self.engine, self.table, self.publish):
                     continue
             except Exception:  # a broker or database outage must not end the relay: log and poll again

@@ -262,3 +262,15 @@ def test_log_context_reads_the_http_header_and_rpc_context_data(container, confi
     echoed = next(line for line in lines(log_stream) if line["event"] == "echo")
     assert (served["correlation_id"], served["entrypoint"]) == ("F-http", "hello")
     assert (echoed["correlation_id"], echoed["entrypoint"]) == ("F-rpc", "echo")
+
+
+def test_deadline_gauges_per_kind_are_declared_for_every_service_and_set_by_it():
+    from shared.platform.observability import MetricsRegistry
+
+    registry = MetricsRegistry("precheck")
+    registry.deadlines("precheck_5_working_days", 4, 1)
+    registry.deadlines("precheck_5_working_days", 3, 2)  # recomputed: replaces, never adds
+    families = {f.name: f for f in text_string_to_metric_families(registry.exposition().decode())}
+    labels = {"service": "precheck", "kind": "precheck_5_working_days"}
+    assert [(s.labels, s.value) for s in families["icp_deadlines_open"].samples] == [(labels, 3.0)]
+    assert [(s.labels, s.value) for s in families["icp_deadlines_breached"].samples] == [(labels, 2.0)]

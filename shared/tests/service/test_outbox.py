@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import FILING_CANCELLED
 from shared.contracts.registry import InvalidEvent
-from shared.platform.outbox import enqueue, outbox_table, relay_once
+from shared.platform.outbox import backlog, enqueue, outbox_table, relay_once
 
 pytestmark = pytest.mark.service
 
@@ -57,6 +57,8 @@ def test_unroutable_event_waits_then_is_published_once_a_queue_is_bound(world):
     assert row["next_attempt_at"] > datetime.now(UTC)
     assert relay_once(engine, TABLE, publish) == 0  # backing off: not retried yet
     assert _rows(engine)[0]["attempts"] == 1
+    pending, lag, unroutable = backlog(engine, TABLE, now=row["created_at"] + timedelta(seconds=7))
+    assert (pending, unroutable) == (1, 1) and lag == pytest.approx(7.0)  # icp_outbox_* gauges
 
     queue = Queue("consumer", exchange=exchange, routing_key="#", durable=False)
     queue(connection.default_channel).declare()
@@ -68,6 +70,7 @@ def test_unroutable_event_waits_then_is_published_once_a_queue_is_bound(world):
     assert _rows(engine)[0]["published_at"] is not None
     assert relay_once(engine, TABLE, publish) == 0
     assert queue(connection.default_channel).get(no_ack=True) is None
+    assert backlog(engine, TABLE) == (0, 0.0, 0)
 
 
 def test_rolled_back_events_never_leave_and_invalid_ones_are_refused(world):
