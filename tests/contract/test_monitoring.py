@@ -1,0 +1,119 @@
+"""The alert rules and the Grafana dashboard in deploy/monitoring (issue 7): they parse, they cover the situations
+the issue names, and every series they read is one the services or RabbitMQ's Prometheus plugin expose.
+
+``promtool`` (Debian package ``prometheus``; not on PyPI) checks the PromQL and runs the rules' unit tests
+(``alerts.test.yaml``: each alert fires on its situation, not on a healthy system); without it those tests skip and
+the structural checks below still run.
+"""
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+pytestmark = pytest.mark.contract
+
+REPO = Path(__file__).resolve().parents[2]
+MONITORING = REPO / "deploy" / "monitoring"
+ALERTS = MONITORING / "alerts.yaml"
+ALERT_TESTS = MONITORING / "alerts.test.yaml"
+DASHBOARD = MONITORING / "grafana-dashboard.json"
+
+# The situations issue 7 names, by alert.
+REQUIRED_ALERTS = {
+    "IcpQueueBacklogGrowing", "IcpQueueWithoutConsumer", "IcpDeadLetters", "IcpDeadlineBreached", "IcpOutboxLag",
+    "IcpUnroutableMessages",
+}
+# RabbitMQ's Prometheus plugin, per-object metrics (prometheus.return_per_object_metrics = true).
+RABBITMQ_SERIES = {"rabbitmq_queue_messages", "rabbitmq_queue_messages_ready", "rabbitmq_queue_messages_unacked",
+                   "rabbitmq_queue_consumers"}
+SERIES = re.compile(r"\b((?:icp|rabbitmq)_[a-z_]+)\b")
+SUFFIXES = ("_bucket", "_count", "_sum", "_total")
+
+
+def _defined_icp_series() -> set[str]:
+    """Metric names the shared platform code defines (counters without ``_total``)."""
+    names = set()
+    for path in (REPO / "shared" / "platform").glob("*.py"):
+        names |= {name.removesuffix("_total") for name in re.findall(r'"(icp_[a-z_]+)"', path.read_text())}
+    return names
+
+
+def _base(name: str) -> str:
+    for suffix in SUFFIXES:
+        if name.endswith(suffix):
+            return name[: -len(suffix)]
+    return name
+
+
+def _assert_known(expr: str, where: str) -> None:
+    defined = _defined_icp_series()
+    for name in SERIES.findall(expr):
+        known = name in RABBITMQ_SERIES if name.startswith("rabbitmq_") else _base(name) in defined
+        assert known, f"{where}: {name} is exposed by nothing"
+
+
+def _rules() -> list[dict]:
+    document = yaml.safe_load(ALERTS.read_text())
+    return [rule for group in document["groups"] for rule in group["rules"]]
+
+
+def _dashboard_exprs() -> list[tuple[str, str]]:
+    dashboard = json.loads(DASHBOARD.read_text())
+    return [(panel["title"], target["expr"]) for panel in dashboard["panels"] for target in panel["targets"]]
+
+
+def test_alert_rules_cover_the_named_situations_and_read_real_series():
+    rules = _rules()
+    names = [rule["alert"] for rule in rules]
+    assert len(names) == len(set(names))
+    assert REQUIRED_ALERTS <= set(names), sorted(REQUIRED_ALERTS - set(names))
+    for rule in rules:
+        assert rule["labels"]["severity"] in {"warning", "critical"}, rule["alert"]
+        assert rule["annotations"]["summary"] and rule["annotations"]["description"], rule["alert"]
+        assert re.fullmatch(r"\d+[smh]", rule["for"]), rule["alert"]
+        _assert_known(rule["expr"], rule["alert"])
+
+
+def test_dashboard_parses_and_every_panel_reads_real_series():
+    dashboard = json.loads(DASHBOARD.read_text())
+    assert dashboard["uid"] and dashboard["title"] and dashboard["schemaVersion"] >= 36
+    ids = [panel["id"] for panel in dashboard["panels"]]
+    assert len(ids) == len(set(ids))
+    for panel in dashboard["panels"]:
+        assert panel["type"] in {"timeseries", "stat"} and panel["targets"], panel["title"]
+        assert {"h", "w", "x", "y"} <= set(panel["gridPos"]), panel["title"]
+        for target in panel["targets"]:
+            _assert_known(target["expr"], panel["title"])
+    exprs = " ".join(expr for _title, expr in _dashboard_exprs())
+    for needed in ("icp_entrypoint_seconds_bucket", "icp_entrypoint_failures_total", "icp_events_handled_total",
+                   "icp_outbox_lag_seconds", "icp_deadlines_open", "icp_deadlines_breached",
+                   "rabbitmq_queue_messages_ready", "rabbitmq_queue_messages_unacked", "rabbitmq_queue_consumers"):
+        assert needed in exprs, needed
+
+
+def _promtool() -> str:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool not found: `apt-get install prometheus` (not on PyPI)")
+    return promtool
+
+
+def test_promtool_accepts_the_rules_and_their_unit_tests_pass():
+    promtool = _promtool()
+    for args in (["check", "rules", str(ALERTS)], ["test", "rules", str(ALERT_TESTS)]):
+        result = subprocess.run([promtool, *args], capture_output=True, text=True, timeout=60, cwd=MONITORING)
+        assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_promtool_parses_every_dashboard_query(tmp_path):
+    promtool = _promtool()
+    rules = [{"record": f"dashboard:query_{n}", "expr": expr.replace("$service", ".*")}
+             for n, (_title, expr) in enumerate(_dashboard_exprs())]
+    path = tmp_path / "dashboard-queries.yaml"
+    path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
+    result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stdout + result.stderr
