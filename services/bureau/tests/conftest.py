@@ -85,10 +85,13 @@ def put(store, key: str, content: bytes, content_type: str) -> dict:
 
 
 def filing_sent_data(exchange, evidence: dict, *, filing_id: str, province: str = "京", filing: dict | None = None,
-                     submission: int = 1, version: int = 1, change_of: str | None = None) -> dict:
-    """The ``data`` of a ``filing_sent_to_bureau.v1`` for ``filing`` (default: the unit sample), personal fields
-    sealed with the exchange ring (ADR 0001)."""
+                     submission: int = 1, version: int = 1, change_of: str | None = None,
+                     domains: list[str] | None = None) -> dict:
+    """The ``data`` of a ``filing_sent_to_bureau.v1`` for ``filing`` (default: the unit sample, or with one website
+    of ``domains``), personal fields sealed with the exchange ring (ADR 0001)."""
     filing = copy.deepcopy(filing or unit_filing())
+    if domains is not None:
+        filing["websites"] = [{**filing["websites"][0], "domains": domains}]
     filing["sponsor"]["province"] = province
     filing["sponsor"].setdefault("unit_type", None)
     filing["contacts"].setdefault("office_phone", None)
@@ -119,6 +122,12 @@ def evidence(object_store, sealed_form):
         "domain_lookups": [put(object_store, f"{prefix}/rdap.json", b"{}", "application/json")],
         "security_agreement": put(object_store, f"{prefix}/agreement.pdf", blank_pdf("agreement"), "application/pdf"),
     }
+
+
+@pytest.fixture
+def make_filing_data(crypto):
+    """``filing_sent_data`` with this test's exchange ring."""
+    return lambda evidence, **kwargs: filing_sent_data(crypto.exchange(), evidence, **kwargs)
 
 
 @pytest.fixture
