@@ -2,8 +2,8 @@
 PostgreSQL database and the local S3 server; a verification form sealed with the DEVELOPMENT provider seal; and
 ``send_filing``, which publishes ``filing_sent_to_bureau.v1`` as the verification service would."""
 import copy
-import hashlib
 import io
+import time
 import uuid
 
 import pytest
@@ -144,5 +144,25 @@ def send_filing(bureau_config, crypto, evidence):
     return send_one
 
 
-def sha256(content: bytes) -> str:
-    return hashlib.sha256(content).hexdigest()
+@pytest.fixture
+def store_object(object_store):
+    """``store_object(key, content, content_type) -> object reference`` in the provider's evidence bucket."""
+    return lambda key, content, content_type: put(object_store, key, content, content_type)
+
+
+def wait_for_review(api, filing_id, state="pending", timeout=10.0, **expected):
+    """The review of ``filing_id`` once it is in ``state`` with the ``expected`` field values."""
+    deadline = time.monotonic() + timeout
+    while True:
+        answer = api.get(f"/reviews/{filing_id}")
+        body = answer.json() if answer.status_code == 200 else {}
+        if body.get("state") == state and all(body.get(k) == v for k, v in expected.items()):
+            return body
+        if time.monotonic() > deadline:
+            raise AssertionError(f"review of {filing_id} not {state} {expected}: {answer.status_code} {body}")
+        time.sleep(0.1)
+
+
+@pytest.fixture
+def wait_review():
+    return wait_for_review

@@ -13,17 +13,6 @@ from shared.testing.events import publisher
 pytestmark = pytest.mark.service
 
 
-def wait_review(api, filing_id, state="pending", version=None, timeout=10.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        answer = api.get(f"/reviews/{filing_id}")
-        body = answer.json() if answer.status_code == 200 else {}
-        if body.get("state") == state and (version is None or body["version"] == version):
-            return body
-        time.sleep(0.1)
-    raise AssertionError(f"review of {filing_id} not {state}")
-
-
 class Seen:
     """Every event the tap delivered so far (draining consumes them, whatever their type)."""
 
@@ -50,7 +39,7 @@ def two_sites(name_a="a-site.cn", name_b="b-site.cn"):
 
 
 @pytest.mark.req("P8")
-def test_a_change_keeps_the_number_and_retires_a_removed_websites_number(api, send_filing, bureau_tap):
+def test_a_change_keeps_the_number_and_retires_a_removed_websites_number(api, send_filing, bureau_tap, wait_review):
     filing_id = send_filing(filing=two_sites())
     wait_review(api, filing_id)
     seen = Seen(bureau_tap)
@@ -71,7 +60,8 @@ def test_a_change_keeps_the_number_and_retires_a_removed_websites_number(api, se
 
 
 @pytest.mark.req("P8")
-def test_a_cancelled_filings_number_is_retired_and_never_issued_again(api, send_filing, bureau_tap, bureau_config):
+def test_a_cancelled_filings_number_is_retired_and_never_issued_again(api, send_filing, bureau_tap, bureau_config,
+                                                                      wait_review):
     filing_id = send_filing(filing=two_sites())
     wait_review(api, filing_id)
     seen = Seen(bureau_tap)
@@ -94,7 +84,7 @@ def test_a_cancelled_filings_number_is_retired_and_never_issued_again(api, send_
 
 
 @pytest.mark.req("P8")
-def test_a_filing_cancelled_during_review_leaves_the_queue(api, send_filing, bureau_config):
+def test_a_filing_cancelled_during_review_leaves_the_queue(api, send_filing, bureau_config, wait_review):
     filing_id = send_filing()
     wait_review(api, filing_id)
     publisher(bureau_config["AMQP_URI"])("intake", FILING_CANCELLED, {

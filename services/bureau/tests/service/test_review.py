@@ -18,24 +18,13 @@ pytestmark = pytest.mark.service
 NUMBER = re.compile(r"京ICP备(?P<year>[0-9]{4})[0-9]{6}号")
 
 
-def wait_review(api, filing_id, state="pending", timeout=10.0, submission=None):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        answer = api.get(f"/reviews/{filing_id}")
-        if answer.status_code == 200 and answer.json()["state"] == state and (
-                submission is None or answer.json()["submission"] == submission):
-            return answer.json()
-        time.sleep(0.1)
-    raise AssertionError(f"review of {filing_id} not {state}: {answer.status_code} {answer.text[:300]}")
-
-
 def of_type(events, event_type):
     return [e for e in events if e["meta"]["type"] == event_type]
 
 
 @pytest.mark.req("P8")
 @pytest.mark.req("B1")
-def test_a_sent_filing_enters_the_queue_with_twenty_working_days_and_a_checked_seal(api, send_filing):
+def test_a_sent_filing_enters_the_queue_with_twenty_working_days_and_a_checked_seal(api, send_filing, wait_review):
     before = datetime.now(SHANGHAI)
     filing_id = send_filing()
     review = wait_review(api, filing_id)
@@ -52,7 +41,7 @@ def test_a_sent_filing_enters_the_queue_with_twenty_working_days_and_a_checked_s
 
 
 @pytest.mark.req("P8")
-def test_a_redelivered_or_resent_event_adds_no_second_review(api, send_filing):
+def test_a_redelivered_or_resent_event_adds_no_second_review(api, send_filing, wait_review):
     event_id = str(uuid.uuid4())
     filing_id = send_filing(event_id=event_id)
     send_filing(filing_id=filing_id, event_id=event_id)  # redelivered
@@ -63,7 +52,7 @@ def test_a_redelivered_or_resent_event_adds_no_second_review(api, send_filing):
 
 
 @pytest.mark.req("P8")
-def test_approval_issues_a_well_formed_number_once(api, send_filing, bureau_tap):
+def test_approval_issues_a_well_formed_number_once(api, send_filing, bureau_tap, wait_review):
     filing_id = send_filing()
     wait_review(api, filing_id)
     first = api.post(f"/reviews/{filing_id}/approval", key="approve-1")
@@ -88,7 +77,7 @@ def test_approval_issues_a_well_formed_number_once(api, send_filing, bureau_tap)
 
 
 @pytest.mark.req("P8")
-def test_a_returned_filing_sent_again_is_approved(api, send_filing, bureau_tap):
+def test_a_returned_filing_sent_again_is_approved(api, send_filing, bureau_tap, wait_review):
     filing_id = send_filing()
     wait_review(api, filing_id)
     no_reasons = api.post(f"/reviews/{filing_id}/return", json={"reasons": []})
@@ -109,7 +98,7 @@ def test_a_returned_filing_sent_again_is_approved(api, send_filing, bureau_tap):
 @pytest.mark.req("R2.1")
 @pytest.mark.req("P8")
 def test_another_provinces_bureau_neither_receives_nor_can_fetch_the_filing(
-        api, send_filing, container_factory, bureau_config, database_factory):
+        api, send_filing, container_factory, bureau_config, database_factory, wait_review):
     from nameko.testing.utils import find_free_port
 
     port = find_free_port()
