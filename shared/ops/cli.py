@@ -9,7 +9,7 @@
     icp-ops dead-letters inspect QUEUE [--event-id ID]   messages in full, personal data masked
     icp-ops dead-letters replay QUEUE [--max N]   back to the one handler queue they came from
     icp-ops dead-letters discard QUEUE (--event-id ID | --all)
-    icp-ops unroutable                            handler queues without a consumer, messages routed nowhere
+    icp-ops unroutable [--republish]              handler queues without a consumer, messages routed nowhere
 
 Exit status: 0 all well; 2 a threshold is breached (``status``) or something needs a person (``unroutable``),
 for cron and alerting; 1 the command failed (broker unreachable, unknown queue).
@@ -159,7 +159,12 @@ def dead_letters_discard(args) -> int:
 
 
 def unroutable(args) -> int:
+    """Reports; with ``--republish`` first sends each captured message once more to the exchange and routing key
+    it was published with (after the missing queue was declared), with confirms."""
     api = _api(args)
+    if args.republish:
+        republished = _republish_unroutable(args.amqp)
+        print(json.dumps({"republished": republished}) if args.json else f"{republished} republished")
     states = api.queues()
     idle = [s.name for s in states if s.kind == "handler" and s.consumers == 0]
     captured = next((s for s in states if s.kind == "unroutable"), None)
@@ -175,6 +180,28 @@ def unroutable(args) -> int:
         lines.append(f"warning: {UNROUTABLE_QUEUE} does not exist: run `icp-ops declare` with the management API")
     _say(args, report, "\n".join(lines) or "all handler queues consumed, nothing routed nowhere")
     return BREACHED if idle or routed_nowhere else OK
+
+
+def _republish_unroutable(amqp_uri: str) -> int:
+    """Each message now in :data:`UNROUTABLE_QUEUE`, once: published again where it was first published, acked
+    after the broker's confirm. One still routed nowhere comes back to the queue (the alternate exchange)."""
+    republished = 0
+    with Connection(amqp_uri, transport_options={"confirm_publish": True}) as connection:
+        channel = connection.channel()
+        count = channel.queue_declare(queue=UNROUTABLE_QUEUE, passive=True).message_count
+        producer = connection.Producer(channel)
+        source = Queue(UNROUTABLE_QUEUE, no_declare=True)(channel)
+        for _ in range(count):
+            message = source.get(no_ack=False, accept=None)
+            if message is None:
+                break
+            producer.publish(message.body, exchange=message.delivery_info["exchange"],
+                             routing_key=message.delivery_info["routing_key"], headers=message.headers,
+                             content_type=message.content_type, content_encoding=message.content_encoding,
+                             delivery_mode=message.properties.get("delivery_mode", 2))
+            message.ack()
+            republished += 1
+    return republished
 
 
 # --- plumbing ----------------------------------------------------------------------------------------------------
@@ -226,6 +253,7 @@ def _parser() -> argparse.ArgumentParser:
 
     command = commands.add_parser("unroutable", help="handler queues without consumer, messages routed nowhere")
     command.add_argument("--limit", type=int, default=PEEK_LIMIT)
+    command.add_argument("--republish", action="store_true", help="send the captured messages again, once")
     command.set_defaults(run=unroutable)
     return parser
 

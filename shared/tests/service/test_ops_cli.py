@@ -11,6 +11,7 @@ import uuid
 from collections import Counter
 
 import pytest
+from kombu import Connection, Exchange, Queue
 from nameko.standalone.events import event_dispatcher
 
 from shared.ops.cli import BREACHED, FAILED, OK, main
@@ -197,6 +198,16 @@ def test_queues_without_consumer_and_unroutable_messages_are_found(container_fac
 
     code, out = ops("status", "--max-unroutable", "5")
     assert code == BREACHED and "no consumer" in out and "unroutable" not in out.split("BREACH", 1)[1]
+
+    # The missing consumer's queue declared: the captured message goes where it was meant to, once.
+    with Connection(config["AMQP_URI"]) as connection:
+        late = Queue("late-consumer", exchange=Exchange(f"{SOURCE}.events", type="topic", durable=True),
+                     routing_key="nobody_listens.v1", durable=True)(connection.channel())
+        late.declare()
+        code, out = ops("unroutable", "--republish")
+        assert out.startswith("1 republished")
+        wait_for("the message in the late queue", lambda: late.queue_declare(passive=True).message_count == 1)
+    wait_for("the capture empty", lambda: held(api, UNROUTABLE_QUEUE) == 0)
     container.stop()
 
 
