@@ -24,16 +24,55 @@ from shared.contracts.verification import (
     ONSITE_WINDOW_EXPIRED,
 )
 from shared.kernel.errors import InvalidValue
-from shared.platform.entrypoints import actor_of, answer_once, read_event
+from shared.platform.auth import (
+    AUDITOR,
+    ONSITE_VERIFIER,
+    OPS,
+    PRECHECK,
+    PUBLIC,
+    REVIEWER,
+    SPONSOR,
+    STAFF,
+    SUPERVISOR,
+    Guard,
+    allow,
+)
+from shared.platform.entrypoints import answer_once, read_event
 from shared.platform.events import event_handler
 from shared.platform.http import http, json_response, load_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 
+READERS = (SPONSOR, *STAFF, REVIEWER, AUDITOR)
+UNMASKED_ROLES = frozenset({ONSITE_VERIFIER, SUPERVISOR, REVIEWER})
+"""Roles whose work needs personal data in full: staff comparing originals (P5), reviewers (B1)."""
+
+ACCESS_POLICY = {
+    # Every HTTP and RPC entrypoint, deny by default (issue 8); per-filing scope in usecases._load.
+    "guide": allow(*READERS, OPS),
+    "contract_clause": allow(*READERS, OPS),
+    "create_filing": allow(SPONSOR),
+    "get_filing_http": allow(*READERS),
+    "edit_filing": allow(SPONSOR),
+    "set_access": allow(PRECHECK, ONSITE_VERIFIER, SUPERVISOR),
+    "upload_document": allow(SPONSOR),
+    "accept_contract": allow(SPONSOR),
+    "submit": allow(SPONSOR),
+    "timeline": allow(*READERS),
+    "approved_sites": allow(SUPERVISOR, OPS, AUDITOR),
+    "get_approved_sites": allow(SUPERVISOR, OPS, AUDITOR, internal=True),
+    "request_change": allow(SPONSOR),
+    "cancel": allow(SPONSOR, SUPERVISOR),
+    "openapi": PUBLIC,
+    "get_filing": allow(*STAFF, REVIEWER, AUDITOR, internal=True),
+    "get_timeline": allow(*STAFF, REVIEWER, AUDITOR, internal=True),
+}
+
 
 class IntakeService(ServiceBase):
     name = "intake"
 
+    caller = Guard(ACCESS_POLICY)
     storage = IntakeStorage()
     settings = IntakeSettings()
     relay = OutboxRelay(outbox)
@@ -49,10 +88,12 @@ class IntakeService(ServiceBase):
             bucket=self.settings.bucket,
             provider_id=self.settings.provider_id,
             now=self.settings.now,
+            may_see=self.caller.may_see,
+            unmasked=self.caller.principal is not None and self.caller.principal.role in UNMASKED_ROLES,
         )
 
     def _once(self, request: Request, action, status: int = 200):
-        return answer_once(self.db, idempotency_keys, request, action, status)
+        return answer_once(self.db, idempotency_keys, request, self.caller.actor, action, status)
 
     def _commit(self, result: dict, status: int = 200):
         self.db.commit()
@@ -92,12 +133,12 @@ class IntakeService(ServiceBase):
     @http("PATCH", "/filings/<filing_id>")
     def edit_filing(self, request: Request, filing_id: str):
         patch = load_json(request, FilingInput())
-        return self._commit(usecases.edit_draft(self._deps(), actor_of(request), filing_id, patch))
+        return self._commit(usecases.edit_draft(self._deps(), self.caller.actor, filing_id, patch))
 
     @http("PUT", "/filings/<filing_id>/access")
     def set_access(self, request: Request, filing_id: str):
         access = load_json(request, AccessInput())
-        return self._commit(usecases.set_access(self._deps(), actor_of(request), filing_id, access))
+        return self._commit(usecases.set_access(self._deps(), self.caller.actor, filing_id, access))
 
     @http("POST", "/filings/<filing_id>/documents", max_body=usecases.MAX_SCAN_BYTES)
     def upload_document(self, request: Request, filing_id: str):
