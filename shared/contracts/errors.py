@@ -108,6 +108,14 @@ class TooManyRequests(WireError):
     code = "too_many_requests"
 
 
+@deserialize_to_instance
+class ServiceUnavailable(WireError):
+    """A collaborator this request needs (e.g. the SMS service) did not answer in time; retry later."""
+
+    status = 503
+    code = "unavailable"
+
+
 def field_errors(*errors: FieldError) -> list[dict]:
     return [e.to_dict() for e in errors]
 

@@ -5,17 +5,27 @@ needs an ``Idempotency-Key`` (a replay returns the first answer); bodies are siz
 worker runs; every error names the field and the rule.
 """
 
-from nameko.rpc import rpc
+import eventlet
+import structlog
+from nameko.rpc import RpcProxy, rpc
 from werkzeug.wrappers import Request, Response
 
-from intake import usecases
+from intake import sign_in, usecases
 from intake.dependencies import IntakeSettings, IntakeStorage
 from intake.domain import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guide, nginx_map
 from intake.models import idempotency_keys, outbox
 from intake.openapi import openapi_document
-from intake.schemas import AcceptanceInput, AccessInput, CancellationInput, FilingInput, GuideQuery
+from intake.schemas import (
+    AcceptanceInput,
+    AccessInput,
+    CancellationInput,
+    FilingInput,
+    GuideQuery,
+    SignInCodeInput,
+    SignInInput,
+)
 from shared.contracts.bureau import FILING_APPROVED, FILING_NUMBER_RETIRED, FILING_RETURNED
-from shared.contracts.errors import BadRequest, FieldError, field_errors, from_marshmallow
+from shared.contracts.errors import BadRequest, FieldError, ServiceUnavailable, field_errors, from_marshmallow
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
 from shared.contracts.verification import (
     FILING_SENT_TO_BUREAU,
@@ -35,6 +45,7 @@ from shared.platform.auth import (
     STAFF,
     SUPERVISOR,
     Guard,
+    Principal,
     allow,
 )
 from shared.platform.entrypoints import answer_once, read_event
@@ -43,6 +54,10 @@ from shared.platform.http import http, json_response, load_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 
+log = structlog.get_logger(__name__)
+
+NOTIFY_TIMEOUT_SECONDS = 10
+SIGN_IN_MAX_BODY = 1024
 READERS = (SPONSOR, *STAFF, REVIEWER, AUDITOR)
 UNMASKED_ROLES = frozenset({ONSITE_VERIFIER, SUPERVISOR, REVIEWER})
 """Roles whose work needs personal data in full: staff comparing originals (P5), reviewers (B1)."""
@@ -64,6 +79,8 @@ ACCESS_POLICY = {
     "request_change": allow(SPONSOR),
     "cancel": allow(SPONSOR, SUPERVISOR),
     "openapi": PUBLIC,
+    "request_sign_in_code": PUBLIC,
+    "sign_in_sponsor": PUBLIC,
     "get_filing": allow(*STAFF, REVIEWER, AUDITOR, internal=True),
     "get_timeline": allow(*STAFF, REVIEWER, AUDITOR, internal=True),
 }
@@ -72,7 +89,8 @@ ACCESS_POLICY = {
 class IntakeService(ServiceBase):
     name = "intake"
 
-    caller = Guard(ACCESS_POLICY)
+    caller = Guard(ACCESS_POLICY, signs=True)
+    notify = RpcProxy("notify")
     storage = IntakeStorage()
     settings = IntakeSettings()
     relay = OutboxRelay(outbox)
@@ -98,6 +116,41 @@ class IntakeService(ServiceBase):
     def _commit(self, result: dict, status: int = 200):
         self.db.commit()
         return json_response(status, result)
+
+    # --- sponsor sign-in (P1, issue 8) ----------------------------------------------------------
+
+    @http("POST", "/sign-in/code", max_body=SIGN_IN_MAX_BODY)
+    def request_sign_in_code(self, request: Request):
+        """P1: a one-time code to the sponsor's mobile, by notify's SMS; rate-limited per number and per client.
+        The answer is the same for every valid number (nothing says whether it has filings)."""
+        mobile = sign_in.canonical_mobile(load_json(request, SignInCodeInput())["mobile"])
+        code_id, code = sign_in.request_code(self._sign_in_deps(), mobile, request.remote_addr or "")
+        self.db.commit()
+        cipher = self.personal.cipher
+        try:
+            with eventlet.Timeout(NOTIFY_TIMEOUT_SECONDS):
+                self.notify.send_sms(cipher.encrypt(mobile, context="rpc.recipient"), sign_in.SMS_TEMPLATE,
+                                     {"code": cipher.encrypt(code, context="rpc.code")}, f"sign-in:{code_id}")
+        except (eventlet.Timeout, Exception) as exc:
+            log.warning("sign_in_code_not_sent", error_type=type(exc).__name__)
+            raise ServiceUnavailable("The code could not be sent; try again shortly.") from None
+        return json_response(202, {"sent": True, "expires_in": int(sign_in.CODE_VALIDITY.total_seconds())})
+
+    @http("POST", "/sign-in", max_body=SIGN_IN_MAX_BODY)
+    def sign_in_sponsor(self, request: Request):
+        """P1: mobile + code -> a sponsor token (its subject the mobile's keyed HMAC)."""
+        body = load_json(request, SignInInput())
+        mobile = sign_in.canonical_mobile(body["mobile"])
+        try:
+            subject = sign_in.verify_code(self._sign_in_deps(), mobile, body["code"])
+        finally:
+            self.db.commit()  # a wrong guess counts too
+        signer = self.caller.signer
+        return json_response(200, {"token": signer.mint(Principal(subject, SPONSOR)), "token_type": "Bearer",
+                                   "expires_in": signer.ttl})
+
+    def _sign_in_deps(self) -> sign_in.SignInDeps:
+        return sign_in.SignInDeps(session=self.db, hasher=self.personal.hasher, now=self.settings.now)
 
     # --- sponsor and staff HTTP ----------------------------------------------------------------
 
