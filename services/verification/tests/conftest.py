@@ -59,6 +59,7 @@ def verification_config(rabbit_config, web_config, database_factory, s3_server, 
     return {
         **rabbit_config, **web_config, **s3_server,
         "DB_URL": database_factory("verification"),
+        "PROVIDER_ID": "provider-test",
         "VERIFICATION_BUCKET": f"verif-{uuid.uuid4().hex[:12]}",
         "PROVIDER_IP_RANGES": "111.13.100.0/24, 240e:e9:6002::/48",
         "RDAP_SERVERS": f"*={registry_server['rdap']}",

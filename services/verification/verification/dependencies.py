@@ -6,7 +6,7 @@ from pathlib import Path
 from nameko.extensions import DependencyProvider
 
 import shared.platform
-from shared.platform.config import flag
+from shared.platform.config import flag, require
 from shared.platform.storage import ObjectStorage
 from verification import photos
 from verification.domain import parse_ranges
@@ -19,6 +19,7 @@ DEV_SEAL = Path(shared.platform.__file__).with_name("data")
 
 class Settings:
     def __init__(self, config):
+        self.provider_id = require(config, "PROVIDER_ID", "the access provider whose staff verify and whose seal signs")
         self.bucket = config.get("VERIFICATION_BUCKET") or DEFAULT_BUCKET
         self.ip_ranges = parse_ranges(str(config.get("PROVIDER_IP_RANGES") or ""))
         if not self.ip_ranges:
@@ -26,12 +27,15 @@ class Settings:
         self.registrar = Registrar(parse_servers(str(config.get("RDAP_SERVERS") or "")),
                                    parse_servers(str(config.get("WHOIS_SERVERS") or "")),
                                    timeout=float(config.get("DOMAIN_LOOKUP_TIMEOUT") or 5))
-        key, cert = config.get("SEAL_KEY_FILE"), config.get("SEAL_CERT_FILE")
-        if not (key and cert):
-            if not flag("ALLOW_DEV_KEYS", config.get("ALLOW_DEV_KEYS", True)):
-                raise ValueError("SEAL_KEY_FILE and SEAL_CERT_FILE are required without ALLOW_DEV_KEYS (P6)")
+        seal_dir = config.get("SEAL_DIR")
+        if seal_dir:
+            key, cert = Path(seal_dir) / "key.pem", Path(seal_dir) / "cert.pem"
+        elif flag("ALLOW_DEV_KEYS", config.get("ALLOW_DEV_KEYS", True)):
             key, cert = DEV_SEAL / "dev_seal_key.pem", DEV_SEAL / "dev_seal_cert.pem"
-        self.sealer = Sealer(Path(key), Path(cert))
+        else:
+            raise ValueError("SEAL_DIR (key.pem and cert.pem of the provider's seal, P6) is required without "
+                             "ALLOW_DEV_KEYS")
+        self.sealer = Sealer(key, cert)
         self.logo = photos.logo_template(Path(config.get("BACKDROP_LOGO_FILE") or photos.LOGO_FILE))
 
     @staticmethod
@@ -40,8 +44,8 @@ class Settings:
 
 
 class VerificationSettings(DependencyProvider):
-    """``VERIFICATION_BUCKET``, ``PROVIDER_IP_RANGES``, ``RDAP_SERVERS``, ``WHOIS_SERVERS``,
-    ``DOMAIN_LOOKUP_TIMEOUT``, ``SEAL_KEY_FILE``/``SEAL_CERT_FILE`` (the provider's seal, P6) and
+    """``PROVIDER_ID``, ``VERIFICATION_BUCKET``, ``PROVIDER_IP_RANGES``, ``RDAP_SERVERS``, ``WHOIS_SERVERS``,
+    ``DOMAIN_LOOKUP_TIMEOUT``, ``SEAL_DIR`` (``key.pem`` and ``cert.pem`` of the provider's seal, P6) and
     ``BACKDROP_LOGO_FILE`` (the filing center's logo the photo must show, P4)."""
 
     def setup(self) -> None:

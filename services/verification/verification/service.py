@@ -40,7 +40,7 @@ class VerificationService(ServiceBase):
     def _deps(self) -> usecases.Deps:
         s = self.settings
         return usecases.Deps(
-            session=self.db, cipher=self.personal.cipher, hasher=self.personal.hasher,
+            session=self.db, provider_id=s.provider_id, cipher=self.personal.cipher, hasher=self.personal.hasher,
             exchange=self.personal.exchange, store=self.storage, bucket=s.bucket, authorities=self.authorities,
             registrar=s.registrar, sealer=s.sealer, ip_ranges=s.ip_ranges, logo=s.logo, now=s.now,
         )

@@ -56,6 +56,7 @@ _SNIFF = {b"\xff\xd8\xff": ("image/jpeg", "jpg"), b"\x89PNG\r\n\x1a\n": ("image/
 @dataclass
 class Deps:
     session: Session
+    provider_id: str
     cipher: object
     hasher: object
     exchange: object
@@ -552,7 +553,7 @@ def sign_agreement(deps: Deps, filing_id: str, actor: str, signed_by: str, signa
     submission = deps.session.get(Submission, case.submission_id)
     filing = _filing(deps, case)
     now = deps.now()
-    content = {"sponsor_name": filing["sponsor"]["name"], "provider_id": submission.provider_id,
+    content = {"sponsor_name": filing["sponsor"]["name"], "provider_id": deps.provider_id,
                "filing_id": case.filing_id, "version": submission.version, "signed_by": signed_by,
                "signed_at": now.isoformat(), "signature_sha256": hashlib.sha256(signature.encode()).hexdigest(),
                "witnessed_by": actor}
@@ -609,7 +610,7 @@ def _form_content(deps: Deps, case: Case, submission: Submission, actor: str, no
                    "at": now.isoformat()})
     return {
         "filing_id": case.filing_id, "version": submission.version, "sending": case.sending,
-        "provider_id": submission.provider_id, "verified_by": actor, "verified_at": now.isoformat(),
+        "provider_id": deps.provider_id, "verified_by": actor, "verified_at": now.isoformat(),
         "opens_at": case.opens_at.isoformat(), "closes_at": case.closes_at.isoformat(),
         "filing": _filing(deps, case), "checks": checks,
         "corrections": [{"field": c["field"], "before": _open_value(deps, c["before"], "correction"),
