@@ -12,6 +12,7 @@ Message bodies leave this module only through :func:`describe_message`, which ma
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from urllib.parse import quote, urlsplit, urlunsplit
 
@@ -36,6 +37,9 @@ UNROUTABLE_EXCHANGE = "icp.unroutable"
 UNROUTABLE_QUEUE = "icp.unroutable"
 UNROUTABLE_POLICY = "icp-unroutable"
 EVENT_EXCHANGES = r"\.events$"  # nameko's event exchanges: ``{service}.events``
+# Headers that carry credentials: nameko forwards a worker's context data as ``nameko.<key>`` headers, and the
+# caller's bearer token travels in the ``authorization`` key (shared/platform/auth.py).
+CREDENTIAL_HEADER = re.compile(r"authori[sz]ation|token|secret|password|cookie", re.IGNORECASE)
 TIMEOUT_SECONDS = 10.0
 PEEK_TRUNCATE_BYTES = 50_000
 
@@ -201,7 +205,7 @@ def evaluate(states: list[QueueState], thresholds: Thresholds) -> list[Breach]:
 
 def describe_message(message: dict, queue: str) -> dict:
     """One message of the management API's ``get`` as ops may see it: event identity, where it failed and why, and
-    its body and headers with personal data masked. Never the raw payload."""
+    its body and headers with personal data masked and credentials redacted. Never the raw payload."""
     properties = message.get("properties") or {}
     headers = properties.get("headers") or {}
     deaths = headers.get("x-death") or [{}]
@@ -227,6 +231,7 @@ def describe_message(message: dict, queue: str) -> dict:
         "first_death_queue": headers.get("x-first-death-queue"),
         "first_death_exchange": headers.get("x-first-death-exchange"),
         "routing_keys": deaths[0].get("routing-keys"),
-        "headers": {k: v for k, v in headers.items() if k != "x-death"},
+        "headers": {k: "<redacted>" if CREDENTIAL_HEADER.search(k) else v
+                    for k, v in headers.items() if k != "x-death"},
         "body": body,
     })

@@ -35,6 +35,7 @@ LIMIT = 3
 MOBILE = "13800138000"
 ID_NUMBER = "11010519491231002X"
 STATS_TIMEOUT = 30.0
+TOKEN = "Bearer eyJhbGciOiJFZERTQSJ9.caller-token.signature"
 
 HANDLED: Counter = Counter()
 ATTEMPTS: Counter = Counter()
@@ -90,8 +91,8 @@ def envelope(poison=False, **data):
             "data": {"poison": poison, **data}}
 
 
-def publish(config, body, routing_key=EVENT):
-    event_dispatcher(config)(SOURCE, routing_key, body)
+def publish(config, body, routing_key=EVENT, headers=None):
+    event_dispatcher(config, headers=headers or {})(SOURCE, routing_key, body)
 
 
 def wait_for(what, probe, timeout=STATS_TIMEOUT):
@@ -109,18 +110,19 @@ def held(api, queue):
     return None if state is None else state.ready + state.unacked
 
 
-def dead_letter(container_factory, config, api, **data):
+def dead_letter(container_factory, config, api, headers=None, **data):
     """Start the probe, publish one poison event, wait until the broker dead-letters it; returns its id."""
     container = container_factory(ProbeService, config)
     container.start()
     body = envelope(poison=True, **data)
-    publish(config, body)
+    publish(config, body, headers=headers)
     wait_for("the poison event in its dead-letter queue", lambda: held(api, DLQ) == 1)
     return container, body["meta"]["id"]
 
 
 def test_poison_event_is_dead_lettered_reported_masked_and_replayed_once(container_factory, config, api, ops):
-    container, event_id = dead_letter(container_factory, config, api, mobile=MOBILE, note=f"id {ID_NUMBER}")
+    container, event_id = dead_letter(container_factory, config, api, headers={"nameko.authorization": TOKEN},
+                                      mobile=MOBILE, note=f"id {ID_NUMBER}")
     assert ATTEMPTS[event_id] == LIMIT and HANDLED[event_id] == 0
 
     code, out = ops("status")
@@ -143,6 +145,7 @@ def test_poison_event_is_dead_lettered_reported_masked_and_replayed_once(contain
     assert message["source_queue"] == QUEUE and message["death_reason"] == "delivery_limit"
     assert message["body"]["data"]["mobile"] == "138****8000"
     assert MOBILE not in out and ID_NUMBER not in out, "personal data in plaintext"
+    assert TOKEN not in out and message["headers"]["nameko.authorization"] == "<redacted>", "a credential shown"
     assert held(api, DLQ) == 1, "inspecting leaves the dead letter where it is"
 
     CURED.add(event_id)
