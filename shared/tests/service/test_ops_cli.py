@@ -9,6 +9,7 @@ import json
 import time
 import uuid
 from collections import Counter
+from importlib import import_module
 
 import pytest
 from kombu import Connection, Exchange, Queue
@@ -22,7 +23,9 @@ from shared.platform.events import (
     dead_letter_queue_name,
     event_handler,
     handler_queue_name,
+    service_topology,
 )
+from shared.testing.system import ALL_SERVICES, REPO
 
 pytestmark = pytest.mark.service
 
@@ -220,3 +223,20 @@ def test_queues_without_consumer_and_unroutable_messages_are_found(container_fac
 def test_unreachable_api_and_wrong_queue_fail_with_status_1(ops, config):
     assert main(["--api", "http://guest:guest@127.0.0.1:1", "--vhost", config["vhost"], "status"]) == FAILED
     assert ops("dead-letters", "replay", QUEUE)[0] == FAILED, "only a .dlq can be replayed"
+
+
+def test_declare_sets_up_the_topology_of_every_landed_service_as_the_deployment_does(config, api, ops, monkeypatch):
+    """What the `rabbitmq-topology` one-shot and every pod's init container run: ``icp-ops declare`` with
+    TOPOLOGY_SERVICES (and BUREAU_PROVINCE for bureau's routed queue)."""
+    landed = [name for name in ALL_SERVICES if (REPO / "services" / name / "config.yaml").is_file()]
+    monkeypatch.setenv("TOPOLOGY_SERVICES", " ".join(landed))
+    monkeypatch.setenv("BUREAU_PROVINCE", "浙")
+    code, out = ops("declare", "--config-dir", str(REPO / "services"))
+    assert code == OK, out
+    expected = {UNROUTABLE_QUEUE}
+    for name in landed:
+        service_cls = getattr(import_module(f"{name}.service"), f"{name.capitalize()}Service")
+        for handler in service_topology(service_cls, {"BUREAU_PROVINCE": "浙"}):
+            expected |= {handler.queue.name, handler.dead_letter_queue.name}
+    wait_for("every queue declared", lambda: expected <= {s.name for s in api.queues()})
+    assert ops("declare", "--config-dir", str(REPO / "services"))[0] == OK, "declaring again changes nothing"
