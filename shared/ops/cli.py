@@ -35,7 +35,9 @@ warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
 
 import requests  # noqa: E402
 import yaml  # noqa: E402
+from amqp.exceptions import AMQPError  # noqa: E402
 from kombu import Connection, Queue  # noqa: E402
+from nameko.events import EventHandlerConfigurationError  # noqa: E402
 
 from shared.ops.management import (  # noqa: E402
     UNROUTABLE_QUEUE,
@@ -56,7 +58,8 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         return args.run(args)
-    except (requests.RequestException, OSError, LookupError, ValueError) as exc:
+    except (requests.RequestException, OSError, AMQPError, EventHandlerConfigurationError, LookupError,
+            ValueError) as exc:
         print(f"icp-ops: {type(exc).__name__}: {exc}", file=sys.stderr)
         return FAILED
 
@@ -169,7 +172,7 @@ def unroutable(args) -> int:
     idle = [s.name for s in states if s.kind == "handler" and s.consumers == 0]
     captured = next((s for s in states if s.kind == "unroutable"), None)
     messages = []
-    if captured is not None and captured.ready:
+    if captured is not None:  # peeked whatever the statistics say: they lag the queue by up to 5 s
         messages = [describe_message(m, UNROUTABLE_QUEUE) for m in api.peek(UNROUTABLE_QUEUE, args.limit)]
     routed_nowhere = [{key: m[key] for key in ("event_id", "event_type", "source", "routing_key")} for m in messages]
     report = {"queues_without_consumer": idle, "unroutable_messages": routed_nowhere,
