@@ -196,7 +196,7 @@ def _allocate(deps: Deps, year: int) -> FilingNumber:
 def approve(deps: Deps, filing_id: str, actor: str) -> dict:
     """P8: issue the filing number ``{abbr}ICP备{yyyy}{nnnnnn}号`` and ``-k`` per website, and emit
     ``filing_approved.v1`` (intake shows it, notify texts it to the sponsor). A change (备案变更) keeps its number;
-    its websites keep their ``k``, new ones get new ``k``s and removed ones are retired. The review row is locked
+    its websites keep their ``k``, new ones get new ``k``s and removed ones' ``k`` is retired. The review row is locked
     first, so a second approval of the same filing waits and then finds it decided: nothing new is issued."""
     review = _current(deps, filing_id, lock=True)
     _require_pending(review)
@@ -250,13 +250,11 @@ def _record_websites(deps: Deps, review: Review, record: FilingNumberRecord, old
                   for site in review.filing["websites"] for d in site["domains"]}
     deps.session.flush()
     for domain_ascii, website in old.items():
+        # A website removed by a change: its -k is retired here (never reissued, see ``highest_site``). No
+        # filing_number_retired.v1: that event retires the whole filing for its readers; filing_approved.v1's
+        # website_numbers already leave the site out.
         if domain_ascii not in numbers:
             website.retired_at = now
-            _emit(deps, FILING_NUMBER_RETIRED, {
-                "filing_id": review.filing_id, **_scope(deps, review.provider_id),
-                "filing_number": website.website_number, "retired_at": now.isoformat(),
-                "reason": "website removed by a change of the filing",
-            }, review.filing_id)
     for domain_ascii, website_number in numbers.items():
         taken = deps.session.get(Website, domain_ascii)
         if taken is not None and taken.retired_at is None and taken.filing_number != record.number:
