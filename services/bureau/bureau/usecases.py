@@ -41,7 +41,7 @@ from shared.contracts.bureau import (
     REVIEW_DEADLINE_NEAR,
 )
 from shared.contracts.envelope import make_envelope
-from shared.contracts.errors import Conflict, NotFound, ValidationFailed
+from shared.contracts.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed, field_errors
 from shared.contracts.intake import personal_paths
 from shared.contracts.verification import EXCHANGE_CONTEXT
 from shared.kernel.errors import InvalidValue
@@ -74,6 +74,9 @@ class Deps:
     evidence_link_seconds: int
     now: Callable[[], datetime]
     run_cpu: Callable = lambda fn, *args: fn(*args)
+    may_see: Callable[..., bool] = lambda **_scope: True
+    """The caller's scope (``shared.platform.auth.Caller.may_see``): a reviewer sees its own province only; events
+    and timers see all."""
 
 
 def _emit(deps: Deps, event_type: str, data: dict, correlation_id: str) -> None:
@@ -163,9 +166,20 @@ def _current(deps: Deps, filing_id: str, *, lock: bool = False) -> Review:
     query = select(Review).where(Review.filing_id == filing_id, Review.state != ReviewState.SUPERSEDED)
     query = query.order_by(Review.received_at.desc()).limit(1)
     review = deps.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
-    if review is None:
-        raise _unknown()
+    if review is None or not _visible(deps, review):
+        raise _unknown()  # out of scope answers exactly like unknown (issue 8)
     return review
+
+
+def _visible(deps: Deps, review: Review) -> bool:
+    return deps.may_see(provider=review.provider_id, province=review.province)
+
+
+def _require_scope(deps: Deps) -> None:
+    """Oversight of providers (B2, A1) is this province's reviewers' (and auditors' to read)."""
+    if not deps.may_see(provider=None, province=deps.province.abbr):
+        message = "Only this province's reviewers may do this."
+        raise Forbidden(message, field_errors(FieldError("Authorization", "forbidden", message, "B1")))
 
 
 def _unknown() -> NotFound:
@@ -453,7 +467,7 @@ def review_queue(deps: Deps) -> list[dict]:
     rows = deps.session.execute(
         select(Review).where(Review.state.in_(OPEN_STATES)).order_by(Review.deadline_at, Review.received_at)
     ).scalars()
-    return [view(deps, r) for r in rows]
+    return [view(deps, r) for r in rows if _visible(deps, r)]
 
 
 # --- inspections (B2) -------------------------------------------------------------------------------------------------
@@ -463,6 +477,7 @@ def plan_inspection(deps: Deps, provider_id: str, kind: str, year: int, sample_s
                     actor: str) -> dict:
     """B2: an inspection of a provider, scheduled or random, with a reproducible random selection of the
     provider's filings reviewed by this bureau in ``year`` (the seed is recorded and shown)."""
+    _require_scope(deps)
     inspection_id = str(uuid.uuid4())
     seed = seed or inspection_id
     start = datetime(year, 1, 1, tzinfo=SHANGHAI)
@@ -481,6 +496,7 @@ def plan_inspection(deps: Deps, provider_id: str, kind: str, year: int, sample_s
 
 def record_inspection(deps: Deps, inspection_id: str, findings: list[dict], actor: str) -> dict:
     """B2: the findings (department, procedure, retained evidence) and the score; ``inspection_recorded.v1``."""
+    _require_scope(deps)
     inspection = _inspection(deps, inspection_id, lock=True)
     if inspection.recorded_at is not None:
         raise Conflict.about("inspection_id", "recorded", "This inspection's findings are already recorded.", "B2")
@@ -509,6 +525,7 @@ def _inspection(deps: Deps, inspection_id: str, *, lock: bool = False) -> Inspec
 
 
 def get_inspection(deps: Deps, inspection_id: str) -> dict:
+    _require_scope(deps)
     return inspection_view(_inspection(deps, inspection_id))
 
 
@@ -523,6 +540,7 @@ def inspection_view(inspection: Inspection) -> dict:
 def compliance(deps: Deps, provider_id: str, year: int) -> dict:
     """B2: the provider's compliance score for the year, from its recorded inspections; with its open and overdue
     rectification orders (A1), which the licence review reads beside it."""
+    _require_scope(deps)
     scores = [r[0] for r in deps.session.execute(
         select(Inspection.score).where(Inspection.provider_id == provider_id, Inspection.year == year,
                                        Inspection.recorded_at.is_not(None)).order_by(Inspection.recorded_at))]
@@ -540,6 +558,7 @@ def compliance(deps: Deps, provider_id: str, year: int) -> dict:
 def issue_penalty(deps: Deps, body: dict, actor: str) -> dict:
     """A1: penalise a provider and order correction by ``rectify_by``; ``penalty_issued.v1`` for the filing
     center's summary (C4). The order is then tracked: closed by a reviewer, or overdue (timer)."""
+    _require_scope(deps)
     now = deps.now()
     if body["rectify_by"] <= now:
         raise ValidationFailed.about("rectify_by", "past", "The rectification deadline is in the future.", "A1")
@@ -557,6 +576,7 @@ def issue_penalty(deps: Deps, body: dict, actor: str) -> dict:
 
 def close_penalty(deps: Deps, penalty_id: str, note: str, actor: str) -> dict:
     """A1: the provider rectified: the order is closed (also after it went overdue); ``rectification_closed.v1``."""
+    _require_scope(deps)
     query = select(Penalty).where(Penalty.id == penalty_id).with_for_update()
     penalty = deps.session.execute(query).scalar_one_or_none()
     if penalty is None:
@@ -573,6 +593,7 @@ def close_penalty(deps: Deps, penalty_id: str, note: str, actor: str) -> dict:
 
 
 def penalties(deps: Deps, provider_id: str | None) -> list[dict]:
+    _require_scope(deps)
     query = select(Penalty).order_by(Penalty.issued_at)
     if provider_id:
         query = query.where(Penalty.provider_id == provider_id)
