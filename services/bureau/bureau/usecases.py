@@ -58,6 +58,7 @@ from shared.platform.storage import ObjectNotFound, ObjectStore
 
 SERVICE = "bureau"
 FILING_CONTEXT = "bureau.filing"  # the bureau's own seal of stored personal fields
+CORRECTION_CONTEXT = "bureau.correction"
 SINGLE_EVIDENCE = ("form_bureau_copy", "form_provider_copy", "photo", "security_agreement")
 LISTED_EVIDENCE = ("document_copies", "domain_lookups")
 
@@ -111,6 +112,7 @@ def on_sent_to_bureau(deps: Deps, event_id: str, data: dict) -> None:
     except DecryptionError:
         raise PoisonEvent("filing_sent_to_bureau.v1 sealed with keys this bureau does not hold") from None
     stored = seal(plain, paths, deps.cipher, FILING_CONTEXT)
+    corrections = [_reseal_correction(deps, c) for c in data["corrections"]]
     for review in deps.session.execute(
         select(Review).where(Review.filing_id == data["filing_id"], Review.state.in_(OPEN_STATES))
     ).scalars():
@@ -130,7 +132,7 @@ def on_sent_to_bureau(deps: Deps, event_id: str, data: dict) -> None:
         state=ReviewState.PENDING,
         filing=stored,
         evidence=data["evidence"],
-        corrections=data["corrections"],
+        corrections=corrections,
         form_check=_check_form(deps, data["evidence"]["form_bureau_copy"]).to_dict(),
         sent_at=data["sent_at"],
         sent_by=data["sent_by"],
@@ -142,6 +144,20 @@ def on_sent_to_bureau(deps: Deps, event_id: str, data: dict) -> None:
         deadline_years=list(deadline.years),
         reasons=[],
     ))
+
+
+def _reseal_correction(deps: Deps, correction: dict) -> dict:
+    """P6: a correction made on site, its before/after values (sealed with the exchange ring under
+    ``exchange.correction``) re-sealed with the bureau's own keys."""
+    out = dict(correction)
+    for side in ("before", "after"):
+        if isinstance(out.get(side), str):
+            try:
+                plain = deps.exchange.decrypt(out[side], context=f"{EXCHANGE_CONTEXT}.correction")
+            except DecryptionError:
+                raise PoisonEvent("a correction is not sealed with the exchange ring") from None
+            out[side] = deps.cipher.encrypt(plain, context=CORRECTION_CONTEXT)
+    return out
 
 
 def _check_form(deps: Deps, ref: dict) -> FormCheck:
@@ -445,7 +461,7 @@ def view(deps: Deps, review: Review) -> dict:
         "filing": mask(unseal(review.filing, paths, deps.cipher, FILING_CONTEXT), paths),
         "evidence_items": evidence_items(review),
         "form_check": review.form_check,
-        "corrections": len(review.corrections),
+        "corrections": [{"field": c.get("field"), "by": c.get("by"), "at": c.get("at")} for c in review.corrections],
         "received_at": review.received_at.isoformat(),
         "deadline": review.deadline_at.isoformat(),
         "deadline_provisional": review.deadline_provisional,
