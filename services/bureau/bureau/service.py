@@ -13,6 +13,7 @@ from werkzeug.wrappers import Request
 from bureau import usecases
 from bureau.dependencies import BureauSettings
 from bureau.models import idempotency_keys, outbox
+from bureau.openapi import openapi_document
 from bureau.schemas import ClosureInput, FindingsInput, InspectionInput, PenaltyInput, ReturnInput
 from shared.contracts.intake import FILING_CANCELLED
 from shared.contracts.verification import FILING_SENT_TO_BUREAU
@@ -43,6 +44,7 @@ ACCESS_POLICY = {
     "closure_http": DECIDE,
     "penalties_http": READ,
     "public_query_http": PUBLIC,
+    "openapi": PUBLIC,
 }
 """B1: reviewers (their province only, checked per filing by ``may_see``) decide; auditors read; the public
 query is open."""
@@ -172,3 +174,7 @@ class BureauService(ServiceBase):
         """By ``?domain=`` or ``?number=``: public fields only, never personal data."""
         return json_response(200, usecases.public_query(self._deps(), request.args.get("domain"),
                                                         request.args.get("number")))
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request: Request):
+        return json_response(200, openapi_document())

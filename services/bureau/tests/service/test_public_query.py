@@ -57,3 +57,5 @@ def test_the_public_query_names_what_is_wrong(bureau, web_config_port):
     assert malformed.status_code == 422 and malformed.json()["error"]["errors"][0]["field"] == "number"
     unknown = requests.get(public, params={"domain": "never-filed.cn"}, timeout=10)
     assert unknown.status_code == 404
+    document = requests.get(f"http://127.0.0.1:{web_config_port}/openapi.json", timeout=10)
+    assert document.status_code == 200 and "/public/filings" in document.json()["paths"]
