@@ -94,18 +94,18 @@ def _scope(deps: Deps, provider_id: str) -> dict:
 def on_sent_to_bureau(deps: Deps, event_id: str, data: dict) -> None:
     """P8: a verified filing enters the review queue with a deadline of the province's review time (20 working days
     from receipt unless the province sets more); its form's seal is checked at once (P6, B1). A redelivered event,
-    or the same submission under another event id, adds nothing. A later submission supersedes open reviews of the
-    filing (a return and re-send, P8)."""
+    the same submission under another event id, or an older submission arriving late adds nothing. A later
+    submission supersedes open reviews of the filing (a return and re-send, P8)."""
     if data["province"] != deps.province.abbr:
         raise PoisonEvent("filing_sent_to_bureau.v1 for another province")  # R2.1: never stored here
     if not claim_event(deps.session, processed_events, event_id, "on_sent_to_bureau"):
         return
-    existing = deps.session.execute(
-        select(Review.id).where(Review.filing_id == data["filing_id"], Review.version == data["version"],
-                                Review.submission == data["submission"])
+    newest = deps.session.execute(
+        select(Review.version, Review.submission).where(Review.filing_id == data["filing_id"])
+        .order_by(Review.version.desc(), Review.submission.desc()).limit(1)
     ).first()
-    if existing is not None:
-        return
+    if newest is not None and (data["version"], data["submission"]) <= tuple(newest):
+        return  # the same submission under another event id, or an older one overtaken by a newer: nothing new
     paths = personal_paths(data["filing"]["sponsor"]["kind"])
     try:
         plain = unseal(data["filing"], paths, deps.exchange, EXCHANGE_CONTEXT)

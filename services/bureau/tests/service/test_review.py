@@ -51,6 +51,12 @@ def test_a_redelivered_or_resent_event_adds_no_second_review(api, send_filing, w
     wait_review(api, filing_id)
     time.sleep(0.5)
     assert len(api.get("/reviews").json()["items"]) == 1
+    # a newer submission supersedes; an older one arriving late does not come back
+    later = send_filing(submission=3)
+    wait_review(api, later, submission=3)
+    send_filing(filing_id=later, submission=2)
+    time.sleep(1.0)
+    assert api.get(f"/reviews/{later}").json()["submission"] == 3
 
 
 @pytest.mark.req("P8")
