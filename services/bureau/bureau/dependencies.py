@@ -1,13 +1,11 @@
-"""The bureau's own settings and the caller's identity (design.md §5)."""
+"""The bureau's own settings (design.md §5)."""
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from nameko.extensions import DependencyProvider
-from werkzeug.wrappers import Request
 
 from bureau import domain, forms
-from shared.contracts.errors import BadRequest, FieldError, field_errors
 from shared.kernel.errors import InvalidValue
 from shared.kernel.provinces import Province, province_by_abbr
 from shared.platform.config import flag, require
@@ -55,25 +53,3 @@ class BureauSettings(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> Settings:
         return self.settings
-
-
-class Caller(DependencyProvider):
-    """Who is calling: the one place a bureau entrypoint reads the caller's identity. For now the caller names
-    itself in ``X-Actor`` (a reviewer id, required); the access-control issue replaces this with bearer tokens.
-    The answer is scoped to the deployment's province: ``bureau:京:reviewer-1``."""
-
-    def setup(self) -> None:
-        self.province = str(self.container.config.get("BUREAU_PROVINCE") or "").strip()
-
-    def get_dependency(self, worker_ctx):
-        def identify(request: Request) -> str:
-            actor = (request.headers.get(ACTOR_HEADER) or "").strip()
-            if len(actor) > MAX_ACTOR or not actor.isprintable():
-                raise BadRequest(f"{ACTOR_HEADER} is invalid", field_errors(
-                    FieldError(ACTOR_HEADER, "format", f"At most {MAX_ACTOR} printable characters.", "API")))
-            if not actor:
-                raise BadRequest(f"{ACTOR_HEADER} is required", field_errors(
-                    FieldError(ACTOR_HEADER, "required", "Name the reviewer making this request.", "B1")))
-            return f"bureau:{self.province}:{actor}"
-
-        return identify

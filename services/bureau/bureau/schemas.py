@@ -46,3 +46,37 @@ class PenaltyInput(Schema):
 
 class ClosureInput(Schema):
     note = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+
+
+class PublicWebsite(Schema):
+    website_number = fields.String()
+    name = fields.String()
+    domain = fields.String()
+    domain_ascii = fields.String()
+
+
+class PublicFilingOutput(Schema):
+    """The public query's answer: public fields only (P8)."""
+
+    filing_number = fields.String()
+    sponsor_kind = fields.String()
+    sponsor_name = fields.String(allow_none=True, metadata={"description": "a unit's name; null for an individual"})
+    approved_at = fields.Date()
+    websites = fields.List(fields.Nested(PublicWebsite))
+
+
+class ErrorItem(Schema):
+    field = fields.String()
+    code = fields.String()
+    message = fields.String()
+    rule = fields.String()
+
+
+class ErrorBody(Schema):
+    code = fields.String()
+    message = fields.String()
+    errors = fields.List(fields.Nested(ErrorItem))
+
+
+class ErrorOutput(Schema):
+    error = fields.Nested(ErrorBody)

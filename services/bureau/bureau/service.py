@@ -1,9 +1,9 @@
 """The bureau service of one province: entrypoints only (design.md §2).
 
 Reads ``filing_sent_to_bureau.v1`` and ``filing_cancelled.v1`` bound to its own province only (``BUREAU_PROVINCE``,
-R2.1). Reviewers work over HTTP (each province's bureau has its own address; there is deliberately no RPC, whose
-one ``bureau`` queue would be shared by every province on a broker). A timer raises deadline events. The public
-query needs no login.
+R2.1). Reviewers of this province work over HTTP with their bearer token (``shared.platform.auth``; auditors may
+read); each province's bureau has its own address and there is deliberately no RPC, whose one ``bureau`` queue
+would be shared by every province on a broker. A timer raises deadline events. The public query needs no login.
 """
 
 from eventlet import tpool
@@ -11,20 +11,43 @@ from nameko.timer import timer
 from werkzeug.wrappers import Request
 
 from bureau import usecases
-from bureau.dependencies import BureauSettings, Caller
+from bureau.dependencies import BureauSettings
 from bureau.models import idempotency_keys, outbox
+from bureau.openapi import openapi_document
 from bureau.schemas import ClosureInput, FindingsInput, InspectionInput, PenaltyInput, ReturnInput
 from shared.contracts.intake import FILING_CANCELLED
 from shared.contracts.verification import FILING_SENT_TO_BUREAU
-from shared.platform.entrypoints import read_event
+from shared.platform.auth import AUDITOR, PUBLIC, REVIEWER, Guard, allow
+from shared.platform.entrypoints import answer_once, read_event
 from shared.platform.events import event_handler
 from shared.platform.http import http, json_response, load_json
-from shared.platform.idempotency import IDEMPOTENCY_HEADER, check_key, request_hash, run_once
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 from shared.platform.storage import ObjectStorage
 
 DEADLINE_TIMER_SECONDS = 5
+
+READ = allow(REVIEWER, AUDITOR)
+DECIDE = allow(REVIEWER)
+ACCESS_POLICY = {
+    "queue_http": READ,
+    "review_http": READ,
+    "approve_http": DECIDE,
+    "return_http": DECIDE,
+    "evidence_link_http": DECIDE,
+    "evidence_accesses_http": READ,
+    "plan_inspection_http": DECIDE,
+    "inspection_http": READ,
+    "findings_http": DECIDE,
+    "compliance_http": READ,
+    "penalty_http": DECIDE,
+    "closure_http": DECIDE,
+    "penalties_http": READ,
+    "public_query_http": PUBLIC,
+    "openapi": PUBLIC,
+}
+"""B1: reviewers (their province only, checked per filing by ``may_see``) decide; auditors read; the public
+query is open."""
 
 
 def _cpu(fn, *args):
@@ -36,7 +59,7 @@ class BureauService(ServiceBase):
     name = "bureau"
 
     settings = BureauSettings()
-    caller = Caller()
+    caller = Guard(ACCESS_POLICY)
     storage = ObjectStorage()
     relay = OutboxRelay(outbox)
 
@@ -45,18 +68,17 @@ class BureauService(ServiceBase):
         return usecases.Deps(
             session=self.db, cipher=self.personal.cipher, exchange=self.personal.exchange, store=self.storage,
             province=s.province, review_working_days=s.review_working_days, trusted_seals=s.trusted_seals,
-            evidence_link_seconds=s.evidence_link_seconds, now=s.now, run_cpu=_cpu,
+            evidence_link_seconds=s.evidence_link_seconds, now=s.now, run_cpu=_cpu, may_see=self.caller.may_see,
         )
+
+    def _actor(self) -> str:
+        """The one place the bureau names its caller (who decided, who opened evidence): ``bureau:京:<subject>``."""
+        return f"bureau:{self.settings.province.abbr}:{self.caller.principal.subject}"
 
     def _once(self, request: Request, action, status: int = 200):
         """Answer a POST once per ``Idempotency-Key`` (scoped to the caller): a retried approval gets the first
         answer back and issues nothing new."""
-        actor = self.caller(request)
-        key = check_key(request.headers.get(IDEMPOTENCY_HEADER))
-        req_hash = request_hash(request.method, request.full_path, request.get_data(cache=True))
-        code, body = run_once(self.db, idempotency_keys, f"{actor}:{key}", req_hash,
-                              lambda _session: (status, action(actor)))
-        return json_response(code, body)
+        return answer_once(self.db, idempotency_keys, request, self._actor(), action, status)
 
     # --- events ---------------------------------------------------------------------------------------------------
 
@@ -85,12 +107,10 @@ class BureauService(ServiceBase):
 
     @http("GET", "/reviews")
     def queue_http(self, request: Request):
-        self.caller(request)
         return json_response(200, {"items": usecases.review_queue(self._deps())})
 
     @http("GET", "/reviews/<filing_id>")
     def review_http(self, request: Request, filing_id: str):
-        self.caller(request)
         return json_response(200, usecases.get_review(self._deps(), filing_id))
 
     @http("POST", "/reviews/<filing_id>/approval")
@@ -108,7 +128,6 @@ class BureauService(ServiceBase):
 
     @http("GET", "/reviews/<filing_id>/evidence-accesses")
     def evidence_accesses_http(self, request: Request, filing_id: str):
-        self.caller(request)
         return json_response(200, {"items": usecases.evidence_accesses(self._deps(), filing_id)})
 
     # --- inspections (B2) and penalties (A1) ----------------------------------------------------------------------
@@ -122,7 +141,6 @@ class BureauService(ServiceBase):
 
     @http("GET", "/inspections/<inspection_id>")
     def inspection_http(self, request: Request, inspection_id: str):
-        self.caller(request)
         return json_response(200, usecases.get_inspection(self._deps(), inspection_id))
 
     @http("POST", "/inspections/<inspection_id>/findings")
@@ -133,7 +151,6 @@ class BureauService(ServiceBase):
 
     @http("GET", "/providers/<provider_id>/compliance/<int:year>")
     def compliance_http(self, request: Request, provider_id: str, year: int):
-        self.caller(request)
         return json_response(200, usecases.compliance(self._deps(), provider_id, year))
 
     @http("POST", "/penalties")
@@ -148,7 +165,6 @@ class BureauService(ServiceBase):
 
     @http("GET", "/penalties")
     def penalties_http(self, request: Request):
-        self.caller(request)
         return json_response(200, {"items": usecases.penalties(self._deps(), request.args.get("provider_id"))})
 
     # --- the public (no login) --------------------------------------------------------------------------------------
@@ -158,3 +174,7 @@ class BureauService(ServiceBase):
         """By ``?domain=`` or ``?number=``: public fields only, never personal data."""
         return json_response(200, usecases.public_query(self._deps(), request.args.get("domain"),
                                                         request.args.get("number")))
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request: Request):
+        return json_response(200, openapi_document())

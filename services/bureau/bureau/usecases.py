@@ -41,7 +41,7 @@ from shared.contracts.bureau import (
     REVIEW_DEADLINE_NEAR,
 )
 from shared.contracts.envelope import make_envelope
-from shared.contracts.errors import Conflict, NotFound, ValidationFailed
+from shared.contracts.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed, field_errors
 from shared.contracts.intake import personal_paths
 from shared.contracts.verification import EXCHANGE_CONTEXT
 from shared.kernel.errors import InvalidValue
@@ -58,6 +58,7 @@ from shared.platform.storage import ObjectNotFound, ObjectStore
 
 SERVICE = "bureau"
 FILING_CONTEXT = "bureau.filing"  # the bureau's own seal of stored personal fields
+CORRECTION_CONTEXT = "bureau.correction"
 SINGLE_EVIDENCE = ("form_bureau_copy", "form_provider_copy", "photo", "security_agreement")
 LISTED_EVIDENCE = ("document_copies", "domain_lookups")
 
@@ -74,6 +75,9 @@ class Deps:
     evidence_link_seconds: int
     now: Callable[[], datetime]
     run_cpu: Callable = lambda fn, *args: fn(*args)
+    may_see: Callable[..., bool] = lambda **_scope: True
+    """The caller's scope (``shared.platform.auth.Caller.may_see``): a reviewer sees its own province only; events
+    and timers see all."""
 
 
 def _emit(deps: Deps, event_type: str, data: dict, correlation_id: str) -> None:
@@ -90,24 +94,25 @@ def _scope(deps: Deps, provider_id: str) -> dict:
 def on_sent_to_bureau(deps: Deps, event_id: str, data: dict) -> None:
     """P8: a verified filing enters the review queue with a deadline of the province's review time (20 working days
     from receipt unless the province sets more); its form's seal is checked at once (P6, B1). A redelivered event,
-    or the same submission under another event id, adds nothing. A later submission supersedes open reviews of the
-    filing (a return and re-send, P8)."""
+    the same submission under another event id, or an older submission arriving late adds nothing. A later
+    submission supersedes open reviews of the filing (a return and re-send, P8)."""
     if data["province"] != deps.province.abbr:
         raise PoisonEvent("filing_sent_to_bureau.v1 for another province")  # R2.1: never stored here
     if not claim_event(deps.session, processed_events, event_id, "on_sent_to_bureau"):
         return
-    existing = deps.session.execute(
-        select(Review.id).where(Review.filing_id == data["filing_id"], Review.version == data["version"],
-                                Review.submission == data["submission"])
+    newest = deps.session.execute(
+        select(Review.version, Review.submission).where(Review.filing_id == data["filing_id"])
+        .order_by(Review.version.desc(), Review.submission.desc()).limit(1)
     ).first()
-    if existing is not None:
-        return
+    if newest is not None and (data["version"], data["submission"]) <= tuple(newest):
+        return  # the same submission under another event id, or an older one overtaken by a newer: nothing new
     paths = personal_paths(data["filing"]["sponsor"]["kind"])
     try:
         plain = unseal(data["filing"], paths, deps.exchange, EXCHANGE_CONTEXT)
     except DecryptionError:
         raise PoisonEvent("filing_sent_to_bureau.v1 sealed with keys this bureau does not hold") from None
     stored = seal(plain, paths, deps.cipher, FILING_CONTEXT)
+    corrections = [_reseal_correction(deps, c) for c in data["corrections"]]
     for review in deps.session.execute(
         select(Review).where(Review.filing_id == data["filing_id"], Review.state.in_(OPEN_STATES))
     ).scalars():
@@ -127,7 +132,7 @@ def on_sent_to_bureau(deps: Deps, event_id: str, data: dict) -> None:
         state=ReviewState.PENDING,
         filing=stored,
         evidence=data["evidence"],
-        corrections=data["corrections"],
+        corrections=corrections,
         form_check=_check_form(deps, data["evidence"]["form_bureau_copy"]).to_dict(),
         sent_at=data["sent_at"],
         sent_by=data["sent_by"],
@@ -139,6 +144,20 @@ def on_sent_to_bureau(deps: Deps, event_id: str, data: dict) -> None:
         deadline_years=list(deadline.years),
         reasons=[],
     ))
+
+
+def _reseal_correction(deps: Deps, correction: dict) -> dict:
+    """P6: a correction made on site, its before/after values (sealed with the exchange ring under
+    ``exchange.correction``) re-sealed with the bureau's own keys."""
+    out = dict(correction)
+    for side in ("before", "after"):
+        if isinstance(out.get(side), str):
+            try:
+                plain = deps.exchange.decrypt(out[side], context=f"{EXCHANGE_CONTEXT}.correction")
+            except DecryptionError:
+                raise PoisonEvent("a correction is not sealed with the exchange ring") from None
+            out[side] = deps.cipher.encrypt(plain, context=CORRECTION_CONTEXT)
+    return out
 
 
 def _check_form(deps: Deps, ref: dict) -> FormCheck:
@@ -163,9 +182,20 @@ def _current(deps: Deps, filing_id: str, *, lock: bool = False) -> Review:
     query = select(Review).where(Review.filing_id == filing_id, Review.state != ReviewState.SUPERSEDED)
     query = query.order_by(Review.received_at.desc()).limit(1)
     review = deps.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
-    if review is None:
-        raise _unknown()
+    if review is None or not _visible(deps, review):
+        raise _unknown()  # out of scope answers exactly like unknown (issue 8)
     return review
+
+
+def _visible(deps: Deps, review: Review) -> bool:
+    return deps.may_see(provider=review.provider_id, province=review.province)
+
+
+def _require_scope(deps: Deps) -> None:
+    """Oversight of providers (B2, A1) is this province's reviewers' (and auditors' to read)."""
+    if not deps.may_see(provider=None, province=deps.province.abbr):
+        message = "Only this province's reviewers may do this."
+        raise Forbidden(message, field_errors(FieldError("Authorization", "forbidden", message, "B1")))
 
 
 def _unknown() -> NotFound:
@@ -196,7 +226,7 @@ def _allocate(deps: Deps, year: int) -> FilingNumber:
 def approve(deps: Deps, filing_id: str, actor: str) -> dict:
     """P8: issue the filing number ``{abbr}ICP备{yyyy}{nnnnnn}号`` and ``-k`` per website, and emit
     ``filing_approved.v1`` (intake shows it, notify texts it to the sponsor). A change (备案变更) keeps its number;
-    its websites keep their ``k``, new ones get new ``k``s and removed ones are retired. The review row is locked
+    its websites keep their ``k``, new ones get new ``k``s and removed ones' ``k`` is retired. The review row is locked
     first, so a second approval of the same filing waits and then finds it decided: nothing new is issued."""
     review = _current(deps, filing_id, lock=True)
     _require_pending(review)
@@ -250,13 +280,11 @@ def _record_websites(deps: Deps, review: Review, record: FilingNumberRecord, old
                   for site in review.filing["websites"] for d in site["domains"]}
     deps.session.flush()
     for domain_ascii, website in old.items():
+        # A website removed by a change: its -k is retired here (never reissued, see ``highest_site``). No
+        # filing_number_retired.v1: that event retires the whole filing for its readers; filing_approved.v1's
+        # website_numbers already leave the site out.
         if domain_ascii not in numbers:
             website.retired_at = now
-            _emit(deps, FILING_NUMBER_RETIRED, {
-                "filing_id": review.filing_id, **_scope(deps, review.provider_id),
-                "filing_number": website.website_number, "retired_at": now.isoformat(),
-                "reason": "website removed by a change of the filing",
-            }, review.filing_id)
     for domain_ascii, website_number in numbers.items():
         taken = deps.session.get(Website, domain_ascii)
         if taken is not None and taken.retired_at is None and taken.filing_number != record.number:
@@ -433,7 +461,7 @@ def view(deps: Deps, review: Review) -> dict:
         "filing": mask(unseal(review.filing, paths, deps.cipher, FILING_CONTEXT), paths),
         "evidence_items": evidence_items(review),
         "form_check": review.form_check,
-        "corrections": len(review.corrections),
+        "corrections": [{"field": c.get("field"), "by": c.get("by"), "at": c.get("at")} for c in review.corrections],
         "received_at": review.received_at.isoformat(),
         "deadline": review.deadline_at.isoformat(),
         "deadline_provisional": review.deadline_provisional,
@@ -455,7 +483,7 @@ def review_queue(deps: Deps) -> list[dict]:
     rows = deps.session.execute(
         select(Review).where(Review.state.in_(OPEN_STATES)).order_by(Review.deadline_at, Review.received_at)
     ).scalars()
-    return [view(deps, r) for r in rows]
+    return [view(deps, r) for r in rows if _visible(deps, r)]
 
 
 # --- inspections (B2) -------------------------------------------------------------------------------------------------
@@ -465,6 +493,7 @@ def plan_inspection(deps: Deps, provider_id: str, kind: str, year: int, sample_s
                     actor: str) -> dict:
     """B2: an inspection of a provider, scheduled or random, with a reproducible random selection of the
     provider's filings reviewed by this bureau in ``year`` (the seed is recorded and shown)."""
+    _require_scope(deps)
     inspection_id = str(uuid.uuid4())
     seed = seed or inspection_id
     start = datetime(year, 1, 1, tzinfo=SHANGHAI)
@@ -483,6 +512,7 @@ def plan_inspection(deps: Deps, provider_id: str, kind: str, year: int, sample_s
 
 def record_inspection(deps: Deps, inspection_id: str, findings: list[dict], actor: str) -> dict:
     """B2: the findings (department, procedure, retained evidence) and the score; ``inspection_recorded.v1``."""
+    _require_scope(deps)
     inspection = _inspection(deps, inspection_id, lock=True)
     if inspection.recorded_at is not None:
         raise Conflict.about("inspection_id", "recorded", "This inspection's findings are already recorded.", "B2")
@@ -511,6 +541,7 @@ def _inspection(deps: Deps, inspection_id: str, *, lock: bool = False) -> Inspec
 
 
 def get_inspection(deps: Deps, inspection_id: str) -> dict:
+    _require_scope(deps)
     return inspection_view(_inspection(deps, inspection_id))
 
 
@@ -525,6 +556,7 @@ def inspection_view(inspection: Inspection) -> dict:
 def compliance(deps: Deps, provider_id: str, year: int) -> dict:
     """B2: the provider's compliance score for the year, from its recorded inspections; with its open and overdue
     rectification orders (A1), which the licence review reads beside it."""
+    _require_scope(deps)
     scores = [r[0] for r in deps.session.execute(
         select(Inspection.score).where(Inspection.provider_id == provider_id, Inspection.year == year,
                                        Inspection.recorded_at.is_not(None)).order_by(Inspection.recorded_at))]
@@ -542,6 +574,7 @@ def compliance(deps: Deps, provider_id: str, year: int) -> dict:
 def issue_penalty(deps: Deps, body: dict, actor: str) -> dict:
     """A1: penalise a provider and order correction by ``rectify_by``; ``penalty_issued.v1`` for the filing
     center's summary (C4). The order is then tracked: closed by a reviewer, or overdue (timer)."""
+    _require_scope(deps)
     now = deps.now()
     if body["rectify_by"] <= now:
         raise ValidationFailed.about("rectify_by", "past", "The rectification deadline is in the future.", "A1")
@@ -559,6 +592,7 @@ def issue_penalty(deps: Deps, body: dict, actor: str) -> dict:
 
 def close_penalty(deps: Deps, penalty_id: str, note: str, actor: str) -> dict:
     """A1: the provider rectified: the order is closed (also after it went overdue); ``rectification_closed.v1``."""
+    _require_scope(deps)
     query = select(Penalty).where(Penalty.id == penalty_id).with_for_update()
     penalty = deps.session.execute(query).scalar_one_or_none()
     if penalty is None:
@@ -575,6 +609,7 @@ def close_penalty(deps: Deps, penalty_id: str, note: str, actor: str) -> dict:
 
 
 def penalties(deps: Deps, provider_id: str | None) -> list[dict]:
+    _require_scope(deps)
     query = select(Penalty).order_by(Penalty.issued_at)
     if provider_id:
         query = query.where(Penalty.provider_id == provider_id)

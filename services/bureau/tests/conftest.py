@@ -19,7 +19,7 @@ from shared.kernel.network import validate_domain
 from shared.platform.crypto import CryptoConfig
 from shared.platform.sealing import seal
 from shared.testing.events import EventTap, publisher
-from shared.testing.http import ApiClient
+from shared.testing.http import ApiClient, token
 from shared.testing.samples import ACCESS, png, unit_filing
 
 DEV_SEAL_KEY = DEV_SEAL_CERT.with_name("dev_seal_key.pem")
@@ -73,9 +73,15 @@ def bureau(container_factory, bureau_config, bureau_tap):
     container.stop()
 
 
+def reviewer(subject: str = "reviewer-1", province: str = "京") -> str:
+    """A reviewer's bearer token (DEVELOPMENT key pair) for ``province``'s bureau."""
+    return token("reviewer", subject, province=province)
+
+
 @pytest.fixture
 def api(bureau, web_config_port):
-    return ApiClient(f"http://127.0.0.1:{web_config_port}", actor="reviewer-1")
+    """The 京 bureau's HTTP interface as reviewer-1 of 京."""
+    return ApiClient(f"http://127.0.0.1:{web_config_port}", reviewer())
 
 
 def put(store, key: str, content: bytes, content_type: str) -> dict:

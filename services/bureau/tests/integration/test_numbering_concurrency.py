@@ -17,6 +17,7 @@ from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.verification import FILING_SENT_TO_BUREAU
 from shared.kernel.filing_numbers import parse_filing_number
 from shared.testing.events import EventTap, publisher
+from shared.testing.http import token
 from shared.testing.system import Vhost, free_port, wait_until
 
 pytestmark = pytest.mark.integration
@@ -74,7 +75,7 @@ def test_200_concurrent_approvals_on_4_processes_give_200_consecutive_numbers(wo
         data = make_filing_data(evidence, filing_id=filing_id, domains=[f"site{i}.example.cn"])
         send("verification", FILING_SENT_TO_BUREAU, data, filing_id)
     urls = [url for _, url in started]
-    headers = {"X-Actor": "reviewer-load"}
+    headers = {"Authorization": f"Bearer {token('reviewer', 'reviewer-load', province='京')}"}
     wait_until("200 reviews in the queue",
                lambda: len(requests.get(f"{urls[0]}/reviews", headers=headers, timeout=10).json()["items"]) == FILINGS,
                120, 0.5)

@@ -55,8 +55,12 @@ def test_a_change_keeps_the_number_and_retires_a_removed_websites_number(api, se
     approved = seen.of(FILING_APPROVED, 2)[1]
     assert approved["change_of"] == number and approved["version"] == 2
     assert approved["website_numbers"] == {"a-site.cn": f"{number}-1", "c-site.cn": f"{number}-3"}
-    retired = seen.of(FILING_NUMBER_RETIRED, 1)
-    assert [r["filing_number"] for r in retired] == [f"{number}-2"]
+    # b-site's -2 is retired at the bureau; the filing stays (no filing_number_retired.v1, which ends a filing)
+    assert seen.of(FILING_NUMBER_RETIRED, 1, timeout=1.5) == []
+    assert api.get("/public/filings", params={"domain": "b-site.cn"}).status_code == 404
+    public = api.get("/public/filings", params={"number": number}).json()
+    assert [(w["domain"], w["website_number"]) for w in public["websites"]] == [
+        ("a-site.cn", f"{number}-1"), ("c-site.cn", f"{number}-3")]
 
 
 @pytest.mark.req("P8")

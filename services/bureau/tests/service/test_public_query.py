@@ -27,7 +27,7 @@ def test_the_public_query_returns_public_fields_only(api, send_filing, wait_revi
     number = api.post(f"/reviews/{filing_id}/approval").json()["filing_number"]
     public = f"http://127.0.0.1:{web_config_port}/public/filings"
     domain = filing["websites"][0]["domains"][0]
-    answers = [requests.get(public, params=params, timeout=10)  # no X-Actor: no login
+    answers = [requests.get(public, params=params, timeout=10)  # no token: no login
                for params in ({"domain": domain}, {"domain": domain.upper()}, {"number": number},
                               {"number": f"{number}-1"})]
     assert [a.status_code for a in answers] == [200] * 4
@@ -57,3 +57,5 @@ def test_the_public_query_names_what_is_wrong(bureau, web_config_port):
     assert malformed.status_code == 422 and malformed.json()["error"]["errors"][0]["field"] == "number"
     unknown = requests.get(public, params={"domain": "never-filed.cn"}, timeout=10)
     assert unknown.status_code == 404
+    document = requests.get(f"http://127.0.0.1:{web_config_port}/openapi.json", timeout=10)
+    assert document.status_code == 200 and "/public/filings" in document.json()["paths"]

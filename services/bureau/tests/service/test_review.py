@@ -11,7 +11,9 @@ from bureau.service import BureauService
 from shared.contracts.bureau import FILING_APPROVED, FILING_RETURNED
 from shared.kernel.filing_numbers import parse_filing_number
 from shared.kernel.workdays import SHANGHAI, WorkingCalendar
-from shared.testing.http import ApiClient
+from shared.testing.http import ApiClient, token
+
+from ..conftest import reviewer
 
 pytestmark = pytest.mark.service
 
@@ -49,6 +51,12 @@ def test_a_redelivered_or_resent_event_adds_no_second_review(api, send_filing, w
     wait_review(api, filing_id)
     time.sleep(0.5)
     assert len(api.get("/reviews").json()["items"]) == 1
+    # a newer submission supersedes; an older one arriving late does not come back
+    later = send_filing(submission=3)
+    wait_review(api, later, submission=3)
+    send_filing(filing_id=later, submission=2)
+    time.sleep(1.0)
+    assert api.get(f"/reviews/{later}").json()["submission"] == 3
 
 
 @pytest.mark.req("P8")
@@ -106,7 +114,7 @@ def test_another_provinces_bureau_neither_receives_nor_can_fetch_the_filing(
                                               "DB_URL": database_factory("bureau"),
                                               "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}"})
     other.start()
-    guangdong = ApiClient(f"http://127.0.0.1:{port}", actor="reviewer-9")
+    guangdong = ApiClient(f"http://127.0.0.1:{port}", reviewer("reviewer-9", "粤"))
     filing_id = send_filing()
     wait_review(api, filing_id)
     time.sleep(0.5)
@@ -119,7 +127,21 @@ def test_another_provinces_bureau_neither_receives_nor_can_fetch_the_filing(
     assert api.get(f"/reviews/{guangdong_filing}").status_code == 404
 
 
-def test_reviewers_name_themselves(api, bureau, web_config_port):
-    anonymous = ApiClient(f"http://127.0.0.1:{web_config_port}", actor="")
-    answer = anonymous.get("/reviews")
-    assert answer.status_code == 400 and answer.json()["error"]["errors"][0]["field"] == "X-Actor"
+@pytest.mark.req("B1")
+def test_only_this_provinces_reviewers_decide_and_auditors_only_read(api, send_filing, wait_review):
+    filing_id = send_filing()
+    wait_review(api, filing_id)
+    anonymous = api.as_(None)
+    assert anonymous.get("/reviews").status_code == 401
+    assert anonymous.post(f"/reviews/{filing_id}/approval").status_code == 401
+    outsider = api.as_(reviewer("reviewer-9", "粤"))  # a token of another province's bureau
+    assert outsider.get("/reviews").json()["items"] == []
+    assert outsider.get(f"/reviews/{filing_id}").status_code == 404
+    assert outsider.post(f"/reviews/{filing_id}/approval").status_code == 404
+    assert outsider.get("/penalties").status_code == 403
+    auditor = api.as_(token("auditor", "auditor-1"))
+    assert auditor.get(f"/reviews/{filing_id}").status_code == 200
+    assert auditor.post(f"/reviews/{filing_id}/approval").status_code == 403
+    sponsor = api.as_(token("sponsor", "someone"))
+    assert sponsor.get(f"/reviews/{filing_id}").status_code == 403
+    assert api.get(f"/reviews/{filing_id}").json()["state"] == "pending"

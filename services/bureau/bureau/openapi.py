@@ -1,0 +1,83 @@
+"""The OpenAPI document of the bureau's HTTP interface (``/openapi.json``), generated from its schemas."""
+
+import re
+from functools import cache
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+
+from bureau import schemas
+from shared.platform.idempotency import IDEMPOTENCY_HEADER
+
+_ERRORS = {
+    "400": "Malformed JSON, wrong types, unknown fields or a missing header",
+    "401": "No valid bearer token",
+    "403": "The caller's role or province may not do this",
+    "404": "Unknown filing, evidence, inspection or penalty (or another province's)",
+    "409": "Not allowed in the current state (already decided, form seal failed), or a reused Idempotency-Key",
+    "413": "Body too large",
+    "422": "A rule failed; every reason is listed with its rule",
+}
+_STAFF = ["401", "403"]
+
+# (method, path, summary, request schema | None, success status, response schema, error statuses)
+ROUTES = [
+    ("get", "/reviews", "Open reviews, oldest deadline first (P8, B1)", None, 200, None, _STAFF),
+    ("get", "/reviews/{filing_id}", "One review: key data masked, form seal check, deadline", None, 200, None,
+     [*_STAFF, "404"]),
+    ("post", "/reviews/{filing_id}/approval", "Approve: issue the filing number and website numbers (P8)", None, 200,
+     None, ["400", *_STAFF, "404", "409"]),
+    ("post", "/reviews/{filing_id}/return", "Return to the provider with field-level reasons (P8)", "ReturnInput",
+     200, None, ["400", *_STAFF, "404", "409", "422"]),
+    ("post", "/reviews/{filing_id}/evidence/{item}/link", "A presigned link of at most 300 s, recorded (B1)", None,
+     200, None, ["400", *_STAFF, "404"]),
+    ("get", "/reviews/{filing_id}/evidence-accesses", "Who opened which evidence, when (B1)", None, 200, None,
+     [*_STAFF, "404"]),
+    ("post", "/inspections", "Plan an inspection with a reproducible random sample (B2)", "InspectionInput", 201,
+     None, ["400", *_STAFF, "422"]),
+    ("get", "/inspections/{inspection_id}", "One inspection, its sample and findings (B2)", None, 200, None,
+     [*_STAFF, "404"]),
+    ("post", "/inspections/{inspection_id}/findings", "Record the findings and score (B2)", "FindingsInput", 200,
+     None, ["400", *_STAFF, "404", "409", "422"]),
+    ("get", "/providers/{provider_id}/compliance/{year}", "A provider's compliance score for a year (B2)", None, 200,
+     None, _STAFF),
+    ("post", "/penalties", "Penalise a provider with a rectification deadline (A1)", "PenaltyInput", 201, None,
+     ["400", *_STAFF, "422"]),
+    ("post", "/penalties/{penalty_id}/closure", "Close a rectification order (A1)", "ClosureInput", 200, None,
+     ["400", *_STAFF, "404", "409"]),
+    ("get", "/penalties", "Penalties (?provider_id=), tracked to closure (A1)", None, 200, None, _STAFF),
+    ("get", "/public/filings", "Public query by ?domain= or ?number=, no login, public fields only", None, 200,
+     "PublicFilingOutput", ["404", "422"]),
+]
+
+
+@cache
+def openapi_document() -> dict:
+    spec = APISpec(title="bureau", version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
+                   info={"description": "A provincial bureau: review within 20 working days, filing numbers, "
+                                        "evidence spot checks, inspections, penalties, public query (P8, B1, B2, A1)."})
+    for name in ("ReturnInput", "InspectionInput", "FindingsInput", "PenaltyInput", "ClosureInput",
+                 "PublicFilingOutput", "ErrorOutput"):
+        spec.components.schema(name, schema=getattr(schemas, name))
+    by_path: dict[str, dict] = {}
+    for method, path, summary, body, status, response, errors in ROUTES:
+        content = {"schema": {"$ref": f"#/components/schemas/{response}"} if response else {"type": "object"}}
+        operation = {"summary": summary, "responses": {str(status): {"description": "OK",
+                                                                      "content": {"application/json": content}}}}
+        for code in errors:
+            operation["responses"][code] = {
+                "description": _ERRORS[code],
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
+            }
+        operation["parameters"] = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                                   for name in re.findall(r"{([^}]+)}", path)]
+        if method == "post":
+            operation["parameters"].append(
+                {"name": IDEMPOTENCY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}})
+        if body:
+            operation["requestBody"] = {
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
+        by_path.setdefault(path, {})[method] = operation
+    for path, operations in by_path.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
