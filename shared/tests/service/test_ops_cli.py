@@ -183,6 +183,9 @@ def test_queues_without_consumer_and_unroutable_messages_are_found(container_fac
 
     container = container_factory(ProbeService, config)
     container.start()
+    # the management API's consumer counts lag the broker by a statistics interval
+    wait_for("the probe's consumer in the statistics",
+             lambda: any(s.name == QUEUE and s.consumers for s in api.queues()))
     publish(config, envelope(), routing_key="nobody_listens.v1")  # to probe_ops_source.events, bound by no queue
     wait_for("the unroutable message captured", lambda: held(api, UNROUTABLE_QUEUE) == 1)
 
