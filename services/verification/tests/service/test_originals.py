@@ -46,7 +46,7 @@ def test_an_appointment_lies_inside_the_window(open_window, staff, wait):
     inside = (datetime.now(UTC) + timedelta(days=3)).isoformat()
     booked = staff.post(f"/filings/{filing_id}/appointment", json={"at": inside})
     assert booked.status_code == 200, booked.text
-    assert booked.json()["appointment"]["by"] == "staff:verifier-1"
+    assert booked.json()["appointment"]["by"] == "onsite_verifier:verifier-1"
     late = staff.post(f"/filings/{filing_id}/appointment",
                       json={"at": (datetime.now(UTC) + timedelta(days=45)).isoformat()})
     assert late.status_code == 422 and late.json()["error"]["errors"][0]["code"] == "outside_window"
