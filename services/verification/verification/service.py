@@ -6,10 +6,12 @@ expires windows; staff do the on-site steps over HTTP (the staff id is the verif
 with every step for W1); supervisors, reviewers (B1) and auditors read and export the sponsor's file (W4).
 """
 
+from marshmallow import ValidationError
 from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
 
 from shared.contracts.bureau import FILING_RETURNED
+from shared.contracts.errors import BadRequest, from_marshmallow
 from shared.contracts.intake import FILING_CANCELLED, FILING_CHANGED, FILING_SUBMITTED
 from shared.contracts.precheck import PRECHECK_PASSED
 from shared.platform.auth import AUDITOR, ONSITE_VERIFIER, PUBLIC, REVIEWER, SUPERVISOR, Guard, allow
@@ -24,7 +26,14 @@ from verification.dependencies import EvidenceStorage, VerificationSettings
 from verification.models import idempotency_keys, outbox
 from verification.openapi import openapi_document
 from verification.photos import MAX_UPLOAD
-from verification.schemas import AccessInput, AgreementInput, AppointmentInput, CorrectionInput, OriginalsInput
+from verification.schemas import (
+    AccessInput,
+    AgreementInput,
+    AppointmentInput,
+    CorrectionInput,
+    OriginalsInput,
+    PeriodQuery,
+)
 
 WINDOW_TIMER_SECONDS = 5
 MAX_SCAN = usecases.MAX_COPY
@@ -38,6 +47,7 @@ ACCESS_POLICY = {
     "list_cases": allow(ONSITE_VERIFIER, SUPERVISOR, AUDITOR),
     "get_case": _READ,
     "get_steps": allow(ONSITE_VERIFIER, SUPERVISOR, AUDITOR),
+    "staff_work": allow(SUPERVISOR, AUDITOR),
     "book": _ONSITE,
     "photo": _ONSITE,
     "copy": _ONSITE,
@@ -130,6 +140,15 @@ class VerificationService(ServiceBase):
     @http("GET", "/filings/<filing_id>/steps")
     def get_steps(self, request: Request, filing_id: str):
         return json_response(200, {"items": usecases.steps(self._deps(), filing_id)})
+
+    @http("GET", "/staff-work")
+    def staff_work(self, request: Request):
+        """W1: each staff member's on-site steps in a period (``?since=…&until=…``, ISO 8601 with offset)."""
+        try:
+            period = PeriodQuery().load(request.args.to_dict())
+        except ValidationError as exc:
+            raise BadRequest("invalid query", from_marshmallow(exc.messages, rule="W1")) from None
+        return json_response(200, {"items": usecases.staff_work(self._deps(), period["since"], period["until"])})
 
     @http("POST", "/filings/<filing_id>/appointment")
     def book(self, request: Request, filing_id: str):

@@ -327,6 +327,21 @@ def steps(deps: Deps, filing_id: str) -> list[dict]:
     return [{"step": r.step, "outcome": r.outcome, "actor": r.actor, "at": r.at.isoformat()} for r in rows]
 
 
+def staff_work(deps: Deps, since: datetime, until: datetime) -> list[dict]:
+    """W1: how many on-site steps each staff member took between ``since`` and ``until``, by step and outcome,
+    over the filings the caller may see (a supervisor: its provider's)."""
+    rows = deps.session.execute(
+        select(Step.actor, Step.step, Step.outcome, Submission.provider_id, Submission.province)
+        .join(Case, Case.id == Step.case_id).join(Submission, Submission.id == Case.submission_id)
+        .where(Step.at >= since, Step.at < until)).all()
+    counts: dict[tuple[str, str, str], int] = {}
+    for row in rows:
+        if deps.may_see(provider=row.provider_id, province=row.province):
+            key = (row.actor, row.step.split(":", 1)[0], row.outcome)
+            counts[key] = counts.get(key, 0) + 1
+    return [{"actor": a, "step": s, "outcome": o, "count": n} for (a, s, o), n in sorted(counts.items())]
+
+
 # --- on-site steps ------------------------------------------------------------------------------------------
 
 

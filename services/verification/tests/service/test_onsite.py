@@ -50,7 +50,8 @@ def _form_text(staff, filing_id, copy="bureau"):
 
 @pytest.mark.req("P6")
 @pytest.mark.req("P7")
-def test_a_verified_filing_is_sealed_and_sent_to_the_bureau(open_window, staff, tap, crypto):
+@pytest.mark.req("W1")
+def test_a_verified_filing_is_sealed_and_sent_to_the_bureau(open_window, staff, tap, crypto, as_role):
     filing_id = open_window()
     tap.wait_for(1)
     case = _verify_everything(staff, filing_id)
@@ -75,6 +76,13 @@ def test_a_verified_filing_is_sealed_and_sent_to_the_bureau(open_window, staff, 
     steps = _ok(staff.get(f"/filings/{filing_id}/steps"))["items"]
     assert {s["actor"] for s in steps} == {"onsite_verifier:verifier-1"}  # W1: every step names its staff member
     assert {"photo", "originals", "decision", "sent_to_bureau"} <= {s["step"] for s in steps}
+    period = {"since": "2020-01-01T00:00:00+08:00", "until": "2100-01-01T00:00:00+08:00"}
+    work = _ok(as_role("supervisor", "head-1").get("/staff-work", params=period))["items"]
+    assert {"actor": "onsite_verifier:verifier-1", "step": "decision", "outcome": "verified", "count": 1} in work
+    other = as_role("supervisor", "head-2", provider="provider-other").get("/staff-work", params=period)
+    assert other.status_code == 403  # another provider's supervisor is not let in
+    assert _ok(as_role("auditor", "a-1").get("/staff-work", params=period))["items"] == work
+    assert staff.get("/staff-work", params={"since": "yesterday"}).status_code in (400, 403)
 
 
 @pytest.mark.req("P5")
