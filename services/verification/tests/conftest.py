@@ -13,11 +13,9 @@ from shared.contracts.intake import FILING_SUBMITTED
 from shared.contracts.precheck import PRECHECK_PASSED
 from shared.platform.crypto import CryptoConfig
 from shared.testing.events import EventTap, publisher
-from shared.testing.http import ApiClient
+from shared.testing.http import ApiClient, token
 from shared.testing.samples import filing_submitted_data
 from verification.service import VerificationService
-
-STAFF = "staff:verifier-1"
 
 
 def free_port() -> int:
@@ -90,7 +88,17 @@ def verification(container_factory, verification_config, tap):
 
 @pytest.fixture
 def staff(verification, web_config_port):
-    return ApiClient(f"http://127.0.0.1:{web_config_port}", actor=STAFF)
+    """An on-site verifier of the sample filings' provider."""
+    return ApiClient(f"http://127.0.0.1:{web_config_port}", token("onsite_verifier", "verifier-1",
+                                                                   provider="provider-test"))
+
+
+@pytest.fixture
+def as_role(staff):
+    """``as_role(role, subject, provider="provider-test", province=None) -> ApiClient`` for another caller."""
+    return lambda role, subject="someone", provider="provider-test", province=None: staff.as_(
+        token(role, subject, provider=provider if role in ("onsite_verifier", "supervisor", "precheck", "ops")
+              else None, province=province))
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ ROUTES = [
     ("get", "/filings/{filing_id}", "The on-site case, personal data masked", None, 200, "CaseOutput", ["404"]),
     ("get", "/filings/{filing_id}/steps", "Every on-site step and the staff member who took it (W1)", None, 200,
      None, ["404"]),
+    ("get", "/staff-work", "W1: each staff member's on-site steps in ?since=…&until=…", None, 200, None, ["400"]),
     ("post", "/filings/{filing_id}/appointment", "Book a time inside the window (P3)", "AppointmentInput", 200,
      "CaseOutput", ["400", "404", "409", "422"]),
     ("post", "/filings/{filing_id}/photo", "Upload the counter photo; checked, time-stamped, locked (P4)", "binary",
@@ -80,6 +81,10 @@ def openapi_document() -> dict:
             }
         operation["parameters"] = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                                    for name in re.findall(r"{([^}]+)}", path)]
+        if path == "/staff-work":
+            operation["parameters"] = [
+                {"name": name, "in": "query", "required": True, "schema": {"type": "string", "format": "date-time"}}
+                for name in ("since", "until")]
         if method == "post":
             operation["parameters"].append(
                 {"name": IDEMPOTENCY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}})

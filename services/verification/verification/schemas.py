@@ -9,6 +9,11 @@ class AppointmentInput(Schema):
     at = fields.AwareDateTime(required=True)
 
 
+class PeriodQuery(Schema):
+    since = fields.AwareDateTime(required=True)
+    until = fields.AwareDateTime(required=True)
+
+
 class DocumentReading(Schema):
     """What one original document says (P5)."""
 

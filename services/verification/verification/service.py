@@ -2,17 +2,19 @@
 
 Reads intake's submissions (to compare the originals with), ``precheck_passed.v1`` (opens the on-site window),
 ``filing_cancelled.v1`` (closes it) and ``filing_returned.v1`` (reopens for re-verification); a timer warns and
-expires windows; staff do the on-site steps over HTTP (the staff id is the ``X-Actor`` of each request, kept with
-every step for W1); inspectors read and export the sponsor's file (W4).
+expires windows; staff do the on-site steps over HTTP (the staff id is the verified bearer token's subject, kept
+with every step for W1); supervisors, reviewers (B1) and auditors read and export the sponsor's file (W4).
 """
 
+from marshmallow import ValidationError
 from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
 
 from shared.contracts.bureau import FILING_RETURNED
-from shared.contracts.errors import BadRequest, FieldError, field_errors
+from shared.contracts.errors import BadRequest, from_marshmallow
 from shared.contracts.intake import FILING_CANCELLED, FILING_CHANGED, FILING_SUBMITTED
 from shared.contracts.precheck import PRECHECK_PASSED
+from shared.platform.auth import AUDITOR, ONSITE_VERIFIER, PUBLIC, REVIEWER, SUPERVISOR, Guard, allow
 from shared.platform.authority import AuthoritySources
 from shared.platform.entrypoints import answer_once, read_event
 from shared.platform.events import event_handler
@@ -24,26 +26,51 @@ from verification.dependencies import EvidenceStorage, VerificationSettings
 from verification.models import idempotency_keys, outbox
 from verification.openapi import openapi_document
 from verification.photos import MAX_UPLOAD
-from verification.schemas import AccessInput, AgreementInput, AppointmentInput, CorrectionInput, OriginalsInput
+from verification.schemas import (
+    AccessInput,
+    AgreementInput,
+    AppointmentInput,
+    CorrectionInput,
+    OriginalsInput,
+    PeriodQuery,
+)
 
 WINDOW_TIMER_SECONDS = 5
 MAX_SCAN = usecases.MAX_COPY
+_ONSITE = allow(ONSITE_VERIFIER, SUPERVISOR)
+_READ = allow(ONSITE_VERIFIER, SUPERVISOR, REVIEWER, AUDITOR)
 
-
-
-def actor_of(request: Request) -> str:
-    """The staff member as the caller names itself in ``X-Actor`` (W1: every decision records who made it),
-    until the bearer-token guard of shared/platform/auth.py is applied to this service (issue 8)."""
-    actor = (request.headers.get("X-Actor") or "sponsor").strip()
-    if len(actor) > 120 or not actor.isprintable():
-        raise BadRequest("X-Actor is invalid",
-                         field_errors(FieldError("X-Actor", "format", "At most 120 printable characters.", "API")))
-    return actor
+ACCESS_POLICY = {
+    # Every HTTP entrypoint, deny by default (issue 8); the per-filing scope is applied in usecases._case and the
+    # archive readers: staff see their provider's filings, a reviewer its province's (B1), an auditor all.
+    "openapi": PUBLIC,
+    "list_cases": allow(ONSITE_VERIFIER, SUPERVISOR, AUDITOR),
+    "get_case": _READ,
+    "get_steps": allow(ONSITE_VERIFIER, SUPERVISOR, AUDITOR),
+    "staff_work": allow(SUPERVISOR, AUDITOR),
+    "book": _ONSITE,
+    "photo": _ONSITE,
+    "copy": _ONSITE,
+    "originals": _ONSITE,
+    "correction": _ONSITE,
+    "domain_checks": _ONSITE,
+    "domain_certificate": _ONSITE,
+    "domain_confirmation": _ONSITE,
+    "access": _ONSITE,
+    "agreement": _ONSITE,
+    "decision": _ONSITE,
+    "form_validation": _READ,
+    "archive": _READ,
+    "evidence": _READ,
+    "export": allow(SUPERVISOR, REVIEWER, AUDITOR),
+    "archive_accesses": allow(SUPERVISOR, AUDITOR),
+}
 
 
 class VerificationService(ServiceBase):
     name = "verification"
 
+    caller = Guard(ACCESS_POLICY)
     settings = VerificationSettings()
     storage = EvidenceStorage()
     authorities = AuthoritySources()
@@ -55,10 +82,11 @@ class VerificationService(ServiceBase):
             session=self.db, provider_id=s.provider_id, cipher=self.personal.cipher, hasher=self.personal.hasher,
             exchange=self.personal.exchange, store=self.storage, bucket=s.bucket, authorities=self.authorities,
             registrar=s.registrar, sealer=s.sealer, ip_ranges=s.ip_ranges, logo=s.logo, now=s.now,
+            may_see=self.caller.may_see,
         )
 
     def _once(self, request: Request, action, status: int = 200):
-        return answer_once(self.db, idempotency_keys, request, actor_of(request), action, status)
+        return answer_once(self.db, idempotency_keys, request, self.caller.actor, action, status)
 
     # --- events ------------------------------------------------------------------------------------------
 
@@ -113,6 +141,15 @@ class VerificationService(ServiceBase):
     def get_steps(self, request: Request, filing_id: str):
         return json_response(200, {"items": usecases.steps(self._deps(), filing_id)})
 
+    @http("GET", "/staff-work")
+    def staff_work(self, request: Request):
+        """W1: each staff member's on-site steps in a period (``?since=…&until=…``, ISO 8601 with offset)."""
+        try:
+            period = PeriodQuery().load(request.args.to_dict())
+        except ValidationError as exc:
+            raise BadRequest("invalid query", from_marshmallow(exc.messages, rule="W1")) from None
+        return json_response(200, {"items": usecases.staff_work(self._deps(), period["since"], period["until"])})
+
     @http("POST", "/filings/<filing_id>/appointment")
     def book(self, request: Request, filing_id: str):
         at = load_json(request, AppointmentInput())["at"]
@@ -156,7 +193,7 @@ class VerificationService(ServiceBase):
     @http("PUT", "/filings/<filing_id>/access")
     def access(self, request: Request, filing_id: str):
         body = load_json(request, AccessInput())
-        result = usecases.set_access(self._deps(), filing_id, actor_of(request), body)
+        result = usecases.set_access(self._deps(), filing_id, self.caller.actor, body)
         self.db.commit()
         return json_response(200, result)
 
@@ -178,25 +215,25 @@ class VerificationService(ServiceBase):
 
     @http("GET", "/archive/<sponsor_ref>")
     def archive(self, request: Request, sponsor_ref: str):
-        result = usecases.archive(self._deps(), sponsor_ref, actor_of(request))
+        result = usecases.archive(self._deps(), sponsor_ref, self.caller.actor)
         self.db.commit()
         return json_response(200, result)
 
     @http("GET", "/archive/<sponsor_ref>/evidence/<evidence_id>")
     def evidence(self, request: Request, sponsor_ref: str, evidence_id: str):
-        result = usecases.evidence_link(self._deps(), sponsor_ref, evidence_id, actor_of(request))
+        result = usecases.evidence_link(self._deps(), sponsor_ref, evidence_id, self.caller.actor)
         self.db.commit()
         return json_response(200, result)
 
     @http("GET", "/archive/<sponsor_ref>/export")
     def export(self, request: Request, sponsor_ref: str):
-        data = usecases.export_archive(self._deps(), sponsor_ref, actor_of(request))
+        data = usecases.export_archive(self._deps(), sponsor_ref, self.caller.actor)
         self.db.commit()
         return Response(data, mimetype="application/zip",
                         headers={"Content-Disposition": f'attachment; filename="archive-{sponsor_ref[:12]}.zip"'})
 
     @http("GET", "/archive/<sponsor_ref>/accesses")
     def archive_accesses(self, request: Request, sponsor_ref: str):
-        result = usecases.accesses(self._deps(), sponsor_ref, actor_of(request))
+        result = usecases.accesses(self._deps(), sponsor_ref, self.caller.actor)
         self.db.commit()
         return json_response(200, {"items": result})

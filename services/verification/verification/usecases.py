@@ -68,6 +68,8 @@ class Deps:
     ip_ranges: tuple
     logo: object
     now: Callable[[], datetime]
+    may_see: Callable[..., bool] = lambda **_scope: True
+    """The caller's tenant scope (``shared.platform.auth.Caller.may_see``); events and timers see all."""
 
 
 class SubmissionNotYetKnown(Exception):
@@ -233,9 +235,14 @@ def _case(deps: Deps, filing_id: str, *, lock: bool = True) -> Case:
     query = select(Case).where(Case.filing_id == filing_id, Case.state != CaseState.SUPERSEDED)
     query = query.order_by(Case.created_at.desc()).limit(1)
     case = deps.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
-    if case is None:
-        raise _unknown()
+    if case is None or not _visible(deps, case):
+        raise _unknown()  # out of the caller's scope reads exactly like unknown (issue 8)
     return case
+
+
+def _visible(deps: Deps, case: Case) -> bool:
+    submission = deps.session.get(Submission, case.submission_id)
+    return deps.may_see(provider=submission.provider_id, province=submission.province)
 
 
 def _unknown() -> NotFound:
@@ -311,13 +318,28 @@ def list_cases(deps: Deps, state: str | None) -> list[dict]:
     if wanted not in {s.value for s in CaseState}:
         raise BadRequest.about("state", "choice", f"State is one of {[s.value for s in CaseState]}.", "P3")
     cases = deps.session.execute(select(Case).where(Case.state == wanted).order_by(Case.closes_at)).scalars()
-    return [view(deps, c) for c in cases]
+    return [view(deps, c) for c in cases if _visible(deps, c)]
 
 
 def steps(deps: Deps, filing_id: str) -> list[dict]:
     """W1: every on-site action on the filing and who took it."""
     rows = deps.session.execute(select(Step).where(Step.filing_id == filing_id).order_by(Step.at, Step.id)).scalars()
     return [{"step": r.step, "outcome": r.outcome, "actor": r.actor, "at": r.at.isoformat()} for r in rows]
+
+
+def staff_work(deps: Deps, since: datetime, until: datetime) -> list[dict]:
+    """W1: how many on-site steps each staff member took between ``since`` and ``until``, by step and outcome,
+    over the filings the caller may see (a supervisor: its provider's)."""
+    rows = deps.session.execute(
+        select(Step.actor, Step.step, Step.outcome, Submission.provider_id, Submission.province)
+        .join(Case, Case.id == Step.case_id).join(Submission, Submission.id == Case.submission_id)
+        .where(Step.at >= since, Step.at < until)).all()
+    counts: dict[tuple[str, str, str], int] = {}
+    for row in rows:
+        if deps.may_see(provider=row.provider_id, province=row.province):
+            key = (row.actor, row.step.split(":", 1)[0], row.outcome)
+            counts[key] = counts.get(key, 0) + 1
+    return [{"actor": a, "step": s, "outcome": o, "count": n} for (a, s, o), n in sorted(counts.items())]
 
 
 # --- on-site steps ------------------------------------------------------------------------------------------
@@ -685,16 +707,18 @@ def _record_access(deps: Deps, sponsor_ref: str, action: str, viewer: str, evide
 
 
 def _archive_cases(deps: Deps, sponsor_ref: str) -> list[Case]:
-    cases = list(deps.session.execute(select(Case).where(Case.sponsor_hmac == sponsor_ref)
-                                      .order_by(Case.created_at)).scalars())
+    cases = [c for c in deps.session.execute(select(Case).where(Case.sponsor_hmac == sponsor_ref)
+                                             .order_by(Case.created_at)).scalars() if _visible(deps, c)]
     if not cases:
         raise NotFound.about("sponsor_ref", "unknown", "No file is kept for this sponsor.", "W4")
     return cases
 
 
-def _evidence_rows(deps: Deps, sponsor_ref: str) -> list[Evidence]:
-    return list(deps.session.execute(select(Evidence).where(Evidence.sponsor_hmac == sponsor_ref)
-                                     .order_by(Evidence.created_at, Evidence.id)).scalars())
+def _evidence_rows(deps: Deps, sponsor_ref: str, cases: list[Case]) -> list[Evidence]:
+    visible = {c.id for c in cases}
+    rows = deps.session.execute(select(Evidence).where(Evidence.sponsor_hmac == sponsor_ref)
+                                .order_by(Evidence.created_at, Evidence.id)).scalars()
+    return [e for e in rows if e.case_id in visible]
 
 
 def _evidence_view(e: Evidence) -> dict:
@@ -708,13 +732,14 @@ def archive(deps: Deps, sponsor_ref: str, viewer: str) -> dict:
     cases = _archive_cases(deps, sponsor_ref)
     _record_access(deps, sponsor_ref, "list", viewer)
     return {"sponsor_ref": sponsor_ref, "cases": [view(deps, c) for c in cases],
-            "evidence": [_evidence_view(e) for e in _evidence_rows(deps, sponsor_ref)]}
+            "evidence": [_evidence_view(e) for e in _evidence_rows(deps, sponsor_ref, cases)]}
 
 
 def evidence_link(deps: Deps, sponsor_ref: str, evidence_id: str, viewer: str) -> dict:
     """W4: a download link that lives at most 300 s (design.md §5); the access is recorded."""
     evidence = deps.session.get(Evidence, evidence_id) if _is_uuid(evidence_id) else None
-    if evidence is None or evidence.sponsor_hmac != sponsor_ref:
+    if evidence is None or evidence.sponsor_hmac != sponsor_ref or not _visible(
+            deps, deps.session.get(Case, evidence.case_id)):
         raise NotFound.about("evidence_id", "unknown", "No such object in this sponsor's file.", "W4")
     _record_access(deps, sponsor_ref, "download", viewer, evidence.id)
     url = deps.store.presigned_get(evidence.bucket, evidence.key, MAX_PRESIGN, evidence.version_id)
@@ -734,7 +759,7 @@ def export_archive(deps: Deps, sponsor_ref: str, viewer: str) -> bytes:
     as verified, unmasked for the inspector, every object with SHA-256 and retention) and the objects
     themselves, each checked against its SHA-256 on the way out. The export is recorded."""
     cases = _archive_cases(deps, sponsor_ref)
-    rows = _evidence_rows(deps, sponsor_ref)
+    rows = _evidence_rows(deps, sponsor_ref, cases)
     manifest = {"sponsor_ref": sponsor_ref, "exported_at": deps.now().isoformat(), "exported_by": viewer,
                 "cases": [{**view(deps, c), "filing": _filing(deps, c), "steps": steps(deps, c.filing_id)}
                           for c in cases],

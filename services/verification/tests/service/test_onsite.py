@@ -50,17 +50,18 @@ def _form_text(staff, filing_id, copy="bureau"):
 
 @pytest.mark.req("P6")
 @pytest.mark.req("P7")
-def test_a_verified_filing_is_sealed_and_sent_to_the_bureau(open_window, staff, tap, crypto):
+@pytest.mark.req("W1")
+def test_a_verified_filing_is_sealed_and_sent_to_the_bureau(open_window, staff, tap, crypto, as_role):
     filing_id = open_window()
     tap.wait_for(1)
     case = _verify_everything(staff, filing_id)
     assert case["outstanding"] == []
     decided = _ok(staff.post(f"/filings/{filing_id}/decision"))
-    assert decided["state"] == "sent_to_bureau" and decided["decided_by"] == "staff:verifier-1"
+    assert decided["state"] == "sent_to_bureau" and decided["decided_by"] == "onsite_verifier:verifier-1"
     events = {e["meta"]["type"]: e for e in tap.wait_for(2)}
-    assert events["onsite_verified.v1"]["data"]["decided_by"] == "staff:verifier-1"
+    assert events["onsite_verified.v1"]["data"]["decided_by"] == "onsite_verifier:verifier-1"
     sent = events["filing_sent_to_bureau.v1"]["data"]
-    assert sent["province"] == "京" and sent["submission"] == 1 and sent["sent_by"] == "staff:verifier-1"
+    assert sent["province"] == "京" and sent["submission"] == 1 and sent["sent_by"] == "onsite_verifier:verifier-1"
     sealed = sent["filing"]["responsible_person"]["document_number"]
     assert RESIDENT_ID not in str(events)  # personal data only sealed with the exchange ring
     assert crypto.exchange().decrypt(sealed, context="exchange.responsible_person.document_number") == RESIDENT_ID
@@ -71,10 +72,17 @@ def test_a_verified_filing_is_sealed_and_sent_to_the_bureau(open_window, staff, 
     text = _form_text(staff, filing_id)
     assert "网站备案信息真实性核验单" in text and "第二联 报送省通信管理局" in text
     assert SPONSOR["name"] in text and RESIDENT_ID in text and "111.13.100.91" in text
-    assert "staff:verifier-1" in text
+    assert "onsite_verifier:verifier-1" in text
     steps = _ok(staff.get(f"/filings/{filing_id}/steps"))["items"]
-    assert {s["actor"] for s in steps} == {"staff:verifier-1"}  # W1: every step names its staff member
+    assert {s["actor"] for s in steps} == {"onsite_verifier:verifier-1"}  # W1: every step names its staff member
     assert {"photo", "originals", "decision", "sent_to_bureau"} <= {s["step"] for s in steps}
+    period = {"since": "2020-01-01T00:00:00+08:00", "until": "2100-01-01T00:00:00+08:00"}
+    work = _ok(as_role("supervisor", "head-1").get("/staff-work", params=period))["items"]
+    assert {"actor": "onsite_verifier:verifier-1", "step": "decision", "outcome": "verified", "count": 1} in work
+    other = as_role("supervisor", "head-2", provider="provider-other").get("/staff-work", params=period)
+    assert other.status_code == 403  # another provider's supervisor is not let in
+    assert _ok(as_role("auditor", "a-1").get("/staff-work", params=period))["items"] == work
+    assert staff.get("/staff-work", params={"since": "yesterday"}).status_code in (400, 403)
 
 
 @pytest.mark.req("P5")
@@ -149,13 +157,13 @@ def test_a_redacted_owner_needs_a_certificate_and_a_confirmation(open_window, st
     assert early.status_code == 409
     _ok(staff.post(f"/filings/{filing_id}/domains/redacted.cn/certificate", data=png()))
     confirmed = _ok(staff.post(f"/filings/{filing_id}/domains/redacted.cn/confirmation"))
-    assert confirmed["domains"][0]["confirmed_by"] == "staff:verifier-1"
+    assert confirmed["domains"][0]["confirmed_by"] == "onsite_verifier:verifier-1"
     assert not any(r["field"].startswith("domains") for r in confirmed["outstanding"])
 
 
 @pytest.mark.req("P8")
 @pytest.mark.req("W4")
-def test_a_bureau_return_reopens_and_the_file_keeps_everything(open_window, staff, tap, send, wait):
+def test_a_bureau_return_reopens_and_the_file_keeps_everything(open_window, staff, tap, send, wait, as_role):
     filing_id = open_window()
     tap.wait_for(1)
     _verify_everything(staff, filing_id, photo=backdrop_photo(faces=(25,)))
@@ -176,10 +184,12 @@ def test_a_bureau_return_reopens_and_the_file_keeps_everything(open_window, staf
     assert {"photo", "photo_original", "copy_sponsor", "rdap_lookup", "security_agreement", "form_provider",
             "form_bureau"} <= kinds
     assert all(e["retain_until"] >= "2031" for e in archive["evidence"])
-    export = staff.get(f"/archive/{ref}/export")
+    supervisor = as_role("supervisor", "head-1")
+    assert staff.get(f"/archive/{ref}/export").status_code == 403  # a verifier reads, a supervisor exports
+    export = supervisor.get(f"/archive/{ref}/export")
     assert export.status_code == 200
     names = zipfile.ZipFile(io.BytesIO(export.content)).namelist()
     assert "manifest.json" in names and len(names) == len(archive["evidence"]) + 1
-    accesses = _ok(staff.get(f"/archive/{ref}/accesses"))["items"]
-    assert [a["action"] for a in accesses][-3:] == ["list", "export", "audit"]
-    assert all(a["viewer"] == "staff:verifier-1" for a in accesses)
+    accesses = _ok(supervisor.get(f"/archive/{ref}/accesses"))["items"]
+    assert [(a["action"], a["viewer"]) for a in accesses][-3:] == [
+        ("list", "onsite_verifier:verifier-1"), ("export", "supervisor:head-1"), ("audit", "supervisor:head-1")]
