@@ -3,7 +3,9 @@
 and zero responses that break the documented schema.
 
 The suite runs :data:`SUITE_EXAMPLES` cases per operation to stay fast; ``ICP_FUZZ_FULL=1`` runs
-:data:`FULL_EXAMPLES` (issue 8's bar), e.g. ``ICP_FUZZ_FULL=1 .venv/bin/python -m pytest -s tests/system/test_api_fuzz.py``.
+:data:`FULL_EXAMPLES` (issue 8's bar)::
+
+    ICP_FUZZ_FULL=1 .venv/bin/python -m pytest -s tests/system/test_api_fuzz.py
 """
 import os
 import re
