@@ -111,7 +111,7 @@ class IntakeService(ServiceBase):
         )
 
     def _once(self, request: Request, action, status: int = 200):
-        return answer_once(self.db, idempotency_keys, request, action, status, actor=self.caller.actor)
+        return answer_once(self.db, idempotency_keys, request, self.caller.actor, action, status)
 
     def _commit(self, result: dict, status: int = 200):
         self.db.commit()

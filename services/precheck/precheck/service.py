@@ -72,7 +72,7 @@ class PrecheckService(ServiceBase):
         )
 
     def _once(self, request: Request, action, status: int = 200):
-        return answer_once(self.db, idempotency_keys, request, action, status, actor=self.caller.actor)
+        return answer_once(self.db, idempotency_keys, request, self.caller.actor, action, status)
 
     # --- events --------------------------------------------------------------------------------
 
