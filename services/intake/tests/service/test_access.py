@@ -23,6 +23,8 @@ ROUTES = [
     ("contract_clause", "GET", "/contract-clause", None, 200, EVERYONE, set()),
     ("create_filing", "POST", "/filings", None, 201, {"sponsor", "other_sponsor"}, set()),
     ("get_filing", "GET", "/filings/{id}", "submitted", 200, READERS, {"other_sponsor", "other_province_reviewer"}),
+    ("document_link", "GET", "/filings/{id}/documents/{doc}", "submitted", 200, READERS,
+     {"other_sponsor", "other_province_reviewer"}),
     ("timeline", "GET", "/filings/{id}/timeline", "submitted", 200, READERS,
      {"other_sponsor", "other_province_reviewer"}),
     ("edit_filing", "PATCH", "/filings/{id}", "draft", 200, {"sponsor"}, {"other_sponsor"}),
@@ -78,6 +80,7 @@ def test_every_route_by_every_caller(api, complete_draft, submitted):
     """One container for the whole table (a container costs seconds); failures name route and caller."""
     tokens = identities("provider-test")
     clause = api.get("/contract-clause").json()["clause_sha256"]
+    doc = api.get(f"/filings/{submitted}").json()["documents"][0]["id"]
     failures, calls = [], 0
     for name, method, path, target, success, allowed, hidden in ROUTES:
         for caller in CALLERS:
@@ -91,7 +94,7 @@ def test_every_route_by_every_caller(api, complete_draft, submitted):
             else:
                 filing_id = None
             client = api.as_(tokens[caller])
-            response = client.http.request(method, client.base_url + path.format(id=filing_id),
+            response = client.http.request(method, client.base_url + path.format(id=filing_id, doc=doc),
                                            **_with_headers(client, method, _body(name, clause)), timeout=30)
             calls += 1
             if response.status_code != expected:
@@ -118,3 +121,24 @@ def test_personal_data_is_masked_unless_the_role_needs_it(api, submitted):
         "onsite_verifier": True, "supervisor": True, "reviewer": True,
     }
     assert all(v[:3] == mobile[:3] for v in seen.values())
+
+
+@pytest.mark.req("W4")
+@pytest.mark.req("B1")
+def test_a_reviewer_opens_its_provinces_scans_only_and_every_opening_is_recorded(api, submitted, intake_config):
+    from sqlalchemy import create_engine, text
+
+    tokens = identities("provider-test")
+    doc = api.get(f"/filings/{submitted}").json()["documents"][0]["id"]
+    opened = api.as_(tokens["reviewer"]).get(f"/filings/{submitted}/documents/{doc}")
+    assert opened.status_code == 200 and opened.json()["expires_in"] == 300
+    assert opened.json()["document"]["id"] == doc and opened.json()["url"].startswith("http")
+    refused = api.as_(tokens["other_province_reviewer"]).get(f"/filings/{submitted}/documents/{doc}")
+    assert refused.status_code == 404
+    assert api.as_(tokens["reviewer"]).get(f"/filings/{submitted}/documents/{uuid.uuid4()}").status_code == 404
+    engine = create_engine(intake_config["DB_URL"])
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT scan_id, accessed_by, role FROM document_accesses")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(doc, "reviewer:reviewer-1", "reviewer")]
+
