@@ -17,12 +17,13 @@ from pathlib import Path
 import requests
 from kombu import Connection, Exchange, Queue
 
-from shared.testing.http import sponsor_token, token
+from shared.testing.http import token
 from shared.testing.samples import ACCESS, png, unit_filing
 from shared.testing.system import Deployment, Vhost, read_jsonl, wait_until
 
 SERVICES = ("intake", "precheck", "notify")
 CODE = re.compile(r"(?<![0-9])([0-9]{6})(?![0-9])")
+SIGN_IN = "登录"  # the sign-in SMS (notify's sign_in_code template), not a contact confirmation
 
 
 PROVIDER = "provider-demo"  # intake's default PROVIDER_ID
@@ -44,8 +45,23 @@ class Client:
         return response.json()
 
 
-def drive(base: str) -> str:
-    sponsor = Client(base, sponsor_token(unit_filing()["contacts"]["mobile"]))
+def sign_in(base: str, sms) -> str:
+    """P1: the sponsor signs in with its mobile and the one-time code that arrives by SMS; returns its token."""
+    mobile = unit_filing()["contacts"]["mobile"]
+    answer = requests.post(f"{base}/sign-in/code", json={"mobile": mobile}, timeout=30)
+    if answer.status_code != 202:
+        raise SystemExit(f"POST /sign-in/code -> {answer.status_code}: {answer.text}")
+    message = wait_until("the sign-in code", lambda: [m for m in sms() if SIGN_IN in m["text"]])
+    signed_in = requests.post(f"{base}/sign-in", json={"mobile": mobile, "code": CODE.search(message[-1]["text"])[1]},
+                              timeout=30)
+    if signed_in.status_code != 200:
+        raise SystemExit(f"POST /sign-in -> {signed_in.status_code}: {signed_in.text}")
+    print("P1 signed in with the SMS code: a sponsor token for", signed_in.json()["expires_in"], "s")
+    return signed_in.json()["token"]
+
+
+def drive(base: str, sponsor_token: str) -> str:
+    sponsor = Client(base, sponsor_token)
     staff = Client(base, token("onsite_verifier", "verifier-demo", provider=PROVIDER))
     guide = sponsor.call("GET", "/guide", params={"kind": "unit", "unit_type": "enterprise"})
     print("W2 documents to bring:", ", ".join(d["name_zh"] for d in guide["sponsor_documents"]))
@@ -65,11 +81,12 @@ def drive(base: str) -> str:
     return filing_id
 
 
-def confirm_contacts(precheck: str, filing_id: str, sinks: dict[str, Path]) -> None:
+def confirm_contacts(precheck: str, filing_id: str, sinks: dict[str, Path], sponsor_token: str) -> None:
     """P2: the sponsor reads the one-time codes on its phone and in its mailbox and enters them."""
-    sponsor = Client(precheck, sponsor_token(unit_filing()["contacts"]["mobile"]))
+    sponsor = Client(precheck, sponsor_token)
     for channel, sink in sinks.items():
-        with_code = lambda sink=sink: [m for m in read_jsonl(sink) if CODE.search(m["text"])]  # noqa: E731
+        with_code = lambda sink=sink: [m for m in read_jsonl(sink)  # noqa: E731
+                                       if CODE.search(m["text"]) and SIGN_IN not in m["text"]]
         message = wait_until(f"the {channel} code", with_code)
         code = CODE.search(message[-1]["text"])[1]
         state = sponsor.call("POST", f"/filings/{filing_id}/contacts/{channel}/confirmation", json={"code": code})
@@ -94,8 +111,9 @@ def run(amqp_uri: str) -> int:
         deployment.start()
         intake = deployment.url("intake")
         supervisor = Client(intake, token("supervisor", "supervisor-demo", provider=PROVIDER))
-        filing_id = drive(intake)
-        confirm_contacts(deployment.url("precheck"), filing_id, sinks)
+        sponsor = sign_in(intake, deployment.sms)
+        filing_id = drive(intake, sponsor)
+        confirm_contacts(deployment.url("precheck"), filing_id, sinks, sponsor)
         wait_until(
             "the precheck outcome at intake",
             lambda: supervisor.call("GET", f"/filings/{filing_id}")["state"] != "submitted",

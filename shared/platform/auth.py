@@ -34,6 +34,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import logging
 import os
 import sys
 import time
@@ -52,6 +53,8 @@ from nameko.web.handlers import HttpRequestHandler
 from shared.contracts.errors import FieldError, Forbidden, Unauthorized, field_errors
 from shared.kernel.provinces import PROVINCES
 from shared.platform.config import flag
+
+log = logging.getLogger(__name__)
 
 SPONSOR: Final = "sponsor"
 PRECHECK: Final = "precheck"
@@ -356,9 +359,7 @@ class Guard(DependencyProvider):
         if stray:
             raise AuthConfigError(f"the access policy names entrypoints that do not exist: {sorted(stray)}")
         if config.development:
-            import logging
-
-            logging.getLogger(__name__).warning(
+            log.warning(
                 "tokens use the DEVELOPMENT key pair (AUTH_PUBLIC_KEYS unset): anyone can forge them; "
                 "set the keys and ALLOW_DEV_KEYS=false in production")
 
@@ -376,7 +377,9 @@ class Guard(DependencyProvider):
     def decide(self, entrypoint, worker_ctx) -> Principal | None:
         name = entrypoint.method_name
         rule = PUBLIC if name in OPEN_ENTRYPOINTS else self.policy.get(name)
-        if rule is not None and rule.public:
+        if rule is None:
+            raise _forbidden()  # deny by default: nobody may call an entrypoint the policy does not name
+        if rule.public:
             return None
         if isinstance(entrypoint, HttpRequestHandler):
             request = worker_ctx.args[0]
@@ -384,11 +387,11 @@ class Guard(DependencyProvider):
         else:
             raw = worker_ctx.context_data.get(RPC_CONTEXT_KEY)
             token, method = (bearer(raw) or raw if isinstance(raw, str) else None), None
-            if token is None and rule is not None and rule.internal:
+            if token is None and rule.internal:
                 return None
         principal = self.verifier.verify(token)
         allowed = (
-            rule is not None and principal.role in rule.roles
+            principal.role in rule.roles
             and (principal.role not in PROVIDER_SCOPED or self.tenant is None or principal.provider == self.tenant)
             and (principal.role != AUDITOR or method in READ_METHODS or method is None)
         )

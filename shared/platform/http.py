@@ -54,6 +54,10 @@ class JsonHttp(HttpRequestHandler):
     def handle_request(self, request: Request) -> Response:
         if request.content_length is not None and request.content_length > self.max_body:
             return self.response_from_exception(too_large(self.max_body))
+        if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in request.args.items(True)):
+            # No database stores NUL in text: refuse it at the edge rather than fail in the worker (issue 8).
+            return self.response_from_exception(BadRequest("the URL contains a NUL character", field_errors(
+                FieldError("query", "nul", "Remove the NUL (\\u0000) character.", "API"))))
         request.max_content_length = self.max_body
         return super().handle_request(request)
 
@@ -93,6 +97,8 @@ def read_json(request: Request):
 def load_json(request: Request, schema: Schema, *, partial: bool = False) -> dict:
     """Parse and type-check the body against ``schema``; unknown fields are errors (they are typos)."""
     body = read_json(request)
+    if _has_nul(body):
+        raise body_error("request body contains a NUL character", "nul", "Remove the NUL (\\u0000) character.")
     if not isinstance(body, dict):
         raise body_error("request body must be a JSON object", "type", "Send a JSON object.")
     try:
@@ -100,3 +106,14 @@ def load_json(request: Request, schema: Schema, *, partial: bool = False) -> dic
     except ValidationError as exc:
         errors = from_marshmallow(exc.messages, rule="API")
         raise BadRequest("request body has invalid fields", errors) from None
+
+
+def _has_nul(value) -> bool:
+    """A NUL anywhere in the JSON (keys or strings): no database column stores it."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(v) for v in value)
+    return False

@@ -40,3 +40,9 @@ def unseal(data: dict, paths: Iterable[str], cipher, context: str) -> dict:
 def mask(data: dict, paths: Iterable[str]) -> dict:
     """``data`` with the personal fields at ``paths`` masked for display (design.md §5)."""
     return _transform(data, paths, "", lambda value, context: mask_field(context.rsplit(".", 1)[-1], value))
+
+
+def reseal(data: dict, paths: Iterable[str], cipher, context: str) -> dict:
+    """``data`` with every sealed field made with an older key re-encrypted under the cipher's current key
+    (key rotation; fields already current are left as they are)."""
+    return _transform(data, paths, context, cipher.rotate)

@@ -33,17 +33,18 @@ class ApiClient:
     """JSON client for one service, sending ``Authorization: Bearer <token>`` when it has one; every POST gets
     a fresh ``Idempotency-Key`` unless one is given."""
 
-    def __init__(self, base_url: str, token: str | None = None, *, actor: str | None = None):
-        """``actor``: the ``X-Actor`` header, for the services the bearer-token guard is not applied to yet
-        (verification, bureau)."""
+    def __init__(self, base_url: str, token: str | None = None, session: requests.Session | None = None, *,
+                 actor: str | None = None):
+        """``actor`` is the ``X-Actor`` header of services not yet behind a Guard (issue 8)."""
         self.base_url = base_url.rstrip("/")
         self.token = token
         self.actor = actor
-        self.http = requests.Session()
+        self.http = session or requests.Session()
 
     def as_(self, token: str | None) -> "ApiClient":
-        """The same service, another caller."""
-        return ApiClient(self.base_url, token, actor=self.actor)
+        """The same service, another caller, on the same connection pool (close one, close all: an idle
+        keep-alive connection holds the web server's shutdown)."""
+        return ApiClient(self.base_url, token, self.http, actor=self.actor)
 
     def _headers(self, extra: dict | None) -> dict:
         auth = {"Authorization": f"Bearer {self.token}"} if self.token else {}
@@ -70,3 +71,39 @@ class ApiClient:
     def delete(self, path: str, **kwargs) -> requests.Response:
         return self.http.delete(self.base_url + path, headers=self._headers(kwargs.pop("headers", None)),
                                 timeout=10, **kwargs)
+
+
+def tampered(valid: str, **claims) -> str:
+    """``valid`` with its payload changed (e.g. ``role="supervisor"``) and the old signature kept."""
+    import base64
+    import json
+
+    header, payload, signature = valid.split(".")
+    body = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    body.update(claims)
+    forged = base64.urlsafe_b64encode(json.dumps(body).encode()).rstrip(b"=").decode()
+    return f"{header}.{forged}.{signature}"
+
+
+def identities(provider: str, province: str = "京", mobile: str = "13800138000") -> dict[str, str | None]:
+    """One token per kind of caller for the route x role tables (issue 8): the owner sponsor (``mobile``),
+    another sponsor, each staff role of ``provider``, a verifier of another provider, reviewers of ``province``
+    and of another province, an auditor, ops, and the callers that must be refused outright (none, expired,
+    tampered)."""
+    other_province = "粤" if province != "粤" else "京"
+    owner = sponsor_token(mobile)
+    return {
+        "sponsor": owner,
+        "other_sponsor": sponsor_token("13700000001"),
+        "precheck": token("precheck", "precheck-1", provider=provider),
+        "onsite_verifier": token("onsite_verifier", "verifier-1", provider=provider),
+        "supervisor": token("supervisor", "supervisor-1", provider=provider),
+        "other_provider_verifier": token("onsite_verifier", "verifier-9", provider=f"{provider}-other"),
+        "reviewer": token("reviewer", "reviewer-1", province=province),
+        "other_province_reviewer": token("reviewer", "reviewer-9", province=other_province),
+        "auditor": token("auditor", "auditor-1"),
+        "ops": token("ops", "ops-1", provider=provider),
+        "none": None,
+        "expired": sponsor_token(mobile, ttl=-120),
+        "tampered": tampered(owner, role="supervisor", provider=provider),
+    }

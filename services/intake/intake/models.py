@@ -136,6 +136,19 @@ class SignInCode(Base):
     used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
+
+class DocumentAccess(Base):
+    """W4, B1: every time somebody opened a scan — who (the verified actor and role), which, when."""
+
+    __tablename__ = "document_accesses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    scan_id: Mapped[str] = mapped_column(ForeignKey("document_scans.id"), index=True)
+    filing_id: Mapped[str] = mapped_column(ForeignKey("filings.id"), index=True)
+    accessed_by: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(24))
+    accessed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
 outbox = outbox_table(Base.metadata)
 processed_events = processed_events_table(Base.metadata)
 idempotency_keys = idempotency_keys_table(Base.metadata)

@@ -86,6 +86,8 @@ ROUTES = [
         "FilingOutput",
         ["400", "404", "409", "422"],
     ),
+    ("get", "/filings/{filing_id}/documents/{document_id}",
+     "A 300 s link to one scan; every opening is recorded (W4, B1)", None, 200, None, ["404"]),
     (
         "get",
         "/filings/{filing_id}/timeline",
@@ -168,6 +170,9 @@ def openapi_document() -> dict:
             }
         parameters = [{"name": "filing_id", "in": "path", "required": True, "schema": {"type": "string"}}]
         operation["parameters"] = parameters if "{filing_id}" in path else []
+        if "{document_id}" in path:
+            operation["parameters"] = [*parameters, {"name": "document_id", "in": "path", "required": True,
+                                                     "schema": {"type": "string"}}]
         if path == "/guide":
             operation["parameters"] = [
                 {

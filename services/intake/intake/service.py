@@ -74,6 +74,7 @@ ACCESS_POLICY = {
     "accept_contract": allow(SPONSOR),
     "submit": allow(SPONSOR),
     "timeline": allow(*READERS),
+    "document_link": allow(*READERS),
     "approved_sites": allow(SUPERVISOR, OPS, AUDITOR),
     "get_approved_sites": allow(SUPERVISOR, OPS, AUDITOR, internal=True),
     "request_change": allow(SPONSOR),
@@ -214,6 +215,13 @@ class IntakeService(ServiceBase):
     @http("POST", "/filings/<filing_id>/submit")
     def submit(self, request: Request, filing_id: str):
         return self._once(request, lambda actor: usecases.submit(self._deps(), actor, filing_id))
+
+    @http("GET", "/filings/<filing_id>/documents/<document_id>")
+    def document_link(self, request: Request, filing_id: str, document_id: str):
+        """W4, B1: a 300 s link to one scan, every opening recorded (who, which, when)."""
+        principal = self.caller.principal
+        result = usecases.document_link(self._deps(), principal.actor, principal.role, filing_id, document_id)
+        return self._commit(result)
 
     @http("GET", "/filings/<filing_id>/timeline")
     def timeline(self, request: Request, filing_id: str):

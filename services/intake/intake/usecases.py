@@ -7,7 +7,7 @@ outbox row, so a state change and its event are one transaction (design.md §4).
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
@@ -19,6 +19,7 @@ from intake.domain import FilingState
 from intake.models import (
     ApprovedSite,
     ContractAcceptance,
+    DocumentAccess,
     DocumentScan,
     Filing,
     FilingVersion,
@@ -568,6 +569,25 @@ def _scan_view(scan: DocumentScan) -> dict:
 
 def get_filing(deps: Deps, filing_id: str) -> dict:
     return view(deps, _load(deps, filing_id))
+
+
+DOCUMENT_LINK_LIFE = timedelta(seconds=300)
+"""design.md §5: a presigned link lives at most 300 s."""
+
+
+def document_link(deps: Deps, actor: str, role: str, filing_id: str, document_id: str) -> dict:
+    """W4, B1: a short-lived link to one scan of a filing in the caller's scope (a reviewer: its province's),
+    with the access recorded (who, which, when) in the same transaction; the caller commits. A scan that is
+    not this filing's answers like an unknown filing."""
+    filing = _load(deps, filing_id)
+    scan = next((s for s in _scans(deps, filing) if s.id == document_id), None)
+    if scan is None:
+        raise NotFound("no such document", field_errors(
+            FieldError("document_id", "unknown", "No document with this id exists or is open to you.", "W4")))
+    deps.session.add(DocumentAccess(scan_id=scan.id, filing_id=filing.id, accessed_by=actor, role=role,
+                                    accessed_at=deps.now()))
+    url = deps.store.presigned_get(scan.bucket, scan.key, DOCUMENT_LINK_LIFE, scan.version_id)
+    return {"document": _scan_view(scan), "url": url, "expires_in": int(DOCUMENT_LINK_LIFE.total_seconds())}
 
 
 def get_timeline(deps: Deps, filing_id: str) -> dict:

@@ -41,7 +41,9 @@ def intake(container_factory, intake_config, event_tap):
 @pytest.fixture
 def api(intake, web_config_port):
     """A signed-in sponsor (the sample filings' mobile)."""
-    return ApiClient(f"http://127.0.0.1:{web_config_port}", sponsor_token("13800138000"))
+    client = ApiClient(f"http://127.0.0.1:{web_config_port}", sponsor_token("13800138000"))
+    yield client
+    client.http.close()  # an idle keep-alive connection would hold the web server's shutdown
 
 
 @pytest.fixture

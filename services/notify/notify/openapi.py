@@ -18,13 +18,17 @@ def openapi_document() -> dict:
         info={"description": "Staff and ops see every message of a filing: state, attempts, recipient masked."},
     )
     spec.components.schema("MessagesOutput", schema=schemas.MessagesOutput)
-    error = {"description": "correlation_id is missing",
-             "content": {"application/json": {"schema": {"type": "object"}}}}
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+    content = {"application/json": {"schema": {"type": "object"}}}
+    error = {"description": "correlation_id is missing", "content": content}
+    unauthorized = {"description": "No bearer token, or one that is expired or tampered (issue 8)", "content": content}
+    forbidden = {"description": "The token's role may not read messages (issue 8)", "content": content}
     spec.path(
         path="/messages",
         operations={
             "get": {
                 "summary": "Messages of one filing (correlation id) with their delivery attempts",
+                "security": [{"bearer": []}],
                 "parameters": [
                     {"name": "correlation_id", "in": "query", "required": True, "schema": {"type": "string"}}
                 ],
@@ -36,6 +40,8 @@ def openapi_document() -> dict:
                         },
                     },
                     "400": error,
+                    "401": unauthorized,
+                    "403": forbidden,
                 },
             }
         },

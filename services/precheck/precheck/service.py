@@ -11,9 +11,21 @@ from werkzeug.wrappers import Request
 from precheck import usecases
 from precheck.dependencies import PrecheckSettings
 from precheck.models import idempotency_keys, outbox
+from precheck.openapi import openapi_document
 from precheck.schemas import CalendarYearInput, CodeInput, DecisionInput
 from shared.contracts.intake import FILING_CHANGED, FILING_SUBMITTED
-from shared.platform.auth import AUDITOR, OPS, PRECHECK, REVIEWER, SPONSOR, STAFF, SUPERVISOR, Guard, allow
+from shared.platform.auth import (
+    AUDITOR,
+    OPS,
+    PRECHECK,
+    PUBLIC,
+    REVIEWER,
+    SPONSOR,
+    STAFF,
+    SUPERVISOR,
+    Guard,
+    allow,
+)
 from shared.platform.entrypoints import answer_once, read_event
 from shared.platform.events import event_handler
 from shared.platform.http import http, json_response, load_json, read_json
@@ -37,6 +49,7 @@ ACCESS_POLICY = {
     "get_case": allow(*STAFF, REVIEWER, AUDITOR, internal=True),
     "load_calendar_year": allow(OPS),
     "rulebook": allow(SPONSOR, *STAFF, REVIEWER, AUDITOR, OPS),
+    "openapi": PUBLIC,
 }
 
 
@@ -159,3 +172,7 @@ class PrecheckService(ServiceBase):
     def rulebook(self, request: Request):
         """C3: the check standards in force, published."""
         return json_response(200, self.settings.rulebook.to_dict())
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request: Request):
+        return json_response(200, openapi_document())

@@ -14,7 +14,8 @@ from shared.testing.samples import filing_submitted_data
 
 @pytest.fixture
 def precheck_config(rabbit_config, web_config, database_factory):
-    return {**rabbit_config, **web_config, "DB_URL": database_factory("precheck"), "PRECHECK_AUTO_PASS": "true"}
+    return {**rabbit_config, **web_config, "DB_URL": database_factory("precheck"), "PRECHECK_AUTO_PASS": "true",
+            "PROVIDER_ID": "provider-test"}
 
 
 @pytest.fixture
@@ -40,7 +41,9 @@ def precheck(container_factory, precheck_config, precheck_tap):
 @pytest.fixture
 def api(precheck, web_config_port):
     """The sponsor of the sample filings (its mobile proved at sign-in)."""
-    return ApiClient(f"http://127.0.0.1:{web_config_port}", sponsor_token("13800138000"))
+    client = ApiClient(f"http://127.0.0.1:{web_config_port}", sponsor_token("13800138000"))
+    yield client
+    client.http.close()  # an idle keep-alive connection would hold the web server's shutdown
 
 
 @pytest.fixture

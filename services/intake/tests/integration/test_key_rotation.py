@@ -1,0 +1,70 @@
+"""Issue 8, design.md §5: personal data written under an old FIELD_KEYS version stays readable after the switch
+to a new one, and the rotation job re-encrypts it, so the old key can go (real PostgreSQL)."""
+import base64
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.orm import Session
+
+from intake import usecases
+from intake.rotation import SEALED
+from shared.platform.crypto import CryptoConfig
+from shared.platform.rotation import main, rotate_keys
+from shared.testing.samples import RESIDENT_ID, unit_filing
+
+pytestmark = pytest.mark.integration
+
+CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
+K1, K2 = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
+
+
+def _deps(session: Session, keys: str, current: str) -> usecases.Deps:
+    crypto = CryptoConfig.from_config({"FIELD_KEYS": keys, "FIELD_KEY_CURRENT": current, "ALLOW_DEV_KEYS": "true"})
+    return usecases.Deps(session=session, cipher=crypto.cipher(), hasher=crypto.hasher(), store=None,
+                         bucket="unused", provider_id="provider-test", now=lambda: datetime.now(UTC), unmasked=True)
+
+
+def _versions(engine) -> set[str]:
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT data FROM filing_versions")).scalars().all()
+    mobiles = [row["contacts"]["mobile"] for row in rows]
+    return {token.split(":", 1)[0] for token in mobiles}
+
+
+@pytest.mark.req("W4")
+def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_factory, monkeypatch, capsys):
+    url = database_factory("intake")
+    engine = create_engine(url)
+    with Session(engine) as session:
+        ids = [usecases.create_draft(_deps(session, f"1:{K1}", "1"), "sponsor:x", unit_filing())["id"]
+               for _ in range(3)]
+        session.commit()
+    assert _versions(engine) == {"v1"}
+
+    with Session(engine) as session:  # the new key is current: old rows still read
+        deps = _deps(session, f"1:{K1},2:{K2}", "2")
+        assert usecases.get_filing(deps, ids[0])["data"]["responsible_person"]["document_number"] == RESIDENT_ID
+
+    crypto = CryptoConfig.from_config({"FIELD_KEYS": f"1:{K1},2:{K2}", "FIELD_KEY_CURRENT": "2",
+                                       "ALLOW_DEV_KEYS": "true"})
+    assert rotate_keys(engine, crypto.cipher(), SEALED, batch=2) == {"filing_versions.data": 3}
+    assert _versions(engine) == {"v2"}
+    assert rotate_keys(engine, crypto.cipher(), SEALED) == {"filing_versions.data": 0}  # idempotent
+
+    with Session(engine) as session:  # the old key is gone: everything still reads
+        deps = _deps(session, f"2:{K2}", "2")
+        for filing_id in ids:
+            data = usecases.get_filing(deps, filing_id)["data"]
+            assert data["contacts"]["mobile"] == unit_filing()["contacts"]["mobile"]
+
+    # The command runs the same job with the service's config.yaml settings.
+    monkeypatch.setenv("INTAKE_DB_URL", url)
+    monkeypatch.setenv("FIELD_KEYS", f"2:{K2},3:{base64.b64encode(os.urandom(32)).decode()}")
+    monkeypatch.setenv("FIELD_KEY_CURRENT", "3")
+    assert main(["intake", "--config", str(CONFIG)]) == 0
+    assert "filing_versions.data: 3 re-encrypted" in capsys.readouterr().out
+    assert _versions(engine) == {"v3"}
+    engine.dispose()

@@ -1,0 +1,144 @@
+"""Issue 8: every intake route x every kind of caller, over real HTTP: each refusal with the right status
+(401 unauthenticated, expired or tampered; 403 a role or provider that may not; 404 a filing out of the
+caller's scope, answered exactly like an unknown one), each allowed call succeeding; and personal data masked
+unless the caller's role needs it."""
+import uuid
+
+import pytest
+
+from shared.testing.http import identities
+from shared.testing.samples import ACCESS, png, unit_filing
+
+pytestmark = pytest.mark.service
+
+READERS = {"sponsor", "precheck", "onsite_verifier", "supervisor", "reviewer", "auditor"}
+EVERYONE = READERS | {"other_sponsor", "other_province_reviewer", "ops"}
+REFUSED = {"none": 401, "expired": 401, "tampered": 401}
+
+# route, method, path (``{id}`` the target filing), target, success status, allowed callers, callers to whom the
+# target is out of scope (404). Everyone else gets 403. Targets: "submitted" (one filing of 京 for reads),
+# "draft" / "complete" (a fresh draft of the owner sponsor per call, so that one call cannot spoil the next).
+ROUTES = [
+    ("guide", "GET", "/guide?kind=unit&unit_type=enterprise", None, 200, EVERYONE, set()),
+    ("contract_clause", "GET", "/contract-clause", None, 200, EVERYONE, set()),
+    ("create_filing", "POST", "/filings", None, 201, {"sponsor", "other_sponsor"}, set()),
+    ("get_filing", "GET", "/filings/{id}", "submitted", 200, READERS, {"other_sponsor", "other_province_reviewer"}),
+    ("document_link", "GET", "/filings/{id}/documents/{doc}", "submitted", 200, READERS,
+     {"other_sponsor", "other_province_reviewer"}),
+    ("timeline", "GET", "/filings/{id}/timeline", "submitted", 200, READERS,
+     {"other_sponsor", "other_province_reviewer"}),
+    ("edit_filing", "PATCH", "/filings/{id}", "draft", 200, {"sponsor"}, {"other_sponsor"}),
+    ("set_access", "PUT", "/filings/{id}/access", "draft", 200, {"precheck", "onsite_verifier", "supervisor"}, set()),
+    ("upload_document", "POST", "/filings/{id}/documents?kind=sponsor_document", "draft", 201, {"sponsor"},
+     {"other_sponsor"}),
+    ("accept_contract", "POST", "/filings/{id}/contract-acceptance", "draft", 200, {"sponsor"}, {"other_sponsor"}),
+    ("submit", "POST", "/filings/{id}/submit", "complete", 200, {"sponsor"}, {"other_sponsor"}),
+    ("approved_sites", "GET", "/approved-sites", None, 200, {"supervisor", "ops", "auditor"}, set()),
+    # A draft cannot be changed (only an approved filing): 409 proves the call got past authorisation.
+    ("request_change", "POST", "/filings/{id}/changes", "draft", 409, {"sponsor"}, {"other_sponsor"}),
+    ("cancel", "POST", "/filings/{id}/cancellation", "draft", 200, {"sponsor", "supervisor"}, {"other_sponsor"}),
+]
+CALLERS = list(identities("provider-test"))
+
+
+def _expected(caller: str, success: int, allowed: set, hidden: set) -> int:
+    if caller in REFUSED:
+        return REFUSED[caller]
+    if caller in allowed:
+        return success
+    return 404 if caller in hidden else 403
+
+
+def _body(route: str, clause_sha256: str) -> dict:
+    return {
+        "create_filing": {"json": unit_filing()},
+        "edit_filing": {"json": {"websites": unit_filing()["websites"]}},
+        "set_access": {"json": ACCESS},
+        "upload_document": {"data": png(), "headers": {"Content-Type": "image/png"}},
+        "accept_contract": {"json": {"clause_sha256": clause_sha256, "accepted": True}},
+        "cancel": {"json": {"reason": "站点关闭"}},
+    }.get(route, {})
+
+
+@pytest.fixture
+def submitted(api, complete_draft):
+    filing_id = complete_draft()
+    assert api.post(f"/filings/{filing_id}/submit").status_code == 200
+    return filing_id
+
+
+def test_the_table_covers_every_route_of_the_service():
+    from intake.service import ACCESS_POLICY
+
+    http_routes = {name for name, rule in ACCESS_POLICY.items() if not rule.public and not rule.internal}
+    covered = {"get_filing_http" if r[0] == "get_filing" else r[0] for r in ROUTES}
+    assert http_routes == covered
+
+
+@pytest.mark.req("W4")
+def test_every_route_by_every_caller(api, complete_draft, submitted):
+    """One container for the whole table (a container costs seconds); failures name route and caller."""
+    tokens = identities("provider-test")
+    clause = api.get("/contract-clause").json()["clause_sha256"]
+    doc = api.get(f"/filings/{submitted}").json()["documents"][0]["id"]
+    failures, calls = [], 0
+    for name, method, path, target, success, allowed, hidden in ROUTES:
+        for caller in CALLERS:
+            expected = _expected(caller, success, allowed, hidden)
+            if target == "submitted" or expected in (401, 403):  # refused before any filing is read
+                filing_id = submitted
+            elif target == "complete":
+                filing_id = complete_draft()
+            elif target == "draft":
+                filing_id = api.post("/filings", json=unit_filing()).json()["id"]
+            else:
+                filing_id = None
+            client = api.as_(tokens[caller])
+            response = client.http.request(method, client.base_url + path.format(id=filing_id, doc=doc),
+                                           **_with_headers(client, method, _body(name, clause)), timeout=30)
+            calls += 1
+            if response.status_code != expected:
+                failures.append(f"{name} by {caller}: {response.status_code} != {expected} {response.text[:120]}")
+            if expected == 404 and client.get(f"/filings/{uuid.uuid4()}").json() != response.json():
+                failures.append(f"{name} by {caller}: a hidden filing answers differently from an unknown one")
+    assert failures == []
+    assert calls == len(ROUTES) * len(CALLERS)
+
+
+def _with_headers(client, method: str, kwargs: dict) -> dict:
+    headers = client._headers({"Idempotency-Key": uuid.uuid4().hex} if method == "POST" else {})
+    return {**kwargs, "headers": {**headers, **kwargs.get("headers", {})}}
+
+
+@pytest.mark.req("W4")
+def test_personal_data_is_masked_unless_the_role_needs_it(api, submitted):
+    tokens = identities("provider-test")
+    mobile = unit_filing()["contacts"]["mobile"]
+    seen = {caller: api.as_(tokens[caller]).get(f"/filings/{submitted}").json()["data"]["contacts"]["mobile"]
+            for caller in ("sponsor", "precheck", "auditor", "onsite_verifier", "supervisor", "reviewer")}
+    assert {c: v == mobile for c, v in seen.items()} == {
+        "sponsor": False, "precheck": False, "auditor": False,
+        "onsite_verifier": True, "supervisor": True, "reviewer": True,
+    }
+    assert all(v[:3] == mobile[:3] for v in seen.values())
+
+
+@pytest.mark.req("W4")
+@pytest.mark.req("B1")
+def test_a_reviewer_opens_its_provinces_scans_only_and_every_opening_is_recorded(api, submitted, intake_config):
+    from sqlalchemy import create_engine, text
+
+    tokens = identities("provider-test")
+    doc = api.get(f"/filings/{submitted}").json()["documents"][0]["id"]
+    opened = api.as_(tokens["reviewer"]).get(f"/filings/{submitted}/documents/{doc}")
+    assert opened.status_code == 200 and opened.json()["expires_in"] == 300
+    assert opened.json()["document"]["id"] == doc and opened.json()["url"].startswith("http")
+    refused = api.as_(tokens["other_province_reviewer"]).get(f"/filings/{submitted}/documents/{doc}")
+    assert refused.status_code == 404
+    assert api.as_(tokens["reviewer"]).get(f"/filings/{submitted}/documents/{uuid.uuid4()}").status_code == 404
+    engine = create_engine(intake_config["DB_URL"])
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT scan_id, accessed_by, role FROM document_accesses")).all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [(doc, "reviewer:reviewer-1", "reviewer")]
+

@@ -1,0 +1,38 @@
+"""Issue 8: notify's routes x every kind of caller over real HTTP, and its send RPC open only to the
+deployment's own services (a call carrying a person's identity is refused)."""
+import uuid
+
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+
+from notify.service import ACCESS_POLICY
+from shared.contracts.errors import Forbidden
+from shared.testing.http import identities
+
+pytestmark = pytest.mark.service
+
+READERS = {"precheck", "onsite_verifier", "supervisor", "ops", "auditor"}
+REFUSED = {"none": 401, "expired": 401, "tampered": 401}
+
+
+def test_the_table_covers_every_route_of_the_service():
+    assert {n for n, rule in ACCESS_POLICY.items() if not rule.public and not rule.internal} == {"messages"}
+
+
+@pytest.mark.req("W4")
+def test_messages_by_every_caller(notify, api):
+    tokens = identities("provider-test")
+    got = {caller: api.as_(token).get(f"/messages?correlation_id={uuid.uuid4()}").status_code
+           for caller, token in tokens.items()}
+    assert got == {caller: REFUSED.get(caller, 200 if caller in READERS else 403) for caller in tokens}
+    assert api.as_(None).get("/openapi.json").status_code == 200
+    assert api.as_(None).get("/healthz").status_code == 200
+
+
+@pytest.mark.req("W4")
+def test_sending_is_for_the_deployments_services_only(notify, notify_config):
+    token = identities("provider-test")["supervisor"]
+    context = {"authorization": f"Bearer {token}"}
+    with ClusterRpcProxy({"AMQP_URI": notify_config["AMQP_URI"]}, context_data=context, timeout=10) as rpc, \
+            pytest.raises(Forbidden):
+        rpc.notify.send_sms("v1:x", "precheck_passed", {}, "key-1")

@@ -1,0 +1,9 @@
+"""Precheck's personal data at rest, for the key rotation job (``icp-rotate-keys precheck``, issue 8)."""
+from precheck.models import Case, Confirmation
+from precheck.usecases import STORE_CONTEXT
+from shared.platform.rotation import token_column
+
+SEALED = [
+    token_column(Case.__table__, "mobile_token", f"{STORE_CONTEXT}.mobile"),
+    token_column(Confirmation.__table__, "recipient_token", f"{STORE_CONTEXT}.recipient"),
+]
