@@ -5,15 +5,24 @@ needs an ``Idempotency-Key`` (a replay returns the first answer); bodies are siz
 worker runs; every error names the field and the rule.
 """
 
+import eventlet
 from nameko.rpc import rpc
 from werkzeug.wrappers import Request, Response
 
-from intake import usecases
-from intake.dependencies import IntakeSettings, IntakeStorage
+from intake import revisits, stock, usecases
+from intake.dependencies import IntakeSettings, IntakeStorage, setting_timer
 from intake.domain import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guide, nginx_map
 from intake.models import idempotency_keys, outbox
 from intake.openapi import openapi_document
-from intake.schemas import AcceptanceInput, AccessInput, CancellationInput, FilingInput, GuideQuery
+from intake.schemas import (
+    AcceptanceInput,
+    AccessInput,
+    CancellationInput,
+    FilingInput,
+    GuideQuery,
+    RevisitAnswerInput,
+    StockImportQuery,
+)
 from shared.contracts.bureau import FILING_APPROVED, FILING_NUMBER_RETIRED, FILING_RETURNED
 from shared.contracts.errors import BadRequest, FieldError, field_errors, from_marshmallow
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
@@ -27,6 +36,7 @@ from shared.kernel.errors import InvalidValue
 from shared.platform.entrypoints import actor_of, answer_once, read_event
 from shared.platform.events import event_handler
 from shared.platform.http import http, json_response, load_json
+from shared.platform.idempotency import IDEMPOTENCY_HEADER, check_key
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 
@@ -49,6 +59,9 @@ class IntakeService(ServiceBase):
             bucket=self.settings.bucket,
             provider_id=self.settings.provider_id,
             now=self.settings.now,
+            revisit_interval=self.settings.revisit_interval,
+            revisit_answer=self.settings.revisit_answer,
+            reverification=self.settings.reverification,
         )
 
     def _once(self, request: Request, action, status: int = 200):
@@ -150,6 +163,72 @@ class IntakeService(ServiceBase):
         return self._once(
             request, lambda actor: usecases.cancel(self._deps(), actor, filing_id, payload["reason"])
         )
+
+    @http("POST", "/filings/<filing_id>/hosting-changes")
+    def change_hosting(self, request: Request, filing_id: str):
+        """W5: staff record a change of how the provider hosts an approved site; it goes out as a change."""
+        access = load_json(request, AccessInput())
+        return self._once(
+            request, lambda actor: usecases.change_hosting(self._deps(), actor, filing_id, access), status=201
+        )
+
+    # --- W5 revisits ---------------------------------------------------------------------------
+
+    @http("GET", "/filings/<filing_id>/revisits")
+    def filing_revisits(self, request: Request, filing_id: str):
+        return json_response(200, revisits.filing_revisits(self._deps(), filing_id))
+
+    @http("POST", "/filings/<filing_id>/revisits/<revisit_id>/answer")
+    def answer_revisit(self, request: Request, filing_id: str, revisit_id: str):
+        """W5: the sponsor confirms its data, or asks to update it (a change draft opens)."""
+        reply = load_json(request, RevisitAnswerInput())["answer"]
+        return self._once(
+            request, lambda actor: revisits.answer(self._deps(), actor, filing_id, revisit_id, reply)
+        )
+
+    @http("GET", "/revisits")
+    def revisit_status(self, request: Request):
+        """W5: the provider's revisits by state, with the escalated and open ones for staff."""
+        return json_response(200, revisits.status(self._deps()))
+
+    @setting_timer("REVISIT_TIMER_SECONDS", 60.0)
+    def run_revisits(self):
+        """W5: open the due revisits and escalate the unanswered ones (each event once, with the outbox)."""
+        counts = revisits.run_revisits(self._deps())
+        self.db.commit()
+        if any(counts.values()):
+            self.metrics.counter("icp_intake_revisit_events_total", "Revisits opened or escalated",
+                                 ("kind",)).labels("opened").inc(counts["opened"])
+            self.metrics.counter("icp_intake_revisit_events_total", "Revisits opened or escalated",
+                                 ("kind",)).labels("escalated").inc(counts["escalated"])
+
+    # --- W6 stock re-verification --------------------------------------------------------------
+
+    @http("POST", "/stock/imports", max_body=stock.MAX_HTTP_BYTES)
+    def import_stock(self, request: Request):
+        """W6: import a CSV of stock filings (``text/csv`` body; ``?deadline=YYYY-MM-DD``). Answers the report:
+        rows, imported, already imported, rejected with line, field and rule. Larger files: the command."""
+        errors = StockImportQuery().validate(request.args)
+        if errors:
+            raise BadRequest("invalid query", from_marshmallow(errors, rule="W6"))
+        query = StockImportQuery().load(request.args)
+        actor = actor_of(request)
+        key = check_key(request.headers.get(IDEMPOTENCY_HEADER))
+        deps = self._deps()
+        text = stock.csv_text(request.get_data(cache=True), request.mimetype)
+        result = stock.import_stock(deps, text.splitlines(keepends=True), source="http", actor=actor,
+                                    deadline=stock.deadline_of(deps, query.get("deadline")),
+                                    request_key=f"{actor}:{key}", progress=lambda _report: eventlet.sleep(0))
+        return json_response(201, result)
+
+    @http("GET", "/stock/imports/<import_id>")
+    def stock_import(self, request: Request, import_id: str):
+        return json_response(200, stock.get_import(self._deps(), import_id))
+
+    @http("GET", "/stock/progress")
+    def stock_progress(self, request: Request):
+        """W6: re-verification progress against the plan: done, pending, overdue (total and per import)."""
+        return json_response(200, stock.progress(self._deps()))
 
     @http("GET", "/openapi.json")
     def openapi(self, request: Request):
