@@ -38,8 +38,8 @@ def test_a_revisit_asks_the_sponsor_by_sms_and_email_once(notify, publish, seal,
     messages = wait_until(settled(api, filing_id, 2))
     assert {(m["channel"], m["template"], m["state"]) for m in messages} == {
         ("sms", "revisit_requested", "delivered"), ("email", "revisit_requested", "delivered")}
-    text = ("您的网站备案（备案号京ICP备2026000001号）正在进行定期核查，请于2027-12-21前登录备案系统确认备案信息是否准确；"
-            "如信息有变化，请及时提交备案变更")
+    text = ("您的网站备案（备案号京ICP备2026000001号）正在进行定期核查，"
+            "请于2027-12-21前登录备案系统确认备案信息是否准确；如信息有变化，请及时提交备案变更")
     assert [(m["to"], m["text"]) for m in sms_inbox()] == [(MOBILE, text)]
     [mail] = email_inbox()
     assert mail["to"] == EMAIL and text in mail["text"] and mail["subject"] == "网站备案信息定期核查"
@@ -56,5 +56,5 @@ def test_a_stock_filing_invites_its_responsible_person_by_sms(notify, publish, s
     [message] = wait_until(settled(api, filing_id, 1))
     assert message["template"] == "reverification_requested" and message["state"] == "delivered"
     assert [(m["to"], m["text"]) for m in sms_inbox()] == [
-        (MOBILE, "您的网站备案（备案号京ICP备2016000001号）需补充办理当面核验，请网站负责人于2027-03-01前携带有关证件原件"
-                 "到我单位备案现场办理核验手续")]
+        (MOBILE, "您的网站备案（备案号京ICP备2016000001号）需补充办理当面核验，"
+                 "请网站负责人于2027-03-01前携带有关证件原件到我单位备案现场办理核验手续")]
