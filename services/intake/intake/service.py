@@ -40,6 +40,10 @@ from shared.platform.idempotency import IDEMPOTENCY_HEADER, check_key
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 
+# The HTTP import runs on the worker's green thread: small batches, and a yield after each, keep the hub (AMQP
+# heartbeats, other requests) responsive (design.md §4); the command takes larger files and batches.
+HTTP_BATCH = 200
+
 
 class IntakeService(ServiceBase):
     name = "intake"
@@ -218,7 +222,8 @@ class IntakeService(ServiceBase):
         text = stock.csv_text(request.get_data(cache=True), request.mimetype)
         result = stock.import_stock(deps, text.splitlines(keepends=True), source="http", actor=actor,
                                     deadline=stock.deadline_of(deps, query.get("deadline")),
-                                    request_key=f"{actor}:{key}", progress=lambda _report: eventlet.sleep(0))
+                                    request_key=f"{actor}:{key}", batch=HTTP_BATCH,
+                                    progress=lambda _report: eventlet.sleep(0))
         return json_response(201, result)
 
     @http("GET", "/stock/imports/<import_id>")
