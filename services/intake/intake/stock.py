@@ -20,10 +20,13 @@ import argparse
 import contextlib
 import csv
 import json
+import os
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterable
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date, datetime, timedelta
 from datetime import time as clock
 
@@ -59,6 +62,7 @@ from shared.platform.sealing import seal
 log = structlog.get_logger(__name__)
 
 BATCH = 1000
+CHECK_CHUNK = 250  # rows per task for the checking processes
 MAX_HTTP_BYTES = 8 * 1024 * 1024  # about 25,000 rows; a larger stock goes through the command
 MAX_STORED_REJECTIONS = 1000  # the report keeps the first ones; the count is always complete
 PENDING, DONE = "pending", "done"
@@ -88,11 +92,40 @@ def deadline_of(deps: Deps, day: date | None) -> datetime:
     return datetime.combine(day, clock(23, 59, 59), tzinfo=SHANGHAI)
 
 
+def _check_chunk(chunk: list[tuple[int, dict]], today: date) -> list[tuple]:
+    return [(line, *domain.stock_row(row, today)) for line, row in chunk]
+
+
+def _checked_rows(reader: csv.DictReader, today: date, workers: int) -> Iterator[tuple]:
+    """``(line, filing number, data, problems)`` per row, in file order. With ``workers`` > 0 the rules (the
+    CPU-heavy part) run in that many processes, a bounded number of chunks ahead, while this process writes."""
+    if workers <= 0:
+        for row in reader:
+            yield (reader.line_num, *domain.stock_row(row, today))
+        return
+    with ProcessPoolExecutor(workers) as pool:
+        ahead: deque = deque()
+        chunk: list[tuple[int, dict]] = []
+        for row in reader:
+            chunk.append((reader.line_num, row))
+            if len(chunk) == CHECK_CHUNK:
+                ahead.append(pool.submit(_check_chunk, chunk, today))
+                chunk = []
+                if len(ahead) > 2 * workers:
+                    yield from ahead.popleft().result()
+        if chunk:
+            ahead.append(pool.submit(_check_chunk, chunk, today))
+        while ahead:
+            yield from ahead.popleft().result()
+
+
 def import_stock(deps: Deps, lines: Iterable[str], *, source: str, actor: str, deadline: datetime,
-                 request_key: str | None = None, batch: int = BATCH, progress: Progress | None = None) -> dict:
+                 request_key: str | None = None, batch: int = BATCH, progress: Progress | None = None,
+                 workers: int = 0) -> dict:
     """W6: import the CSV ``lines`` in batches of ``batch`` rows; returns the import's report. A CSV whose header
     lacks a column raises ``ValidationFailed`` before anything is stored. ``request_key`` (HTTP's actor and
-    Idempotency-Key) makes a replayed request return the first report. ``progress(report)`` after each batch."""
+    Idempotency-Key) makes a replayed request return the first report. ``progress(report)`` after each batch.
+    ``workers``: processes that check the rows (0: checked in this process, as inside a service worker)."""
     if request_key is not None:
         query = select(StockImport).where(StockImport.request_key == request_key)
         done = deps.session.execute(query).scalar_one_or_none()
@@ -132,10 +165,8 @@ def import_stock(deps: Deps, lines: Iterable[str], *, source: str, actor: str, d
         if progress is not None:
             progress(report(run))
 
-    for row in reader:
-        line = reader.line_num
+    for line, number, data, errors in _checked_rows(reader, today, workers):
         run.rows += 1
-        number, data, errors = domain.stock_row(row, today)
         if not errors and number in seen:
             errors = [FieldError("filing_number", "duplicate", f"The filing number is already on line {seen[number]}.",
                                  "W6")]
@@ -287,15 +318,19 @@ def main(argv: list[str] | None = None) -> int:
     from intake.dependencies import IntakeSettings, Settings
     from shared.platform.crypto import CryptoConfig
     from shared.platform.db import make_engine
+    from shared.platform.logging import configure_logging
 
     parser = argparse.ArgumentParser(prog="python -m intake.stock", description=__doc__.split("\n\n")[0])
     parser.add_argument("csv", help="the CSV file (UTF-8, header line first), or - for stdin")
     parser.add_argument("--deadline", type=date.fromisoformat, help="re-verify by this day (default: settings)")
     parser.add_argument("--batch", type=int, default=BATCH)
+    parser.add_argument("--workers", type=int, default=max((os.cpu_count() or 1) - 1, 1),
+                        help="processes checking the rows (default: one per core but one; 0: none)")
     parser.add_argument("--config", default="services/intake/config.yaml")
     parser.add_argument("--actor", default="staff:stock-import")
     args = parser.parse_args(argv)
     config = _config(args.config)
+    configure_logging("intake", level=config.get("LOG_LEVEL") or "INFO", stream=sys.stderr)  # stdout: the summary
     provider = IntakeSettings()
     provider.container = type("Container", (), {"config": config})()
     provider.setup()
@@ -317,7 +352,8 @@ def main(argv: list[str] | None = None) -> int:
                 handle = sys.stdin if args.csv == "-" else stack.enter_context(
                     open(args.csv, encoding="utf-8-sig", newline=""))
                 result = import_stock(deps, handle, source=args.csv, actor=args.actor,
-                                      deadline=deadline_of(deps, args.deadline), batch=args.batch, progress=show)
+                                      deadline=deadline_of(deps, args.deadline), batch=args.batch, progress=show,
+                                      workers=args.workers)
         except (ValidationFailed, BadRequest) as exc:
             for error in exc.errors:
                 print(f"error: {error['field']}: {error['message']} ({error['rule']})", file=sys.stderr)
