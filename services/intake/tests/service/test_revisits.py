@@ -119,6 +119,9 @@ def test_a_confirmed_revisit_schedules_the_next_one(api, approved, event_tap):
     assert bad.status_code == 400 and bad.json()["error"]["errors"][0]["field"] == "answer"
     timeline = api.get(f"/filings/{filing_id}/timeline").json()["timeline"]
     assert timeline[-1]["note"] == "data confirmed at the regular revisit (W5)"
+    assert api.post(f"/filings/{filing_id}/cancellation", json={"reason": "site closed"}).status_code == 200
+    states = [r["state"] for r in api.get(f"/filings/{filing_id}/revisits").json()["revisits"]]
+    assert states == ["closed", "confirmed"]  # a cancelled filing is not revisited
 
 
 @pytest.mark.req("W5")
