@@ -11,7 +11,9 @@ from shared.contracts.errors import BadRequest, FieldError, field_errors
 from shared.kernel.errors import InvalidValue
 from shared.kernel.provinces import Province, province_by_abbr
 from shared.platform.config import flag, require
-from shared.platform.entrypoints import ACTOR_HEADER, actor_of
+
+ACTOR_HEADER = "X-Actor"
+MAX_ACTOR = 120
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,10 @@ class Caller(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         def identify(request: Request) -> str:
-            actor = actor_of(request, default="")
+            actor = (request.headers.get(ACTOR_HEADER) or "").strip()
+            if len(actor) > MAX_ACTOR or not actor.isprintable():
+                raise BadRequest(f"{ACTOR_HEADER} is invalid", field_errors(
+                    FieldError(ACTOR_HEADER, "format", f"At most {MAX_ACTOR} printable characters.", "API")))
             if not actor:
                 raise BadRequest(f"{ACTOR_HEADER} is required", field_errors(
                     FieldError(ACTOR_HEADER, "required", "Name the reviewer making this request.", "B1")))

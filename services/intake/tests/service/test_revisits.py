@@ -83,7 +83,8 @@ def test_an_unanswered_revisit_escalates_to_staff_and_the_sponsor_then_updates(a
 
     escalated = _next_event(event_tap, REVISIT_ESCALATED, seen)
     assert escalated["data"]["revisit_id"] == data["revisit_id"]
-    status = api.get("/revisits").json()
+    assert api.get("/revisits").status_code == 403  # staff's view, not a sponsor's
+    status = staff.get("/revisits").json()
     assert status["provider_id"] == "provider-test" and status["counts"]["escalated"] >= 1
     assert [(r["id"], r["filing_number"]) for r in status["escalated"]] == [(data["revisit_id"], "京ICP备2026000123号")]
 
@@ -149,7 +150,7 @@ def test_a_hosting_change_updates_the_access_information_and_goes_to_the_bureau_
     assert event["filing_number"] == "京ICP备2026000123号"
     assert event["access"]["server_location"] == "上海市" and event["access"]["ip_addresses"] == ["101.226.103.106"]
     timeline = api.get(f"/filings/{filing_id}/timeline").json()["timeline"]
-    assert [(e["state"], e["actor"]) for e in timeline[-2:]] == [("change_draft", "staff:verifier-1"),
-                                                                 ("submitted", "staff:verifier-1")]
+    assert [(e["state"], e["actor"]) for e in timeline[-2:]] == [("change_draft", "onsite_verifier:verifier-1"),
+                                                                 ("submitted", "onsite_verifier:verifier-1")]
     again = staff.post(f"/filings/{filing_id}/hosting-changes", json={**moved, "server_location": "广州市"})
     assert again.status_code == 409

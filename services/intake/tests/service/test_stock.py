@@ -12,11 +12,18 @@ from shared.contracts.intake import APPROVED_SITES_CHANGED, REVERIFICATION_REQUE
 from shared.contracts.verification import ONSITE_VERIFIED
 from shared.platform.crypto import CryptoConfig
 from shared.testing.events import publisher
+from shared.testing.http import sponsor_token, token
 from shared.testing.stock import BAD, stock_csv, stock_row
 
 pytestmark = pytest.mark.service
 
 CSV = {"Content-Type": "text/csv"}
+
+
+@pytest.fixture
+def supervisor(api, intake_config):
+    """The provider's supervisor, who imports the stock."""
+    return api.as_(token("supervisor", "supervisor-1", provider=intake_config["PROVIDER_ID"]))
 
 
 def _rows() -> list[dict]:
@@ -36,10 +43,11 @@ def _collect(tap, event_type: str, count: int, timeout: float = 10.0, everything
 
 
 @pytest.mark.req("W6")
-def test_an_import_reports_bad_rows_by_line_and_a_rerun_imports_nothing_twice(staff, event_tap, intake_config):
+def test_an_import_reports_bad_rows_by_line_and_a_rerun_imports_nothing_twice(supervisor, staff, event_tap,
+                                                                             intake_config):
     body = stock_csv(_rows()).encode()
 
-    first = staff.post("/stock/imports?deadline=2027-03-31", data=body, headers=CSV, key="stock-1")
+    first = supervisor.post("/stock/imports?deadline=2027-03-31", data=body, headers=CSV, key="stock-1")
 
     assert first.status_code == 201, first.text
     report = first.json()
@@ -61,12 +69,12 @@ def test_an_import_reports_bad_rows_by_line_and_a_rerun_imports_nothing_twice(st
     for row in _rows()[:3]:
         for column in ("mobile", "person_document_number", "email", "person_name"):
             assert row[column] not in text, column
-    sites = staff.get("/approved-sites").json()["sites"]
+    sites = supervisor.get("/approved-sites").json()["sites"]
     assert {s["domain"]: s["website_number"] for s in sites}["s090.example.com.cn"] == "京ICP备09000000号-1"
 
-    replay = staff.post("/stock/imports?deadline=2027-03-31", data=body, headers=CSV, key="stock-1")
+    replay = supervisor.post("/stock/imports?deadline=2027-03-31", data=body, headers=CSV, key="stock-1")
     assert replay.status_code == 201 and replay.json()["import_id"] == report["import_id"]
-    rerun = staff.post("/stock/imports?deadline=2027-03-31", data=body, headers=CSV, key="stock-2").json()
+    rerun = supervisor.post("/stock/imports?deadline=2027-03-31", data=body, headers=CSV, key="stock-2").json()
     assert (rerun["rows"], rerun["imported"], rerun["already_imported"], rerun["rejected"]) == (20, 0, 16, 4)
     assert _collect(event_tap, REVERIFICATION_REQUESTED, 1, timeout=1.0) == []
     progress = staff.get("/stock/progress").json()
@@ -75,27 +83,27 @@ def test_an_import_reports_bad_rows_by_line_and_a_rerun_imports_nothing_twice(st
 
 
 @pytest.mark.req("W6")
-def test_bad_uploads_are_refused_and_nothing_is_imported(staff):
+def test_bad_uploads_are_refused_and_nothing_is_imported(supervisor, staff):
     header_only = "filing_number,mobile\n京ICP备09000001号,13900000001\n".encode()
-    missing = staff.post("/stock/imports", data=header_only, headers=CSV)
+    missing = supervisor.post("/stock/imports", data=header_only, headers=CSV)
     assert missing.status_code == 422
     assert {(e["field"], e["code"], e["rule"]) for e in missing.json()["error"]["errors"]} >= {
         ("header", "missing_column", "W6")}
-    wrong_type = staff.post("/stock/imports", data=stock_csv([stock_row(1)]).encode(),
+    wrong_type = supervisor.post("/stock/imports", data=stock_csv([stock_row(1)]).encode(),
                             headers={"Content-Type": "application/json"})
     assert wrong_type.status_code == 415 and wrong_type.json()["error"]["errors"][0]["rule"] == "W6"
-    past = staff.post("/stock/imports?deadline=2020-01-01", data=stock_csv([stock_row(1)]).encode(), headers=CSV)
+    past = supervisor.post("/stock/imports?deadline=2020-01-01", data=stock_csv([stock_row(1)]).encode(), headers=CSV)
     assert past.status_code == 400 and past.json()["error"]["errors"][0]["field"] == "deadline"
-    not_a_date = staff.post("/stock/imports?deadline=soon", data=stock_csv([stock_row(1)]).encode(), headers=CSV)
+    not_a_date = supervisor.post("/stock/imports?deadline=soon", data=stock_csv([stock_row(1)]).encode(), headers=CSV)
     assert not_a_date.status_code == 400 and not_a_date.json()["error"]["errors"][0]["field"] == "deadline"
     assert staff.get("/stock/progress").json()["planned"] == 0
 
 
 @pytest.mark.req("W6")
-def test_progress_follows_onsite_verification_and_a_verified_stock_filing_is_then_revisited(staff, event_tap,
-                                                                                            intake_config):
+def test_progress_follows_onsite_verification_and_a_verified_stock_filing_is_then_revisited(supervisor, staff, api,
+                                                                                            event_tap, intake_config):
     body = stock_csv([stock_row(i, prefix="08") for i in range(3)]).encode()
-    report = staff.post("/stock/imports", data=body, headers=CSV).json()
+    report = supervisor.post("/stock/imports", data=body, headers=CSV).json()
     assert report["imported"] == 3
     events = _collect(event_tap, REVERIFICATION_REQUESTED, 3, everything=True)
     [sites_changed] = [e["data"] for e in events if e["meta"]["type"] == APPROVED_SITES_CHANGED]
@@ -114,9 +122,12 @@ def test_progress_follows_onsite_verification_and_a_verified_stock_filing_is_the
     progress = staff.get("/stock/progress").json()
     assert (progress["planned"], progress["done"], progress["pending"], progress["overdue"]) == (3, 1, 2, 0)
     assert progress["imports"][0]["import_id"] == report["import_id"]
-    filing = staff.get(f"/filings/{filing_id}").json()
+    owner = api.as_(sponsor_token("13900000000"))  # the stock row's mobile: its sponsor sees it, masked
+    filing = owner.get(f"/filings/{filing_id}").json()
     assert (filing["state"], filing["filing_number"]) == ("approved", "京ICP备08000000号")
     assert filing["data"]["contacts"]["mobile"] == "139****0000"
+    assert api.get(f"/filings/{filing_id}").status_code == 404  # another sponsor does not
+    assert staff.post("/stock/imports", data=body, headers=CSV).status_code == 403  # only a supervisor imports
     timeline = staff.get(f"/filings/{filing_id}/timeline").json()["timeline"]
     assert timeline[-1]["note"] == "stock filing verified on site (W6)"
     assert [r["state"] for r in staff.get(f"/filings/{filing_id}/revisits").json()["revisits"]] == ["scheduled"]
