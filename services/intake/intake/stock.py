@@ -49,6 +49,7 @@ from intake.usecases import SERVICE, SHANGHAI, STORE_CONTEXT, Deps, _all_persona
 from shared.contracts.envelope import make_envelope
 from shared.contracts.errors import (
     BadRequest,
+    Conflict,
     FieldError,
     NotFound,
     UnsupportedMediaType,
@@ -129,6 +130,10 @@ def import_stock(deps: Deps, lines: Iterable[str], *, source: str, actor: str, d
     if request_key is not None:
         query = select(StockImport).where(StockImport.request_key == request_key)
         done = deps.session.execute(query).scalar_one_or_none()
+        if done is not None and done.finished_at is None:
+            message = ("this import is still running or was interrupted; send the file again with a new "
+                       "Idempotency-Key (rows already imported are skipped)")
+            raise Conflict(message, field_errors(FieldError("Idempotency-Key", "in_progress", message, "W6")))
         if done is not None:
             return report(done)
     reader = csv.DictReader(lines)

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from intake import stock
 from intake.usecases import Deps
+from shared.contracts.errors import Conflict
 from shared.platform.crypto import CryptoConfig
 from shared.testing.stock import stock_csv, stock_row
 
@@ -85,3 +86,30 @@ def test_progress_counts_pending_filings_past_the_deadline_as_overdue(db_url):
     engine.dispose()
     assert (progress["planned"], progress["done"], progress["pending"], progress["overdue"]) == (6, 0, 2, 4)
     assert [(i["overdue"], i["pending"]) for i in progress["imports"]] == [(4, 0), (0, 2)]
+
+
+@pytest.mark.req("W6")
+def test_an_interrupted_import_keeps_its_finished_batches_and_a_new_run_imports_only_the_rest(db_url):
+    crypto = CryptoConfig.from_config({})
+    engine = create_engine(db_url)
+    lines = stock_csv([stock_row(i, prefix="05") for i in range(30)]).splitlines(keepends=True)
+
+    def interrupt(report: dict) -> None:
+        raise KeyboardInterrupt  # the process is stopped after its first batch
+
+    with Session(engine, expire_on_commit=False) as session:
+        deps = Deps(session=session, cipher=crypto.cipher(), hasher=crypto.hasher(), store=None, bucket="",
+                    provider_id="provider-test", now=lambda: datetime.now(UTC))
+        deadline = stock.deadline_of(deps, None)
+        with pytest.raises(KeyboardInterrupt):
+            stock.import_stock(deps, lines, source="t", actor="supervisor:s", deadline=deadline,
+                               request_key="supervisor:s:k1", batch=10, progress=interrupt)
+        session.rollback()
+        with pytest.raises(Conflict) as replay:
+            stock.import_stock(deps, lines, source="t", actor="supervisor:s", deadline=deadline,
+                               request_key="supervisor:s:k1", batch=10)
+        assert replay.value.errors[0]["code"] == "in_progress"
+        rest = stock.import_stock(deps, lines, source="t", actor="supervisor:s", deadline=deadline,
+                                  request_key="supervisor:s:k2", batch=10)
+    engine.dispose()
+    assert (rest["imported"], rest["already_imported"]) == (20, 10)
