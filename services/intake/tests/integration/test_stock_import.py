@@ -27,31 +27,30 @@ def db_url(database_factory):
 
 @pytest.mark.req("W6")
 def test_the_command_streams_batches_with_progress_reports_bad_lines_and_reruns_import_nothing(db_url, tmp_path):
-    rows = [stock_row(i, prefix="07", bad={250: "mobile", 1001: "ip_addresses"}.get(i)) for i in range(1200)]
+    rows = [stock_row(i, prefix="07", bad={120: "mobile", 510: "ip_addresses"}.get(i)) for i in range(600)]
     source = tmp_path / "stock.csv"
     source.write_text(stock_csv(rows), encoding="utf-8")
     config = tmp_path / "intake.yaml"
     config.write_text(yaml.safe_dump({"DB_URL": db_url, "PROVIDER_ID": "provider-test", "ALLOW_DEV_KEYS": True}))
-    command = [sys.executable, "-m", "intake.stock", str(source), "--batch", "500", "--deadline", "2027-06-30",
+    command = [sys.executable, "-m", "intake.stock", str(source), "--batch", "250", "--deadline", "2027-06-30",
                "--config", str(config)]
 
     first = subprocess.run(command, capture_output=True, text=True, timeout=120)
 
     assert first.returncode == 0, first.stderr
     progress = [line.split() for line in first.stderr.splitlines() if line.startswith("rows")]
-    assert [(p[1], p[3], p[7]) for p in progress] == [("501", "500", "1"), ("1001", "1000", "1"),
-                                                        ("1200", "1198", "2")]
+    assert [(p[1], p[3], p[7]) for p in progress] == [("251", "250", "1"), ("501", "500", "1"), ("600", "598", "2")]
     rejected = [line for line in first.stderr.splitlines() if line.startswith("line ")]
-    assert rejected[0].startswith("line 252: contacts.mobile format (R1.6)")
-    assert rejected[1].startswith("line 1003: access.ip_addresses.0 not_public (R1.8)")
+    assert rejected[0].startswith("line 122: contacts.mobile format (R1.6)")
+    assert rejected[1].startswith("line 512: access.ip_addresses.0 not_public (R1.8)")
     summary = json.loads(first.stdout)
-    assert (summary["rows"], summary["imported"], summary["rejected"]) == (1200, 1198, 2)
+    assert (summary["rows"], summary["imported"], summary["rejected"]) == (600, 598, 2)
 
     again = subprocess.run(command, capture_output=True, text=True, timeout=120)
 
     assert again.returncode == 0, again.stderr
     summary = json.loads(again.stdout)
-    assert (summary["imported"], summary["already_imported"], summary["rejected"]) == (0, 1198, 2)
+    assert (summary["imported"], summary["already_imported"], summary["rejected"]) == (0, 598, 2)
     engine = create_engine(db_url)
     with engine.connect() as connection:
         counts = connection.execute(text(
@@ -60,7 +59,7 @@ def test_the_command_streams_batches_with_progress_reports_bad_lines_and_reruns_
             " (SELECT count(*) FROM approved_sites)")).one()
         stored = str(connection.execute(text("SELECT data FROM filing_versions LIMIT 50")).all())
     engine.dispose()
-    assert tuple(counts) == (1198, 1198, 1198, 1198)
+    assert tuple(counts) == (598, 598, 598, 598)
     for row in rows[:50]:
         assert row["mobile"] not in stored and row["person_document_number"] not in stored
         assert row["email"] not in stored
