@@ -41,6 +41,17 @@ def _days(config, key: str, default: float) -> timedelta:
     return timedelta(days=days)
 
 
+def settings_from_config(config) -> Settings:
+    """The settings from a nameko config (the service) or the same YAML read by a command (``intake.stock``)."""
+    return Settings(
+        require(config, "PROVIDER_ID", "the access provider this intake serves"),
+        config.get("INTAKE_BUCKET") or DEFAULT_BUCKET,
+        revisit_interval=_days(config, "REVISIT_INTERVAL_DAYS", 365),
+        revisit_answer=_days(config, "REVISIT_ANSWER_DAYS", 30),
+        reverification=_days(config, "REVERIFICATION_DAYS", 90),
+    )
+
+
 class IntakeSettings(DependencyProvider):
     """``PROVIDER_ID`` (required: each access provider runs its own intake), ``INTAKE_BUCKET``, and the W5/W6
     periods: ``REVISIT_INTERVAL_DAYS`` (365: how often an approved sponsor is revisited), ``REVISIT_ANSWER_DAYS``
@@ -48,14 +59,7 @@ class IntakeSettings(DependencyProvider):
     a stock import's on-site re-verification)."""
 
     def setup(self) -> None:
-        config = self.container.config
-        self.settings = Settings(
-            require(config, "PROVIDER_ID", "the access provider this intake serves"),
-            config.get("INTAKE_BUCKET") or DEFAULT_BUCKET,
-            revisit_interval=_days(config, "REVISIT_INTERVAL_DAYS", 365),
-            revisit_answer=_days(config, "REVISIT_ANSWER_DAYS", 30),
-            reverification=_days(config, "REVERIFICATION_DAYS", 90),
-        )
+        self.settings = settings_from_config(self.container.config)
 
     def get_dependency(self, worker_ctx) -> Settings:
         return self.settings

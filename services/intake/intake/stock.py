@@ -12,7 +12,7 @@ the approved-sites list (P8: the sites are already connected), and ``reverificat
 (notify invites the responsible person by SMS; verification opens an on-site window). A bad row is reported with
 its line number, field, code and rule, and the rest go on.
 
-Command: ``python -m intake.stock FILE.csv [--deadline YYYY-MM-DD] [--batch N] [--config services/intake/config.yaml]``
+Command: ``python -m intake.stock FILE.csv [--deadline YYYY-MM-DD] [--batch N] [--workers N] [--config FILE]``
 (``-`` reads stdin); the columns are :data:`intake.domain.STOCK_COLUMNS` (lists separated by ``;``).
 """
 
@@ -32,6 +32,7 @@ from datetime import time as clock
 
 import structlog
 from sqlalchemy import func, insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake import domain
@@ -147,7 +148,12 @@ def import_stock(deps: Deps, lines: Iterable[str], *, source: str, actor: str, d
                       source=source[:250], started_by=actor, started_at=now, deadline=deadline, rows=0, imported=0,
                       already_imported=0, rejected=0, rejections=[])
     deps.session.add(run)
-    deps.session.commit()
+    try:
+        deps.session.commit()
+    except IntegrityError:  # the same request, sent twice at once: the first one runs
+        deps.session.rollback()
+        message = "this import is already running; wait for its report"
+        raise Conflict(message, field_errors(FieldError("Idempotency-Key", "in_progress", message, "W6"))) from None
     today = now.astimezone(SHANGHAI).date()
     seen: dict[str, int] = {}
     rejections: list[dict] = []
@@ -320,7 +326,7 @@ def _config(path: str) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from intake.dependencies import IntakeSettings, Settings
+    from intake.dependencies import Settings, settings_from_config
     from shared.platform.crypto import CryptoConfig
     from shared.platform.db import make_engine
     from shared.platform.logging import configure_logging
@@ -336,10 +342,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     config = _config(args.config)
     configure_logging("intake", level=config.get("LOG_LEVEL") or "INFO", stream=sys.stderr)  # stdout: the summary
-    provider = IntakeSettings()
-    provider.container = type("Container", (), {"config": config})()
-    provider.setup()
-    settings: Settings = provider.settings
+    settings = settings_from_config(config)
     crypto = CryptoConfig.from_config(config)
     engine = make_engine(config["DB_URL"], pool_size=1)
     started = time.monotonic()
