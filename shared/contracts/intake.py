@@ -280,3 +280,120 @@ EVENTS.register(
         "approved); edge proxies reload GET /approved-sites.",
     )
 )
+
+
+# --- W5 revisits and W6 stock re-verification (issue 9) ---------------------------------------------------------
+
+REVISIT_REQUESTED = "revisit_requested.v1"
+REVISIT_ESCALATED = "revisit_escalated.v1"
+REVERIFICATION_REQUESTED = "reverification_requested.v1"
+
+
+class _SealedContactsSchema(_Reader):
+    mobile = fields.String(required=True)
+    email = fields.String(allow_none=True)
+
+
+class RevisitRequestedSchema(_Reader):
+    """W5: the regular revisit of an approved sponsor; notify asks it by SMS and e-mail to confirm or update its
+    data by ``answer_by``. ``contacts`` are sealed with the provider's keys (``event.contacts.<field>``)."""
+
+    revisit_id = fields.String(required=True)
+    filing_id = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    province = fields.String(required=True)
+    filing_number = fields.String(required=True)
+    opened_at = fields.AwareDateTime(required=True)
+    answer_by = fields.AwareDateTime(required=True)
+    contacts = fields.Nested(_SealedContactsSchema, required=True)
+
+
+class RevisitEscalatedSchema(_Reader):
+    """W5: a revisit went unanswered past ``answer_by``; staff follow it up (no personal data)."""
+
+    revisit_id = fields.String(required=True)
+    filing_id = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    province = fields.String(required=True)
+    filing_number = fields.String(required=True)
+    opened_at = fields.AwareDateTime(required=True)
+    answer_by = fields.AwareDateTime(required=True)
+    escalated_at = fields.AwareDateTime(required=True)
+
+
+class ReverificationRequestedSchema(_Reader):
+    """W6: a filing approved before face-to-face verification existed must be verified on site by ``deadline``.
+    Carries what verification needs to open an on-site window and notify needs to invite the responsible person:
+    the filing's data with the personal fields (``personal_paths(sponsor.kind)``) sealed with the provider's keys
+    under ``event.<path>``, as ``filing_submitted.v1`` seals them."""
+
+    filing_id = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    filing_number = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    province = fields.String(required=True)
+    import_id = fields.String(required=True)
+    requested_at = fields.AwareDateTime(required=True)
+    deadline = fields.AwareDateTime(required=True)
+    sponsor = fields.Nested(SponsorSchema, required=True)
+    responsible_person = fields.Nested(ResponsiblePersonSchema, required=True)
+    contacts = fields.Nested(ContactsSchema, required=True)
+    websites = fields.List(fields.Nested(WebsiteSchema), required=True, validate=validate.Length(min=1))
+    access = fields.Nested(AccessSchema, required=True)
+    lookups = fields.Nested(LookupsSchema, required=True)
+
+
+_REVISIT_SAMPLE = {
+    "revisit_id": "0b8f0b1e-7d0c-4d55-9a55-3f0e4c1d2a01",
+    "filing_id": FILING_SUBMITTED_SAMPLE["filing_id"],
+    "provider_id": "provider-demo",
+    "province": "京",
+    "filing_number": "京ICP备2026000001号",
+    "opened_at": "2027-11-20T09:00:00+08:00",
+    "answer_by": "2027-12-20T09:00:00+08:00",
+}
+
+EVENTS.register(
+    EventContract(
+        REVISIT_REQUESTED,
+        "intake",
+        RevisitRequestedSchema,
+        {**_REVISIT_SAMPLE, "contacts": {"mobile": _TOKEN, "email": _TOKEN}},
+        "A regular revisit of an approved sponsor (W5): it is asked by SMS and e-mail to confirm or update its "
+        "data by answer_by.",
+    )
+)
+EVENTS.register(
+    EventContract(
+        REVISIT_ESCALATED,
+        "intake",
+        RevisitEscalatedSchema,
+        {**_REVISIT_SAMPLE, "escalated_at": "2027-12-20T09:01:00+08:00"},
+        "A revisit went unanswered past its answer time (W5); provider staff follow it up.",
+    )
+)
+EVENTS.register(
+    EventContract(
+        REVERIFICATION_REQUESTED,
+        "intake",
+        ReverificationRequestedSchema,
+        {
+            "filing_id": FILING_SUBMITTED_SAMPLE["filing_id"],
+            "version": 1,
+            "filing_number": "京ICP备2016000001号",
+            "provider_id": "provider-demo",
+            "province": "京",
+            "import_id": "5d2b8c7a-1e0f-4b7e-8a40-6c3f2d1e0b99",
+            "requested_at": "2026-12-01T09:00:00+08:00",
+            "deadline": "2027-03-01T23:59:59+08:00",
+            "sponsor": FILING_SUBMITTED_SAMPLE["sponsor"],
+            "responsible_person": FILING_SUBMITTED_SAMPLE["responsible_person"],
+            "contacts": FILING_SUBMITTED_SAMPLE["contacts"],
+            "websites": FILING_SUBMITTED_SAMPLE["websites"],
+            "access": FILING_SUBMITTED_SAMPLE["access"],
+            "lookups": FILING_SUBMITTED_SAMPLE["lookups"],
+        },
+        "A filing approved before face-to-face verification existed (the stock, W6) must be verified on site by "
+        "its deadline: notify invites the responsible person by SMS, verification opens an on-site window.",
+    )
+)

@@ -82,7 +82,14 @@ class EventRegistry:
         """Tolerant read for consumers: returns the loaded ``data`` (unknown fields dropped)."""
         return self._validate(envelope, unknown=EXCLUDE)
 
-    def _validate(self, envelope: dict, *, unknown: str) -> dict:
+    def validate_outgoing_many(self, envelopes: list[dict]) -> None:
+        """``validate_outgoing`` for a bulk job's envelopes (W6's stock import): the same checks, with one schema
+        instance per type and no load, because building a marshmallow schema costs more than validating."""
+        schemas: dict[str, Schema] = {}
+        for envelope in envelopes:
+            self._validate(envelope, unknown=RAISE, schemas=schemas)
+
+    def _validate(self, envelope: dict, *, unknown: str, schemas: dict | None = None) -> dict | None:
         meta = envelope.get("meta") if isinstance(envelope, dict) else None
         event_type = meta.get("type", "?") if isinstance(meta, dict) else "?"
         if not isinstance(meta, dict):
@@ -96,11 +103,12 @@ class EventRegistry:
         if meta["source"] != contract.producer:
             raise InvalidEvent(event_type, {"meta": {"source": [f"must be {contract.producer}"]}})
         data = envelope.get("data")
-        schema = contract.schema(unknown=unknown)
+        schema = contract.schema(unknown=unknown) if schemas is None else (
+            schemas.get(event_type) or schemas.setdefault(event_type, contract.schema(unknown=unknown)))
         errors = schema.validate(data) if isinstance(data, dict) else {"data": ["missing or not an object"]}
         if errors:
             raise InvalidEvent(event_type, {"data": errors})
-        return schema.load(data)
+        return schema.load(data) if schemas is None else None
 
 
 EVENTS = EventRegistry()

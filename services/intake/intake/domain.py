@@ -6,6 +6,8 @@ Nothing here does I/O: a filing is a plain dict in the shape of ``schemas.Filing
 
 import copy
 import hashlib
+import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
@@ -25,6 +27,7 @@ from shared.kernel.documents import (
     validate_unit_name,
 )
 from shared.kernel.errors import InvalidValue
+from shared.kernel.filing_numbers import parse_filing_number
 from shared.kernel.network import is_public_ip, validate_domain, validate_ip
 from shared.kernel.provinces import province_by_abbr
 
@@ -497,3 +500,121 @@ def nginx_map(sites: list[dict], revision: int) -> str:
     lines = [f"# approved sites, revision {revision}", "map $host $icp_filing_number {", '    default "";']
     lines += [f'    {site["domain"]} "{site["website_number"]}";' for site in sorted(sites, key=lambda s: s["domain"])]
     return "\n".join([*lines, "}", ""])
+
+
+# --- W5: regular revisits of approved sponsors ---------------------------------------------------------------
+
+
+class RevisitState(StrEnum):
+    """A revisit's life: ``scheduled`` -> ``open`` (sponsor asked) -> ``confirmed`` | ``updated``; ``open`` ->
+    ``escalated`` (unanswered by ``answer_by``, staff follow up) -> ``confirmed`` | ``updated``; ``closed`` when
+    the filing ended first."""
+
+    SCHEDULED = "scheduled"
+    OPEN = "open"
+    ESCALATED = "escalated"
+    CONFIRMED = "confirmed"
+    UPDATED = "updated"
+    CLOSED = "closed"
+
+
+ANSWERABLE = {RevisitState.OPEN, RevisitState.ESCALATED}
+REVISIT_ANSWERS = ("confirmed", "update")
+# What makes a change of how the provider hosts a site (W5: IP, location, access method): any of these fields.
+HOSTING_FIELDS = ("ip_addresses", "server_location", "access_method", "provider_name")
+
+
+def hosting_problems(current: dict, new: dict) -> list[FieldError]:
+    """W5/R1.8: the new access information must be complete and valid, and differ from the current one."""
+    c = _Collector([])
+    _check_access(c, new)
+    if not c.errors and all(current.get(k) == new.get(k) for k in HOSTING_FIELDS):
+        c.add("access", "unchanged", "The access information is the same as the approved one.", "W5")
+    return c.errors
+
+
+# --- W6: the stock, filings approved before face-to-face verification ------------------------------------------
+
+STOCK_COLUMNS = (
+    "filing_number", "sponsor_kind", "unit_type", "sponsor_name", "sponsor_document_type", "sponsor_document_number",
+    "person_name", "person_document_type", "person_document_number", "person_role", "mobile", "office_phone",
+    "email", "postal_address", "website_name", "domains", "service_content", "ip_addresses", "access_method",
+    "server_location", "access_provider_name",
+)
+_LIST_SEPARATOR = ";"
+# Numbers issued before 2016 have a 2-digit year and a 6-digit serial (京ICP备05012345号): the stock has them.
+_LEGACY_FILING_NUMBER = re.compile(r"(?P<abbr>.)ICP备(?P<digits>[0-9]{8})号")
+
+
+def stock_header_problems(header: list[str]) -> list[FieldError]:
+    """W6: the CSV's first line must name every stock column (any order; extra columns are ignored)."""
+    missing = [name for name in STOCK_COLUMNS if name not in header]
+    return [FieldError("header", "missing_column", f"The CSV header lacks the column {name}.", "W6")
+            for name in missing]
+
+
+def stock_filing_number(text: str) -> tuple[str, str]:
+    """The canonical sponsor filing number of a stock row and its province abbreviation; current numbers
+    (``京ICP备2026012345号``) and pre-2016 ones (``京ICP备05012345号``). InvalidValue otherwise."""
+    cleaned = unicodedata.normalize("NFKC", text or "").strip()
+    legacy = _LEGACY_FILING_NUMBER.fullmatch(cleaned)
+    if legacy:
+        return cleaned, province_by_abbr(legacy["abbr"]).abbr
+    number = parse_filing_number(cleaned)
+    if number.site is not None:
+        raise InvalidValue("site_number", "Give the sponsor's filing number, without the website's -k.", "W6")
+    return str(number), number.abbr
+
+
+def _split(value: str | None) -> list[str]:
+    return [part.strip() for part in (value or "").split(_LIST_SEPARATOR) if part.strip()]
+
+
+def stock_row(row: dict[str, str], today: date) -> tuple[str | None, dict | None, list[FieldError]]:
+    """W6: one CSV row of the stock as ``(filing number, filing data in the canonical form, problems)``.
+
+    The row is checked by the same rules as a submission (R1.1–R1.8) except the scans and the contract clause,
+    which the stock never had; the filing number must be one the bureau issued and its province is the
+    sponsor's. Every problem of the row is returned at once (field = the CSV column's path in the filing)."""
+    c = _Collector([])
+    number = province = None
+    try:
+        number, province = stock_filing_number(row.get("filing_number") or "")
+    except InvalidValue as exc:
+        c.add("filing_number", exc.code, exc.message, exc.rule)
+    kind = (row.get("sponsor_kind") or "").strip()
+    data = {
+        "sponsor": {"kind": kind, "unit_type": (row.get("unit_type") or "").strip() or None,
+                    "name": (row.get("sponsor_name") or "").strip(),
+                    "document_type": (row.get("sponsor_document_type") or "").strip(),
+                    "document_number": (row.get("sponsor_document_number") or "").strip(),
+                    "province": province or ""},
+        "responsible_person": {"name": (row.get("person_name") or "").strip(),
+                               "document_type": (row.get("person_document_type") or "").strip(),
+                               "document_number": (row.get("person_document_number") or "").strip(),
+                               "role": (row.get("person_role") or "").strip()},
+        "contacts": {"mobile": (row.get("mobile") or "").strip(),
+                     "office_phone": (row.get("office_phone") or "").strip() or None, "home_phone": None,
+                     "email": (row.get("email") or "").strip(),
+                     "postal_address": (row.get("postal_address") or "").strip()},
+        "websites": [{"name": (row.get("website_name") or "").strip(), "domains": _split(row.get("domains")),
+                      "service_content": _split(row.get("service_content")), "prior_approvals": []}],
+        "access": {"provider_name": (row.get("access_provider_name") or "").strip(),
+                   "access_method": (row.get("access_method") or "").strip(),
+                   "server_location": (row.get("server_location") or "").strip(),
+                   "ip_addresses": _split(row.get("ip_addresses"))},
+    }
+    if number is not None:
+        _check_sponsor(c, data["sponsor"], today)
+    _check_responsible_person(c, kind, data["sponsor"], data["responsible_person"], today)
+    _check_contacts(c, kind, data["contacts"])
+    _check_websites(c, data["websites"])
+    _check_access(c, data["access"])
+    if c.errors:
+        return number, None, c.errors
+    return number, normalise(data, today), []
+
+
+def website_numbers(filing_number: str, websites: list[dict]) -> dict[str, str]:
+    """P8: each domain of the k-th website carries ``{filing number}-{k}``."""
+    return {d["ascii"]: f"{filing_number}-{k}" for k, site in enumerate(websites, start=1) for d in site["domains"]}

@@ -6,7 +6,7 @@ Personal fields inside ``FilingVersion.data`` are field-encryption tokens; the H
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.platform.db import UtcDateTime
@@ -115,6 +115,64 @@ class SitesRevision(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     revision: Mapped[int] = mapped_column(Integer)
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class Revisit(Base):
+    """W5: one regular revisit of an approved sponsor: ``scheduled`` until ``due_at``, then ``open`` (the sponsor
+    was asked to confirm or update by ``answer_by``), ``escalated`` to staff when unanswered by then, and
+    ``confirmed`` or ``updated`` once answered; ``closed`` when the filing was cancelled first."""
+
+    __tablename__ = "revisits"
+    __table_args__ = (Index("ix_revisits_state_due", "state", "due_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    filing_id: Mapped[str] = mapped_column(ForeignKey("filings.id"), index=True)
+    provider_id: Mapped[str] = mapped_column(String(64), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    opened_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    answer_by: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    escalated_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    answered_by: Mapped[str | None] = mapped_column(String(120))
+
+
+class StockImport(Base):
+    """W6: one import of stock filings (a CSV file): its counts and the rejected rows (line, field, rule)."""
+
+    __tablename__ = "stock_imports"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(64), index=True)
+    request_key: Mapped[str | None] = mapped_column(String(250), unique=True, comment="actor:Idempotency-Key")
+    source: Mapped[str] = mapped_column(String(250))
+    started_by: Mapped[str] = mapped_column(String(120))
+    started_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    deadline: Mapped[datetime] = mapped_column(UtcDateTime())
+    rows: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    already_imported: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    rejections: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class StockReverification(Base):
+    """W6: the plan for one stock filing, keyed by its filing number (so a re-run imports nothing twice):
+    ``pending`` until ``onsite_verified.v1`` makes it ``done``; overdue when pending past ``deadline``."""
+
+    __tablename__ = "stock_reverifications"
+    __table_args__ = (Index("ix_stock_reverifications_progress", "provider_id", "state", "deadline"),)
+
+    filing_number: Mapped[str] = mapped_column(String(40), primary_key=True)
+    filing_id: Mapped[str] = mapped_column(ForeignKey("filings.id"), unique=True)
+    provider_id: Mapped[str] = mapped_column(String(64))
+    import_id: Mapped[str] = mapped_column(ForeignKey("stock_imports.id"), index=True)
+    line: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(16))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    deadline: Mapped[datetime] = mapped_column(UtcDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class SignInCode(Base):

@@ -1,5 +1,6 @@
 """The OpenAPI document of intake's HTTP interface, generated from its marshmallow schemas."""
 
+import re
 from functools import cache
 
 from apispec import APISpec
@@ -13,7 +14,7 @@ _ERRORS = {
     "404": "Unknown filing",
     "409": "Not allowed in the filing's current state, or an Idempotency-Key reused for another request",
     "413": "Body too large",
-    "415": "Upload is not a JPEG, PNG or PDF (sniffed from content)",
+    "415": "Upload is not a JPEG, PNG or PDF (sniffed from content), or a stock import is not text/csv",
     "422": "The filing breaks one or more rules; every problem is listed",
     "401": "No bearer token, or one that is expired, tampered or not for this system (issue 8)",
     "403": "The token's role may not do this (issue 8)",
@@ -86,8 +87,6 @@ ROUTES = [
         "FilingOutput",
         ["400", "404", "409", "422"],
     ),
-    ("get", "/filings/{filing_id}/documents/{document_id}",
-     "A 300 s link to one scan; every opening is recorded (W4, B1)", None, 200, None, ["404"]),
     (
         "get",
         "/filings/{filing_id}/timeline",
@@ -124,6 +123,37 @@ ROUTES = [
         "FilingOutput",
         ["400", "404", "409"],
     ),
+    (
+        "post",
+        "/filings/{filing_id}/hosting-changes",
+        "W5: staff record a hosting change (IP, location, access method); sent as filing_changed.v1",
+        "AccessInput",
+        201,
+        "FilingOutput",
+        ["400", "404", "409", "422"],
+    ),
+    ("get", "/filings/{filing_id}/revisits", "W5: the filing's regular revisits", None, 200, None, ["404"]),
+    (
+        "post",
+        "/filings/{filing_id}/revisits/{revisit_id}/answer",
+        "W5: the sponsor confirms its data or opens a change to update it",
+        "RevisitAnswerInput",
+        200,
+        None,
+        ["400", "404", "409"],
+    ),
+    ("get", "/revisits", "W5: the provider's revisits by state; escalated and open ones listed", None, 200, None, []),
+    (
+        "post",
+        "/stock/imports",
+        "W6: import a CSV of stock filings; rejected rows with line, field and rule",
+        None,
+        201,
+        None,
+        ["400", "413", "415", "422"],
+    ),
+    ("get", "/stock/imports/{import_id}", "W6: a stock import's report", None, 200, None, ["404"]),
+    ("get", "/stock/progress", "W6: re-verification progress: done, pending, overdue", None, 200, None, []),
 ]
 
 
@@ -143,6 +173,7 @@ def openapi_document() -> dict:
         "AccessInput",
         "AcceptanceInput",
         "CancellationInput",
+        "RevisitAnswerInput",
         "FilingOutput",
         "TimelineOutput",
         "ApprovedSitesOutput",
@@ -168,11 +199,10 @@ def openapi_document() -> dict:
                 "description": _ERRORS[code],
                 "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
             }
-        parameters = [{"name": "filing_id", "in": "path", "required": True, "schema": {"type": "string"}}]
-        operation["parameters"] = parameters if "{filing_id}" in path else []
-        if "{document_id}" in path:
-            operation["parameters"] = [*parameters, {"name": "document_id", "in": "path", "required": True,
-                                                     "schema": {"type": "string"}}]
+        operation["parameters"] = [
+            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+            for name in re.findall(r"{([^}]+)}", path)
+        ]
         if path == "/guide":
             operation["parameters"] = [
                 {
@@ -187,7 +217,12 @@ def openapi_document() -> dict:
             operation["parameters"].append(
                 {"name": IDEMPOTENCY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}}
             )
-        if path.endswith("/documents"):
+        if path == "/stock/imports":
+            operation["parameters"].append(
+                {"name": "deadline", "in": "query", "required": False, "schema": {"type": "string", "format": "date"}}
+            )
+            operation["requestBody"] = {"content": {"text/csv": {"schema": {"type": "string"}}}}
+        elif path.endswith("/documents"):
             operation["parameters"].append(
                 {"name": "kind", "in": "query", "required": True, "schema": {"type": "string"}}
             )

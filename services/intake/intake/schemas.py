@@ -6,7 +6,7 @@ the regulation's rules live in ``domain.validate_filing`` and run on submit.
 
 from marshmallow import Schema, fields, validate
 
-from intake.domain import ACCESS_METHODS, CONTRACT_CLAUSE_SHA256, SCAN_KINDS
+from intake.domain import ACCESS_METHODS, CONTRACT_CLAUSE_SHA256, REVISIT_ANSWERS, SCAN_KINDS
 
 _TEXT = validate.Length(max=500)
 _SHORT = validate.Length(max=100)
@@ -82,6 +82,18 @@ class CancellationInput(Schema):
 class GuideQuery(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["unit", "individual"]))
     unit_type = fields.String(validate=_SHORT)
+
+
+class RevisitAnswerInput(Schema):
+    """W5: ``confirmed`` (the data is still right) or ``update`` (open a change to edit)."""
+
+    answer = fields.String(required=True, validate=validate.OneOf(REVISIT_ANSWERS))
+
+
+class StockImportQuery(Schema):
+    """W6: the day by which the imported filings are to be verified on site (default: the configured period)."""
+
+    deadline = fields.Date()
 
 
 class FieldErrorOutput(Schema):

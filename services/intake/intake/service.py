@@ -10,8 +10,8 @@ import structlog
 from nameko.rpc import RpcProxy, rpc
 from werkzeug.wrappers import Request, Response
 
-from intake import sign_in, usecases
-from intake.dependencies import IntakeSettings, IntakeStorage
+from intake import revisits, sign_in, stock, usecases
+from intake.dependencies import IntakeSettings, IntakeStorage, setting_timer
 from intake.domain import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guide, nginx_map
 from intake.models import idempotency_keys, outbox
 from intake.openapi import openapi_document
@@ -21,8 +21,10 @@ from intake.schemas import (
     CancellationInput,
     FilingInput,
     GuideQuery,
+    RevisitAnswerInput,
     SignInCodeInput,
     SignInInput,
+    StockImportQuery,
 )
 from shared.contracts.bureau import FILING_APPROVED, FILING_NUMBER_RETIRED, FILING_RETURNED
 from shared.contracts.errors import BadRequest, FieldError, ServiceUnavailable, field_errors, from_marshmallow
@@ -51,6 +53,7 @@ from shared.platform.auth import (
 from shared.platform.entrypoints import answer_once, read_event
 from shared.platform.events import event_handler
 from shared.platform.http import http, json_response, load_json
+from shared.platform.idempotency import IDEMPOTENCY_HEADER, check_key
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 
@@ -84,7 +87,20 @@ ACCESS_POLICY = {
     "sign_in_sponsor": PUBLIC,
     "get_filing": allow(*STAFF, REVIEWER, AUDITOR, internal=True),
     "get_timeline": allow(*STAFF, REVIEWER, AUDITOR, internal=True),
+    # W5 (issue 9): staff record hosting changes; the sponsor answers its revisits (a supervisor may record an
+    # answer given by phone after an escalation); staff see the provider's revisits.
+    "change_hosting": allow(PRECHECK, ONSITE_VERIFIER, SUPERVISOR),
+    "filing_revisits": allow(*READERS),
+    "answer_revisit": allow(SPONSOR, SUPERVISOR),
+    "revisit_status": allow(*STAFF, AUDITOR),
+    # W6 (issue 9): a supervisor imports the stock; staff follow the plan.
+    "import_stock": allow(SUPERVISOR),
+    "stock_import": allow(*STAFF, AUDITOR),
+    "stock_progress": allow(*STAFF, AUDITOR),
 }
+# The HTTP stock import runs on the worker's green thread: small batches, and a yield after each, keep the hub
+# (AMQP heartbeats, other requests) responsive (design.md §4); the command takes larger files and batches.
+HTTP_BATCH = 200
 
 
 class IntakeService(ServiceBase):
@@ -107,6 +123,9 @@ class IntakeService(ServiceBase):
             bucket=self.settings.bucket,
             provider_id=self.settings.provider_id,
             now=self.settings.now,
+            revisit_interval=self.settings.revisit_interval,
+            revisit_answer=self.settings.revisit_answer,
+            reverification=self.settings.reverification,
             may_see=self.caller.may_see,
             unmasked=self.caller.principal is not None and self.caller.principal.role in UNMASKED_ROLES,
         )
@@ -252,6 +271,72 @@ class IntakeService(ServiceBase):
         return self._once(
             request, lambda actor: usecases.cancel(self._deps(), actor, filing_id, payload["reason"])
         )
+
+    @http("POST", "/filings/<filing_id>/hosting-changes")
+    def change_hosting(self, request: Request, filing_id: str):
+        """W5: staff record a change of how the provider hosts an approved site; it goes out as a change."""
+        access = load_json(request, AccessInput())
+        return self._once(
+            request, lambda actor: usecases.change_hosting(self._deps(), actor, filing_id, access), status=201
+        )
+
+    # --- W5 revisits ---------------------------------------------------------------------------
+
+    @http("GET", "/filings/<filing_id>/revisits")
+    def filing_revisits(self, request: Request, filing_id: str):
+        return json_response(200, revisits.filing_revisits(self._deps(), filing_id))
+
+    @http("POST", "/filings/<filing_id>/revisits/<revisit_id>/answer")
+    def answer_revisit(self, request: Request, filing_id: str, revisit_id: str):
+        """W5: the sponsor confirms its data, or asks to update it (a change draft opens)."""
+        reply = load_json(request, RevisitAnswerInput())["answer"]
+        return self._once(
+            request, lambda actor: revisits.answer(self._deps(), actor, filing_id, revisit_id, reply)
+        )
+
+    @http("GET", "/revisits")
+    def revisit_status(self, request: Request):
+        """W5: the provider's revisits by state, with the escalated and open ones for staff."""
+        return json_response(200, revisits.status(self._deps()))
+
+    @setting_timer("REVISIT_TIMER_SECONDS", 60.0)
+    def run_revisits(self):
+        """W5: open the due revisits and escalate the unanswered ones (each event once, with the outbox)."""
+        counts = revisits.run_revisits(self._deps())
+        self.db.commit()
+        for kind, count in counts.items():
+            if count:
+                self.metrics.counter("icp_intake_revisit_events_total", "Revisits opened or escalated (W5)",
+                                     ("kind",)).labels(kind).inc(count)
+
+    # --- W6 stock re-verification --------------------------------------------------------------
+
+    @http("POST", "/stock/imports", max_body=stock.MAX_HTTP_BYTES)
+    def import_stock(self, request: Request):
+        """W6: import a CSV of stock filings (``text/csv`` body; ``?deadline=YYYY-MM-DD``). Answers the report:
+        rows, imported, already imported, rejected with line, field and rule. Larger files: the command."""
+        errors = StockImportQuery().validate(request.args)
+        if errors:
+            raise BadRequest("invalid query", from_marshmallow(errors, rule="W6"))
+        query = StockImportQuery().load(request.args)
+        actor = self.caller.actor
+        key = check_key(request.headers.get(IDEMPOTENCY_HEADER))
+        deps = self._deps()
+        text = stock.csv_text(request.get_data(cache=True), request.mimetype)
+        result = stock.import_stock(deps, text.splitlines(keepends=True), source="http", actor=actor,
+                                    deadline=stock.deadline_of(deps, query.get("deadline")),
+                                    request_key=f"{actor}:{key}", batch=HTTP_BATCH,
+                                    progress=lambda _report: eventlet.sleep(0))
+        return json_response(201, result)
+
+    @http("GET", "/stock/imports/<import_id>")
+    def stock_import(self, request: Request, import_id: str):
+        return json_response(200, stock.get_import(self._deps(), import_id))
+
+    @http("GET", "/stock/progress")
+    def stock_progress(self, request: Request):
+        """W6: re-verification progress against the plan: done, pending, overdue (total and per import)."""
+        return json_response(200, stock.progress(self._deps()))
 
     @http("GET", "/openapi.json")
     def openapi(self, request: Request):

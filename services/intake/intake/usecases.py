@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import structlog
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from intake import domain
@@ -23,7 +23,9 @@ from intake.models import (
     DocumentScan,
     Filing,
     FilingVersion,
+    Revisit,
     SitesRevision,
+    StockReverification,
     TimelineEntry,
     outbox,
     processed_events,
@@ -77,6 +79,9 @@ class Deps:
     bucket: str
     provider_id: str
     now: Callable[[], datetime]
+    revisit_interval: timedelta = timedelta(days=365)  # W5: how often an approved sponsor is revisited
+    revisit_answer: timedelta = timedelta(days=30)  # W5: how long it has to answer before staff are told
+    reverification: timedelta = timedelta(days=90)  # W6: default deadline of a stock import's re-verification
     may_see: Callable[..., bool] = lambda **_scope: True
     """The caller's tenant scope (``shared.platform.auth.Caller.may_see``); events and internal RPC see all."""
     unmasked: bool = False
@@ -303,6 +308,11 @@ def submit(deps: Deps, actor: str, filing_id: str) -> dict:
     is returned at once and nothing changes."""
     filing = _load(deps, filing_id, lock=True)
     _guard("submit", filing, domain.SUBMITTABLE)
+    _submit_current(deps, filing, actor)
+    return view(deps, filing)
+
+
+def _submit_current(deps: Deps, filing: Filing, actor: str) -> None:
     row = _version(deps, filing)
     data = _plain(deps, row)
     problems = _problems(deps, filing, data)
@@ -330,7 +340,6 @@ def submit(deps: Deps, actor: str, filing_id: str) -> dict:
         "change submitted" if is_change else "submitted",
     )
     enqueue(deps.session, outbox, _submitted_envelope(deps, filing, data, is_change, now))
-    return view(deps, filing)
 
 
 def _submitted_envelope(deps: Deps, filing: Filing, data: dict, is_change: bool, now: datetime) -> dict:
@@ -371,7 +380,13 @@ def request_change(deps: Deps, actor: str, filing_id: str) -> dict:
     """备案变更: an approved filing gets a new draft version holding the approved data to edit."""
     filing = _load(deps, filing_id, lock=True)
     _guard("change", filing, {FilingState.APPROVED})
-    data = _plain(deps, _version(deps, filing))
+    _start_change(deps, filing, actor, {})
+    return view(deps, filing)
+
+
+def _start_change(deps: Deps, filing: Filing, actor: str, patch: dict) -> None:
+    """A new draft version of an approved filing holding the approved data with ``patch`` merged in."""
+    data = domain.merge(_plain(deps, _version(deps, filing)), patch)
     filing.version += 1
     row = FilingVersion(filing_id=filing.id, version=filing.version, data={})
     _store(deps, row, data)
@@ -383,6 +398,27 @@ def request_change(deps: Deps, actor: str, filing_id: str) -> dict:
         actor,
         f"change started from version {filing.approved_version}",
     )
+
+
+def change_hosting(deps: Deps, actor: str, filing_id: str, access: dict) -> dict:
+    """W5: the provider's hosting of an approved site changed (IP, location, access method): the access
+    information is updated in a new version that goes out at once as a change (``filing_changed.v1``) toward the
+    bureau, through pre-verification like every change. The sponsor's acceptance of the contract clause (W3)
+    carries over: the clause is the same and the sponsor's own data did not change."""
+    filing = _load(deps, filing_id, lock=True)
+    _guard("change the hosting of", filing, {FilingState.APPROVED})
+    current = _plain(deps, _version(deps, filing)).get("access") or {}
+    problems = domain.hosting_problems(current, access)
+    if problems:
+        raise ValidationFailed("the access information cannot be changed so", field_errors(*problems))
+    accepted = _acceptance(deps, filing)
+    _start_change(deps, filing, actor, {"access": access})
+    if accepted is not None:
+        deps.session.add(ContractAcceptance(filing_id=filing.id, version=filing.version,
+                                            clause_sha256=accepted.clause_sha256, accepted_by=accepted.accepted_by,
+                                            accepted_at=accepted.accepted_at))
+        deps.session.flush()
+    _submit_current(deps, filing, actor)
     return view(deps, filing)
 
 
@@ -393,6 +429,9 @@ def cancel(deps: Deps, actor: str, filing_id: str, reason: str) -> dict:
     was_draft = filing.state == FilingState.DRAFT
     _record(deps, filing, FilingState.CANCELLED, actor, reason)
     _set_sites(deps, filing, {}, deps.now())
+    deps.session.execute(update(Revisit).where(
+        Revisit.filing_id == filing.id, Revisit.state.in_([domain.RevisitState.SCHEDULED, *domain.ANSWERABLE])
+    ).values(state=domain.RevisitState.CLOSED))
     if not was_draft:
         now = deps.now()
         enqueue(
@@ -444,6 +483,8 @@ def record_step(deps: Deps, event_id: str, data: dict, step: str) -> None:
     if not claim_event(deps.session, processed_events, event_id, f"record_{step}"):
         return
     filing = _for_event(deps, data["filing_id"])
+    if filing is not None and step == "onsite_verified":
+        _record_reverified(deps, filing, data)
     allowed, state, actor, note = _STEPS[step](data)
     if filing is None or filing.state not in allowed or filing.version != data["version"]:
         return
@@ -464,6 +505,29 @@ _STEPS = {
 }
 
 
+def _record_reverified(deps: Deps, filing: Filing, data: dict) -> None:
+    """W6: a stock filing verified on site is done, and from now on revisited like every approved filing (W5)."""
+    plan = deps.session.execute(select(StockReverification).where(
+        StockReverification.filing_id == filing.id, StockReverification.state == "pending").with_for_update()
+    ).scalar_one_or_none()
+    if plan is None:
+        return
+    plan.state = "done"
+    plan.done_at = data["decided_at"]
+    _record(deps, filing, filing.state, data["decided_by"], "stock filing verified on site (W6)")
+    _schedule_revisit(deps, filing, data["decided_at"])
+
+
+def _schedule_revisit(deps: Deps, filing: Filing, after: datetime) -> None:
+    """W5: the filing's next revisit, ``revisit_interval`` after ``after``, unless one is already pending."""
+    pending = deps.session.execute(select(Revisit.id).where(
+        Revisit.filing_id == filing.id,
+        Revisit.state.in_([domain.RevisitState.SCHEDULED, *domain.ANSWERABLE]))).first()
+    if pending is None:
+        deps.session.add(Revisit(id=str(uuid.uuid4()), filing_id=filing.id, provider_id=filing.provider_id,
+                                 state=domain.RevisitState.SCHEDULED, due_at=after + deps.revisit_interval))
+
+
 def record_approval(deps: Deps, event_id: str, data: dict) -> None:
     """P8: the bureau issued the filing number."""
     if not claim_event(deps.session, processed_events, event_id, "record_approval"):
@@ -475,6 +539,7 @@ def record_approval(deps: Deps, event_id: str, data: dict) -> None:
     filing.approved_version = data["version"]
     _record(deps, filing, FilingState.APPROVED, data["approved_by"], f"filing number {data['filing_number']}")
     _set_sites(deps, filing, data["website_numbers"], data["approved_at"])
+    _schedule_revisit(deps, filing, data["approved_at"])
 
 
 def record_number_retired(deps: Deps, event_id: str, data: dict) -> None:
@@ -508,6 +573,11 @@ def _set_sites(deps: Deps, filing: Filing, website_numbers: dict[str, str], appr
     removed = sorted(set(current) - set(website_numbers))
     if not (changed or removed):
         return
+    bump_sites_revision(deps, filing.provider_id, added, removed, filing.id)
+
+
+def bump_sites_revision(deps: Deps, provider_id: str, added: list[str], removed: list[str], correlation_id: str):
+    """A new revision of the approved-sites list, and its ``approved_sites_changed.v1`` in the same transaction."""
     deps.session.flush()
     now = deps.now()
     revision = deps.session.get(SitesRevision, 1, with_for_update=True)
@@ -518,9 +588,9 @@ def _set_sites(deps: Deps, filing: Filing, website_numbers: dict[str, str], appr
     revision.changed_at = now
     count = deps.session.execute(select(func.count()).select_from(ApprovedSite)).scalar_one()
     enqueue(deps.session, outbox, make_envelope(APPROVED_SITES_CHANGED, SERVICE, {
-        "provider_id": filing.provider_id, "revision": revision.revision, "changed_at": now.isoformat(),
+        "provider_id": provider_id, "revision": revision.revision, "changed_at": now.isoformat(),
         "added": added, "removed": removed, "count": count,
-    }, filing.id))
+    }, correlation_id))
 
 
 def approved_sites(deps: Deps) -> dict:

@@ -15,7 +15,9 @@ import string
 from dataclasses import dataclass, field
 from datetime import timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # dates in texts are the sponsor's calendar days
 SMS = "sms"
 EMAIL = "email"
 CHANNELS = (SMS, EMAIL)
@@ -152,6 +154,29 @@ SIGN_IN_CODE = "sign_in_code"
 SIGN_IN_CODE_TEXT = "您正在登录网站备案系统，验证码为{code}，10分钟内有效。请勿告知他人，如非本人操作，请忽略本短信。"  # noqa: E501
 _TEMPLATES += (
     Template(SIGN_IN_CODE, 1, SMS, SIGN_IN_CODE_TEXT, secret_params=frozenset({"code"}), rule="P1"),
+)
+
+
+# W5: the regular revisit of an approved sponsor asks it to confirm or update its data.
+REVISIT_REQUESTED = "revisit_requested"
+REVISIT_REQUESTED_TEXT = "您的网站备案（备案号{filing_number}）正在进行定期核查，请于{answer_by}前登录备案系统确认备案信息是否准确；如信息有变化，请及时提交备案变更"  # noqa: E501
+# W6: a filing approved before face-to-face verification must now be verified on site.
+REVERIFICATION_REQUESTED = "reverification_requested"
+REVERIFICATION_REQUESTED_TEXT = "您的网站备案（备案号{filing_number}）需补充办理当面核验，请网站负责人于{deadline}前携带有关证件原件到我单位备案现场办理核验手续"  # noqa: E501
+
+_TEMPLATES += (
+    Template(REVISIT_REQUESTED, 1, SMS, REVISIT_REQUESTED_TEXT, rule="W5"),
+    Template(
+        REVISIT_REQUESTED,
+        1,
+        EMAIL,
+        "您好：\n\n" + REVISIT_REQUESTED_TEXT + "。\n\n"
+        "依据备案管理要求，我单位定期核查已接入网站的备案信息。如您的主办者信息、网站负责人、联系方式或网站信息已发生变化，"
+        "请登录备案系统提交变更；信息无变化的，请在系统中确认。逾期未答复的，我单位工作人员将与您联系。\n",
+        subject="网站备案信息定期核查",
+        rule="W5",
+    ),
+    Template(REVERIFICATION_REQUESTED, 1, SMS, REVERIFICATION_REQUESTED_TEXT, rule="W6"),
 )
 
 

@@ -7,6 +7,10 @@ Events in (bounded handlers of ``shared.platform.events``, idempotent on ``meta.
 - ``precheck.contact_confirmation_requested.v1``: the one-time code by SMS or e-mail (``data.channel``) to
   ``data.recipient`` (``event.recipient``), code ``data.code`` (``event.code``);
 - ``verification.onsite_window_expired.v1``: P3's window passed, to ``data.mobile`` (``event.mobile``);
+- ``intake.revisit_requested.v1``: W5's revisit, by SMS to ``data.contacts.mobile`` and e-mail to
+  ``data.contacts.email`` (``event.contacts.<field>``);
+- ``intake.reverification_requested.v1``: W6's invitation to on-site re-verification, by SMS to
+  ``data.contacts.mobile`` (``event.contacts.mobile``);
 - ``bureau.filing_approved.v1``: P8's filing number, to ``data.filing.contacts.mobile`` (``exchange.contacts.mobile``,
   ADR 0001).
 
@@ -35,6 +39,7 @@ from notify.openapi import openapi_document
 from notify.schemas import MessagesQuery, SendInput
 from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.errors import BadRequest, from_marshmallow
+from shared.contracts.intake import REVERIFICATION_REQUESTED, REVISIT_REQUESTED
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
 from shared.contracts.verification import ONSITE_WINDOW_EXPIRED
 from shared.platform.auth import AUDITOR, OPS, PUBLIC, STAFF, Guard, allow
@@ -100,6 +105,14 @@ class NotifyService(ServiceBase):
     def on_filing_approved(self, envelope: dict):
         self._handle(envelope, usecases.on_filing_approved)
 
+    @event_handler("intake", REVISIT_REQUESTED)
+    def on_revisit_requested(self, envelope: dict):
+        self._handle(envelope, usecases.on_revisit_requested)
+
+    @event_handler("intake", REVERIFICATION_REQUESTED)
+    def on_reverification_requested(self, envelope: dict):
+        self._handle(envelope, usecases.on_reverification_requested)
+
     def _handle(self, envelope: dict, action) -> None:
         """Record the message with the processed-event row (one commit), then make the first attempt."""
         data = read_event(envelope)
@@ -111,8 +124,9 @@ class NotifyService(ServiceBase):
             # Sealed with keys this provider does not hold: requeueing cannot help.
             raise PoisonEvent(f"{meta['type']} is sealed with keys this service does not hold: {exc}") from None
         self.db.commit()
-        if message_id is not None:
-            usecases.deliver(deps, message_id)
+        for one in message_id if isinstance(message_id, list) else [message_id]:
+            if one is not None:
+                usecases.deliver(deps, one)
 
     @setting_timer("NOTIFY_POLL_SECONDS", 1.0)
     def deliver_due(self):

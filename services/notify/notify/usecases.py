@@ -258,6 +258,34 @@ def on_filing_approved(deps: Deps, event_id: str, correlation_id: str, data: dic
     return _from_event(deps, event_id, correlation_id, template, mobile, {"filing_number": data["filing_number"]})
 
 
+def _shanghai_day(value) -> str:
+    return value.astimezone(domain.SHANGHAI).date().isoformat()
+
+
+def on_revisit_requested(deps: Deps, event_id: str, correlation_id: str, data: dict) -> list[str]:
+    """W5: ask the sponsor to confirm or update its data, by SMS and (when it gave one) e-mail. Returns the ids
+    of the messages to deliver now."""
+    if not claim_event(deps.session, processed_events, event_id, f"{SERVICE}.{domain.REVISIT_REQUESTED}"):
+        return []
+    params = {"filing_number": data["filing_number"], "answer_by": _shanghai_day(data["answer_by"])}
+    ids = [_from_event(deps, event_id, correlation_id, domain.template(domain.REVISIT_REQUESTED, SMS),
+                       _open_event_field(deps, data["contacts"]["mobile"], "contacts.mobile"), params)]
+    if data["contacts"].get("email"):
+        ids.append(_from_event(deps, event_id, correlation_id, domain.template(domain.REVISIT_REQUESTED, EMAIL),
+                               _open_event_field(deps, data["contacts"]["email"], "contacts.email"), params))
+    return [message_id for message_id in ids if message_id]
+
+
+def on_reverification_requested(deps: Deps, event_id: str, correlation_id: str, data: dict) -> str | None:
+    """W6: invite the responsible person of a stock filing to on-site verification by its deadline (SMS)."""
+    if not claim_event(deps.session, processed_events, event_id, f"{SERVICE}.{domain.REVERIFICATION_REQUESTED}"):
+        return None
+    mobile = _open_event_field(deps, data["contacts"]["mobile"], "contacts.mobile")
+    params = {"filing_number": data["filing_number"], "deadline": _shanghai_day(data["deadline"])}
+    return _from_event(deps, event_id, correlation_id, domain.template(domain.REVERIFICATION_REQUESTED, SMS), mobile,
+                       params)
+
+
 # --- RPC -----------------------------------------------------------------------------------------------------
 
 

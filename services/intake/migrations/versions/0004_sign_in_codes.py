@@ -1,16 +1,13 @@
 """sign-in codes (P1, issue 8: sponsors sign in with their mobile and a one-time SMS code)
 
 Revision ID: 0004
-Revises: 0002
-
-0003 is taken by the revisits and stock import (issue 9), developed in parallel: when both are merged, this
-revision follows 0003 (set ``down_revision = '0003'``).
+Revises: 0003 (the revisits and stock import of issue 9, developed in parallel)
 """
 import sqlalchemy as sa
 from alembic import op
 
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

@@ -35,7 +35,7 @@ def test_route_collector_sees_the_service():
     assert {("get", "/healthz"), ("get", "/metrics"), ("get", "/openapi.json")} <= routes
     assert ("post", "/filings/{filing_id}/submit") in routes
     assert ("patch", "/filings/{filing_id}") in routes
-    assert len(_api_routes()) == 16
+    assert len(_api_routes()) == 23
 
 
 def test_route_table_is_the_service_routes():

@@ -1,0 +1,156 @@
+"""W5 over the real broker and PostgreSQL: each approved sponsor is revisited on a schedule (here a revisit
+every 1.5 s, 1 s to answer); the revisit asks it (sealed contacts for notify), an unanswered one escalates to
+staff and shows in the provider's status; the sponsor confirms or updates; a hosting change goes out as a
+change toward the bureau."""
+import json
+import time
+from datetime import UTC, datetime
+
+import pytest
+
+from shared.contracts import EVENTS
+from shared.contracts.bureau import FILING_APPROVED
+from shared.contracts.intake import FILING_CHANGED, REVISIT_ESCALATED, REVISIT_REQUESTED
+from shared.contracts.precheck import PRECHECK_PASSED
+from shared.platform.crypto import CryptoConfig
+from shared.testing.events import publisher
+from shared.testing.samples import ACCESS
+
+pytestmark = pytest.mark.service
+
+MOBILE = "13800138000"
+
+
+@pytest.fixture
+def intake_config(intake_config):
+    return {**intake_config, "REVISIT_INTERVAL_DAYS": str(1.5 / 86400), "REVISIT_ANSWER_DAYS": str(1 / 86400),
+            "REVISIT_TIMER_SECONDS": "0.2"}
+
+
+@pytest.fixture
+def approved(api, complete_draft, intake_config):
+    """``make() -> filing id``: a filing submitted, prechecked and approved by the bureau just now."""
+    publish = publisher(intake_config["AMQP_URI"])
+
+    def make() -> str:
+        filing_id = complete_draft()
+        assert api.post(f"/filings/{filing_id}/submit").status_code == 200
+        publish("precheck", PRECHECK_PASSED, {
+            "filing_id": filing_id, "version": 1, "decided_at": "2026-11-23T09:00:00+08:00",
+            "decided_by": "precheck:staff-7", "reasons": [], "mobile": "v1:sealed", "rulebook_version": "2026.1"},
+            filing_id)
+        _wait(lambda: api.get(f"/filings/{filing_id}").json()["state"] == "precheck_passed")
+        publish("bureau", FILING_APPROVED, {
+            **EVENTS.get(FILING_APPROVED).sample, "filing_id": filing_id, "version": 1,
+            "filing_number": "京ICP备2026000123号", "website_numbers": {"www.example.com.cn": "京ICP备2026000123号-1"},
+            "approved_at": datetime.now(UTC).isoformat(), "approved_by": "bureau:京:reviewer-2"}, filing_id)
+        _wait(lambda: api.get(f"/filings/{filing_id}").json()["state"] == "approved")
+        return filing_id
+
+    return make
+
+
+def _wait(predicate, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        assert time.monotonic() < deadline, "condition not met in time"
+        time.sleep(0.05)
+    return value
+
+
+def _next_event(tap, event_type: str, seen: list, timeout: float = 10.0) -> dict:
+    """The first ``event_type`` event published so far (collected in ``seen`` across calls)."""
+    def find():
+        seen.extend(tap.drain(timeout=0.1))
+        return next((e for e in seen if e["meta"]["type"] == event_type), None)
+    return _wait(find, timeout)
+
+
+@pytest.mark.req("W5")
+def test_an_unanswered_revisit_escalates_to_staff_and_the_sponsor_then_updates(api, staff, approved, event_tap,
+                                                                                intake_config):
+    filing_id = approved()
+    seen: list = []
+
+    requested = _next_event(event_tap, REVISIT_REQUESTED, seen)
+    data = requested["data"]
+    assert (data["filing_id"], data["filing_number"], data["province"]) == (filing_id, "京ICP备2026000123号", "京")
+    cipher = CryptoConfig.from_config(intake_config).cipher()
+    assert cipher.decrypt(data["contacts"]["mobile"], context="event.contacts.mobile") == MOBILE
+    assert MOBILE not in json.dumps(requested, ensure_ascii=False)
+    listed = api.get(f"/filings/{filing_id}/revisits").json()["revisits"]
+    assert [(r["id"], r["state"]) for r in listed] == [(data["revisit_id"], "open")]
+
+    escalated = _next_event(event_tap, REVISIT_ESCALATED, seen)
+    assert escalated["data"]["revisit_id"] == data["revisit_id"]
+    assert api.get("/revisits").status_code == 403  # staff's view, not a sponsor's
+    status = staff.get("/revisits").json()
+    assert status["provider_id"] == "provider-test" and status["counts"]["escalated"] >= 1
+    assert [(r["id"], r["filing_number"]) for r in status["escalated"]] == [(data["revisit_id"], "京ICP备2026000123号")]
+
+    answered = api.post(f"/filings/{filing_id}/revisits/{data['revisit_id']}/answer", json={"answer": "update"})
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["revisit"]["state"] == "updated"
+    assert answered.json()["filing"]["state"] == "change_draft"
+    assert api.patch(f"/filings/{filing_id}", json={"contacts": {"email": "new@example.com.cn"}}).status_code == 200
+    clause = api.get("/contract-clause").json()["clause_sha256"]
+    assert api.post(f"/filings/{filing_id}/contract-acceptance",
+                    json={"clause_sha256": clause, "accepted": True}).status_code == 200
+    assert api.post(f"/filings/{filing_id}/submit").status_code == 200
+    changed = _next_event(event_tap, FILING_CHANGED, seen)
+    assert (changed["data"]["version"], changed["data"]["filing_number"]) == (2, "京ICP备2026000123号")
+    again = api.post(f"/filings/{filing_id}/revisits/{data['revisit_id']}/answer", json={"answer": "confirmed"})
+    assert again.status_code == 409 and again.json()["error"]["errors"][0]["rule"] == "W5"
+
+
+@pytest.mark.req("W5")
+def test_a_confirmed_revisit_schedules_the_next_one(api, approved, event_tap):
+    filing_id = approved()
+    requested = _next_event(event_tap, REVISIT_REQUESTED, [])
+    revisit_id = requested["data"]["revisit_id"]
+
+    answered = api.post(f"/filings/{filing_id}/revisits/{revisit_id}/answer", json={"answer": "confirmed"})
+
+    assert answered.status_code == 200, answered.text
+    assert answered.json()["filing"]["state"] == "approved"
+    revisits = api.get(f"/filings/{filing_id}/revisits").json()["revisits"]
+    assert revisits[-1]["id"] == revisit_id and revisits[-1]["state"] == "confirmed"
+    assert revisits[0]["state"] in ("scheduled", "open") and len(revisits) == 2
+    bad = api.post(f"/filings/{filing_id}/revisits/{revisit_id}/answer", json={"answer": "maybe"})
+    assert bad.status_code == 400 and bad.json()["error"]["errors"][0]["field"] == "answer"
+    timeline = api.get(f"/filings/{filing_id}/timeline").json()["timeline"]
+    assert timeline[-1]["note"] == "data confirmed at the regular revisit (W5)"
+    assert api.post(f"/filings/{filing_id}/cancellation", json={"reason": "site closed"}).status_code == 200
+    states = [r["state"] for r in api.get(f"/filings/{filing_id}/revisits").json()["revisits"]]
+    assert states == ["closed", "confirmed"]  # a cancelled filing is not revisited
+
+
+@pytest.mark.req("W5")
+def test_a_hosting_change_updates_the_access_information_and_goes_to_the_bureau_as_a_change(api, staff, approved,
+                                                                                            event_tap):
+    filing_id = approved()
+    seen: list = []
+
+    same = staff.post(f"/filings/{filing_id}/hosting-changes", json=ACCESS)
+    assert same.status_code == 422
+    assert [(e["field"], e["code"], e["rule"]) for e in same.json()["error"]["errors"]] == [
+        ("access", "unchanged", "W5")]
+    private = staff.post(f"/filings/{filing_id}/hosting-changes", json={**ACCESS, "ip_addresses": ["10.1.2.3"]})
+    assert private.status_code == 422 and private.json()["error"]["errors"][0]["rule"] == "R1.8"
+    assert api.get(f"/filings/{filing_id}").json()["version"] == 1  # nothing stored
+
+    moved = {**ACCESS, "server_location": "上海市", "ip_addresses": ["101.226.103.106"]}
+    changed = staff.post(f"/filings/{filing_id}/hosting-changes", json=moved)
+
+    assert changed.status_code == 201, changed.text
+    assert (changed.json()["state"], changed.json()["version"]) == ("submitted", 2)
+    assert changed.json()["data"]["access"]["ip_addresses"] == ["101.226.103.106"]
+    event = _next_event(event_tap, FILING_CHANGED, seen)["data"]
+    assert (event["filing_id"], event["version"], event["previous_version"]) == (filing_id, 2, 1)
+    assert event["filing_number"] == "京ICP备2026000123号"
+    assert event["access"]["server_location"] == "上海市" and event["access"]["ip_addresses"] == ["101.226.103.106"]
+    timeline = api.get(f"/filings/{filing_id}/timeline").json()["timeline"]
+    assert [(e["state"], e["actor"]) for e in timeline[-2:]] == [("change_draft", "onsite_verifier:verifier-1"),
+                                                                 ("submitted", "onsite_verifier:verifier-1")]
+    again = staff.post(f"/filings/{filing_id}/hosting-changes", json={**moved, "server_location": "广州市"})
+    assert again.status_code == 409
