@@ -185,16 +185,3 @@ def quarter_bounds(quarter: str) -> tuple[date, date]:
 def ratio(part: int, whole: int) -> float | None:
     """``part / whole`` rounded to 4 places; None when there is nothing to divide by (not 0 %, not 100 %)."""
     return round(part / whole, 4) if whole else None
-
-
-def filing_rate(filed: set[str], hosted: set[str]) -> dict:
-    """P10: of the sites a provider hosts (its inventory), how many are filed; hosted sites without a filing
-    are listed (they must not be connected, P8)."""
-    unfiled = sorted(hosted - filed)
-    return {"hosted": len(hosted), "filed": len(hosted & filed), "rate": ratio(len(hosted & filed), len(hosted)),
-            "unfiled": unfiled}
-
-
-def normalise_domain(domain: str) -> str:
-    """Inventory and filed domains are compared in ASCII (punycode), lower case, without a trailing dot."""
-    return domain.strip().rstrip(".").encode("idna").decode("ascii").lower() if domain.strip() else ""

@@ -14,6 +14,7 @@ from sqlalchemy import (
     Float,
     ForeignKey,
     Identity,
+    Index,
     Integer,
     LargeBinary,
     SmallInteger,
@@ -71,6 +72,19 @@ class StockFiling(Base):
     name_token: Mapped[str] = mapped_column(Text)
     mobile_token: Mapped[str] = mapped_column(Text)
     sites: Mapped[list] = mapped_column(JSON, comment="the filed domains, ASCII form")
+
+
+class StockSite(Base):
+    """A filed domain (ASCII form) of a filing in the stock, for the filing rate against inventories (P10)."""
+
+    __tablename__ = "stock_sites"
+
+    id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
+    stock_pk: Mapped[int] = mapped_column(ForeignKey("stock.pk"))
+    provider_id: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(253))
+
+    __table_args__ = (Index("ix_stock_sites_provider_domain", "provider_id", "domain"),)
 
 
 class CheckResult(Base):

@@ -29,6 +29,7 @@ from audit.models import (
     Sample,
     SampleItem,
     StockFiling,
+    StockSite,
     TrailEntryRecord,
     outbox,
     processed_events,
@@ -165,6 +166,8 @@ def on_filing_approved(deps: Deps, event_id: str, data: dict) -> dict | None:
     )
     deps.session.add(stock)
     deps.session.flush()
+    deps.session.add_all(StockSite(stock_pk=stock.pk, provider_id=stock.provider_id, domain=site.lower())
+                         for site in stock.sites)
     reasons = check_document(person["document_type"], number)
     outcome = "fail" if reasons else "pass"
     if not reasons and person["document_type"] == "resident_id":
@@ -370,6 +373,16 @@ GROUP BY s.province, s.provider_id
 """
 
 
+FILING_RATE_SQL = """
+SELECT h.provider_id, count(*) AS hosted,
+       count(*) FILTER (WHERE EXISTS (
+           SELECT 1 FROM stock_sites ss JOIN stock s ON s.pk = ss.stock_pk
+           WHERE ss.provider_id = h.provider_id AND ss.domain = h.domain AND s.approved_at < :end)) AS filed
+FROM hosted_sites h
+GROUP BY h.provider_id
+"""
+
+
 def latest_run(session: Session) -> CheckRun | None:
     return session.execute(select(CheckRun).where(CheckRun.finished_at.is_not(None))
                            .order_by(CheckRun.finished_at.desc()).limit(1)).scalar_one_or_none()
@@ -389,13 +402,8 @@ def quarterly_report(deps: Deps, quarter: str) -> dict:
             totals = table.setdefault(key, [0, 0])
             totals[0] += filings
             totals[1] += flagged
-    filed: dict[str, set[str]] = {}
-    for provider, sites in deps.session.execute(select(StockFiling.provider_id, StockFiling.sites)
-                                                .where(StockFiling.approved_at < end)):
-        filed.setdefault(provider, set()).update(sites)
-    hosted: dict[str, set[str]] = {}
-    for provider, site in deps.session.execute(select(HostedSite.provider_id, HostedSite.domain)):
-        hosted.setdefault(provider, set()).add(site)
+    rates = {provider: {"hosted": hosted, "filed": filed, "rate": domain.ratio(filed, hosted)}
+             for provider, hosted, filed in deps.session.execute(text(FILING_RATE_SQL), {"end": end})}
 
     def row(key: str, totals: list[int]) -> dict:
         return {"filings": totals[0], "flagged": totals[1], "accuracy": domain.ratio(totals[0] - totals[1], totals[0])}
@@ -405,9 +413,8 @@ def quarterly_report(deps: Deps, quarter: str) -> dict:
         "run_id": run.id if run else None,
         "provinces": [{"province": key, **row(key, value)} for key, value in sorted(provinces.items())],
         "providers": [{"provider_id": key, **row(key, providers.get(key, [0, 0])),
-                       "filing_rate": domain.filing_rate(filed.get(key, set()), hosted[key])
-                       if key in hosted else None}
-                      for key in sorted(set(providers) | set(hosted))],
+                       "filing_rate": rates.get(key)}
+                      for key in sorted(set(providers) | set(rates))],
     }
 
 

@@ -71,5 +71,4 @@ def test_periods():
     assert domain.month_bounds("2026-12") == (domain.date(2026, 12, 1), domain.date(2027, 1, 1))
     with pytest.raises(ValueError):
         domain.quarter_bounds("2026Q5")
-    assert domain.filing_rate({"a.cn", "b.cn"}, {"a.cn", "c.cn"}) == {"hosted": 2, "filed": 1, "rate": 0.5,
-                                                                       "unfiled": ["c.cn"]}
+    assert (domain.ratio(1, 3), domain.ratio(0, 0)) == (0.3333, None)
