@@ -9,12 +9,12 @@ from __future__ import annotations
 import csv
 import io
 
-from sqlalchemy import func, select
+from sqlalchemy import DateTime, cast, func, select, text
 from werkzeug.wrappers import Response
 
-from audit import usecases
-from audit.models import HostedSite, StockFiling, TrailEntryRecord
-from shared.contracts.bureau import FILING_APPROVED, FILING_RETURNED
+from audit import domain, usecases
+from audit.models import StockFiling, TrailEntryRecord
+from shared.contracts.bureau import FILING_RETURNED
 from shared.contracts.errors import BadRequest
 from shared.platform.http import json_response
 
@@ -22,8 +22,9 @@ CATEGORIES = ("sponsor_kind", "unit_type", "province", "provider_id")
 
 
 def statistics(deps: usecases.Deps, month: str) -> dict:
-    """C4: the month's approved filings counted by sponsor kind, unit type, province and provider, and the
-    bureaus' decisions (approved, returned) of the month."""
+    """C4: the month's approved filings (by approval time, Asia/Shanghai) counted by sponsor kind, unit type,
+    province and provider, and the bureaus' decisions of the month: approved (the stock) and returned (the trail's
+    ``filing_returned.v1`` entries by their ``returned_at``)."""
     start, end = usecases._month_range(month)
     in_month = (StockFiling.approved_at >= start) & (StockFiling.approved_at < end)
     counts = {}
@@ -32,12 +33,10 @@ def statistics(deps: usecases.Deps, month: str) -> dict:
         rows = deps.session.execute(select(column, func.count()).where(in_month).group_by(column)
                                     .order_by(column)).all()
         counts[category] = {str(key if key is not None else "none"): n for key, n in rows}
-    decisions = dict(deps.session.execute(
-        select(TrailEntryRecord.event_type, func.count())
-        .where(TrailEntryRecord.event_type.in_([FILING_APPROVED, FILING_RETURNED]),
-               TrailEntryRecord.recorded_at >= start, TrailEntryRecord.recorded_at < end)
-        .group_by(TrailEntryRecord.event_type)).all())
-    counts["decision"] = {"approved": decisions.get(FILING_APPROVED, 0), "returned": decisions.get(FILING_RETURNED, 0)}
+    returned_at = cast(TrailEntryRecord.body["returned_at"].as_string(), DateTime(timezone=True))
+    returned = deps.session.execute(select(func.count()).where(
+        TrailEntryRecord.event_type == FILING_RETURNED, returned_at >= start, returned_at < end)).scalar_one()
+    counts["decision"] = {"approved": sum(counts["province"].values()), "returned": returned}
     return {"month": month, "rules_version": deps.rules.version, "counts": counts}
 
 
@@ -86,32 +85,21 @@ def statistics_response(deps: usecases.Deps, month: str, fmt: str) -> Response:
 
 
 def bulletin(deps: usecases.Deps, month: str) -> dict:
-    """C4: the monthly bulletin as provincial bureaus publish it, per province: filed subjects (sponsors) and
-    sites, approved and returned decisions of the month, and the stock's filing rate against the providers'
-    hosted-site inventories."""
-    start, end = usecases._month_range(month)
+    """C4: the monthly bulletin as provincial bureaus publish it, per province: filed subjects (filing numbers) and
+    sites in the stock at the month's end, the month's approvals, the month's approved and returned decisions, and
+    the filing rate of the providers' hosted-site inventories."""
+    _start, end = usecases._month_range(month)
     stats = statistics(deps, month)
-    stock = deps.session.execute(select(StockFiling.province, StockFiling.provider_id, StockFiling.filing_number,
-                                        StockFiling.sites).where(StockFiling.approved_at < end)).all()
-    hosted: dict[str, set[str]] = {}
-    for provider, site in deps.session.execute(select(HostedSite.provider_id, HostedSite.domain)):
-        hosted.setdefault(provider, set()).add(site)
-    provinces: dict[str, dict] = {}
-    filed_by_provider: dict[str, set[str]] = {}
-    for province, provider, number, sites in stock:
-        entry = provinces.setdefault(province, {"subjects": set(), "sites": 0})
-        entry["subjects"].add(number)
-        entry["sites"] += len(sites)
-        filed_by_provider.setdefault(provider, set()).update(sites)
-    hosted_all = set().union(*hosted.values()) if hosted else set()
-    filed_hosted = sum(len(sites & filed_by_provider.get(p, set())) for p, sites in hosted.items())
+    rows = deps.session.execute(
+        select(StockFiling.province, func.count(func.distinct(StockFiling.filing_number)),
+               func.sum(func.json_array_length(StockFiling.sites)))
+        .where(StockFiling.approved_at < end).group_by(StockFiling.province).order_by(StockFiling.province)).all()
+    rates = deps.session.execute(text(usecases.FILING_RATE_SQL), {"end": end}).all()
+    hosted, filed = sum(r.hosted for r in rates), sum(r.filed for r in rates)
     return {
-        "month": month,
-        "approved": stats["counts"]["decision"]["approved"],
-        "returned": stats["counts"]["decision"]["returned"],
-        "provinces": [{"province": p, "filed_subjects": len(v["subjects"]), "filed_sites": v["sites"],
-                       "approved_this_month": stats["counts"]["province"].get(p, 0)}
-                      for p, v in sorted(provinces.items())],
-        "filing_rate": {"hosted": len(hosted_all), "filed": filed_hosted,
-                        "rate": round(filed_hosted / len(hosted_all), 4) if hosted_all else None},
+        "month": month, "rules_version": deps.rules.version,
+        "approved": stats["counts"]["decision"]["approved"], "returned": stats["counts"]["decision"]["returned"],
+        "provinces": [{"province": p, "filed_subjects": subjects, "filed_sites": int(sites or 0),
+                       "approved_this_month": stats["counts"]["province"].get(p, 0)} for p, subjects, sites in rows],
+        "filing_rate": {"hosted": hosted, "filed": filed, "rate": domain.ratio(filed, hosted)},
     }
