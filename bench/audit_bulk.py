@@ -44,7 +44,7 @@ sys.path[:0] = [str(REPO), str(REPO / "services" / "audit")]
 
 from audit import usecases  # noqa: E402
 from audit.bulk import check_stock  # noqa: E402
-from audit.checks import ID_CONTEXT, _region_table  # noqa: E402
+from audit.checks import ID_CONTEXT, region_table  # noqa: E402
 from audit.domain import shipped_rules  # noqa: E402
 from shared.kernel.provinces import PROVINCES  # noqa: E402
 from shared.platform.crypto import DEV_FIELD_KEY, FieldCipher  # noqa: E402
@@ -85,7 +85,7 @@ def digits_of(values: np.ndarray, width: int) -> np.ndarray:
 
 
 def generate_numbers(rows: int, invalid: float, rng: np.random.Generator) -> tuple[np.ndarray, int]:
-    always = _region_table()[0]
+    always = np.flatnonzero(region_table().always)
     always = always[np.isin(always // 10_000, [int(p.code) for p in PROVINCES])]
     region = rng.choice(always, rows)
     births = np.datetime64("1950-01-01") + rng.integers(0, 20_089, rows).astype("timedelta64[D]")

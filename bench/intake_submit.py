@@ -54,6 +54,7 @@ from sqlalchemy.engine import make_url  # noqa: E402
 
 from shared.contracts.intake import FILING_SUBMITTED  # noqa: E402
 from shared.platform.migrations import upgrade  # noqa: E402
+from shared.testing.http import sponsor_token, token  # noqa: E402
 from shared.testing.s3 import start_moto_server, stop_server  # noqa: E402
 from shared.testing.samples import ACCESS, png, unit_filing  # noqa: E402
 
@@ -61,7 +62,9 @@ PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@12
 RABBIT_API = os.environ.get("BENCH_RABBIT_API", "http://127.0.0.1:15672/api")
 RABBIT_AUTH = ("guest", "guest")
 AMQP_BASE = os.environ.get("BENCH_AMQP_BASE", "pyamqp://guest:guest@127.0.0.1:5672")
-SPONSOR, STAFF = "sponsor:bench", "staff:bench-verifier"
+SPONSOR = {"Authorization": f"Bearer {sponsor_token(ttl=24 * 3600)}"}
+_STAFF_TOKEN = token("onsite_verifier", "bench-verifier", provider="provider-bench", ttl=24 * 3600)
+STAFF = {"Authorization": f"Bearer {_STAFF_TOKEN}"}
 SCAN_KINDS = ("sponsor_document", "responsible_person_document")
 STOP_TIMEOUT = 20.0
 PREP_CLIENTS = 20
@@ -307,8 +310,8 @@ class IntakeClient:
         self.http = requests.Session()
         self.scan = png()
 
-    def post(self, path: str, actor: str = SPONSOR, **kwargs) -> requests.Response:
-        headers = {"X-Actor": actor, "Idempotency-Key": uuid.uuid4().hex, **kwargs.pop("headers", {})}
+    def post(self, path: str, actor: dict = SPONSOR, **kwargs) -> requests.Response:
+        headers = {**actor, "Idempotency-Key": uuid.uuid4().hex, **kwargs.pop("headers", {})}
         return self.http.post(self.base + path, headers=headers, timeout=60, **kwargs)
 
     def prepare(self, steps: dict[str, list[float]] | None = None) -> str:
@@ -328,7 +331,7 @@ class IntakeClient:
             "access",
             200,
             lambda: self.http.put(
-                f"{self.base}/filings/{filing_id}/access", json=ACCESS, headers={"X-Actor": STAFF}, timeout=60
+                f"{self.base}/filings/{filing_id}/access", json=ACCESS, headers=STAFF, timeout=60
             ),
         )
         for kind in SCAN_KINDS:
@@ -580,7 +583,7 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack, work: Path, stop:
     log(f"warm-up: {args.warmup} submits, median {1000 / rate_guess:.1f} ms; submit answer {len(submit_body)} bytes")
 
     def echo_op(session, _steps):
-        headers = {"Content-Type": "application/json", "X-Actor": SPONSOR}
+        headers = {"Content-Type": "application/json", **SPONSOR}
         response = session.post(
             f"{echo}/echo", data=submit_body, headers={**headers, "Idempotency-Key": uuid.uuid4().hex}, timeout=60
         )

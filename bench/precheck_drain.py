@@ -81,6 +81,7 @@ from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED  # noqa: E4
 from shared.platform.crypto import CryptoConfig  # noqa: E402
 from shared.platform.migrations import upgrade  # noqa: E402
 from shared.platform.sealing import unseal  # noqa: E402
+from shared.testing.http import sponsor_token  # noqa: E402
 from shared.testing.samples import filing_submitted_data, unit_filing, uscc  # noqa: E402
 
 PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
@@ -95,7 +96,6 @@ PRECHECK_QUEUE = f"evt-intake-{FILING_SUBMITTED}--precheck.on_filing_submitted"
 NULL_QUEUE = f"evt-intake-{FILING_SUBMITTED}--bench_null.on_event"
 NOTIFY_CODE_QUEUE = f"evt-precheck-{CONTACT_CONFIRMATION_REQUESTED}--notify.on_contact_confirmation_requested"
 CODE = re.compile(r"(?<![0-9])([0-9]{6})(?![0-9])")
-SPONSOR = "sponsor:bench"
 CHANNELS = ("sms", "email")
 WITHIN_S = 60.0
 STOP_TIMEOUT = 30.0
@@ -547,7 +547,8 @@ class Sponsors:
             response = self._session().post(
                 f"{self.base}/filings/{filing.filing_id}/contacts/{channel}/confirmation",
                 json={"code": code},
-                headers={"X-Actor": SPONSOR, "Idempotency-Key": uuid.uuid4().hex},
+                headers={"Authorization": f"Bearer {sponsor_token(filing.mobile)}",
+                         "Idempotency-Key": uuid.uuid4().hex},
                 timeout=120,
             )
             result["status"] = response.status_code

@@ -17,6 +17,7 @@ from pathlib import Path
 import requests
 from kombu import Connection, Exchange, Queue
 
+from shared.testing.http import sponsor_token, token
 from shared.testing.samples import ACCESS, png, unit_filing
 from shared.testing.system import Deployment, Vhost, read_jsonl, wait_until
 
@@ -24,12 +25,17 @@ SERVICES = ("intake", "precheck", "notify")
 CODE = re.compile(r"(?<![0-9])([0-9]{6})(?![0-9])")
 
 
+PROVIDER = "provider-demo"  # intake's default PROVIDER_ID
+
+
 class Client:
-    def __init__(self, base: str, actor: str):
-        self.base, self.actor = base, actor
+    """One caller with its bearer token (issue 8)."""
+
+    def __init__(self, base: str, token: str):
+        self.base, self.token = base, token
 
     def call(self, method: str, path: str, **kwargs) -> dict:
-        headers = {"X-Actor": self.actor, **kwargs.pop("headers", {})}
+        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
         if method == "POST":
             headers["Idempotency-Key"] = uuid.uuid4().hex
         response = requests.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
@@ -39,7 +45,8 @@ class Client:
 
 
 def drive(base: str) -> str:
-    sponsor, staff = Client(base, "sponsor:demo"), Client(base, "staff:verifier-demo")
+    sponsor = Client(base, sponsor_token(unit_filing()["contacts"]["mobile"]))
+    staff = Client(base, token("onsite_verifier", "verifier-demo", provider=PROVIDER))
     guide = sponsor.call("GET", "/guide", params={"kind": "unit", "unit_type": "enterprise"})
     print("W2 documents to bring:", ", ".join(d["name_zh"] for d in guide["sponsor_documents"]))
     filing = sponsor.call("POST", "/filings", json=unit_filing())
@@ -60,7 +67,7 @@ def drive(base: str) -> str:
 
 def confirm_contacts(precheck: str, filing_id: str, sinks: dict[str, Path]) -> None:
     """P2: the sponsor reads the one-time codes on its phone and in its mailbox and enters them."""
-    sponsor = Client(precheck, "sponsor:demo")
+    sponsor = Client(precheck, sponsor_token(unit_filing()["contacts"]["mobile"]))
     for channel, sink in sinks.items():
         with_code = lambda sink=sink: [m for m in read_jsonl(sink) if CODE.search(m["text"])]  # noqa: E731
         message = wait_until(f"the {channel} code", with_code)
@@ -86,16 +93,17 @@ def run(amqp_uri: str) -> int:
         tap(connection.default_channel).declare()
         deployment.start()
         intake = deployment.url("intake")
+        supervisor = Client(intake, token("supervisor", "supervisor-demo", provider=PROVIDER))
         filing_id = drive(intake)
         confirm_contacts(deployment.url("precheck"), filing_id, sinks)
         wait_until(
             "the precheck outcome at intake",
-            lambda: requests.get(f"{intake}/filings/{filing_id}", timeout=5).json()["state"] != "submitted",
+            lambda: supervisor.call("GET", f"/filings/{filing_id}")["state"] != "submitted",
         )
         passed = wait_until("the pass SMS", lambda: [m for m in deployment.sms() if "预核验" in m["text"]])
         events = _collect(connection, tap, filing_id)
         print("events published by intake:", ", ".join(e["meta"]["type"] for e in events) or "none")
-        timeline = requests.get(f"{intake}/filings/{filing_id}/timeline", timeout=10).json()
+        timeline = supervisor.call("GET", f"/filings/{filing_id}/timeline")
         print(f"timeline of filing {filing_id}:")
         for entry in timeline["timeline"]:
             print(f"  {entry['at']}  {entry['state']:<16} by {entry['actor']}  {entry['note'] or ''}")

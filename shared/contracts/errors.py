@@ -84,6 +84,38 @@ class UnsupportedMediaType(WireError):
     code = "unsupported_media_type"
 
 
+@deserialize_to_instance
+class Unauthorized(WireError):
+    """No bearer token, or one that is malformed, expired, tampered or for another audience (issue 8)."""
+
+    status = 401
+    code = "unauthorized"
+
+
+@deserialize_to_instance
+class Forbidden(WireError):
+    """A valid identity whose role may not do this (issue 8); never says whether a resource exists."""
+
+    status = 403
+    code = "forbidden"
+
+
+@deserialize_to_instance
+class TooManyRequests(WireError):
+    """A rate limit (issue 8: sign-in codes per number and per client); retry later."""
+
+    status = 429
+    code = "too_many_requests"
+
+
+@deserialize_to_instance
+class ServiceUnavailable(WireError):
+    """A collaborator this request needs (e.g. the SMS service) did not answer in time; retry later."""
+
+    status = 503
+    code = "unavailable"
+
+
 def field_errors(*errors: FieldError) -> list[dict]:
     return [e.to_dict() for e in errors]
 

@@ -1,8 +1,5 @@
-"""What every service's entrypoints do the same way: who the caller says it is, answering a POST once per
-``Idempotency-Key``, and reading an event envelope against its contract.
-
-Authentication replaces ``actor_of`` in the access-control issue; until then the caller names itself in
-``X-Actor``.
+"""What every service's entrypoints do the same way: answering a POST once per ``Idempotency-Key`` (scoped to
+the verified caller, :mod:`shared.platform.auth`), and reading an event envelope against its contract.
 """
 import structlog
 from sqlalchemy import Table
@@ -10,7 +7,6 @@ from sqlalchemy.orm import Session
 from werkzeug.wrappers import Request, Response
 
 from shared.contracts import EVENTS
-from shared.contracts.errors import BadRequest, FieldError, field_errors
 from shared.contracts.registry import InvalidEvent
 from shared.platform.events import PoisonEvent
 from shared.platform.http import json_response
@@ -18,24 +14,10 @@ from shared.platform.idempotency import IDEMPOTENCY_HEADER, check_key, request_h
 
 log = structlog.get_logger(__name__)
 
-ACTOR_HEADER = "X-Actor"
-MAX_ACTOR = 120
-
-
-def actor_of(request: Request, default: str = "sponsor") -> str:
-    actor = (request.headers.get(ACTOR_HEADER) or default).strip()
-    if len(actor) > MAX_ACTOR or not actor.isprintable():
-        raise BadRequest(
-            f"{ACTOR_HEADER} is invalid",
-            field_errors(FieldError(ACTOR_HEADER, "format", f"At most {MAX_ACTOR} printable characters.", "API")),
-        )
-    return actor
-
-
-def answer_once(session: Session, keys: Table, request: Request, action, status: int = 200) -> Response:
-    """Run ``action(actor) -> body`` once per ``Idempotency-Key`` (scoped to the actor), commit it with the
-    stored answer, and answer replays of the same request from the store."""
-    actor = actor_of(request)
+def answer_once(session: Session, keys: Table, request: Request, actor: str, action, status: int = 200) -> Response:
+    """Run ``action(actor) -> body`` once per ``Idempotency-Key`` (scoped to the verified ``actor``, so one
+    caller can never replay another's answer), commit it with the stored answer, and answer replays of the same
+    request from the store."""
     key = check_key(request.headers.get(IDEMPOTENCY_HEADER))
     req_hash = request_hash(request.method, request.full_path, request.get_data(cache=True))
     code, body = run_once(session, keys, f"{actor}:{key}", req_hash, lambda _session: (status, action(actor)))

@@ -40,9 +40,21 @@ SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|TOKEN", re.IGNORECASE)
 NOT_SECRET = {"ALLOW_DEV_KEYS"}  # a switch, not a key: its name says KEY only
 # Settings whose values embed credentials (user:password@host) even though their names do not say so.
 CREDENTIAL_URL = re.compile(r"^(AMQP_URI|DB_URL|[A-Z]+_DB_URL)$")
-# Egress a service may need: DNS, RabbitMQ, PostgreSQL, MinIO (S3 API).
+# Egress a service may need: DNS, RabbitMQ, PostgreSQL, MinIO (S3 API); and the outside systems a few call.
 ALLOWED_EGRESS_PORTS = {53, 5672, 5432, 9000}
+EXTRA_EGRESS_PORTS = {"notify": {443, 25, 587}, "audit": {443}}  # SMS gateway and SMTP; the authority sources
+# Custom resources of the operators the deployment relies on: kubernetes-validate has no schema for them, so their
+# properties are checked in Python below.
+OPERATOR_API_VERSIONS = {
+    "RabbitmqCluster": "rabbitmq.com/v1beta1",
+    "Cluster": "postgresql.cnpg.io/v1",
+    "Database": "postgresql.cnpg.io/v1",
+    "Tenant": "minio.min.io/v2",
+    "ScaledObject": "keda.sh/v1alpha1",
+    "TriggerAuthentication": "keda.sh/v1alpha1",
+}
 CONFIG_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+):")
+ALL_SERVICES = ("intake", "precheck", "verification", "bureau", "audit", "notify")
 NAMEKO_COMMAND = re.compile(r"^(?P<name>[a-z]+)\.service:(?P<cls>[A-Z][A-Za-z]+)$")
 
 
@@ -187,6 +199,9 @@ def test_overlay_renders_and_validates_against_kubernetes_schemas(overlay, versi
 
     failures = []
     for document in _render(overlay):
+        if document["kind"] in OPERATOR_API_VERSIONS:
+            assert document["apiVersion"] == OPERATOR_API_VERSIONS[document["kind"]], document["kind"]
+            continue
         try:
             kubernetes_validate.validate(document, version, strict=True)
         except kubernetes_validate.ValidationError as exc:
@@ -245,9 +260,9 @@ def test_serving_containers_have_both_probes_on_healthz(overlay):
             continue
         for container in _pod_spec(workload)["containers"]:
             ports = {port["name"]: port["containerPort"] for port in container.get("ports", [])}
-            for probe in ("readinessProbe", "livenessProbe"):
+            for probe, path in (("readinessProbe", "/healthz"), ("livenessProbe", "/healthz?probe=live")):
                 http_get = container.get(probe, {}).get("httpGet", {})
-                assert http_get.get("path") == "/healthz", f"{workload['metadata']['name']}: {probe}"
+                assert http_get.get("path") == path, f"{workload['metadata']['name']}: {probe}"
                 assert http_get.get("port") in set(ports) | set(ports.values()), f"{probe} port is not served"
 
 
@@ -265,7 +280,7 @@ def test_secrets_reach_containers_by_reference_only(overlay):
 @pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
 def test_each_service_gets_every_setting_of_its_config_yaml(overlay):
     documents = _render(overlay)
-    services = 0
+    services, not_landed = 0, []
     for workload in _workloads(documents):
         for container in _pod_spec(workload)["containers"]:
             name = _service_name(container)
@@ -273,12 +288,17 @@ def test_each_service_gets_every_setting_of_its_config_yaml(overlay):
                 continue
             services += 1
             env = _environment(documents, container)
-            missing = _config_variables(name) - set(env)
-            assert not missing, f"{name}: config.yaml settings left to their local defaults: {sorted(missing)}"
             assert env["ALLOW_DEV_KEYS"] == "false", "production must fail without real encryption keys"
             for variable in ("AMQP_URI", f"{name.upper()}_DB_URL", "FIELD_KEYS", "LOOKUP_KEY"):
                 assert env.get(variable) == "secret", f"{name}: {variable} must come from a Secret"
+            if not (REPO / "services" / name / "config.yaml").is_file():
+                not_landed.append(name)
+                continue
+            missing = _config_variables(name) - set(env)
+            assert not missing, f"{name}: config.yaml settings left to their local defaults: {sorted(missing)}"
     assert services, f"{overlay.name} runs no nameko service"
+    if not_landed:
+        pytest.skip(f"config.yaml of {', '.join(not_landed)} not on this branch yet: their settings not matched")
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
@@ -308,14 +328,104 @@ def test_each_service_is_reachable_guarded_and_migrated(overlay):
         ingress_ports = {port["port"] for rule in policy["ingress"] for port in rule["ports"]}
         assert ingress_ports == ports, "ingress only to the HTTP port"
         egress_ports = {port["port"] for rule in policy["egress"] for port in rule["ports"]}
-        assert egress_ports <= ALLOWED_EGRESS_PORTS
+        assert egress_ports <= ALLOWED_EGRESS_PORTS | EXTRA_EGRESS_PORTS.get(name, set()), name
 
         job = by_kind["Job"][f"{name}-migrate"]
         (migrate,) = _pod_spec(job)["containers"]
         assert migrate["command"] == ["alembic", "-c", f"services/{name}/alembic.ini", "upgrade", "head"]
-        assert (REPO / "services" / name / "alembic.ini").is_file()
+        if (REPO / "services" / name / "config.yaml").is_file():  # landed (the lead merges services in any order)
+            assert (REPO / "services" / name / "alembic.ini").is_file()
         assert [v["name"] for v in migrate["env"] if "secretKeyRef" in v.get("valueFrom", {})] == ["DB_URL"]
         assert _pod_spec(job)["restartPolicy"] == "Never"
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_infrastructure_comes_from_the_operators(overlay):
+    documents = _render(overlay)
+    by_kind: dict[str, list[dict]] = {}
+    for doc in documents:
+        by_kind.setdefault(doc["kind"], []).append(doc)
+    (rabbitmq,) = by_kind["RabbitmqCluster"]
+    assert rabbitmq["spec"]["replicas"] == 3, "quorum queues survive the loss of one node"
+    assert "default_queue_type = quorum" in rabbitmq["spec"]["rabbitmq"]["additionalConfig"]
+    assert {"rabbitmq_management", "rabbitmq_prometheus"} <= set(rabbitmq["spec"]["rabbitmq"]["additionalPlugins"])
+    (cluster,) = by_kind["Cluster"]
+    services = {doc["metadata"]["name"] for doc in by_kind["Deployment"]}
+    roles = {role["name"]: role for role in cluster["spec"]["managed"]["roles"]}
+    assert set(roles) == services, "one login role per service of this deployment"
+    assert all(role["passwordSecret"]["name"] == f"{name}-db-credentials" for name, role in roles.items())
+    databases = {doc["spec"]["name"]: doc["spec"] for doc in by_kind["Database"]}
+    assert set(databases) == services
+    assert all(spec["owner"] == name and spec["cluster"]["name"] == "postgres" for name, spec in databases.items())
+    buckets = set()
+    for doc in documents:
+        if doc["kind"] == "ConfigMap":
+            buckets |= {value for key, value in doc.get("data", {}).items() if key.endswith("_BUCKET")}
+    if buckets:
+        (tenant,) = by_kind["Tenant"]
+        locked = {bucket["name"] for bucket in tenant["spec"]["buckets"] if bucket.get("objectLock") is True}
+        assert buckets <= locked, "every bucket a service uses exists with Object Lock (design.md §5)"
+
+
+def _handler_queues(name: str) -> list[str] | None:
+    """The event queues of a landed service, as its container declares them (None before it lands)."""
+    if not (REPO / "services" / name / "config.yaml").is_file():
+        return None
+    from importlib import import_module
+
+    from shared.platform.events import service_topology
+
+    service_cls = getattr(import_module(f"{name}.service"), f"{name.capitalize()}Service")
+    config = {"BUREAU_PROVINCE": "浙", "AMQP_URI": "memory://"}
+    return [handler.queue.name for handler in service_topology(service_cls, config)]
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_each_worker_scales_on_ready_and_unacknowledged_messages_of_its_queues(overlay):
+    documents = _render(overlay)
+    scaled = {doc["spec"]["scaleTargetRef"]["name"]: doc for doc in documents if doc["kind"] == "ScaledObject"}
+    deployments = {doc["metadata"]["name"] for doc in documents if doc["kind"] == "Deployment"}
+    assert set(scaled) == deployments
+    authentications = {doc["metadata"]["name"] for doc in documents if doc["kind"] == "TriggerAuthentication"}
+    for name, scaled_object in scaled.items():
+        (trigger,) = scaled_object["spec"]["triggers"]
+        metadata = trigger["metadata"]
+        assert trigger["type"] == "rabbitmq" and trigger["authenticationRef"]["name"] in authentications
+        assert metadata["protocol"] == "http", "only the management API reports unacknowledged messages"
+        assert metadata["mode"] == "QueueLength" and metadata["excludeUnacknowledged"] == "false"
+        assert metadata["useRegex"] == "true" and metadata["operation"] == "sum"
+        assert scaled_object["spec"]["minReplicaCount"] >= 1
+        pattern = re.compile(metadata["queueName"])
+        queues = _handler_queues(name)
+        if queues is None:
+            continue
+        for queue in queues:
+            assert pattern.match(queue), f"{name}: {queue} is not counted"
+            assert not pattern.match(queue + ".dlq"), f"{name}: its dead letters would scale workers"
+        assert not pattern.match("evt-intake-filing_submitted.v1--someoneelse.handle"), name
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_topology_is_declared_before_any_service_starts(overlay):
+    documents = _render(overlay)
+    deployments = {doc["metadata"]["name"]: doc for doc in documents if doc["kind"] == "Deployment"}
+    topology = _config_map(documents, _topology_config_name(documents))["data"]
+    assert set(topology["TOPOLOGY_SERVICES"].split()) == set(deployments)
+    if "bureau" in deployments:
+        assert topology["BUREAU_PROVINCE"], "bureau's queue is bound to its province's routing key"
+    jobs = {doc["metadata"]["name"]: doc for doc in documents if doc["kind"] == "Job"}
+    (declare,) = _pod_spec(jobs["rabbitmq-topology"])["containers"]
+    assert declare["command"] == ["icp-ops", "declare"]
+    for name, deployment in deployments.items():
+        (init,) = _pod_spec(deployment)["initContainers"]
+        assert init["command"] == ["icp-ops", "declare"], f"{name} starts before its overlay's topology exists"
+        assert {source["configMapRef"]["name"] for source in init["envFrom"]} == {_topology_config_name(documents)}
+
+
+def _topology_config_name(documents: list[dict]) -> str:
+    (name,) = [doc["metadata"]["name"] for doc in documents
+               if doc["kind"] == "ConfigMap" and doc["metadata"]["name"].split("-")[0] == "topology"]
+    return name
 
 
 # --- docker-compose.yml --------------------------------------------------------------------------------
@@ -350,46 +460,83 @@ def test_compose_starts_each_container_when_what_it_needs_is_healthy_or_done():
         assert "healthcheck" in services[infrastructure], infrastructure
 
 
-def test_compose_runs_each_service_as_it_runs_in_kubernetes():
-    compose = _compose()
-    services = compose["services"]
-    names = [name for name, service in services.items() if service.get("command", [])[:2] == ["nameko", "run"]]
-    assert names
+COMPOSE_SERVICES = [name for name, service in _compose()["services"].items()
+                    if service.get("command", [])[:2] == ["nameko", "run"]]
+
+
+def test_compose_runs_all_six_services_and_declares_the_topology_first():
+    services = _compose()["services"]
+    assert set(COMPOSE_SERVICES) == set(ALL_SERVICES)
+    topology = services["rabbitmq-topology"]
+    assert topology["command"][:2] == ["icp-ops", "declare"]
+    assert set(topology["command"][2:]) == set(ALL_SERVICES)
+    assert topology["restart"] == "no"
+    for name in COMPOSE_SERVICES:
+        assert services[name]["depends_on"]["rabbitmq-topology"]["condition"] == "service_completed_successfully"
+
+
+def test_compose_broker_has_management_prometheus_and_quorum_default():
+    rabbitmq = _compose()["services"]["rabbitmq"]
+    mounted = {volume.split(":")[0]: volume.split(":")[1] for volume in rabbitmq["volumes"] if volume.startswith("./")}
+    plugins = {(REPO / source).read_text().strip() for source, target in mounted.items()
+               if target == "/etc/rabbitmq/enabled_plugins"}
+    assert plugins == {"[rabbitmq_management,rabbitmq_prometheus]."}
+    (conf,) = [REPO / source for source, target in mounted.items() if target.startswith("/etc/rabbitmq/conf.d/")]
+    settings = dict(line.split(" = ", 1) for line in conf.read_text().splitlines() if " = " in line)
+    assert settings["default_queue_type"] == "quorum"
+    assert {"15672:15672", "15692:15692"} <= set(rabbitmq["ports"])
+
+
+def test_compose_buckets_are_versioned_with_object_lock_and_evidence_is_retained():
+    job = _compose()["services"]["minio-buckets"]
+    script = (REPO / job["volumes"][0].split(":")[0]).read_text()
+    assert job["entrypoint"][-1] == job["volumes"][0].split(":")[1]
+    assert 'mc mb --ignore-existing --with-lock "local/$bucket"' in script, "design.md §5"
+    assert 'mc retention set --default COMPLIANCE 5y "local/$bucket"' in script, "W4: 5 years"
+    assert "set -eu" in script
+    assert "verification-evidence" in job["environment"]["EVIDENCE_BUCKETS"].split()
+
+
+@pytest.mark.parametrize("name", COMPOSE_SERVICES)
+def test_compose_runs_each_service_as_it_runs_in_kubernetes(name):
+    services = _compose()["services"]
     databases = services["postgres"]["environment"]["SERVICE_DATABASES"].split()
-    bucket_job = services["minio-buckets"]["command"]
-    assert "--with-lock" in bucket_job, "buckets are versioned with Object Lock (design.md §5)"
-    for name in names:
-        service = services[name]
-        assert _service_name(service) == name
-        assert service["image"].split(":")[0] == APP_IMAGE and service.get("build")
-        assert service.get("read_only") is True and "/tmp" in service.get("tmpfs", [])
-        depends = service["depends_on"]
-        assert depends["rabbitmq"]["condition"] == "service_healthy"
-        assert depends["postgres"]["condition"] == "service_healthy"
-        assert depends[f"{name}-migrate"]["condition"] == "service_completed_successfully"
-        assert depends["minio-buckets"]["condition"] == "service_completed_successfully"
+    buckets = services["minio-buckets"]["environment"]["BUCKETS"].split()
+    service = services[name]
+    assert _service_name(service) == name
+    assert service["image"].split(":")[0] == APP_IMAGE and service.get("build")
+    assert service.get("read_only") is True and "/tmp" in service.get("tmpfs", [])
+    depends = service["depends_on"]
+    assert depends["rabbitmq"]["condition"] == "service_healthy"
+    assert depends["postgres"]["condition"] == "service_healthy"
+    assert depends[f"{name}-migrate"]["condition"] == "service_completed_successfully"
+    assert depends["minio-buckets"]["condition"] == "service_completed_successfully"
 
-        env = {key: str(value) for key, value in service["environment"].items()}
-        variables = _config_variables(name)
-        assert set(env) <= variables, f"{name}: not in config.yaml: {sorted(set(env) - variables)}"
-        required = {"AMQP_URI", f"{name.upper()}_DB_URL", f"{name.upper()}_HTTP_ADDRESS", "S3_ENDPOINT",
-                    "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_SECURE", "PROVIDER_ID", "ALLOW_DEV_KEYS"}
-        assert required <= set(env), sorted(required - set(env))
+    env = {key: str(value) for key, value in service["environment"].items()}
+    assert {"AMQP_URI", f"{name.upper()}_DB_URL", f"{name.upper()}_HTTP_ADDRESS", "ALLOW_DEV_KEYS"} <= set(env)
+    port = env[f"{name.upper()}_HTTP_ADDRESS"].rsplit(":", 1)[1]
+    assert f"{port}:{port}" in service["ports"]
+    assert f"http://localhost:{port}/healthz" in " ".join(service["healthcheck"]["test"])
+    assert name in databases and env[f"{name.upper()}_DB_URL"].endswith(f"@postgres:5432/{name}")
+
+    migrate = services[f"{name}-migrate"]
+    assert migrate["image"] == service["image"]
+    assert migrate["command"] == ["alembic", "-c", f"services/{name}/alembic.ini", "upgrade", "head"]
+    assert migrate["environment"]["DB_URL"] == env[f"{name.upper()}_DB_URL"]
+    assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+
+    config = REPO / "services" / name / "config.yaml"
+    if not config.is_file():
+        pytest.skip(f"services/{name}/config.yaml is not on this branch yet: settings not matched against it")
+    variables = _config_variables(name)
+    assert set(env) <= variables, f"{name}: not in config.yaml: {sorted(set(env) - variables)}"
+    if "S3_ENDPOINT" in variables:
+        assert {"S3_ENDPOINT", "S3_ACCESS_KEY", "S3_SECRET_KEY", "S3_SECURE"} <= set(env)
         assert env["S3_SECURE"] == "false"
-        port = env[f"{name.upper()}_HTTP_ADDRESS"].rsplit(":", 1)[1]
-        assert f"{port}:{port}" in service["ports"]
-        assert f"http://localhost:{port}/healthz" in " ".join(service["healthcheck"]["test"])
-        assert name in databases and env[f"{name.upper()}_DB_URL"].endswith(f"@postgres:5432/{name}")
-
-        bucket = re.search(r"\$\{INTAKE_BUCKET:([^}]*)\}", (REPO / "services" / name / "config.yaml").read_text())
-        if bucket:
-            assert f"local/{bucket[1]}" in bucket_job
-
-        migrate = services[f"{name}-migrate"]
-        assert migrate["image"] == service["image"]
-        assert migrate["command"] == ["alembic", "-c", f"services/{name}/alembic.ini", "upgrade", "head"]
-        assert migrate["environment"]["DB_URL"] == env[f"{name.upper()}_DB_URL"]
-        assert migrate["depends_on"] == {"postgres": {"condition": "service_healthy"}}
+    if "PROVIDER_ID" in variables:
+        assert "PROVIDER_ID" in env
+    for bucket in re.findall(r"\$\{[A-Z]+_BUCKET:([^}]*)\}", config.read_text()):
+        assert bucket in buckets, f"{name}'s bucket {bucket} is not created by minio-buckets"
 
 
 def test_compose_postgres_init_script_is_mounted_and_executable():

@@ -16,7 +16,7 @@ from notify.service import NotifyService
 from precheck.service import PrecheckService
 from shared.contracts.intake import FILING_SUBMITTED
 from shared.testing.events import EventTap
-from shared.testing.http import ApiClient
+from shared.testing.http import ApiClient, sponsor_token, token
 from shared.testing.samples import ACCESS, png, unit_filing
 
 pytestmark = pytest.mark.service
@@ -51,7 +51,7 @@ class Sponsor:
 
     def file(self, data: dict) -> str:
         filing_id = self.intake.post("/filings", json=data).json()["id"]
-        staff = ApiClient(self.intake.base_url, actor="staff:verifier-1")
+        staff = self.intake.as_(token("onsite_verifier", "verifier-1", provider="provider-test"))
         assert staff.put(f"/filings/{filing_id}/access", json=ACCESS).status_code == 200
         for kind in ("sponsor_document", "responsible_person_document"):
             assert self.intake.post(f"/filings/{filing_id}/documents?kind={kind}", data=png()).status_code == 201
@@ -101,8 +101,8 @@ def system(container_factory, rabbit_config, database_factory, s3_server, tmp_pa
     ]
     for container in containers:
         container.start()
-    sponsor = Sponsor(ApiClient(f"http://127.0.0.1:{ports['intake']}"),
-                      ApiClient(f"http://127.0.0.1:{ports['precheck']}"), sinks)
+    sponsor = Sponsor(ApiClient(f"http://127.0.0.1:{ports['intake']}", sponsor_token()),
+                      ApiClient(f"http://127.0.0.1:{ports['precheck']}", sponsor_token()), sinks)
     yield sponsor, tap
     for container in containers:
         container.stop()

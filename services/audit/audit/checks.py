@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
@@ -153,41 +154,60 @@ def check_document(document_type: str, number: str) -> list[dict]:
 
 # --- many at once (numpy) -------------------------------------------------------------------------------------
 
-_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int64)
+_WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int32)
 _CHECK_CHARACTERS = np.frombuffer(b"0123456789X", dtype=np.uint8)
 
 
-def _region_table() -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """From stdnum's ``cn/loc``: (sorted codes always valid, sorted codes with year ranges, their starts, ends),
-    ranges padded to the most any code has (start > end never matches)."""
-    always: list[int] = []
-    ranged: dict[int, list[tuple[int, int]]] = {}
+REGION_CODES = 1_000_000
+
+
+@dataclass(frozen=True)
+class RegionTable:
+    """stdnum's ``cn/loc`` as dense lookups over all six-digit codes: ``always[code]`` (a county entry without a
+    year range), ``ranged[code]`` (row in ``starts``/``ends``, -1 if none) and the year ranges, padded (start 1 >
+    end 0 never matches)."""
+
+    always: np.ndarray
+    ranged: np.ndarray
+    starts: np.ndarray
+    ends: np.ndarray
+
+
+def region_table() -> RegionTable:
+    global _REGIONS
+    if _REGIONS is not None:
+        return _REGIONS
+    always = np.zeros(REGION_CODES, dtype=bool)
+    spans: dict[int, list[tuple[int, int]]] = {}
     for _length, low, _high, _props, children in numdb.get("cn/loc").prefixes:
         for _clength, clow, chigh, props, _ in children:
             for county_code in range(int(clow), int(chigh) + 1):
                 code = int(low) * 10_000 + county_code
                 counties = props.get("county", "").split(",") if props.get("county") else []
                 if any(not county.startswith("[") for county in counties):
-                    always.append(code)
+                    always[code] = True
                     continue
                 for county in counties:
                     start, end = county[1:].split("]")[0].split("-")
-                    ranged.setdefault(code, []).append((int(start) if start else 0, int(end) if end else 99_999))
-    width = max((len(spans) for spans in ranged.values()), default=1)
-    codes = np.array(sorted(ranged), dtype=np.int64)
-    starts = np.full((codes.size, width), 1, dtype=np.int64)
-    ends = np.zeros((codes.size, width), dtype=np.int64)
-    for row, code in enumerate(codes):
-        for column, (start, end) in enumerate(ranged[int(code)]):
+                    spans.setdefault(code, []).append((int(start) if start else 0, int(end) if end else 99_999))
+    width = max((len(found) for found in spans.values()), default=1)
+    ranged = np.full(REGION_CODES, -1, dtype=np.int32)
+    starts = np.ones((len(spans) + 1, width), dtype=np.int32)
+    ends = np.zeros((len(spans) + 1, width), dtype=np.int32)
+    for row, (code, found) in enumerate(sorted(spans.items())):
+        ranged[code] = row
+        for column, (start, end) in enumerate(found):
             starts[row, column], ends[row, column] = start, end
-    return np.array(sorted(set(always)), dtype=np.int64), codes, starts, ends
+    _REGIONS = RegionTable(always, ranged, starts, ends)
+    return _REGIONS
 
 
-_REGIONS: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
+_REGIONS: RegionTable | None = None
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
 
 
 def _number(digits: np.ndarray) -> np.ndarray:
-    value = np.zeros(digits.shape[0], dtype=np.int64)
+    value = np.zeros(digits.shape[0], dtype=np.int32)
     for column in range(digits.shape[1]):
         value = value * 10 + digits[:, column]
     return value
@@ -196,11 +216,8 @@ def _number(digits: np.ndarray) -> np.ndarray:
 def validate_resident_ids(numbers: np.ndarray) -> np.ndarray:
     """The first rule each number breaks, as an index into ``CODES`` (0: valid), for an ``(n, 18)`` uint8 array of
     ASCII compact numbers; the same answers as :func:`resident_id_code` (python-stdnum)."""
-    global _REGIONS
-    if _REGIONS is None:
-        _REGIONS = _region_table()
-    always, ranged_codes, starts, ends = _REGIONS
-    digits = numbers.astype(np.int64) - ord("0")
+    regions = region_table()
+    digits = numbers.astype(np.int32) - ord("0")
     result = np.zeros(numbers.shape[0], dtype=np.uint8)
 
     bad_format = ((digits[:, :17] < 0) | (digits[:, :17] > 9)).any(axis=1)
@@ -209,18 +226,18 @@ def validate_resident_ids(numbers: np.ndarray) -> np.ndarray:
 
     year, month, day = _number(digits[:, 6:10]), _number(digits[:, 10:12]), _number(digits[:, 12:14])
     leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
-    month_days = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int64)
     safe_month = np.clip(month, 0, 12)
-    last_day = month_days[safe_month] + ((safe_month == 2) & leap)
+    last_day = _MONTH_DAYS[safe_month] + ((safe_month == 2) & leap)
     bad_date = (year < 1) | (month < 1) | (month > 12) | (day < 1) | (day > last_day)
 
-    region = _number(digits[:, :6])
-    known = np.isin(region, always)
-    position = np.clip(np.searchsorted(ranged_codes, region), 0, max(ranged_codes.size - 1, 0))
-    if ranged_codes.size:
-        is_ranged = ranged_codes[position] == region
-        within = ((year[:, None] >= starts[position]) & (year[:, None] <= ends[position])).any(axis=1)
-        known |= is_ranged & within
+    region = np.clip(_number(digits[:, :6]), 0, REGION_CODES - 1)  # out of range only with bad_format set
+    known = regions.always[region]
+    row = regions.ranged[region]
+    with_range = np.flatnonzero(row >= 0)
+    if with_range.size:
+        years = year[with_range, None]
+        spans = row[with_range]
+        known[with_range] = ((years >= regions.starts[spans]) & (years <= regions.ends[spans])).any(axis=1)
     bad_region = ~known
 
     result[bad_region] = 4

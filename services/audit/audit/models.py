@@ -21,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -54,7 +55,13 @@ class StockFiling(Base):
     """An approved filing in the stock the filing center checks (P9, P10) and counts (C4)."""
 
     __tablename__ = "stock"
-    __table_args__ = (UniqueConstraint("filing_id", "version"),)
+    __table_args__ = (
+        UniqueConstraint("filing_id", "version"),
+        # The few filings the bulk check cannot take (not a resident ID, or stored at another length) are found
+        # through this small partial index instead of a second scan of the stock (audit.bulk).
+        Index("ix_stock_other_documents", "pk",
+              postgresql_where=text("document_type <> 'resident_id' OR octet_length(id_sealed) <> 46")),
+    )
 
     pk: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     filing_id: Mapped[str] = mapped_column(String(36))

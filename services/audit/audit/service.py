@@ -16,6 +16,7 @@ from audit.schemas import PhoneCheckInput, SampleInput
 from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.errors import BadRequest
+from shared.platform.auth import AUDITOR, OPS, REVIEWER, SPONSOR, STAFF, Guard, allow
 from shared.platform.authority import AuthoritySources
 from shared.platform.entrypoints import answer_once, read_event
 from shared.platform.events import event_handler
@@ -23,10 +24,27 @@ from shared.platform.http import http, json_response, load_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 
+ACCESS_POLICY = {
+    "verify_trail": allow(AUDITOR, OPS),
+    "draw_sample": allow(AUDITOR, auditor_writes=True),
+    "get_sample": allow(AUDITOR),
+    "phone_check": allow(AUDITOR, auditor_writes=True),
+    "monthly_report": allow(AUDITOR, REVIEWER),
+    "import_inventory": allow(AUDITOR, auditor_writes=True),
+    "quarterly_report": allow(AUDITOR, REVIEWER),
+    "statistics": allow(AUDITOR, REVIEWER),
+    "bulletin": allow(AUDITOR, REVIEWER),
+    "penalties": allow(AUDITOR, REVIEWER),
+    "rules": allow(SPONSOR, *STAFF, REVIEWER, AUDITOR, OPS),
+}
+"""The filing center's auditors work here; bureaus' reviewers read the reports (P10: reported back); the rules
+are published to everyone (C3)."""
+
 
 class AuditService(ServiceBase):
     name = "audit"
 
+    caller = Guard(ACCESS_POLICY)
     settings = AuditSettings()
     authority = AuthoritySources()
     relay = OutboxRelay(outbox)
@@ -37,7 +55,7 @@ class AuditService(ServiceBase):
                              now=self.settings.now)
 
     def _once(self, request: Request, action, status: int = 200):
-        return answer_once(self.db, idempotency_keys, request, action, status)
+        return answer_once(self.db, idempotency_keys, request, self.caller.actor, action, status)
 
     # --- events ----------------------------------------------------------------------------------
 

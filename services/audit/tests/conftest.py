@@ -13,7 +13,7 @@ from shared.kernel.network import validate_domain
 from shared.platform.crypto import CryptoConfig
 from shared.platform.sealing import seal
 from shared.testing.events import EventTap, publisher
-from shared.testing.http import ApiClient
+from shared.testing.http import ApiClient, token
 from shared.testing.samples import ACCESS, unit_filing
 
 
@@ -44,7 +44,7 @@ def audit(container_factory, audit_config, audit_tap):
 
 @pytest.fixture
 def api(audit, web_config_port):
-    return ApiClient(f"http://127.0.0.1:{web_config_port}", actor="auditor-1")
+    return ApiClient(f"http://127.0.0.1:{web_config_port}", token("auditor", "auditor-1"))
 
 
 @pytest.fixture

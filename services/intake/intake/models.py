@@ -117,6 +117,25 @@ class SitesRevision(Base):
     changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
+class SignInCode(Base):
+    """P1: a one-time code sent by SMS for a sponsor's sign-in; only digests are kept (issue 8).
+
+    ``mobile_hmac`` and ``client_hmac`` (the caller's address) are keyed HMACs, so the rate limits per number
+    and per client count rows without either value being stored.
+    """
+
+    __tablename__ = "sign_in_codes"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    mobile_hmac: Mapped[str] = mapped_column(String(64), index=True)
+    client_hmac: Mapped[str] = mapped_column(String(64), index=True)
+    code_digest: Mapped[str] = mapped_column(String(64))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    expires_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    used_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
 outbox = outbox_table(Base.metadata)
 processed_events = processed_events_table(Base.metadata)
 idempotency_keys = idempotency_keys_table(Base.metadata)

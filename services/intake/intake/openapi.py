@@ -15,10 +15,20 @@ _ERRORS = {
     "413": "Body too large",
     "415": "Upload is not a JPEG, PNG or PDF (sniffed from content)",
     "422": "The filing breaks one or more rules; every problem is listed",
+    "401": "No bearer token, or one that is expired, tampered or not for this system (issue 8)",
+    "403": "The token's role may not do this (issue 8)",
+    "429": "Too many sign-in codes for this number or from this client; try later (issue 8)",
+    "503": "The SMS could not be sent in time; try again",
 }
+SIGN_IN_PATHS = {"/sign-in/code", "/sign-in"}
+"""Open to anyone, and without Idempotency-Key: a replayed sign-in must never hand out a stored token."""
 
 # (method, path, summary, request schema or None, success status, response schema, error statuses)
 ROUTES = [
+    ("post", "/sign-in/code", "A one-time sign-in code to the sponsor's mobile by SMS (P1)", "SignInCodeInput", 202,
+     "SignInCodeOutput", ["400", "413", "429", "503"]),
+    ("post", "/sign-in", "Mobile and code in, a sponsor token out (P1)", "SignInInput", 200, "TokenOutput",
+     ["400", "401", "413"]),
     ("get", "/guide", "Documents and procedure for a kind of sponsor (W2)", None, 200, None, ["400"]),
     (
         "get",
@@ -136,11 +146,21 @@ def openapi_document() -> dict:
         "ApprovedSitesOutput",
         "ClauseOutput",
         "ErrorOutput",
+        "SignInCodeInput",
+        "SignInInput",
+        "SignInCodeOutput",
+        "TokenOutput",
     ):
         spec.components.schema(name, schema=getattr(schemas, name))
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     by_path: dict[str, dict] = {}
     for method, path, summary, body, status, response, errors in ROUTES:
         operation = {"summary": summary, "responses": {str(status): _response(response)}}
+        if path in SIGN_IN_PATHS:
+            operation["security"] = []
+        else:
+            operation["security"] = [{"bearer": []}]
+            errors = [*errors, "401", "403"]
         for code in errors:
             operation["responses"][code] = {
                 "description": _ERRORS[code],
@@ -158,7 +178,7 @@ def openapi_document() -> dict:
                 },
                 {"name": "unit_type", "in": "query", "required": False, "schema": {"type": "string"}},
             ]
-        if method == "post":
+        if method == "post" and path not in SIGN_IN_PATHS:
             operation["parameters"].append(
                 {"name": IDEMPOTENCY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}}
             )

@@ -162,3 +162,25 @@ class ClauseOutput(Schema):
     clause = fields.String()
     clause_sha256 = fields.String()
     rule = fields.String()
+
+
+class SignInCodeInput(Schema):
+    """P1: the mobile a sponsor signs in with (issue 8)."""
+
+    mobile = fields.String(required=True, validate=validate.Length(min=1, max=32))
+
+
+class SignInInput(Schema):
+    mobile = fields.String(required=True, validate=validate.Length(min=1, max=32))
+    code = fields.String(required=True, validate=validate.Length(min=1, max=12))
+
+
+class SignInCodeOutput(Schema):
+    sent = fields.Boolean(required=True)
+    expires_in = fields.Integer(required=True)
+
+
+class TokenOutput(Schema):
+    token = fields.String(required=True)
+    token_type = fields.String(required=True)
+    expires_in = fields.Integer(required=True)

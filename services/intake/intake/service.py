@@ -5,17 +5,27 @@ needs an ``Idempotency-Key`` (a replay returns the first answer); bodies are siz
 worker runs; every error names the field and the rule.
 """
 
-from nameko.rpc import rpc
+import eventlet
+import structlog
+from nameko.rpc import RpcProxy, rpc
 from werkzeug.wrappers import Request, Response
 
-from intake import usecases
+from intake import sign_in, usecases
 from intake.dependencies import IntakeSettings, IntakeStorage
 from intake.domain import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guide, nginx_map
 from intake.models import idempotency_keys, outbox
 from intake.openapi import openapi_document
-from intake.schemas import AcceptanceInput, AccessInput, CancellationInput, FilingInput, GuideQuery
+from intake.schemas import (
+    AcceptanceInput,
+    AccessInput,
+    CancellationInput,
+    FilingInput,
+    GuideQuery,
+    SignInCodeInput,
+    SignInInput,
+)
 from shared.contracts.bureau import FILING_APPROVED, FILING_NUMBER_RETIRED, FILING_RETURNED
-from shared.contracts.errors import BadRequest, FieldError, field_errors, from_marshmallow
+from shared.contracts.errors import BadRequest, FieldError, ServiceUnavailable, field_errors, from_marshmallow
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
 from shared.contracts.verification import (
     FILING_SENT_TO_BUREAU,
@@ -24,16 +34,63 @@ from shared.contracts.verification import (
     ONSITE_WINDOW_EXPIRED,
 )
 from shared.kernel.errors import InvalidValue
-from shared.platform.entrypoints import actor_of, answer_once, read_event
+from shared.platform.auth import (
+    AUDITOR,
+    ONSITE_VERIFIER,
+    OPS,
+    PRECHECK,
+    PUBLIC,
+    REVIEWER,
+    SPONSOR,
+    STAFF,
+    SUPERVISOR,
+    Guard,
+    Principal,
+    allow,
+)
+from shared.platform.entrypoints import answer_once, read_event
 from shared.platform.events import event_handler
 from shared.platform.http import http, json_response, load_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 
+log = structlog.get_logger(__name__)
+
+NOTIFY_TIMEOUT_SECONDS = 10
+SIGN_IN_MAX_BODY = 1024
+READERS = (SPONSOR, *STAFF, REVIEWER, AUDITOR)
+UNMASKED_ROLES = frozenset({ONSITE_VERIFIER, SUPERVISOR, REVIEWER})
+"""Roles whose work needs personal data in full: staff comparing originals (P5), reviewers (B1)."""
+
+ACCESS_POLICY = {
+    # Every HTTP and RPC entrypoint, deny by default (issue 8); per-filing scope in usecases._load.
+    "guide": allow(*READERS, OPS),
+    "contract_clause": allow(*READERS, OPS),
+    "create_filing": allow(SPONSOR),
+    "get_filing_http": allow(*READERS),
+    "edit_filing": allow(SPONSOR),
+    "set_access": allow(PRECHECK, ONSITE_VERIFIER, SUPERVISOR),
+    "upload_document": allow(SPONSOR),
+    "accept_contract": allow(SPONSOR),
+    "submit": allow(SPONSOR),
+    "timeline": allow(*READERS),
+    "approved_sites": allow(SUPERVISOR, OPS, AUDITOR),
+    "get_approved_sites": allow(SUPERVISOR, OPS, AUDITOR, internal=True),
+    "request_change": allow(SPONSOR),
+    "cancel": allow(SPONSOR, SUPERVISOR),
+    "openapi": PUBLIC,
+    "request_sign_in_code": PUBLIC,
+    "sign_in_sponsor": PUBLIC,
+    "get_filing": allow(*STAFF, REVIEWER, AUDITOR, internal=True),
+    "get_timeline": allow(*STAFF, REVIEWER, AUDITOR, internal=True),
+}
+
 
 class IntakeService(ServiceBase):
     name = "intake"
 
+    caller = Guard(ACCESS_POLICY, signs=True)
+    notify = RpcProxy("notify")
     storage = IntakeStorage()
     settings = IntakeSettings()
     relay = OutboxRelay(outbox)
@@ -49,14 +106,51 @@ class IntakeService(ServiceBase):
             bucket=self.settings.bucket,
             provider_id=self.settings.provider_id,
             now=self.settings.now,
+            may_see=self.caller.may_see,
+            unmasked=self.caller.principal is not None and self.caller.principal.role in UNMASKED_ROLES,
         )
 
     def _once(self, request: Request, action, status: int = 200):
-        return answer_once(self.db, idempotency_keys, request, action, status)
+        return answer_once(self.db, idempotency_keys, request, self.caller.actor, action, status)
 
     def _commit(self, result: dict, status: int = 200):
         self.db.commit()
         return json_response(status, result)
+
+    # --- sponsor sign-in (P1, issue 8) ----------------------------------------------------------
+
+    @http("POST", "/sign-in/code", max_body=SIGN_IN_MAX_BODY)
+    def request_sign_in_code(self, request: Request):
+        """P1: a one-time code to the sponsor's mobile, by notify's SMS; rate-limited per number and per client.
+        The answer is the same for every valid number (nothing says whether it has filings)."""
+        mobile = sign_in.canonical_mobile(load_json(request, SignInCodeInput())["mobile"])
+        code_id, code = sign_in.request_code(self._sign_in_deps(), mobile, request.remote_addr or "")
+        self.db.commit()
+        cipher = self.personal.cipher
+        try:
+            with eventlet.Timeout(NOTIFY_TIMEOUT_SECONDS):
+                self.notify.send_sms(cipher.encrypt(mobile, context="rpc.recipient"), sign_in.SMS_TEMPLATE,
+                                     {"code": cipher.encrypt(code, context="rpc.code")}, f"sign-in:{code_id}")
+        except (eventlet.Timeout, Exception) as exc:
+            log.warning("sign_in_code_not_sent", error_type=type(exc).__name__)
+            raise ServiceUnavailable("The code could not be sent; try again shortly.") from None
+        return json_response(202, {"sent": True, "expires_in": int(sign_in.CODE_VALIDITY.total_seconds())})
+
+    @http("POST", "/sign-in", max_body=SIGN_IN_MAX_BODY)
+    def sign_in_sponsor(self, request: Request):
+        """P1: mobile + code -> a sponsor token (its subject the mobile's keyed HMAC)."""
+        body = load_json(request, SignInInput())
+        mobile = sign_in.canonical_mobile(body["mobile"])
+        try:
+            subject = sign_in.verify_code(self._sign_in_deps(), mobile, body["code"])
+        finally:
+            self.db.commit()  # a wrong guess counts too
+        signer = self.caller.signer
+        return json_response(200, {"token": signer.mint(Principal(subject, SPONSOR)), "token_type": "Bearer",
+                                   "expires_in": signer.ttl})
+
+    def _sign_in_deps(self) -> sign_in.SignInDeps:
+        return sign_in.SignInDeps(session=self.db, hasher=self.personal.hasher, now=self.settings.now)
 
     # --- sponsor and staff HTTP ----------------------------------------------------------------
 
@@ -92,12 +186,12 @@ class IntakeService(ServiceBase):
     @http("PATCH", "/filings/<filing_id>")
     def edit_filing(self, request: Request, filing_id: str):
         patch = load_json(request, FilingInput())
-        return self._commit(usecases.edit_draft(self._deps(), actor_of(request), filing_id, patch))
+        return self._commit(usecases.edit_draft(self._deps(), self.caller.actor, filing_id, patch))
 
     @http("PUT", "/filings/<filing_id>/access")
     def set_access(self, request: Request, filing_id: str):
         access = load_json(request, AccessInput())
-        return self._commit(usecases.set_access(self._deps(), actor_of(request), filing_id, access))
+        return self._commit(usecases.set_access(self._deps(), self.caller.actor, filing_id, access))
 
     @http("POST", "/filings/<filing_id>/documents", max_body=usecases.MAX_SCAN_BYTES)
     def upload_document(self, request: Request, filing_id: str):

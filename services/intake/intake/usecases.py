@@ -76,6 +76,10 @@ class Deps:
     bucket: str
     provider_id: str
     now: Callable[[], datetime]
+    may_see: Callable[..., bool] = lambda **_scope: True
+    """The caller's tenant scope (``shared.platform.auth.Caller.may_see``); events and internal RPC see all."""
+    unmasked: bool = False
+    """The caller's role needs personal data in full (P5 staff comparing originals, B1 reviewers)."""
 
 
 def _all_personal_paths() -> tuple[str, ...]:
@@ -89,13 +93,15 @@ def _load(deps: Deps, filing_id: str, *, lock: bool = False) -> Filing:
         raise NotFound("no such filing", field_errors(_unknown_filing())) from None
     query = select(Filing).where(Filing.id == filing_id, Filing.provider_id == deps.provider_id)
     filing = deps.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
-    if filing is None:
+    # Out of the caller's scope answers exactly like unknown: nobody learns which filings exist (issue 8).
+    if filing is None or not deps.may_see(provider=filing.provider_id, province=filing.province,
+                                          owner=filing.created_by, mobile_hmac=filing.mobile_hmac):
         raise NotFound("no such filing", field_errors(_unknown_filing()))
     return filing
 
 
 def _unknown_filing() -> FieldError:
-    return FieldError("filing_id", "unknown", "No filing with this id exists for this provider.", "P1")
+    return FieldError("filing_id", "unknown", "No filing with this id exists or is open to you.", "P1")
 
 
 def _version(deps: Deps, filing: Filing, version: int | None = None) -> FilingVersion:
@@ -538,7 +544,8 @@ def view(deps: Deps, filing: Filing) -> dict:
         "attempt": filing.attempt,
         "provider_id": filing.provider_id,
         "filing_number": filing.filing_number,
-        "data": mask(data, personal_paths((data.get("sponsor") or {}).get("kind") or "individual")),
+        "data": data if deps.unmasked else mask(data, personal_paths((data.get("sponsor") or {}).get("kind")
+                                                                     or "individual")),
         "documents": [_scan_view(s) for s in _scans(deps, filing)],
         "contract_accepted": acceptance is not None,
         "problems": [p.to_dict() for p in problems],

@@ -7,7 +7,7 @@ import pytest
 
 from intake.service import IntakeService
 from shared.testing.events import EventTap
-from shared.testing.http import ApiClient
+from shared.testing.http import ApiClient, sponsor_token, token
 from shared.testing.samples import ACCESS, png, unit_filing
 
 
@@ -40,12 +40,14 @@ def intake(container_factory, intake_config, event_tap):
 
 @pytest.fixture
 def api(intake, web_config_port):
-    return ApiClient(f"http://127.0.0.1:{web_config_port}")
+    """A signed-in sponsor (the sample filings' mobile)."""
+    return ApiClient(f"http://127.0.0.1:{web_config_port}", sponsor_token("13800138000"))
 
 
 @pytest.fixture
-def staff(intake, web_config_port):
-    return ApiClient(f"http://127.0.0.1:{web_config_port}", actor="staff:verifier-1")
+def staff(api, intake_config):
+    """An on-site verifier of this intake's provider."""
+    return api.as_(token("onsite_verifier", "verifier-1", provider=intake_config["PROVIDER_ID"]))
 
 
 @pytest.fixture

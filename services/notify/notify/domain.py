@@ -147,6 +147,13 @@ _TEMPLATES += (
     Template(FILING_APPROVED, 1, SMS, FILING_APPROVED_TEXT, rule="P8"),
 )
 
+# P1: the sponsor signs in to the provider's filing system with a one-time code (intake, issue 8).
+SIGN_IN_CODE = "sign_in_code"
+SIGN_IN_CODE_TEXT = "您正在登录网站备案系统，验证码为{code}，10分钟内有效。请勿告知他人，如非本人操作，请忽略本短信。"  # noqa: E501
+_TEMPLATES += (
+    Template(SIGN_IN_CODE, 1, SMS, SIGN_IN_CODE_TEXT, secret_params=frozenset({"code"}), rule="P1"),
+)
+
 
 def _index(templates: tuple[Template, ...]) -> dict[tuple[str, str, int], Template]:
     index: dict[tuple[str, str, int], Template] = {}

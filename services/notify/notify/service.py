@@ -37,6 +37,7 @@ from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.errors import BadRequest, from_marshmallow
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
 from shared.contracts.verification import ONSITE_WINDOW_EXPIRED
+from shared.platform.auth import AUDITOR, OPS, PUBLIC, STAFF, Guard, allow
 from shared.platform.crypto import DecryptionError
 from shared.platform.entrypoints import read_event
 from shared.platform.events import PoisonEvent, event_handler
@@ -44,10 +45,19 @@ from shared.platform.http import http, json_response
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 
+ACCESS_POLICY = {
+    # Every HTTP and RPC entrypoint, deny by default (issue 8). Sending is for the deployment's own services.
+    "send_sms": allow(internal=True),
+    "send_email": allow(internal=True),
+    "messages": allow(*STAFF, OPS, AUDITOR),
+    "openapi": PUBLIC,
+}
+
 
 class NotifyService(ServiceBase):
     name = "notify"
 
+    caller = Guard(ACCESS_POLICY)
     gateways = Gateways()
     settings = NotifySettings()
     relay = OutboxRelay(outbox)

@@ -16,7 +16,7 @@ from notify.service import NotifyService
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
 from shared.platform.crypto import CryptoConfig
 from shared.testing.events import EventTap, publisher
-from shared.testing.http import ApiClient
+from shared.testing.http import ApiClient, token
 
 MOBILE = "13800138000"
 EMAIL = "zhangsan@example.com.cn"
@@ -53,6 +53,7 @@ def notify_config(rabbit_config, web_config, database_factory, tmp_path):
         "NOTIFY_POLL_SECONDS": "0.1",
         "NOTIFY_RETRY_BASE_SECONDS": "0.1",
         "NOTIFY_RETRY_MAX_SECONDS": "0.4",
+        "PROVIDER_ID": "provider-test",
     }
 
 
@@ -100,7 +101,7 @@ def notify(start_notify):
 
 @pytest.fixture
 def api(web_config_port):
-    client = ApiClient(f"http://127.0.0.1:{web_config_port}", actor="staff:ops-1")
+    client = ApiClient(f"http://127.0.0.1:{web_config_port}", token("ops", "ops-1", provider="provider-test"))
     yield client
     client.http.close()  # an idle keep-alive connection would hold the web server's shutdown
 

@@ -13,6 +13,7 @@ from precheck.dependencies import PrecheckSettings
 from precheck.models import idempotency_keys, outbox
 from precheck.schemas import CalendarYearInput, CodeInput, DecisionInput
 from shared.contracts.intake import FILING_CHANGED, FILING_SUBMITTED
+from shared.platform.auth import AUDITOR, OPS, PRECHECK, REVIEWER, SPONSOR, STAFF, SUPERVISOR, Guard, allow
 from shared.platform.entrypoints import answer_once, read_event
 from shared.platform.events import event_handler
 from shared.platform.http import http, json_response, load_json, read_json
@@ -22,9 +23,27 @@ from shared.platform.service import ServiceBase
 DEADLINE_TIMER_SECONDS = 5
 
 
+ACCESS_POLICY = {
+    # Every HTTP and RPC entrypoint, deny by default (issue 8); per-filing scope in usecases._current_case.
+    "get_case_http": allow(SPONSOR, *STAFF, REVIEWER, AUDITOR),
+    "confirm_contact": allow(SPONSOR),
+    "resend_code": allow(SPONSOR),
+    "queue_http": allow(PRECHECK, SUPERVISOR, AUDITOR),
+    "claim_http": allow(PRECHECK, SUPERVISOR),
+    "decide_http": allow(PRECHECK, SUPERVISOR),
+    "work_queue": allow(PRECHECK, SUPERVISOR, AUDITOR, internal=True),
+    "claim": allow(PRECHECK, SUPERVISOR, internal=True),
+    "decide": allow(PRECHECK, SUPERVISOR, internal=True),
+    "get_case": allow(*STAFF, REVIEWER, AUDITOR, internal=True),
+    "load_calendar_year": allow(OPS),
+    "rulebook": allow(SPONSOR, *STAFF, REVIEWER, AUDITOR, OPS),
+}
+
+
 class PrecheckService(ServiceBase):
     name = "precheck"
 
+    caller = Guard(ACCESS_POLICY)
     settings = PrecheckSettings()
     relay = OutboxRelay(outbox)
 
@@ -36,10 +55,11 @@ class PrecheckService(ServiceBase):
             rulebook=self.settings.rulebook,
             auto_pass=self.settings.auto_pass,
             now=self.settings.now,
+            may_see=self.caller.may_see,
         )
 
     def _once(self, request: Request, action, status: int = 200):
-        return answer_once(self.db, idempotency_keys, request, action, status)
+        return answer_once(self.db, idempotency_keys, request, self.caller.actor, action, status)
 
     # --- events --------------------------------------------------------------------------------
 
@@ -109,14 +129,16 @@ class PrecheckService(ServiceBase):
 
     @rpc
     def claim(self, filing_id: str, actor: str) -> dict:
-        result = usecases.claim(self._deps(), filing_id, actor)
+        """``actor`` is the verified caller's when the call carries an identity."""
+        result = usecases.claim(self._deps(), filing_id, self.caller.actor or actor)
         self.db.commit()
         return result
 
     @rpc
     def decide(self, filing_id: str, actor: str, decision: str, reasons: list[dict]) -> dict:
         body = DecisionInput().load({"decision": decision, "reasons": reasons})
-        result = usecases.decide(self._deps(), filing_id, actor, body["decision"], body["reasons"])
+        result = usecases.decide(self._deps(), filing_id, self.caller.actor or actor, body["decision"],
+                                 body["reasons"])
         self.db.commit()
         return result
 

@@ -45,6 +45,8 @@ class Deps:
     rulebook: Rulebook
     auto_pass: bool
     now: Callable[[], datetime]
+    may_see: Callable[..., bool] = lambda **_scope: True
+    """The caller's tenant scope (``shared.platform.auth.Caller.may_see``); events and internal RPC see all."""
 
 
 def calendar(deps: Deps) -> WorkingCalendar:
@@ -238,9 +240,14 @@ def _current_case(deps: Deps, filing_id: str, *, lock: bool = False) -> Case:
     query = select(Case).where(Case.filing_id == filing_id, Case.state != CaseState.SUPERSEDED)
     query = query.order_by(Case.created_at.desc()).limit(1)
     case = deps.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
-    if case is None:
+    # Out of the caller's scope answers exactly like unknown: nobody learns which filings exist (issue 8).
+    if case is None or not _visible(deps, case):
         raise _unknown()
     return case
+
+
+def _visible(deps: Deps, case: Case) -> bool:
+    return deps.may_see(provider=case.provider_id, province=case.province, mobile_hmac=case.mobile_hmac)
 
 
 def _unknown() -> NotFound:
@@ -307,7 +314,7 @@ def work_queue(deps: Deps) -> list[dict]:
     cases = deps.session.execute(
         select(Case).where(Case.state == CaseState.NEEDS_REVIEW).order_by(Case.deadline_at, Case.created_at)
     ).scalars()
-    return [view(deps, c) for c in cases]
+    return [view(deps, c) for c in cases if _visible(deps, c)]
 
 
 def claim(deps: Deps, filing_id: str, actor: str) -> dict:

@@ -8,7 +8,7 @@ from precheck.service import PrecheckService
 from shared.contracts.intake import FILING_SUBMITTED
 from shared.platform.crypto import CryptoConfig
 from shared.testing.events import EventTap, publisher
-from shared.testing.http import ApiClient
+from shared.testing.http import ApiClient, sponsor_token, token
 from shared.testing.samples import filing_submitted_data
 
 
@@ -39,7 +39,14 @@ def precheck(container_factory, precheck_config, precheck_tap):
 
 @pytest.fixture
 def api(precheck, web_config_port):
-    return ApiClient(f"http://127.0.0.1:{web_config_port}")
+    """The sponsor of the sample filings (its mobile proved at sign-in)."""
+    return ApiClient(f"http://127.0.0.1:{web_config_port}", sponsor_token("13800138000"))
+
+
+@pytest.fixture
+def staff(api):
+    """Precheck staff of the sample filings' provider."""
+    return api.as_(token("precheck", "precheck-1", provider="provider-test"))
 
 
 @pytest.fixture

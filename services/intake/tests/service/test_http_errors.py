@@ -113,7 +113,7 @@ def test_replayed_idempotency_key_returns_the_first_answer_and_creates_nothing(a
 @pytest.mark.req("P1")
 def test_post_without_idempotency_key_is_400(api, counts):
     before = counts()
-    response = api.http.post(api.base_url + "/filings", json=unit_filing())
+    response = api.http.post(api.base_url + "/filings", json=unit_filing(), headers=api._headers(None))
     assert _error(response, 400)["errors"][0]["field"] == "Idempotency-Key"
     assert counts() == before
 

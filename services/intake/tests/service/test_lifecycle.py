@@ -19,6 +19,7 @@ from shared.contracts.verification import (
     ONSITE_WINDOW_EXPIRED,
 )
 from shared.testing.events import publisher
+from shared.testing.http import token
 
 pytestmark = pytest.mark.service
 
@@ -197,6 +198,7 @@ def test_an_outcome_for_another_providers_filing_is_dropped_not_requeued(api, co
 
 @pytest.mark.req("P8")
 def test_approved_sites_follow_approvals_and_cancellations(api, complete_draft, publish, intake_config):
+    ops = api.as_(token("ops", "ops-1", provider=intake_config["PROVIDER_ID"]))
     from shared.contracts.bureau import FILING_NUMBER_RETIRED
     from shared.contracts.intake import APPROVED_SITES_CHANGED
     from shared.testing.events import EventTap
@@ -205,7 +207,7 @@ def test_approved_sites_follow_approvals_and_cancellations(api, complete_draft, 
     first, second = complete_draft(), complete_draft()
     for filing_id in (first, second):
         api.post(f"/filings/{filing_id}/submit")
-    assert api.get("/approved-sites").json() == {"revision": 0, "changed_at": None, "sites": []}
+    assert ops.get("/approved-sites").json() == {"revision": 0, "changed_at": None, "sites": []}
 
     approved = approval(first, 1, "京ICP备2026000123号")
     approved["website_numbers"] = {"www.example.com.cn": "京ICP备2026000123号-1",
@@ -217,12 +219,12 @@ def test_approved_sites_follow_approvals_and_cancellations(api, complete_draft, 
                                         "website_numbers": {"other.example.cn": "京ICP备2026000124号-1"}}, second)
     wait_for_state(api, second, "approved")
 
-    sites = api.get("/approved-sites").json()
+    sites = ops.get("/approved-sites").json()
     assert sites["revision"] == 2
     assert [(s["domain"], s["website_number"]) for s in sites["sites"]] == [
         ("other.example.cn", "京ICP备2026000124号-1"), ("www.example.com.cn", "京ICP备2026000123号-1"),
         ("xn--fsqu00a.xn--fiqs8s", "京ICP备2026000123号-2")]
-    nginx = api.get("/approved-sites?format=nginx")
+    nginx = ops.get("/approved-sites?format=nginx")
     assert nginx.headers["X-Sites-Revision"] == "2"
     assert nginx.text.splitlines() == [
         "# approved sites, revision 2", "map $host $icp_filing_number {", '    default "";',
@@ -230,13 +232,13 @@ def test_approved_sites_follow_approvals_and_cancellations(api, complete_draft, 
         '    xn--fsqu00a.xn--fiqs8s "京ICP备2026000123号-2";', "}"]
 
     assert api.post(f"/filings/{first}/cancellation", json={"reason": "网站关闭"}).status_code == 200
-    assert [s["domain"] for s in api.get("/approved-sites").json()["sites"]] == ["other.example.cn"]
+    assert [s["domain"] for s in ops.get("/approved-sites").json()["sites"]] == ["other.example.cn"]
     retired = {**EVENTS.get(FILING_NUMBER_RETIRED).sample, "filing_id": second}
     publish("bureau", FILING_NUMBER_RETIRED, retired, second)
     deadline = time.monotonic() + 5
-    while api.get("/approved-sites").json()["sites"] and time.monotonic() < deadline:
+    while ops.get("/approved-sites").json()["sites"] and time.monotonic() < deadline:
         time.sleep(0.05)
-    assert api.get("/approved-sites").json()["revision"] == 4
+    assert ops.get("/approved-sites").json()["revision"] == 4
 
     changes = [e["data"] for e in tap.wait_for(20, timeout=3) if e["meta"]["type"] == APPROVED_SITES_CHANGED]
     tap.close()

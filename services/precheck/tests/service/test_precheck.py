@@ -98,7 +98,7 @@ def test_wrong_codes_are_limited_and_resends_too(api, submit, precheck_tap, open
 
 @pytest.mark.req("P2")
 @pytest.mark.req("W1")
-def test_shared_mobile_goes_to_staff_who_fail_it_with_reasons(api, submit, precheck_tap, open_sealed):
+def test_shared_mobile_goes_to_staff_who_fail_it_with_reasons(api, staff, submit, precheck_tap, open_sealed):
     first = submit()
     precheck_tap.wait_for(2)
     other = unit_filing()
@@ -110,16 +110,15 @@ def test_shared_mobile_goes_to_staff_who_fail_it_with_reasons(api, submit, prech
     for channel, code in codes.items():
         api.post(f"/filings/{second}/contacts/{channel}/confirmation", json={"code": code})
 
-    queue = api.get("/queue").json()["items"]
+    queue = staff.get("/queue").json()["items"]
     assert [item["filing_id"] for item in queue] == [second]
     assert queue[0]["findings"][0]["code"] == "shared_mobile"
-    staff = api.__class__(api.base_url, actor="staff:precheck-1")
     assert staff.post(f"/queue/{second}/decision", json={"decision": "fail", "reasons": []}).status_code == 409
     assert staff.post(f"/queue/{second}/claim").status_code == 200
     assert staff.post(f"/queue/{second}/decision", json={"decision": "fail"}).status_code == 422
     reasons = [{"field": "contacts.mobile", "code": "shared_mobile", "message": "用他人手机号", "rule": "PC-CON-2"}]
     decided = staff.post(f"/queue/{second}/decision", json={"decision": "fail", "reasons": reasons})
-    assert decided.status_code == 200 and decided.json()["decided_by"] == "staff:precheck-1"
+    assert decided.status_code == 200 and decided.json()["decided_by"] == "precheck:precheck-1"
     outcome = precheck_tap.wait_for(1)
     assert _types(outcome) == [PRECHECK_FAILED] and outcome[0]["data"]["reasons"] == reasons
     assert api.get(f"/filings/{first}").json()["state"] == "awaiting_contacts"
@@ -155,7 +154,7 @@ def test_staff_work_the_queue_over_rpc_too(precheck_config, api, submit, prechec
 
 
 @pytest.mark.req("P2")
-def test_breached_deadlines_show_in_the_queue_and_metrics(api, submit, precheck_tap, open_sealed):
+def test_breached_deadlines_show_in_the_queue_and_metrics(api, staff, submit, precheck_tap, open_sealed):
     filing_id = submit(submitted_at="2025-09-01T09:00:00+08:00")  # long past its 5 working days
     precheck_tap.wait_for(2)
     deadline = [e for e in precheck_tap.wait_for(1, timeout=10) if "deadline" in e["meta"]["type"]]
@@ -163,7 +162,7 @@ def test_breached_deadlines_show_in_the_queue_and_metrics(api, submit, precheck_
     case = api.get(f"/filings/{filing_id}").json()
     assert case["deadline_breached"] is True
     assert datetime.fromisoformat(case["deadline"]) == datetime.fromisoformat("2025-09-09T00:00:00+08:00")
-    assert api.get("/queue").json()["deadlines"] == {"open": 1, "breached": 1}
+    assert staff.get("/queue").json()["deadlines"] == {"open": 1, "breached": 1}
     assert "icp_precheck_breached_cases 1.0" in api.get("/metrics").text
 
 

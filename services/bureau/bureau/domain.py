@@ -1,0 +1,121 @@
+"""The bureau's pure rules (stdlib and shared.kernel only): review time, website numbers, inspection samples and
+scores, rectification deadlines (P8, B1, B2, A1)."""
+
+import hashlib
+import random
+from dataclasses import dataclass
+from enum import StrEnum
+
+from shared.kernel.errors import InvalidValue
+
+REVIEW_WORKING_DAYS = 20
+"""P8: the bureau reviews within 20 working days of receipt."""
+
+PROVINCE_REVIEW_WORKING_DAYS = {"浙": 30}
+"""P8: a province may set a longer review time by its own rules (Zhejiang: 30 working days)."""
+
+
+class ReviewState(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    RETURNED = "returned"
+    SUPERSEDED = "superseded"  # a later submission of the same filing arrived
+    CANCELLED = "cancelled"  # the sponsor cancelled the filing before a decision
+
+
+OPEN_STATES = (ReviewState.PENDING,)
+
+
+def review_working_days(province_abbr: str, configured: int | None = None) -> int:
+    """P8: 20 working days, or the province's own longer time; a configured value may lengthen it, never
+    shorten it below the regulation (InvalidValue ``too_short``)."""
+    days = PROVINCE_REVIEW_WORKING_DAYS.get(province_abbr, REVIEW_WORKING_DAYS)
+    if configured is None:
+        return days
+    if configured < REVIEW_WORKING_DAYS:
+        raise InvalidValue("too_short", f"The review time is at least {REVIEW_WORKING_DAYS} working days.", "P8")
+    return configured
+
+
+def website_numbers(sites: list[list[str]], kept: dict[str, int], highest_site: int) -> tuple[dict[str, int], int]:
+    """P8, requirements §4: each website gets ``-k``. ``sites`` lists each website's ASCII domains; ``kept`` maps
+    a domain to the ``k`` its website had before (a change, 备案变更): a website keeps its ``k`` if any of its
+    domains had one, a new website gets the next ``k`` after ``highest_site`` (numbers are never reused).
+    Returns ``({domain: k}, new highest k)``."""
+    assigned: dict[str, int] = {}
+    used: set[int] = set()
+    for domains in sites:
+        previous = sorted({kept[d] for d in domains if d in kept} - used)
+        if previous:
+            k = previous[0]
+        else:
+            highest_site += 1
+            k = highest_site
+        used.add(k)
+        for domain in domains:
+            assigned[domain] = k
+    return assigned, highest_site
+
+
+# --- B2: inspections ------------------------------------------------------------------------------------------------
+
+AREAS = ("department", "procedure", "evidence")
+"""B2: what an inspection examines: the verification department and its staff, the procedure followed, and the
+retained evidence."""
+
+DEDUCTIONS = {"minor": 2.0, "major": 10.0, "critical": 25.0}
+"""Points a finding costs on a 100-point inspection score (bureau's scoring rules, published with B2)."""
+
+
+@dataclass(frozen=True)
+class Finding:
+    area: str
+    severity: str
+    note: str
+    filing_id: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.area not in AREAS:
+            raise InvalidValue("choice", f"A finding's area is one of {', '.join(AREAS)}.", "B2")
+        if self.severity not in DEDUCTIONS:
+            raise InvalidValue("choice", f"A finding's severity is one of {', '.join(DEDUCTIONS)}.", "B2")
+
+    def to_dict(self) -> dict:
+        return {"area": self.area, "severity": self.severity, "note": self.note, "filing_id": self.filing_id}
+
+
+def inspection_score(findings: list[Finding]) -> float:
+    """B2: 100 less each finding's deduction, at least 0."""
+    return max(0.0, 100.0 - sum(DEDUCTIONS[f.severity] for f in findings))
+
+
+def compliance_score(inspection_scores: list[float]) -> float | None:
+    """B2: a provider's compliance score for a year is the mean of that year's inspection scores (None without
+    inspections); it counts in the provider's licence review."""
+    if not inspection_scores:
+        return None
+    return round(sum(inspection_scores) / len(inspection_scores), 2)
+
+
+def select_sample(filing_ids: list[str], seed: str, size: int) -> list[str]:
+    """B2: a random selection of a provider's filings to examine that anyone can reproduce from ``seed`` and the
+    same filings: the ids are sorted first, so the order they were read in does not matter; the generator is
+    seeded with SHA-256 of the seed (stable across Python versions, unlike ``hash()``)."""
+    if size < 1:
+        raise InvalidValue("range", "An inspection examines at least one filing.", "B2")
+    population = sorted(set(filing_ids))
+    generator = random.Random(int.from_bytes(hashlib.sha256(seed.encode()).digest(), "big"))
+    return sorted(generator.sample(population, min(size, len(population))))
+
+
+# --- A1: penalties ----------------------------------------------------------------------------------------------------
+
+PENALTY_KINDS = ("warning", "rectification_order", "fine")
+"""A1: what a bureau may impose on a provider that did not verify face to face or submitted untrue information;
+every kind orders correction within a time limit."""
+
+
+class PenaltyState(StrEnum):
+    OPEN = "open"
+    OVERDUE = "overdue"
+    CLOSED = "closed"

@@ -1,0 +1,160 @@
+"""The bureau service of one province: entrypoints only (design.md §2).
+
+Reads ``filing_sent_to_bureau.v1`` and ``filing_cancelled.v1`` bound to its own province only (``BUREAU_PROVINCE``,
+R2.1). Reviewers work over HTTP (each province's bureau has its own address; there is deliberately no RPC, whose
+one ``bureau`` queue would be shared by every province on a broker). A timer raises deadline events. The public
+query needs no login.
+"""
+
+from eventlet import tpool
+from nameko.timer import timer
+from werkzeug.wrappers import Request
+
+from bureau import usecases
+from bureau.dependencies import BureauSettings, Caller
+from bureau.models import idempotency_keys, outbox
+from bureau.schemas import ClosureInput, FindingsInput, InspectionInput, PenaltyInput, ReturnInput
+from shared.contracts.intake import FILING_CANCELLED
+from shared.contracts.verification import FILING_SENT_TO_BUREAU
+from shared.platform.entrypoints import read_event
+from shared.platform.events import event_handler
+from shared.platform.http import http, json_response, load_json
+from shared.platform.idempotency import IDEMPOTENCY_HEADER, check_key, request_hash, run_once
+from shared.platform.outbox import OutboxRelay
+from shared.platform.service import ServiceBase
+from shared.platform.storage import ObjectStorage
+
+DEADLINE_TIMER_SECONDS = 5
+
+
+def _cpu(fn, *args):
+    """CPU work (the PDF seal check) off the eventlet hub (design.md §4)."""
+    return tpool.execute(fn, *args)
+
+
+class BureauService(ServiceBase):
+    name = "bureau"
+
+    settings = BureauSettings()
+    caller = Caller()
+    storage = ObjectStorage()
+    relay = OutboxRelay(outbox)
+
+    def _deps(self) -> usecases.Deps:
+        s = self.settings
+        return usecases.Deps(
+            session=self.db, cipher=self.personal.cipher, exchange=self.personal.exchange, store=self.storage,
+            province=s.province, review_working_days=s.review_working_days, trusted_seals=s.trusted_seals,
+            evidence_link_seconds=s.evidence_link_seconds, now=s.now, run_cpu=_cpu,
+        )
+
+    def _once(self, request: Request, action, status: int = 200):
+        """Answer a POST once per ``Idempotency-Key`` (scoped to the caller): a retried approval gets the first
+        answer back and issues nothing new."""
+        actor = self.caller(request)
+        key = check_key(request.headers.get(IDEMPOTENCY_HEADER))
+        req_hash = request_hash(request.method, request.full_path, request.get_data(cache=True))
+        code, body = run_once(self.db, idempotency_keys, f"{actor}:{key}", req_hash,
+                              lambda _session: (status, action(actor)))
+        return json_response(code, body)
+
+    # --- events ---------------------------------------------------------------------------------------------------
+
+    @event_handler("verification", FILING_SENT_TO_BUREAU, route_config="BUREAU_PROVINCE")
+    def on_sent_to_bureau(self, envelope: dict):
+        usecases.on_sent_to_bureau(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
+        self.db.commit()
+
+    @event_handler("intake", FILING_CANCELLED, route_config="BUREAU_PROVINCE")
+    def on_cancelled(self, envelope: dict):
+        usecases.on_cancelled(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
+        self.db.commit()
+
+    @timer(interval=DEADLINE_TIMER_SECONDS)
+    def check_deadlines(self):
+        """P8 review deadlines (near, breached) and A1 rectification deadlines, each raised once."""
+        raised = usecases.raise_deadline_events(self._deps())
+        self.db.commit()
+        if raised:
+            self.metrics.counter("icp_bureau_deadline_events_total", "Deadline events raised").inc(raised)
+        counts = usecases.open_counts(self._deps())
+        self.metrics.gauge("icp_bureau_open_reviews", "Filings in review").set(counts["open"])
+        self.metrics.gauge("icp_bureau_breached_reviews", "Open reviews past their deadline").set(counts["breached"])
+
+    # --- reviewers (P8, B1) ---------------------------------------------------------------------------------------
+
+    @http("GET", "/reviews")
+    def queue_http(self, request: Request):
+        self.caller(request)
+        return json_response(200, {"items": usecases.review_queue(self._deps())})
+
+    @http("GET", "/reviews/<filing_id>")
+    def review_http(self, request: Request, filing_id: str):
+        self.caller(request)
+        return json_response(200, usecases.get_review(self._deps(), filing_id))
+
+    @http("POST", "/reviews/<filing_id>/approval")
+    def approve_http(self, request: Request, filing_id: str):
+        return self._once(request, lambda actor: usecases.approve(self._deps(), filing_id, actor))
+
+    @http("POST", "/reviews/<filing_id>/return")
+    def return_http(self, request: Request, filing_id: str):
+        reasons = load_json(request, ReturnInput())["reasons"]
+        return self._once(request, lambda actor: usecases.return_filing(self._deps(), filing_id, actor, reasons))
+
+    @http("POST", "/reviews/<filing_id>/evidence/<item>/link")
+    def evidence_link_http(self, request: Request, filing_id: str, item: str):
+        return self._once(request, lambda actor: usecases.open_evidence(self._deps(), filing_id, item, actor))
+
+    @http("GET", "/reviews/<filing_id>/evidence-accesses")
+    def evidence_accesses_http(self, request: Request, filing_id: str):
+        self.caller(request)
+        return json_response(200, {"items": usecases.evidence_accesses(self._deps(), filing_id)})
+
+    # --- inspections (B2) and penalties (A1) ----------------------------------------------------------------------
+
+    @http("POST", "/inspections")
+    def plan_inspection_http(self, request: Request):
+        body = load_json(request, InspectionInput())
+        return self._once(request, lambda actor: usecases.plan_inspection(
+            self._deps(), body["provider_id"], body["kind"], body["year"], body["sample_size"], body["seed"], actor),
+            status=201)
+
+    @http("GET", "/inspections/<inspection_id>")
+    def inspection_http(self, request: Request, inspection_id: str):
+        self.caller(request)
+        return json_response(200, usecases.get_inspection(self._deps(), inspection_id))
+
+    @http("POST", "/inspections/<inspection_id>/findings")
+    def findings_http(self, request: Request, inspection_id: str):
+        findings = load_json(request, FindingsInput())["findings"]
+        return self._once(request, lambda actor: usecases.record_inspection(
+            self._deps(), inspection_id, findings, actor))
+
+    @http("GET", "/providers/<provider_id>/compliance/<int:year>")
+    def compliance_http(self, request: Request, provider_id: str, year: int):
+        self.caller(request)
+        return json_response(200, usecases.compliance(self._deps(), provider_id, year))
+
+    @http("POST", "/penalties")
+    def penalty_http(self, request: Request):
+        body = load_json(request, PenaltyInput())
+        return self._once(request, lambda actor: usecases.issue_penalty(self._deps(), body, actor), status=201)
+
+    @http("POST", "/penalties/<penalty_id>/closure")
+    def closure_http(self, request: Request, penalty_id: str):
+        note = load_json(request, ClosureInput())["note"]
+        return self._once(request, lambda actor: usecases.close_penalty(self._deps(), penalty_id, note, actor))
+
+    @http("GET", "/penalties")
+    def penalties_http(self, request: Request):
+        self.caller(request)
+        return json_response(200, {"items": usecases.penalties(self._deps(), request.args.get("provider_id"))})
+
+    # --- the public (no login) --------------------------------------------------------------------------------------
+
+    @http("GET", "/public/filings")
+    def public_query_http(self, request: Request):
+        """By ``?domain=`` or ``?number=``: public fields only, never personal data."""
+        return json_response(200, usecases.public_query(self._deps(), request.args.get("domain"),
+                                                        request.args.get("number")))

@@ -1,0 +1,133 @@
+"""Fixtures for verification's service and integration tests: a running verification container on the real
+RabbitMQ (its own vhost), its own PostgreSQL database and the local S3 server, a sandbox registry answering RDAP
+and WHOIS on loopback, a tap on its events, and publishers of the events it reads."""
+import socket
+import subprocess
+import sys
+import time
+import uuid
+
+import pytest
+
+from shared.contracts.intake import FILING_SUBMITTED
+from shared.contracts.precheck import PRECHECK_PASSED
+from shared.platform.crypto import CryptoConfig
+from shared.testing.events import EventTap, publisher
+from shared.testing.http import ApiClient
+from shared.testing.samples import filing_submitted_data
+from verification.service import VerificationService
+
+STAFF = "staff:verifier-1"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _wait_port(port: int, process: subprocess.Popen) -> None:
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline and process.poll() is None:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"sandbox registry did not start on {port}")
+
+
+@pytest.fixture(scope="session")
+def registry_server():
+    """The sandbox registry (shared.testing.registry) as a process: RDAP and WHOIS on loopback ports; the
+    sample domains belong to the sample sponsors, ``redacted.cn`` is redacted, ``other-owner.cn`` is someone
+    else's."""
+    rdap, whois = free_port(), free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "shared.testing.registry", "--port", str(rdap), "--whois-port", str(whois),
+         "--owner", "redacted.cn=REDACTED", "--owner", "other-owner.cn=上海别人的公司"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _wait_port(rdap, process)
+    _wait_port(whois, process)
+    yield {"rdap": f"http://127.0.0.1:{rdap}", "whois": f"127.0.0.1:{whois}"}
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def verification_config(rabbit_config, web_config, database_factory, s3_server, registry_server):
+    return {
+        **rabbit_config, **web_config, **s3_server,
+        "DB_URL": database_factory("verification"),
+        "PROVIDER_ID": "provider-test",
+        "VERIFICATION_BUCKET": f"verif-{uuid.uuid4().hex[:12]}",
+        "PROVIDER_IP_RANGES": "111.13.100.0/24, 240e:e9:6002::/48",
+        "RDAP_SERVERS": f"*={registry_server['rdap']}",
+        "WHOIS_SERVERS": f"*={registry_server['whois']}",
+        "DOMAIN_LOOKUP_TIMEOUT": "2",
+    }
+
+
+@pytest.fixture
+def crypto(verification_config):
+    return CryptoConfig.from_config(verification_config)
+
+
+@pytest.fixture
+def tap(verification_config):
+    tap = EventTap(verification_config["AMQP_URI"], "verification")
+    yield tap
+    tap.close()
+
+
+@pytest.fixture
+def verification(container_factory, verification_config, tap):
+    container = container_factory(VerificationService, verification_config)
+    container.start()
+    yield container
+    container.stop()
+
+
+@pytest.fixture
+def staff(verification, web_config_port):
+    return ApiClient(f"http://127.0.0.1:{web_config_port}", actor=STAFF)
+
+
+@pytest.fixture
+def send(verification, verification_config):
+    return publisher(verification_config["AMQP_URI"])
+
+
+def wait_until(check, timeout: float = 10.0):
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def wait():
+    """``wait(check, timeout=10)``: poll ``check()`` until it is truthy or the time is up; its last result."""
+    return wait_until
+
+
+@pytest.fixture
+def open_window(send, staff, crypto):
+    """``open(data=None, decided_at=...) -> filing id``: intake's submission and precheck's pass, then waits
+    until the window is open."""
+
+    def open_one(data=None, decided_at="2026-11-03T09:30:00+08:00", filing_id=None):
+        filing_id = filing_id or str(uuid.uuid4())
+        payload = filing_submitted_data(crypto.cipher(), crypto.hasher(), data, filing_id=filing_id)
+        send("intake", FILING_SUBMITTED, payload, filing_id)
+        mobile = crypto.cipher().decrypt(payload["contacts"]["mobile"], context="event.contacts.mobile")
+        send("precheck", PRECHECK_PASSED, {
+            "filing_id": filing_id, "version": 1, "decided_at": decided_at, "decided_by": "precheck:auto",
+            "reasons": [], "mobile": crypto.cipher().encrypt(mobile, context="event.mobile"),
+            "rulebook_version": "2026.1"}, filing_id)
+        assert wait_until(lambda: staff.get(f"/filings/{filing_id}").status_code == 200), "window never opened"
+        return filing_id
+
+    return open_one

@@ -1,0 +1,64 @@
+"""P3: the on-site window opens on a pre-verification pass, is warned about and expires exactly once; a
+cancellation closes it; redelivered passes open nothing new."""
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from shared.contracts.intake import FILING_CANCELLED
+from shared.contracts.precheck import PRECHECK_PASSED
+
+pytestmark = pytest.mark.service
+
+
+def _types(events):
+    return [e["meta"]["type"] for e in events]
+
+
+@pytest.mark.req("P3")
+def test_pass_opens_a_one_month_window(open_window, staff, tap):
+    filing_id = open_window(decided_at="2026-01-31T10:00:00+08:00")
+    case = staff.get(f"/filings/{filing_id}").json()
+    assert case["state"] == "window_open"
+    assert datetime.fromisoformat(case["closes_at"]) == datetime.fromisoformat("2026-02-28T10:00:00+08:00")
+    opened = [e for e in tap.wait_for(1) if e["meta"]["type"] == "onsite_window_opened.v1"]
+    assert opened[0]["data"]["filing_id"] == filing_id and opened[0]["data"]["attempt"] == 1
+
+
+@pytest.mark.req("P3")
+def test_redelivered_pass_opens_nothing_new(open_window, send, staff, tap, crypto):
+    filing_id = open_window()
+    tap.wait_for(1)
+    data = {"filing_id": filing_id, "version": 1, "decided_at": "2026-11-03T09:30:00+08:00",
+            "decided_by": "precheck:auto", "reasons": [], "rulebook_version": "2026.1",
+            "mobile": crypto.cipher().encrypt("13800138000", context="event.mobile")}
+    send("precheck", PRECHECK_PASSED, data, filing_id)
+    assert tap.drain(timeout=1.5) == []
+    assert len(staff.get("/cases").json()["items"]) == 1
+
+
+@pytest.mark.req("P3")
+def test_unused_window_warns_then_expires_exactly_once(open_window, staff, tap, crypto):
+    now = datetime.now(UTC)
+    warned = open_window(decided_at=(now - timedelta(days=29)).isoformat())
+    expired = open_window(decided_at=(now - timedelta(days=40)).isoformat())
+    events = tap.wait_for(4, timeout=15)
+    events += tap.drain(timeout=6)  # one more timer round: nothing is raised twice
+    kinds = [(e["meta"]["type"], e["data"]["filing_id"]) for e in events]
+    assert kinds.count(("onsite_window_nearly_expired.v1", warned)) == 1
+    assert kinds.count(("onsite_window_expired.v1", expired)) == 1
+    assert ("onsite_window_expired.v1", warned) not in kinds
+    sealed = next(e for e in events if e["meta"]["type"] == "onsite_window_expired.v1")["data"]["mobile"]
+    assert crypto.cipher().decrypt(sealed, context="event.mobile") == "13800138000"
+    assert staff.get(f"/filings/{expired}").json()["state"] == "expired"
+    refused = staff.post(f"/filings/{expired}/decision")
+    assert refused.status_code == 409
+
+
+@pytest.mark.req("P3")
+def test_cancellation_closes_the_window(open_window, send, staff, wait):
+    filing_id = open_window()
+    send("intake", FILING_CANCELLED, {"filing_id": filing_id, "provider_id": "provider-test", "province": "京",
+                                      "filing_number": None, "reason": "changed mind",
+                                      "cancelled_at": "2026-11-04T10:00:00+08:00", "cancelled_by": "sponsor"},
+         filing_id)
+    assert wait(lambda: staff.get(f"/filings/{filing_id}").json()["state"] == "cancelled")

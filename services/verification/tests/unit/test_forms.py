@@ -1,0 +1,72 @@
+"""P6: the verification form and the security agreement as PDFs with CJK text, sealed with the provider's key;
+the seal validates offline and breaks when a byte changes."""
+import io
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+
+import shared.platform
+from verification import forms
+
+pytestmark = pytest.mark.unit
+
+DATA = Path(shared.platform.__file__).with_name("data")
+FILING = {
+    "sponsor": {"kind": "unit", "unit_type": "enterprise", "name": "北京示例网络科技有限公司",
+                "document_type": "business_licence", "document_number": "91110108MA01C3H77W", "province": "京"},
+    "responsible_person": {"name": "张三", "document_type": "resident_id", "document_number": "11010519491231002X",
+                           "role": "legal_representative"},
+    "contacts": {"mobile": "13800138000", "office_phone": "010-62345678", "home_phone": None,
+                 "email": "z@example.com.cn", "postal_address": "北京市海淀区"},
+    "websites": [{"name": "示例官网", "domains": [{"unicode": "例子.中国", "ascii": "xn--fsqu00a.xn--fiqs8s"}],
+                  "service_content": ["企业官网"], "prior_approvals": []}],
+    "access": {"provider_name": "示例云", "access_method": "cloud_server", "server_location": "北京市",
+               "ip_addresses": ["111.13.100.91"]},
+}
+CONTENT = {
+    "filing_id": "f-1", "version": 1, "sending": 1, "provider_id": "provider-demo", "verified_by": "staff:v1",
+    "verified_at": "2026-11-10T10:00:00+08:00", "opens_at": "2026-11-03T09:30:00+08:00",
+    "closes_at": "2026-12-03T09:30:00+08:00", "filing": FILING,
+    "checks": [{"item": "现场照片 (P4)", "result": "合格", "by": "staff:v1", "at": "2026-11-10T09:00:00+08:00"}],
+    "corrections": [{"field": "responsible_person.name", "before": "张叁", "after": "张三", "by": "staff:v1",
+                     "at": "2026-11-10T09:30:00+08:00"}],
+    "agreement": {"signed_by": "张三", "signed_at": "2026-11-10T09:40:00+08:00"},
+}
+
+
+@pytest.fixture(scope="module")
+def sealer():
+    return forms.Sealer(DATA / "dev_seal_key.pem", DATA / "dev_seal_cert.pem")
+
+
+@pytest.mark.req("P6")
+def test_the_form_holds_the_filing_and_its_seal_validates(sealer):
+    pdf = sealer.seal(forms.render_form(CONTENT, "bureau", None), "核验单")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    for expected in ("网站备案信息真实性核验单", "第二联 报送省通信管理局", "北京示例网络科技有限公司",
+                     "11010519491231002X",
+                     "xn--fsqu00a.xn--fiqs8s", "111.13.100.91", "“张叁” 更正为 “张三”", "staff:v1"):
+        assert expected in text
+    assert sealer.validate(pdf) == {**sealer.validate(pdf), "valid": True, "intact": True, "covers_whole_file": True}
+    assert b"/FontFile2" in pdf  # the CJK font is embedded
+
+
+@pytest.mark.req("P6")
+def test_a_changed_byte_breaks_the_seal(sealer):
+    pdf = bytearray(sealer.seal(forms.render_form(CONTENT, "provider", None), "核验单"))
+    at = pdf.index(b"/Title")
+    pdf[at + 8] ^= 0x01
+    result = sealer.validate(bytes(pdf))
+    assert not result["valid"] and not result["intact"]
+
+
+@pytest.mark.req("W3")
+def test_the_agreement_carries_the_w3_clause_and_the_signature_record(sealer):
+    pdf = sealer.seal(forms.render_agreement({
+        "sponsor_name": "北京示例", "provider_id": "provider-demo", "filing_id": "f-1", "version": 1,
+        "signed_by": "张三", "signed_at": "2026-11-10T09:40:00+08:00", "signature_sha256": "ab" * 32,
+        "witnessed_by": "staff:v1"}), "协议书")
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+    assert "依据《非经营性互联网备案管理办法》第二十三条规定" in text and "ab" * 32 in text
+    assert sealer.validate(pdf)["valid"]

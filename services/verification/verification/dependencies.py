@@ -1,0 +1,64 @@
+"""Verification's own settings and collaborators, read once at start-up (design.md §5)."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+from nameko.extensions import DependencyProvider
+
+import shared.platform
+from shared.platform.config import flag, require
+from shared.platform.storage import ObjectStorage
+from verification import photos
+from verification.domain import parse_ranges
+from verification.forms import Sealer
+from verification.registrar import Registrar, parse_servers
+
+DEFAULT_BUCKET = "verification-evidence"
+DEV_SEAL = Path(shared.platform.__file__).with_name("data")
+
+
+class Settings:
+    def __init__(self, config):
+        self.provider_id = require(config, "PROVIDER_ID", "the access provider whose staff verify and whose seal signs")
+        self.bucket = config.get("VERIFICATION_BUCKET") or DEFAULT_BUCKET
+        self.ip_ranges = parse_ranges(str(config.get("PROVIDER_IP_RANGES") or ""))
+        if not self.ip_ranges:
+            raise ValueError("PROVIDER_IP_RANGES is required: the provider's own IP ranges (P5, R1.8)")
+        self.registrar = Registrar(parse_servers(str(config.get("RDAP_SERVERS") or "")),
+                                   parse_servers(str(config.get("WHOIS_SERVERS") or "")),
+                                   timeout=float(config.get("DOMAIN_LOOKUP_TIMEOUT") or 5))
+        seal_dir = config.get("SEAL_DIR")
+        if seal_dir:
+            key, cert = Path(seal_dir) / "key.pem", Path(seal_dir) / "cert.pem"
+        elif flag("ALLOW_DEV_KEYS", config.get("ALLOW_DEV_KEYS", True)):
+            key, cert = DEV_SEAL / "dev_seal_key.pem", DEV_SEAL / "dev_seal_cert.pem"
+        else:
+            raise ValueError("SEAL_DIR (key.pem and cert.pem of the provider's seal, P6) is required without "
+                             "ALLOW_DEV_KEYS")
+        self.sealer = Sealer(key, cert)
+        self.logo = photos.logo_template(Path(config.get("BACKDROP_LOGO_FILE") or photos.LOGO_FILE))
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(UTC)
+
+
+class VerificationSettings(DependencyProvider):
+    """``PROVIDER_ID``, ``VERIFICATION_BUCKET``, ``PROVIDER_IP_RANGES``, ``RDAP_SERVERS``, ``WHOIS_SERVERS``,
+    ``DOMAIN_LOOKUP_TIMEOUT``, ``SEAL_DIR`` (``key.pem`` and ``cert.pem`` of the provider's seal, P6) and
+    ``BACKDROP_LOGO_FILE`` (the filing center's logo the photo must show, P4)."""
+
+    def setup(self) -> None:
+        self.settings = Settings(self.container.config)
+
+    def get_dependency(self, worker_ctx) -> Settings:
+        return self.settings
+
+
+class EvidenceStorage(ObjectStorage):
+    """The object store, with the evidence bucket (versioned, Object Lock: W4) made sure of at start-up."""
+
+    def start(self) -> None:
+        super().start()
+        self.store.ensure_bucket(self.container.config.get("VERIFICATION_BUCKET") or DEFAULT_BUCKET,
+                                 object_lock=True)

@@ -1,0 +1,82 @@
+"""marshmallow schemas of verification's HTTP input (types only; rules live in domain.py)."""
+
+from marshmallow import Schema, fields, validate
+
+from verification.domain import CORRECTABLE_FIELDS
+
+
+class AppointmentInput(Schema):
+    at = fields.AwareDateTime(required=True)
+
+
+class DocumentReading(Schema):
+    """What one original document says (P5)."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    document_type = fields.String(required=True, validate=validate.Length(min=1, max=60))
+    document_number = fields.String(required=True, validate=validate.Length(min=1, max=60))
+
+
+class OriginalsInput(Schema):
+    sponsor = fields.Nested(DocumentReading, required=True)
+    responsible_person = fields.Nested(DocumentReading, required=True)
+    person_present_confirmed = fields.Boolean(required=True)
+
+
+class CorrectionInput(Schema):
+    field = fields.String(required=True, validate=validate.OneOf(CORRECTABLE_FIELDS))
+    after = fields.String(required=True, validate=validate.Length(min=1, max=300))
+
+
+class AccessInput(Schema):
+    provider_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    access_method = fields.String(required=True)
+    server_location = fields.String(required=True, validate=validate.Length(min=2, max=100))
+    ip_addresses = fields.List(fields.String(), required=True, validate=validate.Length(min=1, max=64))
+
+
+class AgreementInput(Schema):
+    signed_by = fields.String(required=True, validate=validate.Length(min=1, max=120))
+    signature = fields.String(required=True, validate=validate.Length(min=1, max=200_000),
+                              metadata={"description": "the signature pad's record (e.g. base64 PNG)"})
+
+
+class CaseOutput(Schema):
+    filing_id = fields.String()
+    version = fields.Integer()
+    attempt = fields.Integer()
+    sponsor_ref = fields.String(metadata={"description": "key of the sponsor's file (W4)"})
+    state = fields.String()
+    sending = fields.Integer()
+    opens_at = fields.String()
+    closes_at = fields.String()
+    filing = fields.Dict(metadata={"description": "personal data masked"})
+    photo = fields.Dict(allow_none=True)
+    originals = fields.Dict(allow_none=True)
+    copies = fields.List(fields.String())
+    corrections = fields.List(fields.Dict())
+    domains = fields.List(fields.Dict())
+    access = fields.Dict(allow_none=True)
+    agreement = fields.Dict(allow_none=True)
+    forms = fields.Dict(allow_none=True)
+    returned = fields.List(fields.Dict())
+    outstanding = fields.List(fields.Dict())
+    decided_by = fields.String(allow_none=True)
+    reasons = fields.List(fields.Dict())
+
+
+class ErrorItem(Schema):
+    field = fields.String()
+    code = fields.String()
+    message = fields.String()
+    rule = fields.String()
+
+
+class ErrorBody(Schema):
+    code = fields.String()
+    message = fields.String()
+    errors = fields.List(fields.Nested(ErrorItem))
+
+
+class ErrorOutput(Schema):
+    error = fields.Nested(ErrorBody)

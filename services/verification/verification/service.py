@@ -1,0 +1,190 @@
+"""The verification service: entrypoints only (design.md §2).
+
+Reads intake's submissions (to compare the originals with), ``precheck_passed.v1`` (opens the on-site window),
+``filing_cancelled.v1`` (closes it) and ``filing_returned.v1`` (reopens for re-verification); a timer warns and
+expires windows; staff do the on-site steps over HTTP (the staff id is the ``X-Actor`` of each request, kept with
+every step for W1); inspectors read and export the sponsor's file (W4).
+"""
+
+from nameko.timer import timer
+from werkzeug.wrappers import Request, Response
+
+from shared.contracts.bureau import FILING_RETURNED
+from shared.contracts.intake import FILING_CANCELLED, FILING_CHANGED, FILING_SUBMITTED
+from shared.contracts.precheck import PRECHECK_PASSED
+from shared.platform.authority import AuthoritySources
+from shared.platform.entrypoints import actor_of, answer_once, read_event
+from shared.platform.events import event_handler
+from shared.platform.http import http, json_response, load_json
+from shared.platform.outbox import OutboxRelay
+from shared.platform.service import ServiceBase
+from verification import usecases
+from verification.dependencies import EvidenceStorage, VerificationSettings
+from verification.models import idempotency_keys, outbox
+from verification.openapi import openapi_document
+from verification.photos import MAX_UPLOAD
+from verification.schemas import AccessInput, AgreementInput, AppointmentInput, CorrectionInput, OriginalsInput
+
+WINDOW_TIMER_SECONDS = 5
+MAX_SCAN = usecases.MAX_COPY
+
+
+class VerificationService(ServiceBase):
+    name = "verification"
+
+    settings = VerificationSettings()
+    storage = EvidenceStorage()
+    authorities = AuthoritySources()
+    relay = OutboxRelay(outbox)
+
+    def _deps(self) -> usecases.Deps:
+        s = self.settings
+        return usecases.Deps(
+            session=self.db, provider_id=s.provider_id, cipher=self.personal.cipher, hasher=self.personal.hasher,
+            exchange=self.personal.exchange, store=self.storage, bucket=s.bucket, authorities=self.authorities,
+            registrar=s.registrar, sealer=s.sealer, ip_ranges=s.ip_ranges, logo=s.logo, now=s.now,
+        )
+
+    def _once(self, request: Request, action, status: int = 200):
+        return answer_once(self.db, idempotency_keys, request, action, status)
+
+    # --- events ------------------------------------------------------------------------------------------
+
+    @event_handler("intake", FILING_SUBMITTED)
+    def on_filing_submitted(self, envelope: dict):
+        usecases.on_submitted(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
+        self.db.commit()
+
+    @event_handler("intake", FILING_CHANGED)
+    def on_filing_changed(self, envelope: dict):
+        usecases.on_submitted(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
+        self.db.commit()
+
+    @event_handler("precheck", PRECHECK_PASSED)
+    def on_precheck_passed(self, envelope: dict):
+        usecases.on_precheck_passed(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
+        self.db.commit()
+
+    @event_handler("intake", FILING_CANCELLED)
+    def on_filing_cancelled(self, envelope: dict):
+        usecases.on_cancelled(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
+        self.db.commit()
+
+    @event_handler("bureau", FILING_RETURNED)
+    def on_filing_returned(self, envelope: dict):
+        usecases.on_returned(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
+        self.db.commit()
+
+    @timer(interval=WINDOW_TIMER_SECONDS)
+    def check_windows(self):
+        """P3: warn a few days before an unused window closes, expire it when closed; each once."""
+        raised = usecases.check_windows(self._deps())
+        self.db.commit()
+        if raised:
+            self.metrics.counter("icp_verification_window_events_total", "Window events raised").inc(raised)
+
+    # --- staff HTTP ----------------------------------------------------------------------------------------
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request: Request):
+        return json_response(200, openapi_document())
+
+    @http("GET", "/cases")
+    def list_cases(self, request: Request):
+        return json_response(200, {"items": usecases.list_cases(self._deps(), request.args.get("state"))})
+
+    @http("GET", "/filings/<filing_id>")
+    def get_case(self, request: Request, filing_id: str):
+        return json_response(200, usecases.get_case(self._deps(), filing_id))
+
+    @http("GET", "/filings/<filing_id>/steps")
+    def get_steps(self, request: Request, filing_id: str):
+        return json_response(200, {"items": usecases.steps(self._deps(), filing_id)})
+
+    @http("POST", "/filings/<filing_id>/appointment")
+    def book(self, request: Request, filing_id: str):
+        at = load_json(request, AppointmentInput())["at"]
+        return self._once(request, lambda actor: usecases.book_appointment(self._deps(), filing_id, actor, at))
+
+    @http("POST", "/filings/<filing_id>/photo", max_body=MAX_UPLOAD)
+    def photo(self, request: Request, filing_id: str):
+        body = request.get_data(cache=True)
+        return self._once(request, lambda actor: usecases.take_photo(self._deps(), filing_id, actor, body))
+
+    @http("POST", "/filings/<filing_id>/copies/<subject>", max_body=MAX_SCAN)
+    def copy(self, request: Request, filing_id: str, subject: str):
+        body = request.get_data(cache=True)
+        return self._once(request, lambda actor: usecases.keep_copy(self._deps(), filing_id, actor, subject, body))
+
+    @http("POST", "/filings/<filing_id>/originals")
+    def originals(self, request: Request, filing_id: str):
+        body = load_json(request, OriginalsInput())
+        return self._once(request, lambda actor: usecases.record_originals(self._deps(), filing_id, actor, body))
+
+    @http("POST", "/filings/<filing_id>/corrections")
+    def correction(self, request: Request, filing_id: str):
+        body = load_json(request, CorrectionInput())
+        return self._once(
+            request, lambda actor: usecases.correct(self._deps(), filing_id, actor, body["field"], body["after"]))
+
+    @http("POST", "/filings/<filing_id>/domain-checks")
+    def domain_checks(self, request: Request, filing_id: str):
+        return self._once(request, lambda actor: usecases.check_domains(self._deps(), filing_id, actor))
+
+    @http("POST", "/filings/<filing_id>/domains/<name>/certificate", max_body=MAX_SCAN)
+    def domain_certificate(self, request: Request, filing_id: str, name: str):
+        body = request.get_data(cache=True)
+        return self._once(
+            request, lambda actor: usecases.domain_certificate(self._deps(), filing_id, actor, name, body))
+
+    @http("POST", "/filings/<filing_id>/domains/<name>/confirmation")
+    def domain_confirmation(self, request: Request, filing_id: str, name: str):
+        return self._once(request, lambda actor: usecases.confirm_domain(self._deps(), filing_id, actor, name))
+
+    @http("PUT", "/filings/<filing_id>/access")
+    def access(self, request: Request, filing_id: str):
+        body = load_json(request, AccessInput())
+        result = usecases.set_access(self._deps(), filing_id, actor_of(request), body)
+        self.db.commit()
+        return json_response(200, result)
+
+    @http("POST", "/filings/<filing_id>/agreement")
+    def agreement(self, request: Request, filing_id: str):
+        body = load_json(request, AgreementInput())
+        return self._once(request, lambda actor: usecases.sign_agreement(
+            self._deps(), filing_id, actor, body["signed_by"], body["signature"]))
+
+    @http("POST", "/filings/<filing_id>/decision")
+    def decision(self, request: Request, filing_id: str):
+        return self._once(request, lambda actor: usecases.decide(self._deps(), filing_id, actor))
+
+    @http("GET", "/filings/<filing_id>/forms/<copy>/validation")
+    def form_validation(self, request: Request, filing_id: str, copy: str):
+        return json_response(200, usecases.validate_form(self._deps(), filing_id, copy))
+
+    # --- the sponsor's file (W4) --------------------------------------------------------------------------
+
+    @http("GET", "/archive/<sponsor_ref>")
+    def archive(self, request: Request, sponsor_ref: str):
+        result = usecases.archive(self._deps(), sponsor_ref, actor_of(request))
+        self.db.commit()
+        return json_response(200, result)
+
+    @http("GET", "/archive/<sponsor_ref>/evidence/<evidence_id>")
+    def evidence(self, request: Request, sponsor_ref: str, evidence_id: str):
+        result = usecases.evidence_link(self._deps(), sponsor_ref, evidence_id, actor_of(request))
+        self.db.commit()
+        return json_response(200, result)
+
+    @http("GET", "/archive/<sponsor_ref>/export")
+    def export(self, request: Request, sponsor_ref: str):
+        data = usecases.export_archive(self._deps(), sponsor_ref, actor_of(request))
+        self.db.commit()
+        return Response(data, mimetype="application/zip",
+                        headers={"Content-Disposition": f'attachment; filename="archive-{sponsor_ref[:12]}.zip"'})
+
+    @http("GET", "/archive/<sponsor_ref>/accesses")
+    def archive_accesses(self, request: Request, sponsor_ref: str):
+        result = usecases.accesses(self._deps(), sponsor_ref, actor_of(request))
+        self.db.commit()
+        return json_response(200, {"items": result})

@@ -1,0 +1,113 @@
+"""P1 (issue 8): a sponsor signs in to intake with its mobile and the one-time code notify sends by SMS, and the
+token it gets opens its own filings only; codes and sign-ins are limited per number and per client."""
+import json
+import re
+import time
+import uuid
+
+import pytest
+from nameko.testing.utils import find_free_port
+
+from intake import sign_in
+from intake.service import IntakeService
+from notify.service import NotifyService
+from shared.testing.http import ApiClient
+from shared.testing.samples import unit_filing
+
+pytestmark = pytest.mark.service
+
+CODE = re.compile(r"验证码为([0-9]{6})")
+MOBILE = "13800138000"
+
+
+@pytest.fixture
+def intake_and_notify(container_factory, rabbit_config, database_factory, s3_server, tmp_path):
+    sms = tmp_path / "sms.jsonl"
+    ports = {name: find_free_port() for name in ("intake", "notify")}
+
+    def config(name: str, **more) -> dict:
+        return {**rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{ports[name]}",
+                "DB_URL": database_factory(name), **more}
+
+    containers = [
+        container_factory(NotifyService, config("notify", NOTIFY_SINK_PATH=str(sms),
+                                                NOTIFY_EMAIL_SINK_PATH=str(tmp_path / "mail.jsonl"))),
+        container_factory(IntakeService, config("intake", **s3_server, PROVIDER_ID="provider-test",
+                                                INTAKE_BUCKET=f"intake-{uuid.uuid4().hex[:12]}")),
+    ]
+    for container in containers:
+        container.start()
+
+    def codes(mobile: str) -> list[str]:
+        lines = [json.loads(line) for line in sms.read_text().splitlines()] if sms.exists() else []
+        return [CODE.search(m["text"])[1] for m in lines if m["to"].endswith(mobile[-11:]) and CODE.search(m["text"])]
+
+    yield ApiClient(f"http://127.0.0.1:{ports['intake']}"), codes
+    for container in containers:
+        container.stop()
+
+
+def _wait_code(codes, mobile: str, count: int) -> str:
+    deadline = time.monotonic() + 10
+    while len(codes(mobile)) < count:
+        assert time.monotonic() < deadline, "no sign-in SMS arrived"
+        time.sleep(0.1)
+    return codes(mobile)[-1]
+
+
+@pytest.mark.req("P1")
+def test_sponsor_signs_in_with_the_sms_code_and_sees_only_its_own_filings(intake_and_notify):
+    anonymous, codes = intake_and_notify
+    assert anonymous.post("/filings", json=unit_filing()).status_code == 401
+
+    sent = anonymous.post("/sign-in/code", json={"mobile": MOBILE})
+    assert sent.status_code == 202, sent.text
+    code = _wait_code(codes, MOBILE, 1)
+    wrong = anonymous.post("/sign-in", json={"mobile": MOBILE, "code": "000000" if code != "000000" else "111111"})
+    assert wrong.status_code == 401 and wrong.json()["error"]["errors"][0]["field"] == "code"
+    signed_in = anonymous.post("/sign-in", json={"mobile": MOBILE, "code": code})
+    assert signed_in.status_code == 200, signed_in.text
+    assert anonymous.post("/sign-in", json={"mobile": MOBILE, "code": code}).status_code == 401  # used up
+    sponsor = anonymous.as_(signed_in.json()["token"])
+    filing_id = sponsor.post("/filings", json=unit_filing()).json()["id"]
+    assert sponsor.get(f"/filings/{filing_id}").status_code == 200
+
+    other_mobile = "13912345678"
+    anonymous.post("/sign-in/code", json={"mobile": other_mobile})
+    other_code = _wait_code(codes, other_mobile, 1)
+    other = anonymous.as_(anonymous.post("/sign-in", json={"mobile": other_mobile, "code": other_code})
+                          .json()["token"])
+    hidden = other.get(f"/filings/{filing_id}")
+    unknown = other.get(f"/filings/{uuid.uuid4()}")
+    assert hidden.status_code == unknown.status_code == 404
+    assert hidden.json() == unknown.json()  # the same answer: nothing says the filing exists
+
+
+@pytest.mark.req("P1")
+def test_codes_are_limited_per_number_and_guesses_per_code(intake_and_notify):
+    anonymous, codes = intake_and_notify
+    for _ in range(sign_in.CODES_PER_MOBILE):
+        assert anonymous.post("/sign-in/code", json={"mobile": MOBILE}).status_code == 202
+    limited = anonymous.post("/sign-in/code", json={"mobile": MOBILE})
+    assert limited.status_code == 429 and limited.json()["error"]["errors"][0]["field"] == "mobile"
+
+    code = _wait_code(codes, MOBILE, sign_in.CODES_PER_MOBILE)
+    wrong = "000000" if code != "000000" else "111111"
+    for _ in range(sign_in.ATTEMPTS_PER_CODE):
+        assert anonymous.post("/sign-in", json={"mobile": MOBILE, "code": wrong}).status_code == 401
+    assert anonymous.post("/sign-in", json={"mobile": MOBILE, "code": code}).status_code == 401  # code burnt
+
+
+@pytest.mark.req("P1")
+def test_codes_are_limited_per_client(intake_and_notify):
+    anonymous, _codes = intake_and_notify
+    answers = [anonymous.post("/sign-in/code", json={"mobile": f"1390000{i:04d}"}).status_code
+               for i in range(sign_in.CODES_PER_CLIENT + 1)]
+    assert answers == [202] * sign_in.CODES_PER_CLIENT + [429]
+
+
+@pytest.mark.req("P1")
+def test_a_malformed_mobile_is_named(intake_and_notify):
+    anonymous, _codes = intake_and_notify
+    answer = anonymous.post("/sign-in/code", json={"mobile": "12345"})
+    assert answer.status_code == 400 and answer.json()["error"]["errors"][0]["field"] == "mobile"
