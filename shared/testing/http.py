@@ -33,17 +33,22 @@ class ApiClient:
     """JSON client for one service, sending ``Authorization: Bearer <token>`` when it has one; every POST gets
     a fresh ``Idempotency-Key`` unless one is given."""
 
-    def __init__(self, base_url: str, token: str | None = None):
+    def __init__(self, base_url: str, token: str | None = None, *, actor: str | None = None):
+        """``actor``: the ``X-Actor`` header, for the services the bearer-token guard is not applied to yet
+        (verification, bureau)."""
         self.base_url = base_url.rstrip("/")
         self.token = token
+        self.actor = actor
         self.http = requests.Session()
 
     def as_(self, token: str | None) -> "ApiClient":
         """The same service, another caller."""
-        return ApiClient(self.base_url, token)
+        return ApiClient(self.base_url, token, actor=self.actor)
 
     def _headers(self, extra: dict | None) -> dict:
         auth = {"Authorization": f"Bearer {self.token}"} if self.token else {}
+        if self.actor is not None:
+            auth["X-Actor"] = self.actor
         return {**auth, **(extra or {})}
 
     def get(self, path: str, **kwargs) -> requests.Response:

@@ -10,10 +10,11 @@ from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
 
 from shared.contracts.bureau import FILING_RETURNED
+from shared.contracts.errors import BadRequest, FieldError, field_errors
 from shared.contracts.intake import FILING_CANCELLED, FILING_CHANGED, FILING_SUBMITTED
 from shared.contracts.precheck import PRECHECK_PASSED
 from shared.platform.authority import AuthoritySources
-from shared.platform.entrypoints import actor_of, answer_once, read_event
+from shared.platform.entrypoints import answer_once, read_event
 from shared.platform.events import event_handler
 from shared.platform.http import http, json_response, load_json
 from shared.platform.outbox import OutboxRelay
@@ -27,6 +28,17 @@ from verification.schemas import AccessInput, AgreementInput, AppointmentInput, 
 
 WINDOW_TIMER_SECONDS = 5
 MAX_SCAN = usecases.MAX_COPY
+
+
+
+def actor_of(request: Request) -> str:
+    """The staff member as the caller names itself in ``X-Actor`` (W1: every decision records who made it),
+    until the bearer-token guard of shared/platform/auth.py is applied to this service (issue 8)."""
+    actor = (request.headers.get("X-Actor") or "sponsor").strip()
+    if len(actor) > 120 or not actor.isprintable():
+        raise BadRequest("X-Actor is invalid",
+                         field_errors(FieldError("X-Actor", "format", "At most 120 printable characters.", "API")))
+    return actor
 
 
 class VerificationService(ServiceBase):
@@ -46,7 +58,7 @@ class VerificationService(ServiceBase):
         )
 
     def _once(self, request: Request, action, status: int = 200):
-        return answer_once(self.db, idempotency_keys, request, action, status)
+        return answer_once(self.db, idempotency_keys, request, actor_of(request), action, status)
 
     # --- events ------------------------------------------------------------------------------------------
 
