@@ -121,6 +121,9 @@ def check_stock(connection, keys: Mapping[int, bytes], cipher: FieldCipher, rule
         cursor.copy_expert("COPY check_results (stock_pk, run_id, \"check\", outcome, codes, rules_version, "
                            "checked_at) FROM STDIN", out)
     connection.commit()
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE check_results")  # the run's rows changed its size: keep the reports' plans right
+    connection.commit()
     lap("write")
     by_code: dict[str, int] = {}
     for code in flagged_codes:
