@@ -71,3 +71,17 @@ def test_other_documents_are_checked_for_their_format():
     assert check_document("passport", "!")[0]["field"] == "responsible_person.document_number"
     assert check_document("resident_id", "11010519491231002X") == []
     assert check_document("resident_id", "110105194912310021")[0]["code"] == "check_digit"
+
+
+def test_a_copy_stream_of_another_shape_is_refused():
+    from audit.bulk import ROW, parse_copy
+
+    header = b"PGCOPY\n\xff\r\n\x00" + b"\x00" * 8
+    row = np.zeros(1, dtype=ROW)
+    row["fields"], row["pk_len"], row["ver_len"], row["id_len"], row["pk"], row["ver"] = 3, 8, 2, 46, 7, 1
+    assert parse_copy(header + row.tobytes() + b"\xff\xff")["pk"].tolist() == [7]
+    row["id_len"] = 45
+    with pytest.raises(ValueError):
+        parse_copy(header + row.tobytes() + b"\xff\xff")
+    with pytest.raises(ValueError):
+        parse_copy(b"not a copy stream")
