@@ -67,7 +67,7 @@ RESTORE_AFTER_LOAD = """
 ALTER TABLE stock ADD CONSTRAINT stock_filing_id_version_key UNIQUE (filing_id, version);
 CREATE INDEX ix_stock_id_hmac ON stock (id_hmac);
 ALTER TABLE stock_sites ADD CONSTRAINT stock_sites_stock_pk_fkey FOREIGN KEY (stock_pk) REFERENCES stock (pk);
-CREATE INDEX ix_stock_sites_provider_domain ON stock_sites (provider_id, domain);
+CREATE INDEX ix_stock_sites_provider_domain ON stock_sites (provider_id, domain, approved_at);
 """
 COLUMNS = ("filing_id", "version", "filing_number", "provider_id", "province", "sponsor_kind", "unit_type",
            "approved_at", "document_type", "id_key_version", "id_sealed", "id_hmac", "name_token", "mobile_token",
@@ -231,8 +231,8 @@ def main() -> int:
                 last = min(first + CHUNK, args.rows)
                 stream = copy_rows(first, numbers[first:last], sealed[first:last], rng)
                 cursor.copy_expert(f"COPY stock ({', '.join(COLUMNS)}) FROM STDIN (FORMAT binary)", _Stream(stream))
-            cursor.execute("INSERT INTO stock_sites (stock_pk, provider_id, domain) "
-                           "SELECT pk, provider_id, sites::json->>0 FROM stock")
+            cursor.execute("INSERT INTO stock_sites (stock_pk, provider_id, domain, approved_at) "
+                           "SELECT pk, provider_id, sites::json->>0, approved_at FROM stock")
             cursor.execute("INSERT INTO hosted_sites (provider_id, domain, import_id, imported_at) "
                            "SELECT provider_id, domain, 'bench', now() FROM stock_sites WHERE stock_pk % 200 = 0 "
                            "UNION ALL SELECT 'provider-' || lpad((g % 50)::text, 2, '0'), 'unfiled' || g || '.cn', "

@@ -35,6 +35,13 @@ ROW = np.dtype([("fields", ">i2"), ("pk_len", ">i4"), ("pk", ">i8"), ("ver_len",
                 ("id_len", ">i4"), ("sealed", "u1", (SEALED_RESIDENT_ID,))])
 READ_SQL = ("COPY (SELECT pk, id_key_version, id_sealed FROM stock WHERE document_type = 'resident_id' "
             f"AND octet_length(id_sealed) = {SEALED_RESIDENT_ID}) TO STDOUT (FORMAT binary)")
+RUN_COUNTS_SQL = """
+INSERT INTO check_run_counts (run_id, province, provider_id, month, flagged)
+SELECT %(run)s, s.province, s.provider_id, to_char(s.approved_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'), count(*)
+FROM check_results r JOIN stock s ON s.pk = r.stock_pk
+WHERE r.run_id = %(run)s
+GROUP BY 2, 3, 4
+"""
 OTHER_SQL = "SELECT pk, document_type, id_key_version, id_sealed FROM stock WHERE document_type <> 'resident_id'"
 
 
@@ -120,6 +127,7 @@ def check_stock(connection, keys: Mapping[int, bytes], cipher: FieldCipher, rule
                         seconds))
         cursor.copy_expert("COPY check_results (stock_pk, run_id, \"check\", outcome, codes, rules_version, "
                            "checked_at) FROM STDIN", out)
+        cursor.execute(RUN_COUNTS_SQL, {"run": run_id})
     connection.commit()
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE check_results")  # the run's rows changed its size: keep the reports' plans right

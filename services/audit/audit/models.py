@@ -90,8 +90,9 @@ class StockSite(Base):
     stock_pk: Mapped[int] = mapped_column(ForeignKey("stock.pk"))
     provider_id: Mapped[str] = mapped_column(String(64))
     domain: Mapped[str] = mapped_column(String(253))
+    approved_at: Mapped[datetime] = mapped_column(UtcDateTime(), comment="the filing's, so the rate needs no join")
 
-    __table_args__ = (Index("ix_stock_sites_provider_domain", "provider_id", "domain"),)
+    __table_args__ = (Index("ix_stock_sites_provider_domain", "provider_id", "domain", "approved_at"),)
 
 
 class CheckResult(Base):
@@ -123,6 +124,19 @@ class CheckRun(Base):
     flagged: Mapped[int] = mapped_column(BigInteger, default=0)
     tampered: Mapped[int] = mapped_column(BigInteger, default=0)
     seconds: Mapped[float | None] = mapped_column(Float)
+
+
+class CheckRunCount(Base):
+    """A batch run's flagged filings per province, provider and approval month (Asia/Shanghai), written by the run,
+    so the quarterly report reads a few rows instead of joining every flag to the stock (P10, C2)."""
+
+    __tablename__ = "check_run_counts"
+
+    run_id: Mapped[str] = mapped_column(ForeignKey("check_runs.id"), primary_key=True)
+    province: Mapped[str] = mapped_column(String(4), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)
+    flagged: Mapped[int] = mapped_column(BigInteger)
 
 
 class Finding(Base):

@@ -63,8 +63,10 @@ def test_the_stock_check_flags_invalid_and_tampered_rows_with_the_rules_version(
         flags = db.execute(text("SELECT s.filing_id, r.codes, r.rules_version, r.run_id FROM check_results r "
                                 "JOIN stock s ON s.pk = r.stock_pk ORDER BY s.filing_id")).all()
         stored = db.execute(text("SELECT rows, flagged, rules_version FROM check_runs")).one()
+        counts = db.execute(text("SELECT province, provider_id, month, flagged FROM check_run_counts")).all()
     engine.dispose()
     assert [(f, c) for f, c, _, _ in flags] == [("filing-2", "check_digit"), ("filing-3", "sealed_value_tampered"),
                                                 ("filing-4", "region_code"), ("filing-6", "format")]
     assert {(v, r) for _, _, v, r in flags} == {("2026.1", run["run_id"])}
     assert tuple(stored) == (7, 4, "2026.1")
+    assert [tuple(row) for row in counts] == [("京", "p-1", "2026-11", 4)]  # what the quarterly report reads

@@ -82,6 +82,8 @@ def test_an_id_public_security_rejects_raises_exactly_one_finding(approve, send,
         outcomes = dict(connection.execute(text(
             "SELECT s.filing_id, r.outcome FROM check_results r JOIN stock s ON s.pk = r.stock_pk")).all())
         stored = connection.execute(text("SELECT * FROM stock")).all()
+        trail = connection.execute(text("SELECT * FROM trail_entries")).all()
     assert outcomes == {data["filing_id"]: "fail", good["filing_id"]: "pass"}
     assert UNKNOWN_ID not in str(stored) and "赵六" not in str(stored)
+    assert UNKNOWN_ID not in str(trail) and "赵六" not in str(trail)  # the trail keeps the sealed envelope
     assert _count(engine, f"SELECT count(*) FROM trail_entries WHERE event_type = '{FILING_APPROVED}'") == 2
