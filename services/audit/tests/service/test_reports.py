@@ -11,6 +11,7 @@ from sqlalchemy import text
 from shared.contracts import EVENTS
 from shared.contracts.audit import AUDIT_FINDING_RAISED
 from shared.contracts.bureau import FILING_RETURNED, PENALTY_ISSUED, RECTIFICATION_CLOSED
+from shared.testing.http import token
 from shared.testing.samples import RESIDENT_ID, resident_id
 
 pytestmark = pytest.mark.service
@@ -52,6 +53,9 @@ def test_monthly_sample_phone_checks_and_accuracy_per_provider(api, stock, audit
     sample = drawn.json()
     assert (sample["population"], sample["size"], sample["rules_version"], sample["seed"]) == (7, 4, "2026.1", 42)
     assert sorted(item["stratum"] for item in sample["items"]) == ["京|provider-a"] * 2 + ["粤|provider-b"] * 2
+    reviewer = api.as_(token("reviewer", "reviewer-1", province="京"))
+    assert reviewer.post("/samples", json={"month": "2026-11", "seed": 42}).status_code == 403
+    assert api.as_(None).get(f"/samples/{sample['sample_id']}").status_code == 401
     again = api.post("/samples", json={"month": "2026-11", "seed": 42}).json()
     assert [i["filing_id"] for i in again["items"]] == [i["filing_id"] for i in sample["items"]]
     assert again["sample_id"] == sample["sample_id"]
