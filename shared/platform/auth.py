@@ -293,21 +293,24 @@ class TokenSigner:
 @dataclass(frozen=True)
 class Rule:
     """Who may call one entrypoint: ``roles`` with a token; ``internal`` lets an RPC without a caller identity
-    (another service of this deployment) through; ``public`` needs nothing."""
+    (another service of this deployment) through; ``public`` needs nothing; ``auditor_writes`` lets an auditor
+    change state here (the filing center's own service: samples, phone checks, inventories), where everywhere else
+    an auditor only reads."""
 
     roles: frozenset[str] = frozenset()
     internal: bool = False
     public: bool = False
+    auditor_writes: bool = False
 
 
 PUBLIC: Final = Rule(public=True)
 
 
-def allow(*roles: str, internal: bool = False) -> Rule:
+def allow(*roles: str, internal: bool = False, auditor_writes: bool = False) -> Rule:
     unknown = set(roles) - ROLES
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}")
-    return Rule(roles=frozenset(roles), internal=internal)
+    return Rule(roles=frozenset(roles), internal=internal, auditor_writes=auditor_writes)
 
 
 @dataclass(frozen=True)
@@ -393,7 +396,7 @@ class Guard(DependencyProvider):
         allowed = (
             principal.role in rule.roles
             and (principal.role not in PROVIDER_SCOPED or self.tenant is None or principal.provider == self.tenant)
-            and (principal.role != AUDITOR or method in READ_METHODS or method is None)
+            and (principal.role != AUDITOR or method in READ_METHODS or method is None or rule.auditor_writes)
         )
         if not allowed:
             raise _forbidden()
