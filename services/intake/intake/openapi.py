@@ -42,6 +42,8 @@ ROUTES = [
     ),
     ("post", "/filings", "Start a draft filing (P1)", "FilingInput", 201, "FilingOutput", ["400", "409"]),
     ("get", "/filings/{filing_id}", "A filing, personal data masked", None, 200, "FilingOutput", ["404"]),
+    ("get", "/filings/{filing_id}/documents/{document_id}",
+     "A 300 s link to one scan; every opening is recorded (W4, B1)", None, 200, None, ["404"]),
     (
         "patch",
         "/filings/{filing_id}",

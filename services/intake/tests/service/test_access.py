@@ -11,6 +11,7 @@ from shared.testing.samples import ACCESS, png, unit_filing
 
 pytestmark = pytest.mark.service
 
+STAFF = {"precheck", "onsite_verifier", "supervisor"}
 READERS = {"sponsor", "precheck", "onsite_verifier", "supervisor", "reviewer", "auditor"}
 EVERYONE = READERS | {"other_sponsor", "other_province_reviewer", "ops"}
 REFUSED = {"none": 401, "expired": 401, "tampered": 401}
@@ -37,6 +38,16 @@ ROUTES = [
     # A draft cannot be changed (only an approved filing): 409 proves the call got past authorisation.
     ("request_change", "POST", "/filings/{id}/changes", "draft", 409, {"sponsor"}, {"other_sponsor"}),
     ("cancel", "POST", "/filings/{id}/cancellation", "draft", 200, {"sponsor", "supervisor"}, {"other_sponsor"}),
+    # W5/W6 (issue 9). A draft has no hosting to change and no revisits to answer: 409/404 past authorisation.
+    ("change_hosting", "POST", "/filings/{id}/hosting-changes", "draft", 409, STAFF, set()),
+    ("filing_revisits", "GET", "/filings/{id}/revisits", "submitted", 200, READERS,
+     {"other_sponsor", "other_province_reviewer"}),
+    ("answer_revisit", "POST", "/filings/{id}/revisits/" + str(uuid.UUID(int=0)) + "/answer", "draft", 404,
+     {"sponsor", "supervisor"}, {"other_sponsor"}),
+    ("revisit_status", "GET", "/revisits", None, 200, STAFF | {"auditor"}, set()),
+    ("import_stock", "POST", "/stock/imports", None, 415, {"supervisor"}, set()),
+    ("stock_import", "GET", "/stock/imports/" + str(uuid.UUID(int=0)), None, 404, STAFF | {"auditor"}, set()),
+    ("stock_progress", "GET", "/stock/progress", None, 200, STAFF | {"auditor"}, set()),
 ]
 CALLERS = list(identities("provider-test"))
 
@@ -57,6 +68,9 @@ def _body(route: str, clause_sha256: str) -> dict:
         "upload_document": {"data": png(), "headers": {"Content-Type": "image/png"}},
         "accept_contract": {"json": {"clause_sha256": clause_sha256, "accepted": True}},
         "cancel": {"json": {"reason": "站点关闭"}},
+        "change_hosting": {"json": ACCESS},
+        "answer_revisit": {"json": {"answer": "confirmed"}},
+        "import_stock": {"data": b"x", "headers": {"Content-Type": "text/plain"}},
     }.get(route, {})
 
 
@@ -99,7 +113,7 @@ def test_every_route_by_every_caller(api, complete_draft, submitted):
             calls += 1
             if response.status_code != expected:
                 failures.append(f"{name} by {caller}: {response.status_code} != {expected} {response.text[:120]}")
-            if expected == 404 and client.get(f"/filings/{uuid.uuid4()}").json() != response.json():
+            if caller in hidden and client.get(f"/filings/{uuid.uuid4()}").json() != response.json():
                 failures.append(f"{name} by {caller}: a hidden filing answers differently from an unknown one")
     assert failures == []
     assert calls == len(ROUTES) * len(CALLERS)
