@@ -33,23 +33,18 @@ class ApiClient:
     """JSON client for one service, sending ``Authorization: Bearer <token>`` when it has one; every POST gets
     a fresh ``Idempotency-Key`` unless one is given."""
 
-    def __init__(self, base_url: str, token: str | None = None, session: requests.Session | None = None, *,
-                 actor: str | None = None):
-        """``actor`` is the ``X-Actor`` header of services not yet behind a Guard (issue 8)."""
+    def __init__(self, base_url: str, token: str | None = None, session: requests.Session | None = None):
         self.base_url = base_url.rstrip("/")
         self.token = token
-        self.actor = actor
         self.http = session or requests.Session()
 
     def as_(self, token: str | None) -> "ApiClient":
         """The same service, another caller, on the same connection pool (close one, close all: an idle
         keep-alive connection holds the web server's shutdown)."""
-        return ApiClient(self.base_url, token, self.http, actor=self.actor)
+        return ApiClient(self.base_url, token, self.http)
 
     def _headers(self, extra: dict | None) -> dict:
         auth = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        if self.actor is not None:
-            auth["X-Actor"] = self.actor
         return {**auth, **(extra or {})}
 
     def get(self, path: str, **kwargs) -> requests.Response:

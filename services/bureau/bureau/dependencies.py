@@ -10,9 +10,6 @@ from shared.kernel.errors import InvalidValue
 from shared.kernel.provinces import Province, province_by_abbr
 from shared.platform.config import flag, require
 
-ACTOR_HEADER = "X-Actor"
-MAX_ACTOR = 120
-
 
 @dataclass(frozen=True)
 class Settings:
