@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import threading
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -53,9 +54,14 @@ def _reason(code: str, message: str) -> dict:
     return {"field": "photo", "code": code, "message": message, "rule": "P4"}
 
 
-@cache
+_per_thread = threading.local()
+
+
 def _cascade() -> cv2.CascadeClassifier:
-    return cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    # One detector per tpool thread: a CascadeClassifier shared across threads returns spurious extra faces.
+    if not hasattr(_per_thread, "cascade"):
+        _per_thread.cascade = cv2.CascadeClassifier(cv2.data.haarcascades + "haarcascade_frontalface_default.xml")
+    return _per_thread.cascade
 
 
 @cache

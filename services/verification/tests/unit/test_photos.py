@@ -76,3 +76,14 @@ def test_the_stamped_copy_shows_the_capture_time_and_keeps_size_and_logo():
 
 def test_the_shipped_logo_is_the_generated_one():
     assert photos.LOGO_FILE.read_bytes() == logo_png()
+
+
+@pytest.mark.req("P4")
+def test_photos_checked_on_several_threads_at_once_each_find_one_face():
+    """The service checks photos on eventlet's tpool threads; a detector shared between them miscounts faces."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    shots = [backdrop_photo(faces=(index,), seed=index) for index in (None, 3, 7, 11)] * 4
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        counts = list(pool.map(lambda shot: photos.check_photo(shot).faces, shots))
+    assert counts == [1] * len(shots)
