@@ -412,9 +412,11 @@ def staff_work(deps: Deps, since: datetime, until: datetime) -> list[dict]:
 
 
 def book_appointment(deps: Deps, filing_id: str, actor: str, at: datetime) -> dict:
-    """P3 (optional): a time for the responsible person to come, inside the window."""
+    """P3 (optional): a time for the responsible person to come, inside the window; for an overdue stock filing
+    (W6), whenever it can still be done."""
     case = _open_case(deps, filing_id)
-    if not (deps.now() <= at <= case.closes_at):
+    overdue = case.purpose == STOCK and deps.now() >= case.closes_at
+    if not (deps.now() <= at and (overdue or at <= case.closes_at)):
         raise ValidationFailed.about("at", "outside_window", "The appointment must lie between now and the end of "
                                      "the 1-month window.", "P3")
     case.appointment = {"at": at.isoformat(), "by": actor, "booked_at": deps.now().isoformat()}
