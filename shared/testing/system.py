@@ -52,6 +52,45 @@ class Vhost:
         requests.delete(f"{self.api}/vhosts/{self.name}", timeout=10)
 
 
+class BusTap:
+    """A queue bound with ``#`` to every topic exchange of ``vhost`` (each service's ``<name>.events``, declared
+    here if no service has yet, and nameko's RPC exchange): a copy of every message published from now on, events,
+    RPC requests and replies alike, for checks over all of them (issue 8: no personal data in any message body).
+    Direct exchanges (the dead-letter exchanges) are not tapped: read their queues instead."""
+
+    def __init__(self, amqp_uri: str, vhost: Vhost, services: tuple[str, ...] = ALL_SERVICES):
+        from kombu import Connection, Exchange, Queue
+
+        self.connection = Connection(amqp_uri)
+        channel = self.connection.default_channel
+        for name in services:
+            Exchange(f"{name}.events", type="topic", durable=True)(channel).declare()
+        answer = requests.get(f"{vhost.api}/exchanges/{vhost.name}", timeout=10)
+        answer.raise_for_status()
+        topics = [e["name"] for e in answer.json() if e["type"] == "topic" and e["name"] and
+                  not e["name"].startswith("amq.")]
+        self.queue = Queue(f"bus-tap-{uuid.uuid4().hex[:8]}", durable=False, auto_delete=False)
+        bound = self.queue(channel)
+        bound.declare()
+        for exchange in topics:
+            bound.bind_to(exchange=exchange, routing_key="#")
+        self.exchanges = topics
+        self._seen: list[dict] = []
+
+    def messages(self) -> list[dict]:
+        """Everything tapped so far: ``{"exchange", "routing_key", "body"}`` (body as text), oldest first."""
+        bound = self.queue(self.connection.default_channel)
+        while (message := bound.get(no_ack=True)) is not None:
+            self._seen.append({"exchange": message.delivery_info["exchange"],
+                               "routing_key": message.delivery_info["routing_key"],
+                               "body": message.body.decode("utf-8", "replace") if isinstance(message.body, bytes)
+                               else str(message.body)})
+        return list(self._seen)
+
+    def close(self) -> None:
+        self.connection.release()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -5,6 +5,8 @@ One deployment serves the whole module (starting six processes takes seconds); a
 must hold after every run: no dead letters, no personal data in any log line.
 """
 import re
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -14,13 +16,38 @@ from sqlalchemy.engine import make_url
 
 from shared.testing.databases import ADMIN_URL
 from shared.testing.samples import INDIVIDUAL_FILING, UNIT_FILING
-from shared.testing.system import ALL_SERVICES, REPO, Deployment, Vhost
+from shared.testing.system import ALL_SERVICES, REPO, BusTap, Deployment, Vhost, free_port, wait_until
 
+# The on-site window (P3) of this deployment, shortened by the test-only setting (honoured with development keys
+# only) so that a window can run out within the module; every other filing is verified well inside it.
+WINDOW_SECONDS = 60
 SERVICES = tuple(name for name in ALL_SERVICES if (REPO / "services" / name / "config.yaml").exists())
 
 
+@pytest.fixture(scope="session")
+def registry():
+    """The sandbox domain registry (RDAP) as a process: verification's domain-owner check (P5) asks it."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "shared.testing.registry", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_until("the sandbox registry", lambda: _answers(url), timeout=15)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _answers(url: str) -> bool:
+    import requests
+
+    try:
+        return requests.get(f"{url}/domain/example.com.cn", timeout=1).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory):
+def deployment(tmp_path_factory, registry):
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     made = []
 
@@ -35,12 +62,18 @@ def deployment(tmp_path_factory):
     amqp_uri = vhost.__enter__()
     system = Deployment(SERVICES, Path(tmp_path_factory.mktemp("system")), amqp_uri, database,
                         env={"NOTIFY_RETRY_BASE_SECONDS": "1", "LOG_LEVEL": "INFO"},
-                        service_env={"bureau": {"BUREAU_PROVINCE": "京"}})
+                        service_env={"bureau": {"BUREAU_PROVINCE": "京"},
+                                     "verification": {"RDAP_SERVERS": f"*={registry}",
+                                                      "VERIFICATION_WINDOW_SECONDS": str(WINDOW_SECONDS)}})
     try:
         system.start()
+        # issue 8: every message any service publishes is kept here, for the scan at the end of the module
+        system.tap = BusTap(amqp_uri, vhost)
         yield system
     finally:
         problems = system.stop()
+        if getattr(system, "tap", None) is not None:
+            system.tap.close()
         system.queues = vhost.queues()
         vhost.__exit__(None, None, None)
         with admin.connect() as connection:
