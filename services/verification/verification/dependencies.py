@@ -37,14 +37,14 @@ class Settings:
                              "ALLOW_DEV_KEYS")
         self.sealer = Sealer(key, cert)
         self.logo = photos.logo_template(Path(config.get("BACKDROP_LOGO_FILE") or photos.LOGO_FILE))
-        self.window = _test_window(config)
+        self.window = shortened_window(config)
 
     @staticmethod
     def now() -> datetime:
         return datetime.now(UTC)
 
 
-def _test_window(config) -> timedelta | None:
+def shortened_window(config) -> timedelta | None:
     """``VERIFICATION_WINDOW_SECONDS``: the on-site window shortened so that system tests see it run out (P3).
     Development keys only: a deployment with real keys that sets it does not start, rather than shorten the
     month the regulation gives the sponsor."""
