@@ -21,8 +21,9 @@ or step by step (what ``happy_path`` does)::
     journey.approve(filing)                # P8: reviewer approves -> filing.number, intake "approved"
 
 Detours: ``edit`` (PATCH the draft), ``correct`` (P6: staff correct a field on site), ``return_`` (P8: the
-reviewer returns the filing), ``request_change`` (备案变更), ``cancel`` (注销), ``precheck_decide`` (staff work a
-filing that needs review). Readers: ``intake_view``, ``timeline``, ``case`` (verification), ``review`` (bureau),
+reviewer returns the filing), ``request_change`` / ``change`` (备案变更: open, or open + edit + accept + submit),
+``cancel`` (注销), ``precheck_decide`` (staff work a filing that needs review), ``await_window`` (the on-site
+case in a state, e.g. "expired"). Readers: ``intake_view``, ``timeline``, ``case`` (verification), ``review`` (bureau),
 ``sms_to`` / ``emails_to``. Every call raises :class:`StepFailed` naming the request and its answer when a service
 says no, and every wait raises ``TimeoutError`` naming what did not happen.
 
@@ -193,6 +194,14 @@ class Journey:
     def request_change(self, filing: Filing) -> dict:
         """备案变更: the sponsor opens a change of its approved filing (a change draft, edited and submitted)."""
         return _ok(self.client("intake", filing.token).post(f"/filings/{filing.id}/changes"), 201)
+
+    def change(self, filing: Filing, patch: dict) -> dict:
+        """备案变更 submitted: a change draft of the approved filing, ``patch`` applied, the clause accepted
+        again (W3), submitted as ``filing_changed.v1``; it then goes the whole way again (P2 .. P8)."""
+        self.request_change(filing)
+        self.edit(filing, patch)
+        self.accept_contract(filing)
+        return self.submit(filing)
 
     def cancel(self, filing: Filing, reason: str = "网站不再运营") -> dict:
         """注销: the sponsor cancels its filing."""

@@ -1,10 +1,10 @@
 """All services as separate ``nameko run`` processes (issue 10) on the real RabbitMQ (a vhost of their own), real
 PostgreSQL (a database each) and the local S3 server, driven only through their public HTTP and RPC interfaces.
 
-One deployment serves the whole module (starting six processes takes seconds); at the end the module checks what
-must hold after every run: no dead letters, no personal data in any log line.
+One deployment serves a whole module (starting six processes takes seconds); ``tests/system/test_workflow.py``
+ends by checking what must hold after every run: no dead letters, no personal data in any log line, message body
+or dead letter (``shared.testing.system.PII``).
 """
-import re
 import subprocess
 import sys
 import uuid
@@ -15,12 +15,17 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from shared.testing.databases import ADMIN_URL
-from shared.testing.samples import INDIVIDUAL_FILING, UNIT_FILING
-from shared.testing.system import ALL_SERVICES, REPO, BusTap, Deployment, Vhost, free_port, wait_until
+from shared.testing.system import (
+    ALL_SERVICES,
+    REPO,
+    WINDOW_SECONDS,
+    BusTap,
+    Deployment,
+    Vhost,
+    free_port,
+    wait_until,
+)
 
-# The on-site window (P3) of this deployment, shortened by the test-only setting (honoured with development keys
-# only) so that a window can run out within the module; every other filing is verified well inside it.
-WINDOW_SECONDS = 60
 SERVICES = tuple(name for name in ALL_SERVICES if (REPO / "services" / name / "config.yaml").exists())
 
 
@@ -81,16 +86,3 @@ def deployment(tmp_path_factory, registry):
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
         assert problems == []
-
-
-def personal_values() -> list[str]:
-    """The sample filings' personal data in plaintext: none of it may appear in a log line."""
-    values = []
-    for filing in (UNIT_FILING, INDIVIDUAL_FILING):
-        person, contacts = filing["responsible_person"], filing["contacts"]
-        values += [person["document_number"], contacts["mobile"], contacts["email"], contacts["postal_address"]]
-        values += [v for v in (contacts.get("office_phone"), contacts.get("home_phone")) if v]
-    return values
-
-
-PII = re.compile(r"(?<![0-9])(1[3-9][0-9]{9}|[0-9]{17}[0-9Xx])(?![0-9])|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[a-z]{2,}")
