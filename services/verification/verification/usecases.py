@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from eventlet import tpool
-from sqlalchemy import and_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.contracts.envelope import make_envelope
@@ -786,6 +786,12 @@ def accesses(deps: Deps, sponsor_ref: str, viewer: str) -> list[dict]:
             for r in rows]
 
 
-def open_windows(deps: Deps) -> int:
-    return len(deps.session.execute(select(Case.id).where(and_(Case.state == CaseState.WINDOW_OPEN))).all())
+def open_deadlines(deps: Deps) -> dict:
+    """P3: how many windows are open and how many of them have closed without being expired (the timer expires
+    them as they close, so a breach that stays means the timer is not doing its work), for metrics."""
+    row = deps.session.execute(
+        select(func.count(), func.count().filter(Case.closes_at <= deps.now()))
+        .where(Case.state.in_([s.value for s in OPEN_STATES]))
+    ).one()
+    return {"open": row[0], "breached": row[1]}
 
