@@ -83,7 +83,7 @@ def test_photos_checked_on_several_threads_at_once_each_find_one_face():
     """The service checks photos on eventlet's tpool threads; a detector shared between them miscounts faces."""
     from concurrent.futures import ThreadPoolExecutor
 
-    shots = [backdrop_photo(faces=(index,), seed=index) for index in (None, 3, 7, 11)] * 4
+    shots = [backdrop_photo(faces=(index,), seed=seed) for seed, index in enumerate((None, 3, 40, 11))] * 10
     with ThreadPoolExecutor(max_workers=8) as pool:
         counts = list(pool.map(lambda shot: photos.check_photo(shot).faces, shots))
     assert counts == [1] * len(shots)
