@@ -25,7 +25,7 @@ from shared.platform.events import event_handler
 from shared.platform.http import http, json_response, load_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
-from verification import department, usecases
+from verification import department, domain, usecases
 from verification.dependencies import EvidenceStorage, VerificationSettings
 from verification.models import idempotency_keys, outbox
 from verification.openapi import openapi_document
@@ -91,7 +91,7 @@ class VerificationService(ServiceBase):
             session=self.db, provider_id=s.provider_id, cipher=self.personal.cipher, hasher=self.personal.hasher,
             exchange=self.personal.exchange, store=self.storage, bucket=s.bucket, authorities=self.authorities,
             registrar=s.registrar, sealer=s.sealer, ip_ranges=s.ip_ranges, logo=s.logo, now=s.now,
-            may_see=self.caller.may_see,
+            may_see=self.caller.may_see, window=s.window,
         )
 
     def _once(self, request: Request, action, status: int = 200):
@@ -145,13 +145,16 @@ class VerificationService(ServiceBase):
         department.on_finding(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
         self.db.commit()
 
-    @timer(interval=WINDOW_TIMER_SECONDS)
+    @timer(interval=WINDOW_TIMER_SECONDS, eager=True)
     def check_windows(self):
-        """P3: warn a few days before an unused window closes, expire it when closed; each once."""
+        """P3: warn a few days before an unused window closes, expire it when closed; each once. Runs at start-up
+        too, so that ``icp_deadlines_open``/``_breached`` carry the database's counts from the first scrape."""
         raised = usecases.check_windows(self._deps())
         self.db.commit()
         if raised:
             self.metrics.counter("icp_verification_window_events_total", "Window events raised").inc(raised)
+        counts = usecases.open_deadlines(self._deps())
+        self.metrics.deadlines(domain.DEADLINE_KIND, counts["open"], counts["breached"])
 
     # --- staff HTTP ----------------------------------------------------------------------------------------
 

@@ -14,10 +14,10 @@ import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from eventlet import tpool
-from sqlalchemy import and_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.contracts.envelope import make_envelope
@@ -83,6 +83,8 @@ class Deps:
     now: Callable[[], datetime]
     may_see: Callable[..., bool] = lambda **_scope: True
     """The caller's tenant scope (``shared.platform.auth.Caller.may_see``); events and timers see all."""
+    window: timedelta | None = None
+    """The on-site window's length when a test shortens it (``VERIFICATION_WINDOW_SECONDS``); None: 1 month (P3)."""
 
 
 class SubmissionNotYetKnown(Exception):
@@ -175,7 +177,7 @@ def on_precheck_passed(deps: Deps, event_id: str, data: dict) -> None:
         if case.state in OPEN_STATES:
             case.state = CaseState.SUPERSEDED
     mobile = deps.cipher.decrypt(data["mobile"], context=f"{SEAL_CONTEXT}.mobile")
-    _open(deps, submission, domain.onsite_window(data["decided_at"]), mobile, FILING)
+    _open(deps, submission, domain.onsite_window(data["decided_at"], deps.window), mobile, FILING)
 
 
 def _open(deps: Deps, submission: Submission, window: domain.Window, mobile: str, purpose: str) -> Case:
@@ -237,7 +239,7 @@ def on_returned(deps: Deps, event_id: str, data: dict) -> None:
     if submission.version != data["version"] or case.sending != data["submission"]:
         return  # a return of an older sending: nothing open to reopen
     record_quality(deps, Quality.RETURNED, case.decided_by, case.filing_id, case.decided_at, "returned")
-    window = domain.onsite_window(deps.now())
+    window = domain.onsite_window(deps.now(), deps.window)
     case.state, case.sending = CaseState.WINDOW_OPEN, case.sending + 1
     case.opens_at, case.closes_at, case.warn_at = window.opens_at, window.closes_at, window.warn_at
     case.warned_at = case.expired_at = None
@@ -269,7 +271,7 @@ def check_windows(deps: Deps) -> int:
             case.expired_at = now
             _step(deps, case, "window", "overdue", "verification:timer")
             record_quality(deps, Quality.DEADLINE_BREACHED, (case.appointment or {}).get("by"), case.filing_id,
-                     case.closes_at, "stock")
+                           case.closes_at, "stock")
             raised += 1
         elif now >= case.closes_at:
             case.state, case.expired_at = CaseState.EXPIRED, now
@@ -388,7 +390,13 @@ def list_cases(deps: Deps, state: str | None) -> list[dict]:
 
 
 def steps(deps: Deps, filing_id: str) -> list[dict]:
-    """W1: every on-site action on the filing and who took it."""
+    """W1: every on-site action on the filing and who took it; a filing out of the caller's scope reads as
+    unknown (issue 8), like every other per-filing read."""
+    _case(deps, filing_id, lock=False)
+    return _steps(deps, filing_id)
+
+
+def _steps(deps: Deps, filing_id: str) -> list[dict]:
     rows = deps.session.execute(select(Step).where(Step.filing_id == filing_id).order_by(Step.at, Step.id)).scalars()
     return [{"step": r.step, "outcome": r.outcome, "actor": r.actor, "at": r.at.isoformat()} for r in rows]
 
@@ -836,7 +844,7 @@ def export_archive(deps: Deps, sponsor_ref: str, viewer: str) -> bytes:
     cases = _archive_cases(deps, sponsor_ref)
     rows = _evidence_rows(deps, sponsor_ref, cases)
     manifest = {"sponsor_ref": sponsor_ref, "exported_at": deps.now().isoformat(), "exported_by": viewer,
-                "cases": [{**view(deps, c), "filing": _filing(deps, c), "steps": steps(deps, c.filing_id)}
+                "cases": [{**view(deps, c), "filing": _filing(deps, c), "steps": _steps(deps, c.filing_id)}
                           for c in cases],
                 "evidence": [_evidence_view(e) for e in rows]}
     out = io.BytesIO()
@@ -859,6 +867,13 @@ def accesses(deps: Deps, sponsor_ref: str, viewer: str) -> list[dict]:
             for r in rows]
 
 
-def open_windows(deps: Deps) -> int:
-    return len(deps.session.execute(select(Case.id).where(and_(Case.state == CaseState.WINDOW_OPEN))).all())
+def open_deadlines(deps: Deps) -> dict:
+    """P3: how many windows are open and how many of them have closed without being expired (the timer expires
+    them as they close, so a breach that stays means the timer is not doing its work), for metrics. An overdue
+    stock filing (W6) stays open on purpose and is reported by intake's progress, not here."""
+    row = deps.session.execute(
+        select(func.count(), func.count().filter(Case.closes_at <= deps.now(), Case.purpose != STOCK))
+        .where(Case.state.in_([s.value for s in OPEN_STATES]))
+    ).one()
+    return {"open": row[0], "breached": row[1]}
 
