@@ -50,6 +50,8 @@ class DeadlineSchema(Schema):
     submitted_at = fields.AwareDateTime(required=True)
     deadline = fields.AwareDateTime(required=True)
     provisional = fields.Boolean(required=True)
+    claimed_by = fields.String(allow_none=True, load_default=None, metadata={
+        "description": "W1: the staff member who had claimed the filing (role:subject), if anyone"})
 
 
 class ContactConfirmationSchema(Schema):
@@ -103,6 +105,7 @@ _DEADLINE = {
     "submitted_at": "2026-11-02T09:30:00+08:00",
     "deadline": "2026-11-09T09:30:00+08:00",
     "provisional": False,
+    "claimed_by": "precheck:staff-7",
 }
 EVENTS.register(
     EventContract(

@@ -365,6 +365,7 @@ def raise_deadline_events(deps: Deps) -> int:
             "submitted_at": case.submitted_at.isoformat(),
             "deadline": case.deadline_at.isoformat(),
             "provisional": case.deadline_provisional,
+            "claimed_by": case.claimed_by,  # W1: whose breach it is
         }
         if case.near_raised_at is None and now >= case.near_at and now < case.deadline_at:
             case.near_raised_at = now

@@ -123,16 +123,16 @@ def wait():
 
 @pytest.fixture
 def open_window(send, staff, crypto):
-    """``open(data=None, decided_at=...) -> filing id``: intake's submission and precheck's pass, then waits
-    until the window is open."""
+    """``open(data=None, decided_at=..., decided_by="precheck:auto") -> filing id``: intake's submission and
+    precheck's pass, then waits until the window is open."""
 
-    def open_one(data=None, decided_at="2026-11-03T09:30:00+08:00", filing_id=None):
+    def open_one(data=None, decided_at="2026-11-03T09:30:00+08:00", filing_id=None, decided_by="precheck:auto"):
         filing_id = filing_id or str(uuid.uuid4())
         payload = filing_submitted_data(crypto.cipher(), crypto.hasher(), data, filing_id=filing_id)
         send("intake", FILING_SUBMITTED, payload, filing_id)
         mobile = crypto.cipher().decrypt(payload["contacts"]["mobile"], context="event.contacts.mobile")
         send("precheck", PRECHECK_PASSED, {
-            "filing_id": filing_id, "version": 1, "decided_at": decided_at, "decided_by": "precheck:auto",
+            "filing_id": filing_id, "version": 1, "decided_at": decided_at, "decided_by": decided_by,
             "reasons": [], "mobile": crypto.cipher().encrypt(mobile, context="event.mobile"),
             "rulebook_version": "2026.1"}, filing_id)
         assert wait_until(lambda: staff.get(f"/filings/{filing_id}").status_code == 200), "window never opened"

@@ -3,12 +3,14 @@
 A *submission* is intake's filing as submitted (personal fields sealed for this store); a *case* is one on-site
 verification of one submission (window, checks, corrections, decision); *evidence* is every object kept under
 Object Lock for the sponsor's file (W4), and *evidence_accesses* records who listed, opened or exported it.
-*steps* records every on-site action with the staff member who took it (W1).
+*steps* records every on-site action with the staff member who took it (W1). *staff* is the provider's
+verification department (who, which roles, the supervisor responsible) and *quality_records* every fact that
+measures a staff member's filing quality for the annual assessment (W1).
 """
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.platform.db import UtcDateTime
@@ -45,6 +47,8 @@ class Case(Base):
     submission_id: Mapped[str] = mapped_column(ForeignKey("submissions.id"), index=True)
     sponsor_hmac: Mapped[str] = mapped_column(String(64), index=True)
     state: Mapped[str] = mapped_column(String(24), index=True)
+    purpose: Mapped[str] = mapped_column(String(16), default="filing", server_default="filing",
+                                         comment="filing (P3) or stock (W6: re-verification of an approved filing)")
     sending: Mapped[int] = mapped_column(Integer, default=1, comment="1, +1 after each bureau return (P8)")
     mobile_token: Mapped[str] = mapped_column(Text)
     opens_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -80,6 +84,42 @@ class Step(Base):
     outcome: Mapped[str] = mapped_column(String(40))
     actor: Mapped[str] = mapped_column(String(120), index=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class StaffMember(Base):
+    """W1: a member of the provider's verification department; ``staff_id`` is the subject of the staff member's
+    bearer token (what every recorded actor ``role:subject`` ends with)."""
+
+    __tablename__ = "staff"
+
+    staff_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(64), index=True)
+    name: Mapped[str] = mapped_column(Text, comment="sealed under verification.staff.name")
+    roles: Mapped[list] = mapped_column(JSON)
+    supervisor_id: Mapped[str | None] = mapped_column(String(120), comment="the supervisor responsible")
+    active: Mapped[bool] = mapped_column(Boolean)
+    updated_by: Mapped[str] = mapped_column(String(120))
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class QualityRecord(Base):
+    """W1: one fact counted in a staff member's filing quality: a decision (``precheck_decision``,
+    ``onsite_decision``), a decision later ``returned`` by the bureau or ``contradicted`` by a filing-center
+    finding, a ``correction`` made on site, a ``deadline_breached``. ``at`` is when the staff member acted (the
+    decision a return concerns, the deadline that passed), so a period counts the work done in it; ``staff_id``
+    is None for a breach nobody had claimed."""
+
+    __tablename__ = "quality_records"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    staff_id: Mapped[str | None] = mapped_column(String(120), index=True)
+    actor: Mapped[str | None] = mapped_column(String(120))
+    provider_id: Mapped[str] = mapped_column(String(64))
+    filing_id: Mapped[str] = mapped_column(String(36), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
 
 class Evidence(Base):

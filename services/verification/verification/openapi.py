@@ -26,6 +26,12 @@ ROUTES = [
     ("get", "/filings/{filing_id}/steps", "Every on-site step and the staff member who took it (W1)", None, 200,
      None, ["404"]),
     ("get", "/staff-work", "W1: each staff member's on-site steps in ?since=…&until=…", None, 200, None, ["400"]),
+    ("get", "/staff", "W1: the verification department: members, roles, the supervisor responsible", None, 200,
+     None, []),
+    ("put", "/staff/{staff_id}", "W1: add or change a member of the department", "StaffInput", 200, "StaffOutput",
+     ["400", "422"]),
+    ("get", "/staff-quality", "W1: each member's filing quality in ?since=…&until=… (&format=csv)", None, 200, None,
+     ["400"]),
     ("post", "/filings/{filing_id}/appointment", "Book a time inside the window (P3)", "AppointmentInput", 200,
      "CaseOutput", ["400", "404", "409", "422"]),
     ("post", "/filings/{filing_id}/photo", "Upload the counter photo; checked, time-stamped, locked (P4)", "binary",
@@ -65,9 +71,11 @@ ROUTES = [
 def openapi_document() -> dict:
     spec = APISpec(title="verification", version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
                    info={"description": "On-site verification: window, photo, originals, domain owner, access, "
-                                        "sealed form, submission to the bureau, the sponsor's file (P3–P7, W4)."})
+                                        "sealed form, submission to the bureau, the sponsor's file (P3–P7, W4), "
+                                        "stock re-verification (W6), the verification department and its quality "
+                                        "(W1)."})
     for name in ("AppointmentInput", "OriginalsInput", "CorrectionInput", "AccessInput", "AgreementInput",
-                 "CaseOutput", "ErrorOutput"):
+                 "StaffInput", "StaffOutput", "CaseOutput", "ErrorOutput"):
         spec.components.schema(name, schema=getattr(schemas, name))
     by_path: dict[str, dict] = {}
     for method, path, summary, body, status, response, errors in ROUTES:
@@ -81,10 +89,14 @@ def openapi_document() -> dict:
             }
         operation["parameters"] = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                                    for name in re.findall(r"{([^}]+)}", path)]
-        if path == "/staff-work":
+        if path in ("/staff-work", "/staff-quality"):
             operation["parameters"] = [
                 {"name": name, "in": "query", "required": True, "schema": {"type": "string", "format": "date-time"}}
                 for name in ("since", "until")]
+        if path == "/staff-quality":
+            operation["parameters"].append({"name": "format", "in": "query", "required": False,
+                                            "schema": {"type": "string", "enum": ["json", "csv"]}})
+            operation["responses"]["200"]["content"]["text/csv"] = {"schema": {"type": "string"}}
         if method == "post":
             operation["parameters"].append(
                 {"name": IDEMPOTENCY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}})

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from marshmallow import Schema, fields, validate
 
-from verification.domain import CORRECTABLE_FIELDS
+from verification.domain import CORRECTABLE_FIELDS, STAFF_ROLES
 
 
 class AppointmentInput(Schema):
@@ -18,6 +18,32 @@ _PERIOD_RANGE = validate.Range(min=datetime(1970, 1, 1, tzinfo=UTC), max=datetim
 class PeriodQuery(Schema):
     since = fields.AwareDateTime(required=True, validate=_PERIOD_RANGE)
     until = fields.AwareDateTime(required=True, validate=_PERIOD_RANGE)
+
+
+class QualityQuery(PeriodQuery):
+    """W1: the period of a quality report and its form (``json`` or ``csv``)."""
+
+    format = fields.String(load_default="json", validate=validate.OneOf(("json", "csv")))
+
+
+class StaffInput(Schema):
+    """W1: a member of the verification department; ``supervisor_id`` is the supervisor responsible."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    roles = fields.List(fields.String(validate=validate.OneOf(STAFF_ROLES)), required=True,
+                        validate=validate.Length(min=1, max=len(STAFF_ROLES)))
+    supervisor_id = fields.String(load_default=None, allow_none=True, validate=validate.Length(min=1, max=120))
+    active = fields.Boolean(load_default=True)
+
+
+class StaffOutput(Schema):
+    staff_id = fields.String()
+    name = fields.String()
+    roles = fields.List(fields.String())
+    supervisor_id = fields.String(allow_none=True)
+    active = fields.Boolean()
+    updated_by = fields.String()
+    updated_at = fields.String()
 
 
 class DocumentReading(Schema):
@@ -58,6 +84,7 @@ class CaseOutput(Schema):
     attempt = fields.Integer()
     sponsor_ref = fields.String(metadata={"description": "key of the sponsor's file (W4)"})
     state = fields.String()
+    purpose = fields.String(metadata={"description": "filing (P3) or stock (W6 re-verification)"})
     sending = fields.Integer()
     opens_at = fields.String()
     closes_at = fields.String()

@@ -1,19 +1,23 @@
 """The verification service: entrypoints only (design.md §2).
 
 Reads intake's submissions (to compare the originals with), ``precheck_passed.v1`` (opens the on-site window),
-``filing_cancelled.v1`` (closes it) and ``filing_returned.v1`` (reopens for re-verification); a timer warns and
-expires windows; staff do the on-site steps over HTTP (the staff id is the verified bearer token's subject, kept
-with every step for W1); supervisors, reviewers (B1) and auditors read and export the sponsor's file (W4).
+``filing_cancelled.v1`` (closes it), ``filing_returned.v1`` (reopens for re-verification) and
+``reverification_requested.v1`` (a stock filing's window, W6); a timer warns and expires windows; staff do the
+on-site steps over HTTP (the staff id is the verified bearer token's subject, kept with every step for W1);
+supervisors, reviewers (B1) and auditors read and export the sponsor's file (W4). Supervisors keep the
+verification department (W1); precheck's decisions and breaches, the bureau's returns and the filing center's
+findings (every province's) measure each member's quality, which supervisors and auditors export.
 """
 
 from marshmallow import ValidationError
 from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
 
+from shared.contracts.audit import AUDIT_FINDING_RAISED
 from shared.contracts.bureau import FILING_RETURNED
 from shared.contracts.errors import BadRequest, from_marshmallow
-from shared.contracts.intake import FILING_CANCELLED, FILING_CHANGED, FILING_SUBMITTED
-from shared.contracts.precheck import PRECHECK_PASSED
+from shared.contracts.intake import FILING_CANCELLED, FILING_CHANGED, FILING_SUBMITTED, REVERIFICATION_REQUESTED
+from shared.contracts.precheck import PRECHECK_DEADLINE_BREACHED, PRECHECK_FAILED, PRECHECK_PASSED
 from shared.platform.auth import AUDITOR, ONSITE_VERIFIER, PUBLIC, REVIEWER, SUPERVISOR, Guard, allow
 from shared.platform.authority import AuthoritySources
 from shared.platform.entrypoints import answer_once, read_event
@@ -21,7 +25,7 @@ from shared.platform.events import event_handler
 from shared.platform.http import http, json_response, load_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
-from verification import domain, usecases
+from verification import department, domain, usecases
 from verification.dependencies import EvidenceStorage, VerificationSettings
 from verification.models import idempotency_keys, outbox
 from verification.openapi import openapi_document
@@ -33,6 +37,8 @@ from verification.schemas import (
     CorrectionInput,
     OriginalsInput,
     PeriodQuery,
+    QualityQuery,
+    StaffInput,
 )
 
 WINDOW_TIMER_SECONDS = 5
@@ -48,6 +54,9 @@ ACCESS_POLICY = {
     "get_case": _READ,
     "get_steps": allow(ONSITE_VERIFIER, SUPERVISOR, AUDITOR),
     "staff_work": allow(SUPERVISOR, AUDITOR),
+    "staff_list": allow(SUPERVISOR, AUDITOR),
+    "staff_member": allow(SUPERVISOR),
+    "staff_quality": allow(SUPERVISOR, AUDITOR),
     "book": _ONSITE,
     "photo": _ONSITE,
     "copy": _ONSITE,
@@ -115,6 +124,27 @@ class VerificationService(ServiceBase):
         usecases.on_returned(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
         self.db.commit()
 
+    @event_handler("intake", REVERIFICATION_REQUESTED)
+    def on_reverification_requested(self, envelope: dict):
+        usecases.on_reverification_requested(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
+        self.db.commit()
+
+    @event_handler("precheck", PRECHECK_FAILED)
+    def on_precheck_failed(self, envelope: dict):
+        department.on_precheck_failed(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
+        self.db.commit()
+
+    @event_handler("precheck", PRECHECK_DEADLINE_BREACHED)
+    def on_precheck_deadline_breached(self, envelope: dict):
+        department.on_precheck_deadline_breached(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
+        self.db.commit()
+
+    @event_handler("audit", AUDIT_FINDING_RAISED)
+    def on_audit_finding_raised(self, envelope: dict):
+        """Routed by province (R2.1): the provider's filings lie in any province, so every key is bound."""
+        department.on_finding(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
+        self.db.commit()
+
     @timer(interval=WINDOW_TIMER_SECONDS, eager=True)
     def check_windows(self):
         """P3: warn a few days before an unused window closes, expire it when closed; each once. Runs at start-up
@@ -152,6 +182,32 @@ class VerificationService(ServiceBase):
         except ValidationError as exc:
             raise BadRequest("invalid query", from_marshmallow(exc.messages, rule="W1")) from None
         return json_response(200, {"items": usecases.staff_work(self._deps(), period["since"], period["until"])})
+
+    # --- the verification department (W1) -----------------------------------------------------------------
+
+    @http("GET", "/staff")
+    def staff_list(self, request: Request):
+        return json_response(200, department.department(self._deps()))
+
+    @http("PUT", "/staff/<staff_id>")
+    def staff_member(self, request: Request, staff_id: str):
+        body = load_json(request, StaffInput())
+        result = department.register(self._deps(), staff_id, body, self.caller.actor)
+        self.db.commit()
+        return json_response(200, result)
+
+    @http("GET", "/staff-quality")
+    def staff_quality(self, request: Request):
+        """W1: each member's filing quality in ``?since=…&until=…`` (``&format=csv`` for the CSV)."""
+        try:
+            query = QualityQuery().load(request.args.to_dict())
+        except ValidationError as exc:
+            raise BadRequest("invalid query", from_marshmallow(exc.messages, rule="W1")) from None
+        report = department.quality(self._deps(), query["since"], query["until"])
+        if query["format"] == "csv":
+            return Response(department.quality_csv(report), mimetype="text/csv", headers={
+                "Content-Disposition": 'attachment; filename="staff-quality.csv"'})
+        return json_response(200, report)
 
     @http("POST", "/filings/<filing_id>/appointment")
     def book(self, request: Request, filing_id: str):

@@ -39,13 +39,26 @@ from shared.platform.outbox import enqueue
 from shared.platform.sealing import mask, seal, unseal
 from shared.platform.storage import MAX_PRESIGN, ObjectStore, evidence_retain_until
 from verification import domain, photos
-from verification.domain import CORRECTABLE_FIELDS, OPEN_STATES, CaseState
+from verification.domain import CORRECTABLE_FIELDS, OPEN_STATES, CaseState, Quality
 from verification.forms import Sealer, render_agreement, render_form
-from verification.models import Case, Evidence, EvidenceAccess, Step, Submission, outbox, processed_events
+from verification.models import (
+    Case,
+    Evidence,
+    EvidenceAccess,
+    QualityRecord,
+    Step,
+    Submission,
+    outbox,
+    processed_events,
+)
 from verification.registrar import Registrar
 
 SERVICE = "verification"
 STORE_CONTEXT = "verification"
+FILING, STOCK = "filing", "stock"
+"""A case's purpose: a new filing or change (P3–P7), or an approved stock filing's re-verification (W6)."""
+STOCK_ATTEMPT = 0
+"""W6: intake keeps an imported stock filing at attempt 0 (it was never submitted through intake)."""
 MAX_COPY = 10 * 1024 * 1024
 COPY_SUBJECTS = ("sponsor", "responsible_person")
 FORM_TITLE = "网站备案信息真实性核验单"
@@ -88,6 +101,18 @@ def _step(deps: Deps, case: Case, step: str, outcome: str, actor: str) -> None:
                           outcome=outcome, actor=actor, at=deps.now()))
 
 
+def record_quality(deps: Deps, kind: Quality, actor: str | None, filing_id: str, at: datetime,
+             outcome: str | None = None) -> None:
+    """W1: count a fact against the staff member behind ``actor``. Automatic decisions count against nobody;
+    a breach nobody had claimed is kept unassigned (the department's)."""
+    staff_id = domain.staff_id_of(actor)
+    if staff_id is None and kind != Quality.DEADLINE_BREACHED:
+        return
+    deps.session.add(QualityRecord(id=str(uuid.uuid4()), staff_id=staff_id, actor=actor if staff_id else None,
+                                   provider_id=deps.provider_id, filing_id=filing_id, kind=kind, outcome=outcome,
+                                   at=at, recorded_at=deps.now()))
+
+
 def _seal_value(deps: Deps, value, what: str) -> str:
     return deps.cipher.encrypt(json.dumps(value, ensure_ascii=False), context=f"{STORE_CONTEXT}.{what}")
 
@@ -109,15 +134,23 @@ def on_submitted(deps: Deps, event_id: str, data: dict) -> None:
         Submission.attempt == data["attempt"])).first()
     if exists:
         return
+    _keep_submission(deps, data, data["attempt"], data["submitted_at"])
+
+
+def _keep_submission(deps: Deps, data: dict, attempt: int, submitted_at: datetime) -> tuple[Submission, dict]:
+    """The filing of an intake event (sealed for the bus as ``filing_submitted.v1`` seals it), re-sealed for this
+    store; with the plain data."""
     paths = personal_paths(data["sponsor"]["kind"])
     plain = unseal({k: data[k] for k in ("sponsor", "responsible_person", "contacts", "websites", "access")},
                    paths, deps.cipher, SEAL_CONTEXT)
-    deps.session.add(Submission(
-        id=str(uuid.uuid4()), filing_id=data["filing_id"], version=data["version"], attempt=data["attempt"],
+    submission = Submission(
+        id=str(uuid.uuid4()), filing_id=data["filing_id"], version=data["version"], attempt=attempt,
         provider_id=data["provider_id"], province=data["province"], change_of=data.get("filing_number"),
         sponsor_hmac=_sponsor_ref(deps, plain["sponsor"]), filing=seal(plain, paths, deps.cipher, STORE_CONTEXT),
-        submitted_at=data["submitted_at"], created_at=deps.now(),
-    ))
+        submitted_at=submitted_at, created_at=deps.now(),
+    )
+    deps.session.add(submission)
+    return submission, plain
 
 
 def _sponsor_ref(deps: Deps, sponsor: dict) -> str:
@@ -132,6 +165,7 @@ def on_precheck_passed(deps: Deps, event_id: str, data: dict) -> None:
     by submission)."""
     if not claim_event(deps.session, processed_events, event_id, "on_precheck_passed"):
         return
+    record_quality(deps, Quality.PRECHECK_DECISION, data["decided_by"], data["filing_id"], data["decided_at"], "passed")
     submission = deps.session.execute(
         select(Submission).where(Submission.filing_id == data["filing_id"], Submission.version == data["version"])
         .order_by(Submission.attempt.desc()).limit(1)).scalar_one_or_none()
@@ -142,11 +176,14 @@ def on_precheck_passed(deps: Deps, event_id: str, data: dict) -> None:
     for case in _cases(deps, data["filing_id"]):
         if case.state in OPEN_STATES:
             case.state = CaseState.SUPERSEDED
-    window = domain.onsite_window(data["decided_at"], deps.window)
     mobile = deps.cipher.decrypt(data["mobile"], context=f"{SEAL_CONTEXT}.mobile")
+    _open(deps, submission, domain.onsite_window(data["decided_at"], deps.window), mobile, FILING)
+
+
+def _open(deps: Deps, submission: Submission, window: domain.Window, mobile: str, purpose: str) -> Case:
     case = Case(
         id=str(uuid.uuid4()), filing_id=submission.filing_id, submission_id=submission.id,
-        sponsor_hmac=submission.sponsor_hmac, state=CaseState.WINDOW_OPEN, sending=1,
+        sponsor_hmac=submission.sponsor_hmac, state=CaseState.WINDOW_OPEN, purpose=purpose, sending=1,
         mobile_token=deps.cipher.encrypt(mobile, context=f"{STORE_CONTEXT}.mobile"),
         opens_at=window.opens_at, closes_at=window.closes_at, warn_at=window.warn_at,
         corrections=[], domains=[], access_reasons=[], returned=[], reasons=[], created_at=deps.now(),
@@ -154,6 +191,24 @@ def on_precheck_passed(deps: Deps, event_id: str, data: dict) -> None:
     deps.session.add(case)
     deps.session.flush()
     _emit(deps, ONSITE_WINDOW_OPENED, _window_data(case, submission), case.filing_id)
+    return case
+
+
+def on_reverification_requested(deps: Deps, event_id: str, data: dict) -> None:
+    """W6: a stock filing (approved before face-to-face verification existed) gets an on-site window from the
+    request to the plan's deadline; verified on site, it answers ``onsite_verified.v1`` with the same filing id
+    (intake counts it done). Redelivered events and a repeated request for the filing do nothing."""
+    if not claim_event(deps.session, processed_events, event_id, "on_reverification_requested"):
+        return
+    known = deps.session.execute(select(Submission.id).where(
+        Submission.filing_id == data["filing_id"], Submission.version == data["version"],
+        Submission.attempt == STOCK_ATTEMPT)).first()
+    if known:
+        return
+    submission, plain = _keep_submission(deps, data, STOCK_ATTEMPT, data["requested_at"])
+    deps.session.flush()
+    _open(deps, submission, domain.stock_window(data["requested_at"], data["deadline"]),
+          plain["contacts"]["mobile"], STOCK)
 
 
 def _window_data(case: Case, submission: Submission) -> dict:
@@ -183,6 +238,7 @@ def on_returned(deps: Deps, event_id: str, data: dict) -> None:
     submission = deps.session.get(Submission, case.submission_id)
     if submission.version != data["version"] or case.sending != data["submission"]:
         return  # a return of an older sending: nothing open to reopen
+    record_quality(deps, Quality.RETURNED, case.decided_by, case.filing_id, case.decided_at, "returned")
     window = domain.onsite_window(deps.now(), deps.window)
     case.state, case.sending = CaseState.WINDOW_OPEN, case.sending + 1
     case.opens_at, case.closes_at, case.warn_at = window.opens_at, window.closes_at, window.warn_at
@@ -200,14 +256,24 @@ def check_windows(deps: Deps) -> int:
     returns to the sponsor, told by SMS). Each event once per window; rows are locked so that two replicas
     never raise the same one."""
     now = deps.now()
-    query = select(Case).where(Case.state.in_([s.value for s in OPEN_STATES]), Case.warn_at <= now)
+    query = select(Case).where(Case.state.in_([s.value for s in OPEN_STATES]), Case.warn_at <= now,
+                               Case.expired_at.is_(None))
     if deps.session.bind.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     raised = 0
     for case in deps.session.execute(query).scalars():
         submission = deps.session.get(Submission, case.submission_id)
         window = _window_data(case, submission)
-        if now >= case.closes_at:
+        if now >= case.closes_at and case.purpose == STOCK:
+            # W6: past the plan's deadline the filing is overdue (intake reports it) and is still verified; no
+            # SMS tells the sponsor that a filing returned. The breach counts once, against whoever booked the
+            # appointment, else the department (W1).
+            case.expired_at = now
+            _step(deps, case, "window", "overdue", "verification:timer")
+            record_quality(deps, Quality.DEADLINE_BREACHED, (case.appointment or {}).get("by"), case.filing_id,
+                     case.closes_at, "stock")
+            raised += 1
+        elif now >= case.closes_at:
             case.state, case.expired_at = CaseState.EXPIRED, now
             mobile = deps.cipher.decrypt(case.mobile_token, context=f"{STORE_CONTEXT}.mobile")
             sealed = deps.cipher.encrypt(mobile, context=f"{SEAL_CONTEXT}.mobile")
@@ -255,7 +321,7 @@ def _open_case(deps: Deps, filing_id: str) -> Case:
     case = _case(deps, filing_id)
     if case.state not in OPEN_STATES:
         raise Conflict.about("state", "conflict", f"The filing is {case.state}: nothing to verify on site.", "P3")
-    if deps.now() >= case.closes_at:
+    if deps.now() >= case.closes_at and case.purpose != STOCK:
         raise Conflict.about("state", "window_closed", "The 1-month window for on-site verification has closed.",
                              "P3")
     return case
@@ -293,7 +359,7 @@ def view(deps: Deps, case: Case) -> dict:
     outstanding = domain.verdict(_checks(deps, case))
     return {
         "filing_id": case.filing_id, "version": submission.version, "attempt": submission.attempt,
-        "sponsor_ref": case.sponsor_hmac, "state": case.state, "sending": case.sending,
+        "sponsor_ref": case.sponsor_hmac, "state": case.state, "purpose": case.purpose, "sending": case.sending,
         "opens_at": case.opens_at.isoformat(), "closes_at": case.closes_at.isoformat(),
         "warned": case.warned_at is not None, "expired_at": case.expired_at and case.expired_at.isoformat(),
         "appointment": case.appointment, "filing": mask(filing, paths),
@@ -354,9 +420,11 @@ def staff_work(deps: Deps, since: datetime, until: datetime) -> list[dict]:
 
 
 def book_appointment(deps: Deps, filing_id: str, actor: str, at: datetime) -> dict:
-    """P3 (optional): a time for the responsible person to come, inside the window."""
+    """P3 (optional): a time for the responsible person to come, inside the window; for an overdue stock filing
+    (W6), whenever it can still be done."""
     case = _open_case(deps, filing_id)
-    if not (deps.now() <= at <= case.closes_at):
+    overdue = case.purpose == STOCK and deps.now() >= case.closes_at
+    if not (deps.now() <= at and (overdue or at <= case.closes_at)):
         raise ValidationFailed.about("at", "outside_window", "The appointment must lie between now and the end of "
                                      "the 1-month window.", "P3")
     case.appointment = {"at": at.isoformat(), "by": actor, "booked_at": deps.now().isoformat()}
@@ -499,6 +567,7 @@ def correct(deps: Deps, filing_id: str, actor: str, field: str, after: str) -> d
         differences = domain.compare_with_originals(_filing(deps, case), originals)
         case.originals = {**case.originals, "differences": [{"field": d.field} for d in differences]}
     _step(deps, case, f"correction:{field}", "corrected", actor)
+    record_quality(deps, Quality.CORRECTION, actor, case.filing_id, deps.now(), field)
     return view(deps, case)
 
 
@@ -600,7 +669,8 @@ def sign_agreement(deps: Deps, filing_id: str, actor: str, signed_by: str, signa
 def decide(deps: Deps, filing_id: str, actor: str) -> dict:
     """P5–P7: with every check done, either not accepted (``onsite_rejected.v1`` naming the differing fields) or
     verified: the form in two copies, sealed and locked, ``onsite_verified.v1`` and ``filing_sent_to_bureau.v1``
-    through the outbox, all in one transaction. Missing checks or an unanswered source: 422, nothing changes."""
+    through the outbox, all in one transaction (a stock filing, W6: ``onsite_verified.v1`` only). The decision
+    counts for its staff member (W1). Missing checks or an unanswered source: 422, nothing changes."""
     case = _open_case(deps, filing_id)
     outcome, reasons = domain.verdict(_checks(deps, case))
     if outcome == "incomplete":
@@ -611,6 +681,7 @@ def decide(deps: Deps, filing_id: str, actor: str) -> dict:
     outcome_data = {"filing_id": case.filing_id, "version": submission.version, "attempt": submission.attempt,
                     "provider_id": submission.provider_id, "decided_at": now.isoformat(), "decided_by": actor,
                     "reasons": reasons, "corrections": len(case.corrections)}
+    record_quality(deps, Quality.ONSITE_DECISION, actor, case.filing_id, now, outcome)
     if outcome == "rejected":
         case.state = CaseState.REJECTED
         _emit(deps, ONSITE_REJECTED, outcome_data, case.filing_id)
@@ -618,8 +689,12 @@ def decide(deps: Deps, filing_id: str, actor: str) -> dict:
         return view(deps, case)
     forms = _seal_forms(deps, case, submission, actor, now)
     case.forms = {copy: evidence.id for copy, evidence in forms.items()}
-    case.state = CaseState.SENT
     _emit(deps, ONSITE_VERIFIED, outcome_data, case.filing_id)
+    if case.purpose == STOCK:
+        case.state = CaseState.REVERIFIED  # W6: approved long ago; the form is kept, nothing goes to the bureau
+        _step(deps, case, "decision", "verified", actor)
+        return view(deps, case)
+    case.state = CaseState.SENT
     _emit(deps, FILING_SENT_TO_BUREAU, _sent_data(deps, case, submission, forms, actor, now), case.filing_id)
     _step(deps, case, "decision", "verified", actor)
     _step(deps, case, "sent_to_bureau", "sent", actor)

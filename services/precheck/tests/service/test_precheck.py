@@ -159,6 +159,7 @@ def test_breached_deadlines_show_in_the_queue_and_metrics(api, staff, submit, pr
     precheck_tap.wait_for(2)
     deadline = [e for e in precheck_tap.wait_for(1, timeout=10) if "deadline" in e["meta"]["type"]]
     assert [e["meta"]["type"] for e in deadline] == ["precheck_deadline_breached.v1"]
+    assert deadline[0]["data"]["claimed_by"] is None  # nobody had claimed it: the department's breach (W1)
     case = api.get(f"/filings/{filing_id}").json()
     assert case["deadline_breached"] is True
     assert datetime.fromisoformat(case["deadline"]) == datetime.fromisoformat("2025-09-09T00:00:00+08:00")

@@ -1,11 +1,14 @@
 """P3: the on-site window opens on a pre-verification pass, is warned about and expires exactly once; a
-cancellation closes it; redelivered passes open nothing new."""
+cancellation closes it; redelivered passes open nothing new. W6: a stock filing's window runs to the plan's
+deadline."""
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.contracts.intake import FILING_CANCELLED
+from shared.contracts.intake import FILING_CANCELLED, REVERIFICATION_REQUESTED
 from shared.contracts.precheck import PRECHECK_PASSED
+from shared.testing.samples import filing_submitted_data
 
 pytestmark = pytest.mark.service
 
@@ -62,3 +65,32 @@ def test_cancellation_closes_the_window(open_window, send, staff, wait):
                                       "cancelled_at": "2026-11-04T10:00:00+08:00", "cancelled_by": "sponsor"},
          filing_id)
     assert wait(lambda: staff.get(f"/filings/{filing_id}").json()["state"] == "cancelled")
+
+
+@pytest.mark.req("W6")
+@pytest.mark.req("W1")
+def test_a_stock_filing_past_its_deadline_is_overdue_but_still_verified(send, staff, tap, crypto, wait, as_role):
+    """A stock filing's window runs to the plan's deadline; past it the filing stays open for verification (intake
+    counts it overdue), the sponsor gets no "returned" text, and the breach counts once, for the department."""
+    filing_id = str(uuid.uuid4())
+    now = datetime.now(UTC)
+    submitted = filing_submitted_data(crypto.cipher(), crypto.hasher(), filing_id=filing_id)
+    data = {**{k: v for k, v in submitted.items() if k not in ("attempt", "submitted_at", "documents",
+                                                                 "contract_acceptance")},
+            "filing_number": "京ICP备05000001号", "import_id": str(uuid.uuid4()),
+            "requested_at": (now - timedelta(days=90)).isoformat(), "deadline": (now - timedelta(days=1)).isoformat()}
+    envelope = send("intake", REVERIFICATION_REQUESTED, data, filing_id)
+    assert wait(lambda: any(s["outcome"] == "overdue" for s in staff.get(f"/filings/{filing_id}/steps").json()[
+        "items"]), timeout=15)
+    events = tap.drain(timeout=6)  # one more timer round: nothing is raised twice
+    assert _types(events) == ["onsite_window_opened.v1"]  # no onsite_window_expired.v1: no SMS to the sponsor
+    case = staff.get(f"/filings/{filing_id}").json()
+    assert (case["state"], case["purpose"], case["attempt"]) == ("window_open", "stock", 0)
+    booked = staff.post(f"/filings/{filing_id}/appointment", json={"at": (now + timedelta(hours=1)).isoformat()})
+    assert booked.status_code == 200, booked.text  # overdue, not closed
+    send("intake", REVERIFICATION_REQUESTED, data, filing_id, event_id=envelope["meta"]["id"])
+    send("intake", REVERIFICATION_REQUESTED, data, filing_id)
+    assert tap.drain(timeout=1.5) == [] and len(staff.get("/cases").json()["items"]) == 1
+    period = {"since": "2020-01-01T00:00:00+08:00", "until": "2100-01-01T00:00:00+08:00"}
+    report = as_role("supervisor", "head-1").get("/staff-quality", params=period).json()
+    assert report["unassigned"]["deadlines_breached"] == 1

@@ -1,9 +1,11 @@
-"""Pure rules of on-site verification: the window (P3), comparing originals (P5), access (R1.8), the verdict."""
+"""Pure rules of on-site verification: the window (P3, W6), comparing originals (P5), access (R1.8), the verdict,
+the department's quality report (W1)."""
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from shared.kernel.workdays import SHANGHAI
 from verification import domain
 from verification.domain import OwnerOutcome
 
@@ -107,3 +109,41 @@ def test_verdict_verified_rejected_or_incomplete():
 def test_agreement_clause_is_the_regulations_text():
     requirements = Path(__file__).resolve().parents[5] / "shared" / "spec" / "requirements.md"
     assert domain.SECURITY_AGREEMENT_CLAUSE in requirements.read_text(encoding="utf-8")
+
+
+@pytest.mark.req("W1")
+def test_only_department_members_are_counted_and_automatic_decisions_are_nobodys():
+    assert domain.staff_id_of("onsite_verifier:v-1") == "v-1"
+    assert domain.staff_id_of("supervisor:head-1") == "head-1"
+    assert domain.staff_id_of("precheck:auto:2026.1") is None
+    assert domain.staff_id_of("verification:timer") is None
+    assert domain.staff_id_of("bureau:reviewer-7") is None
+    assert domain.staff_id_of(None) is None
+
+
+@pytest.mark.req("W1")
+def test_the_quality_report_counts_each_member_and_the_unassigned_breaches():
+    staff = [{"staff_id": "v-1", "name": "甲", "roles": ["onsite_verifier"], "supervisor_id": "h-1", "active": True},
+             {"staff_id": "v-2", "name": "乙", "roles": ["precheck"], "supervisor_id": "h-1", "active": False}]
+    facts = [domain.Fact("v-1", "onsite_decision", "f1"), domain.Fact("v-1", "onsite_decision", "f1"),
+             domain.Fact("v-1", "precheck_decision", "f2"), domain.Fact("v-1", "returned", "f1"),
+             domain.Fact("v-1", "correction", "f1"), domain.Fact("x-9", "contradicted", "f3"),
+             domain.Fact(None, "deadline_breached", "f4")]
+    rows, unassigned = domain.quality_report(staff, facts)
+    by_id = {r["staff_id"]: r for r in rows}
+    assert [r["staff_id"] for r in rows] == ["v-1", "v-2", "x-9"]
+    assert list(by_id["v-1"]) == list(domain.QUALITY_COLUMNS)
+    assert (by_id["v-1"]["filings_handled"], by_id["v-1"]["onsite_decisions"], by_id["v-1"]["precheck_decisions"],
+            by_id["v-1"]["returned_by_bureau"], by_id["v-1"]["corrections"]) == (2, 2, 1, 1, 1)
+    assert by_id["v-2"]["filings_handled"] == 0 and by_id["v-2"]["registered"] is True
+    assert by_id["x-9"]["registered"] is False and by_id["x-9"]["contradicted_by_findings"] == 1
+    assert unassigned["deadlines_breached"] == 1 and sum(unassigned.values()) == 1
+
+
+@pytest.mark.req("W6")
+def test_a_stock_window_runs_to_the_plans_deadline():
+    requested = datetime(2026, 12, 1, 9, tzinfo=SHANGHAI)
+    window = domain.stock_window(requested, datetime(2027, 3, 1, 23, 59, 59, tzinfo=SHANGHAI))
+    assert (window.opens_at, window.closes_at.date().isoformat()) == (requested, "2027-03-01")
+    assert window.warn_at.date().isoformat() == "2027-02-26"
+    assert domain.stock_window(requested, requested + timedelta(days=1)).warn_at == requested

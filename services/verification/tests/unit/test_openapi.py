@@ -14,4 +14,4 @@ class TestVerificationOpenApi(OpenApiConformance):
     routes = ROUTES
     document = staticmethod(openapi_document)
     known_routes = {("post", "/filings/{filing_id}/decision"), ("put", "/filings/{filing_id}/access")}
-    route_count = 20
+    route_count = 23

@@ -1,0 +1,153 @@
+"""W1: the provider's verification department as data (its staff, their roles, the supervisor responsible for
+each) and every staff member's filing quality per period, as JSON and CSV for the annual assessment.
+
+Use cases in the conventions of :mod:`verification.usecases` (collaborators in ``Deps``; the entrypoint
+commits). The facts are recorded where they happen: a decision and a correction by the on-site use cases, a
+pre-verification decision and a breached P2 deadline from precheck's events (``decided_by``, ``claimed_by``), a
+return from ``filing_returned.v1`` (against the decision returned) and a contradiction from
+``audit_finding_raised.v1`` (against the on-site decision that verified the filing). Staff names are sealed at
+rest (``verification.staff.name``) and shown only to supervisors and auditors.
+"""
+
+import csv
+import io
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+
+from shared.contracts.errors import BadRequest, FieldError, ValidationFailed, field_errors
+from shared.platform.idempotency import claim_event
+from verification import domain
+from verification.domain import QUALITY_COLUMNS, Fact, Quality
+from verification.models import QualityRecord, StaffMember, processed_events
+from verification.usecases import Deps, record_quality
+
+NAME_CONTEXT = "verification.staff.name"
+SUPERVISOR = "supervisor"
+_STAFF_ID = re.compile(r"[A-Za-z0-9._@-]{1,120}")
+_FORMULA = ("=", "+", "-", "@")
+
+
+# --- the department ------------------------------------------------------------------------------------------
+
+
+def register(deps: Deps, staff_id: str, body: dict, actor: str) -> dict:
+    """W1: add or change a member: name, roles and the supervisor responsible (an active supervisor of the
+    department; a member who is not a supervisor must have one). A supervisor still responsible for active
+    members keeps the role and stays active until they have another. Every problem at once (422)."""
+    if not _STAFF_ID.fullmatch(staff_id):
+        raise BadRequest.about("staff_id", "format", "A staff id is the subject of the member's token: letters, "
+                               "digits and . _ @ - (at most 120).", "W1")
+    roles, supervisor_id = sorted(set(body["roles"])), body["supervisor_id"]
+    problems = []
+    if supervisor_id is None and SUPERVISOR not in roles:
+        problems.append(FieldError("supervisor_id", "required",
+                                   "Name the supervisor responsible for a member who is not a supervisor.", "W1"))
+    elif supervisor_id == staff_id:
+        problems.append(FieldError("supervisor_id", "self", "A member is not their own supervisor.", "W1"))
+    elif supervisor_id is not None:
+        head = deps.session.get(StaffMember, supervisor_id)
+        if head is None or head.provider_id != deps.provider_id or not head.active or SUPERVISOR not in head.roles:
+            problems.append(FieldError("supervisor_id", "not_a_supervisor", "The supervisor responsible must be an "
+                                       "active member of the department with the supervisor role.", "W1"))
+    if not body["active"] or SUPERVISOR not in roles:
+        led = deps.session.execute(select(StaffMember.staff_id).where(
+            StaffMember.supervisor_id == staff_id, StaffMember.active.is_(True))).scalars().first()
+        if led is not None:
+            problems.append(FieldError("roles", "still_responsible", f"This supervisor is still responsible for "
+                                       f"{led}: name another supervisor for them first.", "W1"))
+    if problems:
+        raise ValidationFailed("the member does not fit the department", field_errors(*problems))
+    member = deps.session.get(StaffMember, staff_id, with_for_update=True)
+    if member is None:
+        member = StaffMember(staff_id=staff_id, provider_id=deps.provider_id)
+        deps.session.add(member)
+    member.name = deps.cipher.encrypt(body["name"], context=NAME_CONTEXT)
+    member.roles, member.supervisor_id, member.active = roles, supervisor_id, body["active"]
+    member.updated_by, member.updated_at = actor, deps.now()
+    deps.session.flush()
+    return _member(deps, member)
+
+
+def _member(deps: Deps, member: StaffMember) -> dict:
+    return {"staff_id": member.staff_id, "name": deps.cipher.decrypt(member.name, context=NAME_CONTEXT),
+            "roles": list(member.roles), "supervisor_id": member.supervisor_id, "active": member.active,
+            "updated_by": member.updated_by, "updated_at": member.updated_at.isoformat()}
+
+
+def _members(deps: Deps) -> list[StaffMember]:
+    rows = deps.session.execute(select(StaffMember).order_by(StaffMember.staff_id)).scalars()
+    return [m for m in rows if deps.may_see(provider=m.provider_id, province=None)]
+
+
+def department(deps: Deps) -> dict:
+    """W1: every member (leavers too, inactive), with roles and the supervisor responsible."""
+    return {"provider_id": deps.provider_id, "staff": [_member(deps, m) for m in _members(deps)]}
+
+
+# --- facts from other services' events -----------------------------------------------------------------------
+
+
+def on_precheck_failed(deps: Deps, event_id: str, data: dict) -> None:
+    """W1: a pre-verification fail is a decision of the staff member who made it (a pass is counted where the
+    window opens, :func:`verification.usecases.on_precheck_passed`)."""
+    if claim_event(deps.session, processed_events, event_id, "on_precheck_failed"):
+        record_quality(deps, Quality.PRECHECK_DECISION, data["decided_by"], data["filing_id"], data["decided_at"],
+                       "failed")
+
+
+def on_precheck_deadline_breached(deps: Deps, event_id: str, data: dict) -> None:
+    """W1: P2's 5 working days passed; the breach is the claimant's, or the department's if nobody claimed."""
+    if claim_event(deps.session, processed_events, event_id, "on_precheck_deadline_breached"):
+        record_quality(deps, Quality.DEADLINE_BREACHED, data.get("claimed_by"), data["filing_id"],
+                       data["deadline"], "precheck")
+
+
+def on_finding(deps: Deps, event_id: str, data: dict) -> None:
+    """W1: a filing-center finding (P9) contradicts the on-site decision that verified the filing: the latest one
+    before the finding. A filing never verified here (another provider's, a stock filing not yet re-verified)
+    counts against nobody."""
+    if not claim_event(deps.session, processed_events, event_id, "on_finding"):
+        return
+    decision = deps.session.execute(select(QualityRecord).where(
+        QualityRecord.filing_id == data["filing_id"], QualityRecord.kind == Quality.ONSITE_DECISION,
+        QualityRecord.outcome == "verified", QualityRecord.at <= data["raised_at"])
+        .order_by(QualityRecord.at.desc()).limit(1)).scalar_one_or_none()
+    if decision is not None:
+        record_quality(deps, Quality.CONTRADICTED, decision.actor, data["filing_id"], decision.at, data["check"])
+
+
+# --- the report ----------------------------------------------------------------------------------------------
+
+
+def quality(deps: Deps, since: datetime, until: datetime) -> dict:
+    """W1: per staff member, what they did between ``since`` and ``until`` (:data:`domain.QUALITY_COLUMNS`),
+    and the breaches nobody had claimed."""
+    rows = deps.session.execute(select(QualityRecord.staff_id, QualityRecord.kind, QualityRecord.filing_id,
+                                       QualityRecord.provider_id)
+                                .where(QualityRecord.at >= since, QualityRecord.at < until)).all()
+    facts = [Fact(r.staff_id, r.kind, r.filing_id) for r in rows
+             if deps.may_see(provider=r.provider_id, province=None)]
+    members = [{k: v for k, v in _member(deps, m).items() if k in QUALITY_COLUMNS} for m in _members(deps)]
+    items, unassigned = domain.quality_report(members, facts)
+    return {"provider_id": deps.provider_id, "since": since.isoformat(), "until": until.isoformat(),
+            "items": items, "unassigned": unassigned}
+
+
+def quality_csv(report: dict) -> str:
+    """The report as CSV (UTF-8, one line per member, roles separated by ``;``, the unassigned breaches last);
+    a cell that a spreadsheet would run as a formula is quoted with ``'``."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(QUALITY_COLUMNS)
+    lines = [{**item, "roles": ";".join(item["roles"])} for item in report["items"]]
+    lines.append({"staff_id": "(unassigned)", **report["unassigned"]})
+    for line in lines:
+        writer.writerow([_cell(line.get(column, "")) for column in QUALITY_COLUMNS])
+    return out.getvalue()
+
+
+def _cell(value) -> str:
+    text = "" if value is None else str(value).lower() if isinstance(value, bool) else str(value)
+    return "'" + text if text.startswith(_FORMULA) else text
