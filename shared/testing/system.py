@@ -19,8 +19,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from shared.platform.migrations import upgrade
+from shared.testing.databases import ADMIN_URL
 from shared.testing.s3 import start_moto_server, stop_server
 
 REPO = Path(__file__).resolve().parents[2]
@@ -165,3 +168,67 @@ class Deployment:
 
     def emails(self) -> list[dict]:
         return read_jsonl(self.email_sink)
+
+
+class PostgresDatabases:
+    """Empty PostgreSQL databases of one's own on the local server (``TEST_PG_URL``'s), dropped on exit, for a
+    deployment that uses PostgreSQL where SQLite cannot serve: ``make(service)`` answers a new database's URL."""
+
+    def __init__(self, prefix: str = "icp"):
+        self.prefix, self.admin_url = prefix, ADMIN_URL
+        self.admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+        self.made: list[str] = []
+
+    def make(self, service: str) -> str:
+        name = f"{self.prefix}_{service}_{uuid.uuid4().hex[:8]}"
+        with self.admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        self.made.append(name)
+        return make_url(self.admin_url).set(database=name).render_as_string(hide_password=False)
+
+    def __enter__(self) -> PostgresDatabases:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self.admin.connect() as connection:
+            for name in self.made:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        self.admin.dispose()
+
+
+class SandboxRegistry:
+    """The sandbox RDAP and WHOIS server (``python -m shared.testing.registry``) as a process of its own on two
+    free loopback ports; ``verification_env`` points verification's domain-owner lookups (P5) at it."""
+
+    def __init__(self, log: Path):
+        self.log, self.process = log, None
+        self.rdap_port, self.whois_port = free_port(), free_port()
+
+    @property
+    def verification_env(self) -> dict[str, str]:
+        return {"RDAP_SERVERS": f"*=http://127.0.0.1:{self.rdap_port}",
+                "WHOIS_SERVERS": f"*=127.0.0.1:{self.whois_port}"}
+
+    def __enter__(self) -> SandboxRegistry:
+        with self.log.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "shared.testing.registry", "--port", str(self.rdap_port),
+                 "--whois-port", str(self.whois_port)],
+                cwd=REPO, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        for port in (self.rdap_port, self.whois_port):
+            wait_until(f"the sandbox registry on port {port}", lambda port=port: self._answers(port), timeout=20)
+        return self
+
+    def _answers(self, port: int) -> bool:
+        if self.process.poll() is not None:
+            raise RuntimeError(f"the sandbox registry exited:\n{self.log.read_text()[-2000:]}")
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", port)) == 0
+
+    def __exit__(self, *exc) -> None:
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
