@@ -13,20 +13,26 @@ steps (precheck's automatic pass, the on-site verifier, the bureau's reviewer) a
 ``docker compose up`` is the alternative). Run with ``bin/demo``.
 """
 import contextlib
+import json
 import sys
 import tempfile
 import time
-import uuid
 import warnings
 from pathlib import Path
 
 warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")  # design.md §8: that one warning only
 
 import requests  # noqa: E402
-from kombu import Connection, Exchange, Queue  # noqa: E402
 
 from shared.testing.journey import Journey  # noqa: E402
-from shared.testing.system import ALL_SERVICES, Deployment, PostgresDatabases, SandboxRegistry, Vhost  # noqa: E402
+from shared.testing.system import (  # noqa: E402
+    ALL_SERVICES,
+    BusTap,
+    Deployment,
+    PostgresDatabases,
+    SandboxRegistry,
+    Vhost,
+)
 
 NEEDS_POSTGRESQL = ("audit",)  # its 0003 migration uses ALTER COLUMN, which SQLite does not have
 PROVINCE = "京"  # the sample unit's province, served by the demo's one bureau
@@ -45,15 +51,15 @@ def main() -> int:
             env={"NOTIFY_RETRY_BASE_SECONDS": "1", "AUTHORITY_MODE": "sandbox"},
             service_env={"verification": registry.verification_env, "bureau": {"BUREAU_PROVINCE": PROVINCE}},
         )
-        connection = stack.enter_context(Connection(amqp_uri))
-        tap = _tap(connection)
         try:
             started = time.monotonic()
             deployment.start()
             print(f"started {', '.join(ALL_SERVICES)} in {time.monotonic() - started:.1f} s "
                   f"(SQLite; PostgreSQL for {', '.join(NEEDS_POSTGRESQL)}); sandbox RDAP on :{registry.rdap_port}, "
                   f"WHOIS on :{registry.whois_port}")
-            return report(deployment, vhost, drive(Journey.of(deployment)), connection, tap)
+            tap = BusTap(amqp_uri, vhost)
+            stack.callback(tap.close)
+            return report(deployment, vhost, drive(Journey.of(deployment)), tap)
         finally:
             for problem in deployment.stop():
                 print(problem, file=sys.stderr)
@@ -83,13 +89,13 @@ def drive(journey: Journey):
     return journey, filing
 
 
-def report(deployment: Deployment, vhost: Vhost, driven, connection, tap) -> int:
+def report(deployment: Deployment, vhost: Vhost, driven, tap: BusTap) -> int:
     journey, filing = driven
     print(f"\ntimeline of filing {filing.id} (intake):")
     for entry in journey.timeline(filing):
         actor = entry["actor"] if len(entry["actor"]) < 32 else entry["actor"][:16] + "…"  # a sponsor's HMAC
         print(f"  {entry['at'][:23]}  {entry['state']:<16} by {actor:<28} {entry['note'] or ''}")
-    events = _events(connection, tap, filing.id)
+    events = _events(tap, filing.id)
     print(f"\nevents on the bus for it ({len(events)}):")
     for meta in events:
         print(f"  {meta['occurred_at'][:23]}  {meta['source']:<12} {meta['type']}")
@@ -110,29 +116,16 @@ def report(deployment: Deployment, vhost: Vhost, driven, connection, tap) -> int
     return 0 if filing.number and approved and not dead else 1
 
 
-def _tap(connection) -> Queue:
-    """A queue of the demo's own bound with ``#`` to every service's events exchange: the events it caused."""
-    queue = Queue(f"demo-tap-{uuid.uuid4().hex[:6]}", auto_delete=True, channel=connection.default_channel)
-    queue.declare()
-    for service in ALL_SERVICES:
-        exchange = Exchange(f"{service}.events", type="topic", durable=True, channel=connection.default_channel)
-        exchange.declare()
-        queue.bind_to(exchange, routing_key="#")
-    return queue
-
-
-def _events(connection, tap: Queue, filing_id: str, quiet: float = 2.0) -> list[dict]:
-    """The envelopes' meta of ``filing_id``'s events, in the order they happened; waits until the bus is quiet."""
-    found, last = [], time.monotonic()
+def _events(tap: BusTap, filing_id: str, quiet: float = 2.0) -> list[dict]:
+    """The envelopes' meta of ``filing_id``'s events, in the order they happened, once the bus is quiet."""
+    seen, last = -1, time.monotonic()
     while time.monotonic() - last < quiet:
-        message = tap.get(no_ack=True)
-        if message is None:
-            time.sleep(0.1)
-            continue
-        last = time.monotonic()
-        if message.payload["meta"]["correlation_id"] == filing_id:
-            found.append(message.payload["meta"])
-    return sorted(found, key=lambda meta: meta["occurred_at"])
+        messages = tap.messages()
+        if len(messages) != seen:
+            seen, last = len(messages), time.monotonic()
+        time.sleep(0.2)
+    metas = [json.loads(m["body"]).get("meta") for m in messages if m["exchange"].endswith(".events")]
+    return sorted((m for m in metas if m and m["correlation_id"] == filing_id), key=lambda m: m["occurred_at"])
 
 
 if __name__ == "__main__":
