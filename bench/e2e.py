@@ -20,7 +20,9 @@ the sandbox authority sources; notify's file sinks stand for the sponsors' phone
    contact codes read from the sinks and confirmed, precheck's automatic pass, on site (photo, copies,
    originals, domain owner, access, agreement), the sealed form sent to the bureau, the reviewer's approval —
    until intake shows the filing number. Filings per second is N over the wall time of that phase; latency is
-   submit to filing number at intake (the journey polls every 0.2 s, so a step's wait is rounded up to that).
+   submit to filing number at intake, also split by step (the journey polls every 0.2 s, so each wait for
+   another service is rounded up to that). The on-site photos are made and checked before (``photo_pool``):
+   verification refuses a photo it has seen, and the journey's own choice repeats after 15 filings.
 3. Messages: once the bus is quiet, the management API's counters for the vhost (they lag by its statistics
    interval, so they are read until two readings 6 s apart agree), taken before and after the phase: messages
    published (events, RPC requests and replies) and messages delivered to consumers, per filing. The system's
@@ -48,8 +50,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
-if str(REPO) not in sys.path:
-    sys.path.insert(0, str(REPO))
+sys.path[:0] = [p for p in (str(REPO), str(REPO / "services" / "verification")) if p not in sys.path]
 warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")  # design.md §8: that one warning only
 
 import requests  # noqa: E402
@@ -58,6 +59,7 @@ from kombu import Connection, Exchange  # noqa: E402
 from shared.contracts.envelope import make_envelope  # noqa: E402
 from shared.contracts.intake import FILING_SUBMITTED  # noqa: E402
 from shared.platform.crypto import CryptoConfig  # noqa: E402
+from shared.testing.faces import backdrop_photo  # noqa: E402
 from shared.testing.journey import Journey  # noqa: E402
 from shared.testing.samples import filing_submitted_data  # noqa: E402
 from shared.testing.system import (  # noqa: E402
@@ -69,6 +71,7 @@ from shared.testing.system import (  # noqa: E402
     Vhost,
     wait_until,
 )
+from verification.photos import REUSE_DISTANCE, check_photo, hamming  # noqa: E402
 
 NULL_QUEUE = f"evt-intake-{FILING_SUBMITTED}--bench_null.on_event"
 PROVINCE = "京"
@@ -233,27 +236,64 @@ class Counters:
         raise RuntimeError(f"the message counters did not settle within {timeout:.0f} s: {previous}")
 
 
-def one_filing(journey: Journey) -> dict:
-    """The complete path for one filing (``Journey.happy_path``'s steps), timing submit -> filing number."""
+def photo_pool(count: int) -> list[bytes]:
+    """``count`` on-site photos that pass P4 and that verification tells apart: one face each (the journey's own
+    choice repeats after 15 filings and verification then refuses a photo as reused), every candidate checked as
+    verification checks it, kept only if its perceptual hash is more than ``REUSE_DISTANCE`` bits from all kept."""
+    kept, hashes = [], []
+    for seed in (0, 23, 11, 34):
+        for face in (None, *range(100)):
+            photo = backdrop_photo(faces=(face,), seed=seed)
+            check = check_photo(photo)
+            if check.passed and all(hamming(check.phash, h) > REUSE_DISTANCE for h in hashes):
+                kept.append(photo)
+                hashes.append(check.phash)
+                if len(kept) == count:
+                    return kept
+    raise RuntimeError(f"only {len(kept)} distinct passing photos for {count} filings")
+
+
+def one_filing(journey: Journey, photo: bytes) -> dict:
+    """The complete path for one filing (``Journey.happy_path``'s steps), timing submit -> filing number and each
+    step after the submission."""
     filing = journey.new_filing()
     journey.sign_in(filing, by_sms=False)
     journey.draft(filing)
-    submitted = time.monotonic()
+    steps, submitted = {}, time.monotonic()
+    last = submitted
+
+    def step(name: str) -> None:
+        nonlocal last
+        now = time.monotonic()
+        steps[name], last = now - last, now
+
     journey.submit(filing)
+    step("submit")
     journey.confirm_contacts(filing)
+    step("codes_received_and_confirmed")
     journey.await_state(filing, "precheck_passed")
-    journey.verify_on_site(filing)
+    step("precheck_passed_at_intake")
+    journey.await_window(filing)
+    step("window_open")
+    journey.verify_on_site(filing, photo=photo)
+    step("on_site_steps")
     decided = journey.decide_on_site(filing)
+    step("decision_and_form")
     if decided["state"] != "sent_to_bureau":
         raise RuntimeError(f"on-site decision {decided['state']}: {decided.get('reasons')}")
+    journey.await_review(filing)
+    step("review_pending_at_bureau")
     number = journey.approve(filing)
-    return {"filing_id": filing.id, "number": number, "submit_to_number_s": time.monotonic() - submitted}
+    step("approval_to_number_at_intake")
+    return {"filing_id": filing.id, "number": number, "submit_to_number_s": time.monotonic() - submitted,
+            "steps": steps}
 
 
-def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int, problems: list[str]) -> dict:
+def run_system(deployment: Deployment, vhost: Vhost, photos: list[bytes], clients: int, problems: list[str]) -> dict:
+    filings = len(photos) - 1
     journey = Journey.of(deployment, timeout=120.0)
     started = time.monotonic()
-    one_filing(journey)
+    one_filing(journey, photos[-1])
     journey.close()
     log(f"warm-up filing through in {time.monotonic() - started:.1f} s; waiting for the counters to settle")
     counters = Counters(vhost.name)
@@ -264,11 +304,11 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
                       "postgres": lambda: comm_cpu_seconds("postgres")})
     local = threading.local()
 
-    def task(_) -> dict:
+    def task(photo: bytes) -> dict:
         if not hasattr(local, "journey"):
             local.journey = Journey.of(deployment, timeout=120.0)
         try:
-            return one_filing(local.journey)
+            return one_filing(local.journey, photo)
         except Exception as exc:  # counted and reported; the run goes on
             return {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
 
@@ -276,7 +316,7 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
     meter.start()
     phase = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(clients, thread_name_prefix="sponsor") as pool:
-        results = list(pool.map(task, range(filings)))
+        results = list(pool.map(task, photos[:filings]))
     wall = time.monotonic() - phase
     cpu = meter.stop()
     after = counters.settled()
@@ -287,6 +327,8 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
     if len(set(numbers)) != len(numbers):
         problems.append("filing numbers not unique")
     latencies = [r["submit_to_number_s"] for r in done]
+    step_p50 = {name: _s(percentile([r["steps"][name] for r in done], 50))
+                for name in (done[0]["steps"] if done else ())}
     published, delivered = (after[k] - before[k] for k in ("published", "delivered"))
     per_filing = {"published": round(published / len(done), 1) if done else None,
                   "delivered": round(delivered / len(done), 1) if done else None}
@@ -297,7 +339,7 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
             "messages_published_per_s": round(published / wall, 1),
             "submit_to_number_p50_s": _s(percentile(latencies, 50)),
             "submit_to_number_p99_s": _s(percentile(latencies, 99)),
-            "submit_to_number_max_s": _s(max(latencies, default=None)), "cpu_cores": cpu}
+            "submit_to_number_max_s": _s(max(latencies, default=None)), "step_p50_s": step_p50, "cpu_cores": cpu}
 
 
 def _s(value: float | None) -> float | None:
@@ -316,6 +358,9 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="icp-bench-e2e-"))
     problems: list[str] = []
     began = time.monotonic()
+    started = time.monotonic()
+    photos = photo_pool(args.filings + 1)
+    log(f"{len(photos)} distinct on-site photos made and checked in {time.monotonic() - started:.1f} s")
     bare = run_bare(work, args.baseline_events, problems)
     vhost = Vhost("icp-e2e")
     with vhost as amqp_uri, PostgresDatabases("bench_e2e") as databases, \
@@ -327,7 +372,7 @@ def main() -> int:
         try:
             deployment.start()
             log(f"six services started; logs in {work}")
-            system = run_system(deployment, vhost, args.filings, args.clients, problems)
+            system = run_system(deployment, vhost, photos, args.clients, problems)
             problems += [f"{q['messages']} dead letters in {q['name']}" for q in vhost.queues()
                          if q["name"].endswith(".dlq") and q.get("messages")]
         finally:
@@ -344,6 +389,7 @@ def main() -> int:
     print(f"ratio system / bare         {ratio:>10.4f} (target {TARGET_RATIO}: {met})")
     print(f"submit -> filing number     p50 {system['submit_to_number_p50_s']} s, "
           f"p99 {system['submit_to_number_p99_s']} s")
+    print(f"p50 of each step            {system['step_p50_s']}")
     print(f"cores used during the phase {system['cpu_cores']}")
     for problem in problems:
         print(f"PROBLEM: {problem}")
