@@ -6,12 +6,17 @@
   ``kubernetes-validate`` in strict mode (its Kubernetes schemas ship inside the package).
 - in Python: non-root, read-only root filesystem, resources, probes on ``/healthz``, secrets only by reference,
   settings that match ``services/<name>/config.yaml``, Compose start-up order by health (design.md §1, §5).
+- each service's dependencies set up, as at a pod's start, on exactly the settings its container gets (every
+  overlay without development keys, and the Compose file): a key, seal, certificate or gateway a service needs in
+  production and the manifests do not give it fails here rather than in the cluster.
 
 A missing tool skips its test with the reason and the pip package to install; under CI (``CI`` set) it fails,
 because a green run must not hide a missing install step. Without kubectl the Python-level Kubernetes checks
 still run, on the manifests read straight from the kustomizations.
 """
 
+import base64
+import json
 import os
 import re
 import shutil
@@ -432,7 +437,16 @@ def _topology_config_name(documents: list[dict]) -> str:
 
 
 def _compose() -> dict:
-    return yaml.safe_load(COMPOSE_FILE.read_text())
+    class ComposeLoader(yaml.SafeLoader):
+        """``${VAR:-default}`` is Compose's to interpolate: without nameko's resolver, which other tests of the
+        session register on yaml's SafeLoader (it would read the variable from this process's environment)."""
+
+        yaml_implicit_resolvers = {
+            first: [(tag, pattern) for tag, pattern in resolvers if tag != "!env_var"]
+            for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+        }
+
+    return yaml.load(COMPOSE_FILE.read_text(), Loader=ComposeLoader)
 
 
 def test_compose_file_matches_the_compose_specification():
@@ -565,3 +579,156 @@ def test_dockerfile_builds_one_non_root_image_from_the_lock_without_secrets():
             assert not any(_secret_name(word.split("=")[0]) for word in line.split()[1:]), f"no secrets: {line}"
     ignored = set((REPO / ".dockerignore").read_text().split())
     assert {".git", ".venv", ".env"} <= ignored
+
+
+# --- production start-up: every setting a pod needs --------------------------------------------------------------
+#
+# config.yaml does not list every setting (the AUTH_* ones are read from the environment by shared.platform.auth) and
+# a listed one may be required only without development keys (SEAL_DIR, BUREAU_TRUSTED_SEAL_CERTS, the gateways').
+# So the check below does what a pod does at start-up: config.yaml read by nameko's own parser in a process whose
+# environment is exactly what the container gets (ConfigMap values as rendered; Secret references and mounted Secret
+# files stood in for by well-formed samples, because the secret store's values are not in the repository), then
+# every dependency of the service class set up, each reading its settings. A missing key fails here, as in the pod.
+
+DEV_SEAL = REPO / "shared" / "platform" / "data"
+# Overlays run by one access provider pin the provider-scoped roles (staff, ops) to that provider (Guard's tenant);
+# the others serve every provider and must not.
+PROVIDER_OVERLAYS = {"access-provider"}
+
+
+def _sample_secrets() -> dict[str, str]:
+    """A well-formed value for every Secret key a container may reference (by the variable's name)."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from jwt.algorithms import OKPAlgorithm
+
+    key = base64.b64encode(bytes(range(32))).decode()
+    signing = Ed25519PrivateKey.generate()
+    private_jwk = {**json.loads(OKPAlgorithm.to_jwk(signing)), "kid": "deploy-check"}
+    public_jwk = {**json.loads(OKPAlgorithm.to_jwk(signing.public_key())), "kid": "deploy-check"}
+    return {
+        "AMQP_URI": "pyamqp://user:password@rabbitmq:5672/",
+        "DB_URL": "postgresql+psycopg2://user:password@postgres:5432/service",
+        "FIELD_KEYS": f"1:{key}", "FIELD_KEY_CURRENT": "1", "EXCHANGE_KEYS": f"1:{key}", "EXCHANGE_KEY_CURRENT": "1",
+        "LOOKUP_KEY": key,
+        "AUTH_PUBLIC_KEYS": json.dumps({"keys": [public_jwk]}), "AUTH_SIGNING_KEY": json.dumps(private_jwk),
+        "S3_ACCESS_KEY": "access", "S3_SECRET_KEY": "secret-key",
+        "SMS_GATEWAY_SECRET": "gateway-secret", "SMTP_PASSWORD": "smtp-password",
+    }
+
+
+def _sample_file(name: str) -> bytes:
+    """Stand-ins for mounted secret files: the DEVELOPMENT seal (a real key and certificate pair)."""
+    if name.endswith("key.pem"):
+        return (DEV_SEAL / "dev_seal_key.pem").read_bytes()
+    if name.endswith(".pem"):
+        return (DEV_SEAL / "dev_seal_cert.pem").read_bytes()
+    raise AssertionError(f"no sample for mounted file {name}: add one to _sample_file")
+
+
+class _ConfigLoader(yaml.SafeLoader):
+    """nameko's config.yaml parsing (``${NAME:default}`` from the environment), without changing yaml's own
+    SafeLoader for the rest of the test session."""
+
+
+def _load_config(service: str) -> dict:
+    from nameko.cli.main import IMPLICIT_ENV_VAR_MATCHER, env_var_constructor
+
+    if "!env_var" not in _ConfigLoader.yaml_constructors:
+        _ConfigLoader.add_constructor("!env_var", env_var_constructor)
+        _ConfigLoader.add_implicit_resolver("!env_var", IMPLICIT_ENV_VAR_MATCHER, None)
+    return yaml.load((REPO / "services" / service / "config.yaml").read_text(), Loader=_ConfigLoader)
+
+
+def _start_up(service: str, env: dict[str, str], monkeypatch) -> list[str]:
+    """Set up every dependency of ``service`` as ``nameko run`` would in a process with environment ``env``;
+    returns what failed (each dependency names the setting)."""
+    from importlib import import_module
+
+    from nameko.containers import ServiceContainer
+
+    service_cls = getattr(import_module(f"{service}.service"), f"{service.capitalize()}Service")
+    with monkeypatch.context() as patch:
+        for name in list(os.environ):  # exactly the container's environment, nothing of the runner's
+            patch.delenv(name)
+        for name, value in env.items():
+            patch.setenv(name, value)
+        config = _load_config(service)
+        container = ServiceContainer(service_cls, config)
+        problems = []
+        for dependency in container.dependencies:
+            try:
+                dependency.setup()
+            except Exception as exc:  # every failure, named, not only the first
+                problems.append(f"{service}.{dependency.attr_name}: {type(exc).__name__}: {exc}")
+    return problems
+
+
+def _provider_scoped(service: str) -> bool:
+    """Whether the service admits provider staff or ops, whom a provider's deployment pins to its PROVIDER_ID."""
+    from importlib import import_module
+
+    from shared.platform.auth import PROVIDER_SCOPED, Guard
+
+    service_cls = getattr(import_module(f"{service}.service"), f"{service.capitalize()}Service")
+    (guard,) = [value for value in vars(service_cls).values() if isinstance(value, Guard)]
+    return any(rule.roles & PROVIDER_SCOPED for rule in guard.policy.values())
+
+
+def _pod_environment(documents: list[dict], pod: dict, container: dict, root: Path) -> dict[str, str]:
+    """The container's environment with Secret references replaced by samples and the Secret volumes it mounts
+    written under ``root`` (paths in values moved there)."""
+    samples = _sample_secrets()
+    env = {}
+    for name, value in _environment(documents, container).items():
+        if value == "secret":
+            sample = samples.get("DB_URL" if name.endswith("_DB_URL") else name)
+            assert sample is not None, f"no sample for Secret key {name}: add one to _sample_secrets"
+            value = sample
+        env[name] = value
+    volumes = {volume["name"]: volume for volume in pod.get("volumes", [])}
+    for mount in container.get("volumeMounts", []):
+        secret = volumes[mount["name"]].get("secret")
+        if secret is None:
+            continue
+        items = secret.get("items")
+        assert items, f"Secret volume {mount['name']}: list its items, so the manifest says which files the pod needs"
+        target = root / mount["mountPath"].lstrip("/")
+        target.mkdir(parents=True, exist_ok=True)
+        for item in items:
+            (target / item["path"]).write_bytes(_sample_file(item["path"]))
+        env = {name: value.replace(mount["mountPath"], str(target)) for name, value in env.items()}
+    return env
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+def test_each_service_starts_without_development_keys_on_what_its_pod_gets(overlay, tmp_path, monkeypatch):
+    documents = _render(overlay)
+    problems = []
+    for workload in _workloads(documents):
+        pod = _pod_spec(workload)
+        for container in pod["containers"]:
+            name = _service_name(container)
+            if name is None:
+                continue
+            env = _pod_environment(documents, pod, container, tmp_path / name)
+            assert env["ALLOW_DEV_KEYS"] == "false", name
+            problems += _start_up(name, env, monkeypatch)
+            if overlay.name in PROVIDER_OVERLAYS and _provider_scoped(name):
+                assert env.get("PROVIDER_ID"), f"{name}: staff of other providers would pass its guard"
+            elif overlay.name not in PROVIDER_OVERLAYS and overlay.name != "all-in-one":
+                assert "PROVIDER_ID" not in env or name == "verification", f"{name} serves every provider"
+    assert not problems, "\n".join(problems)
+
+
+COMPOSE_DEFAULT = re.compile(r"\$\{([A-Z0-9_]+):-([^}]*)\}")
+
+
+@pytest.mark.parametrize("name", COMPOSE_SERVICES)
+def test_compose_service_starts_on_what_its_container_gets(name, monkeypatch):
+    service = _compose()["services"][name]
+    env = {key: COMPOSE_DEFAULT.sub(lambda m: m[2], str(value)) for key, value in service["environment"].items()}
+    for volume in service.get("volumes", []):
+        source, target = volume.split(":")[:2]
+        if source.startswith("./"):
+            env = {key: value.replace(target, str(REPO / source)) for key, value in env.items()}
+    assert _start_up(name, env, monkeypatch) == []

@@ -121,3 +121,20 @@ def test_promtool_parses_every_dashboard_query(tmp_path):
     path.write_text(yaml.safe_dump({"groups": [{"name": "dashboard", "rules": rules}]}))
     result = subprocess.run([promtool, "check", "rules", str(path)], capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_deadline_alert_groups_by_the_labels_services_set_and_its_rule_test_covers_every_kind():
+    """``IcpDeadlineBreached`` reads ``icp_deadlines_breached{service, kind}`` (MetricsRegistry.deadlines) by both
+    labels, and alerts.test.yaml fires it for every kind a service reports (tests/system/test_deadline_metrics.py
+    scrapes them)."""
+    from bureau.domain import DEADLINE_KIND as BUREAU
+    from precheck.domain import DEADLINE_KIND as PRECHECK
+    from verification.domain import DEADLINE_KIND as VERIFICATION
+
+    (rule,) = [rule for rule in _rules() if rule["alert"] == "IcpDeadlineBreached"]
+    assert rule["expr"].strip() == "max by (service, kind) (icp_deadlines_breached) > 0"
+    tests = yaml.safe_load(ALERT_TESTS.read_text())["tests"]
+    fired = {(alert["exp_labels"]["service"], alert["exp_labels"]["kind"])
+             for test in tests for case in test["alert_rule_test"] if case["alertname"] == "IcpDeadlineBreached"
+             for alert in case["exp_alerts"]}
+    assert fired == {("precheck", PRECHECK), ("bureau", BUREAU), ("verification", VERIFICATION)}

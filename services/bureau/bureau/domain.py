@@ -12,6 +12,8 @@ REVIEW_WORKING_DAYS = 20
 """P8: the bureau reviews within 20 working days of receipt."""
 
 PROVINCE_REVIEW_WORKING_DAYS = {"浙": 30}
+# The ``kind`` of icp_deadlines_open/_breached (deploy/monitoring): 20 or, where the province says so, 30 working days.
+DEADLINE_KIND = "bureau_review_working_days"
 """P8: a province may set a longer review time by its own rules (Zhejiang: 30 working days)."""
 
 

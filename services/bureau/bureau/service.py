@@ -12,6 +12,7 @@ from werkzeug.wrappers import Request
 
 from bureau import usecases
 from bureau.dependencies import BureauSettings
+from bureau.domain import DEADLINE_KIND
 from bureau.models import idempotency_keys, outbox
 from bureau.openapi import openapi_document
 from bureau.schemas import ClosureInput, FindingsInput, InspectionInput, PenaltyInput, ReturnInput
@@ -92,16 +93,16 @@ class BureauService(ServiceBase):
         usecases.on_cancelled(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
         self.db.commit()
 
-    @timer(interval=DEADLINE_TIMER_SECONDS)
+    @timer(interval=DEADLINE_TIMER_SECONDS, eager=True)
     def check_deadlines(self):
-        """P8 review deadlines (near, breached) and A1 rectification deadlines, each raised once."""
+        """P8 review deadlines (near, breached) and A1 rectification deadlines, each raised once. Runs at start-up
+        too, so that ``icp_deadlines_open``/``_breached`` carry the database's counts from the first scrape."""
         raised = usecases.raise_deadline_events(self._deps())
         self.db.commit()
         if raised:
             self.metrics.counter("icp_bureau_deadline_events_total", "Deadline events raised").inc(raised)
         counts = usecases.open_counts(self._deps())
-        self.metrics.gauge("icp_bureau_open_reviews", "Filings in review").set(counts["open"])
-        self.metrics.gauge("icp_bureau_breached_reviews", "Open reviews past their deadline").set(counts["breached"])
+        self.metrics.deadlines(DEADLINE_KIND, counts["open"], counts["breached"])
 
     # --- reviewers (P8, B1) ---------------------------------------------------------------------------------------
 

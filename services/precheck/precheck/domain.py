@@ -26,6 +26,7 @@ from shared.kernel.documents import (
 from shared.kernel.errors import InvalidValue
 
 PRECHECK_WORKING_DAYS = 5  # P2: pre-verification finishes within 5 working days of submission
+DEADLINE_KIND = "precheck_5_working_days"  # the ``kind`` of icp_deadlines_open/_breached (deploy/monitoring)
 
 CODE_LENGTH = 6
 CODE_TTL = timedelta(hours=24)  # P2 contact confirmation: a code is valid for 24 hours

@@ -10,6 +10,7 @@ from werkzeug.wrappers import Request
 
 from precheck import usecases
 from precheck.dependencies import PrecheckSettings
+from precheck.domain import DEADLINE_KIND
 from precheck.models import idempotency_keys, outbox
 from precheck.openapi import openapi_document
 from precheck.schemas import CalendarYearInput, CodeInput, DecisionInput
@@ -88,18 +89,16 @@ class PrecheckService(ServiceBase):
         usecases.on_submitted(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
         self.db.commit()
 
-    @timer(interval=DEADLINE_TIMER_SECONDS)
+    @timer(interval=DEADLINE_TIMER_SECONDS, eager=True)
     def check_deadlines(self):
-        """P2 deadlines: near one working day before, breached after; each raised once."""
+        """P2 deadlines: near one working day before, breached after; each raised once. Runs at start-up too, so
+        that ``icp_deadlines_open``/``_breached`` carry the database's counts from the first scrape (issue 7)."""
         raised = usecases.raise_deadline_events(self._deps())
         self.db.commit()
         if raised:
             self.metrics.counter("icp_precheck_deadline_events_total", "Deadline events raised").inc(raised)
         counts = usecases.open_deadlines(self._deps())
-        self.metrics.gauge("icp_precheck_open_cases", "Filings in pre-verification").set(counts["open"])
-        self.metrics.gauge("icp_precheck_breached_cases", "Open filings past their 5 working days").set(
-            counts["breached"]
-        )
+        self.metrics.deadlines(DEADLINE_KIND, counts["open"], counts["breached"])
 
     # --- sponsor HTTP ----------------------------------------------------------------------------
 

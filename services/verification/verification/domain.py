@@ -59,6 +59,7 @@ class CaseState(StrEnum):
 
 
 OPEN_STATES = (CaseState.WINDOW_OPEN,)
+DEADLINE_KIND = "onsite_window_1_month"  # the ``kind`` of icp_deadlines_open/_breached (deploy/monitoring)
 
 
 @dataclass(frozen=True)

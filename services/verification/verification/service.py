@@ -21,7 +21,7 @@ from shared.platform.events import event_handler
 from shared.platform.http import http, json_response, load_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
-from verification import usecases
+from verification import domain, usecases
 from verification.dependencies import EvidenceStorage, VerificationSettings
 from verification.models import idempotency_keys, outbox
 from verification.openapi import openapi_document
@@ -115,13 +115,16 @@ class VerificationService(ServiceBase):
         usecases.on_returned(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
         self.db.commit()
 
-    @timer(interval=WINDOW_TIMER_SECONDS)
+    @timer(interval=WINDOW_TIMER_SECONDS, eager=True)
     def check_windows(self):
-        """P3: warn a few days before an unused window closes, expire it when closed; each once."""
+        """P3: warn a few days before an unused window closes, expire it when closed; each once. Runs at start-up
+        too, so that ``icp_deadlines_open``/``_breached`` carry the database's counts from the first scrape."""
         raised = usecases.check_windows(self._deps())
         self.db.commit()
         if raised:
             self.metrics.counter("icp_verification_window_events_total", "Window events raised").inc(raised)
+        counts = usecases.open_deadlines(self._deps())
+        self.metrics.deadlines(domain.DEADLINE_KIND, counts["open"], counts["breached"])
 
     # --- staff HTTP ----------------------------------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from eventlet import tpool
-from sqlalchemy import and_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.contracts.envelope import make_envelope
@@ -324,7 +324,13 @@ def list_cases(deps: Deps, state: str | None) -> list[dict]:
 
 
 def steps(deps: Deps, filing_id: str) -> list[dict]:
-    """W1: every on-site action on the filing and who took it."""
+    """W1: every on-site action on the filing and who took it; a filing out of the caller's scope reads as
+    unknown (issue 8), like every other per-filing read."""
+    _case(deps, filing_id, lock=False)
+    return _steps(deps, filing_id)
+
+
+def _steps(deps: Deps, filing_id: str) -> list[dict]:
     rows = deps.session.execute(select(Step).where(Step.filing_id == filing_id).order_by(Step.at, Step.id)).scalars()
     return [{"step": r.step, "outcome": r.outcome, "actor": r.actor, "at": r.at.isoformat()} for r in rows]
 
@@ -763,7 +769,7 @@ def export_archive(deps: Deps, sponsor_ref: str, viewer: str) -> bytes:
     cases = _archive_cases(deps, sponsor_ref)
     rows = _evidence_rows(deps, sponsor_ref, cases)
     manifest = {"sponsor_ref": sponsor_ref, "exported_at": deps.now().isoformat(), "exported_by": viewer,
-                "cases": [{**view(deps, c), "filing": _filing(deps, c), "steps": steps(deps, c.filing_id)}
+                "cases": [{**view(deps, c), "filing": _filing(deps, c), "steps": _steps(deps, c.filing_id)}
                           for c in cases],
                 "evidence": [_evidence_view(e) for e in rows]}
     out = io.BytesIO()
@@ -786,6 +792,12 @@ def accesses(deps: Deps, sponsor_ref: str, viewer: str) -> list[dict]:
             for r in rows]
 
 
-def open_windows(deps: Deps) -> int:
-    return len(deps.session.execute(select(Case.id).where(and_(Case.state == CaseState.WINDOW_OPEN))).all())
+def open_deadlines(deps: Deps) -> dict:
+    """P3: how many windows are open and how many of them have closed without being expired (the timer expires
+    them as they close, so a breach that stays means the timer is not doing its work), for metrics."""
+    row = deps.session.execute(
+        select(func.count(), func.count().filter(Case.closes_at <= deps.now()))
+        .where(Case.state.in_([s.value for s in OPEN_STATES]))
+    ).one()
+    return {"open": row[0], "breached": row[1]}
 

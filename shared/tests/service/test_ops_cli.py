@@ -22,6 +22,7 @@ from shared.platform.events import (
     DELIVERY_LIMIT_CONFIG_KEY,
     RETRY_DELAY_CONFIG_KEY,
     dead_letter_queue_name,
+    declare_topology,
     event_handler,
     handler_queue_name,
     service_topology,
@@ -232,6 +233,31 @@ def test_queues_without_consumer_and_unroutable_messages_are_found(container_fac
     wait_for("the capture empty", lambda: depth(config, UNROUTABLE_QUEUE) == 0, timeout=5)
     container.stop()
 
+
+
+def test_ready_and_unacknowledged_backlogs_breach_their_own_thresholds_with_rates_shown(config, api, ops):
+    """``status`` counts what waits (ready) and what a consumer holds without acknowledging it (unacked) per queue,
+    shows the publish and deliver rates beside them, and exits 2 only when a threshold is passed."""
+    assert declare_topology(config["AMQP_URI"], ProbeService, config) == [QUEUE]
+    for _ in range(4):
+        publish(config, envelope())
+    with Connection(config["AMQP_URI"]) as connection:
+        channel = connection.channel()
+        held_message = channel.basic_get(QUEUE, no_ack=False)  # taken and held, as a worker mid-way would
+        assert held_message is not None
+        wait_for("3 ready and 1 unacknowledged in the statistics", lambda: any(
+            s.name == QUEUE and (s.ready, s.unacked) == (3, 1) for s in api.queues()))
+
+        code, out = ops("status", "--max-ready", "2", "--max-unacked", "0", "--allow-no-consumer")
+        assert code == BREACHED
+        assert f"BREACH {QUEUE}: ready 3 > 2" in out and f"BREACH {QUEUE}: unacked 1 > 0" in out
+        assert "in/s" in out and "out/s" in out
+        assert ops("status", "--max-ready", "3", "--max-unacked", "1", "--allow-no-consumer")[0] == OK
+        code, out = ops("--json", "status", "--allow-no-consumer")
+        (state,) = [q for q in json.loads(out)["queues"] if q["name"] == QUEUE]
+        assert (state["ready"], state["unacked"]) == (3, 1)
+        assert state["publish_rate"] >= 0 and state["deliver_rate"] >= 0
+        channel.basic_reject(held_message.delivery_tag, requeue=True)
 
 def test_unreachable_api_and_wrong_queue_fail_with_status_1(ops, config):
     assert main(["--api", "http://guest:guest@127.0.0.1:1", "--vhost", config["vhost"], "status"]) == FAILED

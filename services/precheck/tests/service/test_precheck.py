@@ -163,7 +163,9 @@ def test_breached_deadlines_show_in_the_queue_and_metrics(api, staff, submit, pr
     assert case["deadline_breached"] is True
     assert datetime.fromisoformat(case["deadline"]) == datetime.fromisoformat("2025-09-09T00:00:00+08:00")
     assert staff.get("/queue").json()["deadlines"] == {"open": 1, "breached": 1}
-    assert "icp_precheck_breached_cases 1.0" in api.get("/metrics").text
+    metrics = api.get("/metrics").text
+    assert 'icp_deadlines_open{kind="precheck_5_working_days",service="precheck"} 1.0' in metrics
+    assert 'icp_deadlines_breached{kind="precheck_5_working_days",service="precheck"} 1.0' in metrics
 
 
 @pytest.mark.req("W4")
