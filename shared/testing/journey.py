@@ -32,7 +32,8 @@ Callers: ``sponsor`` is signed in by SMS code (``sign_in``) or, for load where i
 on-site verifier and a precheck officer of ``provider``, a reviewer of ``province``, an auditor. Domain owners
 are looked up by verification in the sandbox registry (``python -m shared.testing.registry``, verification's
 ``RDAP_SERVERS=*=http://127.0.0.1:<port>``), which knows ``example.com.cn`` as the unit sample's; originals are
-checked against the sandbox authorities, which know the unit sample's numbers.
+checked against the sandbox authorities, which know the unit sample's numbers. Each filing of a driver process
+gets its own on-site photo (:data:`PHOTOS`, 199 of them): a photo used for another filing is refused (P4).
 """
 from __future__ import annotations
 
