@@ -21,8 +21,8 @@ the sandbox authority sources; notify's file sinks stand for the sponsors' phone
    originals, domain owner, access, agreement), the sealed form sent to the bureau, the reviewer's approval —
    until intake shows the filing number. Filings per second is N over the wall time of that phase; latency is
    submit to filing number at intake, also split by step (the journey polls every 0.2 s, so each wait for
-   another service is rounded up to that). The on-site photos are made and checked before (``photo_pool``):
-   verification refuses a photo it has seen, and the journey's own choice repeats after 15 filings.
+   another service is rounded up to that). Each filing gets an on-site photo of its own from the journey (199
+   distinct ones: verification refuses a photo it has seen), so a run takes at most 198 filings.
 3. Messages: once the bus is quiet, the management API's counters for the vhost (they lag by its statistics
    interval, so they are read until two readings 6 s apart agree), taken before and after the phase: messages
    published (events, RPC requests and replies) and messages delivered to consumers, per filing. The system's
@@ -50,7 +50,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 BENCH = Path(__file__).resolve().parent
-sys.path[:0] = [p for p in (str(REPO), str(REPO / "services" / "verification")) if p not in sys.path]
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
 warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")  # design.md §8: that one warning only
 
 import requests  # noqa: E402
@@ -59,8 +60,7 @@ from kombu import Connection, Exchange  # noqa: E402
 from shared.contracts.envelope import make_envelope  # noqa: E402
 from shared.contracts.intake import FILING_SUBMITTED  # noqa: E402
 from shared.platform.crypto import CryptoConfig  # noqa: E402
-from shared.testing.faces import backdrop_photo  # noqa: E402
-from shared.testing.journey import Journey  # noqa: E402
+from shared.testing.journey import PHOTOS, Journey  # noqa: E402
 from shared.testing.samples import filing_submitted_data  # noqa: E402
 from shared.testing.system import (  # noqa: E402
     ALL_SERVICES,
@@ -71,7 +71,6 @@ from shared.testing.system import (  # noqa: E402
     Vhost,
     wait_until,
 )
-from verification.photos import REUSE_DISTANCE, check_photo, hamming  # noqa: E402
 
 NULL_QUEUE = f"evt-intake-{FILING_SUBMITTED}--bench_null.on_event"
 PROVINCE = "京"
@@ -236,24 +235,7 @@ class Counters:
         raise RuntimeError(f"the message counters did not settle within {timeout:.0f} s: {previous}")
 
 
-def photo_pool(count: int) -> list[bytes]:
-    """``count`` on-site photos that pass P4 and that verification tells apart: one face each (the journey's own
-    choice repeats after 15 filings and verification then refuses a photo as reused), every candidate checked as
-    verification checks it, kept only if its perceptual hash is more than ``REUSE_DISTANCE`` bits from all kept."""
-    kept, hashes = [], []
-    for seed in (0, 23, 11, 34):
-        for face in (None, *range(100)):
-            photo = backdrop_photo(faces=(face,), seed=seed)
-            check = check_photo(photo)
-            if check.passed and all(hamming(check.phash, h) > REUSE_DISTANCE for h in hashes):
-                kept.append(photo)
-                hashes.append(check.phash)
-                if len(kept) == count:
-                    return kept
-    raise RuntimeError(f"only {len(kept)} distinct passing photos for {count} filings")
-
-
-def one_filing(journey: Journey, photo: bytes) -> dict:
+def one_filing(journey: Journey) -> dict:
     """The complete path for one filing (``Journey.happy_path``'s steps), timing submit -> filing number and each
     step after the submission."""
     filing = journey.new_filing()
@@ -275,7 +257,7 @@ def one_filing(journey: Journey, photo: bytes) -> dict:
     step("precheck_passed_at_intake")
     journey.await_window(filing)
     step("window_open")
-    journey.verify_on_site(filing, photo=photo)
+    journey.verify_on_site(filing)
     step("on_site_steps")
     decided = journey.decide_on_site(filing)
     step("decision_and_form")
@@ -289,11 +271,10 @@ def one_filing(journey: Journey, photo: bytes) -> dict:
             "steps": steps}
 
 
-def run_system(deployment: Deployment, vhost: Vhost, photos: list[bytes], clients: int, problems: list[str]) -> dict:
-    filings = len(photos) - 1
+def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int, problems: list[str]) -> dict:
     journey = Journey.of(deployment, timeout=120.0)
     started = time.monotonic()
-    one_filing(journey, photos[-1])
+    one_filing(journey)
     journey.close()
     log(f"warm-up filing through in {time.monotonic() - started:.1f} s; waiting for the counters to settle")
     counters = Counters(vhost.name)
@@ -304,11 +285,11 @@ def run_system(deployment: Deployment, vhost: Vhost, photos: list[bytes], client
                       "postgres": lambda: comm_cpu_seconds("postgres")})
     local = threading.local()
 
-    def task(photo: bytes) -> dict:
+    def task(_) -> dict:
         if not hasattr(local, "journey"):
             local.journey = Journey.of(deployment, timeout=120.0)
         try:
-            return one_filing(local.journey, photo)
+            return one_filing(local.journey)
         except Exception as exc:  # counted and reported; the run goes on
             return {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
 
@@ -316,7 +297,7 @@ def run_system(deployment: Deployment, vhost: Vhost, photos: list[bytes], client
     meter.start()
     phase = time.monotonic()
     with concurrent.futures.ThreadPoolExecutor(clients, thread_name_prefix="sponsor") as pool:
-        results = list(pool.map(task, photos[:filings]))
+        results = list(pool.map(task, range(filings)))
     wall = time.monotonic() - phase
     cpu = meter.stop()
     after = counters.settled()
@@ -355,12 +336,11 @@ def main() -> int:
     parser.add_argument("--json", type=Path, help="also write the report here")
     parser.add_argument("--keep-logs", action="store_true", help="keep the service logs even after a clean run")
     args = parser.parse_args()
+    if args.filings + 1 > len(PHOTOS):
+        parser.error(f"at most {len(PHOTOS) - 1} filings: the journey has {len(PHOTOS)} distinct on-site photos")
     work = Path(tempfile.mkdtemp(prefix="icp-bench-e2e-"))
     problems: list[str] = []
     began = time.monotonic()
-    started = time.monotonic()
-    photos = photo_pool(args.filings + 1)
-    log(f"{len(photos)} distinct on-site photos made and checked in {time.monotonic() - started:.1f} s")
     bare = run_bare(work, args.baseline_events, problems)
     vhost = Vhost("icp-e2e")
     with vhost as amqp_uri, PostgresDatabases("bench_e2e") as databases, \
@@ -372,7 +352,7 @@ def main() -> int:
         try:
             deployment.start()
             log(f"six services started; logs in {work}")
-            system = run_system(deployment, vhost, photos, args.clients, problems)
+            system = run_system(deployment, vhost, args.filings, args.clients, problems)
             problems += [f"{q['messages']} dead letters in {q['name']}" for q in vhost.queues()
                          if q["name"].endswith(".dlq") and q.get("messages")]
         finally:
