@@ -77,12 +77,13 @@ def deployment(tmp_path_factory, registry):
         yield system
     finally:
         problems = system.stop()
-        if getattr(system, "tap", None) is not None:
-            system.tap.close()
-        system.queues = vhost.queues()
-        vhost.__exit__(None, None, None)
-        with admin.connect() as connection:
-            for name in made:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            if getattr(system, "tap", None) is not None:
+                system.tap.close()
+        finally:
+            vhost.__exit__(None, None, None)
+            with admin.connect() as connection:
+                for name in made:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
         assert problems == []
