@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Table, and_, create_engine, select, update
 from sqlalchemy.engine import Engine
 
+from shared.contracts.intake import personal_paths
 from shared.platform.crypto import CryptoConfig, FieldCipher
 from shared.platform.sealing import reseal
 
@@ -55,6 +56,30 @@ def sealed_json(table: Table, column: str, paths: Iterable[str], context: str) -
     """A JSON column whose ``paths`` are sealed with :func:`shared.platform.sealing.seal` under ``context``."""
     paths = tuple(paths)
     return Sealed(table, column, lambda cipher, value: reseal(value, paths, cipher, context) if value else value)
+
+
+def sealed_filing(table: Table, column: str, context: str) -> Sealed:
+    """A JSON column holding a filing sealed with :func:`shared.platform.sealing.seal` under ``context``, over the
+    personal paths of its own sponsor's kind (a unit's name is public, an individual's is not)."""
+    return Sealed(table, column, lambda cipher, value: reseal(
+        value, personal_paths(value["sponsor"]["kind"]), cipher, context) if value else value)
+
+
+def json_tokens(table: Table, column: str, keys: Iterable[str], context: str) -> Sealed:
+    """A JSON column holding an object, or a list of objects, whose ``keys`` each hold one :class:`FieldCipher`
+    token made for ``context`` (a sealed value kept beside plain ones: who corrected what, who signed)."""
+    keys = frozenset(keys)
+
+    def rotate(cipher: FieldCipher, value):
+        def one(item: dict) -> dict:
+            return {k: cipher.rotate(v, context=context) if k in keys and isinstance(v, str) else v
+                    for k, v in item.items()}
+
+        if not value:
+            return value
+        return [one(item) for item in value] if isinstance(value, list) else one(value)
+
+    return Sealed(table, column, rotate)
 
 
 def rotate_keys(engine: Engine, cipher: FieldCipher, columns: Iterable[Sealed], batch: int = BATCH) -> dict[str, int]:

@@ -32,6 +32,13 @@ def http_routes(service: type) -> set[tuple[str, str]]:
     return routes
 
 
+def http_entrypoints(service: type) -> set[str]:
+    """The method name of every ``@http`` entrypoint of ``service`` (the names its access policy uses), read from
+    the class, so that a route × role table can prove it names every route the service has (issue 8)."""
+    return {name for name in dir(service) if any(
+        isinstance(e, HttpRequestHandler) for e in getattr(getattr(service, name), "nameko_entrypoints", ()))}
+
+
 class OpenApiConformance:
     """Tests every HTTP service's document must pass. Not collected by itself (no ``Test`` prefix)."""
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -28,6 +29,27 @@ BROKER = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/").rstr
 MANAGEMENT = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
 ALL_SERVICES = ("intake", "precheck", "verification", "bureau", "audit", "notify")
 STOP_GRACE = 20.0
+# The on-site window (P3) of the system tests' deployment, shortened by verification's test-only setting (honoured
+# with development keys only) so that a window runs out within the module; every other filing is verified well
+# inside it.
+WINDOW_SECONDS = 60
+
+# Personal data in plaintext (issue 8): a mainland mobile, a resident ID number, an e-mail address. Digits and
+# letters around a number make it part of something else (a hex digest, a base64 token), not a number.
+PII = re.compile(r"(?<![0-9A-Za-z])(1[3-9][0-9]{9}|[0-9]{17}[0-9Xx])(?![0-9A-Za-z])"
+                 r"|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[a-z]{2,}")
+
+
+def personal_values() -> list[str]:
+    """The sample filings' personal data in plaintext: none of it may appear in a log line or a message."""
+    from shared.testing.samples import INDIVIDUAL_FILING, UNIT_FILING
+
+    values = []
+    for filing in (UNIT_FILING, INDIVIDUAL_FILING):
+        person, contacts = filing["responsible_person"], filing["contacts"]
+        values += [person["document_number"], contacts["mobile"], contacts["email"], contacts["postal_address"]]
+        values += [v for v in (contacts.get("office_phone"), contacts.get("home_phone")) if v]
+    return values
 
 
 class Vhost:
@@ -44,12 +66,51 @@ class Vhost:
         return f"{BROKER}/{self.name}"
 
     def queues(self) -> list[dict]:
-        answer = requests.get(f"{self.api}/queues/{self.name}", timeout=10)
+        answer = requests.get(f"{self.api}/queues/{self.name}", timeout=30)
         answer.raise_for_status()
         return answer.json()
 
     def __exit__(self, *exc) -> None:
-        requests.delete(f"{self.api}/vhosts/{self.name}", timeout=10)
+        requests.delete(f"{self.api}/vhosts/{self.name}", timeout=30)
+
+
+class BusTap:
+    """A queue bound with ``#`` to every topic exchange of ``vhost`` (each service's ``<name>.events``, declared
+    here if no service has yet, and nameko's RPC exchange): a copy of every message published from now on, events,
+    RPC requests and replies alike, for checks over all of them (issue 8: no personal data in any message body).
+    Direct exchanges (the dead-letter exchanges) are not tapped: read their queues instead."""
+
+    def __init__(self, amqp_uri: str, vhost: Vhost, services: tuple[str, ...] = ALL_SERVICES):
+        from kombu import Connection, Exchange, Queue
+
+        self.connection = Connection(amqp_uri)
+        channel = self.connection.default_channel
+        for name in services:
+            Exchange(f"{name}.events", type="topic", durable=True)(channel).declare()
+        answer = requests.get(f"{vhost.api}/exchanges/{vhost.name}", timeout=10)
+        answer.raise_for_status()
+        topics = [e["name"] for e in answer.json() if e["type"] == "topic" and e["name"] and
+                  not e["name"].startswith("amq.")]
+        self.queue = Queue(f"bus-tap-{uuid.uuid4().hex[:8]}", durable=False, auto_delete=False)
+        bound = self.queue(channel)
+        bound.declare()
+        for exchange in topics:
+            bound.bind_to(exchange=exchange, routing_key="#")
+        self.exchanges = topics
+        self._seen: list[dict] = []
+
+    def messages(self) -> list[dict]:
+        """Everything tapped so far: ``{"exchange", "routing_key", "body"}`` (body as text), oldest first."""
+        bound = self.queue(self.connection.default_channel)
+        while (message := bound.get(no_ack=True)) is not None:
+            self._seen.append({"exchange": message.delivery_info["exchange"],
+                               "routing_key": message.delivery_info["routing_key"],
+                               "body": message.body.decode("utf-8", "replace") if isinstance(message.body, bytes)
+                               else str(message.body)})
+        return list(self._seen)
+
+    def close(self) -> None:
+        self.connection.release()
 
 
 def free_port() -> int:
@@ -87,6 +148,7 @@ class Deployment:
     env: dict = field(default_factory=dict)
     service_env: dict = field(default_factory=dict)
     ports: dict = field(default_factory=dict)
+    databases: dict = field(default_factory=dict)
     processes: dict = field(default_factory=dict)
     s3: dict = field(default_factory=dict)
     _moto: subprocess.Popen | None = None
@@ -109,7 +171,7 @@ class Deployment:
         self.work.mkdir(parents=True, exist_ok=True)
         self._moto, self.s3 = start_moto_server(self.work / "s3.log")
         for name in self.services:
-            db_url = self.database_url(name)
+            db_url = self.databases[name] = self.database_url(name)
             upgrade(REPO / "services" / name, db_url)
             self.ports[name] = free_port()
             env = {**os.environ, **self.s3, "AMQP_URI": self.amqp_uri, f"{name.upper()}_DB_URL": db_url,
@@ -155,6 +217,27 @@ class Deployment:
         if self._moto is not None:
             stop_server(self._moto)
         return problems
+
+    def dead_letters(self) -> dict[str, list[bytes]]:
+        """Every event dead-letter queue of the deployment's vhost with the bodies it holds (left in place)."""
+        from kombu import Connection
+
+        from shared.platform.events import is_dead_letter_queue
+
+        found = {}
+        with Connection(self.amqp_uri) as connection:
+            channel = connection.channel()
+            names = [q["name"] for q in requests.get(f"{MANAGEMENT}/api/queues/{self.amqp_uri.rsplit('/', 1)[1]}",
+                                                     timeout=10).json() if is_dead_letter_queue(q["name"])]
+            for name in names:
+                bodies, held = [], []
+                while (message := channel.basic_get(name, no_ack=False)) is not None:
+                    bodies.append(message.body)
+                    held.append(message)
+                for message in held:
+                    channel.basic_reject(message.delivery_tag, requeue=True)
+                found[name] = bodies
+        return found
 
     def log_lines(self) -> dict[str, list[str]]:
         return {name: self.log(name).read_text(encoding="utf-8", errors="replace").splitlines()

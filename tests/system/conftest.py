@@ -1,10 +1,12 @@
 """All services as separate ``nameko run`` processes (issue 10) on the real RabbitMQ (a vhost of their own), real
 PostgreSQL (a database each) and the local S3 server, driven only through their public HTTP and RPC interfaces.
 
-One deployment serves the whole module (starting six processes takes seconds); at the end the module checks what
-must hold after every run: no dead letters, no personal data in any log line.
+One deployment serves a whole module (starting six processes takes seconds); ``tests/system/test_workflow.py``
+ends by checking what must hold after every run: no dead letters, no personal data in any log line, message body
+or dead letter (``shared.testing.system.PII``).
 """
-import re
+import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -13,14 +15,44 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from shared.testing.databases import ADMIN_URL
-from shared.testing.samples import INDIVIDUAL_FILING, UNIT_FILING
-from shared.testing.system import ALL_SERVICES, REPO, Deployment, Vhost
+from shared.testing.system import (
+    ALL_SERVICES,
+    REPO,
+    WINDOW_SECONDS,
+    BusTap,
+    Deployment,
+    Vhost,
+    free_port,
+    wait_until,
+)
 
 SERVICES = tuple(name for name in ALL_SERVICES if (REPO / "services" / name / "config.yaml").exists())
 
 
+@pytest.fixture(scope="session")
+def registry():
+    """The sandbox domain registry (RDAP) as a process: verification's domain-owner check (P5) asks it."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "shared.testing.registry", "--port", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    wait_until("the sandbox registry", lambda: _answers(url), timeout=15)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+def _answers(url: str) -> bool:
+    import requests
+
+    try:
+        return requests.get(f"{url}/domain/example.com.cn", timeout=1).status_code == 200
+    except requests.ConnectionError:
+        return False
+
+
 @pytest.fixture(scope="module")
-def deployment(tmp_path_factory):
+def deployment(tmp_path_factory, registry):
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     made = []
 
@@ -35,12 +67,18 @@ def deployment(tmp_path_factory):
     amqp_uri = vhost.__enter__()
     system = Deployment(SERVICES, Path(tmp_path_factory.mktemp("system")), amqp_uri, database,
                         env={"NOTIFY_RETRY_BASE_SECONDS": "1", "LOG_LEVEL": "INFO"},
-                        service_env={"bureau": {"BUREAU_PROVINCE": "京"}})
+                        service_env={"bureau": {"BUREAU_PROVINCE": "京"},
+                                     "verification": {"RDAP_SERVERS": f"*={registry}",
+                                                      "VERIFICATION_WINDOW_SECONDS": str(WINDOW_SECONDS)}})
     try:
         system.start()
+        # issue 8: every message any service publishes is kept here, for the scan at the end of the module
+        system.tap = BusTap(amqp_uri, vhost)
         yield system
     finally:
         problems = system.stop()
+        if getattr(system, "tap", None) is not None:
+            system.tap.close()
         system.queues = vhost.queues()
         vhost.__exit__(None, None, None)
         with admin.connect() as connection:
@@ -48,16 +86,3 @@ def deployment(tmp_path_factory):
                 connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
         assert problems == []
-
-
-def personal_values() -> list[str]:
-    """The sample filings' personal data in plaintext: none of it may appear in a log line."""
-    values = []
-    for filing in (UNIT_FILING, INDIVIDUAL_FILING):
-        person, contacts = filing["responsible_person"], filing["contacts"]
-        values += [person["document_number"], contacts["mobile"], contacts["email"], contacts["postal_address"]]
-        values += [v for v in (contacts.get("office_phone"), contacts.get("home_phone")) if v]
-    return values
-
-
-PII = re.compile(r"(?<![0-9])(1[3-9][0-9]{9}|[0-9]{17}[0-9Xx])(?![0-9])|[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[a-z]{2,}")

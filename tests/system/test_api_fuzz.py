@@ -1,6 +1,6 @@
-"""Issue 8: schemathesis against the ``/openapi.json`` of intake, precheck and notify running as real processes
-(the system deployment): generated requests to every operation, with a bearer token, and zero server errors
-and zero responses that break the documented schema.
+"""Issue 8: schemathesis against the ``/openapi.json`` of every HTTP service running as a real process (the system
+deployment): generated requests to every operation, with a bearer token of a role that may call all of them, and
+zero server errors and zero responses that break the documented schema.
 
 The suite runs :data:`SUITE_EXAMPLES` cases per operation to stay fast; ``ICP_FUZZ_FULL=1`` runs
 :data:`FULL_EXAMPLES` (issue 8's bar)::
@@ -29,6 +29,9 @@ CALLERS = {
     "intake": lambda: sponsor_token(),
     "precheck": lambda: token("precheck", "fuzz-1", provider=PROVIDER),
     "notify": lambda: token("ops", "fuzz-ops", provider=PROVIDER),
+    "verification": lambda: token("supervisor", "fuzz-supervisor", provider=PROVIDER),
+    "bureau": lambda: token("reviewer", "fuzz-reviewer", province="京"),  # the deployment's bureau is 京's
+    "audit": lambda: token("auditor", "fuzz-auditor"),
 }
 
 

@@ -12,11 +12,12 @@ from werkzeug.wrappers import Request
 from audit import reports, usecases
 from audit.dependencies import AuditSettings
 from audit.models import idempotency_keys, outbox
+from audit.openapi import openapi_document
 from audit.schemas import PhoneCheckInput, SampleInput
 from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.errors import BadRequest
-from shared.platform.auth import AUDITOR, OPS, REVIEWER, SPONSOR, STAFF, Guard, allow
+from shared.platform.auth import AUDITOR, OPS, PUBLIC, REVIEWER, SPONSOR, STAFF, Guard, allow
 from shared.platform.authority import AuthoritySources
 from shared.platform.entrypoints import answer_once, read_event
 from shared.platform.events import event_handler
@@ -36,6 +37,7 @@ ACCESS_POLICY = {
     "bulletin": allow(AUDITOR, REVIEWER),
     "penalties": allow(AUDITOR, REVIEWER),
     "rules": allow(SPONSOR, *STAFF, REVIEWER, AUDITOR, OPS),
+    "openapi": PUBLIC,
 }
 """The filing center's auditors work here; bureaus' reviewers read the reports (P10: reported back); the rules
 are published to everyone (C3)."""
@@ -131,6 +133,10 @@ class AuditService(ServiceBase):
     @http("GET", "/penalties/summary")
     def penalties(self, request: Request):
         return json_response(200, usecases.penalty_summary(self._deps()))
+
+    @http("GET", "/openapi.json")
+    def openapi(self, request: Request):
+        return json_response(200, openapi_document())
 
     # --- C3 --------------------------------------------------------------------------------------
 

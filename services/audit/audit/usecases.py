@@ -337,17 +337,26 @@ def monthly_report(deps: Deps, month: str) -> dict:
 # --- hosted-site inventories and the quarterly report (P10, C2) -----------------------------------------------
 
 INVENTORY_COLUMNS = ("domain",)
+PROVIDER_ID_LENGTH = HostedSite.provider_id.type.length
 
 
 def import_inventory(deps: Deps, provider_id: str, csv_text: str) -> dict:
     """P10: replace a provider's hosted-site inventory with a CSV that has a ``domain`` column (other columns are
     ignored). Every bad row is reported at once as ``{field: "row N.domain", ...}`` and nothing is stored."""
-    reader = csv.DictReader(io.StringIO(csv_text))
-    if not reader.fieldnames or "domain" not in [name.strip().lower() for name in reader.fieldnames]:
+    if not 0 < len(provider_id) <= PROVIDER_ID_LENGTH:
+        raise BadRequest.about("provider_id", "length", f"A provider id has 1 to {PROVIDER_ID_LENGTH} characters.",
+                               "P10")
+    reader = csv.DictReader(io.StringIO(csv_text, newline=""))
+    try:
+        fieldnames, rows = reader.fieldnames or [], list(reader)
+    except csv.Error as exc:
+        # A broken quote or an oversized field: say which rule broke, never echo the text.
+        raise BadRequest.about("body", "csv", f"The inventory is not well-formed CSV: {exc}.", "P10") from None
+    if "domain" not in [name.strip().lower() for name in fieldnames]:
         raise BadRequest.about("domain", "missing_column", "The inventory CSV needs a domain column.", "P10")
-    column = next(name for name in reader.fieldnames if name.strip().lower() == "domain")
+    column = next(name for name in fieldnames if name.strip().lower() == "domain")
     domains, errors = set(), []
-    for number, row in enumerate(reader, start=2):
+    for number, row in enumerate(rows, start=2):
         value = (row.get(column) or "").strip()
         try:
             domains.add(validate_domain(value).ascii.lower())

@@ -488,7 +488,16 @@ def record_step(deps: Deps, event_id: str, data: dict, step: str) -> None:
     allowed, state, actor, note = _STEPS[step](data)
     if filing is None or filing.state not in allowed or filing.version != data["version"]:
         return
+    if step == "sent_to_bureau" and filing.state in domain.AWAITING_VERIFICATION:
+        # onsite_verified.v1 travels on a queue of its own and may arrive after the sending it preceded: the
+        # sending implies it (same staff, same corrections), so the timeline keeps the step and the late event
+        # then finds the filing moved on.
+        _record(deps, filing, FilingState.ONSITE_VERIFIED, data["sent_by"], _corrected(len(data["corrections"])))
     _record(deps, filing, state, actor, note, data.get("reasons") or [])
+
+
+def _corrected(count: int) -> str | None:
+    return f"{count} field(s) corrected on site (P6)" if count else None
 
 
 _STEPS = {
@@ -497,7 +506,7 @@ _STEPS = {
     "onsite_rejected": lambda d: (domain.AWAITING_VERIFICATION, FilingState.ONSITE_REJECTED, d["decided_by"],
                                   "not accepted on site (P5)"),
     "onsite_verified": lambda d: (domain.AWAITING_VERIFICATION, FilingState.ONSITE_VERIFIED, d["decided_by"],
-                                  f"{d['corrections']} field(s) corrected on site (P6)" if d["corrections"] else None),
+                                  _corrected(d["corrections"])),
     "sent_to_bureau": lambda d: (domain.AWAITING_VERIFICATION | {FilingState.ONSITE_VERIFIED},
                                  FilingState.IN_BUREAU_REVIEW, d["sent_by"], f"sent to the {d['province']} bureau"),
     "returned": lambda d: (domain.AWAITING_BUREAU, FilingState.RETURNED_BY_BUREAU, d["returned_by"],

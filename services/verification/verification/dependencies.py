@@ -1,6 +1,6 @@
 """Verification's own settings and collaborators, read once at start-up (design.md §5)."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from nameko.extensions import DependencyProvider
@@ -37,16 +37,32 @@ class Settings:
                              "ALLOW_DEV_KEYS")
         self.sealer = Sealer(key, cert)
         self.logo = photos.logo_template(Path(config.get("BACKDROP_LOGO_FILE") or photos.LOGO_FILE))
+        self.window = shortened_window(config)
 
     @staticmethod
     def now() -> datetime:
         return datetime.now(UTC)
 
 
+def shortened_window(config) -> timedelta | None:
+    """``VERIFICATION_WINDOW_SECONDS``: the on-site window shortened so that system tests see it run out (P3).
+    Development keys only: a deployment with real keys that sets it does not start, rather than shorten the
+    month the regulation gives the sponsor."""
+    seconds = config.get("VERIFICATION_WINDOW_SECONDS")
+    if seconds in (None, ""):
+        return None
+    if not flag("ALLOW_DEV_KEYS", config.get("ALLOW_DEV_KEYS", True)):
+        raise ValueError("VERIFICATION_WINDOW_SECONDS is for tests: it needs ALLOW_DEV_KEYS (P3's window is 1 month)")
+    if float(seconds) <= 0:
+        raise ValueError("VERIFICATION_WINDOW_SECONDS must be a positive number of seconds")
+    return timedelta(seconds=float(seconds))
+
+
 class VerificationSettings(DependencyProvider):
     """``PROVIDER_ID``, ``VERIFICATION_BUCKET``, ``PROVIDER_IP_RANGES``, ``RDAP_SERVERS``, ``WHOIS_SERVERS``,
     ``DOMAIN_LOOKUP_TIMEOUT``, ``SEAL_DIR`` (``key.pem`` and ``cert.pem`` of the provider's seal, P6) and
-    ``BACKDROP_LOGO_FILE`` (the filing center's logo the photo must show, P4)."""
+    ``BACKDROP_LOGO_FILE`` (the filing center's logo the photo must show, P4); for tests only,
+    ``VERIFICATION_WINDOW_SECONDS`` (P3's window shortened, with development keys only)."""
 
     def setup(self) -> None:
         self.settings = Settings(self.container.config)

@@ -79,8 +79,12 @@ def add_months(moment: datetime, months: int) -> datetime:
     return local.replace(year=year, month=month, day=day)
 
 
-def onsite_window(passed_at: datetime) -> Window:
-    """P3: the window opens when pre-verification passes and closes one calendar month later."""
+def onsite_window(passed_at: datetime, length: timedelta | None = None) -> Window:
+    """P3: the window opens when pre-verification passes and closes one calendar month later. ``length`` stands
+    in for the month in development and system tests only (``VERIFICATION_WINDOW_SECONDS``), with the warning
+    halfway through."""
+    if length is not None:
+        return Window(passed_at, passed_at + length, passed_at + length / 2)
     closes = add_months(passed_at, WINDOW_MONTHS)
     return Window(passed_at, closes, closes - WARN_BEFORE)
 

@@ -1,5 +1,7 @@
 """marshmallow schemas of verification's HTTP input (types only; rules live in domain.py)."""
 
+from datetime import UTC, datetime
+
 from marshmallow import Schema, fields, validate
 
 from verification.domain import CORRECTABLE_FIELDS
@@ -9,9 +11,13 @@ class AppointmentInput(Schema):
     at = fields.AwareDateTime(required=True)
 
 
+# Bounds a period's ends so that each converts to UTC and to PostgreSQL (0001-01-01+00:03 is before year 1 in UTC).
+_PERIOD_RANGE = validate.Range(min=datetime(1970, 1, 1, tzinfo=UTC), max=datetime(2200, 1, 1, tzinfo=UTC))
+
+
 class PeriodQuery(Schema):
-    since = fields.AwareDateTime(required=True)
-    until = fields.AwareDateTime(required=True)
+    since = fields.AwareDateTime(required=True, validate=_PERIOD_RANGE)
+    until = fields.AwareDateTime(required=True, validate=_PERIOD_RANGE)
 
 
 class DocumentReading(Schema):

@@ -82,7 +82,7 @@ class VerificationService(ServiceBase):
             session=self.db, provider_id=s.provider_id, cipher=self.personal.cipher, hasher=self.personal.hasher,
             exchange=self.personal.exchange, store=self.storage, bucket=s.bucket, authorities=self.authorities,
             registrar=s.registrar, sealer=s.sealer, ip_ranges=s.ip_ranges, logo=s.logo, now=s.now,
-            may_see=self.caller.may_see,
+            may_see=self.caller.may_see, window=s.window,
         )
 
     def _once(self, request: Request, action, status: int = 200):

@@ -14,7 +14,7 @@ import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from eventlet import tpool
 from sqlalchemy import func, select
@@ -70,6 +70,8 @@ class Deps:
     now: Callable[[], datetime]
     may_see: Callable[..., bool] = lambda **_scope: True
     """The caller's tenant scope (``shared.platform.auth.Caller.may_see``); events and timers see all."""
+    window: timedelta | None = None
+    """The on-site window's length when a test shortens it (``VERIFICATION_WINDOW_SECONDS``); None: 1 month (P3)."""
 
 
 class SubmissionNotYetKnown(Exception):
@@ -140,7 +142,7 @@ def on_precheck_passed(deps: Deps, event_id: str, data: dict) -> None:
     for case in _cases(deps, data["filing_id"]):
         if case.state in OPEN_STATES:
             case.state = CaseState.SUPERSEDED
-    window = domain.onsite_window(data["decided_at"])
+    window = domain.onsite_window(data["decided_at"], deps.window)
     mobile = deps.cipher.decrypt(data["mobile"], context=f"{SEAL_CONTEXT}.mobile")
     case = Case(
         id=str(uuid.uuid4()), filing_id=submission.filing_id, submission_id=submission.id,
@@ -181,7 +183,7 @@ def on_returned(deps: Deps, event_id: str, data: dict) -> None:
     submission = deps.session.get(Submission, case.submission_id)
     if submission.version != data["version"] or case.sending != data["submission"]:
         return  # a return of an older sending: nothing open to reopen
-    window = domain.onsite_window(deps.now())
+    window = domain.onsite_window(deps.now(), deps.window)
     case.state, case.sending = CaseState.WINDOW_OPEN, case.sending + 1
     case.opens_at, case.closes_at, case.warn_at = window.opens_at, window.closes_at, window.warn_at
     case.warned_at = case.expired_at = None
@@ -322,7 +324,13 @@ def list_cases(deps: Deps, state: str | None) -> list[dict]:
 
 
 def steps(deps: Deps, filing_id: str) -> list[dict]:
-    """W1: every on-site action on the filing and who took it."""
+    """W1: every on-site action on the filing and who took it; a filing out of the caller's scope reads as
+    unknown (issue 8), like every other per-filing read."""
+    _case(deps, filing_id, lock=False)
+    return _steps(deps, filing_id)
+
+
+def _steps(deps: Deps, filing_id: str) -> list[dict]:
     rows = deps.session.execute(select(Step).where(Step.filing_id == filing_id).order_by(Step.at, Step.id)).scalars()
     return [{"step": r.step, "outcome": r.outcome, "actor": r.actor, "at": r.at.isoformat()} for r in rows]
 
@@ -761,7 +769,7 @@ def export_archive(deps: Deps, sponsor_ref: str, viewer: str) -> bytes:
     cases = _archive_cases(deps, sponsor_ref)
     rows = _evidence_rows(deps, sponsor_ref, cases)
     manifest = {"sponsor_ref": sponsor_ref, "exported_at": deps.now().isoformat(), "exported_by": viewer,
-                "cases": [{**view(deps, c), "filing": _filing(deps, c), "steps": steps(deps, c.filing_id)}
+                "cases": [{**view(deps, c), "filing": _filing(deps, c), "steps": _steps(deps, c.filing_id)}
                           for c in cases],
                 "evidence": [_evidence_view(e) for e in rows]}
     out = io.BytesIO()

@@ -101,6 +101,13 @@ def test_inventory_import_and_the_quarterly_accuracy_and_filing_rate(api, stock)
                   headers={"Content-Type": "text/csv", "Idempotency-Key": "inv-2"})
     assert bad.status_code == 400
     assert bad.json()["error"]["errors"][0]["field"] == "row 3.domain"
+    # Found by the API fuzz run (issue 8): a stray CR or broken quote, or an over-long provider id, is a 400.
+    for key, (path, body) in enumerate([("provider-a", b'domain\r"x'), ("provider-a", b"domain\n" + b"x" * 140_000),
+                                        ("p" * 65, b"domain\nok.example.cn\n")]):
+        refused = api.put(f"/providers/{path}/inventory", data=body,
+                          headers={"Content-Type": "text/csv", "Idempotency-Key": f"inv-bad-{key}"})
+        assert refused.status_code == 400, refused.text
+        assert {"field", "rule"} <= set(refused.json()["error"]["errors"][0])
 
     report = api.get("/reports/quarterly/2026Q4").json()
     providers = {row["provider_id"]: row for row in report["providers"]}

@@ -114,9 +114,32 @@ def test_on_site_and_bureau_steps_show_on_the_timeline(api, complete_draft, publ
 
     timeline = api.get(f"/filings/{filing_id}/timeline").json()["timeline"]
     assert [e["state"] for e in timeline] == ["draft", "submitted", "precheck_passed", "onsite_verified",
-                                              "in_bureau_review", "returned_by_bureau", "in_bureau_review", "approved"]
+                                              "in_bureau_review", "returned_by_bureau", "onsite_verified",
+                                              "in_bureau_review", "approved"]
     assert timeline[3]["note"] == "1 field(s) corrected on site (P6)"
     assert timeline[5]["reasons"] == returned["reasons"]
+    assert timeline[6]["actor"] == "verifier-1"  # the re-verification, implied by the second sending
+
+
+@pytest.mark.req("P6")
+@pytest.mark.req("P7")
+def test_a_sending_that_overtakes_its_verification_keeps_both_steps(api, complete_draft, publish):
+    filing_id = complete_draft()
+    api.post(f"/filings/{filing_id}/submit")
+    publish("precheck", PRECHECK_PASSED, outcome(filing_id, 1, []), filing_id)
+    wait_for_state(api, filing_id, "precheck_passed")
+    corrections = [{"field": "responsible_person.name", "by": "verifier-1", "at": "2026-11-03T10:00:00+08:00"}]
+    publish("verification", FILING_SENT_TO_BUREAU, step(FILING_SENT_TO_BUREAU, filing_id, corrections=corrections),
+            filing_id)
+    wait_for_state(api, filing_id, "in_bureau_review")
+    publish("verification", ONSITE_VERIFIED, step(ONSITE_VERIFIED, filing_id, corrections=1), filing_id)
+    publish("bureau", FILING_APPROVED, approval(filing_id, 1), filing_id)
+    wait_for_state(api, filing_id, "approved")  # the late verification finds the filing moved on: no entry
+    timeline = api.get(f"/filings/{filing_id}/timeline").json()["timeline"]
+    assert [(e["state"], e["note"]) for e in timeline][2:5] == [
+        ("precheck_passed", None), ("onsite_verified", "1 field(s) corrected on site (P6)"),
+        ("in_bureau_review", "sent to the 京 bureau")]
+    assert [e["state"] for e in timeline].count("onsite_verified") == 1
 
 
 @pytest.mark.req("P3")

@@ -1,5 +1,5 @@
 """Pure rules of on-site verification: the window (P3), comparing originals (P5), access (R1.8), the verdict."""
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -26,6 +26,20 @@ def test_window_is_one_calendar_month_in_shanghai(passed, closes):
     window = domain.onsite_window(datetime.fromisoformat(passed))
     assert window.closes_at == datetime.fromisoformat(closes)
     assert window.closes_at - window.warn_at == domain.WARN_BEFORE
+
+
+@pytest.mark.req("P3")
+def test_ashortened_window_is_honoured_with_development_keys_only():
+    from verification.dependencies import shortened_window
+
+    passed = datetime.fromisoformat("2026-11-03T09:30:00+08:00")
+    window = domain.onsite_window(passed, shortened_window({"VERIFICATION_WINDOW_SECONDS": "60"}))
+    assert (window.closes_at - passed, window.warn_at - passed) == (timedelta(seconds=60), timedelta(seconds=30))
+    assert shortened_window({"VERIFICATION_WINDOW_SECONDS": ""}) is None
+    with pytest.raises(ValueError, match="ALLOW_DEV_KEYS"):
+        shortened_window({"VERIFICATION_WINDOW_SECONDS": "60", "ALLOW_DEV_KEYS": "false"})
+    with pytest.raises(ValueError, match="positive"):
+        shortened_window({"VERIFICATION_WINDOW_SECONDS": "0"})
 
 
 @pytest.mark.req("P5")
