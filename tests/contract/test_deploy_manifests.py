@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+from functools import partial
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -661,6 +662,7 @@ def _load_config(service: str) -> dict:
 
     if "!env_var" not in _ConfigLoader.yaml_constructors:
         _ConfigLoader.add_constructor("!env_var", env_var_constructor)
+        _ConfigLoader.add_constructor("!raw_env_var", partial(env_var_constructor, raw=True))
         _ConfigLoader.add_implicit_resolver("!env_var", IMPLICIT_ENV_VAR_MATCHER, None)
     return yaml.load((REPO / "services" / service / "config.yaml").read_text(), Loader=_ConfigLoader)
 
