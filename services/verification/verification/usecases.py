@@ -271,7 +271,7 @@ def check_windows(deps: Deps) -> int:
             case.expired_at = now
             _step(deps, case, "window", "overdue", "verification:timer")
             record_quality(deps, Quality.DEADLINE_BREACHED, (case.appointment or {}).get("by"), case.filing_id,
-                     case.closes_at, "stock")
+                           case.closes_at, "stock")
             raised += 1
         elif now >= case.closes_at:
             case.state, case.expired_at = CaseState.EXPIRED, now
@@ -869,9 +869,10 @@ def accesses(deps: Deps, sponsor_ref: str, viewer: str) -> list[dict]:
 
 def open_deadlines(deps: Deps) -> dict:
     """P3: how many windows are open and how many of them have closed without being expired (the timer expires
-    them as they close, so a breach that stays means the timer is not doing its work), for metrics."""
+    them as they close, so a breach that stays means the timer is not doing its work), for metrics. An overdue
+    stock filing (W6) stays open on purpose and is reported by intake's progress, not here."""
     row = deps.session.execute(
-        select(func.count(), func.count().filter(Case.closes_at <= deps.now()))
+        select(func.count(), func.count().filter(Case.closes_at <= deps.now(), Case.purpose != STOCK))
         .where(Case.state.in_([s.value for s in OPEN_STATES]))
     ).one()
     return {"open": row[0], "breached": row[1]}

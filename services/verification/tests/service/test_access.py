@@ -42,7 +42,7 @@ ROUTES = [
     ("get_steps", "GET", "/filings/{id}/steps", None, 200, {"onsite_verifier", "supervisor", "auditor"}, set()),
     ("staff_work", "GET", "/staff-work?" + PERIOD, None, 200, {"supervisor", "auditor"}, set()),
     ("staff_list", "GET", "/staff", None, 200, {"supervisor", "auditor"}, set()),
-    ("staff_member", "PUT", "/staff/head-9", {"json": {"name": "主管", "roles": ["supervisor"]}}, 200,
+    ("staff_member", "PUT", "/staff/head-1", {"json": {"name": "主管甲", "roles": ["supervisor"]}}, 200,
      {"supervisor"}, set()),
     ("staff_quality", "GET", "/staff-quality?" + PERIOD, None, 200, {"supervisor", "auditor"}, set()),
     ("book", "POST", "/filings/{id}/appointment", "appointment", 200, ONSITE, set()),
