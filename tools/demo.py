@@ -1,153 +1,131 @@
-"""The system's main job, as far as it exists: start the services as real processes on embedded defaults,
-drive a sample filing through their public HTTP interfaces — file it, confirm the contacts with the codes the
-sponsor received, pre-verification passes — and print its timeline and the SMS texts sent, then stop cleanly.
+"""The system's main job (issue 10): start the six services as real ``nameko run`` processes on embedded defaults,
+drive one sample filing through the whole workflow over their public HTTP interfaces — sign-in, submission,
+pre-verification, on-site verification, bureau approval, filing number — and print its timeline, the events it
+caused, the SMS texts sent and the filing number; then stop cleanly (exit 0 only if all of that happened, no
+event was dead-lettered and every service stopped on SIGTERM).
 
-Embedded defaults: SQLite for the services' databases and a local S3 server (moto) for object storage;
-RabbitMQ must be running (``bin/setup`` starts a local one; ``docker compose up`` is the alternative).
-Run with ``bin/demo``.
+Embedded defaults: SQLite databases and a local S3 server (moto); audit, whose migrations alter columns in place,
+gets a PostgreSQL database of its own on the local server (dropped afterwards). The authority sources are the
+sandbox ones (``AUTHORITY_MODE=sandbox``), domain owners come from the sandbox RDAP/WHOIS server
+(``shared.testing.registry``), notify's file sinks stand for the sponsor's phone and mailbox, and the staff
+steps (precheck's automatic pass, the on-site verifier, the bureau's reviewer) are taken by the journey driver
+(``shared.testing.journey``). RabbitMQ and PostgreSQL must be running (``bin/setup`` starts local ones;
+``docker compose up`` is the alternative). Run with ``bin/demo``.
 """
+import contextlib
 import json
-import re
 import sys
 import tempfile
 import time
-import uuid
+import warnings
 from pathlib import Path
 
-import requests
-from kombu import Connection, Exchange, Queue
+warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")  # design.md §8: that one warning only
 
-from shared.testing.http import token
-from shared.testing.samples import ACCESS, png, unit_filing
-from shared.testing.system import Deployment, Vhost, read_jsonl, wait_until
+import requests  # noqa: E402
 
-SERVICES = ("intake", "precheck", "notify")
-CODE = re.compile(r"(?<![0-9])([0-9]{6})(?![0-9])")
-SIGN_IN = "登录"  # the sign-in SMS (notify's sign_in_code template), not a contact confirmation
+from shared.testing.journey import Journey  # noqa: E402
+from shared.testing.system import (  # noqa: E402
+    ALL_SERVICES,
+    BusTap,
+    Deployment,
+    PostgresDatabases,
+    SandboxRegistry,
+    Vhost,
+)
 
-
-PROVIDER = "provider-demo"  # intake's default PROVIDER_ID
-
-
-class Client:
-    """One caller with its bearer token (issue 8)."""
-
-    def __init__(self, base: str, token: str):
-        self.base, self.token = base, token
-
-    def call(self, method: str, path: str, **kwargs) -> dict:
-        headers = {"Authorization": f"Bearer {self.token}", **kwargs.pop("headers", {})}
-        if method == "POST":
-            headers["Idempotency-Key"] = uuid.uuid4().hex
-        response = requests.request(method, self.base + path, headers=headers, timeout=30, **kwargs)
-        if response.status_code >= 400:
-            raise SystemExit(f"{method} {path} -> {response.status_code}: {response.text}")
-        return response.json()
-
-
-def sign_in(base: str, sms) -> str:
-    """P1: the sponsor signs in with its mobile and the one-time code that arrives by SMS; returns its token."""
-    mobile = unit_filing()["contacts"]["mobile"]
-    answer = requests.post(f"{base}/sign-in/code", json={"mobile": mobile}, timeout=30)
-    if answer.status_code != 202:
-        raise SystemExit(f"POST /sign-in/code -> {answer.status_code}: {answer.text}")
-    message = wait_until("the sign-in code", lambda: [m for m in sms() if SIGN_IN in m["text"]])
-    signed_in = requests.post(f"{base}/sign-in", json={"mobile": mobile, "code": CODE.search(message[-1]["text"])[1]},
-                              timeout=30)
-    if signed_in.status_code != 200:
-        raise SystemExit(f"POST /sign-in -> {signed_in.status_code}: {signed_in.text}")
-    print("P1 signed in with the SMS code: a sponsor token for", signed_in.json()["expires_in"], "s")
-    return signed_in.json()["token"]
-
-
-def drive(base: str, sponsor_token: str) -> str:
-    sponsor = Client(base, sponsor_token)
-    staff = Client(base, token("onsite_verifier", "verifier-demo", provider=PROVIDER))
-    guide = sponsor.call("GET", "/guide", params={"kind": "unit", "unit_type": "enterprise"})
-    print("W2 documents to bring:", ", ".join(d["name_zh"] for d in guide["sponsor_documents"]))
-    filing = sponsor.call("POST", "/filings", json=unit_filing())
-    filing_id = filing["id"]
-    print(f"draft {filing_id}: {len(filing['problems'])} open problem(s) before completion")
-    staff.call("PUT", f"/filings/{filing_id}/access", json=ACCESS)
-    for kind in ("sponsor_document", "responsible_person_document"):
-        sponsor.call("POST", f"/filings/{filing_id}/documents", params={"kind": kind}, data=png(),
-                     headers={"Content-Type": "image/png"})
-    clause = sponsor.call("GET", "/contract-clause")
-    print("W3 clause shown:", clause["clause"][:40] + "…")
-    sponsor.call("POST", f"/filings/{filing_id}/contract-acceptance",
-                 json={"clause_sha256": clause["clause_sha256"], "accepted": True})
-    submitted = sponsor.call("POST", f"/filings/{filing_id}/submit")
-    print("submitted: state", submitted["state"])
-    return filing_id
-
-
-def confirm_contacts(precheck: str, filing_id: str, sinks: dict[str, Path], sponsor_token: str) -> None:
-    """P2: the sponsor reads the one-time codes on its phone and in its mailbox and enters them."""
-    sponsor = Client(precheck, sponsor_token)
-    for channel, sink in sinks.items():
-        with_code = lambda sink=sink: [m for m in read_jsonl(sink)  # noqa: E731
-                                       if CODE.search(m["text"]) and SIGN_IN not in m["text"]]
-        message = wait_until(f"the {channel} code", with_code)
-        code = CODE.search(message[-1]["text"])[1]
-        state = sponsor.call("POST", f"/filings/{filing_id}/contacts/{channel}/confirmation", json={"code": code})
-        print(f"{channel} confirmed with the code received: precheck state {state['state']}")
+NEEDS_POSTGRESQL = ("audit",)  # its 0003 migration uses ALTER COLUMN, which SQLite does not have
+PROVINCE = "京"  # the sample unit's province, served by the demo's one bureau
 
 
 def main() -> int:
-    with Vhost("icp-demo") as amqp_uri:
-        return run(amqp_uri)
-
-
-def run(amqp_uri: str) -> int:
     work = Path(tempfile.mkdtemp(prefix="icp-demo-"))
-    deployment = Deployment(SERVICES, work, amqp_uri, lambda name: f"sqlite:///{work / name}.db",
-                            env={"NOTIFY_RETRY_BASE_SECONDS": "1"})
-    sinks = {"sms": deployment.sms_sink, "email": deployment.email_sink}
-    connection = Connection(amqp_uri)
-    tap = Queue(f"demo-tap-{uuid.uuid4().hex[:6]}", Exchange("intake.events", type="topic", durable=True),
-                routing_key="#", auto_delete=True)
-    try:
-        tap(connection.default_channel).declare()
-        deployment.start()
-        intake = deployment.url("intake")
-        supervisor = Client(intake, token("supervisor", "supervisor-demo", provider=PROVIDER))
-        sponsor = sign_in(intake, deployment.sms)
-        filing_id = drive(intake, sponsor)
-        confirm_contacts(deployment.url("precheck"), filing_id, sinks, sponsor)
-        wait_until(
-            "the precheck outcome at intake",
-            lambda: supervisor.call("GET", f"/filings/{filing_id}")["state"] != "submitted",
+    with contextlib.ExitStack() as stack:
+        vhost = Vhost("icp-demo")
+        amqp_uri = stack.enter_context(vhost)
+        databases = stack.enter_context(PostgresDatabases("demo"))
+        registry = stack.enter_context(SandboxRegistry(work / "registry.log"))
+        deployment = Deployment(
+            ALL_SERVICES, work, amqp_uri,
+            lambda name: databases.make(name) if name in NEEDS_POSTGRESQL else f"sqlite:///{work / name}.db",
+            env={"NOTIFY_RETRY_BASE_SECONDS": "1", "AUTHORITY_MODE": "sandbox"},
+            service_env={"verification": registry.verification_env, "bureau": {"BUREAU_PROVINCE": PROVINCE}},
         )
-        passed = wait_until("the pass SMS", lambda: [m for m in deployment.sms() if "预核验" in m["text"]])
-        events = _collect(connection, tap, filing_id)
-        print("events published by intake:", ", ".join(e["meta"]["type"] for e in events) or "none")
-        timeline = supervisor.call("GET", f"/filings/{filing_id}/timeline")
-        print(f"timeline of filing {filing_id}:")
-        for entry in timeline["timeline"]:
-            print(f"  {entry['at']}  {entry['state']:<16} by {entry['actor']}  {entry['note'] or ''}")
-        print("SMS sent:")
-        for message in deployment.sms():
-            print(f"  to {message['to'][:3]}****{message['to'][-4:]}: {message['text']}")
-        return 0 if timeline["state"] == "precheck_passed" and passed else 1
-    finally:
-        for problem in deployment.stop():
-            print(problem, file=sys.stderr)
-        connection.release()
-        print(f"stopped; service logs in {work}")
+        try:
+            started = time.monotonic()
+            deployment.start()
+            print(f"started {', '.join(ALL_SERVICES)} in {time.monotonic() - started:.1f} s "
+                  f"(SQLite; PostgreSQL for {', '.join(NEEDS_POSTGRESQL)}); sandbox RDAP on :{registry.rdap_port}, "
+                  f"WHOIS on :{registry.whois_port}")
+            tap = BusTap(amqp_uri, vhost)
+            stack.callback(tap.close)
+            return report(deployment, vhost, drive(Journey.of(deployment)), tap)
+        finally:
+            for problem in deployment.stop():
+                print(problem, file=sys.stderr)
+            print(f"stopped; service logs in {work}")
 
 
-def _collect(connection, tap, filing_id: str, timeout: float = 10) -> list[dict]:
-    bound, found = tap(connection.default_channel), []
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and not found:
-        message = bound.get(no_ack=True)
-        if message is None:
-            time.sleep(0.1)
-            continue
-        if message.payload["meta"]["correlation_id"] == filing_id:
-            found.append(message.payload)
-            print(json.dumps(message.payload["meta"], ensure_ascii=False))
-    return found
+def drive(journey: Journey):
+    """The happy path step by step (what ``Journey.happy_path`` does), saying what each step did."""
+    filing = journey.new_filing()
+    journey.sign_in(filing)
+    print("P1  the sponsor signed in with the code it received by SMS")
+    journey.draft(filing)
+    print(f"W2  draft {filing.id}: access information (provider staff), two scans, the W3 clause accepted")
+    print(f"    submitted: {journey.submit(filing)['state']}")
+    journey.confirm_contacts(filing)
+    print("P2  mobile and e-mail confirmed with the codes received; ", end="")
+    print(f"pre-verification: {journey.await_state(filing, 'precheck_passed')['state']}")
+    case = journey.verify_on_site(filing)
+    print(f"P4  on site: photo, copies, originals (sandbox authorities), domain owner (RDAP), access, agreement; "
+          f"outstanding: {', '.join(case.get('outstanding') or []) or 'nothing'}")
+    decided = journey.decide_on_site(filing)
+    print(f"P7  on-site decision: {decided['state']} (sealed form, to the bureau of {PROVINCE})")
+    if decided["state"] != "sent_to_bureau":
+        raise SystemExit(f"the on-site decision was {decided['state']}: {decided.get('reasons')}")
+    number = journey.approve(filing)
+    print(f"P8  the bureau's reviewer approved: filing number {number}")
+    return journey, filing
+
+
+def report(deployment: Deployment, vhost: Vhost, driven, tap: BusTap) -> int:
+    journey, filing = driven
+    print(f"\ntimeline of filing {filing.id} (intake):")
+    for entry in journey.timeline(filing):
+        actor = entry["actor"] if len(entry["actor"]) < 32 else entry["actor"][:16] + "…"  # a sponsor's HMAC
+        print(f"  {entry['at'][:23]}  {entry['state']:<16} by {actor:<28} {entry['note'] or ''}")
+    events = _events(tap, filing.id)
+    print(f"\nevents on the bus for it ({len(events)}):")
+    for meta in events:
+        print(f"  {meta['occurred_at'][:23]}  {meta['source']:<12} {meta['type']}")
+    sms = journey.sms_to(filing)
+    print(f"\nSMS sent to {filing.mobile[:3]}****{filing.mobile[-4:]} ({len(sms)}):")
+    for message in sms:
+        print(f"  {message['text']}")
+    public = requests.get(f"{deployment.url('bureau')}/public/filings", params={"number": filing.number},
+                          timeout=10).json()
+    sites = ", ".join(f"{w['website_number']} {w['name']} ({w['domain']})" for w in public["websites"])
+    print(f"\npublic query of {filing.number} at the bureau: {public['sponsor_name']}, approved "
+          f"{public['approved_at']}: {sites}")
+    dead = {q["name"]: q["messages"] for q in vhost.queues() if q["name"].endswith(".dlq") and q.get("messages")}
+    for name, count in dead.items():
+        print(f"dead letters: {count} in {name}", file=sys.stderr)
+    approved = any(filing.number in m["text"] for m in sms)
+    print(f"\nfiling number: {filing.number}")
+    return 0 if filing.number and approved and not dead else 1
+
+
+def _events(tap: BusTap, filing_id: str, quiet: float = 2.0) -> list[dict]:
+    """The envelopes' meta of ``filing_id``'s events, in the order they happened, once the bus is quiet."""
+    seen, last = -1, time.monotonic()
+    while time.monotonic() - last < quiet:
+        messages = tap.messages()
+        if len(messages) != seen:
+            seen, last = len(messages), time.monotonic()
+        time.sleep(0.2)
+    metas = [json.loads(m["body"]).get("meta") for m in messages if m["exchange"].endswith(".events")]
+    return sorted((m for m in metas if m and m["correlation_id"] == filing_id), key=lambda m: m["occurred_at"])
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+from functools import partial
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -219,6 +220,32 @@ def test_every_base_is_deployed_by_some_overlay():
         doc["metadata"]["name"] for overlay in OVERLAYS for doc in _render(overlay) if doc["kind"] == "Deployment"
     }
     assert {base.name for base in BASES} <= deployed
+
+
+# One overlay per actor (design.md §1), and a test cluster with everything.
+ACTOR_SERVICES = {
+    "access-provider": {"intake", "precheck", "verification", "notify"},
+    "provincial-bureau": {"bureau", "notify"},
+    "filing-center": {"audit", "notify"},
+    "all-in-one": set(ALL_SERVICES),
+}
+
+
+def test_each_overlay_deploys_its_actors_services_and_a_bureau_its_own_province():
+    from shared.kernel.provinces import province_by_abbr
+
+    assert {overlay.name for overlay in OVERLAYS} == set(ACTOR_SERVICES)
+    for overlay in OVERLAYS:
+        documents = _render(overlay)
+        deployed = {doc["metadata"]["name"] for doc in documents if doc["kind"] == "Deployment"}
+        assert deployed == ACTOR_SERVICES[overlay.name], overlay.name
+        if "bureau" not in deployed:
+            continue
+        (bureau,) = [doc for doc in documents if doc["kind"] == "Deployment" and doc["metadata"]["name"] == "bureau"]
+        province = _environment(documents, _pod_spec(bureau)["containers"][0])["BUREAU_PROVINCE"]
+        province_by_abbr(province)  # one of the 31 mainland provinces
+        topology = _config_map(documents, _topology_config_name(documents))["data"]
+        assert topology["BUREAU_PROVINCE"] == province, f"{overlay.name}: queues bound for another province"
 
 
 @pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
@@ -635,6 +662,7 @@ def _load_config(service: str) -> dict:
 
     if "!env_var" not in _ConfigLoader.yaml_constructors:
         _ConfigLoader.add_constructor("!env_var", env_var_constructor)
+        _ConfigLoader.add_constructor("!raw_env_var", partial(env_var_constructor, raw=True))
         _ConfigLoader.add_implicit_resolver("!env_var", IMPLICIT_ENV_VAR_MATCHER, None)
     return yaml.load((REPO / "services" / service / "config.yaml").read_text(), Loader=_ConfigLoader)
 

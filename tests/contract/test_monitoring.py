@@ -138,3 +138,12 @@ def test_the_deadline_alert_groups_by_the_labels_services_set_and_its_rule_test_
              for test in tests for case in test["alert_rule_test"] if case["alertname"] == "IcpDeadlineBreached"
              for alert in case["exp_alerts"]}
     assert fired == {("precheck", PRECHECK), ("bureau", BUREAU), ("verification", VERIFICATION)}
+
+
+def test_deadline_counts_are_not_summed_over_replicas():
+    """Every replica of a service reports the same database count (MetricsRegistry.deadlines): rules and panels take
+    the max per service and kind, or two replicas would show twice the filings."""
+    exprs = [(rule["alert"], rule["expr"]) for rule in _rules()] + _dashboard_exprs()
+    for where, expr in exprs:
+        for found in re.finditer(r"icp_deadlines_(?:open|breached)", expr):
+            assert expr[: found.start()].endswith("max by (service, kind) ("), f"{where}: {expr}"

@@ -3,7 +3,8 @@ PostgreSQL (a database each) and the local S3 server, driven only through their 
 
 One deployment serves a whole module (starting six processes takes seconds); ``tests/system/test_workflow.py``
 ends by checking what must hold after every run: no dead letters, no personal data in any log line, message body
-or dead letter (``shared.testing.system.PII``).
+or dead letter (``shared.testing.system.PII``). The broker is ``AMQP_URI`` / ``RABBIT_API_URI`` (default: the local
+one on 5672/15672).
 """
 import subprocess
 import sys
@@ -77,12 +78,13 @@ def deployment(tmp_path_factory, registry):
         yield system
     finally:
         problems = system.stop()
-        if getattr(system, "tap", None) is not None:
-            system.tap.close()
-        system.queues = vhost.queues()
-        vhost.__exit__(None, None, None)
-        with admin.connect() as connection:
-            for name in made:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            if getattr(system, "tap", None) is not None:
+                system.tap.close()
+        finally:
+            vhost.__exit__(None, None, None)
+            with admin.connect() as connection:
+                for name in made:
+                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
         assert problems == []

@@ -4,7 +4,7 @@ databases at start-up and on every timer tick, as ``icp_deadlines_open`` / ``icp
 (the series and labels ``IcpDeadlineBreached`` in deploy/monitoring/alerts.yaml reads).
 
 The databases are seeded before the services start, with one item past its deadline and one within it per service;
-everything else goes through the processes' HTTP endpoints.
+the counts are read from the processes' ``/metrics``, as Prometheus scrapes them.
 """
 import uuid
 from datetime import UTC, datetime, timedelta

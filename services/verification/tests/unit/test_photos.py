@@ -87,3 +87,19 @@ def test_photos_checked_on_several_threads_at_once_each_find_one_face():
     with ThreadPoolExecutor(max_workers=8) as pool:
         counts = list(pool.map(lambda shot: photos.check_photo(shot).faces, shots))
     assert counts == [1] * len(shots)
+
+
+@pytest.mark.req("P4")
+def test_the_journeys_photos_pass_and_no_two_look_alike():
+    """shared.testing.journey gives each filing of a run its own photo: every one must pass, and none may count
+    as another's re-use, or a system test or the e2e benchmark stops at its n-th filing."""
+    from itertools import combinations
+
+    from shared.testing.journey import PHOTOS
+
+    hashes = []
+    for face, seed in PHOTOS:
+        checked = photos.check_photo(backdrop_photo(faces=(face,), seed=seed))
+        assert checked.reasons == [], (face, seed)
+        hashes.append(checked.phash)
+    assert min(photos.hamming(a, b) for a, b in combinations(hashes, 2)) > photos.REUSE_DISTANCE

@@ -1,0 +1,385 @@
+#!/usr/bin/env python
+"""Filings per second through the complete automated path (issue 10): all six services as ``nameko run``
+processes, each filing taken from the sponsor's draft to its filing number by ``shared.testing.journey`` with the
+staff steps automated, beside bare nameko event throughput measured in the same run (design.md §7: only same-run
+ratios mean anything on these small shared machines).
+
+    python bench/e2e.py [--filings N] [--clients C] [--baseline-events M] [--json PATH] [--keep-logs]
+
+Everything is set up here and removed afterwards: RabbitMQ virtual hosts of their own (management API), a
+PostgreSQL database per service at its migration head, a local S3 server, the sandbox RDAP/WHOIS server and
+the sandbox authority sources; notify's file sinks stand for the sponsors' phones and mailboxes.
+
+1. ``bare``: ``bench/null_consumer.py`` (one nameko ``@event_handler`` that does nothing) in a vhost of its own:
+   started once so that nameko declares its queue, stopped; M envelopes of a real ``filing_submitted.v1``'s size
+   are queued (persistent, all of them in the queue first); started again and timed from its first delivery until
+   its queue is empty. Its rate, in messages delivered and acknowledged per second, is the baseline.
+2. ``system``: the six services start (not timed); one warm-up filing goes through (not counted); then C client
+   threads take N filings through the whole path — sign-in token (DEVELOPMENT keys: intake's per-client sign-in
+   limit would stop a load test), draft, access information, two scans, the contract clause, submit, the two
+   contact codes read from the sinks and confirmed, precheck's automatic pass, on site (photo, copies,
+   originals, domain owner, access, agreement), the sealed form sent to the bureau, the reviewer's approval —
+   until intake shows the filing number. Filings per second is N over the wall time of that phase; latency is
+   submit to filing number at intake, also split by step (the journey polls every 0.2 s, so each wait for
+   another service is rounded up to that). Each filing gets an on-site photo of its own from the journey (199
+   distinct ones: verification refuses a photo it has seen), so a run takes at most 198 filings.
+3. Messages: once the bus is quiet, the management API's counters for the vhost (they lag by its statistics
+   interval, so they are read until two readings 6 s apart agree), taken before and after the phase: messages
+   published (events, RPC requests and replies) and messages delivered to consumers, per filing. The system's
+   message rate is the deliveries of the phase over its wall time; the ratio is that over the bare rate.
+
+The exit status is non-zero if a filing failed, a message was dead-lettered or a process had to be killed at
+the end. The last line of stdout is the report as JSON.
+"""
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import json
+import math
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+import warnings
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+BENCH = Path(__file__).resolve().parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))
+warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")  # design.md §8: that one warning only
+
+import requests  # noqa: E402
+from kombu import Connection, Exchange  # noqa: E402
+
+from shared.contracts.envelope import make_envelope  # noqa: E402
+from shared.contracts.intake import FILING_SUBMITTED  # noqa: E402
+from shared.platform.crypto import CryptoConfig  # noqa: E402
+from shared.testing.journey import PHOTOS, Journey  # noqa: E402
+from shared.testing.samples import filing_submitted_data  # noqa: E402
+from shared.testing.system import (  # noqa: E402
+    ALL_SERVICES,
+    MANAGEMENT,
+    Deployment,
+    PostgresDatabases,
+    SandboxRegistry,
+    Vhost,
+    wait_until,
+)
+
+NULL_QUEUE = f"evt-intake-{FILING_SUBMITTED}--bench_null.on_event"
+PROVINCE = "京"
+TARGET_RATIO = 0.5
+
+
+def log(message: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile (None when empty)."""
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1] if ordered else None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def comm_cpu_seconds(comm: str) -> float:
+    """CPU time of every local process named ``comm`` (``beam.smp``: RabbitMQ; ``postgres``: server and backends)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == comm:
+                    total += cpu_seconds(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
+class CpuMeter:
+    """Cores used by each meter (name -> seconds of CPU so far) between ``start()`` and ``stop()``."""
+
+    def __init__(self, meters: dict):
+        self.meters = meters
+
+    def start(self) -> None:
+        self.before = {name: meter() for name, meter in self.meters.items()}
+        self.client_before, self.started = time.process_time(), time.monotonic()
+
+    def stop(self) -> dict:
+        wall = max(time.monotonic() - self.started, 1e-9)
+        used = {name: round((meter() - self.before[name]) / wall, 2) for name, meter in self.meters.items()}
+        used["bench_client"] = round((time.process_time() - self.client_before) / wall, 2)
+        return used
+
+
+# --- 1. bare nameko ---------------------------------------------------------------------------------------------
+
+
+def sample_body() -> bytes:
+    """A ``filing_submitted.v1`` envelope as intake publishes it (sealed with the DEVELOPMENT keys)."""
+    crypto = CryptoConfig.from_config({})
+    filing_id = str(uuid.uuid4())
+    data = filing_submitted_data(crypto.cipher(), crypto.hasher(), filing_id=filing_id)
+    return json.dumps(make_envelope(FILING_SUBMITTED, "intake", data, filing_id)).encode()
+
+
+def start_null_consumer(work: Path, amqp_uri: str, name: str) -> subprocess.Popen:
+    config = work / "null.yaml"
+    config.write_text("AMQP_URI: ${AMQP_URI}\n")
+    with (work / f"{name}.log").open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "nameko", "run", "--config", str(config), "null_consumer:NullConsumer"],
+            cwd=BENCH, env={**os.environ, "AMQP_URI": amqp_uri, "PYTHONPATH": f"{BENCH}:{REPO}"},
+            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+
+
+def stop_process(process: subprocess.Popen, problems: list[str], name: str) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+        problems.append(f"{name} did not stop within 20 s; killed")
+
+
+def depth(channel, queue: str) -> tuple[int, int]:
+    """(ready messages, consumers) of ``queue`` over AMQP (no statistics lag)."""
+    answer = channel.queue_declare(queue=queue, passive=True)
+    return answer.message_count, answer.consumer_count
+
+
+def run_bare(work: Path, events: int, problems: list[str], timeout: float = 120.0) -> dict:
+    with Vhost("icp-e2e-bare") as amqp_uri, Connection(amqp_uri) as connection:
+        channel = connection.channel()
+        declaring = start_null_consumer(work, amqp_uri, "null")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if depth(channel, NULL_QUEUE)[1]:
+                    break
+            except Exception:  # not declared yet: the passive declare closed the channel
+                channel = connection.channel()
+            time.sleep(0.2)
+        stop_process(declaring, problems, "null consumer (declaring)")
+        body = sample_body()
+        producer = connection.Producer(channel=connection.channel())
+        exchange = Exchange("intake.events", type="topic", durable=True)
+        published = time.monotonic()
+        for _ in range(events):
+            producer.publish(body, exchange=exchange, routing_key=FILING_SUBMITTED, content_type="application/json",
+                             content_encoding="utf-8", delivery_mode=2, mandatory=True, retry=False)
+        wait_until(f"{events} events in the null consumer's queue", lambda: depth(channel, NULL_QUEUE)[0] == events,
+                   timeout=60)
+        publish_s = time.monotonic() - published
+        log(f"bare: {events} events of {len(body)} bytes queued in {publish_s:.1f} s; draining")
+        process = start_null_consumer(work, amqp_uri, "null")
+        meter = CpuMeter({"null_consumer": lambda: cpu_seconds(process.pid),
+                          "rabbitmq": lambda: comm_cpu_seconds("beam.smp")})
+        first, deadline = None, time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            ready = depth(channel, NULL_QUEUE)[0]
+            if first is None and ready < events:
+                first = time.monotonic()
+                meter.start()
+            if first is not None and ready == 0:
+                break
+            time.sleep(0.02)
+        else:
+            raise RuntimeError(f"the null consumer did not drain {events} events within {timeout:.0f} s")
+        drain = time.monotonic() - first
+        cpu = meter.stop()
+        stop_process(process, problems, "null consumer")
+    rate = events / drain
+    log(f"bare nameko: {events} events drained in {drain:.2f} s = {rate:.0f} messages/s")
+    return {"events": events, "body_bytes": len(body), "drain_s": round(drain, 3), "messages_per_s": round(rate, 1),
+            "cpu_cores": cpu}
+
+
+# --- 2. the system ----------------------------------------------------------------------------------------------
+
+
+class Counters:
+    """The vhost's message counters from the management API (cumulative; they lag by the statistics interval)."""
+
+    def __init__(self, vhost: str):
+        self.url = f"{MANAGEMENT}/api/vhosts/{vhost}"
+
+    def read(self) -> dict:
+        stats = requests.get(self.url, timeout=10).json().get("message_stats") or {}
+        return {"published": stats.get("publish", 0), "delivered": stats.get("deliver_get", 0)}
+
+    def settled(self, interval: float = 6.0, timeout: float = 90.0) -> dict:
+        """The counters once two readings ``interval`` apart agree (the bus is quiet and the statistics caught up)."""
+        previous, deadline = self.read(), time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            time.sleep(interval)
+            current = self.read()
+            if current == previous:
+                return current
+            previous = current
+        raise RuntimeError(f"the message counters did not settle within {timeout:.0f} s: {previous}")
+
+
+def one_filing(journey: Journey) -> dict:
+    """The complete path for one filing (``Journey.happy_path``'s steps), timing submit -> filing number and each
+    step after the submission."""
+    filing = journey.new_filing()
+    journey.sign_in(filing, by_sms=False)
+    journey.draft(filing)
+    steps, submitted = {}, time.monotonic()
+    last = submitted
+
+    def step(name: str) -> None:
+        nonlocal last
+        now = time.monotonic()
+        steps[name], last = now - last, now
+
+    journey.submit(filing)
+    step("submit")
+    journey.confirm_contacts(filing)
+    step("codes_received_and_confirmed")
+    journey.await_state(filing, "precheck_passed")
+    step("precheck_passed_at_intake")
+    journey.await_window(filing)
+    step("window_open")
+    journey.verify_on_site(filing)
+    step("on_site_steps")
+    decided = journey.decide_on_site(filing)
+    step("decision_and_form")
+    if decided["state"] != "sent_to_bureau":
+        raise RuntimeError(f"on-site decision {decided['state']}: {decided.get('reasons')}")
+    journey.await_review(filing)
+    step("review_pending_at_bureau")
+    number = journey.approve(filing)
+    step("approval_to_number_at_intake")
+    return {"filing_id": filing.id, "number": number, "submit_to_number_s": time.monotonic() - submitted,
+            "steps": steps}
+
+
+def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int, problems: list[str]) -> dict:
+    journey = Journey.of(deployment, timeout=120.0)
+    started = time.monotonic()
+    one_filing(journey)
+    journey.close()
+    log(f"warm-up filing through in {time.monotonic() - started:.1f} s; waiting for the counters to settle")
+    counters = Counters(vhost.name)
+    before = counters.settled()
+    processes = deployment.processes
+    meter = CpuMeter({**{name: (lambda p=p: cpu_seconds(p.pid)) for name, p in processes.items()},
+                      "rabbitmq": lambda: comm_cpu_seconds("beam.smp"),
+                      "postgres": lambda: comm_cpu_seconds("postgres")})
+    local = threading.local()
+
+    def task(_) -> dict:
+        if not hasattr(local, "journey"):
+            local.journey = Journey.of(deployment, timeout=120.0)
+        try:
+            return one_filing(local.journey)
+        except Exception as exc:  # counted and reported; the run goes on
+            return {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+
+    log(f"system: {filings} filings, {clients} clients")
+    meter.start()
+    phase = time.monotonic()
+    with concurrent.futures.ThreadPoolExecutor(clients, thread_name_prefix="sponsor") as pool:
+        results = list(pool.map(task, range(filings)))
+    wall = time.monotonic() - phase
+    cpu = meter.stop()
+    after = counters.settled()
+    done = [r for r in results if "number" in r]
+    failed = [r["error"] for r in results if "error" in r]
+    problems += [f"filing failed: {e}" for e in failed[:5]]
+    numbers = [r["number"] for r in done]
+    if len(set(numbers)) != len(numbers):
+        problems.append("filing numbers not unique")
+    latencies = [r["submit_to_number_s"] for r in done]
+    step_p50 = {name: _s(percentile([r["steps"][name] for r in done], 50))
+                for name in (done[0]["steps"] if done else ())}
+    published, delivered = (after[k] - before[k] for k in ("published", "delivered"))
+    per_filing = {"published": round(published / len(done), 1) if done else None,
+                  "delivered": round(delivered / len(done), 1) if done else None}
+    log(f"system: {len(done)} filings in {wall:.1f} s = {len(done) / wall:.2f}/s; {per_filing} messages per filing")
+    return {"filings": filings, "clients": clients, "done": len(done), "failed": len(failed), "wall_s": round(wall, 2),
+            "filings_per_s": round(len(done) / wall, 3), "messages_per_filing": per_filing,
+            "messages_delivered_per_s": round(delivered / wall, 1),
+            "messages_published_per_s": round(published / wall, 1),
+            "submit_to_number_p50_s": _s(percentile(latencies, 50)),
+            "submit_to_number_p99_s": _s(percentile(latencies, 99)),
+            "submit_to_number_max_s": _s(max(latencies, default=None)), "step_p50_s": step_p50, "cpu_cores": cpu}
+
+
+def _s(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--filings", type=int, default=40, help="filings through the timed phase (default 40)")
+    parser.add_argument("--clients", type=int, default=4, help="concurrent sponsors (default 4)")
+    parser.add_argument("--baseline-events", type=int, default=5000, help="events for the bare drain (default 5000)")
+    parser.add_argument("--log-level", default="INFO", help="the services' LOG_LEVEL (default INFO, as deployed)")
+    parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument("--keep-logs", action="store_true", help="keep the service logs even after a clean run")
+    args = parser.parse_args()
+    if args.filings + 1 > len(PHOTOS):
+        parser.error(f"at most {len(PHOTOS) - 1} filings: the journey has {len(PHOTOS)} distinct on-site photos")
+    work = Path(tempfile.mkdtemp(prefix="icp-bench-e2e-"))
+    problems: list[str] = []
+    began = time.monotonic()
+    bare = run_bare(work, args.baseline_events, problems)
+    vhost = Vhost("icp-e2e")
+    with vhost as amqp_uri, PostgresDatabases("bench_e2e") as databases, \
+            SandboxRegistry(work / "registry.log") as registry:
+        deployment = Deployment(
+            ALL_SERVICES, work, amqp_uri, databases.make,
+            env={"NOTIFY_RETRY_BASE_SECONDS": "1", "AUTHORITY_MODE": "sandbox", "LOG_LEVEL": args.log_level},
+            service_env={"verification": registry.verification_env, "bureau": {"BUREAU_PROVINCE": PROVINCE}})
+        try:
+            deployment.start()
+            log(f"six services started; logs in {work}")
+            system = run_system(deployment, vhost, args.filings, args.clients, problems)
+            problems += [f"{q['messages']} dead letters in {q['name']}" for q in vhost.queues()
+                         if q["name"].endswith(".dlq") and q.get("messages")]
+        finally:
+            problems += deployment.stop()
+    ratio = system["messages_delivered_per_s"] / bare["messages_per_s"]
+    report = {"bare": bare, "system": system, "ratio": round(ratio, 4), "target_ratio": TARGET_RATIO,
+              "target_met": ratio >= TARGET_RATIO, "problems": problems, "run_s": round(time.monotonic() - began, 1)}
+    print(f"bare nameko events          {bare['messages_per_s']:>10.1f} messages/s")
+    print(f"system                      {system['filings_per_s']:>10.3f} filings/s, "
+          f"{system['messages_delivered_per_s']:.1f} messages delivered/s")
+    print(f"messages per filing         {system['messages_per_filing']['delivered']:>10} delivered, "
+          f"{system['messages_per_filing']['published']} published")
+    met = "met" if ratio >= TARGET_RATIO else "NOT met"
+    print(f"ratio system / bare         {ratio:>10.4f} (target {TARGET_RATIO}: {met})")
+    print(f"submit -> filing number     p50 {system['submit_to_number_p50_s']} s, "
+          f"p99 {system['submit_to_number_p99_s']} s")
+    print(f"p50 of each step            {system['step_p50_s']}")
+    print(f"cores used during the phase {system['cpu_cores']}")
+    for problem in problems:
+        print(f"PROBLEM: {problem}")
+    if args.json:
+        args.json.write_text(json.dumps(report, indent=2, ensure_ascii=False))
+    if not problems and not args.keep_logs:
+        shutil.rmtree(work, ignore_errors=True)
+    print(json.dumps(report, ensure_ascii=False))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
