@@ -6,6 +6,7 @@ class back, and each is constructible from its JSON-serialisable args.
 
 from dataclasses import asdict, dataclass
 
+from marshmallow import Schema, fields
 from nameko.exceptions import deserialize_to_instance
 
 
@@ -152,3 +153,24 @@ def _code_of(message: str) -> str:
         if needle in lowered:
             return code
     return "invalid"
+
+
+class FieldErrorOutput(Schema):
+    """A :class:`FieldError` on the wire, for the OpenAPI documents."""
+
+    field = fields.String()
+    code = fields.String()
+    message = fields.String()
+    rule = fields.String()
+
+
+class ErrorBody(Schema):
+    code = fields.String()
+    message = fields.String()
+    errors = fields.List(fields.Nested(FieldErrorOutput))
+
+
+class ErrorOutput(Schema):
+    """Every HTTP error answer of every service: a code, a message and each field with the rule it broke."""
+
+    error = fields.Nested(ErrorBody)

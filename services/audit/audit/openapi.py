@@ -7,6 +7,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from audit import schemas
+from shared.contracts.errors import ErrorOutput
 from shared.platform.idempotency import IDEMPOTENCY_HEADER
 
 _ERRORS = {
@@ -64,8 +65,9 @@ def openapi_document() -> dict:
     spec = APISpec(title="audit", version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
                    info={"description": "The filing center's audit: hash-chained trail, monthly spot checks, "
                                         "inventories and reports, statistics and bulletin, rules (C1–C4, P9, P10)."})
-    for name in ("SampleInput", "PhoneCheckInput", "ErrorOutput"):
+    for name in ("SampleInput", "PhoneCheckInput"):
         spec.components.schema(name, schema=getattr(schemas, name))
+    spec.components.schema("ErrorOutput", schema=ErrorOutput)
     by_path: dict[str, dict] = {}
     for method, path, summary, body, status, types, errors in ROUTES:
         content = {kind: {"schema": {"type": "object"} if kind == "application/json" else {"type": "string"}}

@@ -16,22 +16,3 @@ class PhoneCheckInput(Schema):
         unknown = EXCLUDE
 
     result = fields.String(required=True)
-
-
-class ErrorItem(Schema):
-    field = fields.String()
-    code = fields.String()
-    message = fields.String()
-    rule = fields.String()
-
-
-class ErrorBody(Schema):
-    code = fields.String()
-    message = fields.String()
-    errors = fields.List(fields.Nested(ErrorItem))
-
-
-class ErrorOutput(Schema):
-    """Every error answer: a code, a message and each field with the rule it broke (``shared.contracts.errors``)."""
-
-    error = fields.Nested(ErrorBody)

@@ -7,6 +7,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from bureau import schemas
+from shared.contracts.errors import ErrorOutput
 from shared.platform.idempotency import IDEMPOTENCY_HEADER
 
 _ERRORS = {
@@ -57,8 +58,9 @@ def openapi_document() -> dict:
                    info={"description": "A provincial bureau: review within 20 working days, filing numbers, "
                                         "evidence spot checks, inspections, penalties, public query (P8, B1, B2, A1)."})
     for name in ("ReturnInput", "InspectionInput", "FindingsInput", "PenaltyInput", "ClosureInput",
-                 "PublicFilingOutput", "ErrorOutput"):
+                 "PublicFilingOutput"):
         spec.components.schema(name, schema=getattr(schemas, name))
+    spec.components.schema("ErrorOutput", schema=ErrorOutput)
     by_path: dict[str, dict] = {}
     for method, path, summary, body, status, response, errors in ROUTES:
         content = {"schema": {"$ref": f"#/components/schemas/{response}"} if response else {"type": "object"}}

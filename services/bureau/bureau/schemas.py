@@ -63,20 +63,3 @@ class PublicFilingOutput(Schema):
     sponsor_name = fields.String(allow_none=True, metadata={"description": "a unit's name; null for an individual"})
     approved_at = fields.Date()
     websites = fields.List(fields.Nested(PublicWebsite))
-
-
-class ErrorItem(Schema):
-    field = fields.String()
-    code = fields.String()
-    message = fields.String()
-    rule = fields.String()
-
-
-class ErrorBody(Schema):
-    code = fields.String()
-    message = fields.String()
-    errors = fields.List(fields.Nested(ErrorItem))
-
-
-class ErrorOutput(Schema):
-    error = fields.Nested(ErrorBody)

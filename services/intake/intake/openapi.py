@@ -7,6 +7,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from intake import schemas
+from shared.contracts.errors import ErrorOutput
 from shared.platform.idempotency import IDEMPOTENCY_HEADER
 
 _ERRORS = {
@@ -180,13 +181,13 @@ def openapi_document() -> dict:
         "TimelineOutput",
         "ApprovedSitesOutput",
         "ClauseOutput",
-        "ErrorOutput",
         "SignInCodeInput",
         "SignInInput",
         "SignInCodeOutput",
         "TokenOutput",
     ):
         spec.components.schema(name, schema=getattr(schemas, name))
+    spec.components.schema("ErrorOutput", schema=ErrorOutput)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     by_path: dict[str, dict] = {}
     for method, path, summary, body, status, response, errors in ROUTES:

@@ -7,6 +7,7 @@ the regulation's rules live in ``domain.validate_filing`` and run on submit.
 from marshmallow import Schema, fields, validate
 
 from intake.domain import ACCESS_METHODS, CONTRACT_CLAUSE_SHA256, REVISIT_ANSWERS, SCAN_KINDS
+from shared.contracts.errors import FieldErrorOutput
 
 _TEXT = validate.Length(max=500)
 _SHORT = validate.Length(max=100)
@@ -94,23 +95,6 @@ class StockImportQuery(Schema):
     """W6: the day by which the imported filings are to be verified on site (default: the configured period)."""
 
     deadline = fields.Date()
-
-
-class FieldErrorOutput(Schema):
-    field = fields.String()
-    code = fields.String()
-    message = fields.String()
-    rule = fields.String()
-
-
-class ErrorBody(Schema):
-    code = fields.String()
-    message = fields.String()
-    errors = fields.List(fields.Nested(FieldErrorOutput))
-
-
-class ErrorOutput(Schema):
-    error = fields.Nested(ErrorBody)
 
 
 class DocumentOutput(Schema):

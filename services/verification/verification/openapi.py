@@ -6,6 +6,7 @@ from functools import cache
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
+from shared.contracts.errors import ErrorOutput
 from shared.platform.idempotency import IDEMPOTENCY_HEADER
 from verification import schemas
 
@@ -75,8 +76,9 @@ def openapi_document() -> dict:
                                         "stock re-verification (W6), the verification department and its quality "
                                         "(W1)."})
     for name in ("AppointmentInput", "OriginalsInput", "CorrectionInput", "AccessInput", "AgreementInput",
-                 "StaffInput", "StaffOutput", "CaseOutput", "ErrorOutput"):
+                 "StaffInput", "StaffOutput", "CaseOutput"):
         spec.components.schema(name, schema=getattr(schemas, name))
+    spec.components.schema("ErrorOutput", schema=ErrorOutput)
     by_path: dict[str, dict] = {}
     for method, path, summary, body, status, response, errors in ROUTES:
         content = {"schema": {"$ref": f"#/components/schemas/{response}"} if response else {"type": "object"}}

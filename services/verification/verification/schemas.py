@@ -101,20 +101,3 @@ class CaseOutput(Schema):
     outstanding = fields.List(fields.Dict())
     decided_by = fields.String(allow_none=True)
     reasons = fields.List(fields.Dict())
-
-
-class ErrorItem(Schema):
-    field = fields.String()
-    code = fields.String()
-    message = fields.String()
-    rule = fields.String()
-
-
-class ErrorBody(Schema):
-    code = fields.String()
-    message = fields.String()
-    errors = fields.List(fields.Nested(ErrorItem))
-
-
-class ErrorOutput(Schema):
-    error = fields.Nested(ErrorBody)
