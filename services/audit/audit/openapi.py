@@ -3,12 +3,8 @@
 import re
 from functools import cache
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
-
 from audit import schemas
-from shared.contracts.errors import ErrorOutput
-from shared.platform.idempotency import IDEMPOTENCY_HEADER
+from shared.platform.openapi import IDEMPOTENCY_PARAMETER, error_response, json_body, new_spec
 
 _ERRORS = {
     "400": "Malformed JSON or CSV, wrong types, unknown fields, a bad month or quarter, or a missing header",
@@ -56,18 +52,15 @@ def _parameters(method: str, path: str) -> list[dict]:
         parameters.append({"name": "format", "in": "query", "required": False,
                            "schema": {"type": "string", "enum": ["json", "csv", "png"], "default": "json"}})
     if method in ("post", "put"):
-        parameters.append({"name": IDEMPOTENCY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}})
+        parameters.append(IDEMPOTENCY_PARAMETER)
     return parameters
 
 
 @cache
 def openapi_document() -> dict:
-    spec = APISpec(title="audit", version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
-                   info={"description": "The filing center's audit: hash-chained trail, monthly spot checks, "
-                                        "inventories and reports, statistics and bulletin, rules (C1–C4, P9, P10)."})
-    for name in ("SampleInput", "PhoneCheckInput"):
-        spec.components.schema(name, schema=getattr(schemas, name))
-    spec.components.schema("ErrorOutput", schema=ErrorOutput)
+    spec = new_spec("audit", "The filing center's audit: hash-chained trail, monthly spot checks, inventories and "
+                             "reports, statistics and bulletin, rules (C1–C4, P9, P10).", schemas,
+                    ("SampleInput", "PhoneCheckInput"))
     by_path: dict[str, dict] = {}
     for method, path, summary, body, status, types, errors in ROUTES:
         content = {kind: {"schema": {"type": "object"} if kind == "application/json" else {"type": "string"}}
@@ -75,16 +68,11 @@ def openapi_document() -> dict:
         operation = {"summary": summary, "parameters": _parameters(method, path),
                      "responses": {str(status): {"description": "OK", "content": content}}}
         for code in errors:
-            operation["responses"][code] = {
-                "description": _ERRORS[code],
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
-            }
+            operation["responses"][code] = error_response(_ERRORS[code])
         if body == "csv":
             operation["requestBody"] = {"required": True, **_CSV}
         elif body:
-            operation["requestBody"] = {
-                "required": True,
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
+            operation["requestBody"] = {"required": True, **json_body(body)}
         by_path.setdefault(path, {})[method] = operation
     for path, operations in by_path.items():
         spec.path(path=path, operations=operations)

@@ -1,14 +1,9 @@
 """The OpenAPI document of the bureau's HTTP interface (``/openapi.json``), generated from its schemas."""
 
-import re
 from functools import cache
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
-
 from bureau import schemas
-from shared.contracts.errors import ErrorOutput
-from shared.platform.idempotency import IDEMPOTENCY_HEADER
+from shared.platform.openapi import IDEMPOTENCY_PARAMETER, error_response, json_body, new_spec, path_parameters
 
 _ERRORS = {
     "400": "Malformed JSON, wrong types, unknown fields or a missing header",
@@ -54,31 +49,22 @@ ROUTES = [
 
 @cache
 def openapi_document() -> dict:
-    spec = APISpec(title="bureau", version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
-                   info={"description": "A provincial bureau: review within 20 working days, filing numbers, "
-                                        "evidence spot checks, inspections, penalties, public query (P8, B1, B2, A1)."})
-    for name in ("ReturnInput", "InspectionInput", "FindingsInput", "PenaltyInput", "ClosureInput",
-                 "PublicFilingOutput"):
-        spec.components.schema(name, schema=getattr(schemas, name))
-    spec.components.schema("ErrorOutput", schema=ErrorOutput)
+    spec = new_spec("bureau", "A provincial bureau: review within 20 working days, filing numbers, evidence spot "
+                              "checks, inspections, penalties, public query (P8, B1, B2, A1).", schemas,
+                    ("ReturnInput", "InspectionInput", "FindingsInput", "PenaltyInput", "ClosureInput",
+                     "PublicFilingOutput"))
     by_path: dict[str, dict] = {}
     for method, path, summary, body, status, response, errors in ROUTES:
         content = {"schema": {"$ref": f"#/components/schemas/{response}"} if response else {"type": "object"}}
         operation = {"summary": summary, "responses": {str(status): {"description": "OK",
                                                                       "content": {"application/json": content}}}}
         for code in errors:
-            operation["responses"][code] = {
-                "description": _ERRORS[code],
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
-            }
-        operation["parameters"] = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                                   for name in re.findall(r"{([^}]+)}", path)]
+            operation["responses"][code] = error_response(_ERRORS[code])
+        operation["parameters"] = path_parameters(path)
         if method == "post":
-            operation["parameters"].append(
-                {"name": IDEMPOTENCY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}})
+            operation["parameters"].append(IDEMPOTENCY_PARAMETER)
         if body:
-            operation["requestBody"] = {
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
+            operation["requestBody"] = json_body(body)
         by_path.setdefault(path, {})[method] = operation
     for path, operations in by_path.items():
         spec.path(path=path, operations=operations)

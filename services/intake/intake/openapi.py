@@ -1,14 +1,9 @@
 """The OpenAPI document of intake's HTTP interface, generated from its marshmallow schemas."""
 
-import re
 from functools import cache
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
-
 from intake import schemas
-from shared.contracts.errors import ErrorOutput
-from shared.platform.idempotency import IDEMPOTENCY_HEADER
+from shared.platform.openapi import IDEMPOTENCY_PARAMETER, error_response, json_body, new_spec, path_parameters
 
 _ERRORS = {
     "400": "Malformed JSON, wrong types, unknown fields or a missing header",
@@ -162,15 +157,8 @@ ROUTES = [
 
 @cache
 def openapi_document() -> dict:
-    spec = APISpec(
-        title="intake",
-        version="1.0.0",
-        openapi_version="3.0.3",
-        plugins=[MarshmallowPlugin()],
-        info={"description": "Sponsors file, staff complete access information, the system says exactly why not."},
-    )
-    # Nested schemas first: apispec registers a nested schema itself and refuses a second registration.
-    for name in (
+    spec = new_spec("intake", "Sponsors file, staff complete access information, the system says exactly why not.",
+                    schemas, (
         "DocumentOutput",
         "FilingInput",
         "AccessInput",
@@ -185,9 +173,7 @@ def openapi_document() -> dict:
         "SignInInput",
         "SignInCodeOutput",
         "TokenOutput",
-    ):
-        spec.components.schema(name, schema=getattr(schemas, name))
-    spec.components.schema("ErrorOutput", schema=ErrorOutput)
+    ))
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     by_path: dict[str, dict] = {}
     for method, path, summary, body, status, response, errors in ROUTES:
@@ -198,14 +184,8 @@ def openapi_document() -> dict:
             operation["security"] = [{"bearer": []}]
             errors = [*errors, "401", "403"]
         for code in errors:
-            operation["responses"][code] = {
-                "description": _ERRORS[code],
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
-            }
-        operation["parameters"] = [
-            {"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-            for name in re.findall(r"{([^}]+)}", path)
-        ]
+            operation["responses"][code] = error_response(_ERRORS[code])
+        operation["parameters"] = path_parameters(path)
         if path == "/guide":
             operation["parameters"] = [
                 {
@@ -217,9 +197,7 @@ def openapi_document() -> dict:
                 {"name": "unit_type", "in": "query", "required": False, "schema": {"type": "string"}},
             ]
         if method == "post" and path not in SIGN_IN_PATHS:
-            operation["parameters"].append(
-                {"name": IDEMPOTENCY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}}
-            )
+            operation["parameters"].append(IDEMPOTENCY_PARAMETER)
         if path == "/stock/imports":
             operation["parameters"].append(
                 {"name": "deadline", "in": "query", "required": False, "schema": {"type": "string", "format": "date"}}
@@ -233,9 +211,7 @@ def openapi_document() -> dict:
                 "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}
             }
         elif body:
-            operation["requestBody"] = {
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}
-            }
+            operation["requestBody"] = json_body(body)
         by_path.setdefault(path, {})[method] = operation
     for path, operations in by_path.items():
         spec.path(path=path, operations=operations)

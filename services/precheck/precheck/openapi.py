@@ -6,7 +6,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from precheck import schemas
-from shared.platform.idempotency import IDEMPOTENCY_HEADER
+from shared.platform.openapi import IDEMPOTENCY_PARAMETER
 
 _ERRORS = {
     "400": "Malformed JSON, wrong types, unknown fields or a missing header",
@@ -61,8 +61,7 @@ def openapi_document() -> dict:
             },
         }
         if method == "post":
-            operation["parameters"].append(
-                {"name": IDEMPOTENCY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}})
+            operation["parameters"].append(IDEMPOTENCY_PARAMETER)
         if body:
             operation["requestBody"] = {
                 "required": True,

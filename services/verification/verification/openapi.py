@@ -1,13 +1,8 @@
 """The OpenAPI document of verification's HTTP interface (``/openapi.json``), generated from its schemas."""
 
-import re
 from functools import cache
 
-from apispec import APISpec
-from apispec.ext.marshmallow import MarshmallowPlugin
-
-from shared.contracts.errors import ErrorOutput
-from shared.platform.idempotency import IDEMPOTENCY_HEADER
+from shared.platform.openapi import IDEMPOTENCY_PARAMETER, error_response, json_body, new_spec, path_parameters
 from verification import schemas
 
 _ERRORS = {
@@ -70,27 +65,19 @@ ROUTES = [
 
 @cache
 def openapi_document() -> dict:
-    spec = APISpec(title="verification", version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
-                   info={"description": "On-site verification: window, photo, originals, domain owner, access, "
-                                        "sealed form, submission to the bureau, the sponsor's file (P3–P7, W4), "
-                                        "stock re-verification (W6), the verification department and its quality "
-                                        "(W1)."})
-    for name in ("AppointmentInput", "OriginalsInput", "CorrectionInput", "AccessInput", "AgreementInput",
-                 "StaffInput", "StaffOutput", "CaseOutput"):
-        spec.components.schema(name, schema=getattr(schemas, name))
-    spec.components.schema("ErrorOutput", schema=ErrorOutput)
+    spec = new_spec("verification", "On-site verification: window, photo, originals, domain owner, access, sealed "
+                                    "form, submission to the bureau, the sponsor's file (P3–P7, W4), stock "
+                                    "re-verification (W6), the verification department and its quality (W1).",
+                    schemas, ("AppointmentInput", "OriginalsInput", "CorrectionInput", "AccessInput",
+                              "AgreementInput", "StaffInput", "StaffOutput", "CaseOutput"))
     by_path: dict[str, dict] = {}
     for method, path, summary, body, status, response, errors in ROUTES:
         content = {"schema": {"$ref": f"#/components/schemas/{response}"} if response else {"type": "object"}}
         operation = {"summary": summary, "responses": {str(status): {"description": "OK",
                                                                       "content": {"application/json": content}}}}
         for code in errors:
-            operation["responses"][code] = {
-                "description": _ERRORS[code],
-                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}},
-            }
-        operation["parameters"] = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
-                                   for name in re.findall(r"{([^}]+)}", path)]
+            operation["responses"][code] = error_response(_ERRORS[code])
+        operation["parameters"] = path_parameters(path)
         if path in ("/staff-work", "/staff-quality"):
             operation["parameters"] = [
                 {"name": name, "in": "query", "required": True, "schema": {"type": "string", "format": "date-time"}}
@@ -100,13 +87,11 @@ def openapi_document() -> dict:
                                             "schema": {"type": "string", "enum": ["json", "csv"]}})
             operation["responses"]["200"]["content"]["text/csv"] = {"schema": {"type": "string"}}
         if method == "post":
-            operation["parameters"].append(
-                {"name": IDEMPOTENCY_HEADER, "in": "header", "required": True, "schema": {"type": "string"}})
+            operation["parameters"].append(IDEMPOTENCY_PARAMETER)
         if body == "binary":
             operation["requestBody"] = _BINARY
         elif body:
-            operation["requestBody"] = {
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
+            operation["requestBody"] = json_body(body)
         by_path.setdefault(path, {})[method] = operation
     for path, operations in by_path.items():
         spec.path(path=path, operations=operations)
