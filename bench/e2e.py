@@ -36,7 +36,6 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
-import math
 import os
 import shutil
 import subprocess
@@ -56,6 +55,7 @@ warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")  # desig
 
 import requests  # noqa: E402
 from kombu import Connection, Exchange  # noqa: E402
+from meters import CpuMeter, comm_cpu_seconds, cpu_seconds, percentile  # noqa: E402
 
 from shared.contracts.envelope import make_envelope  # noqa: E402
 from shared.contracts.intake import FILING_SUBMITTED  # noqa: E402
@@ -79,51 +79,6 @@ TARGET_RATIO = 0.5
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def percentile(values: list[float], p: float) -> float | None:
-    """Nearest-rank percentile (None when empty)."""
-    ordered = sorted(values)
-    return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1] if ordered else None
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def comm_cpu_seconds(comm: str) -> float:
-    """CPU time of every local process named ``comm`` (``beam.smp``: RabbitMQ; ``postgres``: server and backends)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == comm:
-                    total += cpu_seconds(int(entry.name))
-            except OSError:
-                continue
-    return total
-
-
-class CpuMeter:
-    """Cores used by each meter (name -> seconds of CPU so far) between ``start()`` and ``stop()``."""
-
-    def __init__(self, meters: dict):
-        self.meters = meters
-
-    def start(self) -> None:
-        self.before = {name: meter() for name, meter in self.meters.items()}
-        self.client_before, self.started = time.process_time(), time.monotonic()
-
-    def stop(self) -> dict:
-        wall = max(time.monotonic() - self.started, 1e-9)
-        used = {name: round((meter() - self.before[name]) / wall, 2) for name, meter in self.meters.items()}
-        used["bench_client"] = round((time.process_time() - self.client_before) / wall, 2)
-        return used
 
 
 # --- 1. bare nameko ---------------------------------------------------------------------------------------------

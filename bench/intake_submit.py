@@ -49,6 +49,7 @@ if str(REPO) not in sys.path:
 
 import requests  # noqa: E402
 from kombu import Connection, Consumer, Exchange, Queue  # noqa: E402
+from meters import comm_cpu_seconds, cpu_seconds, percentile  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
@@ -78,36 +79,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def percentile(sorted_values: list[float], p: float) -> float | None:
-    """Nearest-rank percentile of an ascending list (None when empty)."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc (0.0 where /proc is missing)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def postgres_cpu_seconds() -> float:
-    """CPU time of every local ``postgres`` process (the server and its backends) seen right now."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == "postgres":
-                    total += cpu_seconds(int(entry.name))
-            except OSError:
-                continue
-    return total
 
 
 # --- the environment: vhost, database, S3, processes ------------------------------------------------
@@ -560,10 +531,10 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack, work: Path, stop:
     setup_s = time.perf_counter() - t0
     log(f"set up in {setup_s:.1f} s (logs in {work})")
     meters = {name: (lambda pid=p.pid: cpu_seconds(pid)) for name, p in env.processes.items()}
-    meters["postgres"] = postgres_cpu_seconds
+    meters["postgres"] = lambda: comm_cpu_seconds("postgres")
 
     # Warm-up: a few sequential full paths (also the submit answer whose size the echo body copies).
-    clause = requests.get(f"{intake}/contract-clause", timeout=10).json()["clause_sha256"]
+    clause = requests.get(f"{intake}/contract-clause", headers=SPONSOR, timeout=10).json()["clause_sha256"]
     warm = IntakeClient(intake, clause)
     submitted: list[str] = []
     warm_submit: list[float] = []

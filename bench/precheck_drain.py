@@ -70,6 +70,7 @@ warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")  # desig
 
 import requests  # noqa: E402
 from kombu import Connection, Exchange, Queue  # noqa: E402
+from meters import CpuMeter, comm_cpu_seconds, cpu_seconds, percentile  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
@@ -109,56 +110,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def percentile(sorted_values: list[float], p: float) -> float | None:
-    """Nearest-rank percentile of an ascending list (None when empty)."""
-    if not sorted_values:
-        return None
-    rank = max(1, math.ceil(p / 100 * len(sorted_values)))
-    return sorted_values[rank - 1]
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU time of a process, from /proc (0.0 where /proc is missing)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def comm_cpu_seconds(comm: str) -> float:
-    """CPU time of every local process named ``comm`` seen right now (``postgres``: server and backends;
-    ``beam.smp``: RabbitMQ)."""
-    total = 0.0
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (entry / "comm").read_text().strip() == comm:
-                    total += cpu_seconds(int(entry.name))
-            except OSError:
-                continue
-    return total
-
-
-class CpuMeter:
-    """Cores used by each process (or group) between ``start()`` and ``stop()``."""
-
-    def __init__(self, meters: dict):
-        self.meters = meters
-
-    def start(self) -> None:
-        self.before = {name: meter() for name, meter in self.meters.items()}
-        self.client_before = time.process_time()
-        self.started = time.monotonic()
-
-    def stop(self) -> dict:
-        """Cores used since ``start()`` (may be called more than once: each reading is up to now)."""
-        wall = max(time.monotonic() - self.started, 1e-9)
-        used = {name: round((meter() - self.before[name]) / wall, 2) for name, meter in self.meters.items()}
-        used["bench_client"] = round((time.process_time() - self.client_before) / wall, 2)
-        return used
 
 
 def _ms(seconds: float | None) -> float | None:

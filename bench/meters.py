@@ -1,0 +1,55 @@
+"""What the benchmarks measure with: nearest-rank percentiles and the CPU each process (or group of processes)
+used, read from /proc, as cores over a phase's wall time."""
+
+import math
+import os
+import time
+from pathlib import Path
+
+
+def percentile(values: list[float], p: float) -> float | None:
+    """Nearest-rank percentile (None when empty)."""
+    ordered = sorted(values)
+    return ordered[max(1, math.ceil(p / 100 * len(ordered))) - 1] if ordered else None
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process, from /proc (0.0 where /proc is missing)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def comm_cpu_seconds(comm: str) -> float:
+    """CPU time of every local process named ``comm`` seen right now (``beam.smp``: RabbitMQ; ``postgres``: the
+    server and its backends)."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == comm:
+                    total += cpu_seconds(int(entry.name))
+            except OSError:
+                continue
+    return total
+
+
+class CpuMeter:
+    """Cores used by each meter (name -> seconds of CPU so far) between ``start()`` and ``stop()``, and by the
+    bench itself as ``bench_client``."""
+
+    def __init__(self, meters: dict):
+        self.meters = meters
+
+    def start(self) -> None:
+        self.before = {name: meter() for name, meter in self.meters.items()}
+        self.client_before, self.started = time.process_time(), time.monotonic()
+
+    def stop(self) -> dict:
+        """Cores used since ``start()`` (may be called more than once: each reading is up to now)."""
+        wall = max(time.monotonic() - self.started, 1e-9)
+        used = {name: round((meter() - self.before[name]) / wall, 2) for name, meter in self.meters.items()}
+        used["bench_client"] = round((time.process_time() - self.client_before) / wall, 2)
+        return used
