@@ -34,6 +34,8 @@ class PrecheckOutcomeSchema(Schema):
 
     filing_id = fields.String(required=True)
     version = fields.Integer(required=True)
+    attempt = fields.Integer(required=True, validate=validate.Range(min=1), metadata={
+        "description": "the submission of that version decided (a resubmission after a failure is the next one)"})
     decided_at = fields.AwareDateTime(required=True)
     decided_by = fields.String(required=True)
     reasons = fields.List(fields.Nested(ReasonSchema), required=True)
@@ -69,6 +71,7 @@ class ContactConfirmationSchema(Schema):
 _PASSED = {
     "filing_id": "6f1c1c7e-3a43-4c1e-9d1e-2b7f4f0a9b10",
     "version": 1,
+    "attempt": 1,
     "decided_at": "2026-11-03T09:30:00+08:00",
     "decided_by": "precheck:auto",
     "reasons": [],

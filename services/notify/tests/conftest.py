@@ -131,7 +131,7 @@ def precheck_events(publish, seal):
         def outcome(passed: bool, filing_id: str, mobile: str = MOBILE, event_id: str | None = None) -> dict:
             reasons = [] if passed else [{"field": "contacts.email", "code": "not_confirmed",
                                           "message": "E-mail not confirmed.", "rule": "P2"}]
-            data = {"filing_id": filing_id, "version": 1, "decided_at": "2026-11-23T09:00:00+08:00",
+            data = {"filing_id": filing_id, "version": 1, "attempt": 1, "decided_at": "2026-11-23T09:00:00+08:00",
                     "decided_by": "precheck:auto:2026.1", "reasons": reasons, "mobile": seal(mobile, "event.mobile"),
                     "rulebook_version": "2026.1"}
             event_type = PRECHECK_PASSED if passed else PRECHECK_FAILED

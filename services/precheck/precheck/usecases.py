@@ -219,6 +219,7 @@ def _decide(deps: Deps, case: Case, *, passed: bool, reasons: list[dict], actor:
         {
             "filing_id": case.filing_id,
             "version": case.version,
+            "attempt": case.attempt,
             "decided_at": now.isoformat(),
             "decided_by": actor,
             "reasons": reasons,

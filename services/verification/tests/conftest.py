@@ -132,7 +132,7 @@ def open_window(send, staff, crypto):
         send("intake", FILING_SUBMITTED, payload, filing_id)
         mobile = crypto.cipher().decrypt(payload["contacts"]["mobile"], context="event.contacts.mobile")
         send("precheck", PRECHECK_PASSED, {
-            "filing_id": filing_id, "version": 1, "decided_at": decided_at, "decided_by": decided_by,
+            "filing_id": filing_id, "version": 1, "attempt": 1, "decided_at": decided_at, "decided_by": decided_by,
             "reasons": [], "mobile": crypto.cipher().encrypt(mobile, context="event.mobile"),
             "rulebook_version": "2026.1"}, filing_id)
         assert wait_until(lambda: staff.get(f"/filings/{filing_id}").status_code == 200), "window never opened"

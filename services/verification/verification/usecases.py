@@ -160,15 +160,16 @@ def _sponsor_ref(deps: Deps, sponsor: dict) -> str:
 
 
 def on_precheck_passed(deps: Deps, event_id: str, data: dict) -> None:
-    """P3: a pass opens a 1-month window for the responsible person to come in. The event has no attempt: the
-    window is for the latest submission of that version, once per submission (redelivery-safe by event id and
-    by submission)."""
+    """P3: a pass opens a 1-month window for the responsible person to come in, for exactly the submission
+    passed (filing, version, attempt): a resubmission's pass that overtakes its ``filing_submitted.v1`` waits for
+    it rather than opening the window on the failed attempt's data. Once per submission (redelivery-safe by event
+    id and by submission)."""
     if not claim_event(deps.session, processed_events, event_id, "on_precheck_passed"):
         return
     record_quality(deps, Quality.PRECHECK_DECISION, data["decided_by"], data["filing_id"], data["decided_at"], "passed")
-    submission = deps.session.execute(
-        select(Submission).where(Submission.filing_id == data["filing_id"], Submission.version == data["version"])
-        .order_by(Submission.attempt.desc()).limit(1)).scalar_one_or_none()
+    submission = deps.session.execute(select(Submission).where(
+        Submission.filing_id == data["filing_id"], Submission.version == data["version"],
+        Submission.attempt == data["attempt"])).scalar_one_or_none()
     if submission is None:
         raise SubmissionNotYetKnown(data["filing_id"])
     if deps.session.execute(select(Case.id).where(Case.submission_id == submission.id)).first():

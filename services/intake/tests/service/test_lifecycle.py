@@ -40,7 +40,7 @@ def wait_for_state(api, filing_id: str, state: str, timeout: float = 5.0) -> dic
 
 
 def outcome(filing_id: str, version: int, reasons: list) -> dict:
-    return {"filing_id": filing_id, "version": version, "decided_at": "2026-11-23T09:00:00+08:00",
+    return {"filing_id": filing_id, "version": version, "attempt": 1, "decided_at": "2026-11-23T09:00:00+08:00",
             "decided_by": "precheck:staff-7", "reasons": reasons, "mobile": "v1:sealed", "rulebook_version": "2026.1"}
 
 

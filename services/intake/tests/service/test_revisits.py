@@ -36,7 +36,7 @@ def approved(api, complete_draft, intake_config):
         filing_id = complete_draft()
         assert api.post(f"/filings/{filing_id}/submit").status_code == 200
         publish("precheck", PRECHECK_PASSED, {
-            "filing_id": filing_id, "version": 1, "decided_at": "2026-11-23T09:00:00+08:00",
+            "filing_id": filing_id, "version": 1, "attempt": 1, "decided_at": "2026-11-23T09:00:00+08:00",
             "decided_by": "precheck:staff-7", "reasons": [], "mobile": "v1:sealed", "rulebook_version": "2026.1"},
             filing_id)
         _wait(lambda: api.get(f"/filings/{filing_id}").json()["state"] == "precheck_passed")

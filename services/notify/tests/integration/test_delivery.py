@@ -104,9 +104,9 @@ def make_deps(session, crypto, clock):
 
 
 def outcome_data(crypto, mobile=MOBILE) -> dict:
-    return {"filing_id": FILING, "version": 1, "decided_at": "2026-11-23T09:00:00+08:00", "decided_by": "precheck:auto",
-            "reasons": [], "mobile": crypto.cipher().encrypt(mobile, context="event.mobile"),
-            "rulebook_version": "2026.1"}
+    return {"filing_id": FILING, "version": 1, "attempt": 1, "decided_at": "2026-11-23T09:00:00+08:00",
+            "decided_by": "precheck:auto", "reasons": [], "rulebook_version": "2026.1",
+            "mobile": crypto.cipher().encrypt(mobile, context="event.mobile")}
 
 
 def record_pass(deps, crypto, event_id=None, mobile=MOBILE) -> str | None:

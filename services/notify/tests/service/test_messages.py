@@ -207,8 +207,9 @@ def test_a_message_left_sending_by_a_killed_process_is_not_resent_and_is_marked_
 
 def test_an_event_whose_sealed_fields_do_not_open_is_dropped(notify, publish, seal, api, sms_inbox):
     filing_id = str(uuid.uuid4())
-    data = {"filing_id": filing_id, "version": 1, "decided_at": "2026-11-23T09:00:00+08:00", "decided_by": "p",
-            "reasons": [], "mobile": seal(MOBILE, "event.recipient"), "rulebook_version": "2026.1"}  # wrong context
+    data = {"filing_id": filing_id, "version": 1, "attempt": 1, "decided_at": "2026-11-23T09:00:00+08:00",
+            "decided_by": "p", "reasons": [], "rulebook_version": "2026.1",
+            "mobile": seal(MOBILE, "event.recipient")}  # wrong context
     with entrypoint_waiter(notify, "on_precheck_passed"):
         publish("precheck", PRECHECK_PASSED, data, filing_id)
 

@@ -54,11 +54,12 @@ def test_clean_filing_passes_once_both_contacts_are_confirmed(api, submit, prech
 def test_bad_document_fails_at_once_with_the_rule_and_rulebook_version(submit, precheck_tap):
     data = unit_filing()
     data["responsible_person"]["document_number"] = "110105194912310021"  # check digit should be X
-    submit(data)
+    submit(data, attempt=3)
 
     events = precheck_tap.wait_for(1)
 
     assert _types(events) == [PRECHECK_FAILED]
+    assert (events[0]["data"]["version"], events[0]["data"]["attempt"]) == (1, 3)  # which submission failed
     reasons = events[0]["data"]["reasons"]
     assert {
         k: reasons[0][k] for k in ("field", "code", "rule")

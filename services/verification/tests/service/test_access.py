@@ -147,7 +147,7 @@ def test_another_providers_filing_and_its_steps_read_as_unknown_to_staff(send, c
     send("intake", FILING_SUBMITTED, payload, filing_id)
     mobile = crypto.cipher().decrypt(payload["contacts"]["mobile"], context="event.contacts.mobile")
     send("precheck", PRECHECK_PASSED, {
-        "filing_id": filing_id, "version": 1, "decided_at": datetime.now(UTC).isoformat(),
+        "filing_id": filing_id, "version": 1, "attempt": 1, "decided_at": datetime.now(UTC).isoformat(),
         "decided_by": "precheck:auto", "reasons": [], "mobile": crypto.cipher().encrypt(mobile, context="event.mobile"),
         "rulebook_version": "2026.1"}, filing_id)
     auditor = as_role("auditor", "auditor-1")

@@ -112,7 +112,8 @@ def test_each_members_quality_in_a_period_as_json_and_csv(as_role, open_window, 
     # Filing B failed by pc-1; C breached P2 while pc-1 held it, D while nobody did.
     filing_b, filing_c, filing_d = (str(uuid.uuid4()) for _ in range(3))
     send("precheck", PRECHECK_FAILED, {
-        "filing_id": filing_b, "version": 1, "decided_at": "2026-11-04T09:30:00+08:00", "decided_by": "precheck:pc-1",
+        "filing_id": filing_b, "version": 1, "attempt": 1, "decided_at": "2026-11-04T09:30:00+08:00",
+        "decided_by": "precheck:pc-1",
         "reasons": [{"field": "contacts.mobile", "code": "not_confirmed", "message": "Not confirmed.", "rule": "P2"}],
         "mobile": "v1:sealed-sample", "rulebook_version": "2026.1"}, filing_b)
     for filing_id, claimed_by in ((filing_c, "precheck:pc-1"), (filing_d, None)):

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.contracts.intake import FILING_CANCELLED, REVERIFICATION_REQUESTED
+from shared.contracts.intake import FILING_CANCELLED, FILING_SUBMITTED, REVERIFICATION_REQUESTED
 from shared.contracts.precheck import PRECHECK_PASSED
 from shared.testing.samples import filing_submitted_data
 
@@ -31,11 +31,34 @@ def test_pass_opens_a_one_month_window(open_window, staff, tap):
 def test_redelivered_pass_opens_nothing_new(open_window, send, staff, tap, crypto):
     filing_id = open_window()
     tap.wait_for(1)
-    data = {"filing_id": filing_id, "version": 1, "decided_at": "2026-11-03T09:30:00+08:00",
+    data = {"filing_id": filing_id, "version": 1, "attempt": 1, "decided_at": "2026-11-03T09:30:00+08:00",
             "decided_by": "precheck:auto", "reasons": [], "rulebook_version": "2026.1",
             "mobile": crypto.cipher().encrypt("13800138000", context="event.mobile")}
     send("precheck", PRECHECK_PASSED, data, filing_id)
     assert tap.drain(timeout=1.5) == []
+    assert len(staff.get("/cases").json()["items"]) == 1
+
+
+@pytest.mark.req("P3")
+@pytest.mark.req("P5")
+def test_a_resubmissions_pass_that_overtakes_its_submission_waits_for_it(send, staff, crypto, wait):
+    """The pass of attempt 2 arrives before attempt 2 itself (events of different types may overtake each other):
+    the window opens on attempt 2's data once it is there, never on the failed attempt 1 it would otherwise find
+    (on-site staff would then compare the originals with data the sponsor had corrected: 不予受理 for nothing)."""
+    filing_id = str(uuid.uuid4())
+    cipher = crypto.cipher()
+    first = filing_submitted_data(cipher, crypto.hasher(), filing_id=filing_id)
+    send("intake", FILING_SUBMITTED, first, filing_id)
+    mobile = cipher.decrypt(first["contacts"]["mobile"], context="event.contacts.mobile")
+    send("precheck", PRECHECK_PASSED, {
+        "filing_id": filing_id, "version": 1, "attempt": 2, "decided_at": "2026-11-03T09:30:00+08:00",
+        "decided_by": "precheck:auto", "reasons": [], "mobile": cipher.encrypt(mobile, context="event.mobile"),
+        "rulebook_version": "2026.1"}, filing_id)
+    assert not wait(lambda: staff.get(f"/filings/{filing_id}").status_code == 200, timeout=1.5)
+    send("intake", FILING_SUBMITTED, filing_submitted_data(cipher, crypto.hasher(), filing_id=filing_id, attempt=2,
+                                                           submitted_at="2026-11-03T09:00:00+08:00"), filing_id)
+    assert wait(lambda: staff.get(f"/filings/{filing_id}").status_code == 200, timeout=15), "window never opened"
+    assert staff.get(f"/filings/{filing_id}").json()["attempt"] == 2
     assert len(staff.get("/cases").json()["items"]) == 1
 
 
