@@ -1,6 +1,7 @@
-"""What every service's OpenAPI document (``GET /openapi.json``) is built from: the spec with the one error answer
+"""What the services' OpenAPI documents (``GET /openapi.json``) are built from: the spec with the one error answer
 (:class:`shared.contracts.errors.ErrorOutput`, design.md §3) and the pieces of an operation that read the same in
-every service. Each service's ``openapi.py`` keeps its routes and what is particular to them."""
+every service. Each service's ``openapi.py`` keeps its routes and what is particular to them. Intake,
+verification, bureau and audit use all of it; precheck and notify still declare their errors as a bare object."""
 
 import re
 from types import ModuleType
