@@ -16,6 +16,7 @@ from functools import partialmethod  # noqa: E402
 from kombu.mixins import ConsumerMixin  # noqa: E402
 from nameko.messaging import QueueConsumer  # noqa: E402
 
+from shared.testing.clock import clock  # noqa: E402, F401
 from shared.testing.databases import database_factory  # noqa: E402, F401
 from shared.testing.s3 import *  # noqa: E402, F403  fixtures
 

@@ -3,6 +3,7 @@ algorithms rather than copied from real people or companies."""
 import copy
 import struct
 import zlib
+from datetime import UTC, datetime
 
 from shared.kernel.identifiers import organisation_code_check_character, uscc_check_character
 
@@ -106,13 +107,15 @@ def png(width: int = 8, height: int = 8) -> bytes:
 
 
 def filing_submitted_data(cipher, hasher, data: dict | None = None, *, filing_id: str, attempt: int = 1,
-                          submitted_at: str = "2026-11-02T09:30:00+08:00") -> dict:
+                          submitted_at: str | None = None) -> dict:
     """The ``data`` of a ``filing_submitted.v1`` as intake would publish it for ``data`` (default: the unit
-    sample): domains in both forms, personal fields sealed with ``cipher``, lookups keyed with ``hasher``."""
+    sample): domains in both forms, personal fields sealed with ``cipher``, lookups keyed with ``hasher``;
+    submitted at ``submitted_at`` (default: the process clock's now, as a test's clock sets it)."""
     from shared.contracts.intake import SEAL_CONTEXT, personal_paths
     from shared.kernel.network import validate_domain
     from shared.platform.sealing import seal
 
+    submitted_at = submitted_at or datetime.now(UTC).isoformat()
     filing = copy.deepcopy(data or UNIT_FILING)
     filing["sponsor"].setdefault("unit_type", None)
     filing["contacts"].setdefault("office_phone", None)

@@ -246,6 +246,7 @@ def test_cancellation_retires_the_number(journey, deployment, ledger):
 
 
 @pytest.mark.req("P3")
+@pytest.mark.clock
 def test_an_unused_window_runs_out_and_the_sponsor_is_told(journey, expiring):
     # started with the module; its window is WINDOW_SECONDS long and the timer looks every 5 s
     journey.timeout = WINDOW_SECONDS + 30

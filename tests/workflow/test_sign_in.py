@@ -14,7 +14,7 @@ from notify.service import NotifyService
 from shared.testing.http import ApiClient
 from shared.testing.samples import unit_filing
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.clock]
 
 CODE = re.compile(r"验证码为([0-9]{6})")
 MOBILE = "13800138000"

@@ -23,7 +23,7 @@ from shared.testing.samples import RESIDENT_ID, UNIT_FILING, png, uscc
 from shared.testing.stock import stock_csv, stock_row
 from verification.service import VerificationService
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.clock]
 
 ACCESS = {"provider_name": "示例云计算有限公司", "access_method": "cloud_server", "server_location": "北京市海淀区",
           "ip_addresses": ["111.13.100.91"]}
@@ -90,14 +90,15 @@ def system(database_factory, rabbit_config, s3_server, registry, tmp_path, conta
 
 
 @pytest.mark.req("W6")
-def test_a_stock_filing_verified_on_site_is_done_in_intakes_progress(system):
+def test_a_stock_filing_verified_on_site_is_done_in_intakes_progress(system, clock):
     client, sms, tap = system
+    deadline = clock.day(days=120)
     supervisor, verifier = client("intake", "supervisor", "head-1"), client("verification", "onsite_verifier", "v-1")
     sponsor = UNIT_FILING["sponsor"]
     row = {**stock_row(0, prefix="77"), "sponsor_name": sponsor["name"], "sponsor_document_number": uscc(),
            "person_name": "张三", "person_document_number": RESIDENT_ID}  # as the sandbox sources know them
 
-    imported = supervisor.post("/stock/imports?deadline=2027-03-31", data=stock_csv([row]).encode(),
+    imported = supervisor.post(f"/stock/imports?deadline={deadline}", data=stock_csv([row]).encode(),
                                headers={"Content-Type": "text/csv"})
     assert imported.status_code == 201 and imported.json()["imported"] == 1, imported.text
     invitation = wait_until("the SMS invitation", lambda: sms.exists() and sms.read_text().splitlines())
@@ -106,7 +107,7 @@ def test_a_stock_filing_verified_on_site_is_done_in_intakes_progress(system):
     case = cases[0]
     filing_id = case["filing_id"]
     assert (len(cases), case["purpose"], case["attempt"]) == (1, "stock", 0)
-    assert datetime.fromisoformat(case["closes_at"]) == datetime.fromisoformat("2027-03-31T23:59:59+08:00")
+    assert datetime.fromisoformat(case["closes_at"]) == datetime.fromisoformat(f"{deadline}T23:59:59+08:00")
     before = supervisor.get("/stock/progress").json()
     assert (before["planned"], before["done"], before["pending"], before["overdue"]) == (1, 0, 1, 0)
 

@@ -54,10 +54,11 @@ def staff(api):
 
 @pytest.fixture
 def submit(precheck, precheck_config, crypto):
-    """``submit(data=None, filing_id=None, attempt=1, event_id=None) -> filing id``: intake's event."""
+    """``submit(data=None, filing_id=None, attempt=1, event_id=None, submitted_at=None) -> filing id``: intake's
+    event, submitted now unless ``submitted_at`` says when."""
     send = publisher(precheck_config["AMQP_URI"])
 
-    def submit_one(data=None, filing_id=None, attempt=1, event_id=None, submitted_at="2026-11-02T09:30:00+08:00"):
+    def submit_one(data=None, filing_id=None, attempt=1, event_id=None, submitted_at=None):
         filing_id = filing_id or str(uuid.uuid4())
         payload = filing_submitted_data(crypto.cipher(), crypto.hasher(), data, filing_id=filing_id, attempt=attempt,
                                         submitted_at=submitted_at)

@@ -122,11 +122,13 @@ def wait():
 
 
 @pytest.fixture
-def open_window(send, staff, crypto):
-    """``open(data=None, decided_at=..., decided_by="precheck:auto") -> filing id``: intake's submission and
-    precheck's pass, then waits until the window is open."""
+def open_window(send, staff, crypto, clock):
+    """``open(data=None, decided_at=None, decided_by="precheck:auto") -> filing id``: intake's submission and
+    precheck's pass (decided an hour before the test's clock unless ``decided_at`` says when), then waits until
+    the window is open."""
 
-    def open_one(data=None, decided_at="2026-11-03T09:30:00+08:00", filing_id=None, decided_by="precheck:auto"):
+    def open_one(data=None, decided_at=None, filing_id=None, decided_by="precheck:auto"):
+        decided_at = decided_at or clock.iso(hours=-1)
         filing_id = filing_id or str(uuid.uuid4())
         payload = filing_submitted_data(crypto.cipher(), crypto.hasher(), data, filing_id=filing_id)
         send("intake", FILING_SUBMITTED, payload, filing_id)

@@ -18,7 +18,7 @@ from shared.platform.storage import (
     evidence_retain_until,
 )
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.clock]
 
 SHA = "a" * 64
 CONFIG = {"S3_ENDPOINT": "minio:9000", "S3_ACCESS_KEY": "access", "S3_SECRET_KEY": "secret"}

@@ -17,7 +17,7 @@ from shared.platform.auth import (
 )
 from shared.testing.http import tampered
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.clock]
 
 DEV = AuthConfig.from_config({"ALLOW_DEV_KEYS": "true"}, signs=True)
 SUPERVISOR = Principal("alice", "supervisor", provider="p1")

@@ -17,7 +17,7 @@ from shared.contracts.errors import Conflict
 from shared.platform.crypto import CryptoConfig
 from shared.testing.stock import stock_csv, stock_row
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
 
 @pytest.fixture
@@ -26,13 +26,14 @@ def db_url(database_factory):
 
 
 @pytest.mark.req("W6")
-def test_the_command_streams_batches_with_progress_reports_bad_lines_and_reruns_import_nothing(db_url, tmp_path):
+def test_the_command_streams_batches_with_progress_reports_bad_lines_and_reruns_import_nothing(db_url, tmp_path,
+                                                                                              clock):
     rows = [stock_row(i, prefix="07", bad={120: "mobile", 510: "ip_addresses"}.get(i)) for i in range(600)]
     source = tmp_path / "stock.csv"
     source.write_text(stock_csv(rows), encoding="utf-8")
     config = tmp_path / "intake.yaml"
     config.write_text(yaml.safe_dump({"DB_URL": db_url, "PROVIDER_ID": "provider-test", "ALLOW_DEV_KEYS": True}))
-    command = [sys.executable, "-m", "intake.stock", str(source), "--batch", "250", "--deadline", "2027-06-30",
+    command = [sys.executable, "-m", "intake.stock", str(source), "--batch", "250", "--deadline", clock.day(days=200),
                "--config", str(config)]
 
     first = subprocess.run(command, capture_output=True, text=True, timeout=120)

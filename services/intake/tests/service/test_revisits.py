@@ -16,7 +16,7 @@ from shared.platform.crypto import CryptoConfig
 from shared.testing.events import publisher
 from shared.testing.samples import ACCESS
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.clock]
 
 MOBILE = "13800138000"
 

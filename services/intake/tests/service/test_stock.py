@@ -15,7 +15,7 @@ from shared.testing.events import publisher
 from shared.testing.http import sponsor_token, token
 from shared.testing.stock import BAD, stock_csv, stock_row
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.clock]
 
 CSV = {"Content-Type": "text/csv"}
 
@@ -44,15 +44,16 @@ def _collect(tap, event_type: str, count: int, timeout: float = 10.0, everything
 
 @pytest.mark.req("W6")
 def test_an_import_reports_bad_rows_by_line_and_a_rerun_imports_nothing_twice(supervisor, staff, event_tap,
-                                                                             intake_config):
+                                                                             intake_config, clock):
     body = stock_csv(_rows()).encode()
+    deadline = clock.day(days=120)
 
-    first = supervisor.post("/stock/imports?deadline=2027-03-31", data=body, headers=CSV, key="stock-1")
+    first = supervisor.post(f"/stock/imports?deadline={deadline}", data=body, headers=CSV, key="stock-1")
 
     assert first.status_code == 201, first.text
     report = first.json()
     assert (report["rows"], report["imported"], report["already_imported"], report["rejected"]) == (20, 16, 0, 4)
-    assert report["deadline"].startswith("2027-03-31T23:59:59")
+    assert report["deadline"].startswith(f"{deadline}T23:59:59")
     got = [(r["line"], e["field"], e["code"], e["rule"]) for r in report["rejections"] for e in r["errors"]]
     assert got == [(5, BAD["mobile"][0], "format", "R1.6"),
                    (9, BAD["person_document_number"][0], "check_digit", "GB 11643-1999"),
@@ -72,9 +73,9 @@ def test_an_import_reports_bad_rows_by_line_and_a_rerun_imports_nothing_twice(su
     sites = supervisor.get("/approved-sites").json()["sites"]
     assert {s["domain"]: s["website_number"] for s in sites}["s090.example.com.cn"] == "京ICP备09000000号-1"
 
-    replay = supervisor.post("/stock/imports?deadline=2027-03-31", data=body, headers=CSV, key="stock-1")
+    replay = supervisor.post(f"/stock/imports?deadline={deadline}", data=body, headers=CSV, key="stock-1")
     assert replay.status_code == 201 and replay.json()["import_id"] == report["import_id"]
-    rerun = supervisor.post("/stock/imports?deadline=2027-03-31", data=body, headers=CSV, key="stock-2").json()
+    rerun = supervisor.post(f"/stock/imports?deadline={deadline}", data=body, headers=CSV, key="stock-2").json()
     assert (rerun["rows"], rerun["imported"], rerun["already_imported"], rerun["rejected"]) == (20, 0, 16, 4)
     assert _collect(event_tap, REVERIFICATION_REQUESTED, 1, timeout=1.0) == []
     progress = staff.get("/stock/progress").json()

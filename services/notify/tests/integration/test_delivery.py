@@ -3,7 +3,7 @@ on SQLite (the embedded demo default): at most once, retries with backoff, final
 
 import json
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -23,24 +23,13 @@ from shared.platform.db import make_engine
 from shared.platform.migrations import upgrade
 from shared.platform.observability import MetricsRegistry
 
-pytestmark = pytest.mark.integration
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
 MOBILE = "13800138000"
 CODE = "482913"
 FILING = "6f1c1c7e-3a43-4c1e-9d1e-2b7f4f0a9b10"
 PASS_TEXT = "您提交的网站备案信息已通过预核验，请在1个月内由网站负责人本人携带有关证件原件到我单位备案现场办理核验手续"
-
-
-class Clock:
-    def __init__(self):
-        self.at = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def advance(self, seconds: float) -> None:
-        self.at += timedelta(seconds=seconds)
 
 
 class ScriptedGateway:
@@ -79,11 +68,6 @@ def session(db_url):
 @pytest.fixture
 def crypto():
     return CryptoConfig.from_config({})
-
-
-@pytest.fixture
-def clock():
-    return Clock()
 
 
 @pytest.fixture
@@ -163,12 +147,12 @@ def test_unavailable_twice_then_delivered_after_backoff(make_deps, crypto, sessi
 
     first = usecases.deliver(deps, message_id)
     assert first.state == "retry_wait" and first.next_attempt_at == clock() + timedelta(seconds=10)
-    clock.advance(9)
+    clock.advance(seconds=9)
     assert usecases.deliver_due(deps) == 0  # not due yet
-    clock.advance(1)
+    clock.advance(seconds=1)
     assert usecases.deliver_due(deps) == 1
     assert usecases.get_message(deps, message_id).next_attempt_at == clock() + timedelta(seconds=20)
-    clock.advance(20)
+    clock.advance(seconds=20)
     assert usecases.deliver_due(deps) == 1
 
     message = usecases.get_message(deps, message_id)
@@ -185,7 +169,7 @@ def test_always_unavailable_fails_after_max_attempts_and_is_reported(make_deps, 
 
     usecases.deliver(deps, message_id)
     for _ in range(5):
-        clock.advance(60)
+        clock.advance(seconds=60)
         usecases.deliver_due(deps)
 
     message = usecases.get_message(deps, message_id)
@@ -208,7 +192,7 @@ def test_an_unknown_outcome_is_never_retried(make_deps, crypto, session, clock, 
     sms = ScriptedGateway(error)
     deps = make_deps(sms)
     message = usecases.deliver(deps, record_pass(deps, crypto))
-    clock.advance(3600)
+    clock.advance(seconds=3600)
     usecases.deliver_due(deps)
 
     assert message.state == "unknown" and len(sms.sent) == 1
@@ -223,12 +207,12 @@ def test_a_send_cut_off_mid_way_is_marked_unknown_and_not_resent(make_deps, cryp
     message_id = record_pass(deps, crypto)
     usecases._claim(deps, message_id)  # committed 'sending' ... and the process dies before the gateway answers
 
-    clock.advance(299)
+    clock.advance(seconds=299)
     usecases.deliver_due(deps)
     assert usecases.get_message(deps, message_id).state == "sending"  # within the lease: maybe still sending
-    clock.advance(2)
+    clock.advance(seconds=2)
     usecases.deliver_due(deps)
-    clock.advance(3600)
+    clock.advance(seconds=3600)
     usecases.deliver_due(deps)
 
     message = usecases.get_message(deps, message_id)
@@ -244,7 +228,7 @@ def test_pending_messages_whose_first_attempt_never_started_are_sent_by_the_time
     message_id = record_pass(deps, crypto)  # committed, then the worker died before delivering
 
     assert usecases.deliver_due(deps) == 0  # the recording worker may still be about to deliver it
-    clock.advance(usecases.FIRST_ATTEMPT_GRACE.total_seconds())
+    clock.advance(seconds=usecases.FIRST_ATTEMPT_GRACE.total_seconds())
     assert usecases.deliver_due(deps) == 1
     assert [m[2] for m in sms.sent] == [message_id]
 

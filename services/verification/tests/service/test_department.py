@@ -15,7 +15,7 @@ from shared.contracts.precheck import PRECHECK_DEADLINE_BREACHED, PRECHECK_FAILE
 from shared.testing.faces import backdrop_photo
 from shared.testing.samples import RESIDENT_ID, png, unit_filing, uscc
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.clock]
 
 ORIGINALS = {
     "sponsor": {"name": unit_filing()["sponsor"]["name"], "document_type": "business_licence",
@@ -76,14 +76,16 @@ def test_supervisors_keep_the_department(as_role, verification_config):
 
 
 @pytest.mark.req("W1")
-def test_each_members_quality_in_a_period_as_json_and_csv(as_role, open_window, send, tap, wait):
+def test_each_members_quality_in_a_period_as_json_and_csv(as_role, open_window, send, tap, wait, clock):
     supervisor = as_role("supervisor", "head-1")
     _register(supervisor)
     verifier = as_role("onsite_verifier", "verifier-1")
 
     # Filing A: passed by pc-1, verified on site by verifier-1 with one correction, returned by the bureau,
     # verified again, then contradicted by a filing-center finding.
-    filing_a = open_window(decided_by="precheck:pc-1")
+    # The period asked for below runs from 25 to 10 days ago: the passes, the failure and the breach lie in it,
+    # the on-site work and the bureau's return (today) after it.
+    filing_a = open_window(decided_by="precheck:pc-1", decided_at=clock.iso(days=-20))
     _ok(verifier.post(f"/filings/{filing_a}/photo", data=backdrop_photo(faces=(33,))))
     for subject in ("sponsor", "responsible_person"):
         _ok(verifier.post(f"/filings/{filing_a}/copies/{subject}", data=png()))
@@ -97,7 +99,7 @@ def test_each_members_quality_in_a_period_as_json_and_csv(as_role, open_window, 
     assert _ok(verifier.post(f"/filings/{filing_a}/decision"))["decided_by"] == "onsite_verifier:verifier-1"
     send("bureau", FILING_RETURNED, {
         "filing_id": filing_a, "version": 1, "submission": 1, "provider_id": "provider-test", "province": "京",
-        "returned_at": "2026-11-20T10:00:00+08:00", "returned_by": "bureau:reviewer-7",
+        "returned_at": clock.iso(), "returned_by": "bureau:reviewer-7",
         "reasons": [{"field": "websites.0.name", "code": "unclear", "message": "Name unclear.", "rule": "B1"}]},
         filing_a)
     assert wait(lambda: verifier.get(f"/filings/{filing_a}").json()["state"] == "window_open")
@@ -112,14 +114,14 @@ def test_each_members_quality_in_a_period_as_json_and_csv(as_role, open_window, 
     # Filing B failed by pc-1; C breached P2 while pc-1 held it, D while nobody did.
     filing_b, filing_c, filing_d = (str(uuid.uuid4()) for _ in range(3))
     send("precheck", PRECHECK_FAILED, {
-        "filing_id": filing_b, "version": 1, "attempt": 1, "decided_at": "2026-11-04T09:30:00+08:00",
+        "filing_id": filing_b, "version": 1, "attempt": 1, "decided_at": clock.iso(days=-19),
         "decided_by": "precheck:pc-1",
         "reasons": [{"field": "contacts.mobile", "code": "not_confirmed", "message": "Not confirmed.", "rule": "P2"}],
         "mobile": "v1:sealed-sample", "rulebook_version": "2026.1"}, filing_b)
     for filing_id, claimed_by in ((filing_c, "precheck:pc-1"), (filing_d, None)):
         send("precheck", PRECHECK_DEADLINE_BREACHED, {
-            "filing_id": filing_id, "version": 1, "submitted_at": "2026-11-02T09:30:00+08:00",
-            "deadline": "2026-11-09T09:30:00+08:00", "provisional": False, "claimed_by": claimed_by}, filing_id)
+            "filing_id": filing_id, "version": 1, "submitted_at": clock.iso(days=-24),
+            "deadline": clock.iso(days=-17), "provisional": False, "claimed_by": claimed_by}, filing_id)
 
     def report():
         got = _ok(supervisor.get("/staff-quality", params=EVER))
@@ -139,11 +141,11 @@ def test_each_members_quality_in_a_period_as_json_and_csv(as_role, open_window, 
                                                                                                    True)
     assert got["unassigned"]["deadlines_breached"] == 1
 
-    november = _ok(as_role("auditor", "a-1").get("/staff-quality", params={
-        "since": "2026-11-01T00:00:00+08:00", "until": "2026-11-15T00:00:00+08:00"}))
-    pc = {r["staff_id"]: r for r in november["items"]}["pc-1"]
+    period = _ok(as_role("auditor", "a-1").get("/staff-quality", params={
+        "since": clock.iso(days=-25), "until": clock.iso(days=-10)}))
+    pc = {r["staff_id"]: r for r in period["items"]}["pc-1"]
     assert (pc["precheck_decisions"], pc["deadlines_breached"]) == (2, 1)  # the on-site work lies after the period
-    assert {r["staff_id"]: r for r in november["items"]}["verifier-1"]["onsite_decisions"] == 0
+    assert {r["staff_id"]: r for r in period["items"]}["verifier-1"]["onsite_decisions"] == 0
 
     exported = supervisor.get("/staff-quality", params={**EVER, "format": "csv"})
     assert exported.status_code == 200 and exported.headers["Content-Type"].startswith("text/csv")

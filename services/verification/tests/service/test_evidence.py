@@ -5,7 +5,7 @@ import pytest
 from shared.platform.storage import MinioObjectStore, ObjectLocked
 from shared.testing.faces import backdrop_photo
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.clock]
 
 
 @pytest.mark.req("W4")

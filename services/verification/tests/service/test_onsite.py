@@ -12,7 +12,7 @@ from shared.contracts.bureau import FILING_RETURNED
 from shared.testing.faces import backdrop_photo
 from shared.testing.samples import RESIDENT_ID, png, unit_filing, uscc
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.clock]
 
 SPONSOR = unit_filing()["sponsor"]
 ORIGINALS = {
@@ -163,7 +163,7 @@ def test_a_redacted_owner_needs_a_certificate_and_a_confirmation(open_window, st
 
 @pytest.mark.req("P8")
 @pytest.mark.req("W4")
-def test_a_bureau_return_reopens_and_the_file_keeps_everything(open_window, staff, tap, send, wait, as_role):
+def test_a_bureau_return_reopens_and_the_file_keeps_everything(open_window, staff, tap, send, wait, as_role, clock):
     filing_id = open_window()
     tap.wait_for(1)
     _verify_everything(staff, filing_id, photo=backdrop_photo(faces=(25,)))
@@ -171,7 +171,7 @@ def test_a_bureau_return_reopens_and_the_file_keeps_everything(open_window, staf
     tap.wait_for(2)
     send("bureau", FILING_RETURNED, {
         "filing_id": filing_id, "version": 1, "submission": 1, "provider_id": "provider-test", "province": "京",
-        "returned_at": "2026-11-20T10:00:00+08:00", "returned_by": "bureau:reviewer-7",
+        "returned_at": clock.iso(), "returned_by": "bureau:reviewer-7",
         "reasons": [{"field": "websites.0.name", "code": "unclear", "message": "Name unclear.", "rule": "B1"}]},
         filing_id)
     assert wait(lambda: staff.get(f"/filings/{filing_id}").json()["state"] == "window_open")

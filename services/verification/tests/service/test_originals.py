@@ -8,7 +8,7 @@ import pytest
 from shared.testing.faces import backdrop_photo
 from shared.testing.samples import RESIDENT_ID, individual_filing, png, unit_filing, uscc
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.clock]
 
 REVOKED = "310104199001011233"  # 王五, revoked in the sandbox (shared/platform/data/sandbox_authorities.json)
 

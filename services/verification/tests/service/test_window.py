@@ -10,7 +10,7 @@ from shared.contracts.intake import FILING_CANCELLED, FILING_SUBMITTED, REVERIFI
 from shared.contracts.precheck import PRECHECK_PASSED
 from shared.testing.samples import filing_submitted_data
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.clock]
 
 
 def _types(events):
@@ -28,10 +28,10 @@ def test_pass_opens_a_one_month_window(open_window, staff, tap):
 
 
 @pytest.mark.req("P3")
-def test_redelivered_pass_opens_nothing_new(open_window, send, staff, tap, crypto):
+def test_redelivered_pass_opens_nothing_new(open_window, send, staff, tap, crypto, clock):
     filing_id = open_window()
     tap.wait_for(1)
-    data = {"filing_id": filing_id, "version": 1, "attempt": 1, "decided_at": "2026-11-03T09:30:00+08:00",
+    data = {"filing_id": filing_id, "version": 1, "attempt": 1, "decided_at": clock.iso(hours=-1),
             "decided_by": "precheck:auto", "reasons": [], "rulebook_version": "2026.1",
             "mobile": crypto.cipher().encrypt("13800138000", context="event.mobile")}
     send("precheck", PRECHECK_PASSED, data, filing_id)
@@ -41,7 +41,7 @@ def test_redelivered_pass_opens_nothing_new(open_window, send, staff, tap, crypt
 
 @pytest.mark.req("P3")
 @pytest.mark.req("P5")
-def test_a_resubmissions_pass_that_overtakes_its_submission_waits_for_it(send, staff, crypto, wait):
+def test_a_resubmissions_pass_that_overtakes_its_submission_waits_for_it(send, staff, crypto, wait, clock):
     """The pass of attempt 2 arrives before attempt 2 itself (events of different types may overtake each other):
     the window opens on attempt 2's data once it is there, never on the failed attempt 1 it would otherwise find
     (on-site staff would then compare the originals with data the sponsor had corrected: 不予受理 for nothing)."""
@@ -51,22 +51,21 @@ def test_a_resubmissions_pass_that_overtakes_its_submission_waits_for_it(send, s
     send("intake", FILING_SUBMITTED, first, filing_id)
     mobile = cipher.decrypt(first["contacts"]["mobile"], context="event.contacts.mobile")
     send("precheck", PRECHECK_PASSED, {
-        "filing_id": filing_id, "version": 1, "attempt": 2, "decided_at": "2026-11-03T09:30:00+08:00",
+        "filing_id": filing_id, "version": 1, "attempt": 2, "decided_at": clock.iso(hours=-1),
         "decided_by": "precheck:auto", "reasons": [], "mobile": cipher.encrypt(mobile, context="event.mobile"),
         "rulebook_version": "2026.1"}, filing_id)
     assert not wait(lambda: staff.get(f"/filings/{filing_id}").status_code == 200, timeout=1.5)
     send("intake", FILING_SUBMITTED, filing_submitted_data(cipher, crypto.hasher(), filing_id=filing_id, attempt=2,
-                                                           submitted_at="2026-11-03T09:00:00+08:00"), filing_id)
+                                                           submitted_at=clock.iso(hours=-2)), filing_id)
     assert wait(lambda: staff.get(f"/filings/{filing_id}").status_code == 200, timeout=15), "window never opened"
     assert staff.get(f"/filings/{filing_id}").json()["attempt"] == 2
     assert len(staff.get("/cases").json()["items"]) == 1
 
 
 @pytest.mark.req("P3")
-def test_unused_window_warns_then_expires_exactly_once(open_window, staff, tap, crypto):
-    now = datetime.now(UTC)
-    warned = open_window(decided_at=(now - timedelta(days=29)).isoformat())
-    expired = open_window(decided_at=(now - timedelta(days=40)).isoformat())
+def test_unused_window_warns_then_expires_exactly_once(open_window, staff, tap, crypto, clock):
+    warned = open_window(decided_at=clock.iso(days=-29))
+    expired = open_window(decided_at=clock.iso(days=-40))
     events = tap.wait_for(4, timeout=15)
     events += tap.drain(timeout=6)  # one more timer round: nothing is raised twice
     kinds = [(e["meta"]["type"], e["data"]["filing_id"]) for e in events]
@@ -81,11 +80,11 @@ def test_unused_window_warns_then_expires_exactly_once(open_window, staff, tap, 
 
 
 @pytest.mark.req("P3")
-def test_cancellation_closes_the_window(open_window, send, staff, wait):
+def test_cancellation_closes_the_window(open_window, send, staff, wait, clock):
     filing_id = open_window()
     send("intake", FILING_CANCELLED, {"filing_id": filing_id, "provider_id": "provider-test", "province": "京",
                                       "filing_number": None, "reason": "changed mind",
-                                      "cancelled_at": "2026-11-04T10:00:00+08:00", "cancelled_by": "sponsor"},
+                                      "cancelled_at": clock.iso(), "cancelled_by": "sponsor"},
          filing_id)
     assert wait(lambda: staff.get(f"/filings/{filing_id}").json()["state"] == "cancelled")
 

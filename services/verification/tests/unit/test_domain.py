@@ -9,7 +9,7 @@ from shared.kernel.workdays import SHANGHAI
 from verification import domain
 from verification.domain import OwnerOutcome
 
-pytestmark = pytest.mark.unit
+pytestmark = [pytest.mark.unit, pytest.mark.clock]
 
 FILING = {
     "sponsor": {"kind": "unit", "name": "北京示例（科技）有限公司", "document_type": "business_licence",
