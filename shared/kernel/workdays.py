@@ -243,6 +243,15 @@ class WorkingCalendar:
         """The years with an official schedule, ascending."""
         return tuple(self._schedules)
 
+    def official_days_left(self, today: date) -> int:
+        """Days from ``today`` (a date in Asia/Shanghai) to the first day of the first year after ``today``'s
+        without an official schedule: 0 when ``today``'s own year has none. Deadlines that reach that day are
+        provisional, so operators load the next notice before this reaches 0."""
+        year = today.year
+        while self.has_official(year):
+            year += 1
+        return max((date(year, 1, 1) - today).days, 0)
+
     def schedule(self, year: int) -> YearSchedule | None:
         """The official schedule of ``year``, or None."""
         return self._schedules.get(year)

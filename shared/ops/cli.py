@@ -10,18 +10,27 @@
     icp-ops dead-letters replay QUEUE [--max N]   back to the one handler queue they came from
     icp-ops dead-letters discard QUEUE (--event-id ID | --all)
     icp-ops unroutable [--republish]              handler queues without a consumer, messages routed nowhere
+    icp-ops calendar load NOTICE.json [...] [--service URL ...]
+                                                  each year's State Council holiday schedule into every service
+                                                  that counts working days (default: $CALENDAR_SERVICES)
 
 Exit status: 0 all well; 2 a threshold is breached (``status``) or something needs a person (``unroutable``),
-for cron and alerting; 1 the command failed (broker unreachable, unknown queue).
+for cron and alerting; 1 the command failed (broker unreachable, unknown queue, a service refused the schedule).
 
 Connection settings: ``--api`` / ``RABBITMQ_MANAGEMENT_URI`` (``http://user:password@host:15672``), ``--amqp`` /
 ``AMQP_URI`` (replay, discard of one message, declare), ``--vhost`` / ``RABBITMQ_VHOST`` (default: the virtual host
 of the AMQP URI). Output is text, or JSON with ``--json``. Message contents are shown only masked
 (:func:`shared.ops.management.describe_message`).
+
+``calendar load`` posts each notice's JSON object (``shared.kernel.workdays.parse_schedule``) to ``POST
+/calendar/years`` of each service URL (precheck, P2; the bureau, P8) with an ops token (``--token`` /
+``ICP_OPS_TOKEN``) and an ``Idempotency-Key`` derived from the file, so running it again changes nothing; each
+service recomputes its open deadlines that counted days of that year by the provisional rule.
 """
 from __future__ import annotations
 
 import argparse
+import hashlib
 import importlib
 import json
 import os
@@ -207,6 +216,46 @@ def _republish_unroutable(amqp_uri: str) -> int:
     return republished
 
 
+def calendar_load(args) -> int:
+    """POST each notice to every service; a service that refuses one is reported with its field errors (exit 1)."""
+    urls = args.service or os.environ.get("CALENDAR_SERVICES", "").split()
+    if not urls:
+        raise ValueError("name the services' base URLs (--service, or CALENDAR_SERVICES)")
+    token = args.token or os.environ.get("ICP_OPS_TOKEN")
+    if not token:
+        raise ValueError("an ops bearer token is needed (--token or ICP_OPS_TOKEN; for development: icp-token ops ME)")
+    bodies = [Path(notice).read_bytes() for notice in args.notices]
+    for notice, body in zip(args.notices, bodies, strict=True):
+        try:
+            json.loads(body)
+        except ValueError as exc:  # before any service sees any of them
+            raise ValueError(f"{notice} is not JSON: {exc}") from None
+    refused = False
+    for notice, body in zip(args.notices, bodies, strict=True):
+        headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json",
+                   "Idempotency-Key": f"calendar-{hashlib.sha256(body).hexdigest()[:32]}"}
+        for url in urls:
+            refused |= not _load_notice(args, notice, url, body, headers)
+    return FAILED if refused else OK
+
+
+def _load_notice(args, notice: str, url: str, body: bytes, headers: dict) -> bool:
+    answer = requests.post(f"{url.rstrip('/')}/calendar/years", data=body, headers=headers, timeout=30)
+    if answer.status_code == 200:
+        loaded = answer.json()
+        _say(args, {"notice": notice, "service": url, **loaded},
+             f"{url}: {loaded['year']} loaded, {loaded['recomputed_deadlines']} open deadlines recomputed")
+        return True
+    try:
+        error = answer.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        error = {"message": answer.text[:200], "errors": []}
+    problems = "; ".join(f"{e.get('field')}: {e.get('code')} ({e.get('message')})" for e in error.get("errors", []))
+    _say(args, {"notice": notice, "service": url, "status": answer.status_code, "error": error},
+         f"{url}: {notice} refused ({answer.status_code}) {problems or error.get('message', '')}")
+    return False
+
+
 # --- plumbing ----------------------------------------------------------------------------------------------------
 
 
@@ -258,6 +307,17 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--limit", type=int, default=PEEK_LIMIT)
     command.add_argument("--republish", action="store_true", help="send the captured messages again, once")
     command.set_defaults(run=unroutable)
+
+    calendar = commands.add_parser("calendar", help="the State Council holiday schedules deadlines count with")
+    actions = calendar.add_subparsers(required=True, metavar="ACTION")
+    command = actions.add_parser("load", help="load years' notices (JSON) into every service that counts "
+                                              "working days")
+    command.add_argument("notices", nargs="+", metavar="NOTICE",
+                         help='a notice as JSON: {"year", "holidays": [{"date", "name"}], "workdays", "source"}')
+    command.add_argument("--service", action="append", metavar="URL",
+                         help="a service's base URL, repeatable (default: CALENDAR_SERVICES, space-separated)")
+    command.add_argument("--token", help="an ops bearer token (ICP_OPS_TOKEN)")
+    command.set_defaults(run=calendar_load)
     return parser
 
 

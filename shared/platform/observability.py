@@ -48,6 +48,10 @@ _SECONDS_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.
 _DEADLINES_OPEN = ("icp_deadlines_open", "Open deadlines (filings awaiting a step with a legal time limit), by kind.",
                    ("service", "kind"))
 _DEADLINES_BREACHED = ("icp_deadlines_breached", "Open deadlines already past due, by kind.", ("service", "kind"))
+_DEADLINES_PROVISIONAL = ("icp_deadlines_provisional", "Open deadlines counted by the provisional rule (a year "
+                          "without the State Council's schedule), by kind.", ("service", "kind"))
+_CALENDAR_DAYS_LEFT = ("icp_calendar_official_days_left", "Days until the first day without an official State Council "
+                       "holiday schedule in the service's working-day calendar.", ("service",))
 
 # Liveness (``/healthz?probe=live``): the hub's heartbeat beats every HEARTBEAT_SECONDS; a probe answered when the
 # last beat is older than ``LIVENESS_STALL_SECONDS`` (container config) finds a hub that was blocked that long.
@@ -103,12 +107,20 @@ class MetricsRegistry:
         """The gauge ``name`` with ``labels``."""
         return self._get_or_create(Gauge, name, documentation, labels)
 
-    def deadlines(self, kind: str, open_count: int, breached: int) -> None:
-        """Report the service's open deadlines of ``kind`` (e.g. ``precheck_5_working_days``, P2) and how many of
-        them are past due, as ``icp_deadlines_open{service, kind}`` and ``icp_deadlines_breached{service, kind}``
-        (the alert rules in deploy/monitoring watch the second). Call it whenever the counts are recomputed."""
+    def deadlines(self, kind: str, open_count: int, breached: int, provisional: int = 0) -> None:
+        """Report the service's open deadlines of ``kind`` (e.g. ``precheck_5_working_days``, P2), how many of
+        them are past due and how many were counted by the provisional rule, as ``icp_deadlines_open``,
+        ``icp_deadlines_breached`` and ``icp_deadlines_provisional`` ``{service, kind}`` (the alert rules in
+        deploy/monitoring watch the last two). Call it whenever the counts are recomputed."""
         self.gauge(*_DEADLINES_OPEN).labels(self.service_name, kind).set(open_count)
         self.gauge(*_DEADLINES_BREACHED).labels(self.service_name, kind).set(breached)
+        self.gauge(*_DEADLINES_PROVISIONAL).labels(self.service_name, kind).set(provisional)
+
+    def calendar(self, official_days_left: int) -> None:
+        """Report how many days the service's working-day calendar still has official State Council schedules for
+        (``WorkingCalendar.official_days_left``), as ``icp_calendar_official_days_left{service}``: the alert rules
+        warn a month before deadlines start turning provisional (P2, P8)."""
+        self.gauge(*_CALENDAR_DAYS_LEFT).labels(self.service_name).set(official_days_left)
 
     def exposition(self) -> bytes:
         """The registry in the Prometheus text format (``CONTENT_TYPE_LATEST``)."""

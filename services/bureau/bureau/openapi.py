@@ -3,6 +3,7 @@
 from functools import cache
 
 from bureau import schemas
+from shared.contracts.calendar import CalendarYearInput, CalendarYearLoaded
 from shared.platform.openapi import IDEMPOTENCY_PARAMETER, error_response, json_body, new_spec, path_parameters
 
 _ERRORS = {
@@ -42,6 +43,8 @@ ROUTES = [
     ("post", "/penalties/{penalty_id}/closure", "Close a rectification order (A1)", "ClosureInput", 200, None,
      ["400", *_STAFF, "404", "409"]),
     ("get", "/penalties", "Penalties (?provider_id=), tracked to closure (A1)", None, 200, None, _STAFF),
+    ("post", "/calendar/years", "Load a year's State Council schedule; open review deadlines follow it (P8)",
+     "CalendarYearInput", 200, "CalendarYearLoaded", ["400", *_STAFF, "409", "422"]),
     ("get", "/public/filings", "Public query by ?domain= or ?number=, no login, public fields only", None, 200,
      "PublicFilingOutput", ["404", "422"]),
 ]
@@ -53,6 +56,8 @@ def openapi_document() -> dict:
                               "checks, inspections, penalties, public query (P8, B1, B2, A1).", schemas,
                     ("ReturnInput", "InspectionInput", "FindingsInput", "PenaltyInput", "ClosureInput",
                      "PublicFilingOutput"))
+    spec.components.schema("CalendarYearInput", schema=CalendarYearInput)
+    spec.components.schema("CalendarYearLoaded", schema=CalendarYearLoaded)
     by_path: dict[str, dict] = {}
     for method, path, summary, body, status, response, errors in ROUTES:
         content = {"schema": {"$ref": f"#/components/schemas/{response}"} if response else {"type": "object"}}

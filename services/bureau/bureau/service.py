@@ -16,12 +16,13 @@ from bureau.domain import DEADLINE_KIND
 from bureau.models import idempotency_keys, outbox
 from bureau.openapi import openapi_document
 from bureau.schemas import ClosureInput, FindingsInput, InspectionInput, PenaltyInput, ReturnInput
+from shared.contracts.calendar import CalendarYearInput
 from shared.contracts.intake import FILING_CANCELLED
 from shared.contracts.verification import FILING_SENT_TO_BUREAU
-from shared.platform.auth import AUDITOR, PUBLIC, REVIEWER, Guard, allow
+from shared.platform.auth import AUDITOR, OPS, PUBLIC, REVIEWER, Guard, allow
 from shared.platform.entrypoints import answer_once, read_event
 from shared.platform.events import event_handler
-from shared.platform.http import http, json_response, load_json
+from shared.platform.http import http, json_response, load_json, read_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 from shared.platform.storage import ObjectStorage
@@ -44,6 +45,7 @@ ACCESS_POLICY = {
     "penalty_http": DECIDE,
     "closure_http": DECIDE,
     "penalties_http": READ,
+    "load_calendar_year": allow(OPS),
     "public_query_http": PUBLIC,
     "openapi": PUBLIC,
 }
@@ -102,7 +104,8 @@ class BureauService(ServiceBase):
         if raised:
             self.metrics.counter("icp_bureau_deadline_events_total", "Deadline events raised").inc(raised)
         counts = usecases.open_counts(self._deps())
-        self.metrics.deadlines(DEADLINE_KIND, counts["open"], counts["breached"])
+        self.metrics.deadlines(DEADLINE_KIND, counts["open"], counts["breached"], counts["provisional"])
+        self.metrics.calendar(counts["official_days_left"])
 
     # --- reviewers (P8, B1) ---------------------------------------------------------------------------------------
 
@@ -167,6 +170,16 @@ class BureauService(ServiceBase):
     @http("GET", "/penalties")
     def penalties_http(self, request: Request):
         return json_response(200, {"items": usecases.penalties(self._deps(), request.args.get("provider_id"))})
+
+    # --- administrators ---------------------------------------------------------------------------------------------
+
+    @http("POST", "/calendar/years")
+    def load_calendar_year(self, request: Request):
+        """Load a year's State Council schedule without a release (``icp-ops calendar load``); open review
+        deadlines that counted days of that year are recomputed (P8)."""
+        load_json(request, CalendarYearInput())
+        schedule = read_json(request)
+        return self._once(request, lambda actor: usecases.load_calendar_year(self._deps(), schedule, actor))
 
     # --- the public (no login) --------------------------------------------------------------------------------------
 

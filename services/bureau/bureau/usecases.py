@@ -25,6 +25,7 @@ from bureau.models import (
     Penalty,
     Review,
     Website,
+    calendar_years,
     outbox,
     processed_events,
 )
@@ -48,7 +49,8 @@ from shared.kernel.errors import InvalidValue
 from shared.kernel.filing_numbers import FilingNumber, parse_filing_number
 from shared.kernel.network import validate_domain
 from shared.kernel.provinces import Province
-from shared.kernel.workdays import SHANGHAI, WorkingCalendar
+from shared.kernel.workdays import SHANGHAI
+from shared.platform.calendar import deadline_fields, reschedule, store_schedule, working_calendar
 from shared.platform.crypto import DecryptionError
 from shared.platform.events import PoisonEvent
 from shared.platform.idempotency import claim_event
@@ -118,8 +120,6 @@ def on_sent_to_bureau(deps: Deps, event_id: str, data: dict) -> None:
     ).scalars():
         review.state = ReviewState.SUPERSEDED
     now = deps.now()
-    cal = WorkingCalendar.shipped()
-    deadline = cal.add_working_days(now, deps.review_working_days)
     deps.session.add(Review(
         id=str(uuid.uuid4()),
         filing_id=data["filing_id"],
@@ -138,10 +138,7 @@ def on_sent_to_bureau(deps: Deps, event_id: str, data: dict) -> None:
         sent_by=data["sent_by"],
         verified_by=data["verified_by"],
         received_at=now,
-        deadline_at=deadline.at,
-        near_at=cal.near_time(now, deps.review_working_days),
-        deadline_provisional=deadline.provisional,
-        deadline_years=list(deadline.years),
+        **deadline_fields(working_calendar(deps.session, calendar_years), now, deps.review_working_days),
         reasons=[],
     ))
 
@@ -437,10 +434,25 @@ def raise_deadline_events(deps: Deps) -> int:
 
 
 def open_counts(deps: Deps) -> dict:
+    """Open reviews, how many are past their deadline and how many deadlines are provisional (a year without
+    the State Council's schedule), and how many days of official schedules are left; for metrics."""
     row = deps.session.execute(
-        select(func.count(), func.count(Review.breached_raised_at)).where(Review.state.in_(OPEN_STATES))
+        select(func.count(), func.count(Review.breached_raised_at),
+               func.count().filter(Review.deadline_provisional.is_(True))).where(Review.state.in_(OPEN_STATES))
     ).one()
-    return {"open": row[0], "breached": row[1]}
+    today = deps.now().astimezone(SHANGHAI).date()
+    days_left = working_calendar(deps.session, calendar_years).official_days_left(today)
+    return {"open": row[0], "breached": row[1], "provisional": row[2], "official_days_left": days_left}
+
+
+def load_calendar_year(deps: Deps, schedule: dict, actor: str) -> dict:
+    """An administrator loads a year's State Council schedule (P8: the 20 working days follow it); the open
+    reviews whose deadline counted days of that year by the provisional rule are recomputed from their receipt."""
+    parsed = store_schedule(deps.session, calendar_years, schedule, actor, deps.now())
+    open_reviews = deps.session.execute(select(Review).where(Review.state.in_(OPEN_STATES))).scalars()
+    recomputed = reschedule(open_reviews, parsed.year, working_calendar(deps.session, calendar_years),
+                            lambda review: review.received_at, deps.review_working_days)
+    return {"year": parsed.year, "recomputed_deadlines": recomputed}
 
 
 # --- views ------------------------------------------------------------------------------------------------------------

@@ -292,6 +292,14 @@ def _fold(value: str) -> str:
     return "".join(unicodedata.normalize("NFKC", value or "").split()).upper()
 
 
+def provisional_deadline_note(years: list[int]) -> str:
+    """What the sponsor and staff read beside a provisional P2 deadline: the ``years`` whose State Council
+    holiday schedule is not loaded yet, so the deadline is an estimate that may move."""
+    listed = "、".join(f"{year}年" for year in years)
+    return (f"此期限为暂定：{listed}的国务院节假日安排尚未载入，期限暂按固定假日估算，"
+            "安排公布并载入后可能调整。")
+
+
 def sponsor_key(data: dict) -> str:
     """What identifies a sponsor across filings: its kind, document type and document number."""
     sponsor = data["sponsor"]

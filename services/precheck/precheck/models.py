@@ -9,6 +9,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.platform.calendar import calendar_years_table
 from shared.platform.db import UtcDateTime
 from shared.platform.idempotency import idempotency_keys_table, processed_events_table
 from shared.platform.outbox import outbox_table
@@ -67,17 +68,7 @@ class Confirmation(Base):
     confirmed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
-class CalendarYear(Base):
-    """An administrator's holiday schedule for a year without shipped data (design.md §6)."""
-
-    __tablename__ = "calendar_years"
-
-    year: Mapped[int] = mapped_column(Integer, primary_key=True)
-    schedule: Mapped[dict] = mapped_column(JSON)
-    loaded_by: Mapped[str] = mapped_column(String(120))
-    loaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
-
-
+calendar_years = calendar_years_table(Base.metadata)
 outbox = outbox_table(Base.metadata)
 processed_events = processed_events_table(Base.metadata)
 idempotency_keys = idempotency_keys_table(Base.metadata)

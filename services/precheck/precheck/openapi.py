@@ -6,6 +6,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 
 from precheck import schemas
+from shared.contracts.calendar import CalendarYearInput
 from shared.platform.openapi import IDEMPOTENCY_PARAMETER
 
 _ERRORS = {
@@ -43,8 +44,9 @@ ROUTES = [
 def openapi_document() -> dict:
     spec = APISpec(title="precheck", version="1.0.0", openapi_version="3.0.3", plugins=[MarshmallowPlugin()],
                    info={"description": "P2 pre-verification: sponsors confirm contacts, staff review the queue."})
-    for name in ("CodeInput", "DecisionInput", "CalendarYearInput"):
+    for name in ("CodeInput", "DecisionInput"):
         spec.components.schema(name, schema=getattr(schemas, name))
+    spec.components.schema("CalendarYearInput", schema=CalendarYearInput)
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
     error = {"application/json": {"schema": {"type": "object", "required": ["error"],
                                              "properties": {"error": {"type": "object"}}}}}

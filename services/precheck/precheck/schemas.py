@@ -19,17 +19,3 @@ class ReasonInput(Schema):
 class DecisionInput(Schema):
     decision = fields.String(required=True, validate=validate.OneOf(["pass", "fail"]))
     reasons = fields.List(fields.Nested(ReasonInput), load_default=list, validate=validate.Length(max=50))
-
-
-class HolidayInput(Schema):
-    date = fields.String(required=True)
-    name = fields.String(required=True)
-
-
-class CalendarYearInput(Schema):
-    """An administrator's schedule; ``shared.kernel.workdays.parse_schedule`` checks its content."""
-
-    year = fields.Integer(required=True, validate=validate.Range(min=2000, max=2100))
-    holidays = fields.List(fields.Nested(HolidayInput), required=True)
-    workdays = fields.List(fields.String(), required=True)
-    source = fields.String(required=True, validate=validate.Length(min=1, max=300))

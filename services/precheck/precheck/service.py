@@ -13,7 +13,8 @@ from precheck.dependencies import PrecheckSettings
 from precheck.domain import DEADLINE_KIND
 from precheck.models import idempotency_keys, outbox
 from precheck.openapi import openapi_document
-from precheck.schemas import CalendarYearInput, CodeInput, DecisionInput
+from precheck.schemas import CodeInput, DecisionInput
+from shared.contracts.calendar import CalendarYearInput
 from shared.contracts.intake import FILING_CHANGED, FILING_SUBMITTED
 from shared.platform.auth import (
     AUDITOR,
@@ -98,7 +99,8 @@ class PrecheckService(ServiceBase):
         if raised:
             self.metrics.counter("icp_precheck_deadline_events_total", "Deadline events raised").inc(raised)
         counts = usecases.open_deadlines(self._deps())
-        self.metrics.deadlines(DEADLINE_KIND, counts["open"], counts["breached"])
+        self.metrics.deadlines(DEADLINE_KIND, counts["open"], counts["breached"], counts["provisional"])
+        self.metrics.calendar(counts["official_days_left"])
 
     # --- sponsor HTTP ----------------------------------------------------------------------------
 

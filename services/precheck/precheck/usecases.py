@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from precheck import domain
 from precheck.domain import OPEN_STATES, CaseState, Context, Rulebook
-from precheck.models import CalendarYear, Case, Confirmation, outbox, processed_events
+from precheck.models import Case, Confirmation, calendar_years, outbox, processed_events
 from shared.contracts.envelope import make_envelope
 from shared.contracts.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from shared.contracts.intake import SEAL_CONTEXT, personal_paths
@@ -26,8 +26,8 @@ from shared.contracts.precheck import (
     PRECHECK_FAILED,
     PRECHECK_PASSED,
 )
-from shared.kernel.errors import InvalidValue
-from shared.kernel.workdays import SHANGHAI, WorkingCalendar, parse_schedule
+from shared.kernel.workdays import SHANGHAI, WorkingCalendar
+from shared.platform.calendar import deadline_fields, reschedule, store_schedule, working_calendar
 from shared.platform.idempotency import claim_event
 from shared.platform.outbox import enqueue
 from shared.platform.sealing import unseal
@@ -51,10 +51,7 @@ class Deps:
 
 def calendar(deps: Deps) -> WorkingCalendar:
     """The shipped State Council schedules plus every year an administrator loaded (design.md §6)."""
-    cal = WorkingCalendar.shipped()
-    for row in deps.session.execute(select(CalendarYear).order_by(CalendarYear.year)).scalars():
-        cal = cal.with_schedule(parse_schedule(row.schedule))
-    return cal
+    return working_calendar(deps.session, calendar_years)
 
 
 def _emit(deps: Deps, event_type: str, data: dict, filing_id: str) -> None:
@@ -93,8 +90,6 @@ def on_submitted(deps: Deps, event_id: str, data: dict) -> None:
     context = Context(today=now.astimezone(SHANGHAI).date(), mobile_used_by_other_sponsor=shared_mobile is not None)
     findings = domain.run_rulebook(deps.rulebook, filing, context)
     submitted_at = data["submitted_at"]
-    cal = calendar(deps)
-    deadline = cal.add_working_days(submitted_at, domain.PRECHECK_WORKING_DAYS)
     case = Case(
         id=str(uuid.uuid4()),
         filing_id=data["filing_id"],
@@ -109,10 +104,7 @@ def on_submitted(deps: Deps, event_id: str, data: dict) -> None:
         findings=[f.to_dict() for f in findings],
         rulebook_version=deps.rulebook.version,
         submitted_at=submitted_at,
-        deadline_at=deadline.at,
-        near_at=cal.near_time(submitted_at, domain.PRECHECK_WORKING_DAYS),
-        deadline_provisional=deadline.provisional,
-        deadline_years=list(deadline.years),
+        **deadline_fields(calendar(deps), submitted_at, domain.PRECHECK_WORKING_DAYS),
         reasons=[],
         created_at=now,
     )
@@ -380,39 +372,36 @@ def raise_deadline_events(deps: Deps) -> int:
 
 
 def open_deadlines(deps: Deps) -> dict:
-    """How many cases are open and how many of them are past their deadline, for metrics and staff."""
+    """How many cases are open, how many of them are past their deadline and how many deadlines are provisional
+    (a year without the State Council's schedule), and how many days of official schedules are left; for
+    metrics and staff."""
     row = deps.session.execute(
-        select(func.count(), func.count(Case.breached_raised_at)).where(Case.state.in_([s.value for s in OPEN_STATES]))
+        select(func.count(), func.count(Case.breached_raised_at),
+               func.count().filter(Case.deadline_provisional.is_(True)))
+        .where(Case.state.in_([s.value for s in OPEN_STATES]))
     ).one()
-    return {"open": row[0], "breached": row[1]}
+    today = deps.now().astimezone(SHANGHAI).date()
+    return {"open": row[0], "breached": row[1], "provisional": row[2],
+            "official_days_left": calendar(deps).official_days_left(today)}
 
 
 def load_calendar_year(deps: Deps, schedule: dict, actor: str) -> dict:
     """An administrator loads a year's official schedule; open deadlines that depend on it are recomputed."""
-    try:
-        parsed = parse_schedule(schedule)
-    except InvalidValue as exc:
-        raise ValidationFailed.about("schedule", exc.code, exc.message, exc.rule) from None
-    row = deps.session.get(CalendarYear, parsed.year)
-    if row is None:
-        row = CalendarYear(year=parsed.year)
-        deps.session.add(row)
-    row.schedule, row.loaded_by, row.loaded_at = schedule, actor, deps.now()
-    deps.session.flush()
-    cal = calendar(deps)
-    recomputed = 0
-    for case in deps.session.execute(select(Case).where(Case.state.in_([s.value for s in OPEN_STATES]))).scalars():
-        if parsed.year not in case.deadline_years:
-            continue
-        deadline = cal.add_working_days(case.submitted_at, domain.PRECHECK_WORKING_DAYS)
-        case.deadline_at, case.deadline_provisional = deadline.at, deadline.provisional
-        case.deadline_years = list(deadline.years)
-        case.near_at = cal.near_time(case.submitted_at, domain.PRECHECK_WORKING_DAYS)
-        recomputed += 1
+    parsed = store_schedule(deps.session, calendar_years, schedule, actor, deps.now())
+    open_cases = deps.session.execute(select(Case).where(Case.state.in_([s.value for s in OPEN_STATES]))).scalars()
+    recomputed = reschedule(open_cases, parsed.year, calendar(deps), lambda case: case.submitted_at,
+                            domain.PRECHECK_WORKING_DAYS)
     return {"year": parsed.year, "recomputed_deadlines": recomputed}
 
 
 # --- views ------------------------------------------------------------------------------------------
+
+
+def _provisional_note(deps: Deps, case: Case) -> str | None:
+    if not case.deadline_provisional:
+        return None
+    cal = calendar(deps)
+    return domain.provisional_deadline_note([year for year in case.deadline_years if not cal.has_official(year)])
 
 
 def view(deps: Deps, case: Case) -> dict:
@@ -425,6 +414,7 @@ def view(deps: Deps, case: Case) -> dict:
         "submitted_at": case.submitted_at.isoformat(),
         "deadline": case.deadline_at.isoformat(),
         "deadline_provisional": case.deadline_provisional,
+        "deadline_note": _provisional_note(deps, case),
         "deadline_near": case.near_raised_at is not None,
         "deadline_breached": case.breached_raised_at is not None,
         "findings": case.findings,

@@ -488,3 +488,39 @@ def test_the_shipped_file_is_what_the_package_gives_and_the_package_stops_at_202
         day += timedelta(days=1)
     with pytest.raises(NotImplementedError):
         chinese_calendar.is_workday(date(2027, 1, 4))
+
+
+@pytest.mark.unit
+@pytest.mark.req("P2")
+@pytest.mark.parametrize(("today", "left"), [
+    ("2026-12-07", 25),  # the days an operator has to load next year's notice
+    ("2026-12-31", 1),
+    ("2027-03-01", 0),  # the year itself has no schedule: every deadline counted in it is provisional
+    ("2025-05-01", 0),  # nor has this calendar 2025
+])
+def test_official_days_left_counts_to_the_first_year_without_a_schedule(today, left):
+    calendar = WorkingCalendar([CALENDAR.schedule(2026)])
+    assert calendar.official_days_left(d(today)) == left
+
+
+@pytest.mark.unit
+@pytest.mark.req("P2")
+def test_official_days_left_runs_through_every_loaded_year():
+    calendar = WorkingCalendar([CALENDAR.schedule(2026)]).with_schedule(
+        YearSchedule(2027, frozenset({d("2027-01-01")}), frozenset(), "test data"))
+    assert calendar.official_days_left(d("2026-12-07")) == 390
+
+
+@pytest.mark.unit
+@pytest.mark.req("P2")
+@pytest.mark.req("P8")
+@pytest.mark.clock
+def test_a_deadline_from_the_tests_clock_is_provisional_exactly_when_it_reaches_a_year_without_a_schedule(clock):
+    """Run today a 5-day span ends inside the shipped data; run ahead (CI: 400 days) it counts days of a year
+    without one, and says so."""
+    first_unofficial = CALENDAR.official_years[-1] + 1
+    for days in (5, 20):
+        deadline = CALENDAR.add_working_days(clock(), days)
+        assert deadline.provisional == (deadline.last_day.year >= first_unofficial), (clock(), days)
+        assert deadline.provisional == (first_unofficial in deadline.years or shanghai_date(clock()).year
+                                        >= first_unofficial)

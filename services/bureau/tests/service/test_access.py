@@ -43,6 +43,7 @@ ROUTES = [
     ("penalty_http", "POST", "/penalties", PENALTY, 201, DECIDE, set()),
     ("closure_http", "POST", "/penalties/{pen}/closure", {"note": "已整改"}, 200, DECIDE, set()),
     ("penalties_http", "GET", "/penalties", None, 200, READ, set()),
+    ("load_calendar_year", "POST", "/calendar/years", {}, 400, {"ops"}, set()),
 ]
 # Open to everyone, with or without a (valid) token: the public query answers "not filed" for an unknown domain.
 PUBLIC = [("public_query_http", "/public/filings?domain=unfiled.example.cn", 404), ("openapi", "/openapi.json", 200),

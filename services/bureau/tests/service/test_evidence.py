@@ -12,7 +12,7 @@ import requests
 from shared.contracts.bureau import EVIDENCE_ACCESSED
 from shared.testing.http import token
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.clock]
 
 
 @pytest.mark.req("B1")

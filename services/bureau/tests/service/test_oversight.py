@@ -8,7 +8,7 @@ import pytest
 
 from shared.contracts.bureau import INSPECTION_RECORDED, PENALTY_ISSUED, RECTIFICATION_CLOSED
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.clock]
 
 
 def collect(tap, counts, timeout=10.0):

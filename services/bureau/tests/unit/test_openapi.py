@@ -14,4 +14,4 @@ class TestBureauOpenApi(OpenApiConformance):
     routes = ROUTES
     document = staticmethod(openapi_document)
     known_routes = {("post", "/reviews/{filing_id}/approval"), ("get", "/providers/{provider_id}/compliance/{year}")}
-    route_count = 14
+    route_count = 15

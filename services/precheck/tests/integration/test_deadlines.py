@@ -15,17 +15,10 @@ from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import FILING_SUBMITTED
 from shared.platform.crypto import CryptoConfig
 from shared.platform.migrations import differences
+from shared.testing.clock import Clock, first_unofficial_year, sample_schedule
 from shared.testing.samples import filing_submitted_data
 
-pytestmark = pytest.mark.integration
-
-class Clock:
-    def __init__(self, at: str):
-        self.at = datetime.fromisoformat(at)
-
-    def __call__(self) -> datetime:
-        return self.at
-
+pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
 @pytest.fixture
 def world(database_factory):
@@ -82,22 +75,21 @@ def test_deadline_spans_national_day_and_near_and_breached_fire_once(world):
 @pytest.mark.req("P2")
 def test_provisional_deadline_is_recomputed_when_the_year_is_loaded(world):
     deps, clock, crypto = world
-    clock.at = datetime.fromisoformat("2026-12-28T10:00:00+08:00")
-    filing_id = _submit(deps, crypto, "2026-12-28T10:00:00+08:00")
+    year = first_unofficial_year()
+    clock.set(f"{year - 1}-12-28T10:00:00+08:00")
+    filing_id = _submit(deps, crypto, f"{year - 1}-12-28T10:00:00+08:00")
     case = deps.session.execute(select(Case).where(Case.filing_id == filing_id)).scalar_one()
-    assert case.deadline_provisional is True and 2027 in case.deadline_years
+    assert case.deadline_provisional is True and year in case.deadline_years
     provisional = case.deadline_at
+    assert usecases.open_deadlines(deps)["provisional"] == 1
 
-    schedule = {
-        "year": 2027,
-        "holidays": [{"date": "2027-01-01", "name": "元旦"}, {"date": "2027-01-04", "name": "元旦"}],
-        "workdays": [],
-        "source": "test schedule",
-    }
-    result = usecases.load_calendar_year(deps, schedule, "admin:ops-1")
+    result = usecases.load_calendar_year(deps, sample_schedule(year), "admin:ops-1")
     deps.session.commit()
 
-    assert result == {"year": 2027, "recomputed_deadlines": 1}
+    assert result == {"year": year, "recomputed_deadlines": 1}
     deps.session.refresh(case)
     assert case.deadline_provisional is False
     assert case.deadline_at > provisional
+    assert usecases.open_deadlines(deps)["provisional"] == 0
+    again = usecases.load_calendar_year(deps, {**sample_schedule(year), "source": "corrected"}, "admin:ops-2")
+    assert again == {"year": year, "recomputed_deadlines": 1}  # a corrected notice replaces the year's

@@ -1,6 +1,7 @@
 """Pre-verification over the real RabbitMQ and PostgreSQL: codes to confirm contacts, automatic pass and
 fail by the rulebook, the staff queue, and redelivery doing nothing (P2, C3)."""
-from datetime import datetime
+import time
+from datetime import date, datetime
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -8,9 +9,11 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from shared.contracts import EVENTS
 from shared.contracts.errors import Conflict
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
+from shared.testing.clock import first_unofficial_year, sample_schedule
+from shared.testing.http import token
 from shared.testing.samples import unit_filing, uscc
 
-pytestmark = pytest.mark.service
+pytestmark = [pytest.mark.service, pytest.mark.clock]
 
 
 def _types(events):
@@ -164,7 +167,8 @@ def test_breached_deadlines_show_in_the_queue_and_metrics(api, staff, submit, pr
     case = api.get(f"/filings/{filing_id}").json()
     assert case["deadline_breached"] is True
     assert datetime.fromisoformat(case["deadline"]) == datetime.fromisoformat("2025-09-09T00:00:00+08:00")
-    assert staff.get("/queue").json()["deadlines"] == {"open": 1, "breached": 1}
+    deadlines = staff.get("/queue").json()["deadlines"]
+    assert (deadlines["open"], deadlines["breached"], deadlines["provisional"]) == (1, 1, 0)
     metrics = api.get("/metrics").text
     assert 'icp_deadlines_open{kind="precheck_5_working_days",service="precheck"} 1.0' in metrics
     assert 'icp_deadlines_breached{kind="precheck_5_working_days",service="precheck"} 1.0' in metrics
@@ -184,3 +188,40 @@ def test_no_phone_number_or_code_in_any_log_line(capsys, api, submit, precheck_t
     for line in lines:
         for secret in ("13800138000", "zhangsan@example.com.cn", *codes.values()):
             assert secret not in line
+
+
+@pytest.mark.req("P2")
+def test_a_deadline_in_a_year_without_the_schedule_says_so_until_the_notice_is_loaded(api, staff, submit,
+                                                                                       precheck_tap):
+    """Submitted on 28 December of the last year with shipped data, the 5 working days reach into a year whose
+    lunar holidays nobody knows yet: the sponsor reads that the deadline is provisional and why, in Chinese; an
+    administrator's notice for that year recomputes it; a notice that breaks a rule is refused with its field and
+    code and changes nothing."""
+    year = first_unofficial_year()
+    filing_id = submit(submitted_at=f"{year - 1}-12-28T10:00:00+08:00")
+    precheck_tap.wait_for(2)
+    provisional = api.get(f"/filings/{filing_id}").json()
+    assert provisional["deadline_provisional"] is True
+    assert f"{year}年的国务院节假日安排尚未载入" in provisional["deadline_note"]
+    assert staff.get("/queue").json()["deadlines"]["provisional"] == 1
+    series = 'icp_deadlines_provisional{kind="precheck_5_working_days",service="precheck"} 1.0'
+    deadline = time.monotonic() + 15  # the deadline timer's next round counts it
+    while series not in api.get("/metrics").text:
+        assert time.monotonic() < deadline, f"no {series}"
+        time.sleep(0.2)
+
+    ops = api.as_(token("ops", "ops-1", provider="provider-test"))
+    weekday = next(date(year, 1, day) for day in range(6, 10) if date(year, 1, day).weekday() < 5)
+    wrong = {**sample_schedule(year), "workdays": [weekday.isoformat()]}
+    refused = ops.post("/calendar/years", json=wrong)
+    assert refused.status_code == 422
+    assert [(e["field"], e["code"]) for e in refused.json()["error"]["errors"]] == [("schedule", "workday_not_weekend")]
+    deadline_fields = ("deadline", "deadline_provisional", "deadline_note")
+    assert [api.get(f"/filings/{filing_id}").json()[k] for k in deadline_fields] == [provisional[k]
+                                                                                    for k in deadline_fields]
+
+    loaded = ops.post("/calendar/years", json=sample_schedule(year))
+    assert loaded.status_code == 200 and loaded.json() == {"year": year, "recomputed_deadlines": 1}
+    official = api.get(f"/filings/{filing_id}").json()
+    assert official["deadline_provisional"] is False and official["deadline_note"] is None
+    assert datetime.fromisoformat(official["deadline"]) > datetime.fromisoformat(provisional["deadline"])
