@@ -9,7 +9,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 MATRIX = REPO / "docs" / "compliance.md"
-ID = r"(?:R\d\.\d+|P\d+|W\d|B\d|C\d|A\d)"
+ID = r"(?:R\d\.\d+|P\d+|W\d|B\d|C\d|A\d|X\d+)"
 
 
 def marked_files(requirement: str) -> list[str]:
