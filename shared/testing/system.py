@@ -103,13 +103,15 @@ class BusTap:
         self._seen: list[dict] = []
 
     def messages(self) -> list[dict]:
-        """Everything tapped so far: ``{"exchange", "routing_key", "body"}`` (body as text), oldest first."""
-        bound = self.queue(self.connection.default_channel)
-        while (message := bound.get(no_ack=True)) is not None:
-            self._seen.append({"exchange": message.delivery_info["exchange"],
-                               "routing_key": message.delivery_info["routing_key"],
-                               "body": message.body.decode("utf-8", "replace") if isinstance(message.body, bytes)
-                               else str(message.body)})
+        """Everything tapped so far: ``{"exchange", "routing_key", "body"}`` (body as text), oldest first. Read on
+        a connection of its own each time: the tap's queue outlives a connection the broker closed."""
+        with self.connection.clone() as connection:
+            bound = self.queue(connection.default_channel)
+            while (message := bound.get(no_ack=True)) is not None:
+                self._seen.append({"exchange": message.delivery_info["exchange"],
+                                   "routing_key": message.delivery_info["routing_key"],
+                                   "body": message.body.decode("utf-8", "replace") if isinstance(message.body, bytes)
+                                   else str(message.body)})
         return list(self._seen)
 
     def close(self) -> None:
@@ -177,19 +179,33 @@ class Deployment:
             db_url = self.databases[name] = self.database_url(name)
             upgrade(REPO / "services" / name, db_url)
             self.ports[name] = free_port()
-            env = {**os.environ, **self.s3, "AMQP_URI": self.amqp_uri, f"{name.upper()}_DB_URL": db_url,
-                   f"{name.upper()}_HTTP_ADDRESS": f"127.0.0.1:{self.ports[name]}",
-                   "NOTIFY_SINK_PATH": str(self.sms_sink), "NOTIFY_EMAIL_SINK_PATH": str(self.email_sink),
-                   **self.env, **self.service_env.get(name, {})}
-            with self.log(name).open("wb") as log:
-                self.processes[name] = subprocess.Popen(
-                    [sys.executable, "-m", "nameko", "run", "--config", str(REPO / "services" / name / "config.yaml"),
-                     f"{name}.service:{name.capitalize()}Service"],
-                    env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                )
+            self._spawn(name)
         for name in self.services:
             self._wait_healthy(name)
         return self
+
+    def kill(self, name: str) -> None:
+        """SIGKILL the service, as the kernel's OOM killer or a lost node would: no clean-up of any kind."""
+        process = self.processes[name]
+        process.kill()
+        process.wait(timeout=10)
+
+    def restart(self, name: str) -> None:
+        """Start a killed (or stopped) service again on its port and database, and wait until it is healthy."""
+        self._spawn(name)
+        self._wait_healthy(name)
+
+    def _spawn(self, name: str) -> None:
+        env = {**os.environ, **self.s3, "AMQP_URI": self.amqp_uri, f"{name.upper()}_DB_URL": self.databases[name],
+               f"{name.upper()}_HTTP_ADDRESS": f"127.0.0.1:{self.ports[name]}",
+               "NOTIFY_SINK_PATH": str(self.sms_sink), "NOTIFY_EMAIL_SINK_PATH": str(self.email_sink),
+               **self.env, **self.service_env.get(name, {})}
+        with self.log(name).open("ab") as log:
+            self.processes[name] = subprocess.Popen(
+                [sys.executable, "-m", "nameko", "run", "--config", str(REPO / "services" / name / "config.yaml"),
+                 f"{name}.service:{name.capitalize()}Service"],
+                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            )
 
     def _wait_healthy(self, name: str, timeout: float = 60.0) -> None:
         process, url = self.processes[name], f"{self.url(name)}/healthz"

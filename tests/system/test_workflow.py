@@ -21,20 +21,22 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from shared.testing.journey import Filing, Journey, originals_of
+from shared.testing.journey import (
+    APPROVED,
+    CONTACT_CODE,
+    EXPIRED,
+    FAILED,
+    PASSED,
+    SIGN_IN,
+    Filing,
+    Journey,
+    originals_of,
+)
 from shared.testing.samples import SECOND_RESIDENT_ID, unit_filing
 from shared.testing.system import PII, REPO, WINDOW_SECONDS, personal_values, wait_until
 
 pytestmark = pytest.mark.system
 
-# The texts the sponsor's phone must show, verbatim (requirements P1, P2, P3, P8); a one-time code as {code}.
-SIGN_IN = "您正在登录网站备案系统，验证码为{code}，10分钟内有效。请勿告知他人，如非本人操作，请忽略本短信。"
-CONTACT_CODE = "您正在确认网站备案联系方式，验证码为{code}，24小时内有效。如非本人操作，请忽略本短信。"
-PASSED = "您提交的网站备案信息已通过预核验，请在1个月内由网站负责人本人携带有关证件原件到我单位备案现场办理核验手续"
-FAILED = "您提交的网站备案信息未通过预核验，请修改后重新提交"
-EXPIRED = ("您的网站备案信息已通过预核验，但网站负责人未在1个月内到我单位备案现场办理核验手续，备案信息已退回，"
-           "如需备案请重新提交")
-APPROVED = "您的网站备案已通过通信管理局审核，备案号为{number}，请在网站首页底部标注备案号并链接至工业和信息化部政务服务平台"  # noqa: E501
 CODE = re.compile(r"(?<![0-9])[0-9]{6}(?![0-9])")
 NUMBER = re.compile(r"^京ICP备2[0-9]{3}[0-9]{6}号$")
 
