@@ -15,16 +15,20 @@ from shared.platform.config import require
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
-    """An engine for ``url``; SQLite (the embedded demo default) gets foreign keys switched on."""
+    """An engine for ``url``; SQLite (the embedded demo default) gets foreign keys switched on.
+
+    Its errors never carry the statement's parameters: nameko logs a failed worker's exception text, and the
+    parameters are request and answer bodies with personal data in them (issue 17)."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False})
+        engine = create_engine(url, connect_args={"check_same_thread": False}, hide_parameters=True)
 
         @event.listens_for(engine, "connect")
         def _fk_on(dbapi_connection, _record):
             dbapi_connection.execute("PRAGMA foreign_keys=ON")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+                         hide_parameters=True)
 
 
 class Database(DependencyProvider):

@@ -7,6 +7,12 @@ HTTP side: every POST carries an ``Idempotency-Key``. The first answer is stored
 as the effect, under the key together with a hash of the request; a replay with the same request gets the
 stored answer back, a replay with a different request is refused. Two concurrent first requests race on
 the primary key: the loser's transaction rolls back and it returns the winner's answer.
+
+The row's key is the SHA-256 digest of the scoped key (``role:subject:Idempotency-Key``), not the scoped key
+itself: a client may send 128 characters and its scope adds up to 121 more (a sponsor's is ``sponsor:`` and a
+64-character HMAC), so no fixed column holds every scoped key, while the digest always has 64 characters and
+fits the existing 128-character column of every service without a migration (issue 17). Rows stored before
+the digest, under the scoped key itself, still answer their replays.
 """
 
 import hashlib
@@ -79,8 +85,15 @@ def check_key(key: str | None) -> str:
     return key.strip()
 
 
+def stored_key(key: str) -> str:
+    """What the row stores for the scoped ``key``: its SHA-256 digest (64 hex characters, see above)."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
 def stored_answer(session: Session, table: Table, key: str, req_hash: str) -> tuple[int, dict] | None:
-    row = session.execute(select(table).where(table.c.key == key)).mappings().first()
+    # A row stored before the digest has the scoped key itself, which never has 64 hex characters (it holds ':').
+    candidates = [stored_key(key)] + ([key] if len(key) <= MAX_KEY_LENGTH else [])
+    row = session.execute(select(table).where(table.c.key.in_(candidates))).mappings().first()
     if row is None:
         return None
     if row["request_hash"] != req_hash:
@@ -106,7 +119,7 @@ def run_once(session: Session, table: Table, key: str, req_hash: str, action) ->
         status, body = action(session)
         session.execute(
             table.insert().values(
-                key=key,
+                key=stored_key(key),
                 request_hash=req_hash,
                 status=status,
                 body=json.loads(json.dumps(body)),

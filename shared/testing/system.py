@@ -6,6 +6,7 @@ Nothing here reaches into a service: processes are driven through their public H
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -56,16 +57,24 @@ def personal_values() -> list[str]:
 
 
 class Vhost:
-    """A RabbitMQ virtual host of one's own (management API), removed on exit."""
+    """A RabbitMQ virtual host of one's own (management API ``management``), removed on exit.
 
-    def __init__(self, prefix: str = "icp"):
+    A failed ``__enter__`` removes it too (``with`` calls no ``__exit__`` then): the broker may have made the
+    vhost although the answer to the create request was lost (a timeout, a dropped connection)."""
+
+    def __init__(self, prefix: str = "icp", management: str = MANAGEMENT):
         self.name = f"{prefix}-{uuid.uuid4().hex[:8]}"
-        self.api = f"{MANAGEMENT}/api"
+        self.api = f"{management}/api"
 
     def __enter__(self) -> str:
-        requests.put(f"{self.api}/vhosts/{self.name}", timeout=120).raise_for_status()
-        requests.put(f"{self.api}/permissions/{self.name}/guest", json={"configure": ".*", "write": ".*", "read": ".*"},
-                     timeout=30).raise_for_status()
+        try:
+            requests.put(f"{self.api}/vhosts/{self.name}", timeout=120).raise_for_status()
+            requests.put(f"{self.api}/permissions/{self.name}/guest",
+                         json={"configure": ".*", "write": ".*", "read": ".*"}, timeout=30).raise_for_status()
+        except BaseException:
+            with contextlib.suppress(requests.RequestException):  # the creation's error is the one to report
+                self.__exit__()
+            raise
         return f"{BROKER}/{self.name}"
 
     def queues(self) -> list[dict]:

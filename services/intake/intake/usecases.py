@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from intake import domain
@@ -585,14 +586,23 @@ def _set_sites(deps: Deps, filing: Filing, website_numbers: dict[str, str], appr
     bump_sites_revision(deps, filing.provider_id, added, removed, filing.id)
 
 
+# The dialects' INSERT ... ON CONFLICT (the services run on PostgreSQL, the embedded demo on SQLite).
+_UPSERTS = {"postgresql": postgresql.insert, "sqlite": sqlite.insert}
+
+
 def bump_sites_revision(deps: Deps, provider_id: str, added: list[str], removed: list[str], correlation_id: str):
-    """A new revision of the approved-sites list, and its ``approved_sites_changed.v1`` in the same transaction."""
+    """A new revision of the approved-sites list, and its ``approved_sites_changed.v1`` in the same transaction.
+
+    The list's single revision row is locked for the transaction, so concurrent changes get consecutive
+    revisions. The first change ever creates the row: two first changes at once both insert it, and ``ON
+    CONFLICT DO NOTHING`` makes the second wait for the first and then bump its row instead of failing on the
+    primary key (issue 17: a burnt delivery)."""
     deps.session.flush()
     now = deps.now()
-    revision = deps.session.get(SitesRevision, 1, with_for_update=True)
-    if revision is None:
-        revision = SitesRevision(id=1, revision=0, changed_at=now)
-        deps.session.add(revision)
+    insert = _UPSERTS[deps.session.get_bind().dialect.name]
+    deps.session.execute(insert(SitesRevision).values(id=1, revision=0, changed_at=now)
+                         .on_conflict_do_nothing(index_elements=[SitesRevision.id]))
+    revision = deps.session.get(SitesRevision, 1, with_for_update=True, populate_existing=True)
     revision.revision += 1
     revision.changed_at = now
     count = deps.session.execute(select(func.count()).select_from(ApprovedSite)).scalar_one()
