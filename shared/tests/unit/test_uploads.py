@@ -1,7 +1,7 @@
 """shared.platform.uploads: an upload is decoded in full as the type it claims (issue 17 point 5).
 
-Every hostile shape is made here: a real file with HTML or a ZIP behind it, a header with no image, a PDF
-header followed by junk, and a 30,000 x 30,000 PNG whose whole IDAT is a few bytes of compressed zeros.
+Every hostile shape is made in the test: a real file with HTML or a ZIP behind it, a header with no image, a PDF
+header followed by junk, and (``samples.png_bomb``) a 30,000 x 30,000 PNG whose IDAT is a few hundred bytes.
 """
 
 import io
@@ -11,31 +11,14 @@ import zlib
 
 import pytest
 from PIL import Image
-from reportlab.pdfgen import canvas
 
 from shared.contracts.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from shared.platform import uploads
-from shared.testing.samples import png
+from shared.testing.samples import jpeg, pdf, png, png_bomb
 
 pytestmark = [pytest.mark.unit, pytest.mark.req("W4")]
 
 HTML = b"<html><body><script>alert(document.cookie)</script></body></html>"
-
-
-def jpeg(width: int = 64, height: int = 48, **options) -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (width, height), (200, 120, 40)).save(buffer, "JPEG", **options)
-    return buffer.getvalue()
-
-
-def pdf(pages: int = 1) -> bytes:
-    buffer = io.BytesIO()
-    document = canvas.Canvas(buffer)
-    for number in range(pages):
-        document.drawString(72, 760, f"Business licence, page {number + 1}")
-        document.showPage()
-    document.save()
-    return buffer.getvalue()
 
 
 def bogus_huffman_table(data: bytes) -> bytes:
@@ -46,13 +29,6 @@ def bogus_huffman_table(data: bytes) -> bytes:
 
 def chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
-
-
-def png_bomb(side: int = 30_000) -> bytes:
-    """A greyscale PNG claiming side x side pixels, its IDAT a few hundred bytes of compressed zeros."""
-    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
-    idat = zlib.compress(b"\0" * (side + 1) * 16, 9)
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
 
 
 def zip_file() -> bytes:
