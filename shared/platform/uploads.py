@@ -4,7 +4,8 @@ bomb must never be stored).
 
 :func:`inspect` is pure and CPU-bound: services call :func:`accept`, which runs it off the eventlet hub
 (``eventlet.tpool``, design.md §4). The limits are :data:`MAX_BYTES` (10 MiB), :data:`MAX_PIXELS` (40
-megapixels, read from the header before any pixel is decoded) and :data:`MAX_PDF_PAGES` (50). A file is refused
+megapixels, read from the header before any pixel is decoded), :data:`MAX_PDF_PAGES` (50) and
+:data:`MAX_PDF_CONTENT` (32 MiB of page content once decompressed). A file is refused
 when it does not decode as its type, or when it carries data after its end: after a JPEG's EOI marker, after a
 PNG's IEND chunk, or more than :data:`PDF_TAIL_SLACK` bytes of whitespace after a PDF's last ``%%EOF``. What is
 kept is the original bytes; nothing here re-encodes them.
@@ -27,6 +28,7 @@ from shared.contracts.errors import PayloadTooLarge, UnsupportedMediaType, Valid
 MAX_BYTES: Final = 10 * 1024 * 1024
 MAX_PIXELS: Final = 40_000_000
 MAX_PDF_PAGES: Final = 50
+MAX_PDF_CONTENT: Final = 32 * 1024 * 1024
 PDF_TAIL_SLACK: Final = 1024
 
 _PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -57,7 +59,8 @@ def inspect(data: bytes, *, field: str = "body", rule: str = "P5") -> Upload:
     ``file_type``) for anything that does not start as a JPEG, PNG or PDF, and :class:`ValidationFailed` (422)
     with one ``{field, code, message, rule}`` when the file does not decode (``not_decodable``), carries data
     after its end (``trailing_data``), has more than :data:`MAX_PIXELS` pixels (``too_many_pixels``) or is a
-    PDF without pages or with more than :data:`MAX_PDF_PAGES` (``page_count``).
+    PDF without pages or with more than :data:`MAX_PDF_PAGES` (``page_count``) or whose pages decompress to more
+    than :data:`MAX_PDF_CONTENT` (``too_much_content``).
     """
     if len(data) > MAX_BYTES:
         raise PayloadTooLarge.about(field, "too_large", f"An upload is at most {MAX_BYTES // 2**20} MiB.", rule)
@@ -188,9 +191,17 @@ def _check_pdf(data: bytes) -> None:
         raise _not_decodable("PDF") from None
     if not 1 <= pages <= MAX_PDF_PAGES:
         raise _Refused("page_count", f"A PDF has 1 to {MAX_PDF_PAGES} pages; this one has {pages}.")
+    # Every page's content streams are decoded (their filters run); the operators are not tokenised: pypdf does
+    # that in pure Python at about 5 s a MiB, so a few-KiB PDF could hold a tpool thread for minutes.
+    content = 0
     try:
         for page in reader.pages:
             if (contents := page.get_contents()) is not None:
-                _ = contents.operations  # parsing every operator is the point
+                content += len(contents.get_data())
+            if content > MAX_PDF_CONTENT:
+                raise _Refused("too_much_content", f"A PDF's pages hold at most {MAX_PDF_CONTENT // 2**20} MiB of "
+                                                   "content once decoded; this one holds more.")
+    except _Refused:
+        raise
     except Exception:
         raise _not_decodable("PDF") from None

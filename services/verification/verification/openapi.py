@@ -12,7 +12,8 @@ _ERRORS = {
     "413": "Body too large",
     "415": "Upload does not start as a JPEG, PNG or PDF",
     "422": "A check failed or is missing (every reason is listed with its rule), or an upload does not decode in "
-           "full as its type, carries data after its end or exceeds 40 megapixels or 50 PDF pages",
+           "full as its type, carries data after its end or exceeds 40 megapixels, 50 PDF pages or 32 MiB of PDF "
+           "content",
 }
 _BINARY = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
 

@@ -11,6 +11,8 @@ import zlib
 
 import pytest
 from PIL import Image
+from pypdf import PdfWriter
+from pypdf.generic import StreamObject
 
 from shared.contracts.errors import PayloadTooLarge, UnsupportedMediaType, ValidationFailed
 from shared.platform import uploads
@@ -36,6 +38,17 @@ def zip_file() -> bytes:
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr("payload.html", HTML)
     return buffer.getvalue()
+
+
+def pdf_with_content(operators: bytes) -> bytes:
+    """A one-page PDF whose page content is ``operators``, Flate-compressed."""
+    writer = PdfWriter()
+    stream = StreamObject()
+    stream.set_data(operators)
+    writer.add_blank_page(595, 842).replace_contents(stream.flate_encode(level=9))
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
 
 
 def refusal(data: bytes, error: type = ValidationFailed) -> dict:
@@ -106,6 +119,13 @@ def test_a_jpeg_over_40_megapixels_is_refused():
 ], ids=["pdf-junk", "pdf-junk-with-eof", "pdf+html", "pdf-long-tail", "pdf-51-pages"])
 def test_a_pdf_that_is_not_only_a_pdf_is_refused(data, code):
     assert refusal(data)["code"] == code
+
+
+def test_a_pdf_whose_content_decompresses_beyond_the_limit_is_refused():
+    assert uploads.inspect(pdf_with_content(b"0 0 m 595 842 l S\n")).content_type == "application/pdf"
+    bomb = pdf_with_content(b" " * (uploads.MAX_PDF_CONTENT + 1))
+    assert len(bomb) < 64 * 1024
+    assert refusal(bomb)["code"] == "too_much_content"
 
 
 def test_anything_else_is_415_and_anything_bigger_than_10_mib_is_413():
