@@ -1,6 +1,7 @@
 """Valid sample filings and scans for tests and the demo, with identifiers computed by the standards'
 algorithms rather than copied from real people or companies."""
 import copy
+import io
 import struct
 import zlib
 from datetime import UTC, datetime
@@ -104,6 +105,40 @@ def png(width: int = 8, height: int = 8) -> bytes:
     raw = b"".join(b"\x00" + b"\xcc\x88\x44" * width for _ in range(height))
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+
+
+def png_bomb(side: int = 30_000) -> bytes:
+    """A decompression bomb: a greyscale PNG claiming ``side`` x ``side`` pixels in a few hundred bytes (its IDAT
+    compressed zeros, far fewer than the header promises)."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    header = struct.pack(">IIBBBBB", side, side, 8, 0, 0, 0, 0)
+    idat = zlib.compress(b"\0" * (side + 1) * 16, 9)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", idat) + chunk(b"IEND", b"")
+
+
+def jpeg(width: int = 64, height: int = 48, **options) -> bytes:
+    """A real JPEG of one colour; ``options`` go to Pillow's encoder (``progressive=True``, ...)."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 120, 40)).save(buffer, "JPEG", **options)
+    return buffer.getvalue()
+
+
+def pdf(pages: int = 1) -> bytes:
+    """A real PDF of ``pages`` pages, each with a line of text."""
+    from reportlab.pdfgen import canvas
+
+    buffer = io.BytesIO()
+    document = canvas.Canvas(buffer)
+    for number in range(pages):
+        document.drawString(72, 760, f"Business licence, page {number + 1}")
+        document.showPage()
+    document.save()
+    return buffer.getvalue()
 
 
 def filing_submitted_data(cipher, hasher, data: dict | None = None, *, filing_id: str, attempt: int = 1,

@@ -10,8 +10,9 @@ _ERRORS = {
     "404": "Unknown filing",
     "409": "Not allowed in the filing's current state, or an Idempotency-Key reused for another request",
     "413": "Body too large",
-    "415": "Upload is not a JPEG, PNG or PDF (sniffed from content), or a stock import is not text/csv",
-    "422": "The filing breaks one or more rules; every problem is listed",
+    "415": "Upload does not start as a JPEG, PNG or PDF, or a stock import is not text/csv",
+    "422": "The filing breaks one or more rules (every problem is listed), or an upload does not decode in full as "
+           "its type, carries data after its end or exceeds 40 megapixels, 50 PDF pages or 32 MiB of PDF content",
     "401": "No bearer token, or one that is expired, tampered or not for this system (issue 8)",
     "403": "The token's role may not do this (issue 8)",
     "429": "Too many sign-in codes for this number or from this client; try later (issue 8)",
@@ -65,7 +66,7 @@ ROUTES = [
         None,
         201,
         "DocumentOutput",
-        ["400", "404", "409", "413", "415"],
+        ["400", "404", "409", "413", "415", "422"],
     ),
     (
         "post",

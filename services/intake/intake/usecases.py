@@ -37,7 +37,6 @@ from shared.contracts.errors import (
     Conflict,
     FieldError,
     NotFound,
-    UnsupportedMediaType,
     ValidationFailed,
     field_errors,
 )
@@ -49,6 +48,7 @@ from shared.contracts.intake import (
     SEAL_CONTEXT,
     personal_paths,
 )
+from shared.platform import uploads
 from shared.platform.idempotency import claim_event
 from shared.platform.outbox import enqueue
 from shared.platform.sealing import mask, seal, unseal
@@ -59,14 +59,7 @@ log = structlog.get_logger(__name__)
 SERVICE = "intake"
 STORE_CONTEXT = "intake"
 SHANGHAI = ZoneInfo("Asia/Shanghai")
-MAX_SCAN_BYTES = 10 * 1024 * 1024
-
-# Types are sniffed from the bytes, never from the file name or the declared Content-Type.
-_SIGNATURES = (
-    (b"\xff\xd8\xff", "image/jpeg"),
-    (b"\x89PNG\r\n\x1a\n", "image/png"),
-    (b"%PDF-", "application/pdf"),
-)
+MAX_SCAN_BYTES = uploads.MAX_BYTES
 
 
 @dataclass
@@ -197,25 +190,9 @@ def set_access(deps: Deps, actor: str, filing_id: str, access: dict) -> dict:
     return view(deps, filing)
 
 
-def sniff_content_type(body: bytes) -> str:
-    for signature, content_type in _SIGNATURES:
-        if body.startswith(signature):
-            return content_type
-    raise UnsupportedMediaType(
-        "the upload is not a JPEG, PNG or PDF file",
-        field_errors(
-            FieldError(
-                "body",
-                "file_type",
-                "Upload a JPEG, PNG or PDF scan (the type is read from the content).",
-                "P5",
-            )
-        ),
-    )
-
-
 def upload_scan(deps: Deps, actor: str, filing_id: str, kind: str | None, body: bytes) -> dict:
-    """Store a document scan in object storage under retention (W4) and attach it to the filing."""
+    """Store a document scan in object storage under retention (W4) and attach it to the filing: the original
+    bytes, once they decode in full as the JPEG, PNG or PDF they claim to be (:mod:`shared.platform.uploads`)."""
     if kind not in domain.SCAN_KINDS:
         raise BadRequest(
             "unknown scan kind",
@@ -227,7 +204,8 @@ def upload_scan(deps: Deps, actor: str, filing_id: str, kind: str | None, body: 
         raise BadRequest(
             "empty upload", field_errors(FieldError("body", "required", "The upload is empty.", "P5"))
         )
-    content_type = sniff_content_type(body)
+    # Decoded in full as the type it claims, off the hub, before the filing is locked (issue 17.5).
+    content_type = uploads.accept(body).content_type
     filing = _load(deps, filing_id, lock=True)
     _guard("upload documents for", filing, domain.EDITABLE)
     scan_id = str(uuid.uuid4())

@@ -10,8 +10,10 @@ _ERRORS = {
     "404": "Unknown filing, sponsor file or object",
     "409": "Not allowed in the case's current state (window closed, already decided), or a reused Idempotency-Key",
     "413": "Body too large",
-    "415": "Upload is not a JPEG, PNG or PDF",
-    "422": "A check failed or is missing; every reason is listed with its rule",
+    "415": "Upload does not start as a JPEG, PNG or PDF",
+    "422": "A check failed or is missing (every reason is listed with its rule), or an upload does not decode in "
+           "full as its type, carries data after its end or exceeds 40 megapixels, 50 PDF pages or 32 MiB of PDF "
+           "content",
 }
 _BINARY = {"content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
 
@@ -33,7 +35,7 @@ ROUTES = [
     ("post", "/filings/{filing_id}/photo", "Upload the counter photo; checked, time-stamped, locked (P4)", "binary",
      200, "CaseOutput", ["400", "404", "409", "413", "422"]),
     ("post", "/filings/{filing_id}/copies/{subject}", "Keep a copy of an original document (P5)", "binary", 200,
-     "CaseOutput", ["400", "404", "409", "413", "415"]),
+     "CaseOutput", ["400", "404", "409", "413", "415", "422"]),
     ("post", "/filings/{filing_id}/originals", "Record the originals; authority check and comparison (P5)",
      "OriginalsInput", 200, "CaseOutput", ["400", "404", "409"]),
     ("post", "/filings/{filing_id}/corrections", "Correct a field on site (P6)", "CorrectionInput", 200,
@@ -41,7 +43,7 @@ ROUTES = [
     ("post", "/filings/{filing_id}/domain-checks", "Look up each domain's owner by RDAP/WHOIS (P5)", None, 200,
      "CaseOutput", ["400", "404", "409"]),
     ("post", "/filings/{filing_id}/domains/{name}/certificate", "Upload the domain certificate of a redacted owner",
-     "binary", 200, "CaseOutput", ["400", "404", "409", "413", "415"]),
+     "binary", 200, "CaseOutput", ["400", "404", "409", "413", "415", "422"]),
     ("post", "/filings/{filing_id}/domains/{name}/confirmation", "Confirm the domain certificate names the sponsor",
      None, 200, "CaseOutput", ["400", "404", "409"]),
     ("put", "/filings/{filing_id}/access", "Enter the access information (R1.8, P5)", "AccessInput", 200,

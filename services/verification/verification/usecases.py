@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from shared.contracts.envelope import make_envelope
-from shared.contracts.errors import BadRequest, Conflict, NotFound, UnsupportedMediaType, ValidationFailed
+from shared.contracts.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from shared.contracts.intake import SEAL_CONTEXT, personal_paths
 from shared.contracts.verification import (
     EXCHANGE_CONTEXT,
@@ -33,6 +33,7 @@ from shared.contracts.verification import (
     ONSITE_WINDOW_OPENED,
 )
 from shared.kernel.network import validate_domain
+from shared.platform import uploads
 from shared.platform.authority import Authorities, Outcome
 from shared.platform.idempotency import claim_event
 from shared.platform.outbox import enqueue
@@ -59,11 +60,9 @@ FILING, STOCK = "filing", "stock"
 """A case's purpose: a new filing or change (P3–P7), or an approved stock filing's re-verification (W6)."""
 STOCK_ATTEMPT = 0
 """W6: intake keeps an imported stock filing at attempt 0 (it was never submitted through intake)."""
-MAX_COPY = 10 * 1024 * 1024
+MAX_COPY = uploads.MAX_BYTES
 COPY_SUBJECTS = ("sponsor", "responsible_person")
 FORM_TITLE = "网站备案信息真实性核验单"
-_SNIFF = {b"\xff\xd8\xff": ("image/jpeg", "jpg"), b"\x89PNG\r\n\x1a\n": ("image/png", "png"),
-          b"%PDF-": ("application/pdf", "pdf")}
 
 
 @dataclass
@@ -484,14 +483,13 @@ def take_photo(deps: Deps, filing_id: str, actor: str, data: bytes) -> dict:
 
 
 def keep_copy(deps: Deps, filing_id: str, actor: str, subject: str, data: bytes) -> dict:
-    """P5: a copy (scan) of the sponsor's or the responsible person's original document, locked (W4)."""
+    """P5: a copy (scan) of the sponsor's or the responsible person's original document, locked (W4): the original
+    bytes, once they decode in full as the JPEG, PNG or PDF they claim to be (:mod:`shared.platform.uploads`)."""
     if subject not in COPY_SUBJECTS:
         raise BadRequest.about("subject", "choice", f"Subject is one of {list(COPY_SUBJECTS)}.", "P5")
     case = _open_case(deps, filing_id)
-    kind = next((v for magic, v in _SNIFF.items() if data.startswith(magic)), None)
-    if kind is None:
-        raise UnsupportedMediaType.about("body", "media_type", "A copy is a JPEG, PNG or PDF.", "P5")
-    _keep(deps, case, f"copy_{subject}", data, kind[0], kind[1], actor)
+    upload = uploads.accept(data)  # decoded in full off the hub, not sniffed (issue 17.5)
+    _keep(deps, case, f"copy_{subject}", data, upload.content_type, upload.extension, actor)
     _step(deps, case, f"copy_{subject}", "kept", actor)
     deps.session.flush()
     return view(deps, case)
@@ -610,10 +608,8 @@ def domain_certificate(deps: Deps, filing_id: str, actor: str, name: str, data: 
     index = _domain_check(case, name)
     if case.domains[index]["outcome"] != domain.OwnerOutcome.REDACTED:
         raise Conflict.about("domain", "not_redacted", "Only a redacted owner needs a domain certificate.", "P5")
-    kind = next((v for magic, v in _SNIFF.items() if data.startswith(magic)), None)
-    if kind is None:
-        raise UnsupportedMediaType.about("body", "media_type", "A certificate is a JPEG, PNG or PDF.", "P5")
-    evidence = _keep(deps, case, "domain_certificate", data, kind[0], kind[1], actor)
+    upload = uploads.accept(data)
+    evidence = _keep(deps, case, "domain_certificate", data, upload.content_type, upload.extension, actor)
     checks = list(case.domains)
     checks[index] = {**checks[index], "certificate": evidence.id, "confirmed_by": None}
     case.domains = checks

@@ -1,10 +1,12 @@
 """Bad input over real HTTP: each a clear 4xx naming the field and the rule, with nothing stored."""
+import io
 import uuid
+import zipfile
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from shared.testing.samples import unit_filing
+from shared.testing.samples import jpeg, png, png_bomb, unit_filing
 
 pytestmark = pytest.mark.service
 
@@ -82,6 +84,32 @@ def test_text_file_renamed_jpg_is_415(api, counts):
                         headers={"Content-Type": "image/jpeg"})
     assert _error(response, 415)["errors"][0]["rule"] == "P5"
     assert counts() == before
+
+
+@pytest.mark.req("W4")
+def test_an_upload_that_is_not_only_what_it_starts_as_is_422_and_nothing_stored(api, counts, object_store,
+                                                                               intake_config):
+    """Issue 17.5: decoded in full, not sniffed; the hostile bytes never reach the bucket reviewers open."""
+    filing_id = api.post("/filings", json=unit_filing()).json()["id"]
+    before = counts()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("index.html", "<script>alert(1)</script>")
+    hostile = {
+        "jpeg+html": (jpeg() + b"<html><script>alert(1)</script></html>", "trailing_data"),
+        "png+zip": (png() + archive.getvalue(), "trailing_data"),
+        "pdf-junk": (b"%PDF-1.7\n" + b"<html>junk</html>\n" * 50, "not_decodable"),
+        "30000x30000-png": (png_bomb(), "too_many_pixels"),
+    }
+    for name, (body, code) in hostile.items():
+        response = api.post(f"/filings/{filing_id}/documents?kind=sponsor_document", data=body)
+        error = _error(response, 422)
+        assert error["errors"] == [{"field": "body", "code": code, "message": error["errors"][0]["message"],
+                                    "rule": "P5"}], name
+    assert counts() == before
+    bucket = intake_config["INTAKE_BUCKET"]
+    if object_store.client.bucket_exists(bucket):
+        assert list(object_store.client.list_objects(bucket, recursive=True, include_version=True)) == []
 
 
 @pytest.mark.req("P1")

@@ -7,10 +7,11 @@ import zipfile
 
 import pytest
 from pypdf import PdfReader
+from sqlalchemy import create_engine, text
 
 from shared.contracts.bureau import FILING_RETURNED
 from shared.testing.faces import backdrop_photo
-from shared.testing.samples import RESIDENT_ID, png, unit_filing, uscc
+from shared.testing.samples import RESIDENT_ID, jpeg, pdf, png, png_bomb, unit_filing, uscc
 
 pytestmark = [pytest.mark.service, pytest.mark.clock]
 
@@ -120,6 +121,37 @@ def test_a_corrected_mismatch_passes_with_the_correction_on_the_form(open_window
     assert "“张叁” 更正为 “张三”" in text
 
 
+@pytest.mark.req("W4")
+def test_a_copy_that_is_not_only_what_it_starts_as_is_422_and_nothing_kept(open_window, staff, verification_config,
+                                                                          object_store):
+    """Issue 17.5: copies are decoded in full, not sniffed; the hostile bytes never reach the evidence bucket."""
+    filing_id = open_window()
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("index.html", "<script>alert(1)</script>")
+    hostile = {
+        "jpeg+html": (jpeg() + b"<html><script>alert(1)</script></html>", "trailing_data"),
+        "png+zip": (png() + archive.getvalue(), "trailing_data"),
+        "pdf-junk": (b"%PDF-1.7\n" + b"<html>junk</html>\n" * 50, "not_decodable"),
+        "pdf+html": (pdf() + b"<html><script>alert(1)</script></html>", "trailing_data"),
+        "30000x30000-png": (png_bomb(), "too_many_pixels"),
+    }
+    for name, (body, code) in hostile.items():
+        response = staff.post(f"/filings/{filing_id}/copies/sponsor", data=body)
+        assert response.status_code == 422, (name, response.text)
+        assert [(e["field"], e["code"], e["rule"]) for e in response.json()["error"]["errors"]] == [
+            ("body", code, "P5")], name
+    assert _ok(staff.get(f"/filings/{filing_id}"))["copies"] == []
+    engine = create_engine(verification_config["DB_URL"])
+    with engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM evidence WHERE kind LIKE 'copy_%'")).scalar_one() == 0
+    engine.dispose()
+    keys = [o.object_name for o in object_store.client.list_objects(
+        verification_config["VERIFICATION_BUCKET"], recursive=True, include_version=True)]
+    assert not [k for k in keys if "/copy_" in k]
+    assert _ok(staff.post(f"/filings/{filing_id}/copies/sponsor", data=pdf()))["copies"] == ["sponsor"]
+
+
 @pytest.mark.req("P4")
 def test_a_photo_used_for_another_filing_is_refused(open_window, staff, tap):
     first, second = open_window(), open_window()
@@ -155,6 +187,8 @@ def test_a_redacted_owner_needs_a_certificate_and_a_confirmation(open_window, st
     assert any(r["code"] == "owner_redacted" for r in checked["outstanding"])
     early = staff.post(f"/filings/{filing_id}/domains/redacted.cn/confirmation")
     assert early.status_code == 409
+    hostile = staff.post(f"/filings/{filing_id}/domains/redacted.cn/certificate", data=png() + b"PK\x03\x04")
+    assert hostile.status_code == 422 and hostile.json()["error"]["errors"][0]["code"] == "trailing_data"
     _ok(staff.post(f"/filings/{filing_id}/domains/redacted.cn/certificate", data=png()))
     confirmed = _ok(staff.post(f"/filings/{filing_id}/domains/redacted.cn/confirmation"))
     assert confirmed["domains"][0]["confirmed_by"] == "onsite_verifier:verifier-1"
