@@ -17,6 +17,7 @@ Standards applied:
 """
 
 import datetime
+import functools
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -67,7 +68,12 @@ class ResidentId:
 
 
 def validate_resident_id(number: str, today: datetime.date) -> ResidentId:
-    """Check a resident ID card number (居民身份证号码) by GB 11643-1999 as R1.3 demands.
+    """Check a resident ID card number (居民身份证号码) by GB 11643-1999 as R1.3 demands; the one definition
+    of a valid resident ID number (intake, precheck and the filing center's checks all apply it, P9).
+
+    ``today`` is the reference date the birth date is judged against, given by the caller and never read
+    from the wall clock: the day the filing was submitted (Beijing time), so checking the same filing again
+    later gives the same verdict.
 
     Checks, in order, each with its own InvalidValue ``code`` (``rule`` GB 11643-1999):
 
@@ -147,26 +153,53 @@ def _years_before(day: datetime.date, years: int) -> datetime.date:
 
 _YEARS = re.compile(r"\[(?P<start>[0-9]*)-(?P<end>[0-9]*)\]")
 
+REGION_IN_USE = 10_000
+"""The last year of a region code still in use: later than any birth year a number can carry."""
+
 
 def _region_existed_in(region_code: str, year: int) -> bool:
-    """True if ``region_code`` is a code of one of the 31 provinces not abolished before ``year``.
+    """True if ``region_code`` is a code of one of the 31 provinces not abolished before ``year``."""
+    return year <= _region_last_year(region_code)
+
+
+def _region_last_year(region_code: str) -> int:
+    """The last year ``region_code`` was in use (``REGION_IN_USE`` if it still is), 0 if it is not a code of
+    one of the 31 provinces at all.
 
     stdnum's table lists each code's names as ``[start-end]name`` entries (open ends unbounded), comma
-    separated.
+    separated; the start is not read, because a code created after a birth is still one the holder can carry.
     """
     try:
         province_by_code(region_code[:2])
     except InvalidValue:
-        return False
+        return 0
     # [(province prefix, {...}), (remaining four digits, {"county": ...} or {} if unknown)]
     names = numdb.get("cn/loc").info(region_code)[-1][1].get("county")
     if not names:
-        return False
+        return 0
+    last = 0
     for name in names.split(","):
         years = _YEARS.match(name)
-        if years is None or not years["end"] or int(years["end"]) >= year:
-            return True
-    return False
+        if years is None or not years["end"]:
+            return REGION_IN_USE
+        last = max(last, int(years["end"]))
+    return last
+
+
+@functools.cache
+def resident_id_region_codes() -> dict[str, int]:
+    """Every region code ``validate_resident_id`` accepts, with the last birth year it accepts it for
+    (``REGION_IN_USE``: any): the same rule as the check of one number, as a table for checks of many numbers
+    at once (the filing center's bulk check of the stock, P9). A code missing here is refused for every year.
+    """
+    listed = (
+        province + county
+        for _length, province, _high, _props, counties in numdb.get("cn/loc").prefixes
+        for _county_length, low, high, _county_props, _children in counties
+        for county in (f"{value:04d}" for value in range(int(low), int(high) + 1))
+    )
+    years = {code: _region_last_year(code) for code in listed}
+    return {code: last for code, last in years.items() if last}
 
 
 # --- organisation code (GB 11714-1997) ------------------------------------------------------------

@@ -10,7 +10,8 @@ not checked here).
 
 Rows whose document is not a resident ID card (passports, permits: a handful) are checked one by one with
 ``audit.checks.check_document``. The public-security check ran when each filing arrived; this job re-checks
-documents by the rules in force. It runs as ``python -m audit.cli check-stock`` (a job, not an RPC), on a plain
+documents by the rules in force, each on its filing's approval day (so a re-check in a later quarter gives the same
+verdict). It runs as ``python -m audit.cli check-stock`` (a job, not an RPC), on a plain
 psycopg2 connection.
 """
 
@@ -32,9 +33,14 @@ from shared.platform.crypto import DecryptionError, FieldCipher
 
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 ROW = np.dtype([("fields", ">i2"), ("pk_len", ">i4"), ("pk", ">i8"), ("ver_len", ">i4"), ("ver", ">i2"),
-                ("id_len", ">i4"), ("sealed", "u1", (SEALED_RESIDENT_ID,))])
-READ_SQL = ("COPY (SELECT pk, id_key_version, id_sealed FROM stock WHERE document_type = 'resident_id' "
-            f"AND octet_length(id_sealed) = {SEALED_RESIDENT_ID}) TO STDOUT (FORMAT binary)")
+                ("id_len", ">i4"), ("sealed", "u1", (SEALED_RESIDENT_ID,)), ("day_len", ">i4"), ("day", ">i4")])
+# The reference date of each number is its filing's approval day in Beijing (audit.checks); a binary COPY sends a
+# date as days since 2000-01-01.
+APPROVAL_DAY = "(approved_at AT TIME ZONE 'Asia/Shanghai')::date"
+POSTGRES_EPOCH = np.datetime64("2000-01-01", "D")
+READ_SQL = (f"COPY (SELECT pk, id_key_version, id_sealed, {APPROVAL_DAY} FROM stock "
+            f"WHERE document_type = 'resident_id' AND octet_length(id_sealed) = {SEALED_RESIDENT_ID}) "
+            "TO STDOUT (FORMAT binary)")
 RUN_COUNTS_SQL = """
 INSERT INTO check_run_counts (run_id, province, provider_id, month, flagged)
 SELECT %(run)s, s.province, s.provider_id, to_char(s.approved_at AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM'), count(*)
@@ -42,11 +48,13 @@ FROM check_results r JOIN stock s ON s.pk = r.stock_pk
 WHERE r.run_id = %(run)s
 GROUP BY 2, 3, 4
 """
-OTHER_SQL = "SELECT pk, document_type, id_key_version, id_sealed FROM stock WHERE document_type <> 'resident_id'"
+OTHER_SQL = (f"SELECT pk, document_type, id_key_version, id_sealed, {APPROVAL_DAY} FROM stock "
+             "WHERE document_type <> 'resident_id'")
 
 
 def parse_copy(buffer: bytes | memoryview) -> np.ndarray:
-    """The rows of a binary COPY of (int8, int2, bytea(46)) as a structured array, without a per-row loop."""
+    """The rows of a binary COPY of (int8, int2, bytea(46), date) as a structured array, without a per-row
+    loop."""
     view = memoryview(buffer)
     if bytes(view[:11]) != _SIGNATURE:
         raise ValueError("not a PostgreSQL binary COPY stream")
@@ -55,8 +63,8 @@ def parse_copy(buffer: bytes | memoryview) -> np.ndarray:
     if len(body) % ROW.itemsize:
         raise ValueError("COPY rows are not of the expected fixed width")
     rows = np.frombuffer(body, dtype=ROW)
-    expected = (rows["fields"] == 3) & (rows["pk_len"] == 8) & (rows["ver_len"] == 2) & (
-        rows["id_len"] == SEALED_RESIDENT_ID)
+    expected = (rows["fields"] == 4) & (rows["pk_len"] == 8) & (rows["ver_len"] == 2) & (
+        rows["id_len"] == SEALED_RESIDENT_ID) & (rows["day_len"] == 4)
     if not expected.all():
         raise ValueError("COPY rows are not of the expected fixed width")
     return rows
@@ -97,7 +105,7 @@ def check_stock(connection, keys: Mapping[int, bytes], cipher: FieldCipher, rule
     lap("read")
     numbers = open_ids(keys, rows["ver"], rows["sealed"])
     lap("decrypt")
-    codes = validate_resident_ids(numbers)
+    codes = validate_resident_ids(numbers, POSTGRES_EPOCH + rows["day"].astype("timedelta64[D]"))
     lap("validate")
     flagged_at = np.flatnonzero(codes)
     flagged_codes = [CODES[code] for code in codes[flagged_at]]
@@ -147,14 +155,14 @@ def _check_others(connection, cipher: FieldCipher) -> tuple[list[tuple[int, str]
     flagged, checked = [], 0
     with connection.cursor() as cursor:
         cursor.execute(OTHER_SQL + f" OR octet_length(id_sealed) <> {SEALED_RESIDENT_ID}")
-        for pk, document_type, version, sealed in cursor:
+        for pk, document_type, version, sealed, approval_day in cursor:
             checked += 1
             try:
                 number = open_id(cipher, version, bytes(sealed))
             except DecryptionError:
                 flagged.append((pk, "sealed_value_tampered"))
                 continue
-            reasons = check_document(document_type, number)
+            reasons = check_document(document_type, number, approval_day)
             if reasons:
                 flagged.append((pk, reasons[0]["code"]))
     return flagged, checked

@@ -1,16 +1,18 @@
-"""The ID check standard of the filing center (P9, C3) in two implementations that must agree:
+"""The filing center's ID check (P9, P10, C3), by the one definition of a valid document number: the kernel's
+(``shared.kernel.identifiers``, which intake applies when a filing is submitted), in two forms that must agree:
 
-- :func:`check_document`, one number at a time with python-stdnum (the automatic check of each filing as it
-  arrives, and the reference);
-- :func:`validate_resident_ids`, the same rules over a numpy array of many numbers at once (the batch check of the
-  whole stock), with :func:`open_ids`, which decrypts many sealed ID numbers with one AES call.
+- :func:`check_document`, one number at a time through the kernel (the automatic check of each filing as it
+  arrives);
+- :func:`validate_resident_ids`, the kernel's resident ID rules over a numpy array of many numbers at once (the
+  batch check of the whole stock), with :func:`open_ids`, which decrypts many sealed ID numbers with one AES call.
 
-``services/audit/tests/unit/test_checks.py`` compares the two on generated valid and invalid numbers, so the
-vectorised check cannot silently drift from python-stdnum.
-
-Resident ID rules (GB 11643-1999, exactly as ``stdnum.cn.ric.validate``): 18 characters, the first 17 digits
-(``format``), the ISO 7064 MOD 11-2 check character (``check_digit``), characters 7–14 a real date
-(``birth_date``), characters 1–6 a region code that was assigned in the birth year (``region_code``).
+Resident ID rules (GB 11643-1999, ``shared.kernel.identifiers.validate_resident_id``), in order: 18 characters, the
+first 17 digits (``format``), the ISO 7064 MOD 11-2 check character (``check_digit``), characters 7–14 a real date
+neither after the reference date nor more than 150 years before it (``birth_date``), characters 1–6 a region code of
+the 31 provinces not abolished before the birth year (``region_code``; a code created after the birth is accepted).
+The reference date is the day the filing was approved (Beijing time), which the stock keeps: a re-check in a later
+quarter gives the same verdict, and it is never before the submission intake judged the number against.
+``services/audit/tests/unit/test_checks.py`` proves the two forms equal on generated numbers that break every rule.
 
 Sealing (docs/decisions/0002-bulk-decryption-of-the-stock.md): an ID number is stored as ``nonce | ciphertext |
 tag`` of AES-256-GCM under the filing center's ``FIELD_KEYS`` with the associated data ``FieldCipher`` uses for the
@@ -20,40 +22,25 @@ context :data:`ID_CONTEXT`, and its key version beside it; :func:`open_id` reads
 from __future__ import annotations
 
 import base64
+import datetime
 from collections.abc import Mapping
-from dataclasses import dataclass
+from functools import cache
 
 import numpy as np
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
-from stdnum import numdb
-from stdnum.cn import ric
-from stdnum.exceptions import ValidationError
 
+from shared.kernel.documents import validate_person_document
 from shared.kernel.errors import InvalidValue
-from shared.kernel.identifiers import (
-    compact_number,
-    validate_household_register_number,
-    validate_officer_card_number,
-    validate_passport_number,
-    validate_taiwan_permit_number,
-)
+from shared.kernel.identifiers import MAX_AGE_YEARS, resident_id_region_codes, validate_resident_id
 from shared.platform.crypto import NONCE_BYTES, FieldCipher
 
 ID_CONTEXT = "audit.stock.responsible_person.document_number"
 RESIDENT_ID_LENGTH = 18
 TAG_BYTES = 16
 SEALED_RESIDENT_ID = NONCE_BYTES + RESIDENT_ID_LENGTH + TAG_BYTES
-STANDARD = "GB 11643-1999"
 
-# Reason codes in the order stdnum checks them; 0 is a pass. The bulk check returns these numbers.
+# The kernel's resident ID codes in the order it checks them; 0 is a pass. The bulk check returns these numbers.
 CODES = ("ok", "format", "check_digit", "birth_date", "region_code")
-MESSAGES = {
-    "format": "The resident ID number is not 17 digits followed by a digit or X.",
-    "check_digit": "The resident ID number's check character is wrong.",
-    "birth_date": "The birth date in the resident ID number is not a real date.",
-    "region_code": "The region code of the resident ID number was not assigned in the holder's birth year.",
-    "sealed_value_tampered": "The stored ID number does not authenticate: it was changed at rest.",
-}
 
 
 # --- sealing --------------------------------------------------------------------------------------------------
@@ -102,53 +89,30 @@ def open_ids(keys: Mapping[int, bytes], versions: np.ndarray, sealed: np.ndarray
     return plain
 
 
-# --- one at a time (python-stdnum) ----------------------------------------------------------------------------
+# --- one at a time (the kernel) ------------------------------------------------------------------------------
 
 
-def resident_id_code(number: str) -> str:
-    """The first rule a resident ID number breaks (``CODES``), or ``"ok"``; python-stdnum decides."""
-    compact = compact_number(number)
+def resident_id_code(number: str, reference: datetime.date) -> str:
+    """The first rule a resident ID number breaks (``CODES``) on the ``reference`` date, or ``"ok"``."""
     try:
-        ric.validate(compact)
-    except ValidationError:
-        if len(compact) != RESIDENT_ID_LENGTH or not compact[:-1].isdigit() or not compact[:-1].isascii():
-            return "format"
-        if compact[-1] != ric.calc_check_digit(compact):
-            return "check_digit"
-        try:
-            ric.get_birth_date(compact)
-        except ValidationError:
-            return "birth_date"
-        return "region_code"
-    except KeyError:
-        # stdnum 2.2 raises KeyError for an unknown county inside a known province
-        return "region_code"
+        validate_resident_id(number, reference)
+    except InvalidValue as exc:
+        return exc.code
     return "ok"
 
 
-_OTHER_DOCUMENTS = {
-    "passport": validate_passport_number,
-    "household_register": validate_household_register_number,
-    "officer_card": validate_officer_card_number,
-    "taiwan_permit": validate_taiwan_permit_number,
-}
+_NOT_A_PERSON_DOCUMENT = ("unknown_document_type", "document_not_allowed")
 
 
-def check_document(document_type: str, number: str) -> list[dict]:
-    """P9 document validity of a person's document: ``[]`` or reasons ``{field, code, message, rule}`` naming
-    the rule broken, never the number."""
-    field = "responsible_person.document_number"
-    if document_type == "resident_id":
-        code = resident_id_code(number)
-        return [] if code == "ok" else [{"field": field, "code": code, "message": MESSAGES[code], "rule": STANDARD}]
-    validate = _OTHER_DOCUMENTS.get(document_type)
-    if validate is None:
-        return [{"field": "responsible_person.document_type", "code": "unknown_document",
-                 "message": f"{document_type} is not a document R1.3 lists.", "rule": "R1.3"}]
+def check_document(document_type: str, number: str, reference: datetime.date) -> list[dict]:
+    """P9 document validity of a responsible person's document on the ``reference`` date (the filing's approval
+    day, Beijing time), by the kernel's ``validate_person_document`` as intake applies it: ``[]`` or reasons
+    ``{field, code, message, rule}`` naming the rule broken, never the number."""
     try:
-        validate(number)
+        validate_person_document(document_type, number, reference)
     except InvalidValue as exc:
-        return [{"field": field, "code": exc.code, "message": exc.message, "rule": exc.rule}]
+        field = "document_type" if exc.code in _NOT_A_PERSON_DOCUMENT else "document_number"
+        return [exc.field_error(f"responsible_person.{field}")]
     return []
 
 
@@ -156,54 +120,18 @@ def check_document(document_type: str, number: str) -> list[dict]:
 
 _WEIGHTS = np.array([pow(2, 17 - i, 11) for i in range(17)], dtype=np.int32)
 _CHECK_CHARACTERS = np.frombuffer(b"0123456789X", dtype=np.uint8)
-
-
+_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
 REGION_CODES = 1_000_000
 
 
-@dataclass(frozen=True)
-class RegionTable:
-    """stdnum's ``cn/loc`` as dense lookups over all six-digit codes: ``always[code]`` (a county entry without a
-    year range), ``ranged[code]`` (row in ``starts``/``ends``, -1 if none) and the year ranges, padded (start 1 >
-    end 0 never matches)."""
-
-    always: np.ndarray
-    ranged: np.ndarray
-    starts: np.ndarray
-    ends: np.ndarray
-
-
-def region_table() -> RegionTable:
-    global _REGIONS
-    if _REGIONS is not None:
-        return _REGIONS
-    always = np.zeros(REGION_CODES, dtype=bool)
-    spans: dict[int, list[tuple[int, int]]] = {}
-    for _length, low, _high, _props, children in numdb.get("cn/loc").prefixes:
-        for _clength, clow, chigh, props, _ in children:
-            for county_code in range(int(clow), int(chigh) + 1):
-                code = int(low) * 10_000 + county_code
-                counties = props.get("county", "").split(",") if props.get("county") else []
-                if any(not county.startswith("[") for county in counties):
-                    always[code] = True
-                    continue
-                for county in counties:
-                    start, end = county[1:].split("]")[0].split("-")
-                    spans.setdefault(code, []).append((int(start) if start else 0, int(end) if end else 99_999))
-    width = max((len(found) for found in spans.values()), default=1)
-    ranged = np.full(REGION_CODES, -1, dtype=np.int32)
-    starts = np.ones((len(spans) + 1, width), dtype=np.int32)
-    ends = np.zeros((len(spans) + 1, width), dtype=np.int32)
-    for row, (code, found) in enumerate(sorted(spans.items())):
-        ranged[code] = row
-        for column, (start, end) in enumerate(found):
-            starts[row, column], ends[row, column] = start, end
-    _REGIONS = RegionTable(always, ranged, starts, ends)
-    return _REGIONS
-
-
-_REGIONS: RegionTable | None = None
-_MONTH_DAYS = np.array([0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31], dtype=np.int32)
+@cache
+def region_last_years() -> np.ndarray:
+    """The kernel's region codes as a dense lookup over all six-digit codes: the last birth year each is accepted
+    for (``shared.kernel.identifiers.REGION_IN_USE`` if any), 0 for a code it refuses."""
+    last_years = np.zeros(REGION_CODES, dtype=np.int16)
+    for code, last in resident_id_region_codes().items():
+        last_years[int(code)] = last
+    return last_years
 
 
 def _number(digits: np.ndarray) -> np.ndarray:
@@ -213,32 +141,45 @@ def _number(digits: np.ndarray) -> np.ndarray:
     return value
 
 
-def validate_resident_ids(numbers: np.ndarray) -> np.ndarray:
-    """The first rule each number breaks, as an index into ``CODES`` (0: valid), for an ``(n, 18)`` uint8 array of
-    ASCII compact numbers; the same answers as :func:`resident_id_code` (python-stdnum)."""
-    regions = region_table()
+def _is_leap(year: np.ndarray) -> np.ndarray:
+    return (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
+
+
+def validate_resident_ids(numbers: np.ndarray, references: np.ndarray) -> np.ndarray:
+    """The first rule each number breaks, as an index into ``CODES`` (0: valid): exactly the kernel's verdict
+    (:func:`resident_id_code`) for an ``(n, 18)`` uint8 array of the numbers' UTF-8 bytes, each judged on its
+    reference date (``references``: ``datetime64[D]``, one per row or one for all).
+
+    The kernel normalises (NFKC, upper case, no whitespace) before it checks; on 18 bytes that changes only a
+    lower-case ``x`` check character, because every other character that normalises to digits or ``X`` yields
+    fewer of them than it has bytes (any other row is too short: ``format``), as the tests check over all of
+    Unicode."""
+    last_years = region_last_years()
     digits = numbers.astype(np.int32) - ord("0")
+    check_character = np.where(numbers[:, 17] == ord("x"), ord("X"), numbers[:, 17])
     result = np.zeros(numbers.shape[0], dtype=np.uint8)
 
-    bad_format = ((digits[:, :17] < 0) | (digits[:, :17] > 9)).any(axis=1)
-    check = (1 - digits[:, :17] @ _WEIGHTS) % 11
-    bad_check = ~bad_format & (_CHECK_CHARACTERS[np.where(bad_format, 0, check)] != numbers[:, 17])
+    bad_format = ((digits[:, :17] < 0) | (digits[:, :17] > 9)).any(axis=1) | ~np.isin(
+        check_character, _CHECK_CHARACTERS)
+    check = (1 - np.where(bad_format[:, None], 0, digits[:, :17]) @ _WEIGHTS) % 11
+    bad_check = ~bad_format & (_CHECK_CHARACTERS[check] != check_character)
 
     year, month, day = _number(digits[:, 6:10]), _number(digits[:, 10:12]), _number(digits[:, 12:14])
-    leap = (year % 4 == 0) & ((year % 100 != 0) | (year % 400 == 0))
     safe_month = np.clip(month, 0, 12)
-    last_day = _MONTH_DAYS[safe_month] + ((safe_month == 2) & leap)
-    bad_date = (year < 1) | (month < 1) | (month > 12) | (day < 1) | (day > last_day)
+    last_day = _MONTH_DAYS[safe_month] + ((safe_month == 2) & _is_leap(year))
+    unreal = (year < 1) | (month < 1) | (month > 12) | (day < 1) | (day > last_day)
+    birth = year * 10_000 + month * 100 + day  # compared as yyyymmdd
+    reference = np.broadcast_to(np.asarray(references, dtype="datetime64[D]"), numbers.shape[:1])
+    ref_year = reference.astype("datetime64[Y]").astype(np.int32) + 1970
+    ref_month = reference.astype("datetime64[M]").astype(np.int32) % 12 + 1
+    ref_day = (reference - reference.astype("datetime64[M]")).astype(np.int32) + 1
+    # 150 years before a 29 February is the 28th when that year has none (the kernel's _years_before)
+    oldest_day = np.where((ref_month == 2) & (ref_day == 29) & ~_is_leap(ref_year - MAX_AGE_YEARS), 28, ref_day)
+    oldest = (ref_year - MAX_AGE_YEARS) * 10_000 + ref_month * 100 + oldest_day
+    bad_date = unreal | (birth > ref_year * 10_000 + ref_month * 100 + ref_day) | (birth < oldest)
 
     region = np.clip(_number(digits[:, :6]), 0, REGION_CODES - 1)  # out of range only with bad_format set
-    known = regions.always[region]
-    row = regions.ranged[region]
-    with_range = np.flatnonzero(row >= 0)
-    if with_range.size:
-        years = year[with_range, None]
-        spans = row[with_range]
-        known[with_range] = ((years >= regions.starts[spans]) & (years <= regions.ends[spans])).any(axis=1)
-    bad_region = ~known
+    bad_region = year > last_years[region]
 
     result[bad_region] = 4
     result[bad_date] = 3

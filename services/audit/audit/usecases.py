@@ -178,7 +178,7 @@ def on_filing_approved(deps: Deps, event_id: str, data: dict) -> dict | None:
     deps.session.flush()
     deps.session.add_all(StockSite(stock_pk=stock.pk, provider_id=stock.provider_id, domain=site.lower(),
                                    approved_at=stock.approved_at) for site in stock.sites)
-    reasons = check_document(person["document_type"], number)
+    reasons = check_document(person["document_type"], number, stock.approved_at.astimezone(SHANGHAI).date())
     outcome = "fail" if reasons else "pass"
     if not reasons and person["document_type"] == "resident_id":
         answer = deps.authorities.public_security.verify_person(person["name"], number)

@@ -124,7 +124,8 @@ class Finding:
 
 @dataclass(frozen=True)
 class Context:
-    """Facts from outside the filing that rules need: today, and whether another sponsor uses the mobile."""
+    """Facts from outside the filing that rules need: the day it was submitted (Beijing), which ID numbers are
+    judged on, and whether another sponsor uses the mobile."""
 
     today: date
     mobile_used_by_other_sponsor: bool = False

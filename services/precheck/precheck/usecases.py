@@ -87,9 +87,11 @@ def on_submitted(deps: Deps, event_id: str, data: dict) -> None:
     shared_mobile = deps.session.execute(
         select(Case.id).where(Case.mobile_hmac == mobile_hmac, Case.sponsor_hmac != sponsor_hmac).limit(1)
     ).first()
-    context = Context(today=now.astimezone(SHANGHAI).date(), mobile_used_by_other_sponsor=shared_mobile is not None)
-    findings = domain.run_rulebook(deps.rulebook, filing, context)
     submitted_at = data["submitted_at"]
+    # ID numbers are judged on the day intake judged them, however late this runs (shared.kernel.identifiers)
+    context = Context(today=submitted_at.astimezone(SHANGHAI).date(),
+                      mobile_used_by_other_sponsor=shared_mobile is not None)
+    findings = domain.run_rulebook(deps.rulebook, filing, context)
     case = Case(
         id=str(uuid.uuid4()),
         filing_id=data["filing_id"],

@@ -10,8 +10,10 @@ import pytest
 
 from shared.kernel.errors import InvalidValue
 from shared.kernel.identifiers import (
+    REGION_IN_USE,
     ResidentId,
     organisation_code_check_character,
+    resident_id_region_codes,
     uscc_check_character,
     validate_household_register_number,
     validate_licence_registration_number,
@@ -165,6 +167,40 @@ def test_resident_id_boundaries_that_are_accepted(first17, today):
 def test_a_day_past_150_years_before_a_29_february_is_refused():
     number = resident_id("11010518740227002")
     assert code_of(lambda: validate_resident_id(number, datetime.date(2024, 2, 29))) == "birth_date"
+
+
+@pytest.mark.unit
+@pytest.mark.req("R1.3")
+@pytest.mark.req("P9")
+def test_the_region_code_table_is_the_rule_the_check_of_one_number_applies():
+    """What bulk checks look up (``resident_id_region_codes``) accepts exactly the codes and birth years
+    ``validate_resident_id`` does: every listed code in its last year and not after it, no unlisted code."""
+    table = resident_id_region_codes()
+    assert table["110118"] == REGION_IN_USE and table["110103"] == 2010  # 密云区 (2015–), 崇文区 (–2010)
+    assert not {code[:2] for code in table} & {"71", "81", "82", "10", "99"}
+    for code, last in table.items():
+        assert _verdict(resident_id(f"{code}{min(last, 2025)}0101002")) == "ok"
+        if last < REGION_IN_USE:
+            assert _verdict(resident_id(f"{code}{last + 1}0101002")) == "region_code"
+    for code in ("110199", "119999", "119900", "810000", "100000"):
+        assert code not in table
+        assert _verdict(resident_id(f"{code}19800101002")) == "region_code"
+
+
+def _verdict(number: str) -> str:
+    try:
+        validate_resident_id(number, TODAY)
+    except InvalidValue as exc:
+        return exc.code
+    return "ok"
+
+
+@pytest.mark.unit
+@pytest.mark.req("R1.3")
+def test_the_birth_date_is_judged_on_the_reference_date_given_never_the_wall_clock():
+    born_2029 = resident_id("11010520290101002")
+    assert validate_resident_id(born_2029, datetime.date(2029, 1, 1)).birth_date == datetime.date(2029, 1, 1)
+    assert code_of(lambda: validate_resident_id(born_2029, datetime.date(2028, 12, 31))) == "birth_date"
 
 
 @pytest.mark.unit
