@@ -10,6 +10,7 @@ import json
 import re
 import socket
 import time
+import uuid
 
 import pytest
 import requests
@@ -93,7 +94,7 @@ def _chunks(data: bytes, size: int = 700):
 def _post(session, url, method, body: bytes, headers: dict, chunked: bool) -> requests.Response:
     # requests sends a generator as Transfer-Encoding: chunked, bytes with Content-Length
     return session.request(method, url, data=_chunks(body) if chunked else body, timeout=30,
-                           headers={"Content-Type": "application/json", "Idempotency-Key": "hostile-1", **headers})
+                           headers={"Content-Type": "application/json", "Idempotency-Key": uuid.uuid4().hex, **headers})
 
 
 def assert_error_shape(response: requests.Response) -> dict:
