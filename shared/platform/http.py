@@ -1,21 +1,41 @@
 """JSON over nameko ``@http``: body limits, JSON parsing with field errors, and errors mapped to 4xx.
 
-Every error body is ``{"error": {"code", "message", "errors": [{field, code, message, rule}]}}``. An
-unexpected exception becomes a 500 whose body says nothing about the internals (no personal data leaks
-through error text).
+Every error body is ``{"error": {"code", "message", "errors": [{field, code, message, rule}]}}``, unmatched
+routes (404), methods (405) and over-long request lines (414) included. An unexpected exception becomes a 500
+whose body says nothing about the internals (no personal data leaks through error text).
+
+**Limits** (issue 17; README "Errors and limits"), each a 4xx in that shape naming what is wrong:
+
+- the body, sent with ``Content-Length`` or ``Transfer-Encoding: chunked``, is at most the route's ``max_body``
+  (:data:`DEFAULT_MAX_BODY` unless the route says otherwise): 413 ``payload_too_large``;
+- a JSON body nests at most :data:`MAX_JSON_DEPTH` arrays/objects (400 ``too_deep``), its integers have at most
+  :data:`MAX_JSON_INT_DIGITS` digits (400 ``number_too_long``), its numbers are finite (400 ``number``), and its
+  strings and keys hold no lone UTF-16 surrogate (400 ``surrogate``: no database or encoder takes one) and no NUL
+  (400 ``nul``);
+- the request line (method, URL, version) is shorter than eventlet's ``MAX_REQUEST_LINE`` (8192) bytes, the
+  server's ``url_length_limit``: 414 ``uri_too_long``.
+
+A 4xx is an answer, not a fault: it is logged once, at info, without a traceback (``http_client_error``).
 """
 
+import io
 import json
+import logging
+import math
+import re
 
 import structlog
 from marshmallow import RAISE, Schema, ValidationError
 from nameko.web.handlers import HttpRequestHandler
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, RequestEntityTooLarge
+from werkzeug.routing import RequestRedirect
 from werkzeug.wrappers import Request, Response
 
 from shared.contracts.errors import (
     BadRequest,
     FieldError,
+    NotFound,
     PayloadTooLarge,
     WireError,
     field_errors,
@@ -25,6 +45,9 @@ from shared.contracts.errors import (
 log = structlog.get_logger(__name__)
 
 DEFAULT_MAX_BODY = 256 * 1024
+MAX_JSON_DEPTH = 32
+MAX_JSON_INT_DIGITS = 20  # a signed 64-bit integer has 19; nothing the services take is longer
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def json_response(status: int, body, headers: dict | None = None) -> Response:
@@ -43,8 +66,104 @@ def too_large(limit: int) -> PayloadTooLarge:
     )
 
 
+class MethodNotAllowedError(WireError):
+    status = 405
+    code = "method_not_allowed"
+
+
+class UriTooLong(WireError):
+    status = 414
+    code = "uri_too_long"
+
+
+def _log_client_error(exc: WireError, **where) -> None:
+    log.info("http_client_error", status=exc.status, code=exc.code, **where)
+
+
+def route_error(exc: HTTPException) -> Response:
+    """The JSON answer to a request no route takes: 404 (no such path) or 405 (path without that method)."""
+    if isinstance(exc, MethodNotAllowed):
+        allowed = sorted(exc.valid_methods or ())
+        error = MethodNotAllowedError("method not allowed", field_errors(FieldError(
+            "method", "not_allowed", f"This URL takes {', '.join(allowed)}.", "API")))
+        headers = {"Allow": ", ".join(allowed)}
+    else:
+        error = NotFound("no such URL", field_errors(FieldError("url", "no_route", "No route has this URL.", "API")))
+        headers = None
+    _log_client_error(error)
+    return json_response(error.status, error.to_dict(), headers)
+
+
+class JsonWsgiApp(WsgiApp):
+    """nameko's WSGI app, with unmatched routes and methods answered in JSON."""
+
+    def __call__(self, environ, start_response):
+        request = Request(environ, shallow=True)
+        try:
+            provider, values = self.url_map.bind_to_environ(environ).match()
+        except RequestRedirect as redirect:
+            return redirect(environ, start_response)
+        except HTTPException as exc:
+            response = route_error(exc)
+        else:
+            request.path_values = values
+            response = provider.handle_request(request)
+        return response(environ, start_response)
+
+
+class JsonProtocol(HttpOnlyProtocol):
+    """eventlet's protocol, whose 414 (request line too long, refused before any application runs) is JSON."""
+
+    def _read_request_line(self):
+        # eventlet's handle_one_request writes a bodiless 414 itself right after reading the line; answering here,
+        # and handing it an empty line (which ends the connection), is the one place before that.
+        line = super()._read_request_line()
+        if len(line) < self.server.url_length_limit:
+            return line
+        error = UriTooLong("request line too long", field_errors(FieldError(
+            "url", "too_long", f"The request line may be at most {self.server.url_length_limit - 1} bytes.", "API")))
+        body = json.dumps(error.to_dict()).encode()
+        self.wfile.write(b"HTTP/1.0 414 Request URI Too Long\r\nConnection: close\r\n"
+                         b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
+        _log_client_error(error)
+        self.close_connection = 1
+        return ""
+
+
+class _AnsweredClientErrors(logging.Filter):
+    """nameko logs every expected exception of a worker at warning with its traceback; a 4xx that an HTTP
+    entrypoint answers is logged once instead, by :meth:`JsonHttp.response_from_exception`, at info."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        worker_ctx = record.args[0] if isinstance(record.args, tuple) and record.args else None
+        return not (isinstance(exc, WireError) and exc.status < 500
+                    and isinstance(getattr(worker_ctx, "entrypoint", None), JsonHttp))
+
+
+_ANSWERED_CLIENT_ERRORS = _AnsweredClientErrors()
+
+
+class JsonWebServer(WebServer):
+    """nameko's web server with JSON errors before routing (:class:`JsonWsgiApp`, :class:`JsonProtocol`)."""
+
+    def setup(self):
+        super().setup()
+        logging.getLogger("nameko.containers").addFilter(_ANSWERED_CLIENT_ERRORS)
+
+    def get_wsgi_app(self):
+        return JsonWsgiApp(self)
+
+    def get_wsgi_server(self, sock, wsgi_app, protocol=JsonProtocol, debug=False):
+        return super().get_wsgi_server(sock, wsgi_app, protocol=protocol, debug=debug)
+
+
 class JsonHttp(HttpRequestHandler):
-    """``@http`` whose errors are JSON; ``max_body`` bounds the request body before any worker runs."""
+    """``@http`` whose errors are JSON; ``max_body`` bounds the request body, sized or chunked, before any
+    worker runs. Every route of a service must use it (nameko's plain ``@http`` would start a second server on
+    the same port)."""
+
+    server = JsonWebServer()
 
     def __init__(self, method: str, url: str, *, max_body: int = DEFAULT_MAX_BODY, **kwargs):
         kwargs.setdefault("expected_exceptions", WireError)
@@ -52,20 +171,28 @@ class JsonHttp(HttpRequestHandler):
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request: Request) -> Response:
-        if request.content_length is not None and request.content_length > self.max_body:
-            return self.response_from_exception(too_large(self.max_body))
         if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in request.args.items(True)):
             # No database stores NUL in text: refuse it at the edge rather than fail in the worker (issue 8).
             return self.response_from_exception(BadRequest("the URL contains a NUL character", field_errors(
                 FieldError("query", "nul", "Remove the NUL (\\u0000) character.", "API"))))
+        if request.environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
+            try:
+                _dechunk(request.environ, self.max_body)
+            except (ValueError, OSError):
+                return self.response_from_exception(body_error(
+                    "request body is not valid chunked encoding", "chunked", "Send valid chunked encoding."))
+        if request.content_length is not None and request.content_length > self.max_body:
+            return self.response_from_exception(too_large(self.max_body))
         request.max_content_length = self.max_body
         return super().handle_request(request)
 
     def response_from_exception(self, exc: Exception) -> Response:
-        if isinstance(exc, WireError):
-            return json_response(exc.status, exc.to_dict())
         if isinstance(exc, RequestEntityTooLarge):
-            return json_response(413, too_large(self.max_body).to_dict())
+            exc = too_large(self.max_body)
+        if isinstance(exc, WireError):
+            if exc.status < 500:
+                _log_client_error(exc, entrypoint=self.method_name)
+            return json_response(exc.status, exc.to_dict())
         if isinstance(exc, HTTPException):
             body = {"error": {"code": "http", "message": exc.name, "errors": []}}
             return json_response(exc.code or 400, body)
@@ -76,29 +203,74 @@ class JsonHttp(HttpRequestHandler):
 http = JsonHttp.decorator
 
 
+def _dechunk(environ: dict, limit: int) -> None:
+    """Read a chunked body (eventlet's input decodes the chunks) up to one byte past ``limit`` and hand it on as
+    a sized one: Werkzeug reads a stream without ``Content-Length`` as empty, and the limit is then checked as
+    for any sized body, before a worker starts."""
+    data = environ["wsgi.input"].read(limit + 1)
+    environ["wsgi.input"] = io.BytesIO(data)
+    environ["CONTENT_LENGTH"] = str(len(data))
+    del environ["HTTP_TRANSFER_ENCODING"]
+
+
 def body_error(message: str, code: str, detail: str) -> BadRequest:
     return BadRequest(message, field_errors(FieldError("body", code, detail, "API")))
 
 
+class _NumberTooLong(ValueError):
+    pass
+
+
+class _NotFinite(ValueError):
+    pass
+
+
+def _parse_int(digits: str) -> int:
+    # Python refuses to convert over 4300 digits with a ValueError of its own; refuse far earlier, and say why.
+    if len(digits.lstrip("-")) > MAX_JSON_INT_DIGITS:
+        raise _NumberTooLong
+    return int(digits)
+
+
+def _parse_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NotFinite
+    return number
+
+
+def _parse_constant(name: str):
+    raise _NotFinite  # NaN, Infinity, -Infinity: not JSON
+
+
 def read_json(request: Request):
-    """The decoded JSON body, or ``BadRequest`` naming the problem and where it is."""
+    """The decoded JSON body within the limits of the module docstring, or ``BadRequest`` naming the problem
+    and where it is."""
     raw = request.get_data(cache=True)
     if not raw:
         raise body_error("request body is empty", "required", "Send a JSON object.")
     try:
-        return json.loads(raw)
+        document = json.loads(raw, parse_int=_parse_int, parse_float=_parse_float, parse_constant=_parse_constant)
     except UnicodeDecodeError:
         raise body_error("request body is not UTF-8", "encoding", "Send UTF-8 JSON.") from None
     except json.JSONDecodeError as exc:
         message = f"Malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}."
         raise body_error("request body is not valid JSON", "malformed_json", message) from None
+    except _NumberTooLong:
+        raise body_error("request body has an integer too long", "number_too_long",
+                         f"Integers may have at most {MAX_JSON_INT_DIGITS} digits.") from None
+    except _NotFinite:
+        raise body_error("request body has a number out of range", "number",
+                         "Numbers must be finite (no NaN, Infinity or overflowing exponent).") from None
+    except RecursionError:
+        raise _too_deep() from None
+    _check_text_and_depth(document)
+    return document
 
 
 def load_json(request: Request, schema: Schema, *, partial: bool = False) -> dict:
     """Parse and type-check the body against ``schema``; unknown fields are errors (they are typos)."""
     body = read_json(request)
-    if _has_nul(body):
-        raise body_error("request body contains a NUL character", "nul", "Remove the NUL (\\u0000) character.")
     if not isinstance(body, dict):
         raise body_error("request body must be a JSON object", "type", "Send a JSON object.")
     try:
@@ -108,12 +280,32 @@ def load_json(request: Request, schema: Schema, *, partial: bool = False) -> dic
         raise BadRequest("request body has invalid fields", errors) from None
 
 
-def _has_nul(value) -> bool:
-    """A NUL anywhere in the JSON (keys or strings): no database column stores it."""
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_has_nul(v) for v in value)
-    return False
+def _too_deep() -> BadRequest:
+    return body_error("request body is nested too deeply", "too_deep",
+                      f"Arrays and objects may nest at most {MAX_JSON_DEPTH} levels deep.")
+
+
+def _check_text_and_depth(document) -> None:
+    """Walk the document without recursion: nesting within MAX_JSON_DEPTH, and no NUL (no database column
+    stores it) or lone surrogate (no encoder writes it) in any key or string."""
+    pending = [(document, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth > MAX_JSON_DEPTH:
+                raise _too_deep()
+            if isinstance(value, dict):
+                for key in value:
+                    _check_text(key)
+                value = value.values()
+            pending.extend((item, depth + 1) for item in value)
+        elif isinstance(value, str):
+            _check_text(value)
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise body_error("request body contains a NUL character", "nul", "Remove the NUL (\\u0000) character.")
+    if _SURROGATE.search(text):
+        raise body_error("request body contains a lone surrogate", "surrogate",
+                         "Remove the unpaired UTF-16 surrogate (\\ud800-\\udfff) escape.")

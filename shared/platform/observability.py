@@ -26,7 +26,7 @@ from nameko.events import EventHandler
 from nameko.extensions import DependencyProvider
 from nameko.rpc import Rpc
 from nameko.timer import Timer
-from nameko.web.handlers import HttpRequestHandler, http
+from nameko.web.handlers import HttpRequestHandler
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
@@ -37,6 +37,7 @@ from prometheus_client import (
 )
 from werkzeug.wrappers import Response
 
+from shared.platform.http import http
 from shared.platform.logging import mask_pii
 
 __all__ = ["HEALTH_CHECK_TIMEOUT_SECONDS", "Metrics", "MetricsRegistry", "OpsEndpoints", "entrypoint_kind"]

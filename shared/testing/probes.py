@@ -13,9 +13,9 @@ import os
 
 import eventlet
 from eventlet import patcher
-from nameko.web.handlers import http
 
 from shared.platform.events import event_handler
+from shared.platform.http import http
 from shared.platform.observability import Metrics, OpsEndpoints
 
 PROBE_SOURCE = "graceful_source"

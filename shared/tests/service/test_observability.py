@@ -15,9 +15,9 @@ from nameko.rpc import rpc
 from nameko.standalone.events import event_dispatcher
 from nameko.standalone.rpc import ServiceRpcProxy
 from nameko.testing.services import entrypoint_hook, entrypoint_waiter
-from nameko.web.handlers import http
 from prometheus_client.parser import text_string_to_metric_families
 
+from shared.platform.http import http
 from shared.platform.logging import LogContext, configure_logging, get_logger
 from shared.platform.observability import Metrics, OpsEndpoints
 
