@@ -155,7 +155,8 @@ def _record(
 
 
 def create_draft(deps: Deps, actor: str, data: dict) -> dict:
-    """P1: a sponsor starts a filing; the draft may be incomplete."""
+    """P1: a sponsor starts a filing; the draft may be incomplete. What is stored (here and in every edit) is
+    the typed data normalised once (``domain.normalise_typed``, issue 17)."""
     now = deps.now()
     filing = Filing(
         id=str(uuid.uuid4()),
@@ -169,7 +170,7 @@ def create_draft(deps: Deps, actor: str, data: dict) -> dict:
     )
     deps.session.add(filing)
     row = FilingVersion(filing_id=filing.id, version=1, data={})
-    _store(deps, row, data)
+    _store(deps, row, domain.normalise_typed(data))
     deps.session.add(row)
     deps.session.flush()
     _record(deps, filing, FilingState.DRAFT, actor, "draft created")
@@ -181,7 +182,7 @@ def edit_draft(deps: Deps, actor: str, filing_id: str, patch: dict) -> dict:
     filing = _load(deps, filing_id, lock=True)
     _guard("edit", filing, domain.EDITABLE)
     row = _version(deps, filing)
-    _store(deps, row, domain.merge(_plain(deps, row), patch))
+    _store(deps, row, domain.merge(_plain(deps, row), domain.normalise_typed(patch)))
     filing.updated_at = deps.now()
     return view(deps, filing)
 
@@ -191,7 +192,7 @@ def set_access(deps: Deps, actor: str, filing_id: str, access: dict) -> dict:
     filing = _load(deps, filing_id, lock=True)
     _guard("enter access information for", filing, domain.EDITABLE)
     row = _version(deps, filing)
-    _store(deps, row, domain.merge(_plain(deps, row), {"access": access}))
+    _store(deps, row, domain.merge(_plain(deps, row), domain.normalise_typed({"access": access})))
     filing.updated_at = deps.now()
     return view(deps, filing)
 
@@ -412,7 +413,7 @@ def change_hosting(deps: Deps, actor: str, filing_id: str, access: dict) -> dict
     if problems:
         raise ValidationFailed("the access information cannot be changed so", field_errors(*problems))
     accepted = _acceptance(deps, filing)
-    _start_change(deps, filing, actor, {"access": access})
+    _start_change(deps, filing, actor, domain.normalise_typed({"access": access}))
     if accepted is not None:
         deps.session.add(ContractAcceptance(filing_id=filing.id, version=filing.version,
                                             clause_sha256=accepted.clause_sha256, accepted_by=accepted.accepted_by,
