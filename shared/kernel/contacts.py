@@ -14,6 +14,7 @@ from email_validator import EmailNotValidError
 from email_validator import validate_email as _check_email
 from phonenumbers import NumberParseException, PhoneNumber, PhoneNumberType
 
+from shared.kernel.documents import validate_typed_text
 from shared.kernel.errors import InvalidValue
 
 RULE = "R1.6"
@@ -30,6 +31,13 @@ _LANDLINE_TYPES = (PhoneNumberType.FIXED_LINE, PhoneNumberType.FIXED_LINE_OR_MOB
 _EXTENSION_WORDS = re.compile(r"\s*(?:转|分机)\s*")
 # "010-12345678-123": a trailing hyphenated group is an extension only if the rest is a whole number.
 _TRAILING_GROUP = re.compile(r"(?P<number>.*[0-9])\s*-\s*(?P<extension>[0-9]{1,6})")
+
+
+def normalise_typed_contact(text: str) -> str:
+    """A phone number or e-mail address as typed, in the one form intake stores, masks and indexes
+    (issue 17): NFKC-normalised (full-width digits, ``＋``, ``＠`` and letters become ASCII) and trimmed. The
+    validators below give the canonical form (``13800138000``, ``010-12345678``) at submission."""
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 def _parse_cn(text: str) -> PhoneNumber | None:
@@ -119,16 +127,17 @@ def validate_postal_address(text: str) -> str:
 
     It must have 5 to 200 characters (``ADDRESS_MIN_LENGTH``/``ADDRESS_MAX_LENGTH``): a mainland address
     names at least a province or city, a district and a street, and no real one needs more than 200
-    characters. It may not contain control or invisible formatting characters (e.g. a zero-width space).
-    InvalidValue ``required``, ``length`` or ``format``, rule R1.6.
+    characters. Its characters are kept as typed (no NFKC: it is compared with the documents, P5); control
+    and invisible formatting characters (e.g. a zero-width space, a bidirectional override) are refused by
+    ``documents.validate_typed_text``. InvalidValue ``required``, ``length`` or ``hidden_character``, rule
+    R1.6.
     """
     address = " ".join(text.split())
     if not address:
         raise InvalidValue("required", "The postal address is required.", RULE)
     # Only controls and invisible format characters: rare characters in place names may be private-use or
     # newer than this Python's Unicode tables.
-    if any(unicodedata.category(char) in ("Cc", "Cf") for char in address):
-        raise InvalidValue("format", "The postal address contains control or invisible characters.", RULE)
+    validate_typed_text(address, RULE)
     if not ADDRESS_MIN_LENGTH <= len(address) <= ADDRESS_MAX_LENGTH:
         raise InvalidValue(
             "length",

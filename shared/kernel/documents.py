@@ -311,6 +311,33 @@ def require_same_person(
         )
 
 
+# --- text a person typed: names (R1.1, R1.3, R1.7) and addresses (R1.6) -------------------------------
+
+_HIDDEN_CATEGORIES = frozenset(("Cc", "Cf", "Zl", "Zp"))
+
+
+def validate_typed_text(text: str, rule: str) -> str:
+    """``text`` with surrounding whitespace removed and every other character kept as typed (issue 17).
+
+    Names and addresses are compared with the original documents character for character (P5): the
+    full-width brackets of ``北京某某科技有限公司（分公司）`` are part of the legal name, so no NFKC here.
+    Refused with InvalidValue ``hidden_character`` and the given ``rule``: control characters (Cc, e.g. NUL,
+    a line feed inside a name), invisible format characters (Cf: the bidirectional overrides and isolates
+    U+202A–U+202E and U+2066–U+2069, the zero-width characters U+200B–U+200D, U+2060 and U+FEFF, the soft
+    hyphen) and line or paragraph separators (Zl, Zp). They make two different texts look alike, or reorder
+    what a reviewer sees. The message names the character's code point, never the text.
+    """
+    trimmed = text.strip()
+    hidden = next((char for char in trimmed if unicodedata.category(char) in _HIDDEN_CATEGORIES), None)
+    if hidden is not None:
+        raise InvalidValue(
+            "hidden_character",
+            f"This contains an invisible or control character (U+{ord(hidden):04X}); retype it without it.",
+            rule,
+        )
+    return trimmed
+
+
 # --- unit names (R1.1) ----------------------------------------------------------------------------
 
 ENTERPRISE_NAME_SUFFIXES: tuple[str, ...] = (

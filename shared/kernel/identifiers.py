@@ -46,6 +46,16 @@ def compact_number(text: str) -> str:
     return "".join(unicodedata.normalize("NFKC", text).split()).upper()
 
 
+def normalise_typed_number(text: str) -> str:
+    """A document number as typed, in the one form intake stores, masks, indexes and compares (issue 17).
+
+    NFKC-normalised (full-width ``１１０１…ｘ`` becomes ``1101…x``), surrounding whitespace removed and
+    upper-cased (the ``x`` check digit becomes ``X``). Inner spaces and hyphens stay: a draft may hold a
+    number that is not valid yet, and the validators above give the canonical form at submission.
+    """
+    return unicodedata.normalize("NFKC", text).strip().upper()
+
+
 # --- resident ID card (GB 11643-1999) -------------------------------------------------------------
 
 _RESIDENT_ID = re.compile(r"[0-9]{17}[0-9X]")

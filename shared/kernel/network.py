@@ -6,6 +6,7 @@ read from the snapshot bundled with ``tldextract``: the list is never fetched, t
 """
 
 import ipaddress
+import unicodedata
 from dataclasses import dataclass
 
 import idna
@@ -27,6 +28,13 @@ _PUBLIC_SUFFIXES = tldextract.TLDExtract(suffix_list_urls=(), cache_dir=None)
 _NOT_IN_DOMAINS = frozenset("/:@?#*\\[]")
 
 _IDNA_CODES = {"label_too_long": "label_length", "domain_too_long": "length", "input_too_long": "length"}
+
+
+def normalise_typed_host(text: str) -> str:
+    """A domain name or IP address as typed, in the one form intake stores and compares (issue 17):
+    NFKC-normalised (full-width letters, digits and ``．`` become ASCII) and trimmed. ``validate_domain``
+    gives both canonical forms at submission."""
+    return unicodedata.normalize("NFKC", text).strip()
 
 
 @dataclass(frozen=True)

@@ -111,3 +111,21 @@ def test_a_malformed_mobile_is_named(intake_and_notify):
     anonymous, _codes = intake_and_notify
     answer = anonymous.post("/sign-in/code", json={"mobile": "12345"})
     assert answer.status_code == 400 and answer.json()["error"]["errors"][0]["field"] == "mobile"
+
+
+@pytest.mark.req("P1")
+def test_full_width_digits_work_at_sign_in_as_in_the_form(intake_and_notify):
+    """Issue 17: a phone's input method may type the number and the code in full-width digits."""
+    anonymous, codes = intake_and_notify
+    full_width = str.maketrans("0123456789", "０１２３４５６７８９")
+    sent = anonymous.post("/sign-in/code", json={"mobile": "＋８６ " + MOBILE.translate(full_width)})
+    assert sent.status_code == 202, sent.text
+    code = _wait_code(codes, MOBILE, 1)
+    signed_in = anonymous.post("/sign-in", json={"mobile": MOBILE.translate(full_width),
+                                                 "code": f" {code.translate(full_width)}\u3000"})
+    assert signed_in.status_code == 200, signed_in.text
+    sponsor = anonymous.as_(signed_in.json()["token"])
+    filing = unit_filing()
+    filing["contacts"]["mobile"] = MOBILE.translate(full_width)
+    filing_id = sponsor.post("/filings", json=filing).json()["id"]
+    assert sponsor.get(f"/filings/{filing_id}").status_code == 200

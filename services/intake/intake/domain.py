@@ -13,7 +13,13 @@ from datetime import date
 from enum import StrEnum
 
 from shared.contracts.errors import FieldError
-from shared.kernel.contacts import validate_email, validate_landline, validate_mobile, validate_postal_address
+from shared.kernel.contacts import (
+    normalise_typed_contact,
+    validate_email,
+    validate_landline,
+    validate_mobile,
+    validate_postal_address,
+)
 from shared.kernel.documents import (
     PERSON_DOCUMENTS,
     UNIT_TYPES,
@@ -23,12 +29,14 @@ from shared.kernel.documents import (
     require_same_person,
     validate_person_document,
     validate_responsible_role,
+    validate_typed_text,
     validate_unit_document,
     validate_unit_name,
 )
 from shared.kernel.errors import InvalidValue
 from shared.kernel.filing_numbers import parse_filing_number
-from shared.kernel.network import is_public_ip, validate_domain, validate_ip
+from shared.kernel.identifiers import normalise_typed_number
+from shared.kernel.network import is_public_ip, normalise_typed_host, validate_domain, validate_ip
 from shared.kernel.provinces import province_by_abbr
 
 # W3: the clause the service contract must contain, verbatim, shown before submission.
@@ -180,8 +188,7 @@ def _check_sponsor(c: _Collector, sponsor: dict, today: date) -> None:
     kind = sponsor.get("kind")
     if kind not in (SponsorKind.unit, SponsorKind.individual):
         c.add("sponsor.kind", "choice", "The sponsor is a unit or an individual.", "R1.1")
-    if not sponsor.get("name"):
-        c.missing("sponsor.name", "R1.1", "The sponsor's full legal name")
+    name = _typed(c, "sponsor.name", sponsor.get("name"), "R1.1", "The sponsor's full legal name")
     if not sponsor.get("province"):
         c.missing("sponsor.province", "R2.1", "The sponsor's province (it decides the reviewing bureau)")
     else:
@@ -209,8 +216,8 @@ def _check_sponsor(c: _Collector, sponsor: dict, today: date) -> None:
         else:
             if doc_type and number:
                 c.check("sponsor.document_number", validate_unit_document, unit_type, doc_type, number)
-            if sponsor.get("name"):
-                c.check("sponsor.unit_type", validate_unit_name, unit_type, sponsor["name"])
+            if name:
+                c.check("sponsor.unit_type", validate_unit_name, unit_type, name)
     elif kind == SponsorKind.individual:
         if sponsor.get("unit_type"):
             c.add("sponsor.unit_type", "not_allowed", "An individual sponsor has no unit type.", "R1.1")
@@ -218,9 +225,18 @@ def _check_sponsor(c: _Collector, sponsor: dict, today: date) -> None:
             c.check("sponsor.document_number", validate_person_document, doc_type, number, today)
 
 
+def _typed(c: _Collector, field: str, value, rule: str, what: str) -> str:
+    """A name as typed, trimmed (``validate_typed_text``): ``required`` when blank, ``hidden_character``
+    when it holds a control or invisible character; "" in both cases."""
+    if not isinstance(value, str) or not value.strip():
+        c.missing(field, rule, what)
+        return ""
+    return c.check(field, validate_typed_text, value, rule) or ""
+
+
 def _check_responsible_person(c: _Collector, kind, sponsor: dict, person: dict, today: date) -> None:
+    _typed(c, "responsible_person.name", person.get("name"), "R1.3", "The responsible person's name")
     for key, what in (
-        ("name", "The responsible person's name"),
         ("document_type", "The document type"),
         ("document_number", "The document number"),
     ):
@@ -293,10 +309,8 @@ def _check_websites(c: _Collector, websites: list) -> None:
     seen: dict[str, str] = {}
     for i, site in enumerate(websites):
         at = f"websites.{i}"
-        name = (site.get("name") or "").strip()
-        if not name:
-            c.missing(f"{at}.name", "R1.7", "The website name")
-        elif len(name) > WEBSITE_NAME_MAX:
+        name = _typed(c, f"{at}.name", site.get("name"), "R1.7", "The website name")
+        if len(name) > WEBSITE_NAME_MAX:
             c.add(
                 f"{at}.name", "length", f"A website name has at most {WEBSITE_NAME_MAX} characters.", "R1.7"
             )
@@ -361,6 +375,42 @@ def _check_scans(c: _Collector, kind, scans: list[str]) -> None:
     for scan in needed:
         if scan not in scans:
             c.add("documents", "scan_missing", f"Upload a scan of the {scan.replace('_', ' ')}.", "P5")
+
+
+# Where each kind of typed value sits in a filing or a partial edit of one (issue 17).
+_TYPED_NUMBERS = (("sponsor", "document_number"), ("responsible_person", "document_number"))
+_TYPED_CONTACTS = (("contacts", "mobile"), ("contacts", "office_phone"), ("contacts", "home_phone"),
+                   ("contacts", "email"))
+_TYPED_TEXT = (("sponsor", "name"), ("responsible_person", "name"), ("contacts", "postal_address"))
+
+
+def normalise_typed(data: dict) -> dict:
+    """``data`` (a draft or a partial edit of one) as intake stores it: each value normalised once, at the edge
+    (issue 17, requirements §4). Document numbers by ``normalise_typed_number`` (NFKC, trimmed, upper-case),
+    phones and e-mail by ``normalise_typed_contact`` (NFKC, trimmed), domains and IP addresses by
+    ``normalise_typed_host`` (NFKC, trimmed); names and the postal address keep their characters (P5: the
+    full-width brackets of a legal name are part of it) and are only trimmed. Values that are not text are left
+    for ``validate_filing`` to name; the result is what is stored, masked, indexed and compared."""
+    out = copy.deepcopy(data)
+    for paths, fn in ((_TYPED_NUMBERS, normalise_typed_number), (_TYPED_CONTACTS, normalise_typed_contact),
+                      (_TYPED_TEXT, str.strip)):
+        for section, key in paths:
+            part = out.get(section)
+            if isinstance(part, dict) and isinstance(part.get(key), str):
+                part[key] = fn(part[key])
+    for site in out.get("websites") or []:
+        if isinstance(site, dict):
+            if isinstance(site.get("name"), str):
+                site["name"] = site["name"].strip()
+            _typed_list(site, "domains")
+    if isinstance(out.get("access"), dict):
+        _typed_list(out["access"], "ip_addresses")
+    return out
+
+
+def _typed_list(part: dict, key: str) -> None:
+    if isinstance(part.get(key), list):
+        part[key] = [normalise_typed_host(value) if isinstance(value, str) else value for value in part[key]]
 
 
 def normalise(data: dict, today: date) -> dict:

@@ -207,6 +207,21 @@ class DocumentAccess(Base):
     role: Mapped[str] = mapped_column(String(24))
     accessed_at: Mapped[datetime] = mapped_column(UtcDateTime())
 
+class PersonalDataAccess(Base):
+    """W4, B1 (issue 17): every time a member of staff opened one personal value of a filing in full — who (the
+    verified actor and role), which field of which version, when. Staff see personal data masked otherwise."""
+
+    __tablename__ = "personal_data_accesses"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    filing_id: Mapped[str] = mapped_column(ForeignKey("filings.id"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    field: Mapped[str] = mapped_column(String(64))
+    accessed_by: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str] = mapped_column(String(24))
+    accessed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
 outbox = outbox_table(Base.metadata)
 processed_events = processed_events_table(Base.metadata)
 idempotency_keys = idempotency_keys_table(Base.metadata)

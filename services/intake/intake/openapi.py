@@ -7,7 +7,7 @@ from shared.platform.openapi import IDEMPOTENCY_PARAMETER, error_response, json_
 
 _ERRORS = {
     "400": "Malformed JSON, wrong types, unknown fields or a missing header",
-    "404": "Unknown filing",
+    "404": "Unknown filing (opening a personal value: or a field that is not personal)",
     "409": "Not allowed in the filing's current state, or an Idempotency-Key reused for another request",
     "413": "Body too large",
     "415": "Upload does not start as a JPEG, PNG or PDF, or a stock import is not text/csv",
@@ -20,6 +20,9 @@ _ERRORS = {
 }
 SIGN_IN_PATHS = {"/sign-in/code", "/sign-in"}
 """Open to anyone, and without Idempotency-Key: a replayed sign-in must never hand out a stored token."""
+PERSONAL_VALUE_PATH = "/filings/{filing_id}/personal-data/{field}/access"
+UNKEYED_POSTS = SIGN_IN_PATHS | {PERSONAL_VALUE_PATH}
+"""POSTs without Idempotency-Key: a stored answer would keep a token or a personal value in the clear."""
 
 # (method, path, summary, request schema or None, success status, response schema, error statuses)
 ROUTES = [
@@ -38,7 +41,11 @@ ROUTES = [
         [],
     ),
     ("post", "/filings", "Start a draft filing (P1)", "FilingInput", 201, "FilingOutput", ["400", "409"]),
-    ("get", "/filings/{filing_id}", "A filing, personal data masked", None, 200, "FilingOutput", ["404"]),
+    ("get", "/filings/{filing_id}", "A filing: in full to its sponsor, personal data masked to staff (issue 17)",
+     None, 200, "FilingOutput", ["404"]),
+    ("post", PERSONAL_VALUE_PATH,
+     "Staff open one personal value in full (e.g. contacts.mobile); every opening is recorded (W4, B1)", None, 200,
+     "PersonalValueOutput", ["400", "404"]),
     ("get", "/filings/{filing_id}/documents/{document_id}",
      "A 300 s link to one scan; every opening is recorded (W4, B1)", None, 200, None, ["404"]),
     (
@@ -168,6 +175,7 @@ def openapi_document() -> dict:
         "RevisitAnswerInput",
         "FilingOutput",
         "TimelineOutput",
+        "PersonalValueOutput",
         "ApprovedSitesOutput",
         "ClauseOutput",
         "SignInCodeInput",
@@ -197,7 +205,7 @@ def openapi_document() -> dict:
                 },
                 {"name": "unit_type", "in": "query", "required": False, "schema": {"type": "string"}},
             ]
-        if method == "post" and path not in SIGN_IN_PATHS:
+        if method == "post" and path not in UNKEYED_POSTS:
             operation["parameters"].append(IDEMPOTENCY_PARAMETER)
         if path == "/stock/imports":
             operation["parameters"].append(

@@ -117,7 +117,7 @@ class TimelineEntryOutput(Schema):
 
 
 class FilingOutput(Schema):
-    """A filing as shown: personal data masked (design.md §5)."""
+    """A filing as shown: in full to its sponsor, personal data masked to anybody else (design.md §5, issue 17)."""
 
     id = fields.String()
     state = fields.String()
@@ -131,6 +131,16 @@ class FilingOutput(Schema):
     problems = fields.List(fields.Nested(FieldErrorOutput))
     created_at = fields.String()
     updated_at = fields.String()
+
+
+class PersonalValueOutput(Schema):
+    """W4, B1 (issue 17): one personal value in full; the opening is recorded."""
+
+    filing_id = fields.String()
+    version = fields.Integer()
+    field = fields.String(metadata={"description": "a personal path, e.g. contacts.mobile"})
+    value = fields.String(allow_none=True)
+    opened_at = fields.String()
 
 
 class TimelineOutput(Schema):

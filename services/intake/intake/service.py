@@ -62,8 +62,9 @@ log = structlog.get_logger(__name__)
 NOTIFY_TIMEOUT_SECONDS = 10
 SIGN_IN_MAX_BODY = 1024
 READERS = (SPONSOR, *STAFF, REVIEWER, AUDITOR)
-UNMASKED_ROLES = frozenset({ONSITE_VERIFIER, SUPERVISOR, REVIEWER})
-"""Roles whose work needs personal data in full: staff comparing originals (P5), reviewers (B1)."""
+PERSONAL_DATA_OPENERS = (ONSITE_VERIFIER, SUPERVISOR, REVIEWER)
+"""Roles whose work needs a personal value in full now and then: staff comparing originals (P5), reviewers (B1).
+They see filings masked like everybody but the sponsor, and open one value at a time, recorded (issue 17)."""
 
 ACCESS_POLICY = {
     # Every HTTP and RPC entrypoint, deny by default (issue 8); per-filing scope in usecases._load.
@@ -78,6 +79,7 @@ ACCESS_POLICY = {
     "submit": allow(SPONSOR),
     "timeline": allow(*READERS),
     "document_link": allow(*READERS),
+    "open_personal_value": allow(*PERSONAL_DATA_OPENERS),
     "approved_sites": allow(SUPERVISOR, OPS, AUDITOR),
     "get_approved_sites": allow(SUPERVISOR, OPS, AUDITOR, internal=True),
     "request_change": allow(SPONSOR),
@@ -114,7 +116,10 @@ class IntakeService(ServiceBase):
 
     # --- helpers -------------------------------------------------------------------------------
 
-    def _deps(self) -> usecases.Deps:
+    def _deps(self, *, sponsor_in_full: bool = False) -> usecases.Deps:
+        """``sponsor_in_full``: a sponsor's answer shows its own filing in full (issue 17). Only the answers that
+        are never stored ask for it (GET and PATCH of a filing): an Idempotency-Key's stored answer stays masked.
+        """
         return usecases.Deps(
             session=self.db,
             cipher=self.personal.cipher,
@@ -127,7 +132,7 @@ class IntakeService(ServiceBase):
             revisit_answer=self.settings.revisit_answer,
             reverification=self.settings.reverification,
             may_see=self.caller.may_see,
-            unmasked=self.caller.principal is not None and self.caller.principal.role in UNMASKED_ROLES,
+            unmasked=sponsor_in_full and self.caller.principal is not None and self.caller.principal.role == SPONSOR,
         )
 
     def _once(self, request: Request, action, status: int = 200):
@@ -201,12 +206,12 @@ class IntakeService(ServiceBase):
 
     @http("GET", "/filings/<filing_id>")
     def get_filing_http(self, request: Request, filing_id: str):
-        return json_response(200, usecases.get_filing(self._deps(), filing_id))
+        return json_response(200, usecases.get_filing(self._deps(sponsor_in_full=True), filing_id))
 
     @http("PATCH", "/filings/<filing_id>")
     def edit_filing(self, request: Request, filing_id: str):
         patch = load_json(request, FilingInput())
-        return self._commit(usecases.edit_draft(self._deps(), self.caller.actor, filing_id, patch))
+        return self._commit(usecases.edit_draft(self._deps(sponsor_in_full=True), self.caller.actor, filing_id, patch))
 
     @http("PUT", "/filings/<filing_id>/access")
     def set_access(self, request: Request, filing_id: str):
@@ -240,6 +245,14 @@ class IntakeService(ServiceBase):
         """W4, B1: a 300 s link to one scan, every opening recorded (who, which, when)."""
         principal = self.caller.principal
         result = usecases.document_link(self._deps(), principal.actor, principal.role, filing_id, document_id)
+        return self._commit(result)
+
+    @http("POST", "/filings/<filing_id>/personal-data/<field>/access")
+    def open_personal_value(self, request: Request, filing_id: str, field: str):
+        """W4, B1 (issue 17): one personal value in full, the opening recorded. No Idempotency-Key: a stored
+        answer would keep the value in the clear, and every opening is one to record."""
+        principal = self.caller.principal
+        result = usecases.open_personal_value(self._deps(), principal.actor, principal.role, filing_id, field)
         return self._commit(result)
 
     @http("GET", "/filings/<filing_id>/timeline")

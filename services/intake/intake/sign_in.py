@@ -11,6 +11,7 @@ number can be guessed at most 25 times an hour in a space of a million. Every re
 
 import hashlib
 import secrets
+import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -41,7 +42,8 @@ class SignInDeps:
 
 
 def canonical_mobile(text: str) -> str:
-    """The 11 digits intake stores and hashes (R1.6); ``BadRequest`` naming ``mobile`` otherwise."""
+    """The 11 digits intake stores and hashes (R1.6), full-width digits read as in the form (issue 17);
+    ``BadRequest`` naming ``mobile`` otherwise."""
     try:
         return validate_mobile(text)
     except InvalidValue as exc:
@@ -88,7 +90,9 @@ def verify_code(deps: SignInDeps, mobile: str, code: str) -> str:
     ).scalar_one_or_none()
     if row is not None and row.attempts < ATTEMPTS_PER_CODE:
         row.attempts += 1
-        if secrets.compare_digest(_digest(row.id, code.strip()), row.code_digest):
+        # A phone's input method may type the code in full-width digits, as in the form (issue 17).
+        typed = unicodedata.normalize("NFKC", code).strip()
+        if secrets.compare_digest(_digest(row.id, typed), row.code_digest):
             row.used_at = now
             return mobile_hmac
     message = "The code is wrong or expired; ask for a new one."

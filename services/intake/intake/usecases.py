@@ -24,6 +24,7 @@ from intake.models import (
     DocumentScan,
     Filing,
     FilingVersion,
+    PersonalDataAccess,
     Revisit,
     SitesRevision,
     StockReverification,
@@ -79,7 +80,8 @@ class Deps:
     may_see: Callable[..., bool] = lambda **_scope: True
     """The caller's tenant scope (``shared.platform.auth.Caller.may_see``); events and internal RPC see all."""
     unmasked: bool = False
-    """The caller's role needs personal data in full (P5 staff comparing originals, B1 reviewers)."""
+    """The caller is the sponsor, who sees its own filing in full to proofread what it typed (issue 17); staff
+    see personal data masked and open a full value with ``open_personal_value``, which is recorded."""
 
 
 def _all_personal_paths() -> tuple[str, ...]:
@@ -149,7 +151,8 @@ def _record(
 
 
 def create_draft(deps: Deps, actor: str, data: dict) -> dict:
-    """P1: a sponsor starts a filing; the draft may be incomplete."""
+    """P1: a sponsor starts a filing; the draft may be incomplete. What is stored (here and in every edit) is
+    the typed data normalised once (``domain.normalise_typed``, issue 17)."""
     now = deps.now()
     filing = Filing(
         id=str(uuid.uuid4()),
@@ -163,7 +166,7 @@ def create_draft(deps: Deps, actor: str, data: dict) -> dict:
     )
     deps.session.add(filing)
     row = FilingVersion(filing_id=filing.id, version=1, data={})
-    _store(deps, row, data)
+    _store(deps, row, domain.normalise_typed(data))
     deps.session.add(row)
     deps.session.flush()
     _record(deps, filing, FilingState.DRAFT, actor, "draft created")
@@ -175,7 +178,7 @@ def edit_draft(deps: Deps, actor: str, filing_id: str, patch: dict) -> dict:
     filing = _load(deps, filing_id, lock=True)
     _guard("edit", filing, domain.EDITABLE)
     row = _version(deps, filing)
-    _store(deps, row, domain.merge(_plain(deps, row), patch))
+    _store(deps, row, domain.merge(_plain(deps, row), domain.normalise_typed(patch)))
     filing.updated_at = deps.now()
     return view(deps, filing)
 
@@ -185,7 +188,7 @@ def set_access(deps: Deps, actor: str, filing_id: str, access: dict) -> dict:
     filing = _load(deps, filing_id, lock=True)
     _guard("enter access information for", filing, domain.EDITABLE)
     row = _version(deps, filing)
-    _store(deps, row, domain.merge(_plain(deps, row), {"access": access}))
+    _store(deps, row, domain.merge(_plain(deps, row), domain.normalise_typed({"access": access})))
     filing.updated_at = deps.now()
     return view(deps, filing)
 
@@ -391,7 +394,7 @@ def change_hosting(deps: Deps, actor: str, filing_id: str, access: dict) -> dict
     if problems:
         raise ValidationFailed("the access information cannot be changed so", field_errors(*problems))
     accepted = _acceptance(deps, filing)
-    _start_change(deps, filing, actor, {"access": access})
+    _start_change(deps, filing, actor, domain.normalise_typed({"access": access}))
     if accepted is not None:
         deps.session.add(ContractAcceptance(filing_id=filing.id, version=filing.version,
                                             clause_sha256=accepted.clause_sha256, accepted_by=accepted.accepted_by,
@@ -601,7 +604,8 @@ def approved_sites(deps: Deps) -> dict:
 
 
 def view(deps: Deps, filing: Filing) -> dict:
-    """The filing as a sponsor or staff member sees it: personal data masked, open problems listed."""
+    """The filing as a sponsor or staff member sees it, open problems listed: the sponsor in full (its own, to
+    proofread), anybody else with personal data masked (issue 17, design.md §5)."""
     data = _plain(deps, _version(deps, filing))
     acceptance = _acceptance(deps, filing)
     problems = _problems(deps, filing, data) if filing.state in domain.EDITABLE else []
@@ -655,6 +659,27 @@ def document_link(deps: Deps, actor: str, role: str, filing_id: str, document_id
                                     accessed_at=deps.now()))
     url = deps.store.presigned_get(scan.bucket, scan.key, DOCUMENT_LINK_LIFE, scan.version_id)
     return {"document": _scan_view(scan), "url": url, "expires_in": int(DOCUMENT_LINK_LIFE.total_seconds())}
+
+
+def open_personal_value(deps: Deps, actor: str, role: str, filing_id: str, field: str) -> dict:
+    """W4, B1 (issue 17): one personal value of a filing in the caller's scope, in full, as the current version
+    holds it; the opening is recorded (who, role, which field of which version, when) in the same transaction,
+    like a scan's. ``field`` is one of the filing's personal paths (``contacts.mobile``,
+    ``responsible_person.document_number``, …); any other answers 404 naming ``field``."""
+    filing = _load(deps, filing_id)
+    data = _plain(deps, _version(deps, filing))
+    paths = personal_paths((data.get("sponsor") or {}).get("kind") or "individual")
+    if field not in paths:
+        raise NotFound("no such personal field", field_errors(FieldError(
+            "field", "unknown", f"Personal fields of this filing: {', '.join(paths)}.", "W4")))
+    value = data
+    for key in field.split("."):
+        value = value.get(key) if isinstance(value, dict) else None
+    now = deps.now()
+    deps.session.add(PersonalDataAccess(filing_id=filing.id, version=filing.version, field=field, accessed_by=actor,
+                                        role=role, accessed_at=now))
+    return {"filing_id": filing.id, "version": filing.version, "field": field, "value": value,
+            "opened_at": now.isoformat()}
 
 
 def get_timeline(deps: Deps, filing_id: str) -> dict:

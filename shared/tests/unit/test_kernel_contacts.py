@@ -9,6 +9,7 @@ from email_validator import EmailNotValidError
 from shared.kernel.contacts import (
     ADDRESS_MAX_LENGTH,
     ADDRESS_MIN_LENGTH,
+    normalise_typed_contact,
     validate_email,
     validate_landline,
     validate_mobile,
@@ -201,9 +202,26 @@ def test_valid_postal_addresses_are_trimmed(text, expected):
         ("北京", "length"),
         ("x" * (ADDRESS_MIN_LENGTH - 1), "length"),
         ("x" * (ADDRESS_MAX_LENGTH + 1), "length"),
-        ("北京市\x00海淀区", "format"),
-        ("北京市\u200b海淀区", "format"),  # zero-width space
+        ("北京市\x00海淀区", "hidden_character"),
+        ("北京市\u200b海淀区", "hidden_character"),  # zero-width space
+        ("北京市\u202e海淀区", "hidden_character"),  # right-to-left override
+        ("北京市\u2066海淀区", "hidden_character"),  # left-to-right isolate
     ],
 )
 def test_invalid_postal_addresses(text, code):
     assert error(lambda: validate_postal_address(text)) == (code, "R1.6")
+
+
+@pytest.mark.unit
+@pytest.mark.req("R1.6")
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("１３８００１３８０００", "13800138000"),
+        (" ＋８６ １３８ ００１３ ８０００ ", "+86 138 0013 8000"),
+        ("０１０－６２３４５６７８", "010-62345678"),
+        ("ｚｈａｎｇｓａｎ＠ｅｘａｍｐｌｅ．ｃｏｍ．ｃｎ\u3000", "zhangsan@example.com.cn"),
+    ],
+)
+def test_typed_contacts_are_normalised_once(text, expected):
+    assert normalise_typed_contact(text) == expected

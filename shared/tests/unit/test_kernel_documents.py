@@ -25,6 +25,7 @@ from shared.kernel.documents import (
     unit_type,
     validate_person_document,
     validate_responsible_role,
+    validate_typed_text,
     validate_unit_document,
     validate_unit_name,
 )
@@ -431,3 +432,39 @@ def test_individual_sponsor_is_the_responsible_person():
 )
 def test_someone_else_cannot_be_an_individual_sponsors_responsible_person(sponsor, person):
     assert error(lambda: require_same_person(*sponsor, *person)) == ("not_sponsor", "R1.5")
+
+
+# --- text a person typed (issue 17) ----------------------------------------------------------------
+
+HIDDEN = [
+    "\x00", "\x07", "\n", "\x7f", "\x85",  # controls (C0, DEL, C1)
+    "\u202a", "\u202b", "\u202c", "\u202d", "\u202e",  # bidirectional embeddings and overrides
+    "\u2066", "\u2067", "\u2068", "\u2069",  # bidirectional isolates
+    "\u200b", "\u200c", "\u200d", "\u2060", "\ufeff",  # zero-width characters
+    "\u2028", "\u2029",  # line and paragraph separators
+]
+
+
+@pytest.mark.unit
+@pytest.mark.req("R1.1")
+@pytest.mark.parametrize("char", HIDDEN, ids=[f"U+{ord(c):04X}" for c in HIDDEN])
+def test_typed_text_refuses_control_and_invisible_characters(char):
+    with pytest.raises(InvalidValue) as caught:
+        validate_typed_text(f"北京示例{char}科技有限公司", "R1.1")
+    assert (caught.value.code, caught.value.rule) == ("hidden_character", "R1.1")
+    assert f"U+{ord(char):04X}" in caught.value.message
+
+
+@pytest.mark.unit
+@pytest.mark.req("R1.1")
+@pytest.mark.req("P5")
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (" 北京示例科技有限公司（分公司）\t", "北京示例科技有限公司（分公司）"),  # full-width brackets kept
+        ("ＡＢＣ网络", "ＡＢＣ网络"),  # no NFKC: compared with the original documents as printed
+        ("李 四", "李 四"),
+    ],
+)
+def test_typed_text_is_only_trimmed(text, expected):
+    assert validate_typed_text(text, "R1.1") == expected

@@ -12,6 +12,7 @@ from shared.kernel.errors import InvalidValue
 from shared.kernel.identifiers import (
     REGION_IN_USE,
     ResidentId,
+    normalise_typed_number,
     organisation_code_check_character,
     resident_id_region_codes,
     uscc_check_character,
@@ -501,3 +502,18 @@ def test_invalid_taiwan_permit_numbers(text):
     with pytest.raises(InvalidValue) as caught:
         validate_taiwan_permit_number(text)
     assert (caught.value.code, caught.value.rule) == ("format", "R1.3")
+
+
+@pytest.mark.unit
+@pytest.mark.req("R1.3")
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("１１０１０５１９４９１２３１００２ｘ", "11010519491231002X"),
+        (" 11010519491231002x\u3000", "11010519491231002X"),
+        ("ｅ１２３４５６７８", "E12345678"),
+        ("12345678-9", "12345678-9"),  # hyphens stay: the validators make the canonical form
+    ],
+)
+def test_typed_numbers_are_normalised_once(text, expected):
+    assert normalise_typed_number(text) == expected

@@ -7,7 +7,7 @@ import textwrap
 import pytest
 
 from shared.kernel.errors import InvalidValue
-from shared.kernel.network import Domain, is_public_ip, validate_domain, validate_ip
+from shared.kernel.network import Domain, is_public_ip, normalise_typed_host, validate_domain, validate_ip
 
 
 def error(call) -> tuple[str, str]:
@@ -180,3 +180,17 @@ def test_public_ip_addresses(text, public):
 @pytest.mark.req("R1.8")
 def test_is_public_ip_refuses_text_that_is_not_an_address():
     assert error(lambda: is_public_ip("example.com")) == ("format", "R1.8")
+
+
+@pytest.mark.unit
+@pytest.mark.req("R1.7")
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ．ｃｎ ", "www.example.com.cn"),
+        ("\u3000例子.中国", "例子.中国"),
+        ("１１１．１３．１００．９１", "111.13.100.91"),
+    ],
+)
+def test_typed_hosts_are_normalised_once(text, expected):
+    assert normalise_typed_host(text) == expected

@@ -1,7 +1,7 @@
 """Issue 8: every intake route x every kind of caller, over real HTTP: each refusal with the right status
 (401 unauthenticated, expired or tampered; 403 a role or provider that may not; 404 a filing out of the
-caller's scope, answered exactly like an unknown one), each allowed call succeeding; and personal data masked
-unless the caller's role needs it."""
+caller's scope, answered exactly like an unknown one), each allowed call succeeding; and personal data masked to
+everybody but the sponsor, a full value opened by staff one at a time and recorded (issue 17)."""
 import uuid
 
 import pytest
@@ -26,6 +26,8 @@ ROUTES = [
     ("get_filing", "GET", "/filings/{id}", "submitted", 200, READERS, {"other_sponsor", "other_province_reviewer"}),
     ("document_link", "GET", "/filings/{id}/documents/{doc}", "submitted", 200, READERS,
      {"other_sponsor", "other_province_reviewer"}),
+    ("open_personal_value", "POST", "/filings/{id}/personal-data/contacts.mobile/access", "submitted", 200,
+     {"onsite_verifier", "supervisor", "reviewer"}, {"other_province_reviewer"}),
     ("timeline", "GET", "/filings/{id}/timeline", "submitted", 200, READERS,
      {"other_sponsor", "other_province_reviewer"}),
     ("edit_filing", "PATCH", "/filings/{id}", "draft", 200, {"sponsor"}, {"other_sponsor"}),
@@ -125,16 +127,74 @@ def _with_headers(client, method: str, kwargs: dict) -> dict:
 
 
 @pytest.mark.req("W4")
-def test_personal_data_is_masked_unless_the_role_needs_it(api, submitted):
+@pytest.mark.req("B1")
+def test_staff_see_personal_data_masked_and_the_sponsor_in_full(api, submitted):
     tokens = identities("provider-test")
-    mobile = unit_filing()["contacts"]["mobile"]
-    seen = {caller: api.as_(tokens[caller]).get(f"/filings/{submitted}").json()["data"]["contacts"]["mobile"]
+    sample = unit_filing()
+    seen = {caller: api.as_(tokens[caller]).get(f"/filings/{submitted}").json()["data"]
             for caller in ("sponsor", "precheck", "auditor", "onsite_verifier", "supervisor", "reviewer")}
-    assert {c: v == mobile for c, v in seen.items()} == {
-        "sponsor": False, "precheck": False, "auditor": False,
-        "onsite_verifier": True, "supervisor": True, "reviewer": True,
-    }
-    assert all(v[:3] == mobile[:3] for v in seen.values())
+    fields = {"mobile": ("contacts", "mobile"), "email": ("contacts", "email"),
+              "address": ("contacts", "postal_address"), "office_phone": ("contacts", "office_phone"),
+              "id_number": ("responsible_person", "document_number"), "name": ("responsible_person", "name")}
+    for what, (section, key) in fields.items():
+        full = {caller: data[section][key] == sample[section][key] for caller, data in seen.items()}
+        assert full == {"sponsor": True, "precheck": False, "auditor": False,
+                        "onsite_verifier": False, "supervisor": False, "reviewer": False}, what
+    assert all(data["contacts"]["mobile"][:3] == "138" for data in seen.values())
+    edited = api.as_(tokens["sponsor"]).patch(f"/filings/{api.post('/filings', json=sample).json()['id']}",
+                                              json={"contacts": {"email": "proofread@example.com.cn"}})
+    assert edited.json()["data"]["contacts"]["email"] == "proofread@example.com.cn"
+
+
+@pytest.mark.req("W4")
+def test_stored_idempotent_answers_keep_personal_data_masked(api, submitted, intake_config):
+    """A POST's answer is stored for replays (Idempotency-Key): the sponsor's full view is never one of them."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(intake_config["DB_URL"])
+    with engine.connect() as connection:
+        stored = connection.execute(text("SELECT body::text FROM idempotency_keys")).scalars().all()
+    engine.dispose()
+    sample = unit_filing()
+    assert stored
+    for value in (sample["contacts"]["mobile"], sample["responsible_person"]["document_number"],
+                  sample["contacts"]["email"]):
+        assert all(value not in answer for answer in stored)
+
+
+@pytest.mark.req("W4")
+@pytest.mark.req("B1")
+def test_staff_open_one_personal_value_and_every_opening_is_recorded(api, submitted, intake_config):
+    from sqlalchemy import create_engine, text
+
+    tokens = identities("provider-test")
+    sample = unit_filing()
+    verifier = api.as_(tokens["onsite_verifier"])
+    opened = verifier.post(f"/filings/{submitted}/personal-data/responsible_person.document_number/access")
+    assert opened.status_code == 200, opened.text
+    assert opened.json()["value"] == sample["responsible_person"]["document_number"]
+    assert opened.json()["field"] == "responsible_person.document_number" and opened.json()["version"] == 1
+    reviewer = api.as_(tokens["reviewer"])
+    assert reviewer.post(f"/filings/{submitted}/personal-data/contacts.mobile/access").json()["value"] == (
+        sample["contacts"]["mobile"])
+    unknown = verifier.post(f"/filings/{submitted}/personal-data/websites.0.name/access")
+    assert unknown.status_code == 404 and unknown.json()["error"]["errors"][0]["field"] == "field"
+    hidden = api.as_(tokens["other_province_reviewer"]).post(
+        f"/filings/{submitted}/personal-data/contacts.mobile/access")
+    assert hidden.status_code == 404
+    assert api.as_(tokens["precheck"]).post(
+        f"/filings/{submitted}/personal-data/contacts.mobile/access").status_code == 403
+    engine = create_engine(intake_config["DB_URL"])
+    with engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT field, version, accessed_by, role FROM personal_data_accesses ORDER BY id")).all()
+        stored = connection.execute(text("SELECT body::text FROM idempotency_keys")).scalars().all()
+    engine.dispose()
+    assert [tuple(r) for r in rows] == [
+        ("responsible_person.document_number", 1, "onsite_verifier:verifier-1", "onsite_verifier"),
+        ("contacts.mobile", 1, "reviewer:reviewer-1", "reviewer"),
+    ]
+    assert all(sample["responsible_person"]["document_number"] not in answer for answer in stored)
 
 
 @pytest.mark.req("W4")

@@ -65,7 +65,7 @@ def test_failed_precheck_then_resubmission_with_only_the_changed_field(api, comp
     wait_for_state(api, filing_id, "precheck_failed")
     assert api.patch(f"/filings/{filing_id}", json={"contacts": {"email": "new@example.com.cn"}}).status_code == 200
     filing = api.get(f"/filings/{filing_id}").json()
-    assert filing["data"]["contacts"]["mobile"] == "138****8000"  # kept, not re-entered
+    assert filing["data"]["contacts"]["mobile"] == "13800138000"  # kept, not re-entered (its sponsor sees it in full)
     assert api.post(f"/filings/{filing_id}/submit").status_code == 200
     events = event_tap.drain()
     while len(events) < 2:

@@ -123,10 +123,10 @@ def test_progress_follows_onsite_verification_and_a_verified_stock_filing_is_the
     progress = staff.get("/stock/progress").json()
     assert (progress["planned"], progress["done"], progress["pending"], progress["overdue"]) == (3, 1, 2, 0)
     assert progress["imports"][0]["import_id"] == report["import_id"]
-    owner = api.as_(sponsor_token("13900000000"))  # the stock row's mobile: its sponsor sees it, masked
+    owner = api.as_(sponsor_token("13900000000"))  # the stock row's mobile: its sponsor sees it, in full
     filing = owner.get(f"/filings/{filing_id}").json()
     assert (filing["state"], filing["filing_number"]) == ("approved", "京ICP备08000000号")
-    assert filing["data"]["contacts"]["mobile"] == "139****0000"
+    assert filing["data"]["contacts"]["mobile"] == "13900000000"
     assert api.get(f"/filings/{filing_id}").status_code == 404  # another sponsor does not
     assert staff.post("/stock/imports", data=body, headers=CSV).status_code == 403  # only a supervisor imports
     timeline = staff.get(f"/filings/{filing_id}/timeline").json()["timeline"]

@@ -22,6 +22,7 @@ from intake.domain import (
     is_change,
     merge,
     normalise,
+    normalise_typed,
     state_after_submit,
     validate_filing,
 )
@@ -949,3 +950,71 @@ def test_is_change():
 def test_unknown_state_is_an_error():
     with pytest.raises(ValueError):
         ensure_state("submit", "lost", SUBMITTABLE)
+
+
+# --- text a person typed (issue 17) ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("base", "path", "rule"),
+    [
+        pytest.param(_unit, "sponsor.name", "R1.1", marks=pytest.mark.req("R1.1"), id="unit-name"),
+        pytest.param(_individual, "sponsor.name", "R1.1", marks=pytest.mark.req("R1.4"), id="individual-name"),
+        pytest.param(_unit, "responsible_person.name", "R1.3", marks=pytest.mark.req("R1.3"), id="person-name"),
+        pytest.param(_unit, "websites.0.name", "R1.7", marks=pytest.mark.req("R1.7"), id="website-name"),
+        pytest.param(_unit, "contacts.postal_address", "R1.6", marks=pytest.mark.req("R1.6"), id="address"),
+    ],
+)
+@pytest.mark.parametrize("char", ["\x00", "\u202e", "\u2067", "\u200b", "\u2060", "\ufeff"])
+def test_names_and_addresses_refuse_control_and_invisible_characters(base, path, rule, char):
+    data = base()
+    node, key = _walk(data, path)
+    node[key] = node[key][:2] + char + node[key][2:]
+    if path == "sponsor.name" and data["sponsor"]["kind"] == "individual":
+        data["responsible_person"]["name"] = data["sponsor"]["name"]
+    problems = _problems(data)
+    assert (path, "hidden_character", rule) in problems
+    assert all(field in (path, "responsible_person.name") for field, _code, _rule in problems)
+
+
+@pytest.mark.req("R1.1")
+@pytest.mark.parametrize("name", ["   ", "\u3000\u3000", " \t "])
+def test_a_unit_name_of_spaces_is_reported_on_the_name(name):
+    data = _unit()
+    data["sponsor"]["name"] = name
+    assert _problems(data) == [("sponsor.name", "required", "R1.1")]
+
+
+@pytest.mark.req("R1.3")
+@pytest.mark.req("R1.6")
+@pytest.mark.req("R1.7")
+@pytest.mark.req("P5")
+def test_typed_values_are_normalised_once_and_names_only_trimmed():
+    data = _unit()
+    data["sponsor"].update(name=" 北京示例科技有限公司（分公司） ", document_number=" " + uscc().lower())
+    data["responsible_person"].update(name="张三\u3000", document_number="１１０１０５１９４９１２３１００２ｘ")
+    data["contacts"].update(mobile="＋８６ １３８ ００１３ ８０００", office_phone="０１０－６２３４５６７８",
+                            email="ＺＨＡＮＧＳＡＮ＠ｅｘａｍｐｌｅ．ｃｏｍ．ｃｎ",
+                            postal_address=" 北京市海淀区（中关村）1号 ")
+    data["websites"][0].update(name=" 示例（官网） ", domains=["ｗｗｗ．ｅｘａｍｐｌｅ．ｃｏｍ．ｃｎ ", "例子.中国"])
+    data["access"]["ip_addresses"] = ["１１１．１３．１００．９１"]
+
+    typed = normalise_typed(data)
+
+    assert typed["sponsor"]["name"] == "北京示例科技有限公司（分公司）"  # full-width brackets kept (P5)
+    assert typed["sponsor"]["document_number"] == uscc()
+    assert typed["responsible_person"] == {**data["responsible_person"], "name": "张三",
+                                           "document_number": "11010519491231002X"}
+    assert typed["contacts"] == {"mobile": "+86 138 0013 8000", "office_phone": "010-62345678",
+                                 "email": "ZHANGSAN@example.com.cn", "postal_address": "北京市海淀区（中关村）1号"}
+    assert typed["websites"][0]["name"] == "示例（官网）"
+    assert typed["websites"][0]["domains"] == ["www.example.com.cn", "例子.中国"]
+    assert typed["access"]["ip_addresses"] == ["111.13.100.91"]
+    assert normalise_typed(typed) == typed
+
+
+@pytest.mark.req("P1")
+def test_normalising_a_partial_edit_adds_nothing():
+    patch = {"contacts": {"mobile": "１３８００１３８０００"}, "access": {"server_location": "北京"}, "websites": [{}]}
+    assert normalise_typed(patch) == {"contacts": {"mobile": "13800138000"}, "access": {"server_location": "北京"},
+                                      "websites": [{}]}
