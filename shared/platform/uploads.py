@@ -116,15 +116,22 @@ def _decode_image(image_class: type, data: bytes, kind: str) -> None:
 
 
 def _check_jpeg(data: bytes) -> None:
-    if _jpeg_end(data) != len(data):
+    end, multi_picture = _jpeg_end(data)
+    # A phone camera's picture is often a Multi-Picture Format file (CIPA DC-007: an APP2 "MPF" segment in the
+    # first image indexes further JPEG images stored after its EOI); those images are part of the file. Anything
+    # else after the EOI is not.
+    while multi_picture and data[end:end + 2] == b"\xff\xd8":
+        end, _ = _jpeg_end(data, end)
+    if end != len(data):
         raise _trailing("JPEG", "the EOI marker")
     _decode_image(JpegImagePlugin.JpegImageFile, data, "JPEG")
 
 
-def _jpeg_end(data: bytes) -> int:
-    """The offset just past the EOI marker that ends the image, walking segments and entropy-coded data (an
-    embedded EXIF thumbnail's own EOI is inside an APP1 segment and skipped with it)."""
-    pos, size = 2, len(data)
+def _jpeg_end(data: bytes, start: int = 0) -> tuple[int, bool]:
+    """The offset just past the EOI marker that ends the image starting at ``start`` (its SOI), walking segments and
+    entropy-coded data (an embedded EXIF thumbnail's own EOI is inside an APP1 segment and skipped with it), and
+    whether the image has a Multi-Picture Format (APP2 ``MPF``) segment."""
+    pos, size, multi_picture = start + 2, len(data), False
     while pos + 1 < size:
         if data[pos] != 0xFF:
             raise _not_decodable("JPEG")
@@ -134,7 +141,9 @@ def _jpeg_end(data: bytes) -> int:
             break
         marker = data[pos + 1]
         if marker == 0xD9:
-            return pos + 2
+            return pos + 2, multi_picture
+        if marker == 0xE2 and data[pos + 4:pos + 8] == b"MPF\x00":
+            multi_picture = True
         if 0xD0 <= marker <= 0xD7 or marker == 0x01:  # markers without a length
             pos += 2
             continue

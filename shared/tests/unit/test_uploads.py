@@ -78,6 +78,20 @@ def test_the_pixel_limit_is_the_modules_own_not_pillows_global(monkeypatch):
     assert uploads.inspect(jpeg(2480, 3508)).content_type == "image/jpeg"
 
 
+def multi_picture_jpeg() -> bytes:
+    """What many phone cameras write: a Multi-Picture Format file, a second JPEG after the first one's EOI."""
+    buffer = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 120, 40)).save(buffer, "MPO", save_all=True,
+                                                    append_images=[Image.new("RGB", (32, 24), (9, 9, 9))])
+    return buffer.getvalue()
+
+
+def test_a_phone_cameras_multi_picture_jpeg_is_accepted_and_nothing_may_follow_its_last_picture():
+    assert uploads.inspect(multi_picture_jpeg()).content_type == "image/jpeg"
+    assert refusal(multi_picture_jpeg() + HTML)["code"] == "trailing_data"
+    assert refusal(jpeg() + jpeg())["code"] == "trailing_data"  # a second image without the first one's MPF index
+
+
 @pytest.mark.parametrize(("data", "code"), [
     (jpeg() + HTML, "trailing_data"),
     (jpeg() + HTML + b"\xff\xd9", "trailing_data"),
