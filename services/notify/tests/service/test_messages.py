@@ -10,6 +10,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
 from sqlalchemy import create_engine, insert, select
 
+from notify.gateways import FileSmsSink
 from notify.models import DeliveryAttempt, Message, processed_events
 from shared.contracts.errors import BadRequest
 from shared.contracts.notify import MESSAGE_DELIVERED, MESSAGE_FAILED
@@ -165,10 +166,13 @@ def test_a_refused_message_fails_at_once(start_notify, sms_gateway, precheck_eve
     assert [e["meta"]["type"] for e in notify_tap.wait_for(1)] == [MESSAGE_FAILED]
 
 
-def test_a_message_left_sending_by_a_killed_process_is_not_resent_and_is_marked_unknown(
-    start_notify, notify_config, crypto, precheck_events, sms_inbox, api, wait_until
+@pytest.mark.req("P2")
+@pytest.mark.parametrize("reached_the_phone", [True, False], ids=["sent-before-the-kill", "never-sent"])
+def test_a_message_left_sending_by_a_killed_process_is_reconciled_with_the_gateway(
+    start_notify, notify_config, crypto, precheck_events, sms_inbox, api, wait_until, reached_the_phone
 ):
-    """A previous process committed 'sending' and an attempt, then died: nobody knows whether the SMS left."""
+    """A previous process committed 'sending' and an attempt, then died: the gateway's status query says whether
+    the SMS left; it is sent again only when the gateway has no record of it."""
     filing_id = str(uuid.uuid4())
     event_id = str(uuid.uuid4())
     cipher, hasher = crypto.cipher(), crypto.hasher()
@@ -185,23 +189,25 @@ def test_a_message_left_sending_by_a_killed_process_is_not_resent_and_is_marked_
             state="sending", attempts=1, created_at=long_ago, updated_at=long_ago))
         connection.execute(insert(DeliveryAttempt).values(message_id=message_id, number=1, gateway="file",
                                                           started_at=long_ago, outcome="in_flight"))
+    if reached_the_phone:
+        FileSmsSink(notify_config["NOTIFY_SINK_PATH"]).send(MOBILE, PASS_TEXT, message_id)
 
     notify = start_notify()
-    [message] = wait_until(settled(api, filing_id))
+    [message] = wait_until(lambda: [m for m in messages_of(api, filing_id) if m["state"] == "delivered"])
     with entrypoint_waiter(notify, "on_precheck_passed"):  # and the event that caused it is redelivered
         precheck_events.outcome(True, filing_id, event_id=event_id)
     with entrypoint_waiter(notify, "deliver_due"):
         pass
 
-    assert message["state"] == "unknown" and "did not finish" in message["last_error"]
-    assert [(a["number"], a["outcome"]) for a in message["delivery_attempts"]] == [(1, "unknown")]
-    assert sms_inbox() == []
+    assert [(m["message_id"], m["text"]) for m in sms_inbox()] == [(message_id, PASS_TEXT)], "exactly one SMS"
+    expected = [(1, "delivered")] if reached_the_phone else [(1, "unavailable"), (2, "delivered")]
+    assert [(a["number"], a["outcome"]) for a in message["delivery_attempts"]] == expected
     assert len(messages_of(api, filing_id)) == 1
     metrics = api.get("/metrics").text
     unknown = 'icp_notify_message_outcomes_total{channel="sms",outcome="unknown",template="precheck_passed"} 1.0'
     assert unknown in metrics
     with engine.connect() as connection:
-        assert connection.execute(select(Message.state)).scalars().all() == ["unknown"]
+        assert connection.execute(select(Message.state)).scalars().all() == ["delivered"]
     engine.dispose()
 
 
