@@ -165,8 +165,9 @@ class HttpSmsGateway:
     ``message_id`` is the same on every request for one message (and on every later attempt).
 
     :meth:`status` asks ``GET <status_url>?message_id=<id>`` (default ``<url>/status``), signed the same way over
-    the query string: 200 with ``{"status": "delivered" | "accepted" | "failed"}`` says the gateway has the
-    message, 404 that it has no record of it; anything else is :class:`GatewayUnavailable`.
+    the query string. It answers JSON: 200 with ``{"status": "delivered" | "accepted" | "failed"}`` when it has
+    the message, 404 with ``{"status": "no_record"}`` when it has none; anything else (a bare 404 included) is
+    :class:`GatewayUnavailable`.
     """
 
     name = "http"
@@ -217,16 +218,17 @@ class HttpSmsGateway:
         except requests.RequestException as exc:
             raise GatewayUnavailable(f"gateway status query failed: {type(exc).__name__}") from None
         with response:
-            if response.status_code == 404:
-                return DeliveryStatus.NO_RECORD
             try:
-                answer = response.json().get("status") if response.status_code == 200 else None
+                answer = response.json().get("status") if response.status_code in (200, 404) else None
             except (ValueError, AttributeError):
                 answer = None
         if answer in ("delivered", "accepted"):
             return DeliveryStatus.DELIVERED
         if answer == "failed":
             return DeliveryStatus.FAILED
+        if answer == "no_record":
+            return DeliveryStatus.NO_RECORD
+        # A bare 404 may be a wrong URL, not a missing message: taking it for "no record" would text twice.
         raise GatewayUnavailable(f"gateway status query answered {response.status_code} without a status")
 
     def send(self, to: str, text: str, message_id: str) -> None:
