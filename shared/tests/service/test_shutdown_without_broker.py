@@ -1,10 +1,12 @@
-"""A service stops within its grace period when the broker does not answer (issue 17 point 7).
+"""A service stops within its grace period when the broker does not answer (issue 17 point 7,
+``shared.platform.consumers``).
 
-The service runs as a real ``nameko run`` process (``shared.testing.system.Deployment``) whose broker address is
+Each service runs as a real ``nameko run`` process (``shared.testing.system.Deployment``) whose broker address is
 a TCP proxy on loopback in front of this test's vhost. Stopping the proxy closes every connection the service
 has and refuses new ones: for the service the broker is gone, while the broker node itself keeps running.
 """
 import contextlib
+import importlib
 import signal
 import socket
 import subprocess
@@ -13,7 +15,11 @@ import time
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+from nameko.containers import ServiceContainer
+from nameko.extensions import iter_extensions
+from nameko.messaging import QueueConsumer as NamekoQueueConsumer
 
+from shared.platform.consumers import QueueConsumer
 from shared.testing.system import ALL_SERVICES, STOP_GRACE, Deployment
 
 pytestmark = pytest.mark.service
@@ -77,6 +83,16 @@ def through(proxy: TcpProxy, amqp_uri: str) -> str:
 
 
 @pytest.mark.parametrize("service", ALL_SERVICES)
+def test_every_consumer_of_a_service_shares_the_one_that_stops_without_a_broker(service):
+    service_cls = getattr(importlib.import_module(f"{service}.service"), f"{service.capitalize()}Service")
+    container = ServiceContainer(service_cls, {"AMQP_URI": "pyamqp://guest:guest@127.0.0.1/"})
+    consumers = {id(extension): extension for bound in [*container.entrypoints, *container.dependencies]
+                 for extension in iter_extensions(bound) if isinstance(extension, NamekoQueueConsumer)}
+    assert len(consumers) == 1, "events, RPC and RPC replies share one connection"
+    assert all(type(consumer) is QueueConsumer for consumer in consumers.values())
+
+
+@pytest.mark.parametrize("service", ALL_SERVICES)
 def test_sigterm_stops_the_service_within_its_grace_period_while_the_broker_is_unreachable(
     service, rabbit_config, database_factory, tmp_path
 ):
@@ -101,7 +117,6 @@ def test_sigterm_stops_the_service_within_its_grace_period_while_the_broker_is_u
                         + deployment.log(service).read_text(errors="replace")[-4000:])
         seconds = time.monotonic() - started
         assert code == 0, deployment.log(service).read_text(errors="replace")[-4000:]
-        print(f"{service} stopped in {seconds:.1f} s without a broker")
         assert seconds < STOP_GRACE
     finally:
         deployment.stop()
