@@ -312,6 +312,29 @@ def test_without_a_status_query_a_template_that_resends_when_in_doubt_is_sent_ag
     assert usecases.get_message(deps, pass_id).state == "unknown" and len(sms.sent) == 1, "staff check the rest"
 
 
+def test_messages_left_unknown_before_the_delivery_rule_are_reconciled_after_the_migration(tmp_path, crypto, clock,
+                                                                                           sms_gateway):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(SERVICE_DIR, url, "0001")
+    engine = make_engine(url)
+    with Session(engine, expire_on_commit=False) as session:
+        deps = usecases.Deps(session=session, cipher=crypto.cipher(), hasher=crypto.hasher(),
+                             gateways=GatewaySet(HttpSmsGateway(sms_gateway.url, "secret"), ScriptedGateway()),
+                             policy=RetryPolicy(), sending_lease=timedelta(seconds=300), now=clock)
+        message_id = record_pass(deps, crypto)
+        session.execute(text("UPDATE messages SET state = 'unknown', attempts = 1, next_attempt_at = NULL"))
+        session.execute(text("INSERT INTO delivery_attempts (message_id, number, gateway, started_at, outcome) "
+                             "VALUES (:id, 1, 'http', '2026-11-01 00:00:00', 'unknown')"), {"id": message_id})
+        session.commit()
+        upgrade(SERVICE_DIR, url)
+        clock.advance(seconds=1)
+        usecases.deliver_due(deps)
+
+        assert usecases.get_message(deps, message_id).state == "delivered"
+        assert sms_gateway.status_queries == [message_id]
+    engine.dispose()
+
+
 def test_pending_messages_whose_first_attempt_never_started_are_sent_by_the_timer(make_deps, crypto, clock):
     sms = ScriptedGateway()
     deps = make_deps(sms)
