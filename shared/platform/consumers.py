@@ -4,17 +4,29 @@ nameko 2.14's ``QueueConsumer`` (shared by every event handler, RPC entrypoint a
 container) stops each entrypoint by asking its consumer thread to cancel the entrypoint's consumer at the broker,
 and then waits for that thread to end. While the broker is unreachable that thread sits in kombu's
 ``ensure_connection``, which retries forever and never gets to the cancellation: SIGTERM then waits until the
-orchestrator kills the process. :class:`QueueConsumer` keeps nameko's behaviour while connected and, while not
-connected, drops the entrypoints at once and ends the reconnecting thread: there is nothing to cancel at the
-broker, which requeued every message this process held when the connection dropped.
+orchestrator kills the process; and a broker that holds the connection open but does not answer never confirms a
+cancellation. :class:`QueueConsumer` keeps nameko's behaviour while the broker answers. While it is not connected
+it drops the entrypoints at once and ends the reconnecting thread; when the broker has not confirmed a
+cancellation within :data:`CANCEL_TIMEOUT` it shuts the connection's socket, which turns a silent broker into a
+lost connection. Either way nothing is lost: the broker requeues every message this process held when its
+connection goes.
 
 :class:`SharedQueueConsumer` is how a service gets it: a dependency in ``ServiceBase`` whose attribute name sorts
 before every other dependency, so that its consumer is bound first and nameko's entrypoints bind the same one
 (a shared extension is shared by its ``sharing_key``).
 """
+import socket
+from contextlib import suppress
+
+import eventlet
+from eventlet.event import Event
 from nameko.extensions import DependencyProvider, ProviderCollector
 from nameko.messaging import QueueConsumer as NamekoQueueConsumer
 from nameko.messaging import QueueConsumerStopped
+
+# Seconds the broker has to confirm that a consumer is cancelled at shutdown; well inside the services' grace
+# period (20 s in the system tests, 30 s in compose and Kubernetes).
+CANCEL_TIMEOUT = 5.0
 
 
 class QueueConsumer(NamekoQueueConsumer):
@@ -23,12 +35,14 @@ class QueueConsumer(NamekoQueueConsumer):
     def __init__(self):
         super().__init__()
         self._connected = False
+        self._connection = None
 
     @property
     def sharing_key(self):
         return NamekoQueueConsumer  # every nameko consumer of the container binds this one instance
 
     def on_consume_ready(self, connection, channel, consumers, **kwargs):
+        self._connection = connection
         self._connected = True
         super().on_consume_ready(connection, channel, consumers, **kwargs)
 
@@ -47,11 +61,30 @@ class QueueConsumer(NamekoQueueConsumer):
             removed.send()
 
     def unregister_provider(self, provider):
-        if self._connected or not self._consumers_ready.ready():
+        if not self._consumers_ready.ready():
             super().unregister_provider(provider)
             return
+        if self._connected:
+            removed = Event()
+            self._pending_remove_providers[provider] = removed  # cancelled by the consumer thread's next drain
+            with eventlet.Timeout(CANCEL_TIMEOUT, False):
+                removed.wait()
+            if not removed.ready():
+                self._drop_connection()
         self._consumers.pop(provider, None)
         ProviderCollector.unregister_provider(self, provider)
+
+    def _drop_connection(self) -> None:
+        """Shut the socket of a connection whose broker does not answer: the consumer thread's blocked read ends
+        with a lost connection, and it does not reconnect."""
+        self.should_stop = True
+        connection = self._connection
+        if connection is None or not connection.connected:
+            return
+        sock = getattr(connection.connection.transport, "sock", None)
+        if sock is not None:
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
 
     def stop(self):
         if self._consumers_ready.ready() and not self._connected and not self._gt.dead:

@@ -26,8 +26,9 @@ pytestmark = pytest.mark.service
 
 
 class TcpProxy:
-    """Forwards connections from a loopback port to ``target``; :meth:`stop` shuts the listener and every
-    forwarded connection down, so the service sees its broker vanish and its reconnects are refused.
+    """Forwards connections from a loopback port to ``target``. :meth:`stop` shuts the listener and every
+    forwarded connection down: the service sees its broker vanish and its reconnects are refused. :meth:`silence`
+    keeps every connection open and accepts new ones but forwards nothing more: a broker that does not answer.
 
     A socket is closed only by the thread that reads it (the test process runs under eventlet, which refuses a
     file descriptor reused while a green thread still waits on it)."""
@@ -39,6 +40,7 @@ class TcpProxy:
         self.sockets: list[socket.socket] = []
         self.lock = threading.Lock()
         self.stopped = False
+        self.silent = False
         self.acceptor = threading.Thread(target=self._accept, daemon=True)
         self.acceptor.start()
 
@@ -49,20 +51,28 @@ class TcpProxy:
                     client, _ = self.listener.accept()
                 except OSError:
                     return
+                if self.silent:
+                    with self.lock:
+                        self.sockets.append(client)
+                    threading.Thread(target=self._pipe, args=(client, None), daemon=True).start()
+                    continue
                 upstream = socket.create_connection(self.target)
                 with self.lock:
                     self.sockets += [client, upstream]
                 threading.Thread(target=self._pipe, args=(client, upstream), daemon=True).start()
                 threading.Thread(target=self._pipe, args=(upstream, client), daemon=True).start()
 
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
+    def _pipe(self, source: socket.socket, sink: socket.socket | None) -> None:
         with source:
             try:
                 while data := source.recv(65536):
-                    sink.sendall(data)
+                    if sink is not None and not self.silent:
+                        sink.sendall(data)
             except OSError:
                 pass
+
+    def silence(self) -> None:
+        self.silent = True
 
     def stop(self) -> None:
         if self.stopped:
@@ -92,9 +102,10 @@ def test_every_consumer_of_a_service_shares_the_one_that_stops_without_a_broker(
     assert all(type(consumer) is QueueConsumer for consumer in consumers.values())
 
 
+@pytest.mark.parametrize("outage", ["refused", "silent"])
 @pytest.mark.parametrize("service", ALL_SERVICES)
 def test_sigterm_stops_the_service_within_its_grace_period_while_the_broker_is_unreachable(
-    service, rabbit_config, database_factory, tmp_path
+    service, outage, rabbit_config, database_factory, tmp_path
 ):
     broker = urlsplit(rabbit_config["AMQP_URI"])
     proxy = TcpProxy((broker.hostname, broker.port))
@@ -103,8 +114,8 @@ def test_sigterm_stops_the_service_within_its_grace_period_while_the_broker_is_u
     try:
         deployment.start()
         time.sleep(2.0)  # its timers and relay have run at least once with the broker there
-        proxy.stop()
-        time.sleep(2.0)  # it has noticed: consumers and publishers are reconnecting
+        proxy.stop() if outage == "refused" else proxy.silence()
+        time.sleep(2.0)  # it has noticed, or is waiting for an answer
         process = deployment.processes[service]
         started = time.monotonic()
         process.send_signal(signal.SIGTERM)
