@@ -102,8 +102,12 @@ def test_every_consumer_of_a_service_shares_the_one_that_stops_without_a_broker(
     assert all(type(consumer) is QueueConsumer for consumer in consumers.values())
 
 
-@pytest.mark.parametrize("outage", ["refused", "silent"])
-@pytest.mark.parametrize("service", ALL_SERVICES)
+# Every service with a broker that refuses; a silent broker for notify (events and RPC) and intake (RPC replies
+# too), since the six share the consumer that handles it and each start costs seconds of the suite.
+OUTAGES = [(service, "refused") for service in ALL_SERVICES] + [("notify", "silent"), ("intake", "silent")]
+
+
+@pytest.mark.parametrize(("service", "outage"), OUTAGES)
 def test_sigterm_stops_the_service_within_its_grace_period_while_the_broker_is_unreachable(
     service, outage, rabbit_config, database_factory, tmp_path
 ):
