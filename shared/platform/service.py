@@ -1,8 +1,10 @@
 """What every service class has (design.md §2, §5): its own database, the provider's personal-data keys,
-metrics, a log context per worker, ``/healthz`` and ``/metrics``, and a health check of its database that
-never touches the broker."""
+metrics, a log context per worker, ``/healthz`` and ``/metrics``, a health check of its database that
+never touches the broker, and an AMQP consumer that lets SIGTERM stop the process without a broker
+(``shared.platform.consumers``)."""
 from sqlalchemy import text
 
+from shared.platform.consumers import SharedQueueConsumer
 from shared.platform.crypto import PersonalData
 from shared.platform.db import Database
 from shared.platform.logging import LogContext
@@ -12,6 +14,8 @@ _SELECT_1 = text("SELECT 1")
 
 
 class ServiceBase(OpsEndpoints):
+    # Named to sort before every other dependency: nameko binds dependencies in name order, then entrypoints.
+    _amqp_consumer = SharedQueueConsumer()
     db = Database()
     personal = PersonalData()
     metrics = Metrics()

@@ -9,13 +9,14 @@ Settings (all optional unless said otherwise):
   ``/tmp/icp-notify-email.jsonl``): the file sinks;
 - with ``SMS_GATEWAY=http``: ``SMS_GATEWAY_URL`` and ``SMS_GATEWAY_SECRET`` (required),
   ``SMS_GATEWAY_TIMEOUT`` (s, 5), ``SMS_GATEWAY_RETRIES`` (extra tries within one attempt, 2),
-  ``SMS_GATEWAY_BACKOFF`` (s, 0.5);
+  ``SMS_GATEWAY_BACKOFF`` (s, 0.5), ``SMS_GATEWAY_STATUS_URL`` (the send-status query, default
+  ``<SMS_GATEWAY_URL>/status``);
 - with ``EMAIL_GATEWAY=smtp``: ``SMTP_HOST`` and ``SMTP_SENDER`` (required), ``SMTP_PORT`` (25),
   ``SMTP_USERNAME``, ``SMTP_PASSWORD``, ``SMTP_STARTTLS`` (false), ``SMTP_TIMEOUT`` (s, 10);
 - ``NOTIFY_MAX_ATTEMPTS`` (5), ``NOTIFY_RETRY_BASE_SECONDS`` (30), ``NOTIFY_RETRY_MAX_SECONDS`` (3600): the
   backoff between attempts; ``NOTIFY_POLL_SECONDS`` (1): how often due retries are looked for;
-  ``NOTIFY_SENDING_LEASE_SECONDS`` (300): after how long a message still ``sending`` is declared ``unknown``
-  (must exceed the longest possible gateway call).
+  ``NOTIFY_SENDING_LEASE_SECONDS`` (300): after how long a message still ``sending`` is declared ``unknown`` and
+  reconciled with the gateway (must exceed the longest possible gateway call).
 """
 
 from __future__ import annotations
@@ -70,6 +71,7 @@ def sms_gateway_from_config(config: Mapping) -> SmsGateway:
             timeout=_number(config, "SMS_GATEWAY_TIMEOUT", 5.0, minimum=0.001),
             retries=int(_number(config, "SMS_GATEWAY_RETRIES", 2)),
             backoff=_number(config, "SMS_GATEWAY_BACKOFF", 0.5),
+            status_url=_text(config, "SMS_GATEWAY_STATUS_URL"),
         )
     raise SettingError("SMS_GATEWAY must be file or http")
 

@@ -5,6 +5,20 @@ every stored message records the ``(name, version)`` it was rendered from. P2's 
 **verbatim** from the requirements (a unit test compares them character by character with
 ``spec/requirements.md``). Later issues add templates here.
 
+The delivery rule
+-----------------
+A message is handed to its gateway once, and again only when the gateway says it never got it:
+
+- a send whose outcome nobody recorded (the process died mid-send, or the gateway could not say) is ``unknown``;
+- each ``unknown`` message is reconciled through the gateway's send-status query (``status(message_id)``: SMS
+  gateways answer it, as Alibaba's QuerySendDetails and Tencent's PullSmsSendStatus do, while they do not
+  deduplicate on a client id): ``delivered`` -> the message is delivered and not sent again; ``failed`` -> failed;
+  no record -> sent again, as the next attempt of the same message (which is reconciled the same way if it
+  too is interrupted); a gateway that cannot answer now is asked again later;
+- where the gateway has no such query (SMTP), the template decides: ``resend_when_in_doubt`` sends again (a
+  duplicate rather than a lost text: fine for a code or a reminder), otherwise the message stays ``unknown``
+  and is reported for staff to check.
+
 Stdlib only (design.md §2).
 """
 
@@ -27,10 +41,12 @@ CODE_VALIDITY_HOURS = 24
 
 
 class MessageState(StrEnum):
-    """``pending -> sending -> delivered | retry_wait | failed | unknown``; ``retry_wait -> sending``.
+    """``pending -> sending -> delivered | retry_wait | failed | unknown``; ``retry_wait -> sending``;
+    ``unknown -> delivered | failed | retry_wait`` (reconciled by the delivery rule above).
 
     ``unknown`` means an attempt started and its outcome was never recorded (the process died mid-send, or
-    the gateway could not say): such a message is never sent again automatically (at most once).
+    the gateway could not say); it is sent again only when the gateway has no record of it, or, for a gateway
+    without a status query, when its template resends when in doubt.
     """
 
     PENDING = "pending"
@@ -71,7 +87,9 @@ class Template:
     """One version of one message text for one channel.
 
     ``secret_params`` are parameters (one-time codes) whose rendered text must be stored encrypted and that
-    other services hand over sealed; ``subject`` is the e-mail subject (no parameters in it).
+    other services hand over sealed; ``subject`` is the e-mail subject (no parameters in it);
+    ``resend_when_in_doubt``: an interrupted send through a gateway without a status query is sent again (see
+    the delivery rule).
     """
 
     name: str
@@ -81,6 +99,7 @@ class Template:
     subject: str | None = None
     secret_params: frozenset[str] = field(default_factory=frozenset)
     rule: str = ""
+    resend_when_in_doubt: bool = False
 
     @property
     def params(self) -> frozenset[str]:
@@ -135,6 +154,7 @@ _TEMPLATES: tuple[Template, ...] = (
         subject="网站备案联系方式确认验证码",
         secret_params=frozenset({"code"}),
         rule="P2",
+        resend_when_in_doubt=True,  # a second mail with the same code is harmless; no code blocks the filing
     ),
 )
 
@@ -175,6 +195,7 @@ _TEMPLATES += (
         "请登录备案系统提交变更；信息无变化的，请在系统中确认。逾期未答复的，我单位工作人员将与您联系。\n",
         subject="网站备案信息定期核查",
         rule="W5",
+        resend_when_in_doubt=True,  # a reminder twice rather than a revisit nobody was told of
     ),
     Template(REVERIFICATION_REQUESTED, 1, SMS, REVERIFICATION_REQUESTED_TEXT, rule="W6"),
 )

@@ -6,7 +6,11 @@ Every adapter answers one attempt in one of four ways:
 - :class:`GatewayRejected`: a permanent refusal (bad number, refused sender, 4xx): retrying cannot help;
 - :class:`GatewayUnavailable`: the message was not taken (5xx, timeout, connection refused): retry later;
 - :class:`GatewayOutcomeUnknown`: the message may or may not have gone out (an SMTP connection lost after the
-  body was sent): it is never retried, because a message is sent at most once.
+  body was sent): the message becomes ``unknown`` and is reconciled (:mod:`notify.domain`'s delivery rule).
+
+A gateway that answers send-status queries also has ``status(message_id) -> DeliveryStatus``: whether it holds
+the message that was sent with that id (as Alibaba's QuerySendDetails and Tencent's PullSmsSendStatus do). SMS
+gateways do not deduplicate on the id, so this query, not a resend, is how an interrupted send is settled.
 
 Error texts never contain the recipient, the text or a code: they are stored, logged and published.
 
@@ -30,7 +34,9 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
+from enum import StrEnum
 from typing import Protocol
+from urllib.parse import urlencode
 
 import requests
 
@@ -51,10 +57,22 @@ class GatewayOutcomeUnknown(GatewayError):
     """Nobody knows whether the message went out: never retried automatically."""
 
 
+class DeliveryStatus(StrEnum):
+    """A gateway's answer about one message id."""
+
+    DELIVERED = "delivered"  # it has the message (accepted or delivered): never send it again
+    FAILED = "failed"  # it has the message and could not deliver it
+    NO_RECORD = "no_record"  # it never received the message: sending it again sends it once
+
+
 class SmsGateway(Protocol):
     name: str
 
     def send(self, to: str, text: str, message_id: str) -> None: ...
+
+    def status(self, message_id: str) -> DeliveryStatus:
+        """What the gateway knows of ``message_id``; :class:`GatewayUnavailable` when it cannot answer now."""
+        ...
 
 
 class EmailGateway(Protocol):
@@ -91,6 +109,14 @@ class FileSink:
                     os.close(fd)
         except OSError as exc:
             raise GatewayUnavailable(f"sink file not writable: {type(exc).__name__}") from None
+
+    def status(self, message_id: str) -> DeliveryStatus:
+        """``delivered`` when a line of the sink carries ``message_id`` (the sink never fails a message)."""
+        try:
+            found = any(record.get("message_id") == message_id for record in self.read())
+        except (OSError, ValueError) as exc:
+            raise GatewayUnavailable(f"sink file not readable: {type(exc).__name__}") from None
+        return DeliveryStatus.DELIVERED if found else DeliveryStatus.NO_RECORD
 
     def read(self) -> list[dict]:
         """Every message in the sink, oldest first (tests and the demo read the 'phone' with it)."""
@@ -136,8 +162,12 @@ class HttpSmsGateway:
     One :meth:`send` makes at most ``1 + retries`` requests, ``timeout`` seconds each, sleeping
     ``backoff * 2**i`` between them; 2xx is success, 408/429/5xx, timeouts and connection errors are
     retried and finally :class:`GatewayUnavailable`, any other 4xx is :class:`GatewayRejected` at once.
-    ``message_id`` is the same on every request for one message (and on every later attempt): the gateway's
-    contract is to accept a ``message_id`` once, so a retry after a lost answer does not send twice.
+    ``message_id`` is the same on every request for one message (and on every later attempt).
+
+    :meth:`status` asks ``GET <status_url>?message_id=<id>`` (default ``<url>/status``), signed the same way over
+    the query string. It answers JSON: 200 with ``{"status": "delivered" | "accepted" | "failed"}`` when it has
+    the message, 404 with ``{"status": "no_record"}`` when it has none; anything else (a bare 404 included) is
+    :class:`GatewayUnavailable`.
     """
 
     name = "http"
@@ -153,10 +183,12 @@ class HttpSmsGateway:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        status_url: str | None = None,
     ):
         if retries < 0 or timeout <= 0 or backoff < 0:
             raise ValueError("SMS gateway timeout must be positive, retries and backoff not negative")
         self.url = url
+        self.status_url = status_url or url.rstrip("/") + "/status"
         self._secret = secret
         self.timeout = timeout
         self.retries = retries
@@ -168,14 +200,36 @@ class HttpSmsGateway:
     def __repr__(self) -> str:  # the secret never shows
         return f"HttpSmsGateway(url={self.url!r}, timeout={self.timeout}, retries={self.retries})"
 
-    def _post(self, body: bytes) -> requests.Response:
+    def _signed(self, signed: bytes) -> dict[str, str]:
         timestamp = str(int(self._clock()))
-        headers = {
-            "Content-Type": "application/json; charset=utf-8",
-            TIMESTAMP_HEADER: timestamp,
-            SIGNATURE_HEADER: signature(self._secret, timestamp, body),
-        }
+        return {TIMESTAMP_HEADER: timestamp, SIGNATURE_HEADER: signature(self._secret, timestamp, signed)}
+
+    def _post(self, body: bytes) -> requests.Response:
+        headers = {"Content-Type": "application/json; charset=utf-8", **self._signed(body)}
         return self.session.post(self.url, data=body, headers=headers, timeout=self.timeout, allow_redirects=False)
+
+    def status(self, message_id: str) -> DeliveryStatus:
+        query = urlencode({"message_id": message_id})
+        try:
+            response = self.session.get(f"{self.status_url}?{query}", headers=self._signed(query.encode("ascii")),
+                                        timeout=self.timeout, allow_redirects=False)
+        except requests.Timeout:
+            raise GatewayUnavailable(f"gateway status query timed out after {self.timeout:g} s") from None
+        except requests.RequestException as exc:
+            raise GatewayUnavailable(f"gateway status query failed: {type(exc).__name__}") from None
+        with response:
+            try:
+                answer = response.json().get("status") if response.status_code in (200, 404) else None
+            except (ValueError, AttributeError):
+                answer = None
+        if answer in ("delivered", "accepted"):
+            return DeliveryStatus.DELIVERED
+        if answer == "failed":
+            return DeliveryStatus.FAILED
+        if answer == "no_record":
+            return DeliveryStatus.NO_RECORD
+        # A bare 404 may be a wrong URL, not a missing message: taking it for "no record" would text twice.
+        raise GatewayUnavailable(f"gateway status query answered {response.status_code} without a status")
 
     def send(self, to: str, text: str, message_id: str) -> None:
         body = json.dumps({"to": to, "text": text, "message_id": message_id}, ensure_ascii=False).encode("utf-8")

@@ -25,7 +25,8 @@ after the first delivery attempt, so the caller's RPC timeout must exceed one ga
 HTTP: ``GET /messages?correlation_id=<filing id>`` (staff and ops: states, attempts, recipients masked),
 ``/healthz``, ``/metrics``, ``/openapi.json``.
 
-A message is sent at most once per (cause, recipient, template): see :mod:`notify.usecases`.
+A message is sent once per (cause, recipient, template), and again only when the gateway has no record of it:
+see the delivery rule in :mod:`notify.domain`.
 """
 
 from nameko.rpc import rpc

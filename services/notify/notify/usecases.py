@@ -1,9 +1,10 @@
 """Notify use cases, collaborators passed in (design.md §2): record a message, deliver it, retry it, report it.
 
-At most once
-------------
-A message is handed to a gateway **at most once** per ``(cause, recipient, template)``, whatever happens to
-the event that caused it or to the process sending it:
+Once per cause
+--------------
+One message exists per ``(cause, recipient, template)``, and the gateway gets it **once**, whatever happens to
+the event that caused it or to the process sending it (a second send only when the gateway says it has no record
+of the first, see the delivery rule in :mod:`notify.domain`):
 
 1. The cause (an event, or an RPC call's idempotency key) creates one ``Message`` row in state ``pending``.
    The row's ``UNIQUE (cause_id, recipient_hmac, template)`` and the consumer's processed-event row are
@@ -16,16 +17,16 @@ the event that caused it or to the process sending it:
    ``message_delivered.v1`` in the outbox), ``retry_wait`` with the next attempt time (exponential backoff),
    or ``failed`` (refused, or out of attempts; with ``message_failed.v1``).
 
-A process killed between 2 and 3 leaves the message in ``sending``: whether the text went out is unknown. Such a
-message is **never sent again automatically**: once its attempt has been ``sending`` longer than the lease (the
-longest a gateway call can take), :func:`sweep_stale` marks it ``unknown`` and reports it (an error log line and
-the ``icp_notify_message_outcomes_total{outcome="unknown"}`` counter) for staff to check with the gateway's
-records. Resending it could text the sponsor twice; not sending it can at worst lose one text, which staff see
-in ``GET /messages`` and can trigger again. A gateway that itself cannot tell (an SMTP connection lost during
-the message) makes the message ``unknown`` the same way.
+A process killed between 2 and 3 leaves the message in ``sending``: whether the text went out is unknown. Once
+its attempt has been ``sending`` longer than the lease (the longest a gateway call can take), :func:`sweep_stale`
+marks it ``unknown`` (an error log line and ``icp_notify_message_outcomes_total{outcome="unknown"}``), as a gateway
+that itself cannot tell does (an SMTP connection lost during the message). :func:`reconcile_unknown` then settles
+it by notify's one delivery rule (:mod:`notify.domain`): it asks the gateway's status query whether it has the
+message, and sends it again only when the gateway has no record of it (or, without a query, when the template
+resends when in doubt); what stays ``unknown`` is for staff in ``GET /messages``.
 
-Only ``deliver`` and the sweep commit (the protocol needs its commit points); the other functions leave the
-commit to the entrypoint, so an event's effects and its processed-event row are one transaction.
+Only ``deliver``, the sweep and the reconciler commit (the protocol needs its commit points); the other functions
+leave the commit to the entrypoint, so an event's effects and its processed-event row are one transaction.
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from notify.domain import (
     Template,
     TemplateError,
 )
-from notify.gateways import GatewayOutcomeUnknown, GatewayRejected, GatewayUnavailable
+from notify.gateways import DeliveryStatus, GatewayError, GatewayOutcomeUnknown, GatewayRejected, GatewayUnavailable
 from notify.models import DeliveryAttempt, Message, outbox, processed_events
 from shared.contracts.envelope import make_envelope
 from shared.contracts.errors import BadRequest, FieldError, field_errors
@@ -460,6 +461,7 @@ def record_outcome(deps: Deps, message_id: str, number: int, outcome: str, error
         _emit(deps, MESSAGE_FAILED, message, error)
     else:
         _finish(deps, message, MessageState.UNKNOWN, now)
+        message.next_attempt_at = now  # due for reconciliation
     session.commit()
     _log_outcome(message, number)
     return message
@@ -487,8 +489,8 @@ def _log_outcome(message: Message, number: int) -> None:
 
 
 def sweep_stale(deps: Deps) -> int:
-    """Messages ``sending`` for longer than the lease (their process died mid-send): mark them ``unknown`` and
-    report them; never resend them."""
+    """Messages ``sending`` for longer than the lease (their process died mid-send): mark them ``unknown``, report
+    them and make them due for :func:`reconcile_unknown`."""
     session = deps.session
     now = deps.now()
     query = select(Message).where(
@@ -501,6 +503,7 @@ def sweep_stale(deps: Deps) -> int:
         message.last_error = f"outcome unknown: attempt {message.attempts} did not finish (stopped mid-send?)"
         message.updated_at = now
         _finish(deps, message, MessageState.UNKNOWN, now)
+        message.next_attempt_at = now  # due for reconciliation
         for attempt in message.delivery_attempts:
             if attempt.outcome == AttemptOutcome.IN_FLIGHT:
                 attempt.outcome = AttemptOutcome.UNKNOWN
@@ -509,13 +512,90 @@ def sweep_stale(deps: Deps) -> int:
     for message in stale:
         log.error("message_outcome_unknown", message_id=message.id, template=message.template,
                   channel=message.channel, attempt=message.attempts, correlation_id=message.correlation_id,
-                  reason="sending when its process stopped; not resent (at most once)")
+                  reason="sending when its process stopped; to be reconciled with the gateway")
     return len(stale)
 
 
+def _verdict(deps: Deps, message_id: str, channel: str, template: str, version: int) -> DeliveryStatus | None:
+    """What the gateway says of an ``unknown`` message: its status query's answer, ``NO_RECORD`` for a template
+    that resends when in doubt through a gateway without a query, None when it stays unknown."""
+    status = getattr(deps.gateways.for_channel(channel), "status", None)
+    if status is not None:
+        return status(message_id)
+    chosen = domain.template(template, channel, version)
+    return DeliveryStatus.NO_RECORD if chosen.resend_when_in_doubt else None
+
+
+def reconcile_unknown(deps: Deps, limit: int = DUE_BATCH) -> int:
+    """Settle ``unknown`` messages that are due by notify's delivery rule (:mod:`notify.domain`): the gateway has
+    it -> ``delivered`` (with ``message_delivered.v1``), it failed it -> ``failed`` (with ``message_failed.v1``),
+    it has no record of it -> ``retry_wait``, due now, so the next :func:`deliver` sends it as the next attempt.
+    A gateway that cannot answer is asked again after the retry delay; a message no rule settles stays
+    ``unknown`` with no next time. Returns how many were settled."""
+    session = deps.session
+    due = session.execute(
+        select(Message.id, Message.attempts, Message.channel, Message.template, Message.template_version)
+        .where(Message.state == MessageState.UNKNOWN, Message.next_attempt_at <= deps.now())
+        .order_by(Message.next_attempt_at)
+        .limit(limit)
+    ).all()
+    session.rollback()  # no transaction stays open across the gateway's status queries
+    settled = 0
+    for message_id, attempts, channel, template, version in due:
+        try:
+            verdict = _verdict(deps, message_id, channel, template, version)
+            error = None
+        except GatewayError as exc:
+            verdict, error = None, str(exc)[:MAX_ERROR]
+        settled += _settle(deps, message_id, attempts, verdict, error)
+    return settled
+
+
+def _settle(deps: Deps, message_id: str, attempts: int, verdict: DeliveryStatus | None, error: str | None) -> int:
+    session = deps.session
+    now = deps.now()
+    query = select(Message).where(Message.id == message_id)
+    message = session.execute(query.with_for_update() if _is_postgresql(session) else query).scalar_one()
+    if message.state != MessageState.UNKNOWN or message.attempts != attempts:
+        session.rollback()  # another worker settled it first
+        return 0
+    message.updated_at = now
+    attempt = next(a for a in message.delivery_attempts if a.number == attempts)
+    if verdict is None:
+        # Asked again later when the gateway could not answer; otherwise nothing more will tell.
+        message.next_attempt_at = now + deps.policy.delay(attempts) if error else None
+        if error:
+            message.last_error = f"status query failed: {error}"[:MAX_ERROR]
+        session.commit()
+        return 0
+    if verdict == DeliveryStatus.DELIVERED:
+        attempt.outcome, attempt.error = AttemptOutcome.DELIVERED, "confirmed by the gateway's status query"
+        message.last_error = None
+        _finish(deps, message, MessageState.DELIVERED, now)
+        _emit(deps, MESSAGE_DELIVERED, message, None)
+    elif verdict == DeliveryStatus.FAILED:
+        attempt.outcome, attempt.error = AttemptOutcome.REJECTED, "failed, says the gateway's status query"
+        message.last_error = attempt.error
+        _finish(deps, message, MessageState.FAILED, now)
+        _emit(deps, MESSAGE_FAILED, message, message.last_error)
+    else:
+        attempt.outcome, attempt.error = AttemptOutcome.UNAVAILABLE, "not received, says the gateway"
+        message.last_error = attempt.error
+        message.state = MessageState.RETRY_WAIT
+        message.next_attempt_at = now
+        message.finished_at = None
+        _count(deps, message, "resend")
+    session.commit()
+    log.warning("message_reconciled", message_id=message.id, template=message.template, channel=message.channel,
+                attempt=attempts, verdict=str(verdict), state=message.state, correlation_id=message.correlation_id)
+    return 1
+
+
 def deliver_due(deps: Deps, limit: int = DUE_BATCH) -> int:
-    """The timer's work: sweep stale sends, then deliver due messages (pending and retry_wait) one by one."""
+    """The timer's work: sweep stale sends, reconcile unknown ones, then deliver due messages (pending and
+    retry_wait) one by one."""
     sweep_stale(deps)
+    reconcile_unknown(deps, limit)
     done = 0
     while done < limit and deliver(deps) is not None:
         done += 1

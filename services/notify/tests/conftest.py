@@ -8,6 +8,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -153,15 +154,36 @@ def precheck_events(publish, seal):
 class FakeSmsGateway:
     """An HTTP server on 127.0.0.1 answering each POST by the next entry of ``script`` (a status code, or
     ``("sleep", seconds)`` to hang past the client's timeout), then ``200`` once the script is used up. Every
-    request is recorded with its headers and body."""
+    request is recorded with its headers and body. ``GET /sms/status?message_id=`` is the send-status query:
+    ``{"status": "delivered"}`` for a message id it accepted, 404 ``{"status": "no_record"}`` for another (each query's
+    message id is recorded in ``status_queries``, its headers and query string in ``status_requests``)."""
 
     def __init__(self):
         self.script: list = []
         self.requests: list[dict] = []
+        self.accepted: set[str] = set()
+        self.status_queries: list[str] = []
+        self.status_requests: list[dict] = []
         self.lock = threading.Lock()
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):  # noqa: N802 (http.server's name)
+                path, _, query = self.path.partition("?")
+                message_id = parse_qs(query).get("message_id", [""])[0]
+                with gateway.lock:
+                    gateway.status_queries.append(message_id)
+                    gateway.status_requests.append({"headers": dict(self.headers), "query": query})
+                    known = message_id in gateway.accepted
+                status = "delivered" if known else "no_record"
+                payload = json.dumps({"message_id": message_id, "status": status}).encode()
+                if path != "/sms/status":
+                    payload = b"<html>not found</html>"
+                self.send_response(200 if known and path == "/sms/status" else 404)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
             def do_POST(self):  # noqa: N802 (http.server's name)
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 with gateway.lock:
@@ -170,6 +192,9 @@ class FakeSmsGateway:
                 if isinstance(step, tuple):
                     time.sleep(step[1])
                     step = 200
+                if step < 300:
+                    with gateway.lock:
+                        gateway.accepted.add(json.loads(body)["message_id"])
                 payload = json.dumps({"ok": step < 300}).encode()
                 try:
                     self.send_response(step)

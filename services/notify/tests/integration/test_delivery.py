@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from notify import usecases
 from notify.dependencies import GatewaySet
 from notify.domain import RetryPolicy
-from notify.gateways import GatewayOutcomeUnknown, GatewayRejected, GatewayUnavailable
+from notify.gateways import GatewayOutcomeUnknown, GatewayRejected, GatewayUnavailable, HttpSmsGateway
 from notify.models import DeliveryAttempt, Message, outbox
 from shared.contracts import EVENTS
 from shared.contracts.errors import BadRequest
@@ -220,6 +220,119 @@ def test_a_send_cut_off_mid_way_is_marked_unknown_and_not_resent(make_deps, cryp
     assert sms.sent == []
     assert attempts_of(session, message_id) == [(1, "unknown")]
     assert outcomes_counted(deps) == {"unknown": 1}
+
+
+def killed_mid_send(deps, message_id, *, reached_the_gateway: bool) -> None:
+    """A worker claims the message and calls the gateway (or not yet), then dies before recording the answer."""
+    message, _number = usecases._claim(deps, message_id)
+    if reached_the_gateway:
+        usecases._hand_over(deps, message)
+
+
+@pytest.mark.req("P2")
+def test_a_send_killed_after_it_reached_the_gateway_is_confirmed_by_the_status_query_and_not_resent(
+    make_deps, crypto, session, clock, sms_gateway
+):
+    deps = make_deps(HttpSmsGateway(sms_gateway.url, "secret", timeout=2.0, retries=0))
+    message_id = record_pass(deps, crypto)
+    killed_mid_send(deps, message_id, reached_the_gateway=True)
+
+    clock.advance(seconds=301)  # the lease is over: the restarted process sweeps and reconciles
+    usecases.deliver_due(deps)
+    clock.advance(seconds=3600)
+    usecases.deliver_due(deps)
+
+    message = usecases.get_message(deps, message_id)
+    assert message.state == "delivered"
+    assert [body["message_id"] for body in sms_gateway.bodies()] == [message_id], "not resent"
+    assert sms_gateway.status_queries == [message_id]
+    assert attempts_of(session, message_id) == [(1, "delivered")]
+    assert [e["meta"]["type"] for e in published(session)] == [MESSAGE_DELIVERED]
+    assert outcomes_counted(deps) == {"unknown": 1, "delivered": 1}
+
+
+@pytest.mark.req("P2")
+def test_a_send_killed_before_the_gateway_got_it_is_resent_exactly_once(make_deps, crypto, session, clock,
+                                                                        sms_gateway):
+    deps = make_deps(HttpSmsGateway(sms_gateway.url, "secret", timeout=2.0, retries=0))
+    message_id = record_pass(deps, crypto)
+    killed_mid_send(deps, message_id, reached_the_gateway=False)
+
+    clock.advance(seconds=301)
+    usecases.deliver_due(deps)
+    clock.advance(seconds=3600)
+    usecases.deliver_due(deps)
+
+    message = usecases.get_message(deps, message_id)
+    assert message.state == "delivered" and message.attempts == 2
+    assert [(body["message_id"], body["text"]) for body in sms_gateway.bodies()] == [(message_id, PASS_TEXT)]
+    assert sms_gateway.status_queries == [message_id]
+    assert attempts_of(session, message_id) == [(1, "unavailable"), (2, "delivered")]
+    assert [e["meta"]["type"] for e in published(session)] == [MESSAGE_DELIVERED]
+
+
+def test_a_status_query_the_gateway_cannot_answer_is_asked_again_later(make_deps, crypto, session, clock,
+                                                                        sms_gateway):
+    deps = make_deps(HttpSmsGateway(sms_gateway.url, "secret", timeout=2.0, retries=0))
+    message_id = record_pass(deps, crypto)
+    killed_mid_send(deps, message_id, reached_the_gateway=True)
+    gateway_url = sms_gateway.url
+    deps.gateways.sms.status_url = "http://127.0.0.1:9/sms/status"  # nothing listens: the query fails
+
+    clock.advance(seconds=301)
+    usecases.deliver_due(deps)
+    assert usecases.get_message(deps, message_id).state == "unknown"
+    deps.gateways.sms.status_url = gateway_url + "/status"
+    clock.advance(seconds=60)
+    usecases.deliver_due(deps)
+
+    assert usecases.get_message(deps, message_id).state == "delivered"
+    assert len(sms_gateway.bodies()) == 1
+
+
+def test_without_a_status_query_a_template_that_resends_when_in_doubt_is_sent_again(make_deps, crypto, session,
+                                                                                     clock):
+    email = ScriptedGateway(GatewayOutcomeUnknown("smtp connection lost during the message"))
+    sms = ScriptedGateway(GatewayOutcomeUnknown("lost"))
+    deps = make_deps(sms, email)
+    data = {"filing_id": FILING, "confirmation_id": f"{uuid.uuid4()}:1", "channel": "email",
+            "recipient": crypto.cipher().encrypt("zhangsan@example.com.cn", context="event.recipient"),
+            "code": crypto.cipher().encrypt(CODE, context="event.code"), "expires_at": "2026-11-24T09:00:00+08:00"}
+    code_id = usecases.on_contact_confirmation(deps, str(uuid.uuid4()), FILING, data)
+    pass_id = record_pass(deps, crypto)
+    session.commit()
+    usecases.deliver(deps, code_id)
+    usecases.deliver(deps, pass_id)
+
+    usecases.deliver_due(deps)
+    clock.advance(seconds=3600)
+    usecases.deliver_due(deps)
+
+    assert usecases.get_message(deps, code_id).state == "delivered" and len(email.sent) == 2, "a duplicate code"
+    assert usecases.get_message(deps, pass_id).state == "unknown" and len(sms.sent) == 1, "staff check the rest"
+
+
+def test_messages_left_unknown_before_the_delivery_rule_are_reconciled_after_the_migration(tmp_path, crypto, clock,
+                                                                                           sms_gateway):
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    upgrade(SERVICE_DIR, url, "0001")
+    engine = make_engine(url)
+    with Session(engine, expire_on_commit=False) as session:
+        deps = usecases.Deps(session=session, cipher=crypto.cipher(), hasher=crypto.hasher(),
+                             gateways=GatewaySet(HttpSmsGateway(sms_gateway.url, "secret"), ScriptedGateway()),
+                             policy=RetryPolicy(), sending_lease=timedelta(seconds=300), now=clock)
+        message_id = record_pass(deps, crypto)
+        session.execute(text("UPDATE messages SET state = 'unknown', attempts = 1, next_attempt_at = NULL"))
+        session.execute(text("INSERT INTO delivery_attempts (message_id, number, gateway, started_at, outcome) "
+                             "VALUES (:id, 1, 'http', '2026-11-01 00:00:00', 'unknown')"), {"id": message_id})
+        session.commit()
+        upgrade(SERVICE_DIR, url)
+        clock.advance(seconds=1)
+        usecases.deliver_due(deps)
+
+        assert usecases.get_message(deps, message_id).state == "delivered"
+        assert sms_gateway.status_queries == [message_id]
+    engine.dispose()
 
 
 def test_pending_messages_whose_first_attempt_never_started_are_sent_by_the_timer(make_deps, crypto, clock):

@@ -12,6 +12,7 @@ import pytest
 from notify.gateways import (
     SIGNATURE_HEADER,
     TIMESTAMP_HEADER,
+    DeliveryStatus,
     FileEmailSink,
     FileSmsSink,
     GatewayOutcomeUnknown,
@@ -64,7 +65,7 @@ def test_server_errors_are_retried_with_backoff_then_succeed(sms_gateway):
     http_gateway(sms_gateway.url).send(MOBILE, TEXT, "m-2")
 
     assert len(sms_gateway.requests) == 3
-    assert {b["message_id"] for b in sms_gateway.bodies()} == {"m-2"}  # the gateway's idempotency key
+    assert {b["message_id"] for b in sms_gateway.bodies()} == {"m-2"}  # the id its status query knows it by
     for request in sms_gateway.requests:
         assert_signed(request)
 
@@ -120,6 +121,33 @@ def test_nobody_listening_is_unavailable():
 
 def smtp(server) -> SmtpEmailGateway:
     return SmtpEmailGateway("127.0.0.1", server.port, "beian@provider.example.cn", timeout=2)
+
+
+def test_the_status_query_says_whether_the_gateway_has_a_message(sms_gateway):
+    gateway = http_gateway(sms_gateway.url)
+    gateway.send(MOBILE, TEXT, "m-sent")
+
+    assert gateway.status("m-sent") == DeliveryStatus.DELIVERED
+    assert gateway.status("m-never-sent") == DeliveryStatus.NO_RECORD
+    assert sms_gateway.status_queries == ["m-sent", "m-never-sent"]
+    request = sms_gateway.status_requests[0]
+    headers = {k.lower(): v for k, v in request["headers"].items()}
+    timestamp = headers[TIMESTAMP_HEADER.lower()]
+    assert headers[SIGNATURE_HEADER.lower()] == signature(SECRET, timestamp, request["query"].encode())
+
+
+def test_a_status_query_without_an_answer_is_unavailable(sms_gateway):
+    with pytest.raises(GatewayUnavailable):
+        http_gateway(sms_gateway.url, status_url=sms_gateway.url + "/elsewhere/status").status("m-1")  # a 404 page
+    with pytest.raises(GatewayUnavailable, match="status query failed"):
+        http_gateway("http://127.0.0.1:9/sms").status("m-1")
+
+
+def test_the_file_sink_answers_the_status_query(tmp_path):
+    sink = FileSmsSink(str(tmp_path / "sms.jsonl"))
+    assert sink.status("m-1") == DeliveryStatus.NO_RECORD
+    sink.send(MOBILE, TEXT, "m-1")
+    assert sink.status("m-1") == DeliveryStatus.DELIVERED
 
 
 def test_smtp_delivers_a_utf8_message(smtp_server):

@@ -10,6 +10,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from nameko.testing.services import entrypoint_waiter
 from sqlalchemy import create_engine, insert, select
 
+from notify.gateways import FileSmsSink, HttpSmsGateway
 from notify.models import DeliveryAttempt, Message, processed_events
 from shared.contracts.errors import BadRequest
 from shared.contracts.notify import MESSAGE_DELIVERED, MESSAGE_FAILED
@@ -165,10 +166,16 @@ def test_a_refused_message_fails_at_once(start_notify, sms_gateway, precheck_eve
     assert [e["meta"]["type"] for e in notify_tap.wait_for(1)] == [MESSAGE_FAILED]
 
 
-def test_a_message_left_sending_by_a_killed_process_is_not_resent_and_is_marked_unknown(
-    start_notify, notify_config, crypto, precheck_events, sms_inbox, api, wait_until
+@pytest.mark.req("P2")
+@pytest.mark.parametrize("gateway", ["http", "file"])
+@pytest.mark.parametrize("reached_the_phone", [True, False], ids=["sent-before-the-kill", "never-sent"])
+def test_a_message_left_sending_by_a_killed_process_is_reconciled_with_the_gateway(
+    start_notify, notify_config, crypto, precheck_events, sms_inbox, sms_gateway, api, wait_until, reached_the_phone,
+    gateway
 ):
-    """A previous process committed 'sending' and an attempt, then died: nobody knows whether the SMS left."""
+    """A previous process committed 'sending' and an attempt, then died (after or before its request reached the
+    gateway): the restarted service asks the gateway's status query whether the SMS left, and sends it again only
+    when the gateway has no record of it."""
     filing_id = str(uuid.uuid4())
     event_id = str(uuid.uuid4())
     cipher, hasher = crypto.cipher(), crypto.hasher()
@@ -185,23 +192,33 @@ def test_a_message_left_sending_by_a_killed_process_is_not_resent_and_is_marked_
             state="sending", attempts=1, created_at=long_ago, updated_at=long_ago))
         connection.execute(insert(DeliveryAttempt).values(message_id=message_id, number=1, gateway="file",
                                                           started_at=long_ago, outcome="in_flight"))
+    if gateway == "http":
+        sent_by_the_dead_process = HttpSmsGateway(sms_gateway.url, "test-secret")
+        settings, phone = http_settings(sms_gateway), sms_gateway.bodies
+    else:
+        sent_by_the_dead_process = FileSmsSink(notify_config["NOTIFY_SINK_PATH"])
+        settings, phone = {}, sms_inbox
+    if reached_the_phone:
+        sent_by_the_dead_process.send(MOBILE, PASS_TEXT, message_id)
 
-    notify = start_notify()
-    [message] = wait_until(settled(api, filing_id))
+    notify = start_notify(**settings)
+    [message] = wait_until(lambda: [m for m in messages_of(api, filing_id) if m["state"] == "delivered"])
     with entrypoint_waiter(notify, "on_precheck_passed"):  # and the event that caused it is redelivered
         precheck_events.outcome(True, filing_id, event_id=event_id)
     with entrypoint_waiter(notify, "deliver_due"):
         pass
 
-    assert message["state"] == "unknown" and "did not finish" in message["last_error"]
-    assert [(a["number"], a["outcome"]) for a in message["delivery_attempts"]] == [(1, "unknown")]
-    assert sms_inbox() == []
+    assert [(sms["message_id"], sms["text"]) for sms in phone()] == [(message_id, PASS_TEXT)], "exactly one SMS"
+    if gateway == "http":
+        assert sms_gateway.status_queries == [message_id]
+    expected = [(1, "delivered")] if reached_the_phone else [(1, "unavailable"), (2, "delivered")]
+    assert [(a["number"], a["outcome"]) for a in message["delivery_attempts"]] == expected
     assert len(messages_of(api, filing_id)) == 1
     metrics = api.get("/metrics").text
     unknown = 'icp_notify_message_outcomes_total{channel="sms",outcome="unknown",template="precheck_passed"} 1.0'
     assert unknown in metrics
     with engine.connect() as connection:
-        assert connection.execute(select(Message.state)).scalars().all() == ["unknown"]
+        assert connection.execute(select(Message.state)).scalars().all() == ["delivered"]
     engine.dispose()
 
 
