@@ -55,7 +55,7 @@ def _answers(url: str) -> bool:
 @pytest.fixture(scope="module")
 def deployment(request, tmp_path_factory, registry):
     """The six services of one test module; its on-site window is the module's ``VERIFICATION_WINDOW_SECONDS``
-    (default ``WINDOW_SECONDS``, short enough to watch one run out)."""
+    (default ``WINDOW_SECONDS``, short enough to watch one run out), and its ``DEPLOYMENT_ENV`` adds settings."""
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     made = []
 
@@ -70,7 +70,8 @@ def deployment(request, tmp_path_factory, registry):
     vhost = Vhost("icp-system")
     amqp_uri = vhost.__enter__()
     system = Deployment(SERVICES, Path(tmp_path_factory.mktemp("system")), amqp_uri, database,
-                        env={"NOTIFY_RETRY_BASE_SECONDS": "1", "LOG_LEVEL": "INFO"},
+                        env={"NOTIFY_RETRY_BASE_SECONDS": "1", "LOG_LEVEL": "INFO",
+                             **getattr(request.module, "DEPLOYMENT_ENV", {})},
                         service_env={"bureau": {"BUREAU_PROVINCE": "京"},
                                      "verification": {"RDAP_SERVERS": f"*={registry}",
                                                       "VERIFICATION_WINDOW_SECONDS": str(window)}})
