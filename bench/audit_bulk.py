@@ -55,7 +55,7 @@ from shared.kernel.provinces import PROVINCES  # noqa: E402
 from shared.platform.crypto import DEV_FIELD_KEY, FieldCipher  # noqa: E402
 from shared.platform.db import make_engine  # noqa: E402
 from shared.platform.migrations import upgrade  # noqa: E402
-from shared.testing.resident_ids import generated_resident_ids  # noqa: E402
+from shared.testing.resident_ids import digits_of, generated_resident_ids  # noqa: E402
 
 ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
 CHUNK = 500_000
@@ -79,16 +79,6 @@ CREATE INDEX ix_stock_sites_provider_domain ON stock_sites (provider_id, domain,
 COLUMNS = ("filing_id", "version", "filing_number", "provider_id", "province", "sponsor_kind", "unit_type",
            "approved_at", "document_type", "id_key_version", "id_sealed", "id_hmac", "name_token", "mobile_token",
            "sites")
-
-
-def digits_of(values: np.ndarray, width: int) -> np.ndarray:
-    """``(n, width)`` ASCII digits of non-negative integers, zero-padded."""
-    out = np.empty((values.size, width), dtype=np.uint8)
-    rest = values.astype(np.int64).copy()
-    for column in range(width - 1, -1, -1):
-        out[:, column] = rest % 10 + ord("0")
-        rest //= 10
-    return out
 
 
 def generate_numbers(rows: int, invalid: float, rng: np.random.Generator) -> tuple[np.ndarray, int]:

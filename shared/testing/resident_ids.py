@@ -27,7 +27,7 @@ _FIRST_DAY = np.datetime64("1990-01-01", "D")
 _LAST_DAY = np.datetime64("2060-12-31", "D")
 
 
-def _digits(values: np.ndarray, width: int) -> np.ndarray:
+def digits_of(values: np.ndarray, width: int) -> np.ndarray:
     """``(n, width)`` ASCII digits of non-negative integers, zero-padded (wider values keep their low digits)."""
     out = np.empty((values.size, width), dtype=np.uint8)
     rest = values.astype(np.int64).copy()
@@ -94,8 +94,8 @@ def generated_resident_ids(count: int, seed: int) -> tuple[np.ndarray, np.ndarra
     region[at_retirement] = retired[chosen]
     year[at_retirement] = retired_last[chosen] + rng.integers(-1, 3, chosen.size)
 
-    first17 = np.concatenate([_digits(region, 6), _digits(np.clip(year, 0, 9999), 4), _digits(np.clip(
-        month, 0, 99), 2), _digits(np.clip(day, 0, 99), 2), _digits(rng.integers(0, 1000, count), 3)], axis=1)
+    first17 = np.concatenate([digits_of(region, 6), digits_of(np.clip(year, 0, 9999), 4), digits_of(np.clip(
+        month, 0, 99), 2), digits_of(np.clip(day, 0, 99), 2), digits_of(rng.integers(0, 1000, count), 3)], axis=1)
     check = (1 - (first17.astype(np.int64) - ord("0")) @ _WEIGHTS) % 11
     wrong = rng.random(count) < 0.12
     check[wrong] = rng.integers(0, 11, int(wrong.sum()))
