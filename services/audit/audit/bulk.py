@@ -5,7 +5,7 @@ numpy structured array (fixed-width columns), decrypted all at once (``audit.che
 per key version makes the GCM keystream), validated all at once (``audit.checks.validate_resident_ids``), and only
 the flagged rows are written back, with ``COPY ... FROM STDIN``, as ``check_results`` of the run. Each flagged row's
 GCM tag is then checked (``audit.checks.open_id``): a row whose stored bytes were changed is reported as
-``sealed_value_tampered`` instead of a document error (docs/decisions/0002 explains why tags of passing rows are
+``sealed_value_tampered`` instead of a document error (docs/decisions/0003 explains why tags of passing rows are
 not checked here).
 
 Rows whose document is not a resident ID card (passports, permits: a handful) are checked one by one with

@@ -14,7 +14,7 @@ The reference date is the day the filing was approved (Beijing time), which the 
 quarter gives the same verdict, and it is never before the submission intake judged the number against.
 ``services/audit/tests/unit/test_checks.py`` proves the two forms equal on generated numbers that break every rule.
 
-Sealing (docs/decisions/0002-bulk-decryption-of-the-stock.md): an ID number is stored as ``nonce | ciphertext |
+Sealing (docs/decisions/0003-bulk-decryption-of-the-stock.md): an ID number is stored as ``nonce | ciphertext |
 tag`` of AES-256-GCM under the filing center's ``FIELD_KEYS`` with the associated data ``FieldCipher`` uses for the
 context :data:`ID_CONTEXT`, and its key version beside it; :func:`open_id` reads one with the tag checked.
 """
@@ -67,7 +67,7 @@ def open_ids(keys: Mapping[int, bytes], versions: np.ndarray, sealed: np.ndarray
     GCM encrypts plaintext block ``i`` by XOR with ``AES(K, nonce || be32(i + 2))`` (96-bit nonce, NIST SP 800-38D);
     so all keystream blocks of all rows of one key version are made by one AES-ECB call over a numpy array of
     counter blocks, and XORed on. The tag is not checked here: the caller checks it with :func:`open_id` for every
-    row it flags, so a tampered value that would change a finding is caught (docs/decisions/0002). Rows with an
+    row it flags, so a tampered value that would change a finding is caught (docs/decisions/0003). Rows with an
     unknown key version come back as zeros (which fail ``format``).
     """
     rows = sealed.shape[0]

@@ -2,7 +2,7 @@
 
 Personal data is held only sealed with the filing center's own ``FIELD_KEYS``: the responsible person's ID
 number as ``id_sealed`` bytes (``nonce | ciphertext | tag`` of AES-256-GCM, key version in ``id_key_version``,
-readable in bulk by ``audit.bulk``; docs/decisions/0002), names and mobiles as field-encryption tokens, lookups as
+readable in bulk by ``audit.bulk``; docs/decisions/0003), names and mobiles as field-encryption tokens, lookups as
 keyed HMACs. The trail keeps envelopes as published: their personal fields are sealed by their producers.
 """
 

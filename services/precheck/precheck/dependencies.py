@@ -9,10 +9,9 @@ from shared.platform.config import flag
 
 
 class Settings:
-    def __init__(self, rulebook: Rulebook, auto_pass: bool, deadline_check_seconds: float):
+    def __init__(self, rulebook: Rulebook, auto_pass: bool):
         self.rulebook = rulebook
         self.auto_pass = auto_pass
-        self.deadline_check_seconds = deadline_check_seconds
 
     @staticmethod
     def now() -> datetime:
@@ -28,7 +27,6 @@ class PrecheckSettings(DependencyProvider):
         self.settings = Settings(
             shipped_rulebook(str(config.get("PRECHECK_RULEBOOK") or "2026.1")),
             flag("PRECHECK_AUTO_PASS", config.get("PRECHECK_AUTO_PASS", True)),
-            float(config.get("PRECHECK_DEADLINE_CHECK_SECONDS") or 60),
         )
 
     def get_dependency(self, worker_ctx) -> Settings:

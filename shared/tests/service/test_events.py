@@ -28,6 +28,7 @@ from shared.platform.events import (
     replay_dead_letters,
     source_queue_of,
 )
+from shared.testing.system import ALL_SERVICES
 
 pytestmark = pytest.mark.service
 
@@ -241,14 +242,20 @@ def test_an_event_that_can_never_be_handled_is_dead_lettered_on_its_first_delive
 
 
 def test_every_service_uses_bounded_handlers_only():
-    """design.md §4: no service keeps a nameko handler that loses or endlessly requeues a failing event."""
+    """design.md §4: no service keeps a nameko handler that loses or endlessly requeues a failing event; all six
+    (``service_topology`` refuses a service with an unbounded handler)."""
+    from audit.service import AuditService
+    from bureau.service import BureauService
     from intake.service import IntakeService
     from notify.service import NotifyService
     from precheck.service import PrecheckService
     from shared.platform.events import service_topology
+    from verification.service import VerificationService
 
-    for service_cls in (IntakeService, PrecheckService, NotifyService):
-        assert service_topology(service_cls), service_cls.name
+    services = (IntakeService, PrecheckService, VerificationService, BureauService, AuditService, NotifyService)
+    assert {service_cls.name for service_cls in services} == set(ALL_SERVICES)
+    for service_cls in services:
+        assert service_topology(service_cls, {"BUREAU_PROVINCE": "京"}), service_cls.name  # the bureau's routing
 
 
 def test_transient_failure_succeeds_on_redelivery_after_a_delay(container_factory, config, amqp_uri):

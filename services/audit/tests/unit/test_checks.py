@@ -1,5 +1,5 @@
 """The filing center's ID check is the kernel's (P9, P10, C1): per filing it calls the kernel, and the bulk check
-gives the kernel's verdict for every generated number; bulk decryption matches AES-GCM (docs/decisions/0002)."""
+gives the kernel's verdict for every generated number; bulk decryption matches AES-GCM (docs/decisions/0003)."""
 import datetime
 import unicodedata
 
