@@ -20,6 +20,12 @@ def _walk(data: dict, path: str):
     return (node if isinstance(node, dict) else None), leaf
 
 
+def value_at(data: dict, path: str):
+    """The value at the dotted ``path`` of ``data`` (``contacts.mobile``), or None where the path is absent."""
+    node, leaf = _walk(data, path)
+    return None if node is None else node.get(leaf)
+
+
 def _transform(data: dict, paths: Iterable[str], context: str, fn) -> dict:
     out = copy.deepcopy(data)
     for path in paths:

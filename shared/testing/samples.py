@@ -174,3 +174,19 @@ def filing_submitted_data(cipher, hasher, data: dict | None = None, *, filing_id
         },
         "contract_acceptance": {"clause_sha256": "0" * 64, "accepted_at": submitted_at, "accepted_by": "sponsor"},
     }
+
+
+def hostile_uploads() -> dict[str, tuple[bytes, str]]:
+    """Uploads that start as what they are not only (issue 17.5): name -> (bytes, the refusal's code)."""
+    import zipfile
+
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("index.html", "<script>alert(1)</script>")
+    return {
+        "jpeg+html": (jpeg() + b"<html><script>alert(1)</script></html>", "trailing_data"),
+        "png+zip": (png() + archive.getvalue(), "trailing_data"),
+        "pdf-junk": (b"%PDF-1.7\n" + b"<html>junk</html>\n" * 50, "not_decodable"),
+        "pdf+html": (pdf() + b"<html><script>alert(1)</script></html>", "trailing_data"),
+        "30000x30000-png": (png_bomb(), "too_many_pixels"),
+    }

@@ -52,7 +52,7 @@ from shared.contracts.intake import (
 from shared.platform import uploads
 from shared.platform.idempotency import claim_event
 from shared.platform.outbox import enqueue
-from shared.platform.sealing import mask, seal, unseal
+from shared.platform.sealing import mask, seal, unseal, value_at
 from shared.platform.storage import ObjectStore, evidence_retain_until
 
 log = structlog.get_logger(__name__)
@@ -672,13 +672,10 @@ def open_personal_value(deps: Deps, actor: str, role: str, filing_id: str, field
     if field not in paths:
         raise NotFound("no such personal field", field_errors(FieldError(
             "field", "unknown", f"Personal fields of this filing: {', '.join(paths)}.", "W4")))
-    value = data
-    for key in field.split("."):
-        value = value.get(key) if isinstance(value, dict) else None
     now = deps.now()
     deps.session.add(PersonalDataAccess(filing_id=filing.id, version=filing.version, field=field, accessed_by=actor,
                                         role=role, accessed_at=now))
-    return {"filing_id": filing.id, "version": filing.version, "field": field, "value": value,
+    return {"filing_id": filing.id, "version": filing.version, "field": field, "value": value_at(data, field),
             "opened_at": now.isoformat()}
 
 

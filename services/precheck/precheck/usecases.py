@@ -309,7 +309,8 @@ def work_queue(deps: Deps) -> list[dict]:
     cases = deps.session.execute(
         select(Case).where(Case.state == CaseState.NEEDS_REVIEW).order_by(Case.deadline_at, Case.created_at)
     ).scalars()
-    return [view(deps, c) for c in cases if _visible(deps, c)]
+    official = calendar(deps)  # read once for the whole queue, not once per provisional deadline
+    return [view(deps, c, official) for c in cases if _visible(deps, c)]
 
 
 def claim(deps: Deps, filing_id: str, actor: str) -> dict:
@@ -399,15 +400,16 @@ def load_calendar_year(deps: Deps, schedule: dict, actor: str) -> dict:
 # --- views ------------------------------------------------------------------------------------------
 
 
-def _provisional_note(deps: Deps, case: Case) -> str | None:
+def _provisional_note(deps: Deps, case: Case, cal: WorkingCalendar | None) -> str | None:
     if not case.deadline_provisional:
         return None
-    cal = calendar(deps)
+    cal = cal or calendar(deps)
     return domain.provisional_deadline_note([year for year in case.deadline_years if not cal.has_official(year)])
 
 
-def view(deps: Deps, case: Case) -> dict:
-    """A case as staff and the sponsor see it: no personal data, contacts only as confirmed or not."""
+def view(deps: Deps, case: Case, cal: WorkingCalendar | None = None) -> dict:
+    """A case as staff and the sponsor see it: no personal data, contacts only as confirmed or not; ``cal``, the
+    calendar in force when the caller has it already (read otherwise, for a provisional deadline only)."""
     return {
         "filing_id": case.filing_id,
         "version": case.version,
@@ -416,7 +418,7 @@ def view(deps: Deps, case: Case) -> dict:
         "submitted_at": case.submitted_at.isoformat(),
         "deadline": case.deadline_at.isoformat(),
         "deadline_provisional": case.deadline_provisional,
-        "deadline_note": _provisional_note(deps, case),
+        "deadline_note": _provisional_note(deps, case, cal),
         "deadline_near": case.near_raised_at is not None,
         "deadline_breached": case.breached_raised_at is not None,
         "findings": case.findings,

@@ -1,12 +1,10 @@
 """Bad input over real HTTP: each a clear 4xx naming the field and the rule, with nothing stored."""
-import io
 import uuid
-import zipfile
 
 import pytest
 from sqlalchemy import create_engine, text
 
-from shared.testing.samples import jpeg, png, png_bomb, unit_filing
+from shared.testing.samples import hostile_uploads, unit_filing
 
 pytestmark = pytest.mark.service
 
@@ -92,15 +90,7 @@ def test_an_upload_that_is_not_only_what_it_starts_as_is_422_and_nothing_stored(
     """Issue 17.5: decoded in full, not sniffed; the hostile bytes never reach the bucket reviewers open."""
     filing_id = api.post("/filings", json=unit_filing()).json()["id"]
     before = counts()
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("index.html", "<script>alert(1)</script>")
-    hostile = {
-        "jpeg+html": (jpeg() + b"<html><script>alert(1)</script></html>", "trailing_data"),
-        "png+zip": (png() + archive.getvalue(), "trailing_data"),
-        "pdf-junk": (b"%PDF-1.7\n" + b"<html>junk</html>\n" * 50, "not_decodable"),
-        "30000x30000-png": (png_bomb(), "too_many_pixels"),
-    }
+    hostile = hostile_uploads()
     for name, (body, code) in hostile.items():
         response = api.post(f"/filings/{filing_id}/documents?kind=sponsor_document", data=body)
         error = _error(response, 422)

@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, text
 
 from shared.contracts.bureau import FILING_RETURNED
 from shared.testing.faces import backdrop_photo
-from shared.testing.samples import RESIDENT_ID, jpeg, pdf, png, png_bomb, unit_filing, uscc
+from shared.testing.samples import RESIDENT_ID, hostile_uploads, pdf, png, unit_filing, uscc
 
 pytestmark = [pytest.mark.service, pytest.mark.clock]
 
@@ -126,16 +126,7 @@ def test_a_copy_that_is_not_only_what_it_starts_as_is_422_and_nothing_kept(open_
                                                                           object_store):
     """Issue 17.5: copies are decoded in full, not sniffed; the hostile bytes never reach the evidence bucket."""
     filing_id = open_window()
-    archive = io.BytesIO()
-    with zipfile.ZipFile(archive, "w") as z:
-        z.writestr("index.html", "<script>alert(1)</script>")
-    hostile = {
-        "jpeg+html": (jpeg() + b"<html><script>alert(1)</script></html>", "trailing_data"),
-        "png+zip": (png() + archive.getvalue(), "trailing_data"),
-        "pdf-junk": (b"%PDF-1.7\n" + b"<html>junk</html>\n" * 50, "not_decodable"),
-        "pdf+html": (pdf() + b"<html><script>alert(1)</script></html>", "trailing_data"),
-        "30000x30000-png": (png_bomb(), "too_many_pixels"),
-    }
+    hostile = hostile_uploads()
     for name, (body, code) in hostile.items():
         response = staff.post(f"/filings/{filing_id}/copies/sponsor", data=body)
         assert response.status_code == 422, (name, response.text)
