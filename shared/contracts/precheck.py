@@ -8,9 +8,11 @@ no phone number, address or code travels in plaintext.
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
+from shared.contracts.intake import FILING_SUBMITTED_SAMPLE, FilingSubmittedSchema
 from shared.contracts.registry import EVENTS, EventContract
 
 PRECHECK_PASSED = "precheck_passed.v1"
+PRECHECK_PASSED_V2 = "precheck_passed.v2"
 PRECHECK_FAILED = "precheck_failed.v1"
 PRECHECK_DEADLINE_NEAR = "precheck_deadline_near.v1"
 PRECHECK_DEADLINE_BREACHED = "precheck_deadline_breached.v1"
@@ -41,6 +43,22 @@ class PrecheckOutcomeSchema(Schema):
     reasons = fields.List(fields.Nested(ReasonSchema), required=True)
     mobile = fields.String(required=True)
     rulebook_version = fields.String(required=True)
+
+
+class PassedSubmissionSchema(FilingSubmittedSchema):
+    """The submission passed, as intake sent it (``filing_submitted.v1`` or, for a change, ``filing_changed.v1``):
+    personal fields sealed for the bus exactly as there."""
+
+    filing_number = fields.String(load_default=None, allow_none=True, metadata={
+        "description": "a change's filing number (filing_changed.v1); null for a new filing"})
+    previous_version = fields.Integer(load_default=None, allow_none=True)
+
+
+class PrecheckPassedSchema(PrecheckOutcomeSchema):
+    """``precheck_passed.v2``: v1's outcome and the submission it passed, so that a consumer (verification, P3)
+    needs no join with intake's events, which may arrive after it (issue 18)."""
+
+    submission = fields.Nested(PassedSubmissionSchema, required=True)
 
 
 class DeadlineSchema(Schema):
@@ -81,6 +99,14 @@ _PASSED = {
 EVENTS.register(
     EventContract(
         PRECHECK_PASSED, "precheck", PrecheckOutcomeSchema, _PASSED, "Pre-verification passed (P2)."
+    )
+)
+EVENTS.register(
+    EventContract(
+        PRECHECK_PASSED_V2, "precheck", PrecheckPassedSchema,
+        {**_PASSED, "submission": {**FILING_SUBMITTED_SAMPLE, "filing_id": _PASSED["filing_id"]}},
+        "Pre-verification passed (P2), with the submission passed: what verification opens the on-site window "
+        "with (P3). Published beside precheck_passed.v1 until every consumer reads v2 (design.md §3).",
     )
 )
 EVENTS.register(

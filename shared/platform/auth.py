@@ -76,6 +76,9 @@ DEFAULT_AUDIENCE: Final = "icp-verification"
 DEFAULT_TTL: Final = 3600
 DEFAULT_LEEWAY: Final = 30
 READ_METHODS: Final = frozenset({"GET", "HEAD"})
+ACCESS_ATTR: Final = "icp_access_rule"
+"""The attribute an entrypoint declared with :mod:`shared.platform.entrypoints` carries its :class:`Rule` in."""
+
 OPEN_ENTRYPOINTS: Final = frozenset({"ops_healthz", "ops_metrics"})
 """``/healthz`` and ``/metrics`` of :class:`shared.platform.observability.OpsEndpoints`: always open."""
 
@@ -339,16 +342,17 @@ def bearer(value: str | None) -> str | None:
 
 
 class Guard(DependencyProvider):
-    """The one place a service authorises (issue 8): ``policy`` maps every HTTP and RPC entrypoint's method
-    name to a :class:`Rule`; anything else is denied. Event handlers and timers are not callers and pass.
+    """The one place a service authorises (issue 8): every HTTP and RPC entrypoint's :class:`Rule`, declared on
+    the entrypoint (:mod:`shared.platform.entrypoints`) or, for a service not yet moved to declarations, in
+    ``policy`` (method name -> rule); anything else is denied. Event handlers and timers are not callers and pass.
 
     The decision is made while the worker is set up: a denial replaces this worker's method (the service
     instance is per worker) with one raising ``Unauthorized`` / ``Forbidden``, so the entrypoint answers it
     like any wire error (401/403 JSON over HTTP, the same class to an RPC caller).
     """
 
-    def __init__(self, policy: Mapping[str, Rule], *, signs: bool = False):
-        self.policy = dict(policy)
+    def __init__(self, policy: Mapping[str, Rule] | None = None, *, signs: bool = False):
+        self.policy = dict(policy or {})
         self.signs = signs
 
     def setup(self) -> None:
@@ -358,6 +362,12 @@ class Guard(DependencyProvider):
         tenant = self.container.config.get("PROVIDER_ID") or os.environ.get("PROVIDER_ID")
         self.tenant = str(tenant) if tenant else None
         names = {e.method_name for e in self.container.entrypoints if isinstance(e, (HttpRequestHandler, Rpc))}
+        for name in names:
+            declared = getattr(getattr(self.container.service_cls, name), ACCESS_ATTR, None)
+            if declared is not None:
+                if name in self.policy:
+                    raise AuthConfigError(f"{name} has an access rule in the policy and on its declaration")
+                self.policy[name] = declared
         stray = set(self.policy) - names
         if stray:
             raise AuthConfigError(f"the access policy names entrypoints that do not exist: {sorted(stray)}")

@@ -16,6 +16,17 @@ ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql+psycopg2://postgres@127.0.
 REPO = Path(__file__).resolve().parents[2]
 
 
+def migrated_database(admin, service: str) -> str:
+    """Create a fresh database for ``services/<service>`` on ``admin``'s server, migrate it to head, and answer
+    its URL."""
+    name = f"test_{service}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    upgrade(REPO / "services" / service, url)
+    return url
+
+
 @pytest.fixture
 def database_factory():
     """``make(service) -> url``: a fresh database for ``services/<service>`` at its migration head;
@@ -24,12 +35,8 @@ def database_factory():
     made: list[str] = []
 
     def make(service: str) -> str:
-        name = f"test_{service}_{uuid.uuid4().hex[:10]}"
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        made.append(name)
-        url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-        upgrade(REPO / "services" / service, url)
+        url = migrated_database(admin, service)
+        made.append(url.rsplit("/", 1)[1])
         return url
 
     yield make

@@ -42,6 +42,8 @@ class EventTap:
         return got
 
     def close(self) -> None:
+        """Delete the tap's queue (a vhost may outlive the test) and let go of the connection."""
+        self.queue(self.connection.default_channel).delete()
         self.connection.release()
 
 

@@ -4,7 +4,7 @@ import uuid
 
 import requests
 
-from shared.platform.auth import AuthConfig, Principal, sponsor_subject
+from shared.platform.auth import AUDITOR, PROVIDER_SCOPED, READ_METHODS, AuthConfig, Principal, Rule, sponsor_subject
 from shared.platform.crypto import CryptoConfig
 
 _SIGNER = None
@@ -102,3 +102,23 @@ def identities(provider: str, province: str = "京", mobile: str = "13800138000"
         "expired": sponsor_token(mobile, ttl=-120),
         "tampered": tampered(owner, role="supervisor", provider=provider),
     }
+
+
+IDENTITY_ROLES = {"sponsor": "sponsor", "other_sponsor": "sponsor", "precheck": "precheck",
+                  "onsite_verifier": "onsite_verifier", "supervisor": "supervisor",
+                  "other_provider_verifier": "onsite_verifier", "reviewer": "reviewer",
+                  "other_province_reviewer": "reviewer", "auditor": "auditor", "ops": "ops"}
+"""The role of each caller of :func:`identities` that holds a valid token."""
+
+
+def allowed_callers(rule: Rule, method: str, *, tenant: bool = True) -> set[str]:
+    """The callers of :func:`identities` that ``rule`` lets call a route of ``method``, as
+    :meth:`shared.platform.auth.Guard.decide` decides (before any per-filing scope), so that an access test's
+    table is generated from the route's declaration. ``tenant``: the service runs with a ``PROVIDER_ID``, so
+    staff and ops of another provider are refused."""
+    if rule.public:
+        return set(identities("p")) - {"expired", "tampered"}
+    return {caller for caller, role in IDENTITY_ROLES.items()
+            if role in rule.roles
+            and not (tenant and role in PROVIDER_SCOPED and caller == "other_provider_verifier")
+            and (role != AUDITOR or method in READ_METHODS or rule.auditor_writes)}

@@ -17,6 +17,14 @@ from kombu.mixins import ConsumerMixin  # noqa: E402
 from nameko.messaging import QueueConsumer  # noqa: E402
 
 from shared.testing.clock import clock  # noqa: E402, F401
+from shared.testing.containers import (  # noqa: E402, F401  fixtures
+    RUN_COUNTS,
+    clean_slate,
+    module_container,
+    module_web_config,
+    run_database,
+    run_vhost,
+)
 from shared.testing.databases import database_factory  # noqa: E402, F401
 from shared.testing.s3 import *  # noqa: E402, F403  fixtures
 
@@ -24,3 +32,10 @@ from shared.testing.s3 import *  # noqa: E402, F403  fixtures
 # most kombu's 1 s safety interval per round: 3 s per container stop, ~5 min of the suite. Tests poll faster;
 # the services keep kombu's interval.
 QueueConsumer.run = partialmethod(ConsumerMixin.run, safety_interval=0.1)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Issue 18: what the run cost the broker, printed at its end."""
+    terminalreporter.write_line(
+        f"service containers started: {RUN_COUNTS['container_starts']}; "
+        f"RabbitMQ vhosts created: {RUN_COUNTS['vhosts_created']}")

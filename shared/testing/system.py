@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from shared.platform.migrations import upgrade
+from shared.testing.containers import RUN_COUNTS
 from shared.testing.databases import ADMIN_URL
 from shared.testing.s3 import start_moto_server, stop_server
 
@@ -67,6 +68,7 @@ class Vhost:
         self.api = f"{management}/api"
 
     def __enter__(self) -> str:
+        RUN_COUNTS["vhosts_created"] += 1
         try:
             requests.put(f"{self.api}/vhosts/{self.name}", timeout=120).raise_for_status()
             requests.put(f"{self.api}/permissions/{self.name}/guest",

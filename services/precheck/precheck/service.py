@@ -2,63 +2,41 @@
 
 Reads ``filing_submitted.v1`` and ``filing_changed.v1``; sponsors confirm their contacts over HTTP; staff work
 the review queue over HTTP and RPC; a timer raises deadline events; administrators load holiday schedules.
+Every HTTP and RPC entrypoint declares who may call it (issue 8: deny by default); the per-filing scope is
+applied in ``usecases._current_case``.
 """
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 from werkzeug.wrappers import Request
 
 from precheck import usecases
 from precheck.dependencies import PrecheckSettings
 from precheck.domain import DEADLINE_KIND
-from precheck.models import idempotency_keys, outbox
-from precheck.openapi import openapi_document
+from precheck.models import idempotency_keys, outbox, processed_events
 from precheck.schemas import CodeInput, DecisionInput
 from shared.contracts.calendar import CalendarYearInput
 from shared.contracts.intake import FILING_CHANGED, FILING_SUBMITTED
-from shared.platform.auth import (
-    AUDITOR,
-    OPS,
-    PRECHECK,
-    PUBLIC,
-    REVIEWER,
-    SPONSOR,
-    STAFF,
-    SUPERVISOR,
-    Guard,
-    allow,
-)
-from shared.platform.entrypoints import answer_once, read_event
-from shared.platform.events import event_handler
-from shared.platform.http import http, json_response, load_json, read_json
+from shared.platform.auth import AUDITOR, OPS, PRECHECK, REVIEWER, SPONSOR, STAFF, SUPERVISOR, Guard, allow
+from shared.platform.entrypoints import handles, route, rpc_entry
+from shared.platform.http import read_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 
 DEADLINE_TIMER_SECONDS = 5
-
-
-ACCESS_POLICY = {
-    # Every HTTP and RPC entrypoint, deny by default (issue 8); per-filing scope in usecases._current_case.
-    "get_case_http": allow(SPONSOR, *STAFF, REVIEWER, AUDITOR),
-    "confirm_contact": allow(SPONSOR),
-    "resend_code": allow(SPONSOR),
-    "queue_http": allow(PRECHECK, SUPERVISOR, AUDITOR),
-    "claim_http": allow(PRECHECK, SUPERVISOR),
-    "decide_http": allow(PRECHECK, SUPERVISOR),
-    "work_queue": allow(PRECHECK, SUPERVISOR, AUDITOR, internal=True),
-    "claim": allow(PRECHECK, SUPERVISOR, internal=True),
-    "decide": allow(PRECHECK, SUPERVISOR, internal=True),
-    "get_case": allow(*STAFF, REVIEWER, AUDITOR, internal=True),
-    "load_calendar_year": allow(OPS),
-    "rulebook": allow(SPONSOR, *STAFF, REVIEWER, AUDITOR, OPS),
-    "openapi": PUBLIC,
-}
+READERS = allow(SPONSOR, *STAFF, REVIEWER, AUDITOR)
+REVIEWERS = allow(PRECHECK, SUPERVISOR)
+_FILING_GONE = {404: "No such filing in pre-verification, or not open to the caller"}
+_STATE = {409: "Not allowed in the case's current state, or an Idempotency-Key reused"}
+_CHANNEL = {"channel": {"enum": ["sms", "email"]}}
 
 
 class PrecheckService(ServiceBase):
     name = "precheck"
+    description = "P2 pre-verification: sponsors confirm contacts, staff review the queue."
+    idempotency_keys = idempotency_keys
+    processed_events = processed_events
 
-    caller = Guard(ACCESS_POLICY)
+    caller = Guard()
     settings = PrecheckSettings()
     relay = OutboxRelay(outbox)
 
@@ -73,22 +51,15 @@ class PrecheckService(ServiceBase):
             may_see=self.caller.may_see,
         )
 
-    def _once(self, request: Request, action, status: int = 200):
-        return answer_once(self.db, idempotency_keys, request, self.caller.actor, action, status)
-
     # --- events --------------------------------------------------------------------------------
 
-    @event_handler("intake", FILING_SUBMITTED)
-    def on_filing_submitted(self, envelope: dict):
-        self._submitted(envelope)
+    @handles("intake", FILING_SUBMITTED, claim="on_submitted")
+    def on_filing_submitted(self, data: dict, meta: dict):
+        usecases.on_submitted(self._deps(), data)
 
-    @event_handler("intake", FILING_CHANGED)
-    def on_filing_changed(self, envelope: dict):
-        self._submitted(envelope)
-
-    def _submitted(self, envelope: dict) -> None:
-        usecases.on_submitted(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
-        self.db.commit()
+    @handles("intake", FILING_CHANGED, claim="on_submitted")
+    def on_filing_changed(self, data: dict, meta: dict):
+        usecases.on_submitted(self._deps(), data)
 
     @timer(interval=DEADLINE_TIMER_SECONDS, eager=True)
     def check_deadlines(self):
@@ -104,51 +75,56 @@ class PrecheckService(ServiceBase):
 
     # --- sponsor HTTP ----------------------------------------------------------------------------
 
-    @http("GET", "/filings/<filing_id>")
+    @route("GET", "/filings/<filing_id>", access=READERS, summary="The pre-verification case of a filing (P2)",
+           errors=_FILING_GONE)
     def get_case_http(self, request: Request, filing_id: str):
-        return json_response(200, usecases.get_case(self._deps(), filing_id))
+        return usecases.get_case(self._deps(), filing_id)
 
-    @http("POST", "/filings/<filing_id>/contacts/<channel>/confirmation")
-    def confirm_contact(self, request: Request, filing_id: str, channel: str):
+    @route("POST", "/filings/<filing_id>/contacts/<channel>/confirmation", access=allow(SPONSOR),
+           summary="Confirm a contact with its one-time code (P2)", body=CodeInput(), parameters=_CHANNEL,
+           errors={**_FILING_GONE, **_STATE, 422: "Wrong code"})
+    def confirm_contact(self, request: Request, filing_id: str, channel: str, body: dict):
         """P2: the sponsor enters the one-time code sent to its mobile (sms) or e-mail."""
-        code = load_json(request, CodeInput())["code"]
-        return self._once(request, lambda _a: usecases.confirm_contact(self._deps(), filing_id, channel, code))
+        return usecases.confirm_contact(self._deps(), filing_id, channel, body["code"])
 
-    @http("POST", "/filings/<filing_id>/contacts/<channel>/resend")
+    @route("POST", "/filings/<filing_id>/contacts/<channel>/resend", access=allow(SPONSOR),
+           summary="Send the one-time code again (P2)", parameters=_CHANNEL,
+           errors={**_FILING_GONE, **_STATE, 429: "Too many codes sent for this contact; try later"})
     def resend_code(self, request: Request, filing_id: str, channel: str):
-        return self._once(request, lambda _a: usecases.resend_code(self._deps(), filing_id, channel))
+        return usecases.resend_code(self._deps(), filing_id, channel)
 
     # --- staff HTTP and RPC ------------------------------------------------------------------------
 
-    @http("GET", "/queue")
+    @route("GET", "/queue", access=allow(PRECHECK, SUPERVISOR, AUDITOR),
+           summary="Filings that need a human, oldest deadline first")
     def queue_http(self, request: Request):
         """Filings that need a human, oldest deadline first, with how many open filings are past deadline."""
         deps = self._deps()
-        return json_response(200, {"items": usecases.work_queue(deps), "deadlines": usecases.open_deadlines(deps)})
+        return {"items": usecases.work_queue(deps), "deadlines": usecases.open_deadlines(deps)}
 
-    @http("POST", "/queue/<filing_id>/claim")
+    @route("POST", "/queue/<filing_id>/claim", access=REVIEWERS, summary="Staff claim a filing to review",
+           errors={**_FILING_GONE, **_STATE})
     def claim_http(self, request: Request, filing_id: str):
-        return self._once(request, lambda actor: usecases.claim(self._deps(), filing_id, actor))
+        return usecases.claim(self._deps(), filing_id, self.caller.actor)
 
-    @http("POST", "/queue/<filing_id>/decision")
-    def decide_http(self, request: Request, filing_id: str):
-        body = load_json(request, DecisionInput())
-        return self._once(
-            request, lambda actor: usecases.decide(self._deps(), filing_id, actor, body["decision"], body["reasons"])
-        )
+    @route("POST", "/queue/<filing_id>/decision", access=REVIEWERS, body=DecisionInput(),
+           summary="Staff pass or fail a claimed filing, with reasons",
+           errors={**_FILING_GONE, **_STATE, 422: "A decision that breaks a rule"})
+    def decide_http(self, request: Request, filing_id: str, body: dict):
+        return usecases.decide(self._deps(), filing_id, self.caller.actor, body["decision"], body["reasons"])
 
-    @rpc
+    @rpc_entry(access=allow(PRECHECK, SUPERVISOR, AUDITOR, internal=True))
     def work_queue(self) -> list[dict]:
         return usecases.work_queue(self._deps())
 
-    @rpc
+    @rpc_entry(access=allow(PRECHECK, SUPERVISOR, internal=True))
     def claim(self, filing_id: str, actor: str) -> dict:
         """``actor`` is the verified caller's when the call carries an identity."""
         result = usecases.claim(self._deps(), filing_id, self.caller.actor or actor)
         self.db.commit()
         return result
 
-    @rpc
+    @rpc_entry(access=allow(PRECHECK, SUPERVISOR, internal=True))
     def decide(self, filing_id: str, actor: str, decision: str, reasons: list[dict]) -> dict:
         body = DecisionInput().load({"decision": decision, "reasons": reasons})
         result = usecases.decide(self._deps(), filing_id, self.caller.actor or actor, body["decision"],
@@ -156,24 +132,21 @@ class PrecheckService(ServiceBase):
         self.db.commit()
         return result
 
-    @rpc
+    @rpc_entry(access=allow(*STAFF, REVIEWER, AUDITOR, internal=True))
     def get_case(self, filing_id: str) -> dict:
         return usecases.get_case(self._deps(), filing_id)
 
     # --- administrators -------------------------------------------------------------------------
 
-    @http("POST", "/calendar/years")
-    def load_calendar_year(self, request: Request):
+    @route("POST", "/calendar/years", access=allow(OPS), body=CalendarYearInput(),
+           summary="Load a year's State Council schedule (administrators)",
+           errors={409: _STATE[409], 422: "A schedule that breaks a rule"})
+    def load_calendar_year(self, request: Request, body: dict):
         """Load a year's State Council schedule without a release; open deadlines are recomputed."""
-        load_json(request, CalendarYearInput())
-        schedule = read_json(request)
-        return self._once(request, lambda actor: usecases.load_calendar_year(self._deps(), schedule, actor))
+        return usecases.load_calendar_year(self._deps(), read_json(request), self.caller.actor)
 
-    @http("GET", "/rulebook")
+    @route("GET", "/rulebook", access=allow(SPONSOR, *STAFF, REVIEWER, AUDITOR, OPS),
+           summary="The check standards in force (C3)")
     def rulebook(self, request: Request):
         """C3: the check standards in force, published."""
-        return json_response(200, self.settings.rulebook.to_dict())
-
-    @http("GET", "/openapi.json")
-    def openapi(self, request: Request):
-        return json_response(200, openapi_document())
+        return self.settings.rulebook.to_dict()

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from precheck import domain
 from precheck.domain import OPEN_STATES, CaseState, Context, Rulebook
-from precheck.models import Case, Confirmation, calendar_years, outbox, processed_events
+from precheck.models import Case, Confirmation, calendar_years, outbox
 from shared.contracts.envelope import make_envelope
 from shared.contracts.errors import BadRequest, Conflict, NotFound, ValidationFailed
 from shared.contracts.intake import SEAL_CONTEXT, personal_paths
@@ -28,7 +28,6 @@ from shared.contracts.precheck import (
 )
 from shared.kernel.workdays import SHANGHAI, WorkingCalendar
 from shared.platform.calendar import deadline_fields, reschedule, store_schedule, working_calendar
-from shared.platform.idempotency import claim_event
 from shared.platform.outbox import enqueue
 from shared.platform.sealing import unseal
 
@@ -67,11 +66,9 @@ def _reseal(deps: Deps, token: str, field: str) -> str:
 # --- submission ------------------------------------------------------------------------------------
 
 
-def on_submitted(deps: Deps, event_id: str, data: dict) -> None:
+def on_submitted(deps: Deps, data: dict) -> None:
     """P2: a (re)submitted filing is checked by the rulebook, gets a 5-working-day deadline, and either fails
-    at once or has its contacts confirmed by one-time codes. Redelivered events do nothing."""
-    if not claim_event(deps.session, processed_events, event_id, "on_submitted"):
-        return
+    at once or has its contacts confirmed by one-time codes (the entrypoint claims each event once)."""
     existing = deps.session.execute(
         select(Case).where(
             Case.filing_id == data["filing_id"], Case.version == data["version"], Case.attempt == data["attempt"]

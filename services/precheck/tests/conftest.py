@@ -1,5 +1,6 @@
-"""Fixtures for precheck's service tests: a running precheck container on the real RabbitMQ (its own vhost)
-and PostgreSQL database, a tap on its events, and a publisher of intake's events."""
+"""Fixtures for precheck's service tests: a precheck container on the real RabbitMQ and PostgreSQL, one per test
+module, each test starting from an empty database and empty queues (shared.testing.containers); a tap on its
+events, and a publisher of intake's events."""
 import uuid
 
 import pytest
@@ -12,13 +13,13 @@ from shared.testing.http import ApiClient, sponsor_token, token
 from shared.testing.samples import filing_submitted_data
 
 
-@pytest.fixture
-def precheck_config(rabbit_config, web_config, database_factory):
-    return {**rabbit_config, **web_config, "DB_URL": database_factory("precheck"), "PRECHECK_AUTO_PASS": "true",
+@pytest.fixture(scope="module")
+def precheck_config(run_vhost, run_database, module_web_config):
+    return {**run_vhost, **module_web_config, "DB_URL": run_database("precheck"), "PRECHECK_AUTO_PASS": "true",
             "PROVIDER_ID": "provider-test"}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def crypto(precheck_config):
     return CryptoConfig.from_config(precheck_config)
 
@@ -30,18 +31,21 @@ def precheck_tap(precheck_config):
     tap.close()
 
 
-@pytest.fixture
-def precheck(container_factory, precheck_config, precheck_tap):
-    container = container_factory(PrecheckService, precheck_config)
-    container.start()
-    yield container
-    container.stop()
+@pytest.fixture(scope="module")
+def precheck_container(module_container, precheck_config):
+    return module_container(PrecheckService, precheck_config)
 
 
 @pytest.fixture
-def api(precheck, web_config_port):
+def precheck(precheck_container, precheck_config, clean_slate, precheck_tap):
+    clean_slate(precheck_container, precheck_config)
+    return precheck_container
+
+
+@pytest.fixture
+def api(precheck, precheck_config):
     """The sponsor of the sample filings (its mobile proved at sign-in)."""
-    client = ApiClient(f"http://127.0.0.1:{web_config_port}", sponsor_token("13800138000"))
+    client = ApiClient(f"http://{precheck_config['WEB_SERVER_ADDRESS']}", sponsor_token("13800138000"))
     yield client
     client.http.close()  # an idle keep-alive connection would hold the web server's shutdown
 

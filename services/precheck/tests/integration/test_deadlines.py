@@ -36,7 +36,7 @@ def _submit(deps, crypto, submitted_at: str) -> str:
     filing_id = str(uuid.uuid4())
     data = filing_submitted_data(crypto.cipher(), crypto.hasher(), filing_id=filing_id, submitted_at=submitted_at)
     envelope = make_envelope(FILING_SUBMITTED, "intake", data, filing_id)
-    usecases.on_submitted(deps, envelope["meta"]["id"], EVENTS.load(envelope))
+    usecases.on_submitted(deps, EVENTS.load(envelope))
     deps.session.commit()
     return filing_id
 

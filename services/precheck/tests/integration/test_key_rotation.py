@@ -65,7 +65,7 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_f
         for filing_id in filing_ids:
             raw = filing_submitted_data(deps.cipher, deps.hasher, filing_id=filing_id)
             envelope = make_envelope(FILING_SUBMITTED, "intake", raw, filing_id)
-            usecases.on_submitted(deps, envelope["meta"]["id"], EVENTS.load(envelope))
+            usecases.on_submitted(deps, EVENTS.load(envelope))
         session.commit()
     assert _versions(engine) == {"v1"}
 

@@ -34,7 +34,7 @@ def test_an_id_is_judged_on_the_day_the_filing_was_submitted(database_factory):
         data = filing_submitted_data(crypto.cipher(), crypto.hasher(), filing, filing_id=filing_id,
                                      submitted_at="2025-09-27T10:00:00+08:00")
         envelope = make_envelope(FILING_SUBMITTED, "intake", data, filing_id)
-        usecases.on_submitted(deps, envelope["meta"]["id"], EVENTS.load(envelope))
+        usecases.on_submitted(deps, EVENTS.load(envelope))
         session.commit()
         case = session.execute(select(Case).where(Case.filing_id == filing_id)).scalar_one()
     engine.dispose()

@@ -4,44 +4,41 @@ import uuid
 
 import pytest
 
-from precheck.service import ACCESS_POLICY
-from shared.testing.http import identities
+from precheck.service import PrecheckService
+from shared.platform.entrypoints import routes
+from shared.testing.http import allowed_callers, identities
 
 pytestmark = pytest.mark.service
 
-STAFF = {"precheck", "onsite_verifier", "supervisor"}
-EVERYONE = STAFF | {"sponsor", "other_sponsor", "reviewer", "other_province_reviewer", "auditor", "ops"}
 REFUSED = {"none": 401, "expired": 401, "tampered": 401}
 HIDDEN = {"other_sponsor", "other_province_reviewer"}
 
-# route, method, path, body, success status, allowed, out of scope (404); everyone else 403. A fresh case
-# waits for its contacts: a wrong code (422), claim and decision (409, not in review) and an empty calendar
-# (400) prove the call got past authorisation into the use case.
+# route, path, body, success status, out of scope (404); who may call it comes from the route's declaration
+# (everyone else 403). A fresh case waits for its contacts: a wrong code (422), claim and decision (409, not in
+# review) and an empty calendar (400) prove the call got past authorisation into the use case.
 ROUTES = [
-    ("get_case_http", "GET", "/filings/{id}", None, 200, STAFF | {"sponsor", "reviewer", "auditor"}, HIDDEN),
-    ("confirm_contact", "POST", "/filings/{id}/contacts/sms/confirmation", {"code": "000000"}, 422, {"sponsor"},
-     {"other_sponsor"}),
-    ("resend_code", "POST", "/filings/{id}/contacts/sms/resend", None, 200, {"sponsor"}, {"other_sponsor"}),
-    ("queue_http", "GET", "/queue", None, 200, {"precheck", "supervisor", "auditor"}, set()),
-    ("claim_http", "POST", "/queue/{id}/claim", None, 409, {"precheck", "supervisor"}, set()),
-    ("decide_http", "POST", "/queue/{id}/decision", {"decision": "pass", "reasons": []}, 409,
-     {"precheck", "supervisor"}, set()),
-    ("load_calendar_year", "POST", "/calendar/years", {}, 400, {"ops"}, set()),
-    ("rulebook", "GET", "/rulebook", None, 200, EVERYONE, set()),
+    ("get_case_http", "/filings/{id}", None, 200, HIDDEN),
+    ("confirm_contact", "/filings/{id}/contacts/sms/confirmation", {"code": "000000"}, 422, {"other_sponsor"}),
+    ("resend_code", "/filings/{id}/contacts/sms/resend", None, 200, {"other_sponsor"}),
+    ("queue_http", "/queue", None, 200, set()),
+    ("claim_http", "/queue/{id}/claim", None, 409, set()),
+    ("decide_http", "/queue/{id}/decision", {"decision": "pass", "reasons": []}, 409, set()),
+    ("load_calendar_year", "/calendar/years", {}, 400, set()),
+    ("rulebook", "/rulebook", None, 200, set()),
 ]
+DECLARED = {r.name: r for r in routes(PrecheckService)}
 
 
 def _expected(caller: str, success: int, allowed: set, hidden: set) -> int:
     if caller in REFUSED:
         return REFUSED[caller]
-    if caller in allowed:
-        return success
-    return 404 if caller in hidden else 403
+    if caller in hidden:
+        return 404
+    return success if caller in allowed else 403
 
 
 def test_the_table_covers_every_route_of_the_service():
-    http_routes = {name for name, rule in ACCESS_POLICY.items() if not rule.public and not rule.internal}
-    assert http_routes == {r[0] for r in ROUTES}
+    assert set(DECLARED) == {r[0] for r in ROUTES}
 
 
 @pytest.mark.req("W4")
@@ -50,7 +47,9 @@ def test_every_route_by_every_caller(api, submit, precheck_tap):
     precheck_tap.wait_for(2)
     tokens = identities("provider-test")
     failures = []
-    for name, method, path, body, success, allowed, hidden in ROUTES:
+    for name, path, body, success, hidden in ROUTES:
+        method = DECLARED[name].method
+        allowed = allowed_callers(DECLARED[name].access, method)
         for caller in tokens:
             expected = _expected(caller, success, allowed, hidden)
             client = api.as_(tokens[caller])
