@@ -53,32 +53,45 @@ class Baseline:
             raise RuntimeError(f"{self.name} exited with code {self.process.returncode}:\n{tail(self.log)}")
 
     def stop(self) -> tuple[str, str | None]:
-        """SIGTERM, as a supervisor sends it, and wait; killed after STOP_TIMEOUT. ``nameko run`` runs the stop in a
-        green thread, which runs only when the eventlet hub next wakes: a service with nothing scheduled (the bare
-        echo: no AMQP, no timers) sleeps through it until some I/O arrives, so its HTTP port is knocked on while
-        it has not gone. Returns (how it stopped, the problem if any)."""
-        process, started, knocks = self.process, time.monotonic(), 0
+        """:func:`stop_process` of this baseline."""
+        return stop_process(self.name, self.process, self.port)
+
+
+def stop_process(name: str, process: subprocess.Popen, port: int | None = None) -> tuple[str, str | None]:
+    """SIGTERM, as a supervisor sends it, and wait; killed after STOP_TIMEOUT. ``nameko run`` runs the stop in a green
+    thread, which runs only when the eventlet hub next wakes: a service with nothing scheduled (the bare echo: no
+    AMQP, no timers) sleeps through it until some I/O arrives, so its HTTP ``port`` is knocked on while it has not
+    gone. Returns (how it stopped, the problem if any)."""
+    started, knocks = time.monotonic(), 0
+    if process.poll() is not None:
+        note = f"{name}: had already exited with code {process.returncode}"
+        return note, note
+    process.send_signal(signal.SIGTERM)
+    while process.poll() is None and time.monotonic() - started < STOP_TIMEOUT:
+        try:
+            process.wait(timeout=1.0)
+        except subprocess.TimeoutExpired:
+            if port:
+                knocks += 1
+                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                    pass
+    if process.poll() is None:
+        process.kill()
+        process.wait(timeout=10)
+        note = f"{name}: did not stop within {STOP_TIMEOUT:.0f} s of SIGTERM; killed"
+        return note, note
+    note = f"{name}: stopped {time.monotonic() - started:.1f} s after SIGTERM, exit code {process.returncode}"
+    if knocks:
+        note += f", after {knocks} wake-up connection(s) to its HTTP port"
+    return note, None if process.returncode == 0 else f"{name}: exit code {process.returncode}"
+
+
+def check_alive(deployment: Deployment, *names: str) -> None:
+    """Raises, with the end of its log, if one of the deployment's ``names`` has exited."""
+    for name in names:
+        process = deployment.processes[name]
         if process.poll() is not None:
-            note = f"{self.name}: had already exited with code {process.returncode}"
-            return note, note
-        process.send_signal(signal.SIGTERM)
-        while process.poll() is None and time.monotonic() - started < STOP_TIMEOUT:
-            try:
-                process.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                if self.port:
-                    knocks += 1
-                    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port), timeout=1):
-                        pass
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-            note = f"{self.name}: did not stop within {STOP_TIMEOUT:.0f} s of SIGTERM; killed"
-            return note, note
-        note = f"{self.name}: stopped {time.monotonic() - started:.1f} s after SIGTERM, exit code {process.returncode}"
-        if knocks:
-            note += f", after {knocks} wake-up connection(s) to its HTTP port"
-        return note, None if process.returncode == 0 else f"{self.name}: exit code {process.returncode}"
+            raise RuntimeError(f"{name} exited with code {process.returncode}:\n{tail(deployment.log(name))}")
 
 
 def stop_deployment(deployment: Deployment) -> tuple[list[str], list[str]]:
