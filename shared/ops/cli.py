@@ -358,29 +358,31 @@ def _parser() -> argparse.ArgumentParser:
                                               "working days")
     command.add_argument("notices", nargs="+", metavar="NOTICE",
                          help='a notice as JSON: {"year", "holidays": [{"date", "name"}], "workdays", "source"}')
-    command.add_argument("--service", action="append", metavar="URL",
-                         help="a service's base URL, repeatable (default: CALENDAR_SERVICES, space-separated)")
-    command.add_argument("--token", help="an ops bearer token (ICP_OPS_TOKEN)")
-    command.set_defaults(run=calendar_load)
+    _over_http(command, calendar_load, "an ops", action="append", metavar="URL",
+               help="a service's base URL, repeatable (default: CALENDAR_SERVICES, space-separated)")
 
     inventory = commands.add_parser("inventory", help="providers' hosted sites, which the filing rate counts (P10)")
     actions = inventory.add_subparsers(required=True, metavar="ACTION")
     command = actions.add_parser("load", help="replace a provider's inventory with a CSV that has a domain column")
     command.add_argument("provider", help="the provider's id")
     command.add_argument("csv", help="the inventory: UTF-8 CSV with a domain column")
-    command.add_argument("--service", help="audit's base URL (default: AUDIT_URL)")
-    command.add_argument("--token", help="an auditor's bearer token (ICP_OPS_TOKEN)")
-    command.set_defaults(run=inventory_load)
+    _over_http(command, inventory_load, "an auditor's", help="audit's base URL (default: AUDIT_URL)")
 
     archive = commands.add_parser("archive", help="sponsors' files kept by verification (W4)")
     actions = archive.add_subparsers(required=True, metavar="ACTION")
     command = actions.add_parser("export", help="a sponsor's file as a ZIP (manifest.json and every object)")
     command.add_argument("sponsor_ref", help="the sponsor's reference (a case's sponsor_ref)")
     command.add_argument("--output", "-o", help="where to write the ZIP (default: archive-<ref>.zip; -: stdout)")
-    command.add_argument("--service", help="verification's base URL (default: VERIFICATION_URL)")
-    command.add_argument("--token", help="a supervisor's, reviewer's or auditor's bearer token (ICP_OPS_TOKEN)")
-    command.set_defaults(run=archive_export)
+    _over_http(command, archive_export, "a supervisor's, reviewer's or auditor's",
+               help="verification's base URL (default: VERIFICATION_URL)")
     return parser
+
+
+def _over_http(command: argparse.ArgumentParser, run, holder: str, **service) -> None:
+    """A command that calls services' HTTP APIs: ``--service`` (``service`` says how) and ``--token``."""
+    command.add_argument("--service", **service)
+    command.add_argument("--token", help=f"{holder} bearer token (ICP_OPS_TOKEN)")
+    command.set_defaults(run=run)
 
 
 def _token(args, roles: str) -> str:

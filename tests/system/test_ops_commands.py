@@ -17,25 +17,21 @@ from shared.testing.journey import PROVIDER, Journey
 
 pytestmark = pytest.mark.system
 
-VERIFICATION_WINDOW_SECONDS = 3600  # the filing's window stays open while the file is exported
-
-
 def icp_ops(*args: str, bearer: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "shared.ops.cli", "--json", *args], capture_output=True,
                           timeout=120, env={**os.environ, "ICP_OPS_TOKEN": bearer})
 
 
+def export(deployment, ref: str, output, bearer: str) -> subprocess.CompletedProcess:
+    return icp_ops("archive", "export", ref, "--output", str(output), "--service", deployment.url("verification"),
+                   bearer=bearer)
+
+
 @pytest.fixture(scope="module")
 def verified(deployment):
-    """A filing verified on site (its photo, copies and forms kept as evidence): ``(journey, filing, sponsor_ref)``."""
+    """A filing approved (its photo, copies and sealed forms kept as evidence): ``(journey, filing, sponsor_ref)``."""
     journey = Journey.of(deployment)
-    filing = journey.new_filing()
-    journey.sign_in(filing)
-    journey.draft(filing)
-    journey.submit(filing)
-    journey.confirm_contacts(filing)
-    journey.await_state(filing, "precheck_passed")
-    journey.verify_on_site(filing)
+    filing = journey.happy_path()
     yield journey, filing, journey.case(filing)["sponsor_ref"]
     journey.close()
 
@@ -45,8 +41,7 @@ def test_archive_export_writes_the_sponsors_file_and_is_recorded(deployment, ver
     journey, filing, ref = verified
     output = tmp_path / "file.zip"
 
-    done = icp_ops("archive", "export", ref, "--output", str(output), "--service", deployment.url("verification"),
-                   bearer=token("supervisor", "head-2", provider=PROVIDER))
+    done = export(deployment, ref, output, token("supervisor", "head-2", provider=PROVIDER))
 
     assert done.returncode == 0, done.stderr
     said = json.loads(done.stdout)
@@ -67,8 +62,7 @@ def test_archive_export_with_a_token_the_route_refuses_writes_nothing(deployment
     _journey, _filing, ref = verified
     output = tmp_path / "file.zip"
 
-    done = icp_ops("archive", "export", ref, "--output", str(output), "--service", deployment.url("verification"),
-                   bearer=token("onsite_verifier", "verifier-2", provider=PROVIDER))
+    done = export(deployment, ref, output, token("onsite_verifier", "verifier-2", provider=PROVIDER))
 
     assert done.returncode == 1 and not output.exists()
     assert json.loads(done.stdout)["status"] == 403
