@@ -12,14 +12,16 @@ given (the commands give stderr: their stdout is the result); without a stream n
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable
 from typing import TextIO
 
 from tqdm import tqdm
 
-WITH_TOTAL = "{desc}: {n_fmt}/{total_fmt}{unit} ({percentage:.0f}%), {rate_fmt}, {remaining} left{postfix}"
-WITHOUT_TOTAL = "{desc}: {n_fmt}{unit}, {rate_fmt}{postfix}"
+# Always units per second (tqdm's own rate turns into seconds per unit below one a second).
+WITH_TOTAL = "{desc}: {n_fmt}/{total_fmt}{unit} ({percentage:.0f}%), {rate_noinv_fmt}, {remaining} left{postfix}"
+WITHOUT_TOTAL = "{desc}: {n_fmt}{unit}, {rate_noinv_fmt}{postfix}"
 
 
 class Progress:
@@ -52,8 +54,9 @@ class Progress:
 
     def line(self, done: int, note: str = "") -> str:
         """The plain line for ``done`` units now."""
-        return tqdm.format_meter(done, self.total, self.clock() - self.started, prefix=self.what, unit=f" {self.unit}",
+        line = tqdm.format_meter(done, self.total, self.clock() - self.started, prefix=self.what, unit=f" {self.unit}",
                                  bar_format=WITH_TOTAL if self.total else WITHOUT_TOTAL, postfix=note or None)
+        return re.sub(" {2,}", " ", line)  # tqdm pads small rates to a width
 
     def close(self) -> None:
         if self._bar is not None:

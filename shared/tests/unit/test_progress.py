@@ -34,6 +34,14 @@ def test_off_a_terminal_each_step_is_one_plain_line_with_rate_and_estimate():
     ]
 
 
+def test_a_slow_job_still_counts_units_per_second():
+    stream, clock = io.StringIO(), Clock()
+    progress = Progress("stock check", 5, unit="phases", stream=stream, clock=clock)
+    clock.now += 4
+    progress.at(2, "read 3 rows")
+    assert stream.getvalue() == "stock check: 2/5 phases (40%), 0.50 phases/s, 00:06 left, read 3 rows\n"
+
+
 def test_without_a_total_the_line_has_the_count_and_the_rate():
     stream, clock = io.StringIO(), Clock()
     progress = Progress("stock import", None, stream=stream, clock=clock)
