@@ -15,7 +15,6 @@ call takes at most ``(1 + retries) * timeout`` plus the waits. Users: notify's H
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
@@ -32,11 +31,12 @@ def _never(_answer) -> bool:
 @dataclass(frozen=True)
 class RetryPolicy:
     """``retries`` more attempts after the first, waiting ``backoff * 2**(n-1)`` s before the n-th; ``sleep``
-    waits (tests pass one that records instead)."""
+    waits (tests pass one that records instead; by default ``time.sleep`` as it is at the time, which eventlet's
+    monkey patching makes green)."""
 
     retries: int = 2
     backoff: float = 0.5
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None
 
     def __post_init__(self) -> None:
         if self.retries < 0 or self.backoff < 0:
@@ -54,7 +54,7 @@ class RetryPolicy:
             stop=tenacity.stop_after_attempt(self.attempts),
             wait=tenacity.wait_exponential(multiplier=self.backoff, exp_base=2, min=0),
             retry=tenacity.retry_if_exception_type(retry_on) | tenacity.retry_if_result(retry_if),
-            sleep=self.sleep,
+            sleep=self.sleep or tenacity.nap.sleep,
             retry_error_callback=lambda state: state.outcome.result(),
         )
         return retrying(attempt)
