@@ -36,9 +36,7 @@ from __future__ import annotations
 import argparse
 import concurrent.futures
 import json
-import os
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -48,12 +46,12 @@ import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-BENCH = Path(__file__).resolve().parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")  # design.md §8: that one warning only
 
 import requests  # noqa: E402
+from baseline import Baseline  # noqa: E402
 from kombu import Connection, Exchange  # noqa: E402
 from meters import CpuMeter, comm_cpu_seconds, cpu_seconds, percentile  # noqa: E402
 
@@ -92,24 +90,13 @@ def sample_body() -> bytes:
     return json.dumps(make_envelope(FILING_SUBMITTED, "intake", data, filing_id)).encode()
 
 
-def start_null_consumer(work: Path, amqp_uri: str, name: str) -> subprocess.Popen:
-    config = work / "null.yaml"
-    config.write_text("AMQP_URI: ${AMQP_URI}\n")
-    with (work / f"{name}.log").open("ab") as out:
-        return subprocess.Popen(
-            [sys.executable, "-m", "nameko", "run", "--config", str(config), "null_consumer:NullConsumer"],
-            cwd=BENCH, env={**os.environ, "AMQP_URI": amqp_uri, "PYTHONPATH": f"{BENCH}:{REPO}"},
-            stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+def null_consumer(work: Path, amqp_uri: str) -> Baseline:
+    return Baseline("null", "null_consumer:NullConsumer", work, amqp_uri).start()
 
 
-def stop_process(process: subprocess.Popen, problems: list[str], name: str) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-        problems.append(f"{name} did not stop within 20 s; killed")
+def stop(baseline: Baseline, problems: list[str]) -> None:
+    _note, problem = baseline.stop()
+    problems.extend([problem] if problem else [])
 
 
 def depth(channel, queue: str) -> tuple[int, int]:
@@ -121,7 +108,7 @@ def depth(channel, queue: str) -> tuple[int, int]:
 def run_bare(work: Path, events: int, problems: list[str], timeout: float = 120.0) -> dict:
     with Vhost("icp-e2e-bare") as amqp_uri, Connection(amqp_uri) as connection:
         channel = connection.channel()
-        declaring = start_null_consumer(work, amqp_uri, "null")
+        declaring = null_consumer(work, amqp_uri)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
@@ -130,7 +117,7 @@ def run_bare(work: Path, events: int, problems: list[str], timeout: float = 120.
             except Exception:  # not declared yet: the passive declare closed the channel
                 channel = connection.channel()
             time.sleep(0.2)
-        stop_process(declaring, problems, "null consumer (declaring)")
+        stop(declaring, problems)
         body = sample_body()
         producer = connection.Producer(channel=connection.channel())
         exchange = Exchange("intake.events", type="topic", durable=True)
@@ -142,8 +129,8 @@ def run_bare(work: Path, events: int, problems: list[str], timeout: float = 120.
                    timeout=60)
         publish_s = time.monotonic() - published
         log(f"bare: {events} events of {len(body)} bytes queued in {publish_s:.1f} s; draining")
-        process = start_null_consumer(work, amqp_uri, "null")
-        meter = CpuMeter({"null_consumer": lambda: cpu_seconds(process.pid),
+        null = null_consumer(work, amqp_uri)
+        meter = CpuMeter({"null_consumer": lambda: cpu_seconds(null.process.pid),
                           "rabbitmq": lambda: comm_cpu_seconds("beam.smp")})
         first, deadline = None, time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -158,7 +145,7 @@ def run_bare(work: Path, events: int, problems: list[str], timeout: float = 120.
             raise RuntimeError(f"the null consumer did not drain {events} events within {timeout:.0f} s")
         drain = time.monotonic() - first
         cpu = meter.stop()
-        stop_process(process, problems, "null consumer")
+        stop(null, problems)
     rate = events / drain
     log(f"bare nameko: {events} events drained in {drain:.2f} s = {rate:.0f} messages/s")
     return {"events": events, "body_bytes": len(body), "drain_s": round(drain, 3), "messages_per_s": round(rate, 1),

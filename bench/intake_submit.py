@@ -4,11 +4,11 @@ in the same run (design.md §7: these machines are noisy, so only same-run ratio
 
     python bench/intake_submit.py [--seconds N] [--clients 1,20] [--json PATH] [--keep-logs]
 
-Everything is set up here and removed afterwards, also on error or Ctrl-C: a fresh PostgreSQL database at
-intake's migration head, a fresh RabbitMQ vhost (management API), the local S3 server (moto), a tap queue
-bound to ``intake.events`` with ``#`` (so every published event is routable, and counted at the end), and
-two ``nameko run`` processes: intake (``services/intake/config.yaml`` with environment overrides) and the
-baseline ``bench/echo_service.py``.
+Everything is set up here and removed afterwards, also on error or Ctrl-C, by ``shared.testing.system``: a fresh
+PostgreSQL database at intake's migration head, a fresh RabbitMQ vhost (``AMQP_URI`` / ``RABBIT_API_URI``'s
+broker), the local S3 server (moto), a tap queue bound to ``intake.events`` with ``#`` (so every published event
+is routable, and counted at the end), and two ``nameko run`` processes: intake (a ``Deployment`` of it) and the
+baseline ``bench/echo_service.py`` (``bench/baseline.py``).
 
 Measured, at each number of concurrent clients (threads, one ``requests.Session`` each):
 
@@ -31,8 +31,6 @@ import math
 import os
 import queue
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -40,34 +38,25 @@ import time
 import uuid
 from collections import Counter
 from pathlib import Path
-from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parents[1]
-BENCH = Path(__file__).resolve().parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 import requests  # noqa: E402
-from kombu import Connection, Consumer, Exchange, Queue  # noqa: E402
+from baseline import Baseline, stop_deployment  # noqa: E402
 from meters import comm_cpu_seconds, cpu_seconds, percentile  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from shared.contracts.intake import FILING_SUBMITTED  # noqa: E402
-from shared.platform.migrations import upgrade  # noqa: E402
 from shared.testing.http import sponsor_token, token  # noqa: E402
-from shared.testing.s3 import start_moto_server, stop_server  # noqa: E402
 from shared.testing.samples import ACCESS, png, unit_filing  # noqa: E402
+from shared.testing.system import BusTap, Deployment, PostgresDatabases, Vhost, wait_until  # noqa: E402
 
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-RABBIT_API = os.environ.get("BENCH_RABBIT_API", "http://127.0.0.1:15672/api")
-RABBIT_AUTH = ("guest", "guest")
-AMQP_BASE = os.environ.get("BENCH_AMQP_BASE", "pyamqp://guest:guest@127.0.0.1:5672")
 SPONSOR = {"Authorization": f"Bearer {sponsor_token(ttl=24 * 3600)}"}
 _STAFF_TOKEN = token("onsite_verifier", "bench-verifier", provider="provider-bench", ttl=24 * 3600)
 STAFF = {"Authorization": f"Bearer {_STAFF_TOKEN}"}
 SCAN_KINDS = ("sponsor_document", "responsible_person_document")
-STOP_TIMEOUT = 20.0
 PREP_CLIENTS = 20
 
 
@@ -75,190 +64,17 @@ def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+def intake_events(tap: BusTap) -> list[dict]:
+    """Every event intake published since the tap was made (``intake.events``: the only exchange it binds)."""
+    return [json.loads(m["body"]) for m in tap.messages() if m["exchange"] == "intake.events"]
 
 
-# --- the environment: vhost, database, S3, processes ------------------------------------------------
-
-
-class Environment:
-    """Creates each resource and registers its removal at once, so a failure half-way still cleans up."""
-
-    def __init__(self, stack: contextlib.ExitStack, work: Path):
-        self.stack = stack
-        self.work = work
-        self.tag = uuid.uuid4().hex[:10]
-        self.processes: dict[str, subprocess.Popen] = {}
-        self.notes: list[str] = []  # how the processes stopped (filled during teardown)
-        self.problems: list[str] = []  # a process that had to be killed or exited with an error
-
-    def vhost(self) -> str:
-        name = f"bench-intake-{self.tag}"
-        url = f"{RABBIT_API}/vhosts/{quote(name, safe='')}"
-        requests.put(url, auth=RABBIT_AUTH, timeout=10).raise_for_status()
-        self.stack.callback(self._delete_vhost, url)
-        permissions = f"{RABBIT_API}/permissions/{quote(name, safe='')}/{RABBIT_AUTH[0]}"
-        requests.put(
-            permissions, json={"configure": ".*", "write": ".*", "read": ".*"}, auth=RABBIT_AUTH, timeout=10
-        ).raise_for_status()
-        return f"{AMQP_BASE}/{quote(name, safe='')}"
-
-    @staticmethod
-    def _delete_vhost(url: str) -> None:
-        response = requests.delete(url, auth=RABBIT_AUTH, timeout=30)
-        if response.status_code not in (204, 404):
-            log(f"could not delete vhost {url}: {response.status_code} {response.text[:200]}")
-
-    def database(self) -> str:
-        name = f"bench_intake_{self.tag}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        self.stack.callback(admin.dispose)
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        self.stack.callback(self._drop_database, admin, name)
-        url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-        upgrade(REPO / "services" / "intake", url)
-        return url
-
-    @staticmethod
-    def _drop_database(admin, name: str) -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    def s3(self) -> dict:
-        process, config = start_moto_server(self.work / "moto.log")
-        self.stack.callback(stop_server, process)
-        self.processes["moto"] = process
-        return config
-
-    def start(
-        self,
-        name: str,
-        target: str,
-        config: Path,
-        address_var: str,
-        env: dict,
-        pythonpath: Path | None = None,
-    ) -> int:
-        """``nameko run`` ``target`` as its own process (own session: a Ctrl-C reaches only this script,
-        which then stops the services in order); returns its HTTP port."""
-        port = free_port()
-        full_env = {**os.environ, **env, address_var: f"127.0.0.1:{port}"}
-        if pythonpath is not None:
-            full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), full_env.get("PYTHONPATH")]))
-        log_file = (self.work / f"{name}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "nameko", "run", "--config", str(config), target],
-            env=full_env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=str(REPO),
-            start_new_session=True,
-        )
-        log_file.close()
-        self.processes[name] = process
-        self.stack.callback(self._stop, name, process, port)
-        return port
-
-    def _stop(self, name: str, process: subprocess.Popen, port: int) -> None:
-        """SIGTERM, as a supervisor would send it. ``nameko run`` handles SIGTERM by spawning the stop in a
-        green thread, which runs only when the eventlet hub next wakes: a service with nothing scheduled
-        (the bare echo: no AMQP, no timers) sleeps through it until some I/O arrives. So knock on its HTTP
-        port until it has gone; kill it after STOP_TIMEOUT."""
-        if process.poll() is not None:
-            self.notes.append(f"{name}: had already exited with code {process.returncode}")
-            self.problems.append(self.notes[-1])
-            return
-        started = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        knocks = 0
-        while process.poll() is None and time.monotonic() - started < STOP_TIMEOUT:
-            try:
-                process.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                knocks += 1
-                with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                    pass
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-            self.notes.append(f"{name}: did not stop within {STOP_TIMEOUT:.0f} s of SIGTERM; killed")
-            self.problems.append(self.notes[-1])
-            log(self.notes[-1])
-        else:
-            note = f"{name}: stopped {time.monotonic() - started:.1f} s after SIGTERM, exit code {process.returncode}"
-            if knocks:
-                note += f", after {knocks} wake-up connection(s) to its HTTP port"
-            self.notes.append(note)
-        if process.returncode != 0:
-            self.problems.append(f"{name}: exit code {process.returncode}")
-            log(f"{name} exited with code {process.returncode} (log: {self.work / (name + '.log')})")
-
-    def wait_ready(self, name: str, probe, timeout: float = 60.0) -> None:
-        process = self.processes[name]
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise RuntimeError(f"{name} exited during start-up:\n{self.tail(name)}")
-            try:
-                if probe():
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"{name} was not ready within {timeout:.0f} s:\n{self.tail(name)}")
-
-    def tail(self, name: str, chars: int = 4000) -> str:
-        path = self.work / f"{name}.log"
-        return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
-
-
-class EventCounter:
-    """A queue in the bench vhost bound to ``intake.events`` with ``#``: every event intake publishes."""
-
-    def __init__(self, stack: contextlib.ExitStack, amqp_uri: str):
-        self.connection = Connection(amqp_uri)
-        stack.callback(self.connection.release)
-        exchange = Exchange("intake.events", type="topic", durable=True)
-        self.queue = Queue(
-            f"bench-tap-{uuid.uuid4().hex[:8]}", exchange=exchange, routing_key="#", durable=False, auto_delete=False
-        )
-        self.queue(self.connection.default_channel).declare()
-
-    def count(self) -> int:
-        _, messages, _ = self.queue(self.connection.default_channel).queue_declare(passive=True)
-        return messages
-
-    def wait_for(self, expected: int, timeout: float) -> int:
-        deadline, seen = time.monotonic() + timeout, self.count()
-        while seen < expected and time.monotonic() < deadline:
-            time.sleep(0.25)
-            seen = self.count()
-        return seen
-
-    def drain(self) -> list[dict]:
-        """Every message in the queue (consumed), in order."""
-        got: list[dict] = []
-        channel = self.connection.channel()
-        try:
-            with Consumer(
-                channel,
-                queues=[self.queue],
-                callbacks=[lambda body, msg: (got.append(body), msg.ack())],
-                prefetch_count=500,
-                accept=["json"],
-            ):
-                while True:
-                    try:
-                        self.connection.drain_events(timeout=1.0)
-                    except TimeoutError:
-                        return got
-        finally:
-            channel.close()
+def wait_for_events(tap: BusTap, expected: int, timeout: float) -> int:
+    deadline, seen = time.monotonic() + timeout, len(intake_events(tap))
+    while seen < expected and time.monotonic() < deadline:
+        time.sleep(0.25)
+        seen = len(intake_events(tap))
+    return seen
 
 
 # --- clients ----------------------------------------------------------------------------------------
@@ -500,37 +316,47 @@ def prepare_drafts(base: str, clause: str, drafts: queue.SimpleQueue, count: int
 
 
 def run(args: argparse.Namespace, stack: contextlib.ExitStack, work: Path, stop: threading.Event) -> dict:
-    env = Environment(stack, work)
     t0 = time.perf_counter()
-    amqp_uri = env.vhost()
-    db_url = env.database()
-    s3 = env.s3()
-    events = EventCounter(stack, amqp_uri)
-    intake_port = env.start(
-        "intake",
-        "intake.service:IntakeService",
-        REPO / "services" / "intake" / "config.yaml",
-        "INTAKE_HTTP_ADDRESS",
-        {
-            **s3,
-            "INTAKE_DB_URL": db_url,
-            "AMQP_URI": amqp_uri,
-            "PROVIDER_ID": "provider-bench",
-            "INTAKE_BUCKET": f"bench-intake-{env.tag}",
-            "LOG_LEVEL": "WARNING",
-        },
-    )
-    echo_config = work / "echo.yaml"
-    echo_config.write_text("AMQP_URI: ${AMQP_URI}\nWEB_SERVER_ADDRESS: ${ECHO_HTTP_ADDRESS}\n")
-    echo_port = env.start(
-        "echo", "echo_service:EchoService", echo_config, "ECHO_HTTP_ADDRESS", {"AMQP_URI": amqp_uri}, pythonpath=BENCH
-    )
-    intake, echo = f"http://127.0.0.1:{intake_port}", f"http://127.0.0.1:{echo_port}"
-    env.wait_ready("intake", lambda: requests.get(f"{intake}/healthz", timeout=2).status_code == 200)
-    env.wait_ready("echo", lambda: requests.post(f"{echo}/echo", data=b"ping", timeout=2).content == b"ping")
+    notes: list[str] = []  # how the processes stopped (filled during teardown)
+    problems: list[str] = []  # a process that had to be killed or exited with an error
+    vhost = Vhost("bench-intake")
+    amqp_uri = stack.enter_context(vhost)
+    databases = stack.enter_context(PostgresDatabases("bench_intake"))
+    tap = BusTap(amqp_uri, vhost, services=("intake",))  # before intake starts: intake.events is its only exchange
+    stack.callback(tap.close)
+    deployment = Deployment(("intake",), work, amqp_uri, databases.make, env={
+        "PROVIDER_ID": "provider-bench", "INTAKE_BUCKET": f"bench-intake-{uuid.uuid4().hex[:10]}",
+        "LOG_LEVEL": "WARNING"})
+
+    def stop_services() -> None:
+        stopped, failed = stop_deployment(deployment)
+        notes.extend(stopped)
+        problems.extend(failed)
+
+    stack.callback(stop_services)
+    deployment.start()
+    baseline = Baseline("echo", "echo_service:EchoService", work, amqp_uri, http=True).start()
+
+    def stop_echo() -> None:
+        note, problem = baseline.stop()
+        notes.append(note)
+        problems.extend([problem] if problem else [])
+
+    stack.callback(stop_echo)
+    intake, echo = deployment.url("intake"), baseline.url
+
+    def echo_ready() -> bool:
+        baseline.check_alive()
+        try:
+            return requests.post(f"{echo}/echo", data=b"ping", timeout=2).content == b"ping"
+        except requests.RequestException:
+            return False
+
+    wait_until("the echo baseline", echo_ready, timeout=60)
     setup_s = time.perf_counter() - t0
     log(f"set up in {setup_s:.1f} s (logs in {work})")
-    meters = {name: (lambda pid=p.pid: cpu_seconds(pid)) for name, p in env.processes.items()}
+    meters = {name: (lambda pid=p.pid: cpu_seconds(pid)) for name, p in deployment.processes.items()}
+    meters["echo"] = lambda pid=baseline.process.pid: cpu_seconds(pid)
     meters["postgres"] = lambda: comm_cpu_seconds("postgres")
 
     # Warm-up: a few sequential full paths (also the submit answer whose size the echo body copies).
@@ -622,14 +448,14 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack, work: Path, stop:
 
     # Every successful submit must have published exactly one filing_submitted.v1.
     expected = len(submitted)
-    seen = events.wait_for(expected, timeout=args.event_timeout)
+    seen = wait_for_events(tap, expected, timeout=args.event_timeout)
     time.sleep(1.0)  # anything beyond the expected count would show up here
-    messages = events.drain()
+    messages = intake_events(tap)
     types = Counter(m.get("meta", {}).get("type") for m in messages)
     correlation = Counter(m.get("meta", {}).get("correlation_id") for m in messages)
     missing = set(submitted) - set(correlation)
     duplicated = sorted(cid for cid, n in correlation.items() if n > 1)
-    engine = create_engine(db_url)
+    engine = create_engine(deployment.databases["intake"])
     try:
         with engine.connect() as connection:
             pending = connection.execute(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")).scalar_one()
@@ -676,8 +502,8 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack, work: Path, stop:
         "results": results,
         "ratios_vs_echo": comparisons,
         "events": event_check,
-        "teardown": env.notes,  # filled when the caller's ExitStack closes
-        "teardown_problems": env.problems,
+        "teardown": notes,  # filled when the caller's ExitStack closes
+        "teardown_problems": problems,
     }
 
 

@@ -5,12 +5,13 @@ these noisy machines), and the share of clean filings decided automatically with
 
     python bench/precheck_drain.py [--count N] [--confirm-sample S] [--live L] [--json PATH] [--keep-logs]
 
-Everything is set up here and removed afterwards, also on error or Ctrl-C: a fresh RabbitMQ vhost (management
-API), fresh PostgreSQL databases for precheck and notify at their migration heads, tap queues bound with ``#``
-to ``precheck.events`` and ``notify.events`` (they stand for the other subscribers of a full deployment, so
-that every event the relays publish is routable, and they count them), and ``nameko run`` processes:
-``bench/null_consumer.py`` (the baseline), precheck (``PRECHECK_AUTO_PASS=true``) and notify (file sinks in the
-run's temporary directory), each with ``services/<name>/config.yaml`` and environment overrides.
+Everything is set up here and removed afterwards, also on error or Ctrl-C, by ``shared.testing.system``: a fresh
+RabbitMQ vhost (``AMQP_URI`` / ``RABBIT_API_URI``'s broker), fresh PostgreSQL databases for precheck and notify at
+their migration heads, tap queues bound with ``#`` to ``precheck.events`` and ``notify.events`` (they stand for the
+other subscribers of a full deployment, so that every event the relays publish is routable, and they count them),
+and ``nameko run`` processes: ``bench/null_consumer.py`` (the baseline, ``bench/baseline.py``), precheck
+(``PRECHECK_AUTO_PASS=true``) and notify (file sinks in the run's temporary directory), a ``Deployment`` of the
+two.
 
 Queued first, then drained. For the baseline and for precheck alike: the consumer is started once so that
 nameko declares its queue and binding, and stopped; N envelopes are published to ``intake.events`` with
@@ -48,8 +49,6 @@ import math
 import os
 import re
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import threading
@@ -60,35 +59,28 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote
 
 REPO = Path(__file__).resolve().parents[1]
-BENCH = Path(__file__).resolve().parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")  # design.md §8: that one warning only
 
 import requests  # noqa: E402
+from baseline import Baseline, check_alive, stop_deployment, stop_process  # noqa: E402
 from kombu import Connection, Exchange, Queue  # noqa: E402
 from meters import CpuMeter, comm_cpu_seconds, cpu_seconds, percentile  # noqa: E402
 from prometheus_client.parser import text_string_to_metric_families  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 
 from shared.contracts import EVENTS  # noqa: E402
 from shared.contracts.envelope import make_envelope  # noqa: E402
 from shared.contracts.intake import FILING_SUBMITTED, SEAL_CONTEXT, personal_paths  # noqa: E402
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED  # noqa: E402
 from shared.platform.crypto import CryptoConfig  # noqa: E402
-from shared.platform.migrations import upgrade  # noqa: E402
 from shared.platform.sealing import unseal  # noqa: E402
 from shared.testing.http import sponsor_token  # noqa: E402
 from shared.testing.samples import filing_submitted_data, unit_filing, uscc  # noqa: E402
-
-PG_ADMIN_URL = os.environ.get("BENCH_PG_URL", "postgresql+psycopg2://postgres@127.0.0.1:5432/postgres")
-RABBIT_API = os.environ.get("BENCH_RABBIT_API", "http://127.0.0.1:15672/api")
-RABBIT_AUTH = ("guest", "guest")
-AMQP_BASE = os.environ.get("BENCH_AMQP_BASE", "pyamqp://guest:guest@127.0.0.1:5672")
+from shared.testing.system import Deployment, PostgresDatabases, Vhost, wait_until  # noqa: E402
 
 SOURCE = "intake"
 INTAKE_EXCHANGE = Exchange("intake.events", type="topic", durable=True)
@@ -99,17 +91,10 @@ NOTIFY_CODE_QUEUE = f"evt-precheck-{CONTACT_CONFIRMATION_REQUESTED}--notify.on_c
 CODE = re.compile(r"(?<![0-9])([0-9]{6})(?![0-9])")
 CHANNELS = ("sms", "email")
 WITHIN_S = 60.0
-STOP_TIMEOUT = 30.0
 
 
 def log(message: str) -> None:
     print(f"[{time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _ms(seconds: float | None) -> float | None:
@@ -128,181 +113,61 @@ def _rate(count: int, seconds: float | None) -> float | None:
     return round(count / seconds, 1) if seconds else None
 
 
-# --- the environment: vhost, databases, processes ----------------------------------------------------
+# --- what the environment does not report by itself ---------------------------------------------------
 
 
-class Environment:
-    """Creates each resource and registers its removal at once, so a failure half-way still cleans up."""
+def queue_stats(vhost: Vhost) -> dict[str, dict]:
+    """The management API's view of every queue in the vhost (its message stats lag by up to 5 s)."""
+    found = {}
+    for q in vhost.queues():
+        stats = q.get("message_stats", {})
+        found[q["name"]] = {
+            "messages": q.get("messages"),
+            "published": stats.get("publish", 0),
+            "delivered": stats.get("deliver_get", 0),
+            "redelivered": stats.get("redeliver", 0),
+            "acked": stats.get("ack", 0),
+        }
+    return found
 
-    def __init__(self, stack: contextlib.ExitStack, work: Path):
-        self.stack = stack
-        self.work = work
-        self.tag = uuid.uuid4().hex[:10]
-        self.vhost_name = f"bench-drain-{self.tag}"
-        self.processes: dict[str, subprocess.Popen] = {}
-        self.ports: dict[str, int | None] = {}
-        self.stopped: set[str] = set()
-        self.notes: list[str] = []  # how the processes stopped
-        self.problems: list[str] = []  # a process that had to be killed or exited with an error
 
-    def vhost(self) -> str:
-        url = f"{RABBIT_API}/vhosts/{quote(self.vhost_name, safe='')}"
-        requests.put(url, auth=RABBIT_AUTH, timeout=10).raise_for_status()
-        self.stack.callback(self._delete_vhost, url)
-        permissions = f"{RABBIT_API}/permissions/{quote(self.vhost_name, safe='')}/{RABBIT_AUTH[0]}"
-        requests.put(
-            permissions, json={"configure": ".*", "write": ".*", "read": ".*"}, auth=RABBIT_AUTH, timeout=10
-        ).raise_for_status()
-        return f"{AMQP_BASE}/{quote(self.vhost_name, safe='')}"
+def log_problems(work: Path) -> dict:
+    """Warning and error lines (and tracebacks) in every service log, by log and level, with samples."""
+    found: dict = {}
+    for path in sorted(work.glob("*.log")):
+        levels: Counter = Counter()
+        events: Counter = Counter()
+        samples: list[str] = []
+        for line in path.read_text(errors="replace").splitlines():
+            level = None
+            if line.startswith("{"):
+                with contextlib.suppress(ValueError):
+                    record = json.loads(line)
+                    level = str(record.get("level", "")).lower()
+                    if level in ("warning", "error", "critical", "exception"):
+                        events[f"{level}: {record.get('event')}"] += 1
+            elif "Traceback" in line or "Error" in line or "WARNING" in line:
+                level = "text"
+                events[f"text: {line.strip()[:80]}"] += 1
+            if level in ("warning", "error", "critical", "exception", "text"):
+                levels[level] += 1
+                if len(samples) < 3:
+                    samples.append(line[:400])
+        if levels:
+            found[path.stem] = {"levels": dict(levels), "events": dict(events.most_common(8)), "samples": samples}
+    return found
 
-    @staticmethod
-    def _delete_vhost(url: str) -> None:
-        response = requests.delete(url, auth=RABBIT_AUTH, timeout=60)
-        if response.status_code not in (204, 404):
-            log(f"could not delete vhost {url}: {response.status_code} {response.text[:200]}")
 
-    def queue_stats(self) -> dict[str, dict]:
-        """The management API's view of every queue in the vhost (its message stats lag by up to 5 s)."""
-        url = f"{RABBIT_API}/queues/{quote(self.vhost_name, safe='')}"
-        found = {}
-        for q in requests.get(url, auth=RABBIT_AUTH, timeout=10).json():
-            stats = q.get("message_stats", {})
-            found[q["name"]] = {
-                "messages": q.get("messages"),
-                "published": stats.get("publish", 0),
-                "delivered": stats.get("deliver_get", 0),
-                "redelivered": stats.get("redeliver", 0),
-                "acked": stats.get("ack", 0),
-            }
-        return found
+def wait_for(what: str, probe, alive, timeout: float = 60.0):
+    """``probe()``'s first truthy answer while ``alive()`` raises nothing (a request that fails is a no)."""
 
-    def database(self, service: str) -> str:
-        name = f"bench_drain_{service}_{self.tag}"
-        admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        self.stack.callback(admin.dispose)
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{name}"'))
-        self.stack.callback(self._drop_database, admin, name)
-        url = make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-        upgrade(REPO / "services" / service, url)
-        return url
+    def answered():
+        alive()
+        with contextlib.suppress(requests.RequestException):
+            return probe()
+        return None
 
-    @staticmethod
-    def _drop_database(admin, name: str) -> None:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-
-    def start(
-        self,
-        name: str,
-        target: str,
-        config: Path,
-        env: dict,
-        address_var: str | None = None,
-        pythonpath: Path | None = None,
-    ) -> int | None:
-        """``nameko run`` ``target`` as its own process (own session: a Ctrl-C reaches only this script,
-        which then stops the services in order); returns its HTTP port (None without ``address_var``)."""
-        port = free_port() if address_var else None
-        full_env = {**os.environ, **env}
-        if address_var:
-            full_env[address_var] = f"127.0.0.1:{port}"
-        if pythonpath is not None:
-            full_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(pythonpath), full_env.get("PYTHONPATH")]))
-        log_file = (self.work / f"{name}.log").open("wb")
-        process = subprocess.Popen(
-            [sys.executable, "-m", "nameko", "run", "--config", str(config), target],
-            env=full_env,
-            stdout=log_file,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            cwd=str(REPO),
-            start_new_session=True,
-        )
-        log_file.close()
-        self.processes[name] = process
-        self.ports[name] = port
-        self.stack.callback(self.stop, name)
-        return port
-
-    def stop(self, name: str) -> None:
-        """SIGTERM, as a supervisor would send it, and wait (knocking on the HTTP port, if any, so an idle
-        eventlet hub wakes up to run the stop); kill after STOP_TIMEOUT. Idempotent."""
-        if name in self.stopped:
-            return
-        self.stopped.add(name)
-        process, port = self.processes[name], self.ports[name]
-        if process.poll() is not None:
-            self.notes.append(f"{name}: had already exited with code {process.returncode}")
-            self.problems.append(self.notes[-1])
-            return
-        started = time.monotonic()
-        process.send_signal(signal.SIGTERM)
-        while process.poll() is None and time.monotonic() - started < STOP_TIMEOUT:
-            try:
-                process.wait(timeout=1.0)
-            except subprocess.TimeoutExpired:
-                if port:
-                    with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
-                        pass
-        if process.poll() is None:
-            process.kill()
-            process.wait(timeout=10)
-            self.notes.append(f"{name}: did not stop within {STOP_TIMEOUT:.0f} s of SIGTERM; killed")
-            self.problems.append(self.notes[-1])
-            log(self.notes[-1])
-        else:
-            self.notes.append(f"{name}: stopped {time.monotonic() - started:.1f} s after SIGTERM")
-        if process.returncode != 0:
-            self.problems.append(f"{name}: exit code {process.returncode}")
-            log(f"{name} exited with code {process.returncode} (log: {self.work / (name + '.log')})")
-
-    def check_alive(self, *names: str) -> None:
-        for name in names:
-            if self.processes[name].poll() is not None:
-                raise RuntimeError(f"{name} exited with code {self.processes[name].returncode}:\n{self.tail(name)}")
-
-    def wait_until(self, what: str, names: tuple[str, ...], probe, timeout: float = 60.0, interval: float = 0.1):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.check_alive(*names)
-            with contextlib.suppress(requests.RequestException):
-                found = probe()
-                if found:
-                    return found
-            time.sleep(interval)
-        raise RuntimeError(f"timed out after {timeout:.0f} s waiting for {what}:\n{self.tail(names[0])}")
-
-    def tail(self, name: str, chars: int = 3000) -> str:
-        path = self.work / f"{name}.log"
-        return path.read_text(errors="replace")[-chars:] if path.exists() else "(no log)"
-
-    def log_problems(self) -> dict:
-        """Warning and error lines (and tracebacks) in every service log, by log and level, with samples."""
-        found: dict = {}
-        for path in sorted(self.work.glob("*.log")):
-            levels: Counter = Counter()
-            events: Counter = Counter()
-            samples: list[str] = []
-            for line in path.read_text(errors="replace").splitlines():
-                level = None
-                if line.startswith("{"):
-                    with contextlib.suppress(ValueError):
-                        record = json.loads(line)
-                        level = str(record.get("level", "")).lower()
-                        if level in ("warning", "error", "critical", "exception"):
-                            events[f"{level}: {record.get('event')}"] += 1
-                elif "Traceback" in line or "Error" in line or "WARNING" in line:
-                    level = "text"
-                    events[f"text: {line.strip()[:80]}"] += 1
-                if level in ("warning", "error", "critical", "exception", "text"):
-                    levels[level] += 1
-                    if len(samples) < 3:
-                        samples.append(line[:400])
-            if levels:
-                found[path.stem] = {"levels": dict(levels), "events": dict(events.most_common(8)),
-                                    "samples": samples}
-        return found
+    return wait_until(what, answered, timeout=timeout, interval=0.1)
 
 
 class Broker:
@@ -693,16 +558,13 @@ def decision_figures(decisions: dict[str, dict], filing_ids: list[str], sponsors
 # --- the benchmark ----------------------------------------------------------------------------------
 
 
-def run_baseline(env: Environment, broker: Broker, publisher: Publisher, filings: list[Filing], amqp_uri: str,
-                 stop: threading.Event, args) -> dict:
+def run_baseline(work: Path, amqp_uri: str, broker: Broker, publisher: Publisher, filings: list[Filing],
+                 stop: threading.Event, args, teardown: Teardown) -> dict:
     """Queue N events for the null consumer, then time its drain."""
-    config = env.work / "null.yaml"
-    config.write_text("AMQP_URI: ${AMQP_URI}\n")
-    start = {"target": "null_consumer:NullConsumer", "config": config, "env": {"AMQP_URI": amqp_uri},
-             "pythonpath": BENCH}
-    env.start("null-declare", **start)
-    env.wait_until("the null consumer's queue", ("null-declare",), lambda: (broker.depth(NULL_QUEUE) or (0, 0))[1])
-    env.stop("null-declare")
+    declaring = Baseline("null-declare", "null_consumer:NullConsumer", work, amqp_uri).start()
+    teardown.stop_at_exit(declaring)
+    wait_for("the null consumer's queue", lambda: (broker.depth(NULL_QUEUE) or (0, 0))[1], declaring.check_alive)
+    teardown.stop(declaring)
     log("null consumer declared its queue; publishing the baseline backlog")
     published = publisher.backlog(filings, stop)
     queued = broker.depth(NULL_QUEUE)[0]
@@ -710,14 +572,15 @@ def run_baseline(env: Environment, broker: Broker, publisher: Publisher, filings
     if queued != len(filings):
         raise RuntimeError(f"the null consumer's queue holds {queued} of {len(filings)} published events")
     started = time.monotonic()
-    env.start("null", **start)
-    meter = CpuMeter({"null_consumer": lambda: cpu_seconds(env.processes["null"].pid),
+    null = Baseline("null", "null_consumer:NullConsumer", work, amqp_uri).start()
+    teardown.stop_at_exit(null)
+    meter = CpuMeter({"null_consumer": lambda: cpu_seconds(null.process.pid),
                       "rabbitmq": lambda: comm_cpu_seconds("beam.smp"),
                       "postgres": lambda: comm_cpu_seconds("postgres")})
     first = None
     deadline = started + args.timeout
     while time.monotonic() < deadline:
-        env.check_alive("null")
+        null.check_alive()
         ready, _ = broker.depth(NULL_QUEUE)
         now = time.monotonic()
         if first is None and ready < len(filings):
@@ -730,7 +593,7 @@ def run_baseline(env: Environment, broker: Broker, publisher: Publisher, filings
         raise RuntimeError(f"the null consumer did not drain {len(filings)} events within {args.timeout:.0f} s")
     done = time.monotonic()
     cpu = meter.stop()
-    env.stop("null")
+    teardown.stop(null)
     left = broker.depth(NULL_QUEUE)[0]  # anything unacknowledged at the stop is back in the queue
     broker.delete(NULL_QUEUE)  # it is bound where precheck's queue is: it must not take a copy of the backlog
     drain = done - first
@@ -739,6 +602,45 @@ def run_baseline(env: Environment, broker: Broker, publisher: Publisher, filings
     log(f"raw nameko: {len(filings)} events drained in {drain:.2f} s = {result['events_per_s']}/s "
         f"(left after stop: {left})")
     return result
+
+
+class Teardown:
+    """How the run's processes stopped (notes) and what went wrong (problems), for the report; each process is
+    stopped once, by the run or, on an error, when the run's ExitStack closes."""
+
+    def __init__(self, stack: contextlib.ExitStack):
+        self.stack = stack
+        self.notes: list[str] = []
+        self.problems: list[str] = []
+        self.stopped: set[int] = set()
+
+    def stop(self, baseline: Baseline) -> None:
+        if id(baseline) in self.stopped:
+            return
+        self.stopped.add(id(baseline))
+        note, problem = baseline.stop()
+        self.notes.append(note)
+        if problem:
+            self.problems.append(problem)
+            log(problem)
+
+    def stop_at_exit(self, baseline: Baseline) -> None:
+        self.stack.callback(self.stop, baseline)
+
+    def terminate(self, deployment: Deployment, name: str) -> None:
+        """SIGTERM one service of the deployment (it may be started again with ``deployment.restart``)."""
+        note, problem = stop_process(name, deployment.processes[name], deployment.ports[name])
+        self.notes.append(note.replace(name, f"{name} (declaring)", 1))
+        if problem:
+            self.problems.append(problem)
+
+    def stop_deployment_at_exit(self, deployment: Deployment) -> None:
+        def stop_services() -> None:
+            notes, problems = stop_deployment(deployment)
+            self.notes.extend(notes)
+            self.problems.extend(problems)
+
+        self.stack.callback(stop_services)
 
 
 def wait_decisions(counts: Counts, expected: int, timeout: float, stop: threading.Event) -> int:
@@ -752,10 +654,11 @@ def wait_decisions(counts: Counts, expected: int, timeout: float, stop: threadin
 
 def run(args: argparse.Namespace, stack: contextlib.ExitStack, work: Path, stop: threading.Event) -> dict:
     n = args.count
-    env = Environment(stack, work)
+    teardown = Teardown(stack)
     t0 = time.perf_counter()
-    amqp_uri = env.vhost()
-    db = {name: env.database(name) for name in ("precheck", "notify")}
+    vhost = Vhost("bench-drain")
+    amqp_uri = stack.enter_context(vhost)
+    databases = stack.enter_context(PostgresDatabases("bench_drain"))
     broker = Broker(stack, amqp_uri)
     taps = {name: broker.tap(f"{name}.events") for name in ("precheck", "notify")}
     publisher = Publisher(stack, amqp_uri)
@@ -767,26 +670,20 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack, work: Path, stop:
     log(f"set up in {setup_s:.1f} s; {len(filings)} filings built in {build_s:.1f} s (logs in {work})")
 
     # 1. The baseline: the same N bodies through the same exchange and routing key to a do-nothing handler.
-    baseline = run_baseline(env, broker, publisher, backlog, amqp_uri, stop, args)
+    baseline = run_baseline(work, amqp_uri, broker, publisher, backlog, stop, args, teardown)
 
     # 2. Notify (running from here on) and precheck once, so that precheck declares its queues.
-    sinks = {"sms": work / "sms.jsonl", "email": work / "email.jsonl"}
-    common = {"AMQP_URI": amqp_uri, "LOG_LEVEL": args.log_level}
-    notify_port = env.start(
-        "notify", "notify.service:NotifyService", REPO / "services/notify/config.yaml",
-        {**common, "NOTIFY_DB_URL": db["notify"], "NOTIFY_SINK_PATH": str(sinks["sms"]),
-         "NOTIFY_EMAIL_SINK_PATH": str(sinks["email"])}, address_var="NOTIFY_HTTP_ADDRESS")
-    precheck_start = {
-        "target": "precheck.service:PrecheckService", "config": REPO / "services/precheck/config.yaml",
-        "env": {**common, "PRECHECK_DB_URL": db["precheck"], "PRECHECK_AUTO_PASS": "true"},
-        "address_var": "PRECHECK_HTTP_ADDRESS",
-    }
-    env.start("precheck-declare", **precheck_start)
-    notify = f"http://127.0.0.1:{notify_port}"
-    env.wait_until("notify's code queue", ("notify",), lambda: (broker.depth(NOTIFY_CODE_QUEUE) or (0, 0))[1])
-    env.wait_until("notify /healthz", ("notify",), lambda: requests.get(f"{notify}/healthz", timeout=2).ok)
-    env.wait_until("precheck's queue", ("precheck-declare",), lambda: (broker.depth(PRECHECK_QUEUE) or (0, 0))[1])
-    env.stop("precheck-declare")
+    deployment = Deployment(("notify", "precheck"), work, amqp_uri, databases.make, env={"LOG_LEVEL": args.log_level},
+                            service_env={"precheck": {"PRECHECK_AUTO_PASS": "true"}})
+    teardown.stop_deployment_at_exit(deployment)
+    deployment.start()
+    sinks = {"sms": deployment.sms_sink, "email": deployment.email_sink}
+    notify = deployment.url("notify")
+    wait_for("notify's code queue", lambda: (broker.depth(NOTIFY_CODE_QUEUE) or (0, 0))[1],
+             lambda: check_alive(deployment, "notify"))
+    wait_for("precheck's queue", lambda: (broker.depth(PRECHECK_QUEUE) or (0, 0))[1],
+             lambda: check_alive(deployment, "precheck"))
+    teardown.terminate(deployment, "precheck")
 
     # 3. The backlog, then precheck.
     sponsors = Sponsors(sinks, filings, args.confirm_clients, stop)
@@ -801,15 +698,19 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack, work: Path, stop:
     log(f"backlog: {published['published']} published in {published['wall_s']} s, {queued} queued")
     if queued != n:
         raise RuntimeError(f"precheck's queue holds {queued} of {n} published events")
-    counts = Counts(stack, db["precheck"], db["notify"])
+    counts = Counts(stack, deployment.databases["precheck"], deployment.databases["notify"])
 
-    proc_started = time.monotonic()
-    precheck_port = env.start("precheck", **precheck_start)
-    precheck = f"http://127.0.0.1:{precheck_port}"
+    # Started again in a thread: the drain is timed from the first delivery, not from precheck's /healthz.
+    declared, proc_started = deployment.processes["precheck"], time.monotonic()
+    restart = threading.Thread(target=deployment.restart, args=("precheck",), daemon=True)
+    restart.start()
+    wait_until("precheck's process", lambda: deployment.processes["precheck"] is not declared, timeout=10,
+               interval=0.005)
+    precheck = deployment.url("precheck")
     sponsors.base = precheck
     meter = CpuMeter({
-        "precheck": lambda: cpu_seconds(env.processes["precheck"].pid),
-        "notify": lambda: cpu_seconds(env.processes["notify"].pid),
+        "precheck": lambda: cpu_seconds(deployment.processes["precheck"].pid),
+        "notify": lambda: cpu_seconds(deployment.processes["notify"].pid),
         "postgres": lambda: comm_cpu_seconds("postgres"),
         "rabbitmq": lambda: comm_cpu_seconds("beam.smp"),
     })
@@ -827,7 +728,7 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack, work: Path, stop:
             break
         if stop.is_set():
             raise KeyboardInterrupt("stopped")
-        env.check_alive("precheck", "notify")
+        check_alive(deployment, "precheck", "notify")
         if first is None:
             ready = broker.depth(PRECHECK_QUEUE)[0]
             if ready < n:
@@ -913,10 +814,10 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack, work: Path, stop:
     pending = counts.outbox_pending()
     precheck_queue_left = broker.depth(PRECHECK_QUEUE)[0]
     time.sleep(max(0.0, 5.5 - 1.5))  # the management API's queue stats are emitted every 5 s
-    queue_stats = env.queue_stats()
-    tap_counts = {name: queue_stats.get(q, {}).get("messages") for name, q in taps.items()}
+    queues = queue_stats(vhost)
+    tap_counts = {name: queues.get(q, {}).get("messages") for name, q in taps.items()}
     expected_taps = {"precheck": 2 * total + expected_passed, "notify": 2 * total + passed_delivered}
-    redeliveries = {q: s["redelivered"] for q, s in queue_stats.items() if s["redelivered"]}
+    redeliveries = {q: s["redelivered"] for q, s in queues.items() if s["redelivered"]}
     sponsor_summary = sponsors.summary()
 
     precheck_s = precheck_done - first if precheck_done and first else None
@@ -986,12 +887,11 @@ def run(args: argparse.Namespace, stack: contextlib.ExitStack, work: Path, stop:
         "precheck_db": pre_summary,
         "notify_db": notify_summary,
         "metrics": metrics,
-        "queues": queue_stats,
+        "queues": queues,
         "checks": checks,
         "problems": problems,
-        "teardown": env.notes,  # filled when the caller's ExitStack closes
-        "teardown_problems": env.problems,
-        "env": env,  # removed before printing
+        "teardown": teardown.notes,  # filled when the caller's ExitStack closes
+        "teardown_problems": teardown.problems,
     }
 
 
@@ -1116,8 +1016,7 @@ def main(argv: list[str] | None = None) -> int:
             finally:
                 stop.set()
                 log("tearing down (services, databases, vhost)")
-        env = report.pop("env")
-        report["log_problems"] = env.log_problems()
+        report["log_problems"] = log_problems(work)
         report["wall_s"] = _s(time.perf_counter() - started)
         print_report(report)
         if args.json:

@@ -76,7 +76,7 @@ def command(path: Path, config: Path, batch: int) -> tuple[float, dict, list[str
     lines = []
     for line in process.stderr:
         lines.append(line.rstrip("\n"))
-        if line.startswith("rows"):
+        if line.startswith("stock import:"):
             print("  " + line.rstrip(), flush=True)
     summary = process.stdout.read()
     if process.wait() != 0:

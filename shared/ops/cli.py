@@ -13,6 +13,12 @@
     icp-ops calendar load NOTICE.json [...] [--service URL ...]
                                                   each year's State Council holiday schedule into every service
                                                   that counts working days (default: $CALENDAR_SERVICES)
+    icp-ops inventory load PROVIDER SITES.csv [--service URL]
+                                                  a provider's hosted sites (CSV with a domain column) into audit,
+                                                  replacing its last inventory (P10; default: $AUDIT_URL)
+    icp-ops archive export SPONSOR_REF [--output FILE] [--service URL]
+                                                  a sponsor's file as a ZIP for an inspection (W4; default:
+                                                  $VERIFICATION_URL; FILE default archive-<ref>.zip, - for stdout)
 
 Exit status: 0 all well; 2 a threshold is breached (``status``) or something needs a person (``unroutable``),
 for cron and alerting; 1 the command failed (broker unreachable, unknown queue, a service refused the schedule).
@@ -26,6 +32,13 @@ of the AMQP URI). Output is text, or JSON with ``--json``. Message contents are 
 /calendar/years`` of each service URL (precheck, P2; the bureau, P8) with an ops token (``--token`` /
 ``ICP_OPS_TOKEN``) and an ``Idempotency-Key`` derived from the file, so running it again changes nothing; each
 service recomputes its open deadlines that counted days of that year by the provisional rule.
+
+``inventory load`` and ``archive export`` are the audit and verification routes ``PUT
+/providers/{provider}/inventory`` and ``GET /archive/{sponsor_ref}/export`` from the command line, with the bearer
+token of ``--token`` / ``ICP_OPS_TOKEN``, which must carry a role the route allows: an auditor's for the inventory,
+a supervisor's, reviewer's or auditor's for the export (the export is recorded under that token's subject, W4).
+The inventory is sent with an ``Idempotency-Key`` derived from the provider and the file, so running it again
+changes nothing; a refused request is reported with its field errors (exit 1).
 """
 from __future__ import annotations
 
@@ -37,7 +50,7 @@ import os
 import sys
 import warnings
 from pathlib import Path
-from urllib.parse import unquote, urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 # nameko imports eventlet, which warns on import; an ops command's stderr is for its own errors (design.md §8).
 warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
@@ -221,9 +234,7 @@ def calendar_load(args) -> int:
     urls = args.service or os.environ.get("CALENDAR_SERVICES", "").split()
     if not urls:
         raise ValueError("name the services' base URLs (--service, or CALENDAR_SERVICES)")
-    token = args.token or os.environ.get("ICP_OPS_TOKEN")
-    if not token:
-        raise ValueError("an ops bearer token is needed (--token or ICP_OPS_TOKEN; for development: icp-token ops ME)")
+    token = _token(args, "ops")
     bodies = [Path(notice).read_bytes() for notice in args.notices]
     for notice, body in zip(args.notices, bodies, strict=True):
         try:
@@ -246,14 +257,47 @@ def _load_notice(args, notice: str, url: str, body: bytes, headers: dict) -> boo
         _say(args, {"notice": notice, "service": url, **loaded},
              f"{url}: {loaded['year']} loaded, {loaded['recomputed_deadlines']} open deadlines recomputed")
         return True
-    try:
-        error = answer.json()["error"]
-    except (ValueError, KeyError, TypeError):
-        error = {"message": answer.text[:200], "errors": []}
-    problems = "; ".join(f"{e.get('field')}: {e.get('code')} ({e.get('message')})" for e in error.get("errors", []))
-    _say(args, {"notice": notice, "service": url, "status": answer.status_code, "error": error},
-         f"{url}: {notice} refused ({answer.status_code}) {problems or error.get('message', '')}")
+    _refused(args, answer, {"notice": notice, "service": url}, f"{url}: {notice}")
     return False
+
+
+def inventory_load(args) -> int:
+    """PUT the CSV as the provider's inventory at audit; a refused file is reported with its bad rows (exit 1)."""
+    url = _service_url(args, "AUDIT_URL")
+    body = Path(args.csv).read_bytes()
+    key = hashlib.sha256(args.provider.encode("utf-8") + b"\0" + body).hexdigest()[:32]
+    headers = {"Authorization": f"Bearer {_token(args, 'auditor')}", "Content-Type": "text/csv",
+               "Idempotency-Key": f"inventory-{key}"}
+    answer = requests.put(f"{url}/providers/{quote(args.provider, safe='')}/inventory", data=body, headers=headers,
+                          timeout=120)
+    if answer.status_code != 200:
+        _refused(args, answer, {"provider": args.provider, "inventory": args.csv}, f"{args.csv} for {args.provider}")
+        return FAILED
+    loaded = answer.json()
+    _say(args, loaded, f"{loaded['provider_id']}: {loaded['sites']} hosted sites (inventory {loaded['import_id']})")
+    return OK
+
+
+def archive_export(args) -> int:
+    """GET the sponsor's file as a ZIP and write it to ``--output`` (``-``: stdout); says where, its size and
+    SHA-256."""
+    url = _service_url(args, "VERIFICATION_URL")
+    headers = {"Authorization": f"Bearer {_token(args, 'supervisor, reviewer or auditor')}"}
+    answer = requests.get(f"{url}/archive/{quote(args.sponsor_ref, safe='')}/export", headers=headers, timeout=300)
+    if answer.status_code != 200:
+        _refused(args, answer, {"sponsor_ref": args.sponsor_ref}, f"the file of {args.sponsor_ref}")
+        return FAILED
+    data = answer.content
+    if args.output == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.flush()
+        return OK
+    output = Path(args.output or f"archive-{args.sponsor_ref[:12]}.zip")
+    output.write_bytes(data)
+    digest = hashlib.sha256(data).hexdigest()
+    _say(args, {"sponsor_ref": args.sponsor_ref, "output": str(output), "bytes": len(data), "sha256": digest},
+         f"{output}: {len(data)} bytes, SHA-256 {digest}")
+    return OK
 
 
 # --- plumbing ----------------------------------------------------------------------------------------------------
@@ -314,11 +358,58 @@ def _parser() -> argparse.ArgumentParser:
                                               "working days")
     command.add_argument("notices", nargs="+", metavar="NOTICE",
                          help='a notice as JSON: {"year", "holidays": [{"date", "name"}], "workdays", "source"}')
-    command.add_argument("--service", action="append", metavar="URL",
-                         help="a service's base URL, repeatable (default: CALENDAR_SERVICES, space-separated)")
-    command.add_argument("--token", help="an ops bearer token (ICP_OPS_TOKEN)")
-    command.set_defaults(run=calendar_load)
+    _over_http(command, calendar_load, "an ops", action="append", metavar="URL",
+               help="a service's base URL, repeatable (default: CALENDAR_SERVICES, space-separated)")
+
+    inventory = commands.add_parser("inventory", help="providers' hosted sites, which the filing rate counts (P10)")
+    actions = inventory.add_subparsers(required=True, metavar="ACTION")
+    command = actions.add_parser("load", help="replace a provider's inventory with a CSV that has a domain column")
+    command.add_argument("provider", help="the provider's id")
+    command.add_argument("csv", help="the inventory: UTF-8 CSV with a domain column")
+    _over_http(command, inventory_load, "an auditor's", help="audit's base URL (default: AUDIT_URL)")
+
+    archive = commands.add_parser("archive", help="sponsors' files kept by verification (W4)")
+    actions = archive.add_subparsers(required=True, metavar="ACTION")
+    command = actions.add_parser("export", help="a sponsor's file as a ZIP (manifest.json and every object)")
+    command.add_argument("sponsor_ref", help="the sponsor's reference (a case's sponsor_ref)")
+    command.add_argument("--output", "-o", help="where to write the ZIP (default: archive-<ref>.zip; -: stdout)")
+    _over_http(command, archive_export, "a supervisor's, reviewer's or auditor's",
+               help="verification's base URL (default: VERIFICATION_URL)")
     return parser
+
+
+def _over_http(command: argparse.ArgumentParser, run, holder: str, **service) -> None:
+    """A command that calls services' HTTP APIs: ``--service`` (``service`` says how) and ``--token``."""
+    command.add_argument("--service", **service)
+    command.add_argument("--token", help=f"{holder} bearer token (ICP_OPS_TOKEN)")
+    command.set_defaults(run=run)
+
+
+def _token(args, roles: str) -> str:
+    """The bearer token to send; ``roles`` names who may hold it, for the message when there is none."""
+    token = args.token or os.environ.get("ICP_OPS_TOKEN")
+    if not token:
+        raise ValueError(f"a bearer token ({roles}) is needed: --token or ICP_OPS_TOKEN (for development: "
+                         f"icp-token ROLE ME)")
+    return token
+
+
+def _service_url(args, variable: str) -> str:
+    url = args.service or os.environ.get(variable)
+    if not url:
+        raise ValueError(f"name the service's base URL (--service, or {variable})")
+    return url.rstrip("/")
+
+
+def _refused(args, answer: requests.Response, about: dict, what: str) -> None:
+    """Reports a refusal with the service's field errors (or the start of whatever else it answered)."""
+    try:
+        error = answer.json()["error"]
+    except (ValueError, KeyError, TypeError):
+        error = {"message": answer.text[:200], "errors": []}
+    problems = "; ".join(f"{e.get('field')}: {e.get('code')} ({e.get('message')})" for e in error.get("errors", []))
+    _say(args, {**about, "status": answer.status_code, "error": error},
+         f"{what} refused ({answer.status_code}) {problems or error.get('message', '')}")
 
 
 def _api(args) -> ManagementApi:

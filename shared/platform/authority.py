@@ -15,7 +15,6 @@ Answers hold what the source said (``record``); callers must treat people's name
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -25,6 +24,7 @@ import requests
 from nameko.extensions import DependencyProvider
 
 from shared.platform.config import flag
+from shared.platform.retry import RetryPolicy
 
 SANDBOX_FILE = Path(__file__).with_name("data") / "sandbox_authorities.json"
 
@@ -125,8 +125,8 @@ class HttpSource:
     """A gateway speaking JSON: ``POST {url}/people/verify {"people": [{"name", "id_number"}]}`` ->
     ``{"results": [{"outcome", "record"}]}`` and ``GET {url}/units/{number}`` -> ``{"outcome", "record"}``.
 
-    Each call has a timeout and ``retries`` more tries with exponential backoff on connection errors, timeouts and
-    5xx; after that the answer is ``UNAVAILABLE`` (never an exception, never a pass).
+    Each call has a timeout and ``retries`` more tries (:class:`shared.platform.retry.RetryPolicy`) on connection
+    errors, timeouts and 5xx; after that the answer is ``UNAVAILABLE`` (never an exception, never a pass).
     """
 
     def __init__(self, source: str, url: str, *, timeout: float = 5.0, retries: int = 2, backoff: float = 0.5,
@@ -136,25 +136,24 @@ class HttpSource:
         self.timeout = timeout
         self.retries = retries
         self.backoff = backoff
+        self.policy = RetryPolicy(retries, backoff)
         self.session = session or requests.Session()
 
     def _call(self, method: str, path: str, body: Any = None) -> dict | None:
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-            try:
-                answer = self.session.request(method, self.url + path, json=body, timeout=self.timeout)
-            except requests.RequestException:
-                continue
-            if answer.status_code >= 500:
-                continue
-            if answer.status_code == 404:
-                return {"outcome": Outcome.NOT_FOUND.value}
-            try:
-                return answer.json() if answer.ok else None
-            except ValueError:
-                return None
-        return None
+        try:
+            answer = self.policy.call(
+                lambda: self.session.request(method, self.url + path, json=body, timeout=self.timeout),
+                retry_on=(requests.RequestException,), retry_if=lambda answer: answer.status_code >= 500)
+        except requests.RequestException:
+            return None
+        if answer.status_code >= 500:
+            return None
+        if answer.status_code == 404:
+            return {"outcome": Outcome.NOT_FOUND.value}
+        try:
+            return answer.json() if answer.ok else None
+        except ValueError:
+            return None
 
     def _answer(self, payload: dict | None, what: str) -> AuthorityAnswer:
         if not isinstance(payload, dict) or payload.get("outcome") not in set(Outcome):

@@ -19,13 +19,14 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from sqlalchemy import Table, and_, create_engine, select, update
+from sqlalchemy import Table, and_, create_engine, func, select, update
 from sqlalchemy.engine import Engine
 
 from shared.contracts.intake import personal_paths
 from shared.platform.crypto import CryptoConfig, FieldCipher
+from shared.platform.progress import Progress
 from shared.platform.sealing import reseal
 
 BATCH = 500
@@ -82,13 +83,16 @@ def json_tokens(table: Table, column: str, keys: Iterable[str], context: str) ->
     return Sealed(table, column, rotate)
 
 
-def rotate_keys(engine: Engine, cipher: FieldCipher, columns: Iterable[Sealed], batch: int = BATCH) -> dict[str, int]:
-    """Re-encrypt every listed column under ``cipher.current``; ``{"table.column": rows changed}``."""
+def rotate_keys(engine: Engine, cipher: FieldCipher, columns: Iterable[Sealed], batch: int = BATCH,
+                progress_to: TextIO | None = None) -> dict[str, int]:
+    """Re-encrypt every listed column under ``cipher.current``; ``{"table.column": rows changed}``. With
+    ``progress_to``, each column's rows read so far, rate and time left are shown there after each batch."""
     changed: dict[str, int] = {}
     for sealed in columns:
         table, keys = sealed.table, list(sealed.table.primary_key.columns)
         value_column = table.c[sealed.column]
         count, offset = 0, 0
+        progress = Progress(sealed.name, _rows(engine, sealed) if progress_to else None, stream=progress_to)
         while True:
             query = select(*keys, value_column).order_by(*keys).limit(batch).offset(offset)
             if sealed.where is not None:
@@ -102,15 +106,26 @@ def rotate_keys(engine: Engine, cipher: FieldCipher, columns: Iterable[Sealed], 
                         match = and_(*(key == value for key, value in zip(keys, row[:-1], strict=True)))
                         connection.execute(update(table).where(match).values({sealed.column: new}))
                         count += 1
+            progress.advance(len(rows), f"{count} re-encrypted")
             if len(rows) < batch:
                 break
             offset += batch
+        progress.close()
         changed[sealed.name] = count
     return changed
 
 
+def _rows(engine: Engine, sealed: Sealed) -> int:
+    query = select(func.count()).select_from(sealed.table)
+    if sealed.where is not None:
+        query = query.where(sealed.where)
+    with engine.connect() as connection:
+        return connection.execute(query).scalar_one()
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``icp-rotate-keys SERVICE [--config PATH]``: re-encrypt SERVICE's personal data under FIELD_KEY_CURRENT."""
+    """``icp-rotate-keys SERVICE [--config PATH]``: re-encrypt SERVICE's personal data under FIELD_KEY_CURRENT
+    (progress on stderr, the counts on stdout)."""
     parser = argparse.ArgumentParser(prog="icp-rotate-keys", description=main.__doc__)
     parser.add_argument("service")
     parser.add_argument("--config", type=Path, help="default: services/SERVICE/config.yaml")
@@ -125,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     columns = importlib.import_module(f"{args.service}.rotation").SEALED
     engine = create_engine(config["DB_URL"])
     try:
-        changed = rotate_keys(engine, CryptoConfig.from_config(config).cipher(), columns)
+        changed = rotate_keys(engine, CryptoConfig.from_config(config).cipher(), columns, progress_to=sys.stderr)
     finally:
         engine.dispose()
     for name, count in changed.items():

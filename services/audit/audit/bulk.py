@@ -23,6 +23,7 @@ import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from typing import TextIO
 
 import numpy as np
 import psycopg2.extensions
@@ -30,6 +31,7 @@ import psycopg2.extensions
 from audit.checks import CODES, SEALED_RESIDENT_ID, check_document, open_id, open_ids, validate_resident_ids
 from audit.domain import Rules
 from shared.platform.crypto import DecryptionError, FieldCipher
+from shared.platform.progress import Progress
 
 _SIGNATURE = b"PGCOPY\n\xff\r\n\x00"
 ROW = np.dtype([("fields", ">i2"), ("pk_len", ">i4"), ("pk", ">i8"), ("ver_len", ">i4"), ("ver", ">i2"),
@@ -48,6 +50,7 @@ FROM check_results r JOIN stock s ON s.pk = r.stock_pk
 WHERE r.run_id = %(run)s
 GROUP BY 2, 3, 4
 """
+PHASES = ("read", "decrypt", "validate", "tag_check_flagged", "write")
 OTHER_SQL = (f"SELECT pk, document_type, id_key_version, id_sealed, {APPROVAL_DAY} FROM stock "
              "WHERE document_type <> 'resident_id'")
 
@@ -88,25 +91,30 @@ def blocking_copy() -> Iterator[None]:
         psycopg2.extensions.set_wait_callback(callback)
 
 
-def check_stock(connection, keys: Mapping[int, bytes], cipher: FieldCipher, rules: Rules) -> dict:
+def check_stock(connection, keys: Mapping[int, bytes], cipher: FieldCipher, rules: Rules,
+                progress_to: TextIO | None = None) -> dict:
     """Check every filing of the stock; returns the run ``{run_id, rows, flagged, tampered, by_code, seconds,
     phases}`` (``phases``: seconds of read, decrypt, validate, tag_check_flagged, write).
 
     ``connection`` is a psycopg2 connection to the audit database, opened outside an eventlet hub (or under
-    :func:`blocking_copy`); the run is committed at the end (a failed run leaves nothing)."""
+    :func:`blocking_copy`); the run is committed at the end (a failed run leaves nothing). With ``progress_to``,
+    each phase is shown there as it ends, with its rows and their rate (the phases are whole-array steps)."""
     started, clock = datetime.now(UTC), time.perf_counter()
     phases: dict[str, float] = {}
+    progress = Progress("stock check", len(PHASES), unit="phases", stream=progress_to)
 
-    def lap(name: str) -> None:
+    def lap(name: str, count: int) -> None:
         phases[name] = round(time.perf_counter() - clock - sum(phases.values()), 3)
+        rate = f"{count / phases[name]:.0f} rows/s" if phases[name] else "at once"
+        progress.advance(1, f"{name} {count} rows, {rate}")
 
     run_id = str(uuid.uuid4())
     rows = read_stock(connection)
-    lap("read")
+    lap("read", rows.size)
     numbers = open_ids(keys, rows["ver"], rows["sealed"])
-    lap("decrypt")
+    lap("decrypt", rows.size)
     codes = validate_resident_ids(numbers, POSTGRES_EPOCH + rows["day"].astype("timedelta64[D]"))
-    lap("validate")
+    lap("validate", rows.size)
     flagged_at = np.flatnonzero(codes)
     flagged_codes = [CODES[code] for code in codes[flagged_at]]
     tampered = 0
@@ -116,7 +124,7 @@ def check_stock(connection, keys: Mapping[int, bytes], cipher: FieldCipher, rule
         except DecryptionError:
             flagged_codes[position] = "sealed_value_tampered"
             tampered += 1
-    lap("tag_check_flagged")
+    lap("tag_check_flagged", flagged_at.size)
     flagged_pks = rows["pk"][flagged_at].tolist()
     others, other_rows = _check_others(connection, cipher)
     flagged_pks += [pk for pk, _ in others]
@@ -140,7 +148,8 @@ def check_stock(connection, keys: Mapping[int, bytes], cipher: FieldCipher, rule
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE check_results")  # the run's rows changed its size: keep the reports' plans right
     connection.commit()
-    lap("write")
+    lap("write", len(flagged_pks) + other_rows)
+    progress.close()
     by_code: dict[str, int] = {}
     for code in flagged_codes:
         by_code[code] = by_code.get(code, 0) + 1

@@ -2,7 +2,8 @@
 
 - ``python -m audit.cli verify-trail``: check the audit trail's hash chain; prints the first broken entry (its
   ``seq`` and event id) and exits 1, or exits 0 when intact;
-- ``python -m audit.cli check-stock``: the batch ID check of the whole stock (``audit.bulk``); prints the run.
+- ``python -m audit.cli check-stock``: the batch ID check of the whole stock (``audit.bulk``); prints the run (and
+  each phase as it ends on stderr).
 
 The database is ``AUDIT_DB_URL`` (or ``--db-url``); keys are ``FIELD_KEYS``/``FIELD_KEY_CURRENT`` as for the
 service; the rules are ``AUDIT_RULES``.
@@ -43,7 +44,7 @@ def run_check_stock(url: str) -> int:
     connection = psycopg2.connect(host=parsed.host, port=parsed.port, user=parsed.username,
                                   password=parsed.password, dbname=parsed.database)
     try:
-        print(json.dumps(check_stock(connection, config.field_keys, config.cipher(), rules)))
+        print(json.dumps(check_stock(connection, config.field_keys, config.cipher(), rules, progress_to=sys.stderr)))
     finally:
         connection.close()
     return 0

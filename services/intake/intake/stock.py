@@ -22,7 +22,6 @@ import csv
 import json
 import os
 import sys
-import time
 import uuid
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
@@ -325,11 +324,18 @@ def _config(path: str) -> dict:
         return yaml.safe_load(handle)
 
 
+def _data_lines(path: str) -> int:
+    """The lines after the header: the rows, but for a quoted field that spans lines (the estimate's total)."""
+    with open(path, "rb") as handle:
+        return max(sum(1 for _ in handle) - 1, 0)
+
+
 def main(argv: list[str] | None = None) -> int:
     from intake.dependencies import Settings, settings_from_config
     from shared.platform.crypto import CryptoConfig
     from shared.platform.db import make_engine
     from shared.platform.logging import configure_logging
+    from shared.platform.progress import Progress
 
     parser = argparse.ArgumentParser(prog="python -m intake.stock", description=__doc__.split("\n\n")[0])
     parser.add_argument("csv", help="the CSV file (UTF-8, header line first), or - for stdin")
@@ -345,14 +351,13 @@ def main(argv: list[str] | None = None) -> int:
     settings = settings_from_config(config)
     crypto = CryptoConfig.from_config(config)
     engine = make_engine(config["DB_URL"], pool_size=1)
-    started = time.monotonic()
+    shown = Progress("stock import", None if args.csv == "-" else _data_lines(args.csv), stream=sys.stderr)
 
     def show(rep: dict) -> None:
-        rate = rep["rows"] / max(time.monotonic() - started, 1e-9)
-        print(f"rows {rep['rows']:>8}  imported {rep['imported']:>8}  already {rep['already_imported']:>8}  "
-              f"rejected {rep['rejected']:>5}  {rate:8.0f} rows/s", file=sys.stderr, flush=True)
+        shown.at(rep["rows"], f"imported {rep['imported']}, already {rep['already_imported']}, "
+                              f"rejected {rep['rejected']}")
 
-    with Session(engine, expire_on_commit=False) as session:
+    with shown, Session(engine, expire_on_commit=False) as session:
         deps = Deps(session=session, cipher=crypto.cipher(), hasher=crypto.hasher(), store=None, bucket="",
                     provider_id=settings.provider_id, now=Settings.now, reverification=settings.reverification)
         try:

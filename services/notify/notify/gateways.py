@@ -40,6 +40,8 @@ from urllib.parse import urlencode
 
 import requests
 
+from shared.platform.retry import RetryPolicy
+
 
 class GatewayError(Exception):
     """Base of the gateway outcomes other than success; ``str()`` is safe to store and log."""
@@ -159,9 +161,10 @@ class HttpSmsGateway:
     """POSTs ``{"to", "text", "message_id"}`` as JSON to ``url`` with ``X-Timestamp`` (Unix seconds) and
     ``X-Signature`` (:func:`signature`).
 
-    One :meth:`send` makes at most ``1 + retries`` requests, ``timeout`` seconds each, sleeping
-    ``backoff * 2**i`` between them; 2xx is success, 408/429/5xx, timeouts and connection errors are
-    retried and finally :class:`GatewayUnavailable`, any other 4xx is :class:`GatewayRejected` at once.
+    One :meth:`send` makes at most ``1 + retries`` requests, ``timeout`` seconds each, waiting as
+    :class:`shared.platform.retry.RetryPolicy` says between them (``backoff``, then twice that, ...); 2xx is
+    success, 408/429/5xx, timeouts and connection errors are retried and finally :class:`GatewayUnavailable`, any
+    other 4xx is :class:`GatewayRejected` at once.
     ``message_id`` is the same on every request for one message (and on every later attempt).
 
     :meth:`status` asks ``GET <status_url>?message_id=<id>`` (default ``<url>/status``), signed the same way over
@@ -194,7 +197,7 @@ class HttpSmsGateway:
         self.retries = retries
         self.backoff = backoff
         self.session = session or requests.Session()
-        self._sleep = sleep
+        self.policy = RetryPolicy(retries, backoff, sleep)
         self._clock = clock
 
     def __repr__(self) -> str:  # the secret never shows
@@ -233,26 +236,26 @@ class HttpSmsGateway:
 
     def send(self, to: str, text: str, message_id: str) -> None:
         body = json.dumps({"to": to, "text": text, "message_id": message_id}, ensure_ascii=False).encode("utf-8")
-        error = "no request made"
-        for try_number in range(self.retries + 1):
-            if try_number:
-                self._sleep(self.backoff * 2 ** (try_number - 1))
+
+        def attempt() -> str | None:
+            """None when the gateway took the message; else why not, to retry."""
             try:
                 response = self._post(body)
             except requests.Timeout:
-                error = f"gateway timed out after {self.timeout:g} s"
-                continue
+                return f"gateway timed out after {self.timeout:g} s"
             except requests.RequestException as exc:
-                error = f"gateway unreachable: {type(exc).__name__}"
-                continue
+                return f"gateway unreachable: {type(exc).__name__}"
             status = response.status_code
             response.close()
             if 200 <= status < 300:
-                return
-            error = f"gateway answered {status}"
+                return None
             if 400 <= status < 500 and status not in (408, 429):
-                raise GatewayRejected(error)
-        raise GatewayUnavailable(f"{error} ({self.retries + 1} tries)")
+                raise GatewayRejected(f"gateway answered {status}")
+            return f"gateway answered {status}"
+
+        error = self.policy.call(attempt, retry_if=lambda error: error is not None)
+        if error is not None:
+            raise GatewayUnavailable(f"{error} ({self.policy.attempts} tries)")
 
 
 # --- SMTP ------------------------------------------------------------------------------------------------------

