@@ -27,7 +27,6 @@ from bureau.models import (
     Website,
     calendar_years,
     outbox,
-    processed_events,
 )
 from shared.contracts.bureau import (
     EVIDENCE_ACCESSED,
@@ -53,7 +52,6 @@ from shared.kernel.workdays import SHANGHAI
 from shared.platform.calendar import deadline_fields, reschedule, store_schedule, working_calendar
 from shared.platform.crypto import DecryptionError
 from shared.platform.events import PoisonEvent
-from shared.platform.idempotency import claim_event
 from shared.platform.outbox import enqueue
 from shared.platform.sealing import mask, seal, unseal
 from shared.platform.storage import ObjectNotFound, ObjectStore
@@ -93,15 +91,13 @@ def _scope(deps: Deps, provider_id: str) -> dict:
 # --- receipt (P8, B1) -------------------------------------------------------------------------------------------------
 
 
-def on_sent_to_bureau(deps: Deps, event_id: str, data: dict) -> None:
+def on_sent_to_bureau(deps: Deps, data: dict) -> None:
     """P8: a verified filing enters the review queue with a deadline of the province's review time (20 working days
     from receipt unless the province sets more); its form's seal is checked at once (P6, B1). A redelivered event,
     the same submission under another event id, or an older submission arriving late adds nothing. A later
     submission supersedes open reviews of the filing (a return and re-send, P8)."""
     if data["province"] != deps.province.abbr:
         raise PoisonEvent("filing_sent_to_bureau.v1 for another province")  # R2.1: never stored here
-    if not claim_event(deps.session, processed_events, event_id, "on_sent_to_bureau"):
-        return
     newest = deps.session.execute(
         select(Review.version, Review.submission).where(Review.filing_id == data["filing_id"])
         .order_by(Review.version.desc(), Review.submission.desc()).limit(1)
@@ -322,13 +318,11 @@ def _number_record(deps: Deps, number: str, *, lock: bool = False) -> FilingNumb
     return record
 
 
-def on_cancelled(deps: Deps, event_id: str, data: dict) -> None:
+def on_cancelled(deps: Deps, data: dict) -> None:
     """A cancelled filing (注销): an open review ends, and its number and website numbers are retired for good
     (never issued again: the counter only grows). Redeliveries do nothing."""
     if data["province"] != deps.province.abbr:
         raise PoisonEvent("filing_cancelled.v1 for another province")
-    if not claim_event(deps.session, processed_events, event_id, "on_cancelled"):
-        return
     for review in deps.session.execute(
         select(Review).where(Review.filing_id == data["filing_id"], Review.state.in_(OPEN_STATES))
     ).scalars():

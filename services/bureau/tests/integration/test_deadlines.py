@@ -62,7 +62,7 @@ def test_review_deadline_near_and_breached_once_each(session, crypto, object_sto
     filing_id = str(uuid.uuid4())
     raw = make_filing_data(evidence, filing_id=filing_id, province=province)
     envelope = make_envelope(FILING_SENT_TO_BUREAU, "verification", raw, filing_id)
-    usecases.on_sent_to_bureau(d, envelope["meta"]["id"], EVENTS.load(envelope))  # as the handler reads it
+    usecases.on_sent_to_bureau(d, EVENTS.load(envelope))  # as the handler reads it
     session.commit()
     review = usecases.get_review(d, filing_id)
     assert datetime.fromisoformat(review["deadline"]) == deadline
@@ -112,7 +112,7 @@ def test_a_review_deadline_in_a_year_without_the_schedule_is_provisional_until_i
     filing_id = str(uuid.uuid4())
     envelope = make_envelope(FILING_SENT_TO_BUREAU, "verification", make_filing_data(evidence, filing_id=filing_id),
                              filing_id)
-    usecases.on_sent_to_bureau(d, envelope["meta"]["id"], EVENTS.load(envelope))
+    usecases.on_sent_to_bureau(d, EVENTS.load(envelope))
     session.commit()
     provisional = usecases.get_review(d, filing_id)
     assert provisional["deadline_provisional"] is True

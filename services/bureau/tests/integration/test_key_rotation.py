@@ -69,7 +69,7 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_f
                                    **{side: exchange.encrypt(mobile, context="exchange.correction")
                                       for side, mobile in (("before", "13800138001"), ("after", "13800138000"))}}]
             envelope = make_envelope(FILING_SENT_TO_BUREAU, "verification", raw, filing_id)
-            usecases.on_sent_to_bureau(deps, envelope["meta"]["id"], EVENTS.load(envelope))
+            usecases.on_sent_to_bureau(deps, EVENTS.load(envelope))
             ids.append(filing_id)
         session.commit()
     assert _versions(engine) == {"v1"}

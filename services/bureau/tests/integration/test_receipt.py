@@ -38,7 +38,7 @@ def test_personal_data_and_corrections_are_resealed_with_the_bureaus_keys(databa
                              province=province_by_abbr("京"), review_working_days=20,
                              trusted_seals=load_trusted([str(DEV_SEAL_CERT)]), evidence_link_seconds=300,
                              now=lambda: datetime.now(UTC))
-        usecases.on_sent_to_bureau(deps, envelope["meta"]["id"], EVENTS.load(envelope))
+        usecases.on_sent_to_bureau(deps, EVENTS.load(envelope))
         session.commit()
         review = session.execute(select(Review).where(Review.filing_id == filing_id)).scalar_one()
         stored = json.dumps([review.filing, review.corrections], ensure_ascii=False)
