@@ -21,11 +21,11 @@ def personal_values(filing):
 
 @pytest.mark.req("P8")
 @pytest.mark.parametrize("filing", [unit_filing(), individual_filing()], ids=["unit", "individual"])
-def test_the_public_query_returns_public_fields_only(api, send_filing, wait_review, web_config_port, filing):
+def test_the_public_query_returns_public_fields_only(api, send_filing, wait_review, base_url, filing):
     filing_id = send_filing(filing=filing)
     wait_review(api, filing_id)
     number = api.post(f"/reviews/{filing_id}/approval").json()["filing_number"]
-    public = f"http://127.0.0.1:{web_config_port}/public/filings"
+    public = f"{base_url}/public/filings"
     domain = filing["websites"][0]["domains"][0]
     answers = [requests.get(public, params=params, timeout=10)  # no token: no login
                for params in ({"domain": domain}, {"domain": domain.upper()}, {"number": number},
@@ -49,13 +49,13 @@ def test_the_public_query_returns_public_fields_only(api, send_filing, wait_revi
         {k: v for k, v in body.items() if k != "websites"}, ensure_ascii=False)
 
 
-def test_the_public_query_names_what_is_wrong(bureau, web_config_port):
-    public = f"http://127.0.0.1:{web_config_port}/public/filings"
+def test_the_public_query_names_what_is_wrong(bureau, base_url):
+    public = f"{base_url}/public/filings"
     both = requests.get(public, params={"domain": "a.cn", "number": "京ICP备2026000001号"}, timeout=10)
     assert both.status_code == 422 and both.json()["error"]["errors"][0]["field"] == "query"
     malformed = requests.get(public, params={"number": "京ICP备05012345号"}, timeout=10)
     assert malformed.status_code == 422 and malformed.json()["error"]["errors"][0]["field"] == "number"
     unknown = requests.get(public, params={"domain": "never-filed.cn"}, timeout=10)
     assert unknown.status_code == 404
-    document = requests.get(f"http://127.0.0.1:{web_config_port}/openapi.json", timeout=10)
+    document = requests.get(f"{base_url}/openapi.json", timeout=10)
     assert document.status_code == 200 and "/public/filings" in document.json()["paths"]

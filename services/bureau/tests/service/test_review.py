@@ -125,6 +125,7 @@ def test_another_provinces_bureau_neither_receives_nor_can_fetch_the_filing(
     guangdong_filing = send_filing(province="粤")
     wait_review(guangdong, guangdong_filing)
     assert api.get(f"/reviews/{guangdong_filing}").status_code == 404
+    guangdong.http.close()  # an idle keep-alive connection would hold the web server's shutdown
 
 
 @pytest.mark.req("B1")
