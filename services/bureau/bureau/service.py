@@ -12,10 +12,10 @@ from eventlet import tpool
 from nameko.timer import timer
 from werkzeug.wrappers import Request
 
-from bureau import usecases
 from bureau.dependencies import BureauGuard, BureauSettings
 from bureau.domain import DEADLINE_KIND
 from bureau.models import idempotency_keys, outbox, processed_events
+from bureau.repository import BureauUnitOfWork
 from bureau.schemas import (
     ClosureInput,
     FindingsInput,
@@ -26,6 +26,8 @@ from bureau.schemas import (
     PublicQuery,
     ReturnInput,
 )
+from bureau.usecases import deadlines, evidence, oversight, public, receipt, review
+from bureau.usecases.common import Keys, Scope
 from shared.contracts.calendar import CalendarYearInput, CalendarYearLoaded
 from shared.contracts.intake import FILING_CANCELLED
 from shared.contracts.verification import FILING_SENT_TO_BUREAU
@@ -62,33 +64,39 @@ class BureauService(ServiceBase):
     storage = ObjectStorage()
     relay = OutboxRelay(outbox)
 
-    def _deps(self) -> usecases.Deps:
-        s = self.settings
-        return usecases.Deps(
-            session=self.db, cipher=self.personal.cipher, exchange=self.personal.exchange, store=self.storage,
-            province=s.province, review_working_days=s.review_working_days, trusted_seals=s.trusted_seals,
-            evidence_link_seconds=s.evidence_link_seconds, now=s.now, run_cpu=_cpu, may_see=self.caller.may_see,
-        )
+    def _uow(self) -> BureauUnitOfWork:
+        return BureauUnitOfWork(self.db)
+
+    def _keys(self) -> Keys:
+        return Keys(self.personal.cipher, self.personal.exchange)
+
+    def _scope(self) -> Scope:
+        """This province's bureau as the caller may see it (events and timers: everything)."""
+        return Scope(self.settings.province, self.caller.may_see)
 
     # --- events ---------------------------------------------------------------------------------------------------
 
     @handles("verification", FILING_SENT_TO_BUREAU, claim="on_sent_to_bureau", route_config="BUREAU_PROVINCE")
     def on_sent_to_bureau(self, data: dict, meta: dict):
-        usecases.on_sent_to_bureau(self._deps(), data)
+        s = self.settings
+        receipt.on_sent_to_bureau(self._uow(), data, scope=self._scope(), keys=self._keys(),
+                                  check_form=receipt.FormChecker(self.storage, s.trusted_seals, _cpu),
+                                  review_days=s.review_working_days, now=s.now)
 
     @handles("intake", FILING_CANCELLED, claim="on_cancelled", route_config="BUREAU_PROVINCE")
     def on_cancelled(self, data: dict, meta: dict):
-        usecases.on_cancelled(self._deps(), data)
+        receipt.on_cancelled(self._uow(), data, scope=self._scope(), now=self.settings.now)
 
     @timer(interval=DEADLINE_TIMER_SECONDS, eager=True)
     def check_deadlines(self):
         """P8 review deadlines (near, breached) and A1 rectification deadlines, each raised once. Runs at start-up
         too, so that ``icp_deadlines_open``/``_breached`` carry the database's counts from the first scrape."""
-        raised = usecases.raise_deadline_events(self._deps())
-        self.db.commit()
+        uow = self._uow()
+        raised = deadlines.raise_deadline_events(uow, scope=self._scope(), now=self.settings.now)
+        uow.commit()
         if raised:
             self.metrics.counter("icp_bureau_deadline_events_total", "Deadline events raised").inc(raised)
-        counts = usecases.open_counts(self._deps())
+        counts = deadlines.open_counts(uow, now=self.settings.now)
         self.metrics.deadlines(DEADLINE_KIND, counts["open"], counts["breached"], counts["provisional"])
         self.metrics.calendar(counts["official_days_left"])
 
@@ -96,71 +104,79 @@ class BureauService(ServiceBase):
 
     @route("GET", "/reviews", access=READ, summary="Open reviews, oldest deadline first (P8, B1)")
     def queue_http(self, request: Request):
-        return {"items": usecases.review_queue(self._deps())}
+        return {"items": review.review_queue(self._uow(), scope=self._scope(), keys=self._keys())}
 
     @route("GET", "/reviews/<filing_id>", access=READ, errors=_UNKNOWN,
            summary="One review: key data masked, form seal check, deadline")
     def review_http(self, request: Request, filing_id: str):
-        return usecases.get_review(self._deps(), filing_id)
+        return review.get_review(self._uow(), filing_id, scope=self._scope(), keys=self._keys())
 
     @route("POST", "/reviews/<filing_id>/approval", access=DECIDE, errors={**_UNKNOWN, **_STATE},
            summary="Approve: issue the filing number and website numbers (P8)")
     def approve_http(self, request: Request, filing_id: str):
         """A retried approval (same ``Idempotency-Key``) gets the first answer back and issues nothing new."""
-        return usecases.approve(self._deps(), filing_id, self.caller.actor)
+        return review.approve(self._uow(), filing_id, self.caller.actor, scope=self._scope(), keys=self._keys(),
+                              now=self.settings.now)
 
     @route("POST", "/reviews/<filing_id>/return", access=DECIDE, body=ReturnInput(),
            errors={**_UNKNOWN, **_STATE, **_RULES}, summary="Return to the provider with field-level reasons (P8)")
     def return_http(self, request: Request, filing_id: str, body: dict):
-        return usecases.return_filing(self._deps(), filing_id, self.caller.actor, body["reasons"])
+        return review.return_filing(self._uow(), filing_id, self.caller.actor, body["reasons"], scope=self._scope(),
+                                    keys=self._keys(), now=self.settings.now)
 
     @route("POST", "/reviews/<filing_id>/evidence/<item>/link", access=DECIDE, errors=_UNKNOWN,
            summary="A presigned link of at most 300 s, recorded (B1)")
     def evidence_link_http(self, request: Request, filing_id: str, item: str):
-        return usecases.open_evidence(self._deps(), filing_id, item, self.caller.actor)
+        return evidence.open_evidence(self._uow(), filing_id, item, self.caller.actor, scope=self._scope(),
+                                      store=self.storage, link_seconds=self.settings.evidence_link_seconds,
+                                      now=self.settings.now)
 
     @route("GET", "/reviews/<filing_id>/evidence-accesses", access=READ, errors=_UNKNOWN,
            summary="Who opened which evidence, when (B1)")
     def evidence_accesses_http(self, request: Request, filing_id: str):
-        return {"items": usecases.evidence_accesses(self._deps(), filing_id)}
+        return {"items": evidence.evidence_accesses(self._uow(), filing_id, scope=self._scope())}
 
     # --- inspections (B2) and penalties (A1) ----------------------------------------------------------------------
 
     @route("POST", "/inspections", access=DECIDE, body=InspectionInput(), status=201, errors=_RULES,
            summary="Plan an inspection with a reproducible random sample (B2)")
     def plan_inspection_http(self, request: Request, body: dict):
-        return usecases.plan_inspection(self._deps(), body["provider_id"], body["kind"], body["year"],
-                                        body["sample_size"], body["seed"], self.caller.actor)
+        return oversight.plan_inspection(self._uow(), body["provider_id"], body["kind"], body["year"],
+                                         body["sample_size"], body["seed"], self.caller.actor, scope=self._scope(),
+                                         now=self.settings.now)
 
     @route("GET", "/inspections/<inspection_id>", access=READ, errors=_UNKNOWN,
            summary="One inspection, its sample and findings (B2)")
     def inspection_http(self, request: Request, inspection_id: str):
-        return usecases.get_inspection(self._deps(), inspection_id)
+        return oversight.get_inspection(self._uow(), inspection_id, scope=self._scope())
 
     @route("POST", "/inspections/<inspection_id>/findings", access=DECIDE, body=FindingsInput(),
            errors={**_UNKNOWN, **_STATE, **_RULES}, summary="Record the findings and score (B2)")
     def findings_http(self, request: Request, inspection_id: str, body: dict):
-        return usecases.record_inspection(self._deps(), inspection_id, body["findings"], self.caller.actor)
+        return oversight.record_inspection(self._uow(), inspection_id, body["findings"], self.caller.actor,
+                                           scope=self._scope(), now=self.settings.now)
 
     @route("GET", "/providers/<provider_id>/compliance/<int:year>", access=READ,
            summary="A provider's compliance score for a year (B2)")
     def compliance_http(self, request: Request, provider_id: str, year: int):
-        return usecases.compliance(self._deps(), provider_id, year)
+        return oversight.compliance(self._uow(), provider_id, year, scope=self._scope())
 
     @route("POST", "/penalties", access=DECIDE, body=PenaltyInput(), status=201, errors=_RULES,
            summary="Penalise a provider with a rectification deadline (A1)")
     def penalty_http(self, request: Request, body: dict):
-        return usecases.issue_penalty(self._deps(), body, self.caller.actor)
+        return oversight.issue_penalty(self._uow(), body, self.caller.actor, scope=self._scope(),
+                                       now=self.settings.now)
 
     @route("POST", "/penalties/<penalty_id>/closure", access=DECIDE, body=ClosureInput(),
            errors={**_UNKNOWN, **_STATE}, summary="Close a rectification order (A1)")
     def closure_http(self, request: Request, penalty_id: str, body: dict):
-        return usecases.close_penalty(self._deps(), penalty_id, body["note"], self.caller.actor)
+        return oversight.close_penalty(self._uow(), penalty_id, body["note"], self.caller.actor, scope=self._scope(),
+                                       now=self.settings.now)
 
     @route("GET", "/penalties", access=READ, query=PenaltiesQuery(),
            summary="Penalties (?provider_id=), tracked to closure (A1)")
     def penalties_http(self, request: Request, query: dict):
-        return {"items": usecases.penalties(self._deps(), query["provider_id"])}
+        return {"items": oversight.penalties(self._uow(), query["provider_id"], scope=self._scope())}
 
     # --- administrators ---------------------------------------------------------------------------------------------
 
@@ -170,7 +186,8 @@ class BureauService(ServiceBase):
     def load_calendar_year(self, request: Request, body: dict):
         """Load a year's State Council schedule without a release (``icp-ops calendar load``); open review
         deadlines that counted days of that year are recomputed (P8)."""
-        return usecases.load_calendar_year(self._deps(), read_json(request), self.caller.actor)
+        return deadlines.load_calendar_year(self._uow(), read_json(request), self.caller.actor,
+                                            review_days=self.settings.review_working_days, now=self.settings.now)
 
     # --- the public (no login) --------------------------------------------------------------------------------------
 
@@ -179,4 +196,4 @@ class BureauService(ServiceBase):
            summary="Public query by ?domain= or ?number=, no login, public fields only")
     def public_query_http(self, request: Request, query: dict):
         """By ``?domain=`` or ``?number=``: public fields only, never personal data."""
-        return usecases.public_query(self._deps(), query["domain"], query["number"])
+        return public.public_query(self._uow(), query["domain"], query["number"])

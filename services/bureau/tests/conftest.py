@@ -54,9 +54,10 @@ def bureau_config(run_vhost, run_database, module_web_config, s3_server):
             "BUREAU_PROVINCE": "京", "EVENT_RETRY_DELAY": 0.05}
 
 
-@pytest.fixture(scope="module")
-def crypto(bureau_config):
-    return CryptoConfig.from_config(bureau_config)
+@pytest.fixture(scope="session")
+def crypto():
+    """The DEVELOPMENT keys, which the tests' containers hold too (no FIELD_KEYS in their configuration)."""
+    return CryptoConfig.from_config({})
 
 
 @pytest.fixture
