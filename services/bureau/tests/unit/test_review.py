@@ -52,7 +52,6 @@ def test_approval_issues_consecutive_well_formed_numbers_once(uow, keys, at, sco
         == "13800138000"
 
 
-@pytest.mark.req("P6")
 @pytest.mark.req("B1")
 def test_a_filing_whose_form_seal_failed_cannot_be_approved_but_can_be_returned(uow, keys, at, scope, receive,
                                                                                  form_check):
