@@ -156,11 +156,12 @@ def rpc_entry(*, access: Rule):
     return decorate
 
 
-def handles(source: str, event_type: str, *, claim: str | None = None):
+def handles(source: str, event_type: str, *, claim: str | None = None, route_config: str | None = None):
     """A bounded handler of ``event_type`` from ``source``, called as ``method(self, data, meta)`` once per event
     id: the claim (``claim``, default the method's name; keep a stored name when renaming a method, or replays of
     old events run again) and the method's writes commit together. An envelope that breaks its contract is a
-    :class:`PoisonEvent`, dead-lettered at once."""
+    :class:`PoisonEvent`, dead-lettered at once. ``route_config``: for a routed contract, the config key that
+    selects the one route the handler receives (:func:`shared.platform.events.binding`)."""
 
     def decorate(fn: Callable) -> Callable:
         handler = claim or fn.__name__
@@ -173,7 +174,7 @@ def handles(source: str, event_type: str, *, claim: str | None = None):
                 fn(self, data, meta)
             self.db.commit()
 
-        return event_handler(source, event_type)(entrypoint)
+        return event_handler(source, event_type, route_config=route_config)(entrypoint)
 
     return decorate
 

@@ -8,6 +8,7 @@ from nameko.extensions import DependencyProvider
 from bureau import domain, forms
 from shared.kernel.errors import InvalidValue
 from shared.kernel.provinces import Province, province_by_abbr
+from shared.platform.auth import Caller, Guard
 from shared.platform.config import flag, require
 
 
@@ -50,3 +51,28 @@ class BureauSettings(DependencyProvider):
 
     def get_dependency(self, worker_ctx) -> Settings:
         return self.settings
+
+
+@dataclass(frozen=True)
+class BureauCaller(Caller):
+    """The verified caller, named the one way the bureau records who decided, who opened evidence and whose
+    ``Idempotency-Key`` it is: ``bureau:京:<subject>`` (stored decisions, events and keys keep this name)."""
+
+    abbr: str = ""
+
+    @property
+    def actor(self) -> str | None:
+        return f"bureau:{self.abbr}:{self.principal.subject}" if self.principal else None
+
+
+class BureauGuard(Guard):
+    """:class:`shared.platform.auth.Guard`, giving a :class:`BureauCaller` of the deployment's province
+    (``BUREAU_PROVINCE``, validated by :class:`BureauSettings`)."""
+
+    def setup(self) -> None:
+        super().setup()
+        self.abbr = str(self.container.config.get("BUREAU_PROVINCE") or "").strip()
+
+    def get_dependency(self, worker_ctx) -> BureauCaller:
+        caller = super().get_dependency(worker_ctx)
+        return BureauCaller(caller.principal, caller.tenant, caller.signer, self.abbr)

@@ -1,9 +1,11 @@
-"""The bureau's pure rules (stdlib and shared.kernel only): review time, website numbers, inspection samples and
-scores, rectification deadlines (P8, B1, B2, A1)."""
+"""The bureau's pure rules (stdlib and shared.kernel only): review time, the review's lifecycle, website numbers,
+inspection samples and scores, rectification orders (P8, B1, B2, A1). A transition takes the aggregate's state
+and returns the new one (or raises :class:`NotAllowed`); the use cases load, decide here, save and emit."""
 
 import hashlib
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 from shared.kernel.errors import InvalidValue
@@ -26,6 +28,77 @@ class ReviewState(StrEnum):
 
 
 OPEN_STATES = (ReviewState.PENDING,)
+
+
+class NotAllowed(InvalidValue):
+    """A transition the aggregate's current state does not allow (answered 409); ``field`` names what is in the
+    way."""
+
+    def __init__(self, field: str, code: str, message: str, rule: str) -> None:
+        super().__init__(code, message, rule)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Decision:
+    """A review's decision (P8): its new state, who decided and when, and a return's reasons."""
+
+    state: ReviewState
+    by: str
+    at: datetime
+    reasons: list = field(default_factory=list)
+
+
+def is_newer(incoming: tuple[int, int], newest: tuple[int, int] | None) -> bool:
+    """P8: a submission ``(version, submission)`` opens a review only if it is newer than every one received: the
+    same submission under another event id, or an older one overtaken by a newer, adds nothing."""
+    return newest is None or incoming > newest
+
+
+def _require_pending(state: str, filing_number: str | None) -> None:
+    if state != ReviewState.PENDING:
+        detail = f" as {filing_number}" if filing_number else ""
+        raise NotAllowed("state", "decided", f"The filing is already {state}{detail}.", "P8")
+
+
+def approve(state: str, filing_number: str | None, form_valid: bool, by: str, at: datetime) -> Decision:
+    """P8: only a pending review is approved, and only if its form's seal checked out (P6)."""
+    _require_pending(state, filing_number)
+    if not form_valid:
+        raise NotAllowed("evidence.form_bureau_copy", "form_not_valid",
+                         "The verification form's seal did not check out: return the filing.", "P6")
+    return Decision(ReviewState.APPROVED, by, at)
+
+
+def return_review(state: str, filing_number: str | None, reasons: list[dict], by: str, at: datetime) -> Decision:
+    """P8: a pending review goes back to the provider with field-level reasons (InvalidValue ``required``
+    without)."""
+    if not reasons:
+        raise InvalidValue("required", "A return needs reasons: say which field and why.", "P8")
+    _require_pending(state, filing_number)
+    return Decision(ReviewState.RETURNED, by, at, list(reasons))
+
+
+def cancel(state: str, by: str, at: datetime) -> Decision | None:
+    """A filing cancelled (注销) during its review ends it; a decided review stays as decided (None)."""
+    return Decision(ReviewState.CANCELLED, by, at) if state in OPEN_STATES else None
+
+
+class DeadlineEvent(StrEnum):
+    NEAR = "near"
+    BREACHED = "breached"
+
+
+def deadline_events(near_raised: bool, breached_raised: bool, near_at: datetime, deadline_at: datetime,
+                    now: datetime) -> list[DeadlineEvent]:
+    """P8: the deadline events an open review is due at ``now``: near from one working day before the deadline
+    (while it is still ahead), breached from the deadline on; each once."""
+    due = []
+    if not near_raised and near_at <= now < deadline_at:
+        due.append(DeadlineEvent.NEAR)
+    if not breached_raised and now >= deadline_at:
+        due.append(DeadlineEvent.BREACHED)
+    return due
 
 
 def review_working_days(province_abbr: str, configured: int | None = None) -> int:
@@ -121,3 +194,21 @@ class PenaltyState(StrEnum):
     OPEN = "open"
     OVERDUE = "overdue"
     CLOSED = "closed"
+
+
+def penalty_overdue(state: str, rectify_by: datetime, now: datetime) -> PenaltyState | None:
+    """A1: an open order whose rectification deadline passed goes overdue (once; None otherwise)."""
+    return PenaltyState.OVERDUE if state == PenaltyState.OPEN and rectify_by <= now else None
+
+
+def close_penalty(state: str) -> PenaltyState:
+    """A1: the provider rectified: an open or overdue order is closed; a closed one cannot be closed again."""
+    if state == PenaltyState.CLOSED:
+        raise NotAllowed("penalty_id", "closed", "This rectification order is already closed.", "A1")
+    return PenaltyState.CLOSED
+
+
+def require_unrecorded(recorded_at: datetime | None) -> None:
+    """B2: an inspection's findings are recorded once."""
+    if recorded_at is not None:
+        raise NotAllowed("inspection_id", "recorded", "This inspection's findings are already recorded.", "B2")

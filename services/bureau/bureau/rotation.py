@@ -1,7 +1,7 @@
 """The bureau's personal data at rest, for the key rotation job (``icp-rotate-keys bureau``, issue 8): each review's
 filing, and the before and after of every on-site correction, both sealed with the bureau's own keys."""
 from bureau.models import Review
-from bureau.usecases import CORRECTION_CONTEXT, FILING_CONTEXT
+from bureau.usecases.common import CORRECTION_CONTEXT, FILING_CONTEXT
 from shared.platform.rotation import json_tokens, sealed_filing
 
 SEALED = [

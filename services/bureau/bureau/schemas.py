@@ -63,3 +63,16 @@ class PublicFilingOutput(Schema):
     sponsor_name = fields.String(allow_none=True, metadata={"description": "a unit's name; null for an individual"})
     approved_at = fields.Date()
     websites = fields.List(fields.Nested(PublicWebsite))
+
+
+class PenaltiesQuery(Schema):
+    """``GET /penalties``: optionally one provider's."""
+
+    provider_id = fields.String(load_default=None)
+
+
+class PublicQuery(Schema):
+    """``GET /public/filings``: by ``domain`` or by ``number`` (one of them, checked by the use case, P8)."""
+
+    domain = fields.String(load_default=None)
+    number = fields.String(load_default=None)

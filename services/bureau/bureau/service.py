@@ -4,25 +4,36 @@ Reads ``filing_sent_to_bureau.v1`` and ``filing_cancelled.v1`` bound to its own 
 R2.1). Reviewers of this province work over HTTP with their bearer token (``shared.platform.auth``; auditors may
 read); each province's bureau has its own address and there is deliberately no RPC, whose one ``bureau`` queue
 would be shared by every province on a broker. A timer raises deadline events. The public query needs no login.
+Every route declares who may call it (B1: reviewers, their province only, checked per filing by ``may_see``,
+decide; auditors read; the public query is open).
 """
 
 from eventlet import tpool
 from nameko.timer import timer
 from werkzeug.wrappers import Request
 
-from bureau import usecases
-from bureau.dependencies import BureauSettings
+from bureau.dependencies import BureauGuard, BureauSettings
 from bureau.domain import DEADLINE_KIND
-from bureau.models import idempotency_keys, outbox
-from bureau.openapi import openapi_document
-from bureau.schemas import ClosureInput, FindingsInput, InspectionInput, PenaltyInput, ReturnInput
-from shared.contracts.calendar import CalendarYearInput
+from bureau.models import idempotency_keys, outbox, processed_events
+from bureau.repository import BureauUnitOfWork
+from bureau.schemas import (
+    ClosureInput,
+    FindingsInput,
+    InspectionInput,
+    PenaltiesQuery,
+    PenaltyInput,
+    PublicFilingOutput,
+    PublicQuery,
+    ReturnInput,
+)
+from bureau.usecases import deadlines, evidence, oversight, public, receipt, review
+from bureau.usecases.common import Keys, Scope
+from shared.contracts.calendar import CalendarYearInput, CalendarYearLoaded
 from shared.contracts.intake import FILING_CANCELLED
 from shared.contracts.verification import FILING_SENT_TO_BUREAU
-from shared.platform.auth import AUDITOR, OPS, PUBLIC, REVIEWER, Guard, allow
-from shared.platform.entrypoints import answer_once, read_event
-from shared.platform.events import event_handler
-from shared.platform.http import http, json_response, load_json, read_json
+from shared.platform.auth import AUDITOR, OPS, PUBLIC, REVIEWER, allow
+from shared.platform.entrypoints import handles, route
+from shared.platform.http import read_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 from shared.platform.storage import ObjectStorage
@@ -31,26 +42,9 @@ DEADLINE_TIMER_SECONDS = 5
 
 READ = allow(REVIEWER, AUDITOR)
 DECIDE = allow(REVIEWER)
-ACCESS_POLICY = {
-    "queue_http": READ,
-    "review_http": READ,
-    "approve_http": DECIDE,
-    "return_http": DECIDE,
-    "evidence_link_http": DECIDE,
-    "evidence_accesses_http": READ,
-    "plan_inspection_http": DECIDE,
-    "inspection_http": READ,
-    "findings_http": DECIDE,
-    "compliance_http": READ,
-    "penalty_http": DECIDE,
-    "closure_http": DECIDE,
-    "penalties_http": READ,
-    "load_calendar_year": allow(OPS),
-    "public_query_http": PUBLIC,
-    "openapi": PUBLIC,
-}
-"""B1: reviewers (their province only, checked per filing by ``may_see``) decide; auditors read; the public
-query is open."""
+_UNKNOWN = {404: "Unknown filing, evidence, inspection or penalty (or another province's)"}
+_STATE = {409: "Not allowed in the current state (already decided, form seal failed), or a reused Idempotency-Key"}
+_RULES = {422: "A rule failed; every reason is listed with its rule"}
 
 
 def _cpu(fn, *args):
@@ -60,135 +54,146 @@ def _cpu(fn, *args):
 
 class BureauService(ServiceBase):
     name = "bureau"
+    description = ("A provincial bureau: review within 20 working days, filing numbers, evidence spot checks, "
+                   "inspections, penalties, public query (P8, B1, B2, A1).")
+    idempotency_keys = idempotency_keys
+    processed_events = processed_events
 
     settings = BureauSettings()
-    caller = Guard(ACCESS_POLICY)
+    caller = BureauGuard()
     storage = ObjectStorage()
     relay = OutboxRelay(outbox)
 
-    def _deps(self) -> usecases.Deps:
-        s = self.settings
-        return usecases.Deps(
-            session=self.db, cipher=self.personal.cipher, exchange=self.personal.exchange, store=self.storage,
-            province=s.province, review_working_days=s.review_working_days, trusted_seals=s.trusted_seals,
-            evidence_link_seconds=s.evidence_link_seconds, now=s.now, run_cpu=_cpu, may_see=self.caller.may_see,
-        )
+    def _uow(self) -> BureauUnitOfWork:
+        return BureauUnitOfWork(self.db)
 
-    def _actor(self) -> str:
-        """The one place the bureau names its caller (who decided, who opened evidence): ``bureau:京:<subject>``."""
-        return f"bureau:{self.settings.province.abbr}:{self.caller.principal.subject}"
+    def _keys(self) -> Keys:
+        return Keys(self.personal.cipher, self.personal.exchange)
 
-    def _once(self, request: Request, action, status: int = 200):
-        """Answer a POST once per ``Idempotency-Key`` (scoped to the caller): a retried approval gets the first
-        answer back and issues nothing new."""
-        return answer_once(self.db, idempotency_keys, request, self._actor(), action, status)
+    def _scope(self) -> Scope:
+        """This province's bureau as the caller may see it (events and timers: everything)."""
+        return Scope(self.settings.province, self.caller.may_see)
 
     # --- events ---------------------------------------------------------------------------------------------------
 
-    @event_handler("verification", FILING_SENT_TO_BUREAU, route_config="BUREAU_PROVINCE")
-    def on_sent_to_bureau(self, envelope: dict):
-        usecases.on_sent_to_bureau(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
-        self.db.commit()
+    @handles("verification", FILING_SENT_TO_BUREAU, claim="on_sent_to_bureau", route_config="BUREAU_PROVINCE")
+    def on_sent_to_bureau(self, data: dict, meta: dict):
+        s = self.settings
+        receipt.on_sent_to_bureau(self._uow(), data, scope=self._scope(), keys=self._keys(),
+                                  check_form=receipt.FormChecker(self.storage, s.trusted_seals, _cpu),
+                                  review_days=s.review_working_days, now=s.now)
 
-    @event_handler("intake", FILING_CANCELLED, route_config="BUREAU_PROVINCE")
-    def on_cancelled(self, envelope: dict):
-        usecases.on_cancelled(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
-        self.db.commit()
+    @handles("intake", FILING_CANCELLED, claim="on_cancelled", route_config="BUREAU_PROVINCE")
+    def on_cancelled(self, data: dict, meta: dict):
+        receipt.on_cancelled(self._uow(), data, scope=self._scope(), now=self.settings.now)
 
     @timer(interval=DEADLINE_TIMER_SECONDS, eager=True)
     def check_deadlines(self):
         """P8 review deadlines (near, breached) and A1 rectification deadlines, each raised once. Runs at start-up
         too, so that ``icp_deadlines_open``/``_breached`` carry the database's counts from the first scrape."""
-        raised = usecases.raise_deadline_events(self._deps())
-        self.db.commit()
+        uow = self._uow()
+        raised = deadlines.raise_deadline_events(uow, scope=self._scope(), now=self.settings.now)
+        uow.commit()
         if raised:
             self.metrics.counter("icp_bureau_deadline_events_total", "Deadline events raised").inc(raised)
-        counts = usecases.open_counts(self._deps())
+        counts = deadlines.open_counts(uow, now=self.settings.now)
         self.metrics.deadlines(DEADLINE_KIND, counts["open"], counts["breached"], counts["provisional"])
         self.metrics.calendar(counts["official_days_left"])
 
     # --- reviewers (P8, B1) ---------------------------------------------------------------------------------------
 
-    @http("GET", "/reviews")
+    @route("GET", "/reviews", access=READ, summary="Open reviews, oldest deadline first (P8, B1)")
     def queue_http(self, request: Request):
-        return json_response(200, {"items": usecases.review_queue(self._deps())})
+        return {"items": review.review_queue(self._uow(), scope=self._scope(), keys=self._keys())}
 
-    @http("GET", "/reviews/<filing_id>")
+    @route("GET", "/reviews/<filing_id>", access=READ, errors=_UNKNOWN,
+           summary="One review: key data masked, form seal check, deadline")
     def review_http(self, request: Request, filing_id: str):
-        return json_response(200, usecases.get_review(self._deps(), filing_id))
+        return review.get_review(self._uow(), filing_id, scope=self._scope(), keys=self._keys())
 
-    @http("POST", "/reviews/<filing_id>/approval")
+    @route("POST", "/reviews/<filing_id>/approval", access=DECIDE, errors={**_UNKNOWN, **_STATE},
+           summary="Approve: issue the filing number and website numbers (P8)")
     def approve_http(self, request: Request, filing_id: str):
-        return self._once(request, lambda actor: usecases.approve(self._deps(), filing_id, actor))
+        """A retried approval (same ``Idempotency-Key``) gets the first answer back and issues nothing new."""
+        return review.approve(self._uow(), filing_id, self.caller.actor, scope=self._scope(), keys=self._keys(),
+                              now=self.settings.now)
 
-    @http("POST", "/reviews/<filing_id>/return")
-    def return_http(self, request: Request, filing_id: str):
-        reasons = load_json(request, ReturnInput())["reasons"]
-        return self._once(request, lambda actor: usecases.return_filing(self._deps(), filing_id, actor, reasons))
+    @route("POST", "/reviews/<filing_id>/return", access=DECIDE, body=ReturnInput(),
+           errors={**_UNKNOWN, **_STATE, **_RULES}, summary="Return to the provider with field-level reasons (P8)")
+    def return_http(self, request: Request, filing_id: str, body: dict):
+        return review.return_filing(self._uow(), filing_id, self.caller.actor, body["reasons"], scope=self._scope(),
+                                    keys=self._keys(), now=self.settings.now)
 
-    @http("POST", "/reviews/<filing_id>/evidence/<item>/link")
+    @route("POST", "/reviews/<filing_id>/evidence/<item>/link", access=DECIDE, errors=_UNKNOWN,
+           summary="A presigned link of at most 300 s, recorded (B1)")
     def evidence_link_http(self, request: Request, filing_id: str, item: str):
-        return self._once(request, lambda actor: usecases.open_evidence(self._deps(), filing_id, item, actor))
+        return evidence.open_evidence(self._uow(), filing_id, item, self.caller.actor, scope=self._scope(),
+                                      store=self.storage, link_seconds=self.settings.evidence_link_seconds,
+                                      now=self.settings.now)
 
-    @http("GET", "/reviews/<filing_id>/evidence-accesses")
+    @route("GET", "/reviews/<filing_id>/evidence-accesses", access=READ, errors=_UNKNOWN,
+           summary="Who opened which evidence, when (B1)")
     def evidence_accesses_http(self, request: Request, filing_id: str):
-        return json_response(200, {"items": usecases.evidence_accesses(self._deps(), filing_id)})
+        return {"items": evidence.evidence_accesses(self._uow(), filing_id, scope=self._scope())}
 
     # --- inspections (B2) and penalties (A1) ----------------------------------------------------------------------
 
-    @http("POST", "/inspections")
-    def plan_inspection_http(self, request: Request):
-        body = load_json(request, InspectionInput())
-        return self._once(request, lambda actor: usecases.plan_inspection(
-            self._deps(), body["provider_id"], body["kind"], body["year"], body["sample_size"], body["seed"], actor),
-            status=201)
+    @route("POST", "/inspections", access=DECIDE, body=InspectionInput(), status=201, errors=_RULES,
+           summary="Plan an inspection with a reproducible random sample (B2)")
+    def plan_inspection_http(self, request: Request, body: dict):
+        return oversight.plan_inspection(self._uow(), body["provider_id"], body["kind"], body["year"],
+                                         body["sample_size"], body["seed"], self.caller.actor, scope=self._scope(),
+                                         now=self.settings.now)
 
-    @http("GET", "/inspections/<inspection_id>")
+    @route("GET", "/inspections/<inspection_id>", access=READ, errors=_UNKNOWN,
+           summary="One inspection, its sample and findings (B2)")
     def inspection_http(self, request: Request, inspection_id: str):
-        return json_response(200, usecases.get_inspection(self._deps(), inspection_id))
+        return oversight.get_inspection(self._uow(), inspection_id, scope=self._scope())
 
-    @http("POST", "/inspections/<inspection_id>/findings")
-    def findings_http(self, request: Request, inspection_id: str):
-        findings = load_json(request, FindingsInput())["findings"]
-        return self._once(request, lambda actor: usecases.record_inspection(
-            self._deps(), inspection_id, findings, actor))
+    @route("POST", "/inspections/<inspection_id>/findings", access=DECIDE, body=FindingsInput(),
+           errors={**_UNKNOWN, **_STATE, **_RULES}, summary="Record the findings and score (B2)")
+    def findings_http(self, request: Request, inspection_id: str, body: dict):
+        return oversight.record_inspection(self._uow(), inspection_id, body["findings"], self.caller.actor,
+                                           scope=self._scope(), now=self.settings.now)
 
-    @http("GET", "/providers/<provider_id>/compliance/<int:year>")
+    @route("GET", "/providers/<provider_id>/compliance/<int:year>", access=READ,
+           summary="A provider's compliance score for a year (B2)")
     def compliance_http(self, request: Request, provider_id: str, year: int):
-        return json_response(200, usecases.compliance(self._deps(), provider_id, year))
+        return oversight.compliance(self._uow(), provider_id, year, scope=self._scope())
 
-    @http("POST", "/penalties")
-    def penalty_http(self, request: Request):
-        body = load_json(request, PenaltyInput())
-        return self._once(request, lambda actor: usecases.issue_penalty(self._deps(), body, actor), status=201)
+    @route("POST", "/penalties", access=DECIDE, body=PenaltyInput(), status=201, errors=_RULES,
+           summary="Penalise a provider with a rectification deadline (A1)")
+    def penalty_http(self, request: Request, body: dict):
+        return oversight.issue_penalty(self._uow(), body, self.caller.actor, scope=self._scope(),
+                                       now=self.settings.now)
 
-    @http("POST", "/penalties/<penalty_id>/closure")
-    def closure_http(self, request: Request, penalty_id: str):
-        note = load_json(request, ClosureInput())["note"]
-        return self._once(request, lambda actor: usecases.close_penalty(self._deps(), penalty_id, note, actor))
+    @route("POST", "/penalties/<penalty_id>/closure", access=DECIDE, body=ClosureInput(),
+           errors={**_UNKNOWN, **_STATE}, summary="Close a rectification order (A1)")
+    def closure_http(self, request: Request, penalty_id: str, body: dict):
+        return oversight.close_penalty(self._uow(), penalty_id, body["note"], self.caller.actor, scope=self._scope(),
+                                       now=self.settings.now)
 
-    @http("GET", "/penalties")
-    def penalties_http(self, request: Request):
-        return json_response(200, {"items": usecases.penalties(self._deps(), request.args.get("provider_id"))})
+    @route("GET", "/penalties", access=READ, query=PenaltiesQuery(),
+           summary="Penalties (?provider_id=), tracked to closure (A1)")
+    def penalties_http(self, request: Request, query: dict):
+        return {"items": oversight.penalties(self._uow(), query["provider_id"], scope=self._scope())}
 
     # --- administrators ---------------------------------------------------------------------------------------------
 
-    @http("POST", "/calendar/years")
-    def load_calendar_year(self, request: Request):
+    @route("POST", "/calendar/years", access=allow(OPS), body=CalendarYearInput(), answer=CalendarYearLoaded(),
+           errors={**_STATE, **_RULES},
+           summary="Load a year's State Council schedule; open review deadlines follow it (P8)")
+    def load_calendar_year(self, request: Request, body: dict):
         """Load a year's State Council schedule without a release (``icp-ops calendar load``); open review
         deadlines that counted days of that year are recomputed (P8)."""
-        load_json(request, CalendarYearInput())
-        schedule = read_json(request)
-        return self._once(request, lambda actor: usecases.load_calendar_year(self._deps(), schedule, actor))
+        return deadlines.load_calendar_year(self._uow(), read_json(request), self.caller.actor,
+                                            review_days=self.settings.review_working_days, now=self.settings.now)
 
     # --- the public (no login) --------------------------------------------------------------------------------------
 
-    @http("GET", "/public/filings")
-    def public_query_http(self, request: Request):
+    @route("GET", "/public/filings", access=PUBLIC, query=PublicQuery(), answer=PublicFilingOutput(),
+           errors={404: "No active filing for this domain or number here", **_RULES},
+           summary="Public query by ?domain= or ?number=, no login, public fields only")
+    def public_query_http(self, request: Request, query: dict):
         """By ``?domain=`` or ``?number=``: public fields only, never personal data."""
-        return json_response(200, usecases.public_query(self._deps(), request.args.get("domain"),
-                                                        request.args.get("number")))
-
-    @http("GET", "/openapi.json")
-    def openapi(self, request: Request):
-        return json_response(200, openapi_document())
+        return public.public_query(self._uow(), query["domain"], query["number"])

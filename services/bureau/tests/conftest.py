@@ -1,6 +1,7 @@
-"""Fixtures for the bureau's tests: a running bureau container for 京 on the real RabbitMQ (its own vhost),
-PostgreSQL database and the local S3 server; a verification form sealed with the DEVELOPMENT provider seal; and
-``send_filing``, which publishes ``filing_sent_to_bureau.v1`` as the verification service would."""
+"""Fixtures for the bureau's tests: a running bureau container for 京 on the real RabbitMQ, PostgreSQL and the
+local S3 server, one per test module, each test starting from an empty database and empty queues
+(shared.testing.containers); a verification form sealed with the DEVELOPMENT provider seal; and ``send_filing``,
+which publishes ``filing_sent_to_bureau.v1`` as the verification service would."""
 import copy
 import io
 import time
@@ -47,15 +48,16 @@ def sealed_form() -> bytes:
     return sealed_pdf(blank_pdf())
 
 
-@pytest.fixture
-def bureau_config(rabbit_config, web_config, database_factory, s3_server):
-    return {**rabbit_config, **web_config, **s3_server, "DB_URL": database_factory("bureau"),
+@pytest.fixture(scope="module")
+def bureau_config(run_vhost, run_database, module_web_config, s3_server):
+    return {**run_vhost, **module_web_config, **s3_server, "DB_URL": run_database("bureau"),
             "BUREAU_PROVINCE": "京", "EVENT_RETRY_DELAY": 0.05}
 
 
-@pytest.fixture
-def crypto(bureau_config):
-    return CryptoConfig.from_config(bureau_config)
+@pytest.fixture(scope="session")
+def crypto():
+    """The DEVELOPMENT keys, which the tests' containers hold too (no FIELD_KEYS in their configuration)."""
+    return CryptoConfig.from_config({})
 
 
 @pytest.fixture
@@ -65,12 +67,20 @@ def bureau_tap(bureau_config):
     tap.close()
 
 
+@pytest.fixture(scope="module")
+def bureau_container(module_container, bureau_config):
+    return module_container(BureauService, bureau_config)
+
+
 @pytest.fixture
-def bureau(container_factory, bureau_config, bureau_tap):
-    container = container_factory(BureauService, bureau_config)
-    container.start()
-    yield container
-    container.stop()
+def bureau(bureau_container, bureau_config, clean_slate, bureau_tap):
+    clean_slate(bureau_container, bureau_config)
+    return bureau_container
+
+
+@pytest.fixture
+def base_url(bureau_config) -> str:
+    return f"http://{bureau_config['WEB_SERVER_ADDRESS']}"
 
 
 def reviewer(subject: str = "reviewer-1", province: str = "京") -> str:
@@ -79,9 +89,11 @@ def reviewer(subject: str = "reviewer-1", province: str = "京") -> str:
 
 
 @pytest.fixture
-def api(bureau, web_config_port):
+def api(bureau, base_url):
     """The 京 bureau's HTTP interface as reviewer-1 of 京."""
-    return ApiClient(f"http://127.0.0.1:{web_config_port}", reviewer())
+    client = ApiClient(base_url, reviewer())
+    yield client
+    client.http.close()  # an idle keep-alive connection would hold the web server's shutdown
 
 
 def put(store, key: str, content: bytes, content_type: str) -> dict:

@@ -13,9 +13,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from bureau import usecases
 from bureau.forms import DEV_SEAL_CERT, load_trusted
+from bureau.repository import BureauUnitOfWork
 from bureau.rotation import SEALED
+from bureau.usecases import receipt, review
+from bureau.usecases.common import CORRECTION_CONTEXT, Keys, Scope
 from shared.contracts import EVENTS
 from shared.contracts.envelope import make_envelope
 from shared.contracts.verification import FILING_SENT_TO_BUREAU
@@ -37,11 +39,15 @@ def _cipher(keys: str, current: str):
     return CryptoConfig.from_config(config).cipher()
 
 
-def _deps(session, keys: str, current: str, crypto, object_store) -> usecases.Deps:
-    return usecases.Deps(session=session, cipher=_cipher(keys, current), exchange=crypto.exchange(),
-                         store=object_store, province=province_by_abbr("京"), review_working_days=20,
-                         trusted_seals=load_trusted([str(DEV_SEAL_CERT)]), evidence_link_seconds=300,
-                         now=lambda: datetime.now(UTC))
+BEIJING = Scope(province_by_abbr("京"))
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _keys(keys: str, current: str, crypto) -> Keys:
+    return Keys(_cipher(keys, current), crypto.exchange())
 
 
 def _versions(engine) -> set[str]:
@@ -61,7 +67,8 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_f
     exchange = crypto.exchange()
     ids = []
     with Session(engine, expire_on_commit=False) as session:
-        deps = _deps(session, f"1:{K1}", "1", crypto, object_store)
+        uow, keys = BureauUnitOfWork(session), _keys(f"1:{K1}", "1", crypto)
+        check_form = receipt.FormChecker(object_store, load_trusted([str(DEV_SEAL_CERT)]))
         for filing in (unit_filing(), individual_filing()):
             filing_id = str(uuid.uuid4())
             raw = make_filing_data(evidence, filing_id=filing_id, filing=filing)
@@ -69,16 +76,18 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_f
                                    **{side: exchange.encrypt(mobile, context="exchange.correction")
                                       for side, mobile in (("before", "13800138001"), ("after", "13800138000"))}}]
             envelope = make_envelope(FILING_SENT_TO_BUREAU, "verification", raw, filing_id)
-            usecases.on_sent_to_bureau(deps, envelope["meta"]["id"], EVENTS.load(envelope))
+            receipt.on_sent_to_bureau(uow, EVENTS.load(envelope), scope=BEIJING, keys=keys, check_form=check_form,
+                                      review_days=20, now=_now)
             ids.append(filing_id)
-        session.commit()
+        uow.commit()
     assert _versions(engine) == {"v1"}
 
     with Session(engine, expire_on_commit=False) as session:  # the new key is current: old reviews still read
-        deps = _deps(session, f"1:{K1},2:{K2}", "2", crypto, object_store)
-        masked = [usecases.get_review(deps, filing_id)["filing"] for filing_id in ids]
-        assert usecases.approve(deps, ids[0], "bureau:京:reviewer-1")["state"] == "approved"
-        session.commit()
+        uow, keys = BureauUnitOfWork(session), _keys(f"1:{K1},2:{K2}", "2", crypto)
+        masked = [review.get_review(uow, filing_id, scope=BEIJING, keys=keys)["filing"] for filing_id in ids]
+        approved = review.approve(uow, ids[0], "bureau:京:reviewer-1", scope=BEIJING, keys=keys, now=_now)
+        assert approved["state"] == "approved"
+        uow.commit()
 
     cipher = _cipher(f"1:{K1},2:{K2}", "2")
     assert rotate_keys(engine, cipher, SEALED, batch=1) == {"reviews.filing": 2, "reviews.corrections": 2}
@@ -86,13 +95,14 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_f
     assert set(rotate_keys(engine, cipher, SEALED).values()) == {0}  # idempotent
 
     with Session(engine, expire_on_commit=False) as session:  # the old key is gone: everything still reads
-        deps = _deps(session, f"2:{K2}", "2", crypto, object_store)
-        assert [usecases.get_review(deps, filing_id)["filing"] for filing_id in ids] == masked
-        assert usecases.approve(deps, ids[1], "bureau:京:reviewer-1")["state"] == "approved"
+        uow, keys = BureauUnitOfWork(session), _keys(f"2:{K2}", "2", crypto)
+        assert [review.get_review(uow, filing_id, scope=BEIJING, keys=keys)["filing"] for filing_id in ids] == masked
+        approved = review.approve(uow, ids[1], "bureau:京:reviewer-1", scope=BEIJING, keys=keys, now=_now)
+        assert approved["state"] == "approved"
         corrections = session.execute(text("SELECT corrections FROM reviews")).scalars().all()
-        assert {deps.cipher.decrypt(c[0]["before"], context=usecases.CORRECTION_CONTEXT) for c in corrections} \
+        assert {keys.cipher.decrypt(c[0]["before"], context=CORRECTION_CONTEXT) for c in corrections} \
             == {"13800138001"}
-        session.commit()
+        uow.commit()
 
     # The command runs the same job with the service's config.yaml settings.
     monkeypatch.setenv("BUREAU_DB_URL", url)

@@ -1,6 +1,14 @@
-"""Filing numbers under load (P8): 200 approvals at once across 4 bureau worker processes (``nameko run``) on the
-real RabbitMQ and PostgreSQL, one of them killed with SIGKILL mid-run, give 200 distinct numbers with consecutive
-serials (no gap from the failure), and replays and second approvals issue nothing new."""
+"""Filing numbers under load (P8): 60 approvals at once across 3 bureau worker processes (``nameko run``) on the
+real RabbitMQ and PostgreSQL, one of them killed with SIGKILL while approvals it took are still in flight, give 60
+distinct numbers with consecutive serials (no gap from the failure), and replays and second approvals issue
+nothing new.
+
+Why 60 on 3 (it was 200 on 4, ~28 s of the suite's time): every approval takes the one counter row's lock, so what
+can go wrong happens between the transaction that holds the lock when the process dies and the ones queued behind
+it. 20 approvals per process keep the lock contended across processes for the whole run, the kill comes after a
+quarter are answered, and the test asserts that the killed process had approvals in flight (requests failed over),
+so a gap or a duplicate from the kill would show; two processes still contend after the kill. More approvals only
+repeat the same interleavings at the cost of more seal checks and crypto per filing."""
 import os
 import signal
 import subprocess
@@ -23,8 +31,9 @@ from shared.testing.system import Vhost, free_port, wait_until
 pytestmark = pytest.mark.integration
 
 REPO = Path(__file__).resolve().parents[4]
-WORKERS = 4
-FILINGS = 200
+WORKERS = 3
+FILINGS = 60
+START_TIMEOUT = 120  # a loaded 2-core machine starts a worker process in well over a minute
 
 
 def start_worker(amqp_uri, db_url, s3, log_path):
@@ -41,7 +50,7 @@ def start_worker(amqp_uri, db_url, s3, log_path):
 def healthy(url):
     try:
         return requests.get(f"{url}/healthz", timeout=1).status_code == 200
-    except requests.ConnectionError:
+    except requests.RequestException:  # not listening yet, or too busy starting to answer within the second
         return False
 
 
@@ -52,7 +61,8 @@ def workers(database_factory, s3_server, tmp_path):
         started = [start_worker(amqp_uri, db_url, s3_server, tmp_path / f"worker-{i}.log") for i in range(WORKERS)]
         try:
             for process, url in started:
-                wait_until(f"worker at {url}", lambda url=url, p=process: p.poll() is None and healthy(url), 60)
+                wait_until(f"worker at {url}", lambda url=url, p=process: p.poll() is None and healthy(url),
+                           START_TIMEOUT)
             yield amqp_uri, started
         finally:
             for process, _ in started:
@@ -66,7 +76,7 @@ def workers(database_factory, s3_server, tmp_path):
 
 
 @pytest.mark.req("P8")
-def test_200_concurrent_approvals_on_4_processes_give_200_consecutive_numbers(workers, evidence, make_filing_data):
+def test_concurrent_approvals_on_3_processes_one_killed_give_consecutive_numbers(workers, evidence, make_filing_data):
     amqp_uri, started = workers
     tap = EventTap(amqp_uri, "bureau")
     send = publisher(amqp_uri)
@@ -76,7 +86,7 @@ def test_200_concurrent_approvals_on_4_processes_give_200_consecutive_numbers(wo
         send("verification", FILING_SENT_TO_BUREAU, data, filing_id)
     urls = [url for _, url in started]
     headers = {"Authorization": f"Bearer {token('reviewer', 'reviewer-load', province='京')}"}
-    wait_until("200 reviews in the queue",
+    wait_until(f"{FILINGS} reviews in the queue",
                lambda: len(requests.get(f"{urls[0]}/reviews", headers=headers, timeout=10).json()["items"]) == FILINGS,
                120, 0.5)
 
@@ -84,8 +94,8 @@ def test_200_concurrent_approvals_on_4_processes_give_200_consecutive_numbers(wo
     answered, failed_over = [], []
 
     def approve(i):
-        """One reviewer's approval, sent to worker i % 4; on a dead worker the same request (same key) goes to the
-        next one, as a client retries."""
+        """One reviewer's approval, sent to worker i % WORKERS; on a dead worker the same request (same key) goes to
+        the next one, as a client retries."""
         key = f"approve-{filings[i]}"
         for attempt in range(WORKERS):
             url = urls[(i + attempt) % WORKERS]
@@ -109,6 +119,7 @@ def test_200_concurrent_approvals_on_4_processes_give_200_consecutive_numbers(wo
         results = list(pool.map(approve, range(FILINGS)))
     elapsed = time.monotonic() - started_at
     assert victim.poll() is not None, "the worker was not killed during the run"
+    assert failed_over, "the killed worker had no approval in flight: the kill proved nothing"
     assert [status for status, _ in results] == [200] * FILINGS, [b for s, b in results if s != 200][:3]
     numbers = [body["filing_number"] for _, body in results]
     assert len(set(numbers)) == FILINGS
@@ -117,7 +128,7 @@ def test_200_concurrent_approvals_on_4_processes_give_200_consecutive_numbers(wo
 
     live = [url for (process, url) in started if process.poll() is None]
     # a replay of the same approval (same key) answers the same number; a second approval issues nothing
-    for i in (0, 77, 199):
+    for i in (0, FILINGS // 2 + 1, FILINGS - 1):
         replay = requests.post(f"{live[i % len(live)]}/reviews/{filings[i]}/approval",
                                headers={**headers, "Idempotency-Key": f"approve-{filings[i]}"}, timeout=30)
         assert replay.status_code == 200 and replay.json()["filing_number"] == numbers[i]

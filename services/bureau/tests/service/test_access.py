@@ -1,21 +1,19 @@
 """Issue 8: every route of 京's bureau x every kind of caller, over real HTTP: 401 unauthenticated, expired or
 tampered; 403 a role that may not (provider staff, sponsors, ops; an auditor deciding; another province's reviewer
 overseeing 京's providers); 404 a filing of this province to another province's reviewer (B1: it may not open
-its scans), answered exactly like an unknown filing; each allowed call succeeding. The routes are read from the
-service, so a route added without a row here fails."""
+its scans), answered exactly like an unknown filing; each allowed call succeeding. Who may call a route is read
+from its declaration, so a route added without a row here fails."""
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from bureau.service import BureauService
-from shared.testing.http import identities
-from shared.testing.openapi_conformance import http_entrypoints
+from shared.platform.entrypoints import routes
+from shared.testing.http import allowed_callers, identities
 
 pytestmark = pytest.mark.service
 
-READ = {"reviewer", "auditor"}
-DECIDE = {"reviewer"}
 HIDDEN = {"other_province_reviewer"}
 REFUSED = {"none": 401, "expired": 401, "tampered": 401}
 INSPECTION = {"provider_id": "provider-test", "kind": "random", "year": 2026, "sample_size": 1}
@@ -23,43 +21,45 @@ RECTIFY_BY = (datetime.now(UTC) + timedelta(days=30)).isoformat()
 PENALTY = {"provider_id": "provider-test", "kind": "rectification_order", "reason": "核验台无人值守",
            "rectify_by": RECTIFY_BY}
 
-# route, method, path, body, success status, allowed callers, callers to whom the target is out of scope (404);
-# everyone else 403. ``{id}`` a pending review, ``{approve}`` / ``{ret}`` one each to approve and return (each
+# route, path, body, success status, callers to whom the target is out of scope (404), callers the route's rule
+# lets through whom the province's oversight refuses (403, B1); who may call it comes from the route's declaration
+# (everyone else 403). ``{id}`` a pending review, ``{approve}`` / ``{ret}`` one each to approve and return (each
 # decided once), ``{insp}`` a planned inspection, ``{pen}`` an open penalty. Another province's reviewer gets
 # the queue without 京's filings (200, checked below), not a refusal.
 ROUTES = [
-    ("queue_http", "GET", "/reviews", None, 200, READ | HIDDEN, set()),
-    ("review_http", "GET", "/reviews/{id}", None, 200, READ, HIDDEN),
-    ("approve_http", "POST", "/reviews/{approve}/approval", None, 200, DECIDE, HIDDEN),
-    ("return_http", "POST", "/reviews/{ret}/return",
+    ("queue_http", "/reviews", None, 200, set(), set()),
+    ("review_http", "/reviews/{id}", None, 200, HIDDEN, set()),
+    ("approve_http", "/reviews/{approve}/approval", None, 200, HIDDEN, set()),
+    ("return_http", "/reviews/{ret}/return",
      {"reasons": [{"field": "contacts.mobile", "code": "mismatch", "message": "号码无法接通", "rule": "P8"}]}, 200,
-     DECIDE, HIDDEN),
-    ("evidence_link_http", "POST", "/reviews/{id}/evidence/photo/link", None, 200, DECIDE, HIDDEN),
-    ("evidence_accesses_http", "GET", "/reviews/{id}/evidence-accesses", None, 200, READ, HIDDEN),
-    ("plan_inspection_http", "POST", "/inspections", INSPECTION, 201, DECIDE, set()),
-    ("inspection_http", "GET", "/inspections/{insp}", None, 200, READ, set()),
-    ("findings_http", "POST", "/inspections/{insp}/findings", {"findings": []}, 200, DECIDE, set()),
-    ("compliance_http", "GET", "/providers/provider-test/compliance/2026", None, 200, READ, set()),
-    ("penalty_http", "POST", "/penalties", PENALTY, 201, DECIDE, set()),
-    ("closure_http", "POST", "/penalties/{pen}/closure", {"note": "已整改"}, 200, DECIDE, set()),
-    ("penalties_http", "GET", "/penalties", None, 200, READ, set()),
-    ("load_calendar_year", "POST", "/calendar/years", {}, 400, {"ops"}, set()),
+     HIDDEN, set()),
+    ("evidence_link_http", "/reviews/{id}/evidence/photo/link", None, 200, HIDDEN, set()),
+    ("evidence_accesses_http", "/reviews/{id}/evidence-accesses", None, 200, HIDDEN, set()),
+    ("plan_inspection_http", "/inspections", INSPECTION, 201, set(), HIDDEN),
+    ("inspection_http", "/inspections/{insp}", None, 200, set(), HIDDEN),
+    ("findings_http", "/inspections/{insp}/findings", {"findings": []}, 200, set(), HIDDEN),
+    ("compliance_http", "/providers/provider-test/compliance/2026", None, 200, set(), HIDDEN),
+    ("penalty_http", "/penalties", PENALTY, 201, set(), HIDDEN),
+    ("closure_http", "/penalties/{pen}/closure", {"note": "已整改"}, 200, set(), HIDDEN),
+    ("penalties_http", "/penalties", None, 200, set(), HIDDEN),
+    ("load_calendar_year", "/calendar/years", {}, 400, set(), set()),
 ]
 # Open to everyone, with or without a (valid) token: the public query answers "not filed" for an unknown domain.
 PUBLIC = [("public_query_http", "/public/filings?domain=unfiled.example.cn", 404), ("openapi", "/openapi.json", 200),
           ("ops_healthz", "/healthz", 200), ("ops_metrics", "/metrics", 200)]
+DECLARED = {r.name: r for r in routes(BureauService)}
 
 
-def _expected(caller: str, success: int, allowed: set, hidden: set) -> int:
+def _expected(caller: str, success: int, allowed: set, hidden: set, outside: set) -> int:
     if caller in REFUSED:
         return REFUSED[caller]
     if caller in hidden:
         return 404
-    return success if caller in allowed else 403
+    return success if caller in allowed - outside else 403
 
 
 def test_the_table_covers_every_route_of_the_service():
-    assert {r[0] for r in ROUTES} | {name for name, *_ in PUBLIC} == http_entrypoints(BureauService)
+    assert set(DECLARED) == {r[0] for r in ROUTES} | {"public_query_http"}
 
 
 @pytest.mark.req("B1")
@@ -74,9 +74,11 @@ def test_every_route_by_every_caller(api, send_filing, wait_review):
     unknown = {name: str(uuid.uuid4()) for name in ids}
     tokens = identities("provider-test", province="京")
     failures, calls = [], 0
-    for route, method, path, body, success, allowed, hidden in ROUTES:
+    for route, path, body, success, hidden, outside in ROUTES:
+        method = DECLARED[route].method
+        allowed = allowed_callers(DECLARED[route].access, method)
         for caller, token in tokens.items():
-            expected = _expected(caller, success, allowed, hidden)
+            expected = _expected(caller, success, allowed, hidden, outside)
             client = api.as_(token)
             response = _call(client, method, path.format(**ids), body)
             calls += 1

@@ -1,0 +1,222 @@
+"""The bureau's storage behind a port (issue 18, design.md §2): one repository per record, all on the session of a
+:class:`BureauUnitOfWork`, so that a decision, its records and its events commit together (design.md §4). The
+records (``bureau.models``) are the aggregates' state; the unit tests keep the same records in memory
+(``services/bureau/tests/fakes.py``). Locks are taken where two workers may decide the same thing at once.
+"""
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from bureau.domain import OPEN_STATES, PenaltyState, ReviewState
+from bureau.models import (
+    EvidenceAccess,
+    FilingNumberRecord,
+    Inspection,
+    NumberCounter,
+    Penalty,
+    Review,
+    Website,
+    calendar_years,
+    outbox,
+)
+from shared.kernel.workdays import WorkingCalendar, YearSchedule
+from shared.platform.calendar import store_schedule, working_calendar
+from shared.platform.unit_of_work import SqlUnitOfWork
+
+SERVICE = "bureau"
+
+
+def _skip_locked(session: Session, query):
+    """Rows another worker holds are left to it (PostgreSQL; SQLite has no row locks)."""
+    return query.with_for_update(skip_locked=True) if session.bind.dialect.name == "postgresql" else query
+
+
+class Reviews:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, review: Review) -> None:
+        self.session.add(review)
+
+    def newest_submission(self, filing_id: str) -> tuple[int, int] | None:
+        """``(version, submission)`` of the newest review of the filing received."""
+        row = self.session.execute(
+            select(Review.version, Review.submission).where(Review.filing_id == filing_id)
+            .order_by(Review.version.desc(), Review.submission.desc()).limit(1)).first()
+        return tuple(row) if row is not None else None
+
+    def open_of(self, filing_id: str) -> list[Review]:
+        return list(self.session.execute(
+            select(Review).where(Review.filing_id == filing_id, Review.state.in_(OPEN_STATES))).scalars())
+
+    def current(self, filing_id: str, *, lock: bool = False) -> Review | None:
+        """The filing's latest review that no later submission superseded; ``lock``: held until the commit, so
+        a second decision on the same filing waits and then finds it decided."""
+        query = select(Review).where(Review.filing_id == filing_id, Review.state != ReviewState.SUPERSEDED)
+        query = query.order_by(Review.received_at.desc()).limit(1)
+        return self.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+
+    def open(self) -> list[Review]:
+        """Every open review, oldest deadline first."""
+        return list(self.session.execute(
+            select(Review).where(Review.state.in_(OPEN_STATES)).order_by(Review.deadline_at, Review.received_at)
+        ).scalars())
+
+    def due(self, now: datetime) -> list[Review]:
+        """Open reviews with a deadline event not yet raised whose time has come."""
+        due = or_(and_(Review.near_raised_at.is_(None), Review.near_at <= now),
+                  and_(Review.breached_raised_at.is_(None), Review.deadline_at <= now))
+        return list(self.session.execute(
+            _skip_locked(self.session, select(Review).where(Review.state.in_(OPEN_STATES), due))).scalars())
+
+    def open_counts(self) -> tuple[int, int, int]:
+        """Open reviews, how many of them breached their deadline, how many deadlines are provisional."""
+        row = self.session.execute(
+            select(func.count(), func.count(Review.breached_raised_at),
+                   func.count().filter(Review.deadline_provisional.is_(True))).where(Review.state.in_(OPEN_STATES))
+        ).one()
+        return row[0], row[1], row[2]
+
+    def filings_of(self, provider_id: str, start: datetime, end: datetime) -> list[str]:
+        """The provider's filings received in ``[start, end)``, each once."""
+        return [r[0] for r in self.session.execute(
+            select(Review.filing_id).where(Review.provider_id == provider_id, Review.received_at >= start,
+                                           Review.received_at < end).distinct())]
+
+
+class Numbers:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def next_serial(self, province: str, year: int) -> int:
+        """The next serial of the province and year, taken in the approving transaction: the counter row stays
+        locked until the commit, and a transaction that fails gives its serial back (see ``NumberCounter``)."""
+        insert = postgresql.insert if self.session.bind.dialect.name == "postgresql" else sqlite.insert
+        self.session.execute(
+            insert(NumberCounter).values(province=province, year=year, last_serial=0).on_conflict_do_nothing())
+        return self.session.execute(
+            update(NumberCounter).where(NumberCounter.province == province, NumberCounter.year == year)
+            .values(last_serial=NumberCounter.last_serial + 1).returning(NumberCounter.last_serial)).scalar_one()
+
+    def add(self, record: FilingNumberRecord) -> None:
+        self.session.add(record)
+
+    def get(self, number: str, *, lock: bool = False) -> FilingNumberRecord | None:
+        query = select(FilingNumberRecord).where(FilingNumberRecord.number == number)
+        return self.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+
+    def of_filing(self, filing_id: str, *, lock: bool = False) -> FilingNumberRecord | None:
+        query = select(FilingNumberRecord).where(FilingNumberRecord.filing_id == filing_id)
+        return self.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+
+
+class Websites:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, website: Website) -> None:
+        self.session.add(website)
+
+    def get(self, domain_ascii: str) -> Website | None:
+        return self.session.get(Website, domain_ascii)
+
+    def active_of(self, number: str) -> list[Website]:
+        """The websites filed under ``number`` and not retired, by website number."""
+        return list(self.session.execute(
+            select(Website).where(Website.filing_number == number, Website.retired_at.is_(None))
+            .order_by(Website.website_number, Website.domain_ascii)).scalars())
+
+    def retire_all(self, number: str, now: datetime) -> None:
+        self.session.execute(update(Website).where(Website.filing_number == number, Website.retired_at.is_(None))
+                             .values(retired_at=now))
+
+
+class EvidenceAccesses:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, access: EvidenceAccess) -> None:
+        self.session.add(access)
+
+    def of_filing(self, filing_id: str) -> list[EvidenceAccess]:
+        return list(self.session.execute(
+            select(EvidenceAccess).where(EvidenceAccess.filing_id == filing_id).order_by(EvidenceAccess.accessed_at)
+        ).scalars())
+
+
+class Inspections:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, inspection: Inspection) -> None:
+        self.session.add(inspection)
+
+    def get(self, inspection_id: str, *, lock: bool = False) -> Inspection | None:
+        query = select(Inspection).where(Inspection.id == inspection_id)
+        return self.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+
+    def scores(self, provider_id: str, year: int) -> list[float]:
+        """The scores of the provider's recorded inspections of ``year``, in the order they were recorded."""
+        return [r[0] for r in self.session.execute(
+            select(Inspection.score).where(Inspection.provider_id == provider_id, Inspection.year == year,
+                                           Inspection.recorded_at.is_not(None)).order_by(Inspection.recorded_at))]
+
+
+class Penalties:
+    def __init__(self, session: Session):
+        self.session = session
+
+    def add(self, penalty: Penalty) -> None:
+        self.session.add(penalty)
+
+    def get(self, penalty_id: str, *, lock: bool = False) -> Penalty | None:
+        query = select(Penalty).where(Penalty.id == penalty_id)
+        return self.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+
+    def overdue(self, now: datetime) -> list[Penalty]:
+        """Open orders whose rectification deadline has passed."""
+        query = select(Penalty).where(Penalty.state == PenaltyState.OPEN, Penalty.rectify_by <= now)
+        return list(self.session.execute(_skip_locked(self.session, query)).scalars())
+
+    def states(self, provider_id: str) -> dict[str, int]:
+        """How many of the provider's orders are in each state."""
+        return dict(self.session.execute(
+            select(Penalty.state, func.count()).where(Penalty.provider_id == provider_id).group_by(Penalty.state)
+        ).all())
+
+    def listed(self, provider_id: str | None) -> list[Penalty]:
+        """Every order (or ``provider_id``'s), oldest first."""
+        query = select(Penalty).order_by(Penalty.issued_at)
+        if provider_id:
+            query = query.where(Penalty.provider_id == provider_id)
+        return list(self.session.execute(query).scalars())
+
+
+class Calendar:
+    """The working calendar: the shipped schedules and the years administrators loaded (P8)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def working(self) -> WorkingCalendar:
+        return working_calendar(self.session, calendar_years)
+
+    def store(self, schedule: object, actor: str, now: datetime) -> YearSchedule:
+        return store_schedule(self.session, calendar_years, schedule, actor, now)
+
+
+class BureauUnitOfWork(SqlUnitOfWork):
+    """The bureau's repositories and outbox on one session."""
+
+    def __init__(self, session: Session):
+        super().__init__(session, outbox, SERVICE)
+        self.reviews = Reviews(session)
+        self.numbers = Numbers(session)
+        self.websites = Websites(session)
+        self.accesses = EvidenceAccesses(session)
+        self.inspections = Inspections(session)
+        self.penalties = Penalties(session)
+        self.calendar = Calendar(session)

@@ -1,0 +1,173 @@
+"""In-memory stand-ins for the bureau's repositories (``bureau.repository``), so that its business rules are tested
+in the unit tier: the same records (``bureau.models``, used as plain objects), the same queries answered from
+lists. What they do not model: row locks (one test runs one use case at a time) and a rollback of records
+changed in memory (the recording outbox drops the events of a rollback, as the real one does)."""
+
+from datetime import datetime
+
+from bureau.domain import OPEN_STATES, PenaltyState, ReviewState
+from bureau.models import EvidenceAccess, FilingNumberRecord, Inspection, Penalty, Review, Website
+from bureau.repository import SERVICE
+from shared.contracts.errors import ValidationFailed
+from shared.kernel.errors import InvalidValue
+from shared.kernel.workdays import WorkingCalendar, YearSchedule, parse_schedule
+from shared.testing.fakes import FakeUnitOfWork
+
+
+class FakeReviews:
+    def __init__(self):
+        self.items: list[Review] = []
+
+    def add(self, review: Review) -> None:
+        self.items.append(review)
+
+    def newest_submission(self, filing_id: str) -> tuple[int, int] | None:
+        return max(((r.version, r.submission) for r in self.items if r.filing_id == filing_id), default=None)
+
+    def open_of(self, filing_id: str) -> list[Review]:
+        return [r for r in self.items if r.filing_id == filing_id and r.state in OPEN_STATES]
+
+    def current(self, filing_id: str, *, lock: bool = False) -> Review | None:
+        found = [r for r in self.items if r.filing_id == filing_id and r.state != ReviewState.SUPERSEDED]
+        return max(found, key=lambda r: r.received_at, default=None)
+
+    def open(self) -> list[Review]:
+        return sorted((r for r in self.items if r.state in OPEN_STATES), key=lambda r: (r.deadline_at, r.received_at))
+
+    def due(self, now: datetime) -> list[Review]:
+        return [r for r in self.open() if (r.near_raised_at is None and r.near_at <= now)
+                or (r.breached_raised_at is None and r.deadline_at <= now)]
+
+    def open_counts(self) -> tuple[int, int, int]:
+        opened = self.open()
+        return (len(opened), sum(r.breached_raised_at is not None for r in opened),
+                sum(bool(r.deadline_provisional) for r in opened))
+
+    def filings_of(self, provider_id: str, start: datetime, end: datetime) -> list[str]:
+        return sorted({r.filing_id for r in self.items
+                       if r.provider_id == provider_id and start <= r.received_at < end})
+
+
+class FakeNumbers:
+    def __init__(self):
+        self.counters: dict[tuple[str, int], int] = {}
+        self.records: dict[str, FilingNumberRecord] = {}
+
+    def next_serial(self, province: str, year: int) -> int:
+        self.counters[(province, year)] = self.counters.get((province, year), 0) + 1
+        return self.counters[(province, year)]
+
+    def add(self, record: FilingNumberRecord) -> None:
+        self.records[record.number] = record
+
+    def get(self, number: str, *, lock: bool = False) -> FilingNumberRecord | None:
+        return self.records.get(number)
+
+    def of_filing(self, filing_id: str, *, lock: bool = False) -> FilingNumberRecord | None:
+        return next((r for r in self.records.values() if r.filing_id == filing_id), None)
+
+
+class FakeWebsites:
+    def __init__(self):
+        self.items: dict[str, Website] = {}
+
+    def add(self, website: Website) -> None:
+        self.items[website.domain_ascii] = website
+
+    def get(self, domain_ascii: str) -> Website | None:
+        return self.items.get(domain_ascii)
+
+    def active_of(self, number: str) -> list[Website]:
+        return sorted((w for w in self.items.values() if w.filing_number == number and w.retired_at is None),
+                      key=lambda w: (w.website_number, w.domain_ascii))
+
+    def retire_all(self, number: str, now: datetime) -> None:
+        for website in self.active_of(number):
+            website.retired_at = now
+
+
+class FakeEvidenceAccesses:
+    def __init__(self):
+        self.items: list[EvidenceAccess] = []
+
+    def add(self, access: EvidenceAccess) -> None:
+        self.items.append(access)
+
+    def of_filing(self, filing_id: str) -> list[EvidenceAccess]:
+        return sorted((a for a in self.items if a.filing_id == filing_id), key=lambda a: a.accessed_at)
+
+
+class FakeInspections:
+    def __init__(self):
+        self.items: dict[str, Inspection] = {}
+
+    def add(self, inspection: Inspection) -> None:
+        self.items[inspection.id] = inspection
+
+    def get(self, inspection_id: str, *, lock: bool = False) -> Inspection | None:
+        return self.items.get(inspection_id)
+
+    def scores(self, provider_id: str, year: int) -> list[float]:
+        recorded = [i for i in self.items.values()
+                    if i.provider_id == provider_id and i.year == year and i.recorded_at is not None]
+        return [i.score for i in sorted(recorded, key=lambda i: i.recorded_at)]
+
+
+class FakePenalties:
+    def __init__(self):
+        self.items: dict[str, Penalty] = {}
+
+    def add(self, penalty: Penalty) -> None:
+        self.items[penalty.id] = penalty
+
+    def get(self, penalty_id: str, *, lock: bool = False) -> Penalty | None:
+        return self.items.get(penalty_id)
+
+    def overdue(self, now: datetime) -> list[Penalty]:
+        return [p for p in self.items.values() if p.state == PenaltyState.OPEN and p.rectify_by <= now]
+
+    def states(self, provider_id: str) -> dict[str, int]:
+        counts: dict[str, int] = {}
+        for penalty in self.items.values():
+            if penalty.provider_id == provider_id:
+                counts[penalty.state] = counts.get(penalty.state, 0) + 1
+        return counts
+
+    def listed(self, provider_id: str | None) -> list[Penalty]:
+        return sorted((p for p in self.items.values() if not provider_id or p.provider_id == provider_id),
+                      key=lambda p: p.issued_at)
+
+
+class FakeCalendar:
+    """The shipped schedules and the years loaded in the test."""
+
+    def __init__(self):
+        self.loaded: dict[int, object] = {}
+
+    def working(self) -> WorkingCalendar:
+        calendar = WorkingCalendar.shipped()
+        for year in sorted(self.loaded):
+            calendar = calendar.with_schedule(parse_schedule(self.loaded[year]))
+        return calendar
+
+    def store(self, schedule: object, actor: str, now: datetime) -> YearSchedule:
+        try:
+            parsed = parse_schedule(schedule)
+        except InvalidValue as exc:
+            raise ValidationFailed.about("schedule", exc.code, exc.message, exc.rule) from None
+        self.loaded[parsed.year] = schedule
+        return parsed
+
+
+class FakeBureauUnitOfWork(FakeUnitOfWork):
+    """:class:`bureau.repository.BureauUnitOfWork` in memory."""
+
+    def __init__(self):
+        super().__init__(SERVICE)
+        self.reviews = FakeReviews()
+        self.numbers = FakeNumbers()
+        self.websites = FakeWebsites()
+        self.accesses = FakeEvidenceAccesses()
+        self.inspections = FakeInspections()
+        self.penalties = FakePenalties()
+        self.calendar = FakeCalendar()
