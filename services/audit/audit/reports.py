@@ -15,8 +15,6 @@ from werkzeug.wrappers import Response
 from audit import domain, usecases
 from audit.models import StockFiling, TrailEntryRecord
 from shared.contracts.bureau import FILING_RETURNED
-from shared.contracts.errors import BadRequest
-from shared.platform.http import json_response
 
 CATEGORIES = ("sponsor_kind", "unit_type", "province", "provider_id")
 
@@ -73,15 +71,14 @@ def statistics_png(stats: dict) -> bytes:
     return buffer.getvalue()
 
 
-def statistics_response(deps: usecases.Deps, month: str, fmt: str) -> Response:
+def statistics_response(deps: usecases.Deps, month: str, fmt: str) -> dict | Response:
+    """The statistics in ``fmt`` (``json``, ``csv`` or ``png``, as the route's query schema allows)."""
     stats = statistics(deps, month)
-    if fmt == "json":
-        return json_response(200, stats)
     if fmt == "csv":
         return Response(statistics_csv(stats), 200, mimetype="text/csv")
     if fmt == "png":
         return Response(statistics_png(stats), 200, mimetype="image/png")
-    raise BadRequest.about("format", "one_of", "One of json, csv, png.", "C4")
+    return stats
 
 
 def bulletin(deps: usecases.Deps, month: str) -> dict:

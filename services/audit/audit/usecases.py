@@ -32,7 +32,6 @@ from audit.models import (
     StockSite,
     TrailEntryRecord,
     outbox,
-    processed_events,
 )
 from shared.contracts.audit import AUDIT_FINDING_RAISED
 from shared.contracts.bureau import PENALTY_ISSUED, RECTIFICATION_CLOSED, RECTIFICATION_OVERDUE
@@ -45,7 +44,6 @@ from shared.kernel.network import validate_domain
 from shared.kernel.workdays import SHANGHAI
 from shared.platform.authority import Authorities, Outcome
 from shared.platform.crypto import FieldCipher, LookupHasher
-from shared.platform.idempotency import claim_event
 from shared.platform.outbox import enqueue
 from shared.platform.sealing import unseal
 
@@ -152,13 +150,12 @@ def verify_trail(session: Session) -> dict:
 # --- automatic ID check of every approved filing (P9) ---------------------------------------------------------
 
 
-def on_filing_approved(deps: Deps, event_id: str, data: dict) -> dict | None:
+def on_filing_approved(deps: Deps, data: dict) -> dict:
     """P9: keep the approved filing in the stock (ID number sealed with the filing center's keys) and check its
     responsible person's ID: document validity by the rules in force, then public security. A failure raises
     exactly one ``audit_finding_raised.v1`` to the bureau of its province and the provider; an unavailable source
-    is recorded as ``unavailable`` (never a pass, no finding) for the next batch run. Returns the result."""
-    if not claim_event(deps.session, processed_events, event_id, "audit.on_filing_approved"):
-        return None
+    is recorded as ``unavailable`` (never a pass, no finding) for the next batch run. Returns the result; the
+    entrypoint runs it once per event."""
     filing = data["filing"]
     opened = unseal(filing, personal_paths(filing["sponsor"]["kind"]), deps.exchange, EXCHANGE_CONTEXT)
     person = opened["responsible_person"]
