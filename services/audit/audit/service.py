@@ -12,10 +12,11 @@ bureaus' reviewers read the reports (P10: reported back); the rules are publishe
 
 from werkzeug.wrappers import Request
 
-from audit import reports, usecases
 from audit.dependencies import AuditSettings
 from audit.models import idempotency_keys, outbox, processed_events
+from audit.repository import AuditUnitOfWork
 from audit.schemas import PhoneCheckInput, SampleInput, StatisticsQuery
+from audit.usecases import id_check, inventories, spot_checks, statistics, trail
 from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.errors import BadRequest
@@ -46,10 +47,10 @@ class AuditService(ServiceBase):
     authority = AuthoritySources()
     relay = OutboxRelay(outbox)
 
-    def _deps(self) -> usecases.Deps:
-        return usecases.Deps(session=self.db, cipher=self.personal.cipher, exchange=self.personal.exchange,
-                             hasher=self.personal.hasher, authorities=self.authority, rules=self.settings.rules,
-                             now=self.settings.now)
+    @property
+    def uow(self) -> AuditUnitOfWork:
+        """The worker's unit of work on its session (the entrypoint commits it)."""
+        return AuditUnitOfWork(self.db)
 
     # --- events ----------------------------------------------------------------------------------
 
@@ -57,13 +58,15 @@ class AuditService(ServiceBase):
         """Not a claimed handler: the trail entry is its own once-per-event record (``record_event`` appends an
         event id once, under the trail's lock), so a ``processed_events`` claim would only double the rows."""
         read_event(envelope)  # a contract breach is dead-lettered, never chained
-        usecases.record_event(self._deps(), envelope)
+        trail.record_event(self.uow, envelope, self.settings.now())
         self.db.commit()
 
     @handles("bureau", FILING_APPROVED, claim="audit.on_filing_approved")
     def on_filing_approved(self, data: dict, meta: dict):
         """P9: the automatic ID check of every filing a bureau approved."""
-        result = usecases.on_filing_approved(self._deps(), data)
+        result = id_check.on_filing_approved(self.uow, data, keys=self.personal,
+                                             public_security=self.authority.public_security,
+                                             rules=self.settings.rules, now=self.settings.now())
         self.metrics.counter("icp_audit_id_checks_total", "Automatic ID checks", ["outcome"]).labels(
             result["outcome"]).inc()
 
@@ -73,19 +76,20 @@ class AuditService(ServiceBase):
            summary="Verify the hash-chained audit trail from its first entry")
     def verify_trail(self, request: Request):
         """The chain from the first entry: intact, or the first entry that was changed or follows a removed one."""
-        return usecases.verify_trail(self.db)
+        return trail.verify_trail(self.uow)
 
     # --- C1 --------------------------------------------------------------------------------------
 
     @route("POST", "/samples", access=AUDITORS_WRITE, status=201, body=SampleInput(),
            summary="Draw the month's stratified spot-check sample (C1)", errors={409: ""})
     def draw_sample(self, request: Request, body: dict):
-        return usecases.draw_monthly_sample(self._deps(), body["month"], body.get("seed"), self.caller.actor)
+        return spot_checks.draw_monthly_sample(self.uow, body["month"], body.get("seed"), self.caller.actor,
+                                               rules=self.settings.rules, now=self.settings.now())
 
     @route("GET", "/samples/<sample_id>", access=allow(AUDITOR), errors=_NO_SAMPLE,
            summary="One sample and its items with their phone checks (C1)")
     def get_sample(self, request: Request, sample_id: str):
-        return usecases.sample_view(self._deps(), sample_id)
+        return spot_checks.sample_view(self.uow, sample_id)
 
     @route("POST", "/samples/<sample_id>/items/<int:item_id>/phone-check", access=AUDITORS_WRITE,
            body=PhoneCheckInput(), summary="Record the phone check of a sampled sponsor (C1)",
@@ -93,12 +97,13 @@ class AuditService(ServiceBase):
            errors={**_NO_SAMPLE, 409: "A different phone-check result is recorded already, or a reused "
                                       "Idempotency-Key"})
     def phone_check(self, request: Request, sample_id: str, item_id: int, body: dict):
-        return usecases.record_phone_check(self._deps(), sample_id, item_id, body["result"], self.caller.actor)
+        return spot_checks.record_phone_check(self.uow, sample_id, item_id, body["result"], self.caller.actor,
+                                              rules=self.settings.rules, now=self.settings.now())
 
     @route("GET", "/reports/monthly/<month>", access=READERS, parameters=_MONTH, errors=_BAD_PERIOD,
            summary="Per provider: new filings, ID-check failures, phone checks (C1, P9)")
     def monthly_report(self, request: Request, month: str):
-        return usecases.monthly_report(self._deps(), month)
+        return spot_checks.monthly_report(self.uow, month, rules=self.settings.rules)
 
     # --- P10, C2 ---------------------------------------------------------------------------------
 
@@ -112,12 +117,12 @@ class AuditService(ServiceBase):
             csv_text = request.get_data().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise BadRequest.about("body", "encoding", "The inventory must be UTF-8 CSV.", "P10") from None
-        return usecases.import_inventory(self._deps(), provider_id, csv_text)
+        return inventories.import_inventory(self.uow, provider_id, csv_text, now=self.settings.now())
 
     @route("GET", "/reports/quarterly/<quarter>", access=READERS, parameters=_QUARTER, errors=_BAD_PERIOD,
            summary="The quarterly inventory comparison report (P10, C2)")
     def quarterly_report(self, request: Request, quarter: str):
-        return usecases.quarterly_report(self._deps(), quarter)
+        return inventories.quarterly_report(self.uow, quarter, rules=self.settings.rules)
 
     # --- C4 --------------------------------------------------------------------------------------
 
@@ -126,16 +131,16 @@ class AuditService(ServiceBase):
            summary="Counts by category: JSON, ?format=csv or ?format=png (C4)")
     def statistics(self, request: Request, month: str, query: dict):
         """Counts by category as JSON, ``?format=csv`` or ``?format=png`` (a chart)."""
-        return reports.statistics_response(self._deps(), month, query["format"])
+        return statistics.statistics_response(self.uow, month, query["format"], rules=self.settings.rules)
 
     @route("GET", "/bulletin/<month>", access=READERS, parameters=_MONTH, errors=_BAD_PERIOD,
            summary="The monthly bulletin by province (C4)")
     def bulletin(self, request: Request, month: str):
-        return reports.bulletin(self._deps(), month)
+        return statistics.bulletin(self.uow, month, rules=self.settings.rules)
 
     @route("GET", "/penalties/summary", access=READERS, summary="Penalties and rectifications by provider (A1, C4)")
     def penalties(self, request: Request):
-        return usecases.penalty_summary(self._deps())
+        return statistics.penalty_summary(self.uow)
 
     # --- C3 --------------------------------------------------------------------------------------
 
