@@ -251,6 +251,8 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class IdVerdict:
+    """The automatic ID check's outcome (``pass``, ``fail`` or ``unavailable``) and the reasons of a failure."""
+
     outcome: str
     reasons: list[dict]
 
@@ -376,9 +378,6 @@ class Penalty:
     overdue_at: datetime | None = None
 
 
-FOLLOW_UPS = ("closed", "overdue")
-
-
 def follow_up(penalty: Penalty, step: str, at: datetime) -> Penalty:
-    """C4: the penalty ``closed`` or ``overdue`` (``FOLLOW_UPS``) at ``at``."""
+    """C4: the penalty ``closed`` or ``overdue`` (``step``) at ``at``."""
     return replace(penalty, **{f"{step}_at": at})

@@ -46,7 +46,6 @@ class FakeTrail:
 class FakeStock:
     def __init__(self):
         self.filings: dict[int, domain.StockFiling] = {}
-        self.sites: list[tuple[int, str, str]] = []  # (stock pk, provider, domain)
         self._pks = itertools.count(1)
 
     def add(self, filing: domain.StockFiling) -> domain.StockFiling:
@@ -54,7 +53,6 @@ class FakeStock:
             raise AssertionError("the stock holds a filing version once")
         stored = replace(filing, pk=next(self._pks))
         self.filings[stored.pk] = stored
-        self.sites += [(stored.pk, stored.provider_id, site.lower()) for site in stored.sites]
         return stored
 
     def get(self, pk: int) -> domain.StockFiling:
