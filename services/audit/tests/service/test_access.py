@@ -2,7 +2,7 @@
 403 a role that may not (the filing center's auditors draw samples, phone and import; bureaus' reviewers read
 the reports, P10; sponsors, provider staff and ops read the published rules only, ops also the trail's
 integrity); each allowed call succeeding. Who may call a route comes from its declaration; a route added without a
-row here fails."""
+row here fails. And the longest caller's longest ``Idempotency-Key`` is answered once."""
 import time
 import uuid
 
@@ -11,7 +11,9 @@ from sqlalchemy import text
 
 from audit.service import AuditService
 from shared.platform.entrypoints import routes
+from shared.platform.idempotency import MAX_KEY_LENGTH
 from shared.testing.http import allowed_callers, identities
+from shared.testing.http import token as signed
 
 pytestmark = pytest.mark.service
 
@@ -83,3 +85,14 @@ def test_every_route_by_every_caller(api, approve, engine):
     assert calls == len(ROUTES) * len(tokens)
     checked = api.get(f"/samples/{sample}").json()["items"][0]
     assert (checked["phone_result"], checked["checked_by"]) == ("confirmed", "auditor:auditor-1")
+
+
+def test_the_longest_key_of_a_long_caller_draws_once_and_replays(api):
+    """Issue 17 point 4: the longest caller with the longest ``Idempotency-Key`` on the real HTTP interface and
+    PostgreSQL; the scoped key is longer than the key column, so it is stored as a digest."""
+    auditor = api.as_(signed("auditor", "a" * 100))
+    longest_key = "k" * MAX_KEY_LENGTH
+    first = auditor.post("/samples", key=longest_key, json={"month": "2026-11", "seed": 7})
+    replay = auditor.post("/samples", key=longest_key, json={"month": "2026-11", "seed": 7})
+    assert first.status_code == 201, first.text
+    assert replay.status_code == 201 and replay.json() == first.json()
