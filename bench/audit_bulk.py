@@ -7,8 +7,8 @@ as a ratio against a baseline measured in the same run (design.md §7):
   results. Baseline: the check of one filing (``audit.checks.resident_id_code``, i.e. the kernel's
   ``validate_resident_id``) over the same N numbers one by one, each on its approval day, already decrypted, in a
   Python list (so the baseline pays neither reading nor decryption).
-- ``quarterly``: ``audit.usecases.quarterly_report`` (accuracy per province and provider from the latest run, and
-  each provider's filing rate against its hosted-site inventory). Baseline: the bare ``SELECT province,
+- ``quarterly``: ``audit.usecases.inventories.quarterly_report`` (accuracy per province and provider from the
+  latest run, and each provider's filing rate against its hosted-site inventory). Baseline: the bare ``SELECT province,
   provider_id, count(*) FROM stock WHERE approved_at < :end GROUP BY 1, 2`` over the same rows. Best of 5 each.
 
     python bench/audit_bulk.py [--rows 4000000] [--invalid 0.02] [--json PATH] [--keep-db]
@@ -46,10 +46,12 @@ from sqlalchemy.orm import Session
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "services" / "audit")]
 
-from audit import usecases  # noqa: E402
 from audit.bulk import check_stock  # noqa: E402
 from audit.checks import CODES, ID_CONTEXT, region_last_years, resident_id_code, validate_resident_ids  # noqa: E402
 from audit.domain import shipped_rules  # noqa: E402
+from audit.repository import AuditUnitOfWork  # noqa: E402
+from audit.usecases.inventories import quarterly_report  # noqa: E402
+from audit.usecases.periods import quarter_end  # noqa: E402
 from shared.kernel.identifiers import REGION_IN_USE  # noqa: E402
 from shared.kernel.provinces import PROVINCES  # noqa: E402
 from shared.platform.crypto import DEV_FIELD_KEY, FieldCipher  # noqa: E402
@@ -298,7 +300,7 @@ def main() -> int:
                       flagged=run["flagged"], check_speedup=round(baseline / run["seconds"], 1))
 
         engine = make_engine(url, pool_size=1)
-        end = usecases._quarter_end("2026Q4")
+        end = quarter_end("2026Q4")
         bare = "SELECT province, provider_id, count(*) FROM stock WHERE approved_at < %s GROUP BY 1, 2"
 
         def bare_query():
@@ -308,9 +310,7 @@ def main() -> int:
 
         def quarterly():
             with Session(engine) as session:
-                deps = usecases.Deps(session=session, cipher=cipher, exchange=cipher, hasher=None, authorities=None,
-                                     rules=rules, now=usecases.now_utc)
-                return usecases.quarterly_report(deps, "2026Q4")
+                return quarterly_report(AuditUnitOfWork(session), "2026Q4", rules=rules)
 
         bare_s, groups = best_of(5, bare_query)
         quarterly_s, answer = best_of(5, quarterly)

@@ -78,7 +78,8 @@ class Route:
     errors: dict[int, str] = field(default_factory=dict)
     idempotent: bool = False
     parameters: dict[str, dict] = field(default_factory=dict)
-    content: str = "application/json"
+    content: str | tuple[str, ...] = "application/json"
+    body_content: str | None = None
 
     @property
     def path(self) -> str:
@@ -96,7 +97,7 @@ def route(method: str, url: str, *, access: Rule, summary: str, body: Schema | N
           query: Schema | None = None, answer: Schema | None = None, status: int = 200,
           errors: Iterable[int] | dict[int, str] = (), idempotent: bool | None = None,
           max_body: int = DEFAULT_MAX_BODY, partial: bool = False, parameters: dict[str, dict] | None = None,
-          content: str = "application/json", rule: str = "API"):
+          content: str | tuple[str, ...] = "application/json", body_content: str | None = None, rule: str = "API"):
     """Declare an HTTP route. The method is called as ``method(self, request, **path_values)``, plus
     ``body=`` (the JSON body loaded by ``body``, ``partial`` for a PATCH) and ``query=`` (the query string loaded
     by ``query``; a query that breaks it is a 400 citing ``rule``) when declared. It returns the answer's body
@@ -105,12 +106,14 @@ def route(method: str, url: str, *, access: Rule, summary: str, body: Schema | N
     ``idempotent`` (default: every POST) answers the request once per ``Idempotency-Key``, scoped to the verified
     caller, from the ``idempotency_keys`` table in the transaction of the answer (design.md §4); any other route
     commits ``self.db`` after the method returns. ``parameters`` adds to a path parameter's OpenAPI schema
-    (``{"channel": {"enum": ["sms", "email"]}}``); ``content`` is the answer's media type."""
+    (``{"channel": {"enum": ["sms", "email"]}}``); ``content`` is the answer's media type (several: the first
+    carries ``answer``, the others are documented as strings); ``body_content`` is the media type of a body the
+    method reads itself (``text/csv``), documented as a string."""
     once = method == "POST" if idempotent is None else idempotent
 
     def decorate(fn: Callable) -> Callable:
         declared = Route(fn.__name__, method, url, access, summary, body, query, answer, status, _errors(errors),
-                         once, dict(parameters or {}), content)
+                         once, dict(parameters or {}), content, body_content)
 
         @functools.wraps(fn)
         def entrypoint(self, request: Request, **values):
@@ -253,12 +256,14 @@ def _operation(spec: APISpec, declared: Route) -> dict:
     if declared.method in {"POST", "PUT", "PATCH"}:
         errors.setdefault(413, ERROR_TEXT[413])
     answer = _component(spec, declared.answer) if declared.answer is not None else {"type": "object"}
+    media = (declared.content,) if isinstance(declared.content, str) else declared.content
     operation = {
         "operationId": declared.name,
         "summary": declared.summary,
         "parameters": parameters,
         "responses": {
-            str(declared.status): {"description": "OK", "content": {declared.content: {"schema": answer}}},
+            str(declared.status): {"description": "OK", "content": {
+                kind: {"schema": answer if kind == media[0] else {"type": "string"}} for kind in media}},
             **{str(code): {"description": text,
                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOutput"}}}}
                for code, text in sorted(errors.items())},
@@ -269,6 +274,9 @@ def _operation(spec: APISpec, declared: Route) -> dict:
     if declared.body is not None:
         operation["requestBody"] = {"required": True,
                                     "content": {"application/json": {"schema": _component(spec, declared.body)}}}
+    elif declared.body_content is not None:
+        operation["requestBody"] = {"required": True,
+                                    "content": {declared.body_content: {"schema": {"type": "string"}}}}
     return operation
 
 

@@ -17,9 +17,10 @@ import sys
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
-from audit import usecases
 from audit.bulk import check_stock
 from audit.domain import shipped_rules
+from audit.repository import AuditUnitOfWork
+from audit.usecases.trail import verify_trail as verify_chain
 from shared.platform.crypto import CryptoConfig
 from shared.platform.db import make_engine
 
@@ -29,7 +30,7 @@ DEFAULT_DB_URL = "postgresql+psycopg2://postgres@127.0.0.1:5432/audit"
 def verify_trail(url: str) -> int:
     engine = make_engine(url, pool_size=1)
     with Session(engine) as session:
-        result = usecases.verify_trail(session)
+        result = verify_chain(AuditUnitOfWork(session))
     engine.dispose()
     print(json.dumps(result))
     return 0 if result["intact"] else 1

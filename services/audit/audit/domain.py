@@ -1,5 +1,9 @@
 """The filing center's rules, pure (design.md §2): the hash-chained audit trail, the published check standards
-and sampling rule (C3), the monthly stratified sample (C1), accuracy and filing rate (P10, C2).
+and sampling rule (C3), the automatic ID check's verdict and its findings (P9), the monthly stratified sample and
+its phone checks (C1), the bureaus' penalties as the summary follows them (C4), accuracy and filing rate (P10, C2).
+
+Each lifecycle is a function from the current state to the new one (and what it raises), on the frozen objects
+below; ``audit.repository`` stores them.
 
 Only the standard library and ``shared.kernel`` are used here; the bulk check of the stock (numpy) is in
 ``audit.bulk``.
@@ -12,9 +16,11 @@ import json
 import math
 import random
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from importlib import resources
+
+from shared.kernel.errors import InvalidValue
 
 GENESIS_HASH = "0" * 64
 """The ``prev_hash`` of the first trail entry."""
@@ -49,6 +55,15 @@ class TrailEntry:
     body: dict
     prev_hash: str
     entry_hash: str
+
+
+def chain_after(tip: tuple[int, str] | None, event_id: str, event_type: str, source: str, correlation_id: str,
+                occurred_at: str, body: dict) -> TrailEntry:
+    """P9: the entry that appends an event to the chain whose last entry is ``tip`` (``(seq, entry_hash)``, None
+    for an empty trail): the next ``seq``, linked to the tip's hash."""
+    seq, prev = (tip[0] + 1, tip[1]) if tip else (1, GENESIS_HASH)
+    return TrailEntry(seq, event_id, event_type, source, correlation_id, occurred_at, body, prev,
+                      entry_hash(prev, seq, event_id, event_type, source, correlation_id, occurred_at, body))
 
 
 @dataclass(frozen=True)
@@ -185,3 +200,184 @@ def quarter_bounds(quarter: str) -> tuple[date, date]:
 def ratio(part: int, whole: int) -> float | None:
     """``part / whole`` rounded to 4 places; None when there is nothing to divide by (not 0 %, not 100 %)."""
     return round(part / whole, 4) if whole else None
+
+
+# --- the stock and its checks (P9) ----------------------------------------------------------------------------
+
+ID_CHECK = "id_check"
+SPOT_CHECK = "spot_check"
+
+AUTHORITY_MESSAGES = {
+    "not_found": "Public security does not know this ID number.",
+    "mismatch": "Public security does not know this name with this ID number.",
+    "invalid": "Public security reports the ID card as not valid.",
+}
+
+
+@dataclass(frozen=True)
+class StockFiling:
+    """An approved filing as the filing center keeps it: its responsible person's ID number sealed
+    (``id_sealed``), name and mobile as tokens, the lookup HMAC; ``pk`` once stored."""
+
+    filing_id: str
+    version: int
+    filing_number: str
+    provider_id: str
+    province: str
+    sponsor_kind: str
+    unit_type: str | None
+    approved_at: datetime
+    document_type: str
+    id_key_version: int
+    id_sealed: bytes
+    id_hmac: str
+    name_token: str
+    mobile_token: str
+    sites: list
+    pk: int | None = None
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of one check of one stored filing, with the rules version it applied (C3)."""
+
+    stock_pk: int
+    check: str
+    outcome: str  # "pass", "fail" or "unavailable"
+    codes: str  # reason codes, comma separated
+    rules_version: str
+    checked_at: datetime
+
+
+@dataclass(frozen=True)
+class IdVerdict:
+    """The automatic ID check's outcome (``pass``, ``fail`` or ``unavailable``) and the reasons of a failure."""
+
+    outcome: str
+    reasons: list[dict]
+
+
+def id_verdict(document_reasons: list[dict], authority: str | None) -> IdVerdict:
+    """P9: the automatic ID check's verdict from the document's validity (``document_reasons``, by the rules in
+    force) and public security's answer (``authority``: an ``Outcome`` value; None when it was not asked, as for a
+    document that is not a resident ID card or already failed). An unavailable source is ``unavailable``: never a
+    pass, never a finding, left for the next batch run."""
+    if document_reasons:
+        return IdVerdict("fail", document_reasons)
+    if authority is None or authority == "match":
+        return IdVerdict("pass", [])
+    if authority == "unavailable":
+        return IdVerdict("unavailable", [])
+    return IdVerdict("fail", [{"field": "responsible_person.document_number", "code": f"authority_{authority}",
+                               "message": AUTHORITY_MESSAGES[authority], "rule": "P9"}])
+
+
+@dataclass(frozen=True)
+class Finding:
+    """An ``audit_finding_raised.v1``: at most one per filing version, check and rules version."""
+
+    id: str
+    filing_id: str
+    version: int
+    provider_id: str
+    province: str
+    check: str
+    rules_version: str
+    reasons: list
+    raised_at: datetime
+
+    def event_data(self, filing_number: str) -> dict:
+        return {"finding_id": self.id, "filing_id": self.filing_id, "filing_number": filing_number,
+                "provider_id": self.provider_id, "province": self.province, "check": self.check,
+                "rules_version": self.rules_version, "reasons": self.reasons, "raised_at": self.raised_at.isoformat()}
+
+
+# --- monthly samples and phone checks (C1) --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Sample:
+    id: str
+    month: str
+    seed: int
+    rules_version: str
+    population: int
+    size: int
+    drawn_by: str
+    drawn_at: datetime
+
+
+@dataclass(frozen=True)
+class SampleItem:
+    """A sampled filing and the auditor's phone check of it; ``id`` once stored."""
+
+    sample_id: str
+    stock_pk: int
+    stratum: str
+    rules_version: str
+    phone_result: str | None = None
+    checked_by: str | None = None
+    checked_at: datetime | None = None
+    id: int | None = None
+
+
+class PhoneResultConflict(InvalidValue):
+    """Another phone-check result is recorded for the item already."""
+
+
+@dataclass(frozen=True)
+class PhoneCheck:
+    """A phone check recorded: the item's new state, its check result's outcome and codes, and the reasons of the
+    finding it raises (empty when the sponsor confirmed)."""
+
+    item: SampleItem
+    outcome: str
+    codes: str
+    reasons: list[dict] = field(default_factory=list)
+
+
+def check_phone_result(result: str, rules: Rules) -> None:
+    """C1: ``InvalidValue`` unless the published rules list ``result`` as a phone check's result."""
+    if result not in rules.phone_results:
+        raise InvalidValue("one_of", f"One of {', '.join(rules.phone_results)}.", "C1")
+
+
+def record_phone_check(item: SampleItem, result: str, actor: str, at: datetime,
+                       rules: Rules) -> PhoneCheck | None:
+    """C1: an auditor phoned the sponsor of a sampled filing. A result the rules do not list is ``InvalidValue``;
+    the result recorded already changes nothing (None); another result is a :class:`PhoneResultConflict`. A result
+    other than ``confirmed`` fails the spot check with reasons for a finding."""
+    check_phone_result(result, rules)
+    if item.phone_result is not None:
+        if item.phone_result != result:
+            raise PhoneResultConflict("already_recorded", "A different result is recorded already.", "C1")
+        return None
+    checked = replace(item, phone_result=result, checked_by=actor, checked_at=at)
+    if result == "confirmed":
+        return PhoneCheck(checked, "pass", "")
+    return PhoneCheck(checked, "fail", f"phone_{result}", [{
+        "field": "contacts.mobile", "code": f"phone_{result}",
+        "message": f"The filing center's phone check of the sponsor gave: {result}.", "rule": "C1"}])
+
+
+# --- the bureaus' penalties (C4) ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Penalty:
+    """A bureau's penalty (A1) as the summary follows it: issued, then closed or overdue."""
+
+    penalty_id: str
+    provider_id: str
+    province: str
+    kind: str
+    rule: str
+    issued_at: datetime
+    rectify_by: datetime
+    closed_at: datetime | None = None
+    overdue_at: datetime | None = None
+
+
+def follow_up(penalty: Penalty, step: str, at: datetime) -> Penalty:
+    """C4: the penalty ``closed`` or ``overdue`` (``step``) at ``at``."""
+    return replace(penalty, **{f"{step}_at": at})

@@ -1,4 +1,4 @@
-"""Request bodies of the audit service's HTTP interface."""
+"""Request bodies and query strings of the audit service's HTTP interface."""
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
@@ -16,3 +16,7 @@ class PhoneCheckInput(Schema):
         unknown = EXCLUDE
 
     result = fields.String(required=True)
+
+
+class StatisticsQuery(Schema):
+    format = fields.String(load_default="json", validate=validate.OneOf(["json", "csv", "png"]))

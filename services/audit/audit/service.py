@@ -5,145 +5,150 @@ Every registered lifecycle event of every service enters the hash-chained audit 
 here). ``filing_approved.v1`` is also checked (P9). Auditors work over HTTP: trail verification, monthly samples
 and phone checks (C1), inventories and the quarterly report (P10, C2), statistics and the bulletin (C4), the rules
 in force (C3). The batch check of the whole stock is ``python -m audit.cli check-stock`` (a job, not an RPC).
+
+Who may call what is declared on each route (issue 8: deny by default): the filing center's auditors work here;
+bureaus' reviewers read the reports (P10: reported back); the rules are published to everyone (C3).
 """
 
 from werkzeug.wrappers import Request
 
-from audit import reports, usecases
 from audit.dependencies import AuditSettings
-from audit.models import idempotency_keys, outbox
-from audit.openapi import openapi_document
-from audit.schemas import PhoneCheckInput, SampleInput
+from audit.models import idempotency_keys, outbox, processed_events
+from audit.repository import AuditUnitOfWork
+from audit.schemas import PhoneCheckInput, SampleInput, StatisticsQuery
+from audit.usecases import id_check, inventories, spot_checks, statistics, trail
 from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.errors import BadRequest
-from shared.platform.auth import AUDITOR, OPS, PUBLIC, REVIEWER, SPONSOR, STAFF, Guard, allow
+from shared.platform.auth import AUDITOR, OPS, REVIEWER, SPONSOR, STAFF, Guard, allow
 from shared.platform.authority import AuthoritySources
-from shared.platform.entrypoints import answer_once, read_event
+from shared.platform.entrypoints import handles, read_event, route
 from shared.platform.events import event_handler
-from shared.platform.http import http, json_response, load_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 
-ACCESS_POLICY = {
-    "verify_trail": allow(AUDITOR, OPS),
-    "draw_sample": allow(AUDITOR, auditor_writes=True),
-    "get_sample": allow(AUDITOR),
-    "phone_check": allow(AUDITOR, auditor_writes=True),
-    "monthly_report": allow(AUDITOR, REVIEWER),
-    "import_inventory": allow(AUDITOR, auditor_writes=True),
-    "quarterly_report": allow(AUDITOR, REVIEWER),
-    "statistics": allow(AUDITOR, REVIEWER),
-    "bulletin": allow(AUDITOR, REVIEWER),
-    "penalties": allow(AUDITOR, REVIEWER),
-    "rules": allow(SPONSOR, *STAFF, REVIEWER, AUDITOR, OPS),
-    "openapi": PUBLIC,
-}
-"""The filing center's auditors work here; bureaus' reviewers read the reports (P10: reported back); the rules
-are published to everyone (C3)."""
+READERS = allow(AUDITOR, REVIEWER)
+AUDITORS_WRITE = allow(AUDITOR, auditor_writes=True)
+_MONTH = {"month": {"pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "example": "2026-11"}}
+_QUARTER = {"quarter": {"pattern": "^[0-9]{4}Q[1-4]$", "example": "2026Q4"}}
+_BAD_PERIOD = {400: "A malformed month or quarter, or a missing or malformed header or query parameter"}
+_NO_SAMPLE = {404: "Unknown sample or sample item"}
 
 
 class AuditService(ServiceBase):
     name = "audit"
+    description = ("The filing center's audit: hash-chained trail, monthly spot checks, inventories and reports, "
+                   "statistics and bulletin, rules (C1–C4, P9, P10).")
+    idempotency_keys = idempotency_keys
+    processed_events = processed_events
 
-    caller = Guard(ACCESS_POLICY)
+    caller = Guard()
     settings = AuditSettings()
     authority = AuthoritySources()
     relay = OutboxRelay(outbox)
 
-    def _deps(self) -> usecases.Deps:
-        return usecases.Deps(session=self.db, cipher=self.personal.cipher, exchange=self.personal.exchange,
-                             hasher=self.personal.hasher, authorities=self.authority, rules=self.settings.rules,
-                             now=self.settings.now)
-
-    def _once(self, request: Request, action, status: int = 200):
-        return answer_once(self.db, idempotency_keys, request, self.caller.actor, action, status)
+    @property
+    def uow(self) -> AuditUnitOfWork:
+        """The worker's unit of work on its session (the entrypoint commits it)."""
+        return AuditUnitOfWork(self.db)
 
     # --- events ----------------------------------------------------------------------------------
 
     def _trail(self, envelope: dict) -> None:
+        """Not a claimed handler: the trail entry is its own once-per-event record (``record_event`` appends an
+        event id once, under the trail's lock), so a ``processed_events`` claim would only double the rows."""
         read_event(envelope)  # a contract breach is dead-lettered, never chained
-        usecases.record_event(self._deps(), envelope)
+        trail.record_event(self.uow, envelope, self.settings.now())
         self.db.commit()
 
-    @event_handler("bureau", FILING_APPROVED)
-    def on_filing_approved(self, envelope: dict):
+    @handles("bureau", FILING_APPROVED, claim="audit.on_filing_approved")
+    def on_filing_approved(self, data: dict, meta: dict):
         """P9: the automatic ID check of every filing a bureau approved."""
-        result = usecases.on_filing_approved(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
-        self.db.commit()
-        if result is not None:
-            self.metrics.counter("icp_audit_id_checks_total", "Automatic ID checks", ["outcome"]).labels(
-                result["outcome"]).inc()
+        result = id_check.on_filing_approved(self.uow, data, keys=self.personal,
+                                             public_security=self.authority.public_security,
+                                             rules=self.settings.rules, now=self.settings.now())
+        self.metrics.counter("icp_audit_id_checks_total", "Automatic ID checks", ["outcome"]).labels(
+            result["outcome"]).inc()
 
     # --- trail -----------------------------------------------------------------------------------
 
-    @http("GET", "/trail/verification")
+    @route("GET", "/trail/verification", access=allow(AUDITOR, OPS),
+           summary="Verify the hash-chained audit trail from its first entry")
     def verify_trail(self, request: Request):
         """The chain from the first entry: intact, or the first entry that was changed or follows a removed one."""
-        return json_response(200, usecases.verify_trail(self.db))
+        return trail.verify_trail(self.uow)
 
     # --- C1 --------------------------------------------------------------------------------------
 
-    @http("POST", "/samples")
-    def draw_sample(self, request: Request):
-        body = load_json(request, SampleInput())
-        return self._once(request, lambda actor: usecases.draw_monthly_sample(
-            self._deps(), body["month"], body.get("seed"), actor), 201)
+    @route("POST", "/samples", access=AUDITORS_WRITE, status=201, body=SampleInput(),
+           summary="Draw the month's stratified spot-check sample (C1)", errors={409: ""})
+    def draw_sample(self, request: Request, body: dict):
+        return spot_checks.draw_monthly_sample(self.uow, body["month"], body.get("seed"), self.caller.actor,
+                                               rules=self.settings.rules, now=self.settings.now())
 
-    @http("GET", "/samples/<sample_id>")
+    @route("GET", "/samples/<sample_id>", access=allow(AUDITOR), errors=_NO_SAMPLE,
+           summary="One sample and its items with their phone checks (C1)")
     def get_sample(self, request: Request, sample_id: str):
-        return json_response(200, usecases.sample_view(self._deps(), sample_id))
+        return spot_checks.sample_view(self.uow, sample_id)
 
-    @http("POST", "/samples/<sample_id>/items/<int:item_id>/phone-check")
-    def phone_check(self, request: Request, sample_id: str, item_id: int):
-        body = load_json(request, PhoneCheckInput())
-        return self._once(request, lambda actor: usecases.record_phone_check(
-            self._deps(), sample_id, item_id, body["result"], actor))
+    @route("POST", "/samples/<sample_id>/items/<int:item_id>/phone-check", access=AUDITORS_WRITE,
+           body=PhoneCheckInput(), summary="Record the phone check of a sampled sponsor (C1)",
+           parameters={"item_id": {"type": "integer", "minimum": 0}},
+           errors={**_NO_SAMPLE, 409: "A different phone-check result is recorded already, or a reused "
+                                      "Idempotency-Key"})
+    def phone_check(self, request: Request, sample_id: str, item_id: int, body: dict):
+        return spot_checks.record_phone_check(self.uow, sample_id, item_id, body["result"], self.caller.actor,
+                                              rules=self.settings.rules, now=self.settings.now())
 
-    @http("GET", "/reports/monthly/<month>")
+    @route("GET", "/reports/monthly/<month>", access=READERS, parameters=_MONTH, errors=_BAD_PERIOD,
+           summary="Per provider: new filings, ID-check failures, phone checks (C1, P9)")
     def monthly_report(self, request: Request, month: str):
-        return json_response(200, usecases.monthly_report(self._deps(), month))
+        return spot_checks.monthly_report(self.uow, month, rules=self.settings.rules)
 
     # --- P10, C2 ---------------------------------------------------------------------------------
 
-    @http("PUT", "/providers/<provider_id>/inventory")
+    @route("PUT", "/providers/<provider_id>/inventory", access=AUDITORS_WRITE, idempotent=True,
+           body_content="text/csv", parameters={"provider_id": {"minLength": 1, "maxLength": 64}},
+           summary="Replace a provider's hosted-site inventory (CSV, P10)",
+           errors={400: "Malformed CSV or a bad row, or a missing or malformed header", 409: ""})
     def import_inventory(self, request: Request, provider_id: str):
         """The provider's hosted sites as CSV with a ``domain`` column (text/csv)."""
         try:
             csv_text = request.get_data().decode("utf-8-sig")
         except UnicodeDecodeError:
             raise BadRequest.about("body", "encoding", "The inventory must be UTF-8 CSV.", "P10") from None
-        return self._once(request, lambda _actor: usecases.import_inventory(self._deps(), provider_id, csv_text))
+        return inventories.import_inventory(self.uow, provider_id, csv_text, now=self.settings.now())
 
-    @http("GET", "/reports/quarterly/<quarter>")
+    @route("GET", "/reports/quarterly/<quarter>", access=READERS, parameters=_QUARTER, errors=_BAD_PERIOD,
+           summary="The quarterly inventory comparison report (P10, C2)")
     def quarterly_report(self, request: Request, quarter: str):
-        return json_response(200, usecases.quarterly_report(self._deps(), quarter))
+        return inventories.quarterly_report(self.uow, quarter, rules=self.settings.rules)
 
     # --- C4 --------------------------------------------------------------------------------------
 
-    @http("GET", "/statistics/<month>")
-    def statistics(self, request: Request, month: str):
+    @route("GET", "/statistics/<month>", access=READERS, query=StatisticsQuery(), rule="C4", parameters=_MONTH,
+           content=("application/json", "text/csv", "image/png"), errors=_BAD_PERIOD,
+           summary="Counts by category: JSON, ?format=csv or ?format=png (C4)")
+    def statistics(self, request: Request, month: str, query: dict):
         """Counts by category as JSON, ``?format=csv`` or ``?format=png`` (a chart)."""
-        return reports.statistics_response(self._deps(), month, request.args.get("format", "json"))
+        return statistics.statistics_response(self.uow, month, query["format"], rules=self.settings.rules)
 
-    @http("GET", "/bulletin/<month>")
+    @route("GET", "/bulletin/<month>", access=READERS, parameters=_MONTH, errors=_BAD_PERIOD,
+           summary="The monthly bulletin by province (C4)")
     def bulletin(self, request: Request, month: str):
-        return json_response(200, reports.bulletin(self._deps(), month))
+        return statistics.bulletin(self.uow, month, rules=self.settings.rules)
 
-    @http("GET", "/penalties/summary")
+    @route("GET", "/penalties/summary", access=READERS, summary="Penalties and rectifications by provider (A1, C4)")
     def penalties(self, request: Request):
-        return json_response(200, usecases.penalty_summary(self._deps()))
-
-    @http("GET", "/openapi.json")
-    def openapi(self, request: Request):
-        return json_response(200, openapi_document())
+        return statistics.penalty_summary(self.uow)
 
     # --- C3 --------------------------------------------------------------------------------------
 
-    @http("GET", "/rules")
+    @route("GET", "/rules", access=allow(SPONSOR, *STAFF, REVIEWER, AUDITOR, OPS),
+           summary="The check standards and sampling rule in force (C3)")
     def rules(self, request: Request):
         """The check standards and sampling rule in force, published."""
-        return json_response(200, self.settings.rules.document)
+        return self.settings.rules.document
 
 
 def _trail_handler(source: str, event_type: str):

@@ -1,5 +1,7 @@
-"""Fixtures for audit's tests: a running audit container on the real RabbitMQ (its own vhost) and PostgreSQL
-database, a tap on its events, and publishers of other services' events as their producers would send them."""
+"""Fixtures for audit's tests: an audit container on the real RabbitMQ and PostgreSQL, one per test module (its 32
+trail handlers and their dead-letter queues are declared once per module, not once per test), each test starting
+from an empty database and empty queues (shared.testing.containers); a tap on its events, and publishers of other
+services' events as their producers would send them."""
 import copy
 import uuid
 
@@ -17,12 +19,12 @@ from shared.testing.http import ApiClient, token
 from shared.testing.samples import ACCESS, unit_filing
 
 
-@pytest.fixture
-def audit_config(rabbit_config, web_config, database_factory):
-    return {**rabbit_config, **web_config, "DB_URL": database_factory("audit")}
+@pytest.fixture(scope="module")
+def audit_config(run_vhost, run_database, module_web_config):
+    return {**run_vhost, **module_web_config, "DB_URL": run_database("audit")}
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def crypto(audit_config):
     return CryptoConfig.from_config(audit_config)
 
@@ -34,20 +36,25 @@ def audit_tap(audit_config):
     tap.close()
 
 
-@pytest.fixture
-def audit(container_factory, audit_config, audit_tap):
-    container = container_factory(AuditService, audit_config)
-    container.start()
-    yield container
-    container.stop()
+@pytest.fixture(scope="module")
+def audit_container(module_container, audit_config):
+    return module_container(AuditService, audit_config)
 
 
 @pytest.fixture
-def api(audit, web_config_port):
-    return ApiClient(f"http://127.0.0.1:{web_config_port}", token("auditor", "auditor-1"))
+def audit(audit_container, audit_config, clean_slate, audit_tap):
+    clean_slate(audit_container, audit_config)
+    return audit_container
 
 
 @pytest.fixture
+def api(audit, audit_config):
+    client = ApiClient(f"http://{audit_config['WEB_SERVER_ADDRESS']}", token("auditor", "auditor-1"))
+    yield client
+    client.http.close()  # an idle keep-alive connection would hold the web server's shutdown
+
+
+@pytest.fixture(scope="module")
 def engine(audit_config):
     engine = create_engine(audit_config["DB_URL"])
     yield engine

@@ -1,8 +1,8 @@
 """Issue 8: every audit route x every kind of caller, over real HTTP: 401 unauthenticated, expired or tampered;
 403 a role that may not (the filing center's auditors draw samples, phone and import; bureaus' reviewers read
 the reports, P10; sponsors, provider staff and ops read the published rules only, ops also the trail's
-integrity); each allowed call succeeding. The routes are read from the service, so a route added without a row
-here fails."""
+integrity); each allowed call succeeding. Who may call a route comes from its declaration; a route added without a
+row here fails. And the longest caller's longest ``Idempotency-Key`` is answered once."""
 import time
 import uuid
 
@@ -10,40 +10,39 @@ import pytest
 from sqlalchemy import text
 
 from audit.service import AuditService
-from shared.testing.http import identities
-from shared.testing.openapi_conformance import http_entrypoints
+from shared.platform.entrypoints import routes
+from shared.platform.idempotency import MAX_KEY_LENGTH
+from shared.testing.http import allowed_callers, identities
+from shared.testing.http import token as signed
 
 pytestmark = pytest.mark.service
 
-AUDITOR = {"auditor"}
-READERS = {"auditor", "reviewer", "other_province_reviewer"}
-TOKENED = {"sponsor", "other_sponsor", "precheck", "onsite_verifier", "supervisor", "other_provider_verifier",
-           "reviewer", "other_province_reviewer", "auditor", "ops"}
 REFUSED = {"none": 401, "expired": 401, "tampered": 401}
 CSV = {"data": b"domain\nsite.example.cn\n", "headers": {"Content-Type": "text/csv"}}
 
-# route, method, path, request keyword arguments, success status, allowed callers; everyone else 403.
+# route, path, request keyword arguments, success status; who may call it comes from the route's declaration
+# (audit serves no single provider: staff of any provider read the rules), everyone else 403.
 # ``{sample}`` / ``{item}``: a sample of November's one approved filing and its item (recording the same phone
 # result again answers the recorded sample).
 ROUTES = [
-    ("verify_trail", "GET", "/trail/verification", {}, 200, {"auditor", "ops"}),
-    ("draw_sample", "POST", "/samples", {"json": {"month": "2026-11", "seed": 7}}, 201, AUDITOR),
-    ("get_sample", "GET", "/samples/{sample}", {}, 200, AUDITOR),
-    ("phone_check", "POST", "/samples/{sample}/items/{item}/phone-check", {"json": {"result": "confirmed"}}, 200,
-     AUDITOR),
-    ("monthly_report", "GET", "/reports/monthly/2026-11", {}, 200, READERS),
-    ("import_inventory", "PUT", "/providers/provider-test/inventory", CSV, 200, AUDITOR),
-    ("quarterly_report", "GET", "/reports/quarterly/2026Q4", {}, 200, READERS),
-    ("statistics", "GET", "/statistics/2026-11?format=csv", {}, 200, READERS),
-    ("bulletin", "GET", "/bulletin/2026-11", {}, 200, READERS),
-    ("penalties", "GET", "/penalties/summary", {}, 200, READERS),
-    ("rules", "GET", "/rules", {}, 200, TOKENED),
+    ("verify_trail", "/trail/verification", {}, 200),
+    ("draw_sample", "/samples", {"json": {"month": "2026-11", "seed": 7}}, 201),
+    ("get_sample", "/samples/{sample}", {}, 200),
+    ("phone_check", "/samples/{sample}/items/{item}/phone-check", {"json": {"result": "confirmed"}}, 200),
+    ("monthly_report", "/reports/monthly/2026-11", {}, 200),
+    ("import_inventory", "/providers/provider-test/inventory", CSV, 200),
+    ("quarterly_report", "/reports/quarterly/2026Q4", {}, 200),
+    ("statistics", "/statistics/2026-11?format=csv", {}, 200),
+    ("bulletin", "/bulletin/2026-11", {}, 200),
+    ("penalties", "/penalties/summary", {}, 200),
+    ("rules", "/rules", {}, 200),
 ]
-PUBLIC = [("openapi", "/openapi.json"), ("ops_healthz", "/healthz"), ("ops_metrics", "/metrics")]
+PUBLIC = ["/openapi.json", "/healthz", "/metrics"]
+DECLARED = {r.name: r for r in routes(AuditService)}
 
 
 def test_the_table_covers_every_route_of_the_service():
-    assert {r[0] for r in ROUTES} | {name for name, _ in PUBLIC} == http_entrypoints(AuditService)
+    assert set(DECLARED) == {r[0] for r in ROUTES}
 
 
 def _sample_with_an_item(api, approve, engine) -> tuple[str, int]:
@@ -64,7 +63,9 @@ def test_every_route_by_every_caller(api, approve, engine):
     sample, item = _sample_with_an_item(api, approve, engine)
     tokens = identities("provider-test")
     failures, calls = [], 0
-    for route, method, path, kwargs, success, allowed in ROUTES:
+    for route, path, kwargs, success in ROUTES:
+        method = DECLARED[route].method
+        allowed = allowed_callers(DECLARED[route].access, method, tenant=False)
         for caller, token in tokens.items():
             expected = REFUSED.get(caller, success if caller in allowed else 403)
             client = api.as_(token)
@@ -76,11 +77,22 @@ def test_every_route_by_every_caller(api, approve, engine):
             calls += 1
             if response.status_code != expected:
                 failures.append(f"{route} by {caller}: {response.status_code} != {expected} {response.text[:160]}")
-    for route, path in PUBLIC:
+    for path in PUBLIC:
         answers = {caller: api.as_(token).get(path).status_code for caller, token in tokens.items()}
         if set(answers.values()) != {200}:
-            failures.append(f"{route}: {answers}")
+            failures.append(f"{path}: {answers}")
     assert failures == []
     assert calls == len(ROUTES) * len(tokens)
     checked = api.get(f"/samples/{sample}").json()["items"][0]
     assert (checked["phone_result"], checked["checked_by"]) == ("confirmed", "auditor:auditor-1")
+
+
+def test_the_longest_key_of_a_long_caller_draws_once_and_replays(api):
+    """Issue 17 point 4: the longest caller with the longest ``Idempotency-Key`` on the real HTTP interface and
+    PostgreSQL; the scoped key is longer than the key column, so it is stored as a digest."""
+    auditor = api.as_(signed("auditor", "a" * 100))
+    longest_key = "k" * MAX_KEY_LENGTH
+    first = auditor.post("/samples", key=longest_key, json={"month": "2026-11", "seed": 7})
+    replay = auditor.post("/samples", key=longest_key, json={"month": "2026-11", "seed": 7})
+    assert first.status_code == 201, first.text
+    assert replay.status_code == 201 and replay.json() == first.json()

@@ -1,7 +1,8 @@
-"""Statistics by category and the monthly bulletin (C4), as JSON, CSV and a rendered chart (PNG).
+"""Statistics by category and the monthly bulletin (C4), as JSON, CSV and a rendered chart (PNG), and the
+penalty summary.
 
-Counts come from the stock (approved filings), the trail (returned filings: ``filing_returned.v1`` entries) and
-the hosted-site inventories (filing rate); nothing here reads personal data.
+Counts come from the stock (approved filings), the trail (returned filings: ``filing_returned.v1`` entries), the
+hosted-site inventories (filing rate) and the penalties the trail followed; nothing here reads personal data.
 """
 
 from __future__ import annotations
@@ -9,35 +10,27 @@ from __future__ import annotations
 import csv
 import io
 
-from sqlalchemy import DateTime, cast, func, select, text
 from werkzeug.wrappers import Response
 
-from audit import domain, usecases
-from audit.models import StockFiling, TrailEntryRecord
+from audit import domain
+from audit.domain import Rules
+from audit.repository import AuditUnitOfWork
+from audit.usecases.periods import month_range
 from shared.contracts.bureau import FILING_RETURNED
-from shared.contracts.errors import BadRequest
-from shared.platform.http import json_response
 
 CATEGORIES = ("sponsor_kind", "unit_type", "province", "provider_id")
 
 
-def statistics(deps: usecases.Deps, month: str) -> dict:
+def statistics(uow: AuditUnitOfWork, month: str, *, rules: Rules) -> dict:
     """C4: the month's approved filings (by approval time, Asia/Shanghai) counted by sponsor kind, unit type,
     province and provider, and the bureaus' decisions of the month: approved (the stock) and returned (the trail's
     ``filing_returned.v1`` entries by their ``returned_at``)."""
-    start, end = usecases._month_range(month)
-    in_month = (StockFiling.approved_at >= start) & (StockFiling.approved_at < end)
-    counts = {}
-    for category in CATEGORIES:
-        column = getattr(StockFiling, category)
-        rows = deps.session.execute(select(column, func.count()).where(in_month).group_by(column)
-                                    .order_by(column)).all()
-        counts[category] = {str(key if key is not None else "none"): n for key, n in rows}
-    returned_at = cast(TrailEntryRecord.body["returned_at"].as_string(), DateTime(timezone=True))
-    returned = deps.session.execute(select(func.count()).where(
-        TrailEntryRecord.event_type == FILING_RETURNED, returned_at >= start, returned_at < end)).scalar_one()
+    start, end = month_range(month)
+    counts = {category: {str(key if key is not None else "none"): n
+                         for key, n in uow.reports.approved_by(category, start, end)} for category in CATEGORIES}
+    returned = uow.reports.returned_between(FILING_RETURNED, start, end)
     counts["decision"] = {"approved": sum(counts["province"].values()), "returned": returned}
-    return {"month": month, "rules_version": deps.rules.version, "counts": counts}
+    return {"month": month, "rules_version": rules.version, "counts": counts}
 
 
 def statistics_csv(stats: dict) -> str:
@@ -73,33 +66,35 @@ def statistics_png(stats: dict) -> bytes:
     return buffer.getvalue()
 
 
-def statistics_response(deps: usecases.Deps, month: str, fmt: str) -> Response:
-    stats = statistics(deps, month)
-    if fmt == "json":
-        return json_response(200, stats)
+def statistics_response(uow: AuditUnitOfWork, month: str, fmt: str, *, rules: Rules) -> dict | Response:
+    """The statistics in ``fmt`` (``json``, ``csv`` or ``png``, as the route's query schema allows)."""
+    stats = statistics(uow, month, rules=rules)
     if fmt == "csv":
         return Response(statistics_csv(stats), 200, mimetype="text/csv")
     if fmt == "png":
         return Response(statistics_png(stats), 200, mimetype="image/png")
-    raise BadRequest.about("format", "one_of", "One of json, csv, png.", "C4")
+    return stats
 
 
-def bulletin(deps: usecases.Deps, month: str) -> dict:
+def bulletin(uow: AuditUnitOfWork, month: str, *, rules: Rules) -> dict:
     """C4: the monthly bulletin as provincial bureaus publish it, per province: filed subjects (filing numbers) and
     sites in the stock at the month's end, the month's approvals, the month's approved and returned decisions, and
     the filing rate of the providers' hosted-site inventories."""
-    _start, end = usecases._month_range(month)
-    stats = statistics(deps, month)
-    rows = deps.session.execute(
-        select(StockFiling.province, func.count(func.distinct(StockFiling.filing_number)),
-               func.sum(func.json_array_length(StockFiling.sites)))
-        .where(StockFiling.approved_at < end).group_by(StockFiling.province).order_by(StockFiling.province)).all()
-    rates = deps.session.execute(text(usecases.FILING_RATE_SQL), {"end": end}).all()
-    hosted, filed = sum(r.hosted for r in rates), sum(r.filed for r in rates)
+    _start, end = month_range(month)
+    stats = statistics(uow, month, rules=rules)
+    rates = uow.reports.filing_rates(end)
+    hosted, filed = sum(r[1] for r in rates), sum(r[2] for r in rates)
     return {
-        "month": month, "rules_version": deps.rules.version,
+        "month": month, "rules_version": rules.version,
         "approved": stats["counts"]["decision"]["approved"], "returned": stats["counts"]["decision"]["returned"],
-        "provinces": [{"province": p, "filed_subjects": subjects, "filed_sites": int(sites or 0),
-                       "approved_this_month": stats["counts"]["province"].get(p, 0)} for p, subjects, sites in rows],
+        "provinces": [{"province": p, "filed_subjects": subjects, "filed_sites": sites,
+                       "approved_this_month": stats["counts"]["province"].get(p, 0)}
+                      for p, subjects, sites in uow.reports.filed_by_province(end)],
         "filing_rate": {"hosted": hosted, "filed": filed, "rate": domain.ratio(filed, hosted)},
     }
+
+
+def penalty_summary(uow: AuditUnitOfWork) -> dict:
+    """C4: the bureaus' penalties by province and kind: issued, closed, overdue, open."""
+    return {"penalties": [{"province": p, "kind": k, "issued": n, "closed": c, "overdue": o, "open": n - c}
+                          for p, k, n, c, o in uow.reports.penalties()]}
