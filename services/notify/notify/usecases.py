@@ -56,12 +56,11 @@ from notify.domain import (
     TemplateError,
 )
 from notify.gateways import DeliveryStatus, GatewayError, GatewayOutcomeUnknown, GatewayRejected, GatewayUnavailable
-from notify.models import DeliveryAttempt, Message, outbox, processed_events
+from notify.models import DeliveryAttempt, Message, outbox
 from shared.contracts.envelope import make_envelope
 from shared.contracts.errors import BadRequest, FieldError, field_errors
 from shared.contracts.notify import MESSAGE_DELIVERED, MESSAGE_FAILED
 from shared.platform.crypto import DecryptionError
-from shared.platform.idempotency import claim_event
 from shared.platform.logging import get_logger, mask_field
 from shared.platform.outbox import enqueue
 
@@ -222,20 +221,14 @@ def _from_event(
 
 def on_precheck_outcome(deps: Deps, event_id: str, correlation_id: str, data: dict, *, passed: bool) -> str | None:
     """P2: the pass or the fail text, verbatim, to the filing's mobile. Returns the message id to deliver
-    now, or None (a redelivered event, or an unreachable number)."""
+    now, or None (an unreachable number). The entrypoint claims each event once (design.md §4)."""
     name = domain.PRECHECK_PASSED if passed else domain.PRECHECK_FAILED
-    if not claim_event(deps.session, processed_events, event_id, f"{SERVICE}.{name}"):
-        log.info("event_already_processed", event_id=event_id, template=name)
-        return None
     mobile = _open_event_field(deps, data["mobile"], "mobile")
     return _from_event(deps, event_id, correlation_id, domain.template(name, SMS), mobile, {})
 
 
 def on_contact_confirmation(deps: Deps, event_id: str, correlation_id: str, data: dict) -> str | None:
     """P2: the one-time code that confirms a contact, by SMS or e-mail as the event's ``channel`` says."""
-    if not claim_event(deps.session, processed_events, event_id, f"{SERVICE}.{CONTACT_CODE}"):
-        log.info("event_already_processed", event_id=event_id, template=CONTACT_CODE)
-        return None
     recipient = _open_event_field(deps, data["recipient"], "recipient")
     code = _open_event_field(deps, data["code"], "code")
     template = domain.template(CONTACT_CODE, data["channel"])
@@ -244,16 +237,12 @@ def on_contact_confirmation(deps: Deps, event_id: str, correlation_id: str, data
 
 def on_window_expired(deps: Deps, event_id: str, correlation_id: str, data: dict) -> str | None:
     """P3: the month passed without the responsible person coming in; the sponsor is told by SMS."""
-    if not claim_event(deps.session, processed_events, event_id, f"{SERVICE}.{domain.ONSITE_WINDOW_EXPIRED}"):
-        return None
     mobile = _open_event_field(deps, data["mobile"], "mobile")
     return _from_event(deps, event_id, correlation_id, domain.template(domain.ONSITE_WINDOW_EXPIRED, SMS), mobile, {})
 
 
 def on_filing_approved(deps: Deps, event_id: str, correlation_id: str, data: dict) -> str | None:
     """P8: the filing number, to the mobile in the approved filing (sealed with the exchange ring, ADR 0001)."""
-    if not claim_event(deps.session, processed_events, event_id, f"{SERVICE}.{domain.FILING_APPROVED}"):
-        return None
     mobile = deps.exchange.decrypt(data["filing"]["contacts"]["mobile"], context=f"{EXCHANGE_CONTEXT}.contacts.mobile")
     template = domain.template(domain.FILING_APPROVED, SMS)
     return _from_event(deps, event_id, correlation_id, template, mobile, {"filing_number": data["filing_number"]})
@@ -266,8 +255,6 @@ def _shanghai_day(value) -> str:
 def on_revisit_requested(deps: Deps, event_id: str, correlation_id: str, data: dict) -> list[str]:
     """W5: ask the sponsor to confirm or update its data, by SMS and (when it gave one) e-mail. Returns the ids
     of the messages to deliver now."""
-    if not claim_event(deps.session, processed_events, event_id, f"{SERVICE}.{domain.REVISIT_REQUESTED}"):
-        return []
     params = {"filing_number": data["filing_number"], "answer_by": _shanghai_day(data["answer_by"])}
     ids = [_from_event(deps, event_id, correlation_id, domain.template(domain.REVISIT_REQUESTED, SMS),
                        _open_event_field(deps, data["contacts"]["mobile"], "contacts.mobile"), params)]
@@ -279,8 +266,6 @@ def on_revisit_requested(deps: Deps, event_id: str, correlation_id: str, data: d
 
 def on_reverification_requested(deps: Deps, event_id: str, correlation_id: str, data: dict) -> str | None:
     """W6: invite the responsible person of a stock filing to on-site verification by its deadline (SMS)."""
-    if not claim_event(deps.session, processed_events, event_id, f"{SERVICE}.{domain.REVERIFICATION_REQUESTED}"):
-        return None
     mobile = _open_event_field(deps, data["contacts"]["mobile"], "contacts.mobile")
     params = {"filing_number": data["filing_number"], "deadline": _shanghai_day(data["deadline"])}
     return _from_event(deps, event_id, correlation_id, domain.template(domain.REVERIFICATION_REQUESTED, SMS), mobile,
