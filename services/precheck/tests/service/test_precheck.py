@@ -8,7 +8,12 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from shared.contracts import EVENTS
 from shared.contracts.errors import Conflict
-from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
+from shared.contracts.precheck import (
+    CONTACT_CONFIRMATION_REQUESTED,
+    PRECHECK_FAILED,
+    PRECHECK_PASSED,
+    PRECHECK_PASSED_V2,
+)
 from shared.testing.clock import first_unofficial_year, sample_schedule
 from shared.testing.http import token
 from shared.testing.samples import unit_filing, uscc
@@ -46,10 +51,13 @@ def test_clean_filing_passes_once_both_contacts_are_confirmed(api, submit, prech
 
     assert response.status_code == 200, response.text
     assert response.json()["state"] == "passed"
-    outcome = precheck_tap.wait_for(1)
-    assert _types(outcome) == [PRECHECK_PASSED]
-    assert outcome[0]["data"]["reasons"] == [] and outcome[0]["data"]["rulebook_version"] == "2026.1"
-    assert open_sealed(outcome[0]["data"]["mobile"], "mobile") == "13800138000"
+    outcome = sorted(precheck_tap.wait_for(2), key=lambda e: e["meta"]["type"])
+    assert _types(outcome) == [PRECHECK_PASSED, PRECHECK_PASSED_V2]
+    for envelope in outcome:
+        EVENTS.validate_outgoing(envelope)
+        assert envelope["data"]["reasons"] == [] and envelope["data"]["rulebook_version"] == "2026.1"
+        assert open_sealed(envelope["data"]["mobile"], "mobile") == "13800138000"
+    assert open_sealed(outcome[1]["data"]["submission"]["contacts"]["mobile"], "contacts.mobile") == "13800138000"
 
 
 @pytest.mark.req("P2")
@@ -152,7 +160,7 @@ def test_staff_work_the_queue_over_rpc_too(precheck_config, api, submit, prechec
         assert decided["state"] == "passed" and decided["decided_by"] == "staff:precheck-2"
         with pytest.raises(Conflict):
             rpc.precheck.decide(filing_id, "staff:precheck-2", "fail", [])
-    assert _types(precheck_tap.wait_for(1)) == [PRECHECK_PASSED]
+    assert sorted(_types(precheck_tap.wait_for(2))) == [PRECHECK_PASSED, PRECHECK_PASSED_V2]
     metrics = api.get("/metrics").text
     assert "icp_entrypoint_seconds_count" in metrics
 
