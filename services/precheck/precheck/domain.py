@@ -317,10 +317,81 @@ def state_after_checks(findings: list[Finding]) -> CaseState:
     return CaseState.FAILED if blocking(findings) else CaseState.AWAITING_CONTACTS
 
 
-def state_after_contacts(findings: list[Finding], auto_pass: bool) -> CaseState:
-    """Contacts confirmed: a clean filing passes automatically where the provider allows it; anything else
-    goes to staff."""
-    return CaseState.PASSED if auto_pass and not findings else CaseState.NEEDS_REVIEW
+# --- the case's lifecycle (P2, W1): each transition returns the new state and what to announce ---------------
+
+
+class Announce(StrEnum):
+    """What a transition announces; the use case publishes the matching event."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    DEADLINE_NEAR = "deadline_near"
+    DEADLINE_BREACHED = "deadline_breached"
+
+
+class CaseRefused(Exception):
+    """A transition the case's state does not allow: ``kind`` is ``conflict`` (the state) or ``invalid`` (the
+    request), ``field``/``code``/``message``/``rule`` say why, as a field error does."""
+
+    def __init__(self, kind: str, field: str, code: str, message: str, rule: str):
+        super().__init__(message)
+        self.kind, self.field, self.code, self.message, self.rule = kind, field, code, message, rule
+
+
+def superseded(state: CaseState) -> CaseState:
+    """A resubmission of the filing supersedes its open case; a decided case stays as decided."""
+    return CaseState.SUPERSEDED if state in OPEN_STATES else state
+
+
+def contacts_confirmed(state: CaseState, confirmed: list[bool], findings: list[dict],
+                       auto_pass: bool) -> tuple[CaseState, tuple[Announce, ...]]:
+    """Once every contact is confirmed: a clean filing passes automatically where the provider allows it;
+    anything else goes to staff (P2). Before that, or in another state, nothing changes."""
+    if state != CaseState.AWAITING_CONTACTS or not all(confirmed):
+        return state, ()
+    if auto_pass and not findings:
+        return CaseState.PASSED, (Announce.PASSED,)
+    return CaseState.NEEDS_REVIEW, ()
+
+
+def _require_review(state: CaseState) -> None:
+    if state != CaseState.NEEDS_REVIEW:
+        raise CaseRefused("conflict", "state", "conflict", f"The filing is {state}, not in review.", "P2")
+
+
+def claim(state: CaseState, claimed_by: str | None, actor: str) -> str:
+    """W1: staff claim a case in review that nobody else claimed; the claimer."""
+    _require_review(state)
+    if claimed_by and claimed_by != actor:
+        raise CaseRefused("conflict", "filing_id", "claimed", f"Already claimed by {claimed_by}.", "W1")
+    return actor
+
+
+def staff_decision(state: CaseState, claimed_by: str | None, actor: str, decision: str,
+                   reasons: list[dict]) -> tuple[CaseState, tuple[Announce, ...]]:
+    """Staff pass or fail a case in review that they claimed (W1); a fail needs field-level reasons (P2)."""
+    _require_review(state)
+    if claimed_by != actor:
+        raise CaseRefused("conflict", "filing_id", "not_claimed", "Claim the filing before deciding it.", "W1")
+    if decision == "fail" and not reasons:
+        raise CaseRefused("invalid", "reasons", "required", "A fail needs reasons: say which field and why.", "P2")
+    return decided(decision == "pass")
+
+
+def decided(passed: bool) -> tuple[CaseState, tuple[Announce, ...]]:
+    return (CaseState.PASSED, (Announce.PASSED,)) if passed else (CaseState.FAILED, (Announce.FAILED,))
+
+
+def deadline_due(near_raised: bool, breached_raised: bool, near_at: datetime, deadline_at: datetime,
+                 now: datetime) -> tuple[Announce, ...]:
+    """P2's deadline events due ``now`` for an open case: near one working day before (if not already past),
+    breached after; each once."""
+    due = ()
+    if not near_raised and near_at <= now < deadline_at:
+        due += (Announce.DEADLINE_NEAR,)
+    if not breached_raised and now >= deadline_at:
+        due += (Announce.DEADLINE_BREACHED,)
+    return due
 
 
 # --- one-time codes -----------------------------------------------------------------------------

@@ -8,6 +8,7 @@ must count even though the request fails.
 
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from datetime import datetime
 
 import structlog
@@ -105,8 +106,9 @@ def on_submitted(uow: PrecheckUnitOfWork, data: dict, *, cipher, hasher, ruleboo
     )
     uow.cases.add(case)
     if case.state == CaseState.FAILED:
-        _decide(uow, cipher, case, passed=False, reasons=[f.reason() for f in domain.blocking(findings)],
-                actor=f"precheck:auto:{rulebook.version}", at=at)
+        reasons = [f.reason() for f in domain.blocking(findings)]
+        _record_decision(uow, cipher, case, domain.decided(False), reasons=reasons,
+                         actor=f"precheck:auto:{rulebook.version}", at=at)
         return
     recipients = {"sms": filing["contacts"]["mobile"], "email": filing["contacts"]["email"]}
     confirmed_before = uow.confirmations.confirmed_recipients([c.id for c in previous])
@@ -133,8 +135,7 @@ def on_submitted(uow: PrecheckUnitOfWork, data: dict, *, cipher, hasher, ruleboo
 def _supersede_open_cases(uow: PrecheckUnitOfWork, filing_id: str) -> list[Case]:
     cases = uow.cases.of_filing(filing_id)
     for case in cases:
-        if case.state in domain.OPEN_STATES:
-            case.state = CaseState.SUPERSEDED
+        case.state = domain.superseded(case.state)
     return cases
 
 
@@ -160,20 +161,21 @@ def _send_code(uow: PrecheckUnitOfWork, cipher, case: Case, confirmation: Confir
 
 
 def _advance_if_confirmed(uow: PrecheckUnitOfWork, cipher, case: Case, *, auto_pass: bool, at: datetime) -> None:
-    confirmations = uow.confirmations.of_case(case.id)
-    if case.state != CaseState.AWAITING_CONTACTS or any(c.confirmed_at is None for c in confirmations):
-        return
-    if domain.state_after_contacts(list(case.findings), auto_pass) is CaseState.PASSED:
-        _decide(uow, cipher, case, passed=True, reasons=[], actor=f"precheck:auto:{case.rulebook_version}", at=at)
+    confirmed = [c.confirmed_at is not None for c in uow.confirmations.of_case(case.id)]
+    state, announced = domain.contacts_confirmed(case.state, confirmed, case.findings, auto_pass)
+    if announced:
+        _record_decision(uow, cipher, case, (state, announced), reasons=[],
+                         actor=f"precheck:auto:{case.rulebook_version}", at=at)
     else:
-        case.state = CaseState.NEEDS_REVIEW
+        case.state = state
 
 
-def _decide(uow: PrecheckUnitOfWork, cipher, case: Case, *, passed: bool, reasons: list[dict], actor: str,
-            at: datetime) -> None:
-    """Pass or fail ``case``: ``precheck_failed.v1``, or ``precheck_passed.v1`` and ``precheck_passed.v2`` (the
-    same outcome with the submission passed, design.md §3: both until every consumer reads v2)."""
-    case.state = CaseState.PASSED if passed else CaseState.FAILED
+def _record_decision(uow: PrecheckUnitOfWork, cipher, case: Case, transition: tuple[CaseState, tuple],
+                     *, reasons: list[dict], actor: str, at: datetime) -> None:
+    """Save a pass or fail of ``case`` and publish it: ``precheck_failed.v1``, or ``precheck_passed.v1`` and
+    ``precheck_passed.v2`` (the same outcome with the submission passed, design.md §3: both until every consumer
+    reads v2)."""
+    case.state, announced = transition
     case.decided_by, case.decided_at, case.reasons = actor, at, reasons
     outcome = {
         "filing_id": case.filing_id,
@@ -185,7 +187,7 @@ def _decide(uow: PrecheckUnitOfWork, cipher, case: Case, *, passed: bool, reason
         "mobile": _reseal(cipher, case.mobile_token, "mobile"),
         "rulebook_version": case.rulebook_version,
     }
-    if not passed:
+    if domain.Announce.FAILED in announced:
         uow.emit(PRECHECK_FAILED, outcome, case.filing_id)
         return
     uow.emit(PRECHECK_PASSED, outcome, case.filing_id)
@@ -288,10 +290,9 @@ def work_queue(uow: PrecheckUnitOfWork, may_see: MaySee = everyone) -> list[dict
 def claim(uow: PrecheckUnitOfWork, filing_id: str, actor: str, *, now: Callable[[], datetime],
           may_see: MaySee = everyone) -> dict:
     case = _current_case(uow, filing_id, may_see, lock=True)
-    _require_review(case)
-    if case.claimed_by and case.claimed_by != actor:
-        raise Conflict.about("filing_id", "claimed", f"Already claimed by {case.claimed_by}.", "W1")
-    case.claimed_by, case.claimed_at = actor, now()
+    with _refusals():
+        case.claimed_by = domain.claim(case.state, case.claimed_by, actor)
+    case.claimed_at = now()
     return view(uow, case)
 
 
@@ -299,18 +300,20 @@ def decide(uow: PrecheckUnitOfWork, filing_id: str, actor: str, decision: str, r
            now: Callable[[], datetime], may_see: MaySee = everyone) -> dict:
     """Staff pass or fail a filing in review; a fail needs field-level reasons (P2)."""
     case = _current_case(uow, filing_id, may_see, lock=True)
-    _require_review(case)
-    if case.claimed_by != actor:
-        raise Conflict.about("filing_id", "not_claimed", "Claim the filing before deciding it.", "W1")
-    if decision == "fail" and not reasons:
-        raise ValidationFailed.about("reasons", "required", "A fail needs reasons: say which field and why.", "P2")
-    _decide(uow, cipher, case, passed=decision == "pass", reasons=reasons, actor=actor, at=now())
+    with _refusals():
+        transition = domain.staff_decision(case.state, case.claimed_by, actor, decision, reasons)
+    _record_decision(uow, cipher, case, transition, reasons=reasons, actor=actor, at=now())
     return view(uow, case)
 
 
-def _require_review(case: Case) -> None:
-    if case.state != CaseState.NEEDS_REVIEW:
-        raise Conflict.about("state", "conflict", f"The filing is {case.state}, not in review.", "P2")
+@contextmanager
+def _refusals():
+    """A transition the domain refuses, as the wire error a caller gets: 409 for the state, 422 for a request."""
+    try:
+        yield
+    except domain.CaseRefused as exc:
+        error = Conflict if exc.kind == "conflict" else ValidationFailed
+        raise error.about(exc.field, exc.code, exc.message, exc.rule) from None
 
 
 # --- deadlines and calendar -------------------------------------------------------------------------
@@ -330,13 +333,14 @@ def raise_deadline_events(uow: PrecheckUnitOfWork, now: Callable[[], datetime]) 
             "provisional": case.deadline_provisional,
             "claimed_by": case.claimed_by,  # W1: whose breach it is
         }
-        if case.near_raised_at is None and at >= case.near_at and at < case.deadline_at:
-            case.near_raised_at = at
-            uow.emit(PRECHECK_DEADLINE_NEAR, payload, case.filing_id)
-            raised += 1
-        if case.breached_raised_at is None and at >= case.deadline_at:
-            case.breached_raised_at = at
-            uow.emit(PRECHECK_DEADLINE_BREACHED, payload, case.filing_id)
+        for announced in domain.deadline_due(case.near_raised_at is not None, case.breached_raised_at is not None,
+                                             case.near_at, case.deadline_at, at):
+            if announced is domain.Announce.DEADLINE_NEAR:
+                case.near_raised_at = at
+                uow.emit(PRECHECK_DEADLINE_NEAR, payload, case.filing_id)
+            else:
+                case.breached_raised_at = at
+                uow.emit(PRECHECK_DEADLINE_BREACHED, payload, case.filing_id)
             raised += 1
     return raised
 

@@ -99,9 +99,41 @@ def test_shared_mobile_is_for_review_and_bad_documents_fail():
     )
     assert [(f.code, f.severity) for f in findings] == [("shared_mobile", Severity.REVIEW)]
     assert domain.state_after_checks(findings) is CaseState.AWAITING_CONTACTS
-    assert domain.state_after_contacts(findings, auto_pass=True) is CaseState.NEEDS_REVIEW
-    assert domain.state_after_contacts([], auto_pass=True) is CaseState.PASSED
-    assert domain.state_after_contacts([], auto_pass=False) is CaseState.NEEDS_REVIEW
+    waiting = CaseState.AWAITING_CONTACTS
+    stored = [f.to_dict() for f in findings]
+    assert domain.contacts_confirmed(waiting, [True, True], stored, auto_pass=True) == (CaseState.NEEDS_REVIEW, ())
+    assert domain.contacts_confirmed(waiting, [True, True], [], auto_pass=True) == (
+        CaseState.PASSED, (domain.Announce.PASSED,))
+    assert domain.contacts_confirmed(waiting, [True, True], [], auto_pass=False) == (CaseState.NEEDS_REVIEW, ())
+    assert domain.contacts_confirmed(waiting, [True, False], [], auto_pass=True) == (waiting, ())
+
+
+@pytest.mark.req("P2")
+def test_staff_decide_what_they_claimed_and_a_fail_gives_reasons():
+    review = CaseState.NEEDS_REVIEW
+    assert domain.claim(review, None, "staff:a") == "staff:a"
+    with pytest.raises(domain.CaseRefused, match="Already claimed"):
+        domain.claim(review, "staff:b", "staff:a")
+    with pytest.raises(domain.CaseRefused, match="not in review"):
+        domain.claim(CaseState.PASSED, None, "staff:a")
+    assert domain.staff_decision(review, "staff:a", "staff:a", "fail", [{"field": "x"}]) == (
+        CaseState.FAILED, (domain.Announce.FAILED,))
+    with pytest.raises(domain.CaseRefused) as refused:
+        domain.staff_decision(review, "staff:a", "staff:a", "fail", [])
+    assert (refused.value.kind, refused.value.field) == ("invalid", "reasons")
+    with pytest.raises(domain.CaseRefused, match="Claim the filing"):
+        domain.staff_decision(review, "staff:b", "staff:a", "pass", [])
+    assert domain.superseded(review) is CaseState.SUPERSEDED and domain.superseded(CaseState.PASSED) == "passed"
+
+
+@pytest.mark.req("P2")
+def test_deadline_events_near_then_breached_each_once():
+    near, deadline = datetime(2026, 11, 6, tzinfo=UTC), datetime(2026, 11, 9, tzinfo=UTC)
+    assert domain.deadline_due(False, False, near, deadline, near - timedelta(seconds=1)) == ()
+    assert domain.deadline_due(False, False, near, deadline, near) == (domain.Announce.DEADLINE_NEAR,)
+    assert domain.deadline_due(True, False, near, deadline, near) == ()
+    assert domain.deadline_due(False, False, near, deadline, deadline) == (domain.Announce.DEADLINE_BREACHED,)
+    assert domain.deadline_due(True, True, near, deadline, deadline) == ()
 
 
 @pytest.mark.req("C3")
