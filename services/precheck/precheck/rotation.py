@@ -1,6 +1,6 @@
 """Precheck's personal data at rest, for the key rotation job (``icp-rotate-keys precheck``, issue 8)."""
 from precheck.models import Case, Confirmation
-from precheck.usecases import STORE_CONTEXT, SUBMISSION_CONTEXT
+from precheck.usecases.common import STORE_CONTEXT, SUBMISSION_CONTEXT
 from shared.platform.rotation import sealed_filing, token_column
 
 SEALED = [

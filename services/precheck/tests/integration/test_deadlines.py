@@ -7,10 +7,10 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from precheck import usecases
 from precheck.domain import shipped_rulebook
 from precheck.models import Base, Case, outbox
 from precheck.repository import PrecheckUnitOfWork
+from precheck.usecases import deadlines, submission
 from shared.contracts import EVENTS
 from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import FILING_SUBMITTED
@@ -36,7 +36,7 @@ def _submit(uow, crypto, clock, submitted_at: str) -> str:
     filing_id = str(uuid.uuid4())
     data = filing_submitted_data(crypto.cipher(), crypto.hasher(), filing_id=filing_id, submitted_at=submitted_at)
     envelope = make_envelope(FILING_SUBMITTED, "intake", data, filing_id)
-    usecases.on_submitted(uow, EVENTS.load(envelope), cipher=crypto.cipher(), hasher=crypto.hasher(),
+    submission.on_submitted(uow, EVENTS.load(envelope), cipher=crypto.cipher(), hasher=crypto.hasher(),
                           rulebook=shipped_rulebook(), auto_pass=True, now=clock)
     uow.commit()
     return filing_id
@@ -68,7 +68,7 @@ def test_deadline_spans_national_day_and_near_and_breached_fire_once(world):
         ("2025-10-20T09:00:00+08:00", ["precheck_deadline_near.v1", "precheck_deadline_breached.v1"]),
     ]:
         clock.at = datetime.fromisoformat(now)
-        usecases.raise_deadline_events(uow, clock)
+        deadlines.raise_deadline_events(uow, clock)
         uow.session.commit()
         assert _deadline_events(uow) == expected, now
 
@@ -82,15 +82,15 @@ def test_provisional_deadline_is_recomputed_when_the_year_is_loaded(world):
     case = uow.session.execute(select(Case).where(Case.filing_id == filing_id)).scalar_one()
     assert case.deadline_provisional is True and year in case.deadline_years
     provisional = case.deadline_at
-    assert usecases.open_deadlines(uow, clock)["provisional"] == 1
+    assert deadlines.open_deadlines(uow, clock)["provisional"] == 1
 
-    result = usecases.load_calendar_year(uow, sample_schedule(year), "admin:ops-1", clock)
+    result = deadlines.load_calendar_year(uow, sample_schedule(year), "admin:ops-1", clock)
     uow.session.commit()
 
     assert result == {"year": year, "recomputed_deadlines": 1}
     uow.session.refresh(case)
     assert case.deadline_provisional is False
     assert case.deadline_at > provisional
-    assert usecases.open_deadlines(uow, clock)["provisional"] == 0
-    again = usecases.load_calendar_year(uow, {**sample_schedule(year), "source": "corrected"}, "admin:ops-2", clock)
+    assert deadlines.open_deadlines(uow, clock)["provisional"] == 0
+    again = deadlines.load_calendar_year(uow, {**sample_schedule(year), "source": "corrected"}, "admin:ops-2", clock)
     assert again == {"year": year, "recomputed_deadlines": 1}  # a corrected notice replaces the year's

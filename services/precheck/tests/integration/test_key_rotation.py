@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from precheck import usecases
 from precheck.domain import shipped_rulebook
 from precheck.repository import PrecheckUnitOfWork
 from precheck.rotation import SEALED
+from precheck.usecases import common, contacts, submission
 from shared.contracts import EVENTS
 from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import FILING_SUBMITTED
@@ -50,8 +50,8 @@ def _plain(engine, keys: str, current: str) -> set[str]:
     with engine.connect() as connection:
         mobiles = connection.execute(text("SELECT mobile_token FROM cases")).scalars().all()
         recipients = connection.execute(text("SELECT recipient_token FROM confirmations")).scalars().all()
-    return ({cipher.decrypt(t, context=f"{usecases.STORE_CONTEXT}.mobile") for t in mobiles}
-            | {cipher.decrypt(t, context=f"{usecases.STORE_CONTEXT}.recipient") for t in recipients})
+    return ({cipher.decrypt(t, context=f"{common.STORE_CONTEXT}.mobile") for t in mobiles}
+            | {cipher.decrypt(t, context=f"{common.STORE_CONTEXT}.recipient") for t in recipients})
 
 
 @pytest.mark.req("W4")
@@ -64,7 +64,7 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_f
         for filing_id in filing_ids:
             raw = filing_submitted_data(crypto.cipher(), crypto.hasher(), filing_id=filing_id)
             envelope = make_envelope(FILING_SUBMITTED, "intake", raw, filing_id)
-            usecases.on_submitted(PrecheckUnitOfWork(session), EVENTS.load(envelope), cipher=crypto.cipher(),
+            submission.on_submitted(PrecheckUnitOfWork(session), EVENTS.load(envelope), cipher=crypto.cipher(),
                                   hasher=crypto.hasher(), rulebook=shipped_rulebook("2026.1"), auto_pass=False,
                                   now=_now)
         session.commit()
@@ -72,7 +72,7 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_f
 
     with Session(engine) as session:  # the new key is current: old rows still read, a new code goes out
         cipher = _crypto(f"1:{K1},2:{K2}", "2").cipher()
-        answer = usecases.resend_code(PrecheckUnitOfWork(session), filing_ids[0], "sms", cipher=cipher, now=_now)
+        answer = contacts.resend_code(PrecheckUnitOfWork(session), filing_ids[0], "sms", cipher=cipher, now=_now)
         assert answer["contacts"]["sms"]["confirmed"] is False
         session.commit()
     assert _plain(engine, f"1:{K1},2:{K2}", "2") == {MOBILE, EMAIL}
@@ -86,7 +86,7 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_f
     with Session(engine) as session:  # the old key is gone: everything still reads
         cipher = _crypto(f"2:{K2}", "2").cipher()
         for filing_id in filing_ids:
-            answer = usecases.resend_code(PrecheckUnitOfWork(session), filing_id, "email", cipher=cipher, now=_now)
+            answer = contacts.resend_code(PrecheckUnitOfWork(session), filing_id, "email", cipher=cipher, now=_now)
             assert answer["filing_id"] == filing_id
         session.commit()
     assert _plain(engine, f"2:{K2}", "2") == {MOBILE, EMAIL}

@@ -3,8 +3,8 @@ DEVELOPMENT keys, a settable clock, and intake's events as the handler reads the
 
 import pytest
 
-from precheck import usecases
 from precheck.domain import shipped_rulebook
+from precheck.usecases import contacts, submission
 from services.precheck.tests.fakes import FakePrecheckUnitOfWork
 from shared.contracts import EVENTS
 from shared.contracts.envelope import make_envelope
@@ -54,7 +54,7 @@ def precheck(uow, crypto, clock):
 
         @staticmethod
         def submit(data: dict, auto_pass: bool = True) -> None:
-            usecases.on_submitted(uow, data, cipher=crypto.cipher(), hasher=crypto.hasher(),
+            submission.on_submitted(uow, data, cipher=crypto.cipher(), hasher=crypto.hasher(),
                                   rulebook=shipped_rulebook(), auto_pass=auto_pass, now=clock)
 
         @staticmethod
@@ -65,7 +65,7 @@ def precheck(uow, crypto, clock):
 
         @staticmethod
         def confirm(filing_id: str, channel: str, code: str, auto_pass: bool = True) -> dict:
-            return usecases.confirm_contact(uow, filing_id, channel, code, cipher=crypto.cipher(),
+            return contacts.confirm_contact(uow, filing_id, channel, code, cipher=crypto.cipher(),
                                             auto_pass=auto_pass, now=clock)
 
     return Precheck()

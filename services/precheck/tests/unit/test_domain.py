@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from precheck import domain
+from precheck.codes import CODE_TTL, CodeRefused, check_code, check_resend, code_digest, new_code
 from precheck.domain import CaseState, Context, Rulebook, Severity, shipped_rulebook
 from shared.kernel.network import validate_domain
 from shared.testing.samples import ACCESS, individual_filing, unit_filing
@@ -148,9 +149,9 @@ NOW = datetime(2026, 11, 22, 9, tzinfo=UTC)
 
 
 def _check(**overrides):
-    args = {"given": "123456", "digest": domain.code_digest("123456", "c1"), "confirmation_id": "c1",
+    args = {"given": "123456", "digest": code_digest("123456", "c1"), "confirmation_id": "c1",
             "expires_at": NOW + timedelta(hours=1), "tries": 0, "confirmed": False, "now": NOW}
-    domain.check_code(**{**args, **overrides})
+    check_code(**{**args, **overrides})
 
 
 @pytest.mark.req("P2")
@@ -165,7 +166,7 @@ def _check(**overrides):
     ],
 )
 def test_codes_are_refused_for_each_reason(overrides, code):
-    with pytest.raises(domain.CodeRefused) as refused:
+    with pytest.raises(CodeRefused) as refused:
         _check(**overrides)
     assert refused.value.code == code
 
@@ -174,9 +175,9 @@ def test_codes_are_refused_for_each_reason(overrides, code):
 def test_right_code_within_24_hours_and_at_most_three_sends_a_day():
     _check()
     _check(given=" 123456 ")
-    assert timedelta(hours=24) == domain.CODE_TTL
-    domain.check_resend([NOW - timedelta(hours=25), NOW - timedelta(hours=2)], NOW)
-    with pytest.raises(domain.CodeRefused) as refused:
-        domain.check_resend([NOW - timedelta(hours=23), NOW - timedelta(hours=2), NOW], NOW)
+    assert timedelta(hours=24) == CODE_TTL
+    check_resend([NOW - timedelta(hours=25), NOW - timedelta(hours=2)], NOW)
+    with pytest.raises(CodeRefused) as refused:
+        check_resend([NOW - timedelta(hours=23), NOW - timedelta(hours=2), NOW], NOW)
     assert refused.value.code == "too_many_sends"
-    assert len(domain.new_code()) == 6 and domain.new_code().isdigit()
+    assert len(new_code()) == 6 and new_code().isdigit()

@@ -3,7 +3,7 @@ exactly as intake sent it; the submission is kept sealed at rest meanwhile."""
 
 import pytest
 
-from precheck.usecases import SUBMISSION_CONTEXT
+from precheck.usecases.common import SUBMISSION_CONTEXT
 from shared.contracts.intake import SEAL_CONTEXT, personal_paths
 from shared.contracts.precheck import PRECHECK_PASSED, PRECHECK_PASSED_V2, PassedSubmissionSchema
 from shared.platform.sealing import unseal
