@@ -46,6 +46,11 @@ def received(crypto):
 
 
 @pytest.fixture
+def cipher(crypto):
+    return crypto.cipher()
+
+
+@pytest.fixture
 def precheck(uow, crypto, clock):
     """Precheck's use cases bound to the fake unit of work, the keys and the clock, as the service binds them."""
 
@@ -62,6 +67,10 @@ def precheck(uow, crypto, clock):
             """The last one-time code sent on each channel, opened as notify opens it."""
             return {e["channel"]: crypto.cipher().decrypt(e["code"], context=f"{SEAL_CONTEXT}.code")
                     for e in uow.outbox.of_type("contact_confirmation_requested.v1")}
+
+        @staticmethod
+        def resend(filing_id: str, channel: str) -> dict:
+            return contacts.resend_code(uow, filing_id, channel, cipher=crypto.cipher(), now=clock)
 
         @staticmethod
         def confirm(filing_id: str, channel: str, code: str, auto_pass: bool = True) -> dict:
