@@ -31,11 +31,12 @@ see the delivery rule in :mod:`notify.domain`.
 
 from werkzeug.wrappers import Request
 
-from notify import domain, usecases
+from notify import domain
 from notify.dependencies import CorrelationId, Gateways, NotifySettings, setting_timer
 from notify.domain import DUE_STATES, EMAIL, SMS
 from notify.models import outbox, processed_events
 from notify.schemas import MessagesOutput, MessagesQuery, SendInput
+from notify.usecases import common, delivery, events, rpc, views
 from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.errors import BadRequest, from_marshmallow
 from shared.contracts.intake import REVERIFICATION_REQUESTED, REVISIT_REQUESTED
@@ -54,7 +55,7 @@ SENDERS = allow(internal=True)
 
 def _claim(template: str) -> str:
     """The processed-event key of the handler that sends ``template`` (as stored since notify's first release)."""
-    return f"{usecases.SERVICE}.{template}"
+    return f"{common.SERVICE}.{template}"
 
 
 class NotifyService(ServiceBase):
@@ -68,8 +69,8 @@ class NotifyService(ServiceBase):
     relay = OutboxRelay(outbox)
     caller_correlation_id = CorrelationId()
 
-    def _deps(self) -> usecases.Deps:
-        return usecases.Deps(
+    def _deps(self) -> common.Deps:
+        return common.Deps(
             session=self.db,
             cipher=self.personal.cipher,
             hasher=self.personal.hasher,
@@ -85,33 +86,33 @@ class NotifyService(ServiceBase):
 
     @handles("precheck", PRECHECK_PASSED, claim=_claim(domain.PRECHECK_PASSED))
     def on_precheck_passed(self, data: dict, meta: dict):
-        self._record_and_send(meta, lambda deps, eid, cid: usecases.on_precheck_outcome(deps, eid, cid, data,
+        self._record_and_send(meta, lambda deps, eid, cid: events.on_precheck_outcome(deps, eid, cid, data,
                                                                                        passed=True))
 
     @handles("precheck", PRECHECK_FAILED, claim=_claim(domain.PRECHECK_FAILED))
     def on_precheck_failed(self, data: dict, meta: dict):
-        self._record_and_send(meta, lambda deps, eid, cid: usecases.on_precheck_outcome(deps, eid, cid, data,
+        self._record_and_send(meta, lambda deps, eid, cid: events.on_precheck_outcome(deps, eid, cid, data,
                                                                                        passed=False))
 
     @handles("precheck", CONTACT_CONFIRMATION_REQUESTED, claim=_claim(domain.CONTACT_CODE))
     def on_contact_confirmation_requested(self, data: dict, meta: dict):
-        self._record_and_send(meta, lambda deps, eid, cid: usecases.on_contact_confirmation(deps, eid, cid, data))
+        self._record_and_send(meta, lambda deps, eid, cid: events.on_contact_confirmation(deps, eid, cid, data))
 
     @handles("verification", ONSITE_WINDOW_EXPIRED, claim=_claim(domain.ONSITE_WINDOW_EXPIRED))
     def on_onsite_window_expired(self, data: dict, meta: dict):
-        self._record_and_send(meta, lambda deps, eid, cid: usecases.on_window_expired(deps, eid, cid, data))
+        self._record_and_send(meta, lambda deps, eid, cid: events.on_window_expired(deps, eid, cid, data))
 
     @handles("bureau", FILING_APPROVED, claim=_claim(domain.FILING_APPROVED))
     def on_filing_approved(self, data: dict, meta: dict):
-        self._record_and_send(meta, lambda deps, eid, cid: usecases.on_filing_approved(deps, eid, cid, data))
+        self._record_and_send(meta, lambda deps, eid, cid: events.on_filing_approved(deps, eid, cid, data))
 
     @handles("intake", REVISIT_REQUESTED, claim=_claim(domain.REVISIT_REQUESTED))
     def on_revisit_requested(self, data: dict, meta: dict):
-        self._record_and_send(meta, lambda deps, eid, cid: usecases.on_revisit_requested(deps, eid, cid, data))
+        self._record_and_send(meta, lambda deps, eid, cid: events.on_revisit_requested(deps, eid, cid, data))
 
     @handles("intake", REVERIFICATION_REQUESTED, claim=_claim(domain.REVERIFICATION_REQUESTED))
     def on_reverification_requested(self, data: dict, meta: dict):
-        self._record_and_send(meta, lambda deps, eid, cid: usecases.on_reverification_requested(deps, eid, cid,
+        self._record_and_send(meta, lambda deps, eid, cid: events.on_reverification_requested(deps, eid, cid,
                                                                                                data))
 
     def _record_and_send(self, meta: dict, action) -> None:
@@ -126,13 +127,13 @@ class NotifyService(ServiceBase):
         self.db.commit()
         for one in message_id if isinstance(message_id, list) else [message_id]:
             if one is not None:
-                usecases.deliver(deps, one)
+                delivery.deliver(deps, one)
 
     @setting_timer("NOTIFY_POLL_SECONDS", 1.0)
     def deliver_due(self):
         """Retries that are due (and pending messages whose first attempt never started); stale sends become
         ``unknown``."""
-        usecases.deliver_due(self._deps())
+        delivery.deliver_due(self._deps())
 
     # --- RPC for other services ----------------------------------------------------------------
 
@@ -156,10 +157,10 @@ class NotifyService(ServiceBase):
         if request["correlation_id"]:
             self.log_context(correlation_id=request["correlation_id"])
         deps = self._deps()
-        message = usecases.request_by_rpc(deps, channel=channel, **request)
+        message = rpc.request_by_rpc(deps, channel=channel, **request)
         self.db.commit()
         if message.state in DUE_STATES:
-            message = usecases.deliver(deps, message.id) or usecases.get_message(deps, message.id)
+            message = delivery.deliver(deps, message.id) or views.get_message(deps, message.id)
         return {"message_id": message.id, "state": str(message.state)}
 
     # --- staff and ops HTTP --------------------------------------------------------------------
@@ -167,4 +168,4 @@ class NotifyService(ServiceBase):
     @route("GET", "/messages", access=allow(*STAFF, OPS, AUDITOR), query=MessagesQuery(), answer=MessagesOutput(),
            summary="Messages of one filing (correlation id) with their delivery attempts")
     def messages(self, request: Request, query: dict):
-        return usecases.list_messages(self._deps(), query["correlation_id"])
+        return views.list_messages(self._deps(), query["correlation_id"])
