@@ -8,10 +8,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
 from precheck.domain import shipped_rulebook
+from precheck.models import Case
 from precheck.repository import PrecheckUnitOfWork
 from precheck.rotation import SEALED
 from precheck.usecases import common, contacts, submission
@@ -40,18 +41,22 @@ def _now() -> datetime:
 def _versions(engine) -> set[str]:
     with engine.connect() as connection:
         tokens = [*connection.execute(text("SELECT mobile_token FROM cases")).scalars(),
-                  *connection.execute(text("SELECT recipient_token FROM confirmations")).scalars()]
+                  *connection.execute(text("SELECT recipient_token FROM confirmations")).scalars(),
+                  *(kept["contacts"]["mobile"] for kept in connection.execute(select(Case.submission)).scalars())]
     return {token.split(":", 1)[0] for token in tokens}
 
 
 def _plain(engine, keys: str, current: str) -> set[str]:
-    """Every stored mobile and recipient, opened as the service opens them (``precheck.<field>`` contexts)."""
+    """Every stored mobile and recipient, and the mobile of every kept submission, opened as the service opens
+    them (``precheck.<field>``, ``precheck.submission.<path>`` contexts)."""
     cipher = _crypto(keys, current).cipher()
     with engine.connect() as connection:
         mobiles = connection.execute(text("SELECT mobile_token FROM cases")).scalars().all()
         recipients = connection.execute(text("SELECT recipient_token FROM confirmations")).scalars().all()
+        kept = [kept["contacts"]["mobile"] for kept in connection.execute(select(Case.submission)).scalars()]
     return ({cipher.decrypt(t, context=f"{common.STORE_CONTEXT}.mobile") for t in mobiles}
-            | {cipher.decrypt(t, context=f"{common.STORE_CONTEXT}.recipient") for t in recipients})
+            | {cipher.decrypt(t, context=f"{common.STORE_CONTEXT}.recipient") for t in recipients}
+            | {cipher.decrypt(t, context=f"{common.SUBMISSION_CONTEXT}.contacts.mobile") for t in kept})
 
 
 @pytest.mark.req("W4")
@@ -98,6 +103,7 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_f
     assert main(["precheck", "--config", str(CONFIG)]) == 0
     out = capsys.readouterr().out
     assert "cases.mobile_token: 3 re-encrypted" in out and "confirmations.recipient_token: 6 re-encrypted" in out
+    assert "cases.submission: 3 re-encrypted" in out
     assert _versions(engine) == {"v3"}
     assert _plain(engine, f"3:{K3}", "3") == {MOBILE, EMAIL}
     engine.dispose()
