@@ -29,6 +29,8 @@ A message is sent once per (cause, recipient, template), and again only when the
 see the delivery rule in :mod:`notify.domain`.
 """
 
+import functools
+
 from werkzeug.wrappers import Request
 
 from notify import domain
@@ -86,41 +88,39 @@ class NotifyService(ServiceBase):
 
     @handles("precheck", PRECHECK_PASSED, claim=_claim(domain.PRECHECK_PASSED))
     def on_precheck_passed(self, data: dict, meta: dict):
-        self._record_and_send(meta, lambda deps, eid, cid: events.on_precheck_outcome(deps, eid, cid, data,
-                                                                                       passed=True))
+        self._record_and_send(meta, data, functools.partial(events.on_precheck_outcome, passed=True))
 
     @handles("precheck", PRECHECK_FAILED, claim=_claim(domain.PRECHECK_FAILED))
     def on_precheck_failed(self, data: dict, meta: dict):
-        self._record_and_send(meta, lambda deps, eid, cid: events.on_precheck_outcome(deps, eid, cid, data,
-                                                                                       passed=False))
+        self._record_and_send(meta, data, functools.partial(events.on_precheck_outcome, passed=False))
 
     @handles("precheck", CONTACT_CONFIRMATION_REQUESTED, claim=_claim(domain.CONTACT_CODE))
     def on_contact_confirmation_requested(self, data: dict, meta: dict):
-        self._record_and_send(meta, lambda deps, eid, cid: events.on_contact_confirmation(deps, eid, cid, data))
+        self._record_and_send(meta, data, events.on_contact_confirmation)
 
     @handles("verification", ONSITE_WINDOW_EXPIRED, claim=_claim(domain.ONSITE_WINDOW_EXPIRED))
     def on_onsite_window_expired(self, data: dict, meta: dict):
-        self._record_and_send(meta, lambda deps, eid, cid: events.on_window_expired(deps, eid, cid, data))
+        self._record_and_send(meta, data, events.on_window_expired)
 
     @handles("bureau", FILING_APPROVED, claim=_claim(domain.FILING_APPROVED))
     def on_filing_approved(self, data: dict, meta: dict):
-        self._record_and_send(meta, lambda deps, eid, cid: events.on_filing_approved(deps, eid, cid, data))
+        self._record_and_send(meta, data, events.on_filing_approved)
 
     @handles("intake", REVISIT_REQUESTED, claim=_claim(domain.REVISIT_REQUESTED))
     def on_revisit_requested(self, data: dict, meta: dict):
-        self._record_and_send(meta, lambda deps, eid, cid: events.on_revisit_requested(deps, eid, cid, data))
+        self._record_and_send(meta, data, events.on_revisit_requested)
 
     @handles("intake", REVERIFICATION_REQUESTED, claim=_claim(domain.REVERIFICATION_REQUESTED))
     def on_reverification_requested(self, data: dict, meta: dict):
-        self._record_and_send(meta, lambda deps, eid, cid: events.on_reverification_requested(deps, eid, cid,
-                                                                                               data))
+        self._record_and_send(meta, data, events.on_reverification_requested)
 
-    def _record_and_send(self, meta: dict, action) -> None:
-        """Record the message with the processed-event row the handler claimed (one commit), then make the first
-        attempt: a send starts only once its cause is stored."""
+    def _record_and_send(self, meta: dict, data: dict, action) -> None:
+        """Record the message(s) ``action(deps, event_id, correlation_id, data)`` asks for with the processed-event
+        row the handler claimed (one commit), then make the first attempt: a send starts only once its cause is
+        stored."""
         deps = self._deps()
         try:
-            message_id = action(deps, str(meta["id"]), str(meta["correlation_id"]))
+            message_id = action(deps, str(meta["id"]), str(meta["correlation_id"]), data)
         except DecryptionError as exc:
             # Sealed with keys this provider does not hold: requeueing cannot help.
             raise PoisonEvent(f"{meta['type']} is sealed with keys this service does not hold: {exc}") from None
