@@ -149,12 +149,13 @@ def read_query(request: Request, schema: Schema, rule: str = "API") -> dict:
         raise BadRequest("invalid query", from_marshmallow(exc.messages, rule=rule)) from None
 
 
-def rpc_entry(*, access: Rule):
-    """``@rpc`` with its access rule (:class:`shared.platform.auth.Guard`)."""
+def rpc_entry(*, access: Rule, **options):
+    """``@rpc`` with its access rule (:class:`shared.platform.auth.Guard`); ``options`` are nameko's (e.g.
+    ``expected_exceptions``, the errors that are answers rather than faults)."""
 
     def decorate(fn: Callable) -> Callable:
         setattr(fn, ACCESS_ATTR, access)
-        return rpc(fn)
+        return rpc(**options)(fn) if options else rpc(fn)
 
     return decorate
 

@@ -15,7 +15,12 @@ from shared.platform.idempotency import IDEMPOTENCY_HEADER
 
 pytestmark = pytest.mark.contract
 
-SERVICES = ["precheck.service:PrecheckService", "bureau.service:BureauService", "audit.service:AuditService"]
+SERVICES = [
+    "audit.service:AuditService",
+    "bureau.service:BureauService",
+    "notify.service:NotifyService",
+    "precheck.service:PrecheckService",
+]
 OPEN = {"ops_healthz", "ops_metrics"}  # the platform's own, open to every caller (shared.platform.auth)
 
 

@@ -1,7 +1,7 @@
 """Notify's personal data at rest, for the key rotation job (``icp-rotate-keys notify``, issue 8): recipients,
 and the texts that carry a one-time code."""
 from notify.models import Message
-from notify.usecases import RECIPIENT_CONTEXT, TEXT_CONTEXT
+from notify.usecases.common import RECIPIENT_CONTEXT, TEXT_CONTEXT
 from shared.platform.rotation import token_column
 
 _MESSAGES = Message.__table__

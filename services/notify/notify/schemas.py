@@ -1,6 +1,6 @@
 """Notify's request and response contracts at its own edge (RPC arguments, HTTP query and answers)."""
 
-from marshmallow import EXCLUDE, RAISE, Schema, fields, validate
+from marshmallow import RAISE, Schema, fields, validate
 
 from shared.platform.idempotency import MAX_KEY_LENGTH
 
@@ -25,9 +25,6 @@ class SendOutput(Schema):
 
 
 class MessagesQuery(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
     correlation_id = fields.String(required=True, validate=validate.Length(min=1, max=64))
 
 

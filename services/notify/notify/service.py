@@ -29,48 +29,50 @@ A message is sent once per (cause, recipient, template), and again only when the
 see the delivery rule in :mod:`notify.domain`.
 """
 
-from nameko.rpc import rpc
+import functools
+
 from werkzeug.wrappers import Request
 
-from notify import usecases
+from notify import domain
 from notify.dependencies import CorrelationId, Gateways, NotifySettings, setting_timer
 from notify.domain import DUE_STATES, EMAIL, SMS
-from notify.models import outbox
-from notify.openapi import openapi_document
-from notify.schemas import MessagesQuery, SendInput
+from notify.models import outbox, processed_events
+from notify.schemas import MessagesOutput, MessagesQuery, SendInput
+from notify.usecases import common, delivery, events, rpc, views
 from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.errors import BadRequest, from_marshmallow
 from shared.contracts.intake import REVERIFICATION_REQUESTED, REVISIT_REQUESTED
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
 from shared.contracts.verification import ONSITE_WINDOW_EXPIRED
-from shared.platform.auth import AUDITOR, OPS, PUBLIC, STAFF, Guard, allow
+from shared.platform.auth import AUDITOR, OPS, STAFF, Guard, allow
 from shared.platform.crypto import DecryptionError
-from shared.platform.entrypoints import read_event
-from shared.platform.events import PoisonEvent, event_handler
-from shared.platform.http import http, json_response
+from shared.platform.entrypoints import handles, route, rpc_entry
+from shared.platform.events import PoisonEvent
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 
-ACCESS_POLICY = {
-    # Every HTTP and RPC entrypoint, deny by default (issue 8). Sending is for the deployment's own services.
-    "send_sms": allow(internal=True),
-    "send_email": allow(internal=True),
-    "messages": allow(*STAFF, OPS, AUDITOR),
-    "openapi": PUBLIC,
-}
+SENDERS = allow(internal=True)
+"""Sending is for the deployment's own services: a call carrying a person's identity is refused (issue 8)."""
+
+
+def _claim(template: str) -> str:
+    """The processed-event key of the handler that sends ``template`` (as stored since notify's first release)."""
+    return f"{common.SERVICE}.{template}"
 
 
 class NotifyService(ServiceBase):
     name = "notify"
+    description = "Staff and ops see every message of a filing: state, attempts, recipient masked."
+    processed_events = processed_events
 
-    caller = Guard(ACCESS_POLICY)
+    caller = Guard()
     gateways = Gateways()
     settings = NotifySettings()
     relay = OutboxRelay(outbox)
     caller_correlation_id = CorrelationId()
 
-    def _deps(self) -> usecases.Deps:
-        return usecases.Deps(
+    def _deps(self) -> common.Deps:
+        return common.Deps(
             session=self.db,
             cipher=self.personal.cipher,
             hasher=self.personal.hasher,
@@ -84,40 +86,38 @@ class NotifyService(ServiceBase):
 
     # --- events --------------------------------------------------------------------------------
 
-    @event_handler("precheck", PRECHECK_PASSED)
-    def on_precheck_passed(self, envelope: dict):
-        self._handle(envelope, lambda deps, eid, cid, data: usecases.on_precheck_outcome(deps, eid, cid, data,
-                                                                                         passed=True))
+    @handles("precheck", PRECHECK_PASSED, claim=_claim(domain.PRECHECK_PASSED))
+    def on_precheck_passed(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, functools.partial(events.on_precheck_outcome, passed=True))
 
-    @event_handler("precheck", PRECHECK_FAILED)
-    def on_precheck_failed(self, envelope: dict):
-        self._handle(envelope, lambda deps, eid, cid, data: usecases.on_precheck_outcome(deps, eid, cid, data,
-                                                                                         passed=False))
+    @handles("precheck", PRECHECK_FAILED, claim=_claim(domain.PRECHECK_FAILED))
+    def on_precheck_failed(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, functools.partial(events.on_precheck_outcome, passed=False))
 
-    @event_handler("precheck", CONTACT_CONFIRMATION_REQUESTED)
-    def on_contact_confirmation_requested(self, envelope: dict):
-        self._handle(envelope, usecases.on_contact_confirmation)
+    @handles("precheck", CONTACT_CONFIRMATION_REQUESTED, claim=_claim(domain.CONTACT_CODE))
+    def on_contact_confirmation_requested(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_contact_confirmation)
 
-    @event_handler("verification", ONSITE_WINDOW_EXPIRED)
-    def on_onsite_window_expired(self, envelope: dict):
-        self._handle(envelope, usecases.on_window_expired)
+    @handles("verification", ONSITE_WINDOW_EXPIRED, claim=_claim(domain.ONSITE_WINDOW_EXPIRED))
+    def on_onsite_window_expired(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_window_expired)
 
-    @event_handler("bureau", FILING_APPROVED)
-    def on_filing_approved(self, envelope: dict):
-        self._handle(envelope, usecases.on_filing_approved)
+    @handles("bureau", FILING_APPROVED, claim=_claim(domain.FILING_APPROVED))
+    def on_filing_approved(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_filing_approved)
 
-    @event_handler("intake", REVISIT_REQUESTED)
-    def on_revisit_requested(self, envelope: dict):
-        self._handle(envelope, usecases.on_revisit_requested)
+    @handles("intake", REVISIT_REQUESTED, claim=_claim(domain.REVISIT_REQUESTED))
+    def on_revisit_requested(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_revisit_requested)
 
-    @event_handler("intake", REVERIFICATION_REQUESTED)
-    def on_reverification_requested(self, envelope: dict):
-        self._handle(envelope, usecases.on_reverification_requested)
+    @handles("intake", REVERIFICATION_REQUESTED, claim=_claim(domain.REVERIFICATION_REQUESTED))
+    def on_reverification_requested(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_reverification_requested)
 
-    def _handle(self, envelope: dict, action) -> None:
-        """Record the message with the processed-event row (one commit), then make the first attempt."""
-        data = read_event(envelope)
-        meta = envelope["meta"]
+    def _record_and_send(self, meta: dict, data: dict, action) -> None:
+        """Record the message(s) ``action(deps, event_id, correlation_id, data)`` asks for with the processed-event
+        row the handler claimed (one commit), then make the first attempt: a send starts only once its cause is
+        stored."""
         deps = self._deps()
         try:
             message_id = action(deps, str(meta["id"]), str(meta["correlation_id"]), data)
@@ -127,22 +127,22 @@ class NotifyService(ServiceBase):
         self.db.commit()
         for one in message_id if isinstance(message_id, list) else [message_id]:
             if one is not None:
-                usecases.deliver(deps, one)
+                delivery.deliver(deps, one)
 
     @setting_timer("NOTIFY_POLL_SECONDS", 1.0)
     def deliver_due(self):
         """Retries that are due (and pending messages whose first attempt never started); stale sends become
         ``unknown``."""
-        usecases.deliver_due(self._deps())
+        delivery.deliver_due(self._deps())
 
     # --- RPC for other services ----------------------------------------------------------------
 
-    @rpc(expected_exceptions=BadRequest)
+    @rpc_entry(access=SENDERS, expected_exceptions=BadRequest)
     def send_sms(self, recipient, template, params=None, idempotency_key=None, correlation_id=None) -> dict:
         """Send SMS ``template`` to the sealed ``recipient`` once per ``idempotency_key``."""
         return self._send(SMS, recipient, template, params, idempotency_key, correlation_id)
 
-    @rpc(expected_exceptions=BadRequest)
+    @rpc_entry(access=SENDERS, expected_exceptions=BadRequest)
     def send_email(self, recipient, template, params=None, idempotency_key=None, correlation_id=None) -> dict:
         """Send e-mail ``template`` to the sealed ``recipient`` once per ``idempotency_key``."""
         return self._send(EMAIL, recipient, template, params, idempotency_key, correlation_id)
@@ -157,21 +157,15 @@ class NotifyService(ServiceBase):
         if request["correlation_id"]:
             self.log_context(correlation_id=request["correlation_id"])
         deps = self._deps()
-        message = usecases.request_by_rpc(deps, channel=channel, **request)
+        message = rpc.request_by_rpc(deps, channel=channel, **request)
         self.db.commit()
         if message.state in DUE_STATES:
-            message = usecases.deliver(deps, message.id) or usecases.get_message(deps, message.id)
+            message = delivery.deliver(deps, message.id) or views.get_message(deps, message.id)
         return {"message_id": message.id, "state": str(message.state)}
 
     # --- staff and ops HTTP --------------------------------------------------------------------
 
-    @http("GET", "/messages")
-    def messages(self, request: Request):
-        errors = MessagesQuery().validate(request.args)
-        if errors:
-            raise BadRequest("invalid query", from_marshmallow(errors, rule="API"))
-        return json_response(200, usecases.list_messages(self._deps(), request.args["correlation_id"]))
-
-    @http("GET", "/openapi.json")
-    def openapi(self, request: Request):
-        return json_response(200, openapi_document())
+    @route("GET", "/messages", access=allow(*STAFF, OPS, AUDITOR), query=MessagesQuery(), answer=MessagesOutput(),
+           summary="Messages of one filing (correlation id) with their delivery attempts")
+    def messages(self, request: Request, query: dict):
+        return views.list_messages(self._deps(), query["correlation_id"])

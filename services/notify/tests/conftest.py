@@ -1,5 +1,6 @@
-"""Fixtures for notify's tests: a running notify container on the real RabbitMQ (its own vhost) and PostgreSQL
-database with file sinks in a temporary folder, a tap on its events, a publisher of precheck's events sealed
+"""Fixtures for notify's tests: a notify container on the real RabbitMQ and PostgreSQL, one per test module (or
+one per test, for a test that needs its own settings), each test starting from an empty database, empty queues
+and empty file sinks (shared.testing.containers), a tap on its events, a publisher of precheck's events sealed
 with the provider's keys, and loopback fakes of an HTTP SMS gateway and an SMTP server."""
 
 import json
@@ -8,6 +9,7 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from urllib.parse import parse_qs
 
 import pytest
@@ -16,6 +18,7 @@ from notify.gateways import FileSink
 from notify.service import NotifyService
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
 from shared.platform.crypto import CryptoConfig
+from shared.testing.containers import purge_queues, truncate
 from shared.testing.events import EventTap, publisher
 from shared.testing.http import ApiClient, token
 
@@ -43,14 +46,10 @@ def wait_until_fixture():
 # --- the service ------------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def notify_config(rabbit_config, web_config, database_factory, tmp_path):
+def _settings(sinks: Path) -> dict:
     return {
-        **rabbit_config,
-        **web_config,
-        "DB_URL": database_factory("notify"),
-        "NOTIFY_SINK_PATH": str(tmp_path / "sms.jsonl"),
-        "NOTIFY_EMAIL_SINK_PATH": str(tmp_path / "email.jsonl"),
+        "NOTIFY_SINK_PATH": str(sinks / "sms.jsonl"),
+        "NOTIFY_EMAIL_SINK_PATH": str(sinks / "email.jsonl"),
         "NOTIFY_POLL_SECONDS": "0.1",
         "NOTIFY_RETRY_BASE_SECONDS": "0.1",
         "NOTIFY_RETRY_MAX_SECONDS": "0.4",
@@ -58,7 +57,14 @@ def notify_config(rabbit_config, web_config, database_factory, tmp_path):
     }
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
+def notify_config(run_vhost, run_database, module_web_config, tmp_path_factory):
+    """The module's notify: the run's vhost and database, file sinks in a folder of the module's."""
+    return {**run_vhost, **module_web_config, "DB_URL": run_database("notify"),
+            **_settings(tmp_path_factory.mktemp("notify-sinks"))}
+
+
+@pytest.fixture(scope="module")
 def crypto(notify_config):
     return CryptoConfig.from_config(notify_config)
 
@@ -78,31 +84,74 @@ def notify_tap(notify_config):
     tap.close()
 
 
+def _empty_sinks(config: dict) -> None:
+    for name in ("NOTIFY_SINK_PATH", "NOTIFY_EMAIL_SINK_PATH"):
+        Path(config[name]).unlink(missing_ok=True)
+
+
+@pytest.fixture(scope="module")
+def notify_container(module_container, notify_config):
+    return module_container(NotifyService, notify_config)
+
+
 @pytest.fixture
-def start_notify(container_factory, notify_config, notify_tap):
-    """``start(**settings) -> container``: a notify container with ``settings`` over the test config; every
-    container is stopped before the database fixture drops the database under it."""
-    started = []
+def notify(notify_container, notify_config, clean_slate, notify_tap):
+    """The module's notify container, on an empty database, empty queues and empty sinks."""
+    clean_slate(notify_container, notify_config)
+    _empty_sinks(notify_config)
+    return notify_container
+
+
+@pytest.fixture
+def notify_address(notify_config):
+    """Where the test's notify serves HTTP: the module container's address. A module whose tests start containers
+    of their own gives each test an address of its own (``web_config``): a stopped container's listening socket
+    may outlive it on the port, and the kernel would hand it some of the next container's connections."""
+    return notify_config["WEB_SERVER_ADDRESS"]
+
+
+@pytest.fixture
+def start_notify(request, container_factory, notify_config, notify_address, notify_tap):
+    """``start(**settings) -> container``: a notify container of the test's own, with ``settings`` over the
+    module's configuration, on an empty database, empty queues and empty sinks. A module that uses it starts no
+    module container (the two would share the queues); nameko stops the test's containers at its end."""
+    purge_queues(request.config.getoption("RABBIT_API_URI"), notify_config["vhost"])
+    truncate(notify_config["DB_URL"])
+    _empty_sinks(notify_config)
 
     def start(**settings):
-        container = container_factory(NotifyService, {**notify_config, **settings})
+        container = container_factory(NotifyService,
+                                      {**notify_config, "WEB_SERVER_ADDRESS": notify_address, **settings})
         container.start()
-        started.append(container)
         return container
 
-    yield start
-    for container in started:
-        container.stop()
+    return start
+
+
+class NotifyApi(ApiClient):
+    """Notify's HTTP API as ops, with the message list of a filing."""
+
+    def messages(self, filing_id: str) -> list[dict]:
+        answer = self.get(f"/messages?correlation_id={filing_id}")
+        assert answer.status_code == 200, answer.text
+        return answer.json()["messages"]
+
+    def settled(self, filing_id: str, count: int = 1):
+        """A predicate: the filing's ``count`` messages, once none of them is pending, sending or waiting."""
+
+        def check():
+            messages = self.messages(filing_id)
+            if len(messages) == count and all(m["state"] in ("delivered", "failed", "unknown") for m in messages):
+                return messages
+            return None
+
+        return check
 
 
 @pytest.fixture
-def notify(start_notify):
-    return start_notify()
-
-
-@pytest.fixture
-def api(web_config_port):
-    client = ApiClient(f"http://127.0.0.1:{web_config_port}", token("ops", "ops-1", provider="provider-test"))
+def api(notify_address):
+    client = NotifyApi(f"http://{notify_address}",
+                       token("ops", "ops-1", provider="provider-test"))
     yield client
     client.http.close()  # an idle keep-alive connection would hold the web server's shutdown
 

@@ -1,16 +1,14 @@
-"""Pure rules of pre-verification (P2): the versioned rulebook (C3), one-time contact codes, the deadline of
-5 working days, and how a case moves from submission to pass or fail.
+"""Pure rules of pre-verification (P2): the versioned rulebook (C3), the deadline of
+5 working days, and how a case moves from submission to pass or fail (one-time codes: ``precheck.codes``).
 
 A filing here is the unsealed ``data`` of ``filing_submitted.v1`` (plain dict). Nothing here does I/O.
 """
 
-import hashlib
 import json
 import re
-import secrets
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from enum import StrEnum
 from functools import cache
 from importlib import resources
@@ -28,11 +26,6 @@ from shared.kernel.errors import InvalidValue
 PRECHECK_WORKING_DAYS = 5  # P2: pre-verification finishes within 5 working days of submission
 DEADLINE_KIND = "precheck_5_working_days"  # the ``kind`` of icp_deadlines_open/_breached (deploy/monitoring)
 
-CODE_LENGTH = 6
-CODE_TTL = timedelta(hours=24)  # P2 contact confirmation: a code is valid for 24 hours
-MAX_WRONG_TRIES = 5
-MAX_SENDS_PER_DAY = 3  # the first send and at most two resends in any 24 hours
-SEND_WINDOW = timedelta(hours=24)
 
 
 class CaseState(StrEnum):
@@ -317,49 +310,78 @@ def state_after_checks(findings: list[Finding]) -> CaseState:
     return CaseState.FAILED if blocking(findings) else CaseState.AWAITING_CONTACTS
 
 
-def state_after_contacts(findings: list[Finding], auto_pass: bool) -> CaseState:
-    """Contacts confirmed: a clean filing passes automatically where the provider allows it; anything else
-    goes to staff."""
-    return CaseState.PASSED if auto_pass and not findings else CaseState.NEEDS_REVIEW
+# --- the case's lifecycle (P2, W1): each transition returns the new state and what to announce ---------------
 
 
-# --- one-time codes -----------------------------------------------------------------------------
+class Announce(StrEnum):
+    """What a transition announces; the use case publishes the matching event."""
+
+    PASSED = "passed"
+    FAILED = "failed"
+    DEADLINE_NEAR = "deadline_near"
+    DEADLINE_BREACHED = "deadline_breached"
 
 
-def new_code() -> str:
-    return "".join(secrets.choice("0123456789") for _ in range(CODE_LENGTH))
+class CaseRefused(Exception):
+    """A transition the case's state does not allow: ``kind`` is ``conflict`` (the state) or ``invalid`` (the
+    request), ``field``/``code``/``message``/``rule`` say why, as a field error does."""
 
-
-def code_digest(code: str, confirmation_id: str) -> str:
-    """Codes are stored as salted hashes; the salt is the confirmation's random id."""
-    return hashlib.sha256(f"{confirmation_id}:{code}".encode()).hexdigest()
-
-
-class CodeRefused(Exception):
-    """``code`` says why: wrong_code, expired, too_many_tries, already_confirmed, too_many_sends."""
-
-    def __init__(self, code: str, message: str):
+    def __init__(self, kind: str, field: str, code: str, message: str, rule: str):
         super().__init__(message)
-        self.code = code
-        self.message = message
+        self.kind, self.field, self.code, self.message, self.rule = kind, field, code, message, rule
 
 
-def check_code(
-    *, given: str, digest: str, confirmation_id: str, expires_at: datetime, tries: int, confirmed: bool, now: datetime
-) -> None:
-    """Raise ``CodeRefused`` unless ``given`` confirms the contact now (P2; 24 h, at most 5 wrong tries)."""
-    if confirmed:
-        raise CodeRefused("already_confirmed", "This contact is already confirmed.")
-    if tries >= MAX_WRONG_TRIES:
-        raise CodeRefused("too_many_tries", f"{MAX_WRONG_TRIES} wrong codes were entered; ask for a new code.")
-    if now >= expires_at:
-        raise CodeRefused("expired", "The code has expired; ask for a new code.")
-    if not secrets.compare_digest(code_digest(given.strip(), confirmation_id), digest):
-        raise CodeRefused("wrong_code", "The code is not right.")
+def superseded(state: CaseState) -> CaseState:
+    """A resubmission of the filing supersedes its open case; a decided case stays as decided."""
+    return CaseState.SUPERSEDED if state in OPEN_STATES else state
 
 
-def check_resend(send_times: list[datetime], now: datetime) -> None:
-    """At most 3 sends of a contact's code in any 24 hours."""
-    recent = [t for t in send_times if now - t < SEND_WINDOW]
-    if len(recent) >= MAX_SENDS_PER_DAY:
-        raise CodeRefused("too_many_sends", f"At most {MAX_SENDS_PER_DAY} codes are sent in 24 hours; try later.")
+def contacts_confirmed(state: CaseState, confirmed: list[bool], findings: list[dict],
+                       auto_pass: bool) -> tuple[CaseState, tuple[Announce, ...]]:
+    """Once every contact is confirmed: a clean filing passes automatically where the provider allows it;
+    anything else goes to staff (P2). Before that, or in another state, nothing changes."""
+    if state != CaseState.AWAITING_CONTACTS or not all(confirmed):
+        return state, ()
+    if auto_pass and not findings:
+        return CaseState.PASSED, (Announce.PASSED,)
+    return CaseState.NEEDS_REVIEW, ()
+
+
+def _require_review(state: CaseState) -> None:
+    if state != CaseState.NEEDS_REVIEW:
+        raise CaseRefused("conflict", "state", "conflict", f"The filing is {state}, not in review.", "P2")
+
+
+def claim(state: CaseState, claimed_by: str | None, actor: str) -> str:
+    """W1: staff claim a case in review that nobody else claimed; the claimer."""
+    _require_review(state)
+    if claimed_by and claimed_by != actor:
+        raise CaseRefused("conflict", "filing_id", "claimed", f"Already claimed by {claimed_by}.", "W1")
+    return actor
+
+
+def staff_decision(state: CaseState, claimed_by: str | None, actor: str, decision: str,
+                   reasons: list[dict]) -> tuple[CaseState, tuple[Announce, ...]]:
+    """Staff pass or fail a case in review that they claimed (W1); a fail needs field-level reasons (P2)."""
+    _require_review(state)
+    if claimed_by != actor:
+        raise CaseRefused("conflict", "filing_id", "not_claimed", "Claim the filing before deciding it.", "W1")
+    if decision == "fail" and not reasons:
+        raise CaseRefused("invalid", "reasons", "required", "A fail needs reasons: say which field and why.", "P2")
+    return decided(decision == "pass")
+
+
+def decided(passed: bool) -> tuple[CaseState, tuple[Announce, ...]]:
+    return (CaseState.PASSED, (Announce.PASSED,)) if passed else (CaseState.FAILED, (Announce.FAILED,))
+
+
+def deadline_due(near_raised: bool, breached_raised: bool, near_at: datetime, deadline_at: datetime,
+                 now: datetime) -> tuple[Announce, ...]:
+    """P2's deadline events due ``now`` for an open case: near one working day before (if not already past),
+    breached after; each once."""
+    due = ()
+    if not near_raised and near_at <= now < deadline_at:
+        due += (Announce.DEADLINE_NEAR,)
+    if not breached_raised and now >= deadline_at:
+        due += (Announce.DEADLINE_BREACHED,)
+    return due

@@ -1,7 +1,7 @@
 """SQLAlchemy records of the precheck service (its own database; design.md §1, §5).
 
-A case is one pre-verification of one submission (filing id, version, attempt). Personal data appears only
-as keyed HMACs and field-encryption tokens.
+A case is one pre-verification of one submission (filing id, version, attempt), with the submission it
+received. Personal data appears only as keyed HMACs and field-encryption tokens.
 """
 
 from datetime import datetime
@@ -33,6 +33,9 @@ class Case(Base):
     sponsor_hmac: Mapped[str] = mapped_column(String(64), index=True)
     mobile_hmac: Mapped[str] = mapped_column(String(64), index=True)
     mobile_token: Mapped[str] = mapped_column(Text)
+    submission: Mapped[dict | None] = mapped_column(JSON)
+    """The submission received, personal fields sealed under ``precheck.submission`` (for precheck_passed.v2);
+    None for a case received before precheck kept it (migration 0002)."""
     findings: Mapped[list] = mapped_column(JSON)
     rulebook_version: Mapped[str] = mapped_column(String(20))
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -2,7 +2,7 @@
 
 from marshmallow import Schema, fields, validate
 
-from precheck.domain import CODE_LENGTH
+from precheck.codes import CODE_LENGTH
 
 
 class CodeInput(Schema):

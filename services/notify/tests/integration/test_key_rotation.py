@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from notify import domain, usecases
+from notify import domain
 from notify.dependencies import GatewaySet
 from notify.domain import RetryPolicy
 from notify.gateways import FileEmailSink, FileSmsSink
 from notify.rotation import SEALED
+from notify.usecases import common, delivery, recording
 from shared.platform.crypto import CryptoConfig
 from shared.platform.rotation import main, rotate_keys
 
@@ -34,9 +35,9 @@ def _crypto(keys: str, current: str) -> CryptoConfig:
     return CryptoConfig.from_config({"FIELD_KEYS": keys, "FIELD_KEY_CURRENT": current, "ALLOW_DEV_KEYS": "true"})
 
 
-def _deps(session: Session, keys: str, current: str, sinks: Path) -> usecases.Deps:
+def _deps(session: Session, keys: str, current: str, sinks: Path) -> common.Deps:
     crypto = _crypto(keys, current)
-    return usecases.Deps(
+    return common.Deps(
         session=session, cipher=crypto.cipher(), hasher=crypto.hasher(),
         gateways=GatewaySet(FileSmsSink(str(sinks / "sms.jsonl")), FileEmailSink(str(sinks / "email.jsonl"))),
         policy=RetryPolicy(max_attempts=3, base=timedelta(seconds=10), cap=timedelta(seconds=60)),
@@ -65,7 +66,7 @@ def test_old_key_messages_deliver_after_rotation_and_the_job_re_encrypts_them(da
     with Session(engine) as session:
         deps = _deps(session, f"1:{K1}", "1", tmp_path)
         for name, channel, recipient, params in MESSAGES * 2:
-            message, created = usecases.request_message(
+            message, created = recording.request_message(
                 deps, cause_id=str(uuid.uuid4()), correlation_id=str(uuid.uuid4()),
                 template=domain.template(name, channel), recipient=recipient, params=params)
             assert created
@@ -76,7 +77,7 @@ def test_old_key_messages_deliver_after_rotation_and_the_job_re_encrypts_them(da
     with Session(engine, expire_on_commit=False) as session:  # the new key is current: old messages still go out
         deps = _deps(session, f"1:{K1},2:{K2}", "2", tmp_path)
         for message_id in ids[:3]:
-            assert usecases.deliver(deps, message_id).state == "delivered"
+            assert delivery.deliver(deps, message_id).state == "delivered"
     assert len(_delivered(tmp_path)) == 3
 
     crypto = _crypto(f"1:{K1},2:{K2}", "2")
@@ -88,7 +89,7 @@ def test_old_key_messages_deliver_after_rotation_and_the_job_re_encrypts_them(da
     with Session(engine, expire_on_commit=False) as session:  # the old key is gone: the rest still goes out
         deps = _deps(session, f"2:{K2}", "2", tmp_path)
         for message_id in ids[3:]:
-            assert usecases.deliver(deps, message_id).state == "delivered"
+            assert delivery.deliver(deps, message_id).state == "delivered"
     delivered = _delivered(tmp_path)
     assert len(delivered) == 6 and all(delivered.count(d) == 2 for d in delivered)  # the same, before and after
     assert {to for to, _ in delivered} == {MOBILE, EMAIL}

@@ -19,6 +19,12 @@ EMAIL = "zhangsan@example.com.cn"
 CODES = ("482913", "730164", "615207")
 
 
+@pytest.fixture
+def notify_address(web_config):
+    """Each test's container serves HTTP on an address of its own (conftest's ``notify_address``)."""
+    return web_config["WEB_SERVER_ADDRESS"]
+
+
 def test_migrations_match_models(database_factory):
     assert differences(database_factory("notify"), Base.metadata) == []
 

@@ -14,16 +14,6 @@ MOBILE = "13800138000"
 EMAIL = "zhangsan@example.com.cn"
 
 
-def settled(api, filing_id: str, count: int):
-    def check():
-        messages = api.get(f"/messages?correlation_id={filing_id}").json()["messages"]
-        if len(messages) == count and all(m["state"] in ("delivered", "failed", "unknown") for m in messages):
-            return messages
-        return None
-
-    return check
-
-
 @pytest.mark.req("W5")
 def test_a_revisit_asks_the_sponsor_by_sms_and_email_once(notify, publish, seal, sms_inbox, email_inbox, api,
                                                           wait_until):
@@ -35,7 +25,7 @@ def test_a_revisit_asks_the_sponsor_by_sms_and_email_once(notify, publish, seal,
     publish("intake", REVISIT_REQUESTED, data, filing_id, event_id=event_id)
     publish("intake", REVISIT_REQUESTED, data, filing_id, event_id=event_id)  # redelivered: nothing more
 
-    messages = wait_until(settled(api, filing_id, 2))
+    messages = wait_until(api.settled(filing_id, 2))
     assert {(m["channel"], m["template"], m["state"]) for m in messages} == {
         ("sms", "revisit_requested", "delivered"), ("email", "revisit_requested", "delivered")}
     text = ("您的网站备案（备案号京ICP备2026000001号）正在进行定期核查，"
@@ -53,7 +43,7 @@ def test_a_stock_filing_invites_its_responsible_person_by_sms(notify, publish, s
             "contacts": {**sample["contacts"], "mobile": seal(MOBILE, "event.contacts.mobile")}}
     publish("intake", REVERIFICATION_REQUESTED, data, filing_id)
 
-    [message] = wait_until(settled(api, filing_id, 1))
+    [message] = wait_until(api.settled(filing_id, 1))
     assert message["template"] == "reverification_requested" and message["state"] == "delivered"
     assert [(m["to"], m["text"]) for m in sms_inbox()] == [
         (MOBILE, "您的网站备案（备案号京ICP备2016000001号）需补充办理当面核验，"

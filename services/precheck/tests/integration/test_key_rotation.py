@@ -8,12 +8,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from precheck import usecases
 from precheck.domain import shipped_rulebook
+from precheck.models import Case
+from precheck.repository import PrecheckUnitOfWork
 from precheck.rotation import SEALED
+from precheck.usecases import common, contacts, submission
 from shared.contracts import EVENTS
 from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import FILING_SUBMITTED
@@ -32,27 +34,29 @@ def _crypto(keys: str, current: str) -> CryptoConfig:
     return CryptoConfig.from_config({"FIELD_KEYS": keys, "FIELD_KEY_CURRENT": current, "ALLOW_DEV_KEYS": "true"})
 
 
-def _deps(session: Session, keys: str, current: str) -> usecases.Deps:
-    crypto = _crypto(keys, current)
-    return usecases.Deps(session=session, cipher=crypto.cipher(), hasher=crypto.hasher(),
-                         rulebook=shipped_rulebook("2026.1"), auto_pass=False, now=lambda: datetime.now(UTC))
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _versions(engine) -> set[str]:
     with engine.connect() as connection:
         tokens = [*connection.execute(text("SELECT mobile_token FROM cases")).scalars(),
-                  *connection.execute(text("SELECT recipient_token FROM confirmations")).scalars()]
+                  *connection.execute(text("SELECT recipient_token FROM confirmations")).scalars(),
+                  *(kept["contacts"]["mobile"] for kept in connection.execute(select(Case.submission)).scalars())]
     return {token.split(":", 1)[0] for token in tokens}
 
 
 def _plain(engine, keys: str, current: str) -> set[str]:
-    """Every stored mobile and recipient, opened as the service opens them (``precheck.<field>`` contexts)."""
+    """Every stored mobile and recipient, and the mobile of every kept submission, opened as the service opens
+    them (``precheck.<field>``, ``precheck.submission.<path>`` contexts)."""
     cipher = _crypto(keys, current).cipher()
     with engine.connect() as connection:
         mobiles = connection.execute(text("SELECT mobile_token FROM cases")).scalars().all()
         recipients = connection.execute(text("SELECT recipient_token FROM confirmations")).scalars().all()
-    return ({cipher.decrypt(t, context=f"{usecases.STORE_CONTEXT}.mobile") for t in mobiles}
-            | {cipher.decrypt(t, context=f"{usecases.STORE_CONTEXT}.recipient") for t in recipients})
+        kept = [kept["contacts"]["mobile"] for kept in connection.execute(select(Case.submission)).scalars()]
+    return ({cipher.decrypt(t, context=f"{common.STORE_CONTEXT}.mobile") for t in mobiles}
+            | {cipher.decrypt(t, context=f"{common.STORE_CONTEXT}.recipient") for t in recipients}
+            | {cipher.decrypt(t, context=f"{common.SUBMISSION_CONTEXT}.contacts.mobile") for t in kept})
 
 
 @pytest.mark.req("W4")
@@ -61,30 +65,34 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_f
     engine = create_engine(url)
     filing_ids = [str(uuid.uuid4()) for _ in range(3)]
     with Session(engine) as session:
-        deps = _deps(session, f"1:{K1}", "1")
+        crypto = _crypto(f"1:{K1}", "1")
         for filing_id in filing_ids:
-            raw = filing_submitted_data(deps.cipher, deps.hasher, filing_id=filing_id)
+            raw = filing_submitted_data(crypto.cipher(), crypto.hasher(), filing_id=filing_id)
             envelope = make_envelope(FILING_SUBMITTED, "intake", raw, filing_id)
-            usecases.on_submitted(deps, EVENTS.load(envelope))
+            submission.on_submitted(PrecheckUnitOfWork(session), EVENTS.load(envelope), cipher=crypto.cipher(),
+                                  hasher=crypto.hasher(), rulebook=shipped_rulebook("2026.1"), auto_pass=False,
+                                  now=_now)
         session.commit()
     assert _versions(engine) == {"v1"}
 
     with Session(engine) as session:  # the new key is current: old rows still read, a new code goes out
-        deps = _deps(session, f"1:{K1},2:{K2}", "2")
-        assert usecases.resend_code(deps, filing_ids[0], "sms")["contacts"]["sms"]["confirmed"] is False
+        cipher = _crypto(f"1:{K1},2:{K2}", "2").cipher()
+        answer = contacts.resend_code(PrecheckUnitOfWork(session), filing_ids[0], "sms", cipher=cipher, now=_now)
+        assert answer["contacts"]["sms"]["confirmed"] is False
         session.commit()
     assert _plain(engine, f"1:{K1},2:{K2}", "2") == {MOBILE, EMAIL}
 
     crypto = _crypto(f"1:{K1},2:{K2}", "2")
     assert rotate_keys(engine, crypto.cipher(), SEALED, batch=2) == {
-        "cases.mobile_token": 3, "confirmations.recipient_token": 6}
+        "cases.mobile_token": 3, "cases.submission": 3, "confirmations.recipient_token": 6}
     assert _versions(engine) == {"v2"}
     assert set(rotate_keys(engine, crypto.cipher(), SEALED).values()) == {0}  # idempotent
 
     with Session(engine) as session:  # the old key is gone: everything still reads
-        deps = _deps(session, f"2:{K2}", "2")
+        cipher = _crypto(f"2:{K2}", "2").cipher()
         for filing_id in filing_ids:
-            assert usecases.resend_code(deps, filing_id, "email")["filing_id"] == filing_id
+            answer = contacts.resend_code(PrecheckUnitOfWork(session), filing_id, "email", cipher=cipher, now=_now)
+            assert answer["filing_id"] == filing_id
         session.commit()
     assert _plain(engine, f"2:{K2}", "2") == {MOBILE, EMAIL}
 
@@ -95,6 +103,7 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_f
     assert main(["precheck", "--config", str(CONFIG)]) == 0
     out = capsys.readouterr().out
     assert "cases.mobile_token: 3 re-encrypted" in out and "confirmations.recipient_token: 6 re-encrypted" in out
+    assert "cases.submission: 3 re-encrypted" in out
     assert _versions(engine) == {"v3"}
     assert _plain(engine, f"3:{K3}", "3") == {MOBILE, EMAIL}
     engine.dispose()

@@ -7,9 +7,10 @@ import pytest
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
-from precheck import usecases
 from precheck.domain import shipped_rulebook
 from precheck.models import Case
+from precheck.repository import PrecheckUnitOfWork
+from precheck.usecases import submission
 from shared.contracts import EVENTS
 from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import FILING_SUBMITTED
@@ -28,13 +29,13 @@ def test_an_id_is_judged_on_the_day_the_filing_was_submitted(database_factory):
     filing = copy.deepcopy(UNIT_FILING)
     filing["responsible_person"]["document_number"] = resident_id("11010520250928002")  # born 28 September
     with Session(engine, expire_on_commit=False) as session:
-        deps = usecases.Deps(session, crypto.cipher(), crypto.hasher(), shipped_rulebook(), True,
-                             Clock("2025-09-29T10:00:00+08:00"))
         filing_id = str(uuid.uuid4())
         data = filing_submitted_data(crypto.cipher(), crypto.hasher(), filing, filing_id=filing_id,
                                      submitted_at="2025-09-27T10:00:00+08:00")
         envelope = make_envelope(FILING_SUBMITTED, "intake", data, filing_id)
-        usecases.on_submitted(deps, EVENTS.load(envelope))
+        submission.on_submitted(PrecheckUnitOfWork(session), EVENTS.load(envelope), cipher=crypto.cipher(),
+                              hasher=crypto.hasher(), rulebook=shipped_rulebook(), auto_pass=True,
+                              now=Clock("2025-09-29T10:00:00+08:00"))
         session.commit()
         case = session.execute(select(Case).where(Case.filing_id == filing_id)).scalar_one()
     engine.dispose()

@@ -4,6 +4,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from precheck import domain
+from precheck.codes import CODE_TTL, CodeRefused, check_code, check_resend, code_digest, new_code
 from precheck.domain import CaseState, Context, Rulebook, Severity, shipped_rulebook
 from shared.kernel.network import validate_domain
 from shared.testing.samples import ACCESS, individual_filing, unit_filing
@@ -99,9 +100,41 @@ def test_shared_mobile_is_for_review_and_bad_documents_fail():
     )
     assert [(f.code, f.severity) for f in findings] == [("shared_mobile", Severity.REVIEW)]
     assert domain.state_after_checks(findings) is CaseState.AWAITING_CONTACTS
-    assert domain.state_after_contacts(findings, auto_pass=True) is CaseState.NEEDS_REVIEW
-    assert domain.state_after_contacts([], auto_pass=True) is CaseState.PASSED
-    assert domain.state_after_contacts([], auto_pass=False) is CaseState.NEEDS_REVIEW
+    waiting = CaseState.AWAITING_CONTACTS
+    stored = [f.to_dict() for f in findings]
+    assert domain.contacts_confirmed(waiting, [True, True], stored, auto_pass=True) == (CaseState.NEEDS_REVIEW, ())
+    assert domain.contacts_confirmed(waiting, [True, True], [], auto_pass=True) == (
+        CaseState.PASSED, (domain.Announce.PASSED,))
+    assert domain.contacts_confirmed(waiting, [True, True], [], auto_pass=False) == (CaseState.NEEDS_REVIEW, ())
+    assert domain.contacts_confirmed(waiting, [True, False], [], auto_pass=True) == (waiting, ())
+
+
+@pytest.mark.req("P2")
+def test_staff_decide_what_they_claimed_and_a_fail_gives_reasons():
+    review = CaseState.NEEDS_REVIEW
+    assert domain.claim(review, None, "staff:a") == "staff:a"
+    with pytest.raises(domain.CaseRefused, match="Already claimed"):
+        domain.claim(review, "staff:b", "staff:a")
+    with pytest.raises(domain.CaseRefused, match="not in review"):
+        domain.claim(CaseState.PASSED, None, "staff:a")
+    assert domain.staff_decision(review, "staff:a", "staff:a", "fail", [{"field": "x"}]) == (
+        CaseState.FAILED, (domain.Announce.FAILED,))
+    with pytest.raises(domain.CaseRefused) as refused:
+        domain.staff_decision(review, "staff:a", "staff:a", "fail", [])
+    assert (refused.value.kind, refused.value.field) == ("invalid", "reasons")
+    with pytest.raises(domain.CaseRefused, match="Claim the filing"):
+        domain.staff_decision(review, "staff:b", "staff:a", "pass", [])
+    assert domain.superseded(review) is CaseState.SUPERSEDED and domain.superseded(CaseState.PASSED) == "passed"
+
+
+@pytest.mark.req("P2")
+def test_deadline_events_near_then_breached_each_once():
+    near, deadline = datetime(2026, 11, 6, tzinfo=UTC), datetime(2026, 11, 9, tzinfo=UTC)
+    assert domain.deadline_due(False, False, near, deadline, near - timedelta(seconds=1)) == ()
+    assert domain.deadline_due(False, False, near, deadline, near) == (domain.Announce.DEADLINE_NEAR,)
+    assert domain.deadline_due(True, False, near, deadline, near) == ()
+    assert domain.deadline_due(False, False, near, deadline, deadline) == (domain.Announce.DEADLINE_BREACHED,)
+    assert domain.deadline_due(True, True, near, deadline, deadline) == ()
 
 
 @pytest.mark.req("C3")
@@ -116,9 +149,9 @@ NOW = datetime(2026, 11, 22, 9, tzinfo=UTC)
 
 
 def _check(**overrides):
-    args = {"given": "123456", "digest": domain.code_digest("123456", "c1"), "confirmation_id": "c1",
+    args = {"given": "123456", "digest": code_digest("123456", "c1"), "confirmation_id": "c1",
             "expires_at": NOW + timedelta(hours=1), "tries": 0, "confirmed": False, "now": NOW}
-    domain.check_code(**{**args, **overrides})
+    check_code(**{**args, **overrides})
 
 
 @pytest.mark.req("P2")
@@ -133,7 +166,7 @@ def _check(**overrides):
     ],
 )
 def test_codes_are_refused_for_each_reason(overrides, code):
-    with pytest.raises(domain.CodeRefused) as refused:
+    with pytest.raises(CodeRefused) as refused:
         _check(**overrides)
     assert refused.value.code == code
 
@@ -142,9 +175,9 @@ def test_codes_are_refused_for_each_reason(overrides, code):
 def test_right_code_within_24_hours_and_at_most_three_sends_a_day():
     _check()
     _check(given=" 123456 ")
-    assert timedelta(hours=24) == domain.CODE_TTL
-    domain.check_resend([NOW - timedelta(hours=25), NOW - timedelta(hours=2)], NOW)
-    with pytest.raises(domain.CodeRefused) as refused:
-        domain.check_resend([NOW - timedelta(hours=23), NOW - timedelta(hours=2), NOW], NOW)
+    assert timedelta(hours=24) == CODE_TTL
+    check_resend([NOW - timedelta(hours=25), NOW - timedelta(hours=2)], NOW)
+    with pytest.raises(CodeRefused) as refused:
+        check_resend([NOW - timedelta(hours=23), NOW - timedelta(hours=2), NOW], NOW)
     assert refused.value.code == "too_many_sends"
-    assert len(domain.new_code()) == 6 and domain.new_code().isdigit()
+    assert len(new_code()) == 6 and new_code().isdigit()
