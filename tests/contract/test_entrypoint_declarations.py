@@ -15,7 +15,7 @@ from shared.platform.idempotency import IDEMPOTENCY_HEADER
 
 pytestmark = pytest.mark.contract
 
-SERVICES = ["precheck.service:PrecheckService"]
+SERVICES = ["precheck.service:PrecheckService", "intake.service:IntakeService"]
 OPEN = {"ops_healthz", "ops_metrics"}  # the platform's own, open to every caller (shared.platform.auth)
 
 

@@ -85,6 +85,18 @@ class GuideQuery(Schema):
     unit_type = fields.String(validate=_SHORT)
 
 
+class UploadQuery(Schema):
+    """P5: which document a scan shows (``SCAN_KINDS``; the use case names a wrong one)."""
+
+    kind = fields.String(metadata={"enum": list(SCAN_KINDS)})
+
+
+class ApprovedSitesQuery(Schema):
+    """P8: ``nginx`` answers the list as an nginx ``map`` file; anything else as JSON."""
+
+    format = fields.String(metadata={"description": "nginx: an nginx map file (text/plain)"})
+
+
 class RevisitAnswerInput(Schema):
     """W5: ``confirmed`` (the data is still right) or ``update`` (open a change to edit)."""
 

@@ -30,7 +30,6 @@ from intake.models import (
     StockReverification,
     TimelineEntry,
     outbox,
-    processed_events,
 )
 from shared.contracts.envelope import make_envelope
 from shared.contracts.errors import (
@@ -50,7 +49,6 @@ from shared.contracts.intake import (
     personal_paths,
 )
 from shared.platform import uploads
-from shared.platform.idempotency import claim_event
 from shared.platform.outbox import enqueue
 from shared.platform.sealing import mask, seal, unseal, value_at
 from shared.platform.storage import ObjectStore, evidence_retain_until
@@ -447,10 +445,8 @@ def _for_event(deps: Deps, filing_id: str) -> Filing | None:
         return None
 
 
-def record_precheck(deps: Deps, event_id: str, data: dict, passed: bool) -> None:
+def record_precheck(deps: Deps, data: dict, passed: bool) -> None:
     """Show the precheck outcome (P2); a failed filing becomes editable and can be resubmitted."""
-    if not claim_event(deps.session, processed_events, event_id, "record_precheck"):
-        return
     filing = _for_event(deps, data["filing_id"])
     if filing is None or filing.state != FilingState.SUBMITTED or filing.version != data["version"]:
         return  # an outcome for a superseded submission: the timeline already moved on
@@ -458,12 +454,10 @@ def record_precheck(deps: Deps, event_id: str, data: dict, passed: bool) -> None
     _record(deps, filing, state, data["decided_by"], None, data["reasons"])
 
 
-def record_step(deps: Deps, event_id: str, data: dict, step: str) -> None:
+def record_step(deps: Deps, data: dict, step: str) -> None:
     """Show the steps after pre-verification (P3–P8) on the sponsor's timeline: the on-site window expired, the
     filing was rejected or verified on site, sent to the bureau, returned by it. An outcome for a filing that
     has moved on (another version, a later state) is recorded as processed and changes nothing."""
-    if not claim_event(deps.session, processed_events, event_id, f"record_{step}"):
-        return
     filing = _for_event(deps, data["filing_id"])
     if filing is not None and step == "onsite_verified":
         _record_reverified(deps, filing, data)
@@ -519,10 +513,8 @@ def _schedule_revisit(deps: Deps, filing: Filing, after: datetime) -> None:
                                  state=domain.RevisitState.SCHEDULED, due_at=after + deps.revisit_interval))
 
 
-def record_approval(deps: Deps, event_id: str, data: dict) -> None:
+def record_approval(deps: Deps, data: dict) -> None:
     """P8: the bureau issued the filing number."""
-    if not claim_event(deps.session, processed_events, event_id, "record_approval"):
-        return
     filing = _for_event(deps, data["filing_id"])
     if filing is None or filing.state == FilingState.CANCELLED:
         return
@@ -533,10 +525,8 @@ def record_approval(deps: Deps, event_id: str, data: dict) -> None:
     _schedule_revisit(deps, filing, data["approved_at"])
 
 
-def record_number_retired(deps: Deps, event_id: str, data: dict) -> None:
+def record_number_retired(deps: Deps, data: dict) -> None:
     """The bureau retired a cancelled filing's number: none of its sites may stay connected (P8)."""
-    if not claim_event(deps.session, processed_events, event_id, "record_number_retired"):
-        return
     filing = _for_event(deps, data["filing_id"])
     if filing is not None:
         _set_sites(deps, filing, {}, deps.now())
