@@ -21,7 +21,7 @@ pytestmark = [pytest.mark.service, pytest.mark.clock]
 MOBILE = "13800138000"
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def intake_config(intake_config):
     return {**intake_config, "REVISIT_INTERVAL_DAYS": str(1.5 / 86400), "REVISIT_ANSWER_DAYS": str(1 / 86400),
             "REVISIT_TIMER_SECONDS": "0.2"}
