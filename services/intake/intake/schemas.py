@@ -6,7 +6,9 @@ the regulation's rules live in ``domain.validate_filing`` and run on submit.
 
 from marshmallow import Schema, fields, validate
 
-from intake.domain import ACCESS_METHODS, CONTRACT_CLAUSE_SHA256, REVISIT_ANSWERS, SCAN_KINDS
+from intake.domain.filing_data import ACCESS_METHODS, SCAN_KINDS
+from intake.domain.guide import CONTRACT_CLAUSE_SHA256
+from intake.domain.revisits import REVISIT_ANSWERS
 from shared.contracts.errors import FieldErrorOutput
 
 _TEXT = validate.Length(max=500)

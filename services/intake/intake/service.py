@@ -1,9 +1,9 @@
 """The intake service: entrypoints only — parse, call a use case, commit, dump (design.md §2).
 
 HTTP JSON for sponsors and staff, RPC for other services, and the status events it reads. Every entrypoint
-declares who may call it (issue 8: deny by default; the per-filing scope in ``usecases._load``); every POST but
-sign-in and the opening of a personal value is answered once per ``Idempotency-Key`` (a replay returns the first
-answer); bodies are size-limited before any worker runs; every error names the field and the rule.
+declares who may call it (issue 8: deny by default; the per-filing scope in ``usecases.filings.load``); every
+POST but sign-in and the opening of a personal value is answered once per ``Idempotency-Key`` (a replay returns
+the first answer); bodies are size-limited before any worker runs; every error names the field and the rule.
 """
 
 import eventlet
@@ -11,10 +11,12 @@ import structlog
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
-from intake import revisits, sign_in, stock, usecases
+from intake import sign_in, stock, usecases
 from intake.dependencies import IntakeSettings, IntakeStorage, setting_timer
-from intake.domain import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guide, nginx_map
+from intake.domain.guide import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guide
+from intake.domain.sites import nginx_map
 from intake.models import idempotency_keys, outbox, processed_events
+from intake.repository import IntakeUnitOfWork
 from intake.schemas import (
     AcceptanceInput,
     AccessInput,
@@ -36,6 +38,8 @@ from intake.schemas import (
     TokenOutput,
     UploadQuery,
 )
+from intake.usecases import evidence, filings, revisits, sites, status, submission
+from intake.usecases.filings import MAX_SCAN_BYTES, Viewer
 from shared.contracts.bureau import FILING_APPROVED, FILING_NUMBER_RETIRED, FILING_RETURNED
 from shared.contracts.errors import BadRequest, FieldError, ServiceUnavailable, field_errors
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
@@ -103,24 +107,21 @@ class IntakeService(ServiceBase):
     settings = IntakeSettings()
     relay = OutboxRelay(outbox)
 
-    def _deps(self, *, sponsor_in_full: bool = False) -> usecases.Deps:
+    def _uow(self) -> IntakeUnitOfWork:
+        return IntakeUnitOfWork(self.db, self.personal.cipher)
+
+    def _viewer(self, *, sponsor_in_full: bool = False) -> Viewer:
         """``sponsor_in_full``: a sponsor's answer shows its own filing in full (issue 17). Only the answers that
         are never stored ask for it (GET and PATCH of a filing): an Idempotency-Key's stored answer stays masked.
         """
-        return usecases.Deps(
-            session=self.db,
-            cipher=self.personal.cipher,
-            hasher=self.personal.hasher,
-            store=self.storage,
-            bucket=self.settings.bucket,
-            provider_id=self.settings.provider_id,
-            now=self.settings.now,
-            revisit_interval=self.settings.revisit_interval,
-            revisit_answer=self.settings.revisit_answer,
-            reverification=self.settings.reverification,
-            may_see=self.caller.may_see,
-            unmasked=sponsor_in_full and self.caller.principal is not None and self.caller.principal.role == SPONSOR,
-        )
+        principal = self.caller.principal
+        return Viewer(self.settings.provider_id, self.caller.may_see,
+                      sponsor_in_full and principal is not None and principal.role == SPONSOR)
+
+    def _stock_deps(self) -> usecases.Deps:
+        return usecases.Deps(session=self.db, cipher=self.personal.cipher, hasher=self.personal.hasher,
+                             provider_id=self.settings.provider_id, now=self.settings.now,
+                             reverification=self.settings.reverification)
 
     # --- what a sponsor reads before it starts (W2, W3) --------------------------------------------
 
@@ -153,7 +154,8 @@ class IntakeService(ServiceBase):
         """P1: a one-time code to the sponsor's mobile, by notify's SMS; rate-limited per number and per client.
         The answer is the same for every valid number (nothing says whether it has filings)."""
         mobile = sign_in.canonical_mobile(body["mobile"])
-        code_id, code = sign_in.request_code(self._sign_in_deps(), mobile, request.remote_addr or "")
+        code_id, code = sign_in.request_code(self._uow().sign_in_codes, self.personal.hasher, self.settings.now(),
+                                             mobile, request.remote_addr or "")
         self.db.commit()  # the code counts against the limits even when the SMS cannot be sent
         cipher = self.personal.cipher
         try:
@@ -171,54 +173,54 @@ class IntakeService(ServiceBase):
         """P1: mobile + code -> a sponsor token (its subject the mobile's keyed HMAC)."""
         mobile = sign_in.canonical_mobile(body["mobile"])
         try:
-            subject = sign_in.verify_code(self._sign_in_deps(), mobile, body["code"])
+            subject = sign_in.verify_code(self._uow().sign_in_codes, self.personal.hasher, self.settings.now(),
+                                          mobile, body["code"])
         finally:
             self.db.commit()  # a wrong guess counts too
         signer = self.caller.signer
         return {"token": signer.mint(Principal(subject, SPONSOR)), "token_type": "Bearer", "expires_in": signer.ttl}
-
-    def _sign_in_deps(self) -> sign_in.SignInDeps:
-        return sign_in.SignInDeps(session=self.db, hasher=self.personal.hasher, now=self.settings.now)
 
     # --- filings: sponsors and staff (P1, R1.8, W3, W4, B1) -------------------------------------
 
     @route("POST", "/filings", access=allow(SPONSOR), body=FilingInput(), answer=FilingOutput(), status=201,
            errors=_STATE, summary="Start a draft filing (P1)")
     def create_filing(self, request: Request, body: dict):
-        return usecases.create_draft(self._deps(), self.caller.actor, body)
+        return filings.create_draft(self._uow(), self._viewer(), self.caller.actor, body, self.settings.now())
 
     @route("GET", "/filings/<filing_id>", access=READERS, answer=FilingOutput(), errors=_FILING_GONE,
            summary="A filing: in full to its sponsor, personal data masked to staff (issue 17)")
     def get_filing_http(self, request: Request, filing_id: str):
-        return usecases.get_filing(self._deps(sponsor_in_full=True), filing_id)
+        return filings.get_filing(self._uow(), self._viewer(sponsor_in_full=True), filing_id, self.settings.now())
 
     @route("PATCH", "/filings/<filing_id>", access=allow(SPONSOR), body=FilingInput(), answer=FilingOutput(),
            errors={**_FILING_GONE, **_STATE}, summary="Edit a draft (only changed fields)")
     def edit_filing(self, request: Request, filing_id: str, body: dict):
-        return usecases.edit_draft(self._deps(sponsor_in_full=True), self.caller.actor, filing_id, body)
+        return filings.edit_draft(self._uow(), self._viewer(sponsor_in_full=True), filing_id, body, self.settings.now())
 
     @route("PUT", "/filings/<filing_id>/access", access=HOSTING_STAFF, body=AccessInput(), answer=FilingOutput(),
            errors={**_FILING_GONE, **_STATE}, summary="Provider staff enter access information (R1.8)")
     def set_access(self, request: Request, filing_id: str, body: dict):
-        return usecases.set_access(self._deps(), self.caller.actor, filing_id, body)
+        return filings.set_access(self._uow(), self._viewer(), filing_id, body, self.settings.now())
 
     @route("POST", "/filings/<filing_id>/documents", access=allow(SPONSOR), query=UploadQuery(), rule="P5",
            upload="application/octet-stream", answer=DocumentOutput(), status=201,
-           max_body=usecases.MAX_SCAN_BYTES, errors={**_FILING_GONE, **_STATE, **_UPLOAD},
+           max_body=MAX_SCAN_BYTES, errors={**_FILING_GONE, **_STATE, **_UPLOAD},
            summary="Upload a document scan (JPEG/PNG/PDF)")
     def upload_document(self, request: Request, filing_id: str, query: dict):
-        return usecases.upload_scan(self._deps(), self.caller.actor, filing_id, query.get("kind"),
-                                    request.get_data(cache=True))
+        return filings.upload_scan(self._uow(), self._viewer(), self.storage, self.settings.bucket, self.caller.actor,
+                                   filing_id, query.get("kind"), request.get_data(cache=True), self.settings.now())
 
     @route("POST", "/filings/<filing_id>/contract-acceptance", access=allow(SPONSOR), body=AcceptanceInput(),
            answer=FilingOutput(), errors={**_FILING_GONE, **_STATE}, summary="Accept the contract clause (W3)")
     def accept_contract(self, request: Request, filing_id: str, body: dict):
-        return usecases.accept_contract(self._deps(), self.caller.actor, filing_id, body["clause_sha256"])
+        return filings.accept_contract(self._uow(), self._viewer(), self.caller.actor, filing_id, body["clause_sha256"],
+                                       self.settings.now())
 
     @route("POST", "/filings/<filing_id>/submit", access=allow(SPONSOR), answer=FilingOutput(),
            errors={**_FILING_GONE, **_STATE, **_RULES}, summary="Submit: validate everything, emit filing_submitted.v1")
     def submit(self, request: Request, filing_id: str):
-        return usecases.submit(self._deps(), self.caller.actor, filing_id)
+        return submission.submit(self._uow(), self._viewer(), self.personal.cipher, self.personal.hasher,
+                                 self.caller.actor, filing_id, self.settings.now())
 
     @route("GET", "/filings/<filing_id>/documents/<document_id>", access=READERS,
            errors={404: "No such filing or document, or not open to the caller"},
@@ -226,7 +228,8 @@ class IntakeService(ServiceBase):
     def document_link(self, request: Request, filing_id: str, document_id: str):
         """W4, B1: a 300 s link to one scan, every opening recorded (who, which, when)."""
         principal = self.caller.principal
-        return usecases.document_link(self._deps(), principal.actor, principal.role, filing_id, document_id)
+        return evidence.document_link(self._uow(), self._viewer(), self.storage, principal.actor, principal.role,
+                                      filing_id, document_id, self.settings.now())
 
     @route("POST", "/filings/<filing_id>/personal-data/<field>/access", access=PERSONAL_DATA_OPENERS,
            answer=PersonalValueOutput(), idempotent=False,
@@ -237,22 +240,24 @@ class IntakeService(ServiceBase):
         """W4, B1 (issue 17): one personal value in full, the opening recorded. No Idempotency-Key: a stored
         answer would keep the value in the clear, and every opening is one to record."""
         principal = self.caller.principal
-        return usecases.open_personal_value(self._deps(), principal.actor, principal.role, filing_id, field)
+        return evidence.open_personal_value(self._uow(), self._viewer(), principal.actor, principal.role, filing_id,
+                                            field, self.settings.now())
 
     @route("GET", "/filings/<filing_id>/timeline", access=READERS, answer=TimelineOutput(), errors=_FILING_GONE,
            summary="Every state change with time and actor")
     def timeline(self, request: Request, filing_id: str):
-        return usecases.get_timeline(self._deps(), filing_id)
+        return filings.get_timeline(self._uow(), self._viewer(), filing_id)
 
     @route("POST", "/filings/<filing_id>/changes", access=allow(SPONSOR), answer=FilingOutput(), status=201,
            errors={**_FILING_GONE, **_STATE}, summary="Start a change (备案变更) of an approved filing")
     def request_change(self, request: Request, filing_id: str):
-        return usecases.request_change(self._deps(), self.caller.actor, filing_id)
+        return submission.request_change(self._uow(), self._viewer(), self.caller.actor, filing_id, self.settings.now())
 
     @route("POST", "/filings/<filing_id>/cancellation", access=allow(SPONSOR, SUPERVISOR), body=CancellationInput(),
            answer=FilingOutput(), errors={**_FILING_GONE, **_STATE}, summary="Cancel (注销) the filing")
     def cancel(self, request: Request, filing_id: str, body: dict):
-        return usecases.cancel(self._deps(), self.caller.actor, filing_id, body["reason"])
+        return submission.cancel(self._uow(), self._viewer(), self.caller.actor, filing_id, body["reason"],
+                                 self.settings.now())
 
     # --- P8: the sites the provider may connect -------------------------------------------------
 
@@ -261,15 +266,15 @@ class IntakeService(ServiceBase):
            summary="P8: the domains the provider may connect (JSON, or ?format=nginx for an nginx map)")
     def approved_sites(self, request: Request, query: dict):
         """P8: the domains the provider may connect, as JSON or (``?format=nginx``) an nginx ``map`` file."""
-        sites = usecases.approved_sites(self._deps())
+        listing = sites.approved_sites(self._uow())
         if query.get("format") == "nginx":
-            return Response(nginx_map(sites["sites"], sites["revision"]), mimetype="text/plain",
-                            headers={"X-Sites-Revision": str(sites["revision"])})
-        return sites
+            return Response(nginx_map(listing["sites"], listing["revision"]), mimetype="text/plain",
+                            headers={"X-Sites-Revision": str(listing["revision"])})
+        return listing
 
     @rpc_entry(access=allow(*SITE_READERS, internal=True))
     def get_approved_sites(self) -> dict:
-        return usecases.approved_sites(self._deps())
+        return sites.approved_sites(self._uow())
 
     # --- W5: hosting changes and revisits ---------------------------------------------------------
 
@@ -278,12 +283,13 @@ class IntakeService(ServiceBase):
            summary="W5: staff record a hosting change (IP, location, access method); sent as filing_changed.v1")
     def change_hosting(self, request: Request, filing_id: str, body: dict):
         """W5: staff record a change of how the provider hosts an approved site; it goes out as a change."""
-        return usecases.change_hosting(self._deps(), self.caller.actor, filing_id, body)
+        return submission.change_hosting(self._uow(), self._viewer(), self.personal.cipher, self.personal.hasher,
+                                        self.caller.actor, filing_id, body, self.settings.now())
 
     @route("GET", "/filings/<filing_id>/revisits", access=READERS, errors=_FILING_GONE,
            summary="W5: the filing's regular revisits")
     def filing_revisits(self, request: Request, filing_id: str):
-        return revisits.filing_revisits(self._deps(), filing_id)
+        return revisits.filing_revisits(self._uow(), self._viewer(), filing_id)
 
     @route("POST", "/filings/<filing_id>/revisits/<revisit_id>/answer", access=allow(SPONSOR, SUPERVISOR),
            body=RevisitAnswerInput(), errors={404: "No such filing or revisit, or not open to the caller",
@@ -292,18 +298,20 @@ class IntakeService(ServiceBase):
     def answer_revisit(self, request: Request, filing_id: str, revisit_id: str, body: dict):
         """W5: the sponsor confirms its data, or asks to update it (a change draft opens); a supervisor may record
         an answer given by phone after an escalation."""
-        return revisits.answer(self._deps(), self.caller.actor, filing_id, revisit_id, body["answer"])
+        return revisits.answer(self._uow(), self._viewer(), self.caller.actor, filing_id, revisit_id, body["answer"],
+                               self.settings.now(), self.settings.revisit_interval)
 
     @route("GET", "/revisits", access=allow(*STAFF, AUDITOR),
            summary="W5: the provider's revisits by state; escalated and open ones listed")
     def revisit_status(self, request: Request):
         """W5: the provider's revisits by state, with the escalated and open ones for staff."""
-        return revisits.status(self._deps())
+        return revisits.status(self._uow(), self.settings.provider_id, self.settings.now())
 
     @setting_timer("REVISIT_TIMER_SECONDS", 60.0)
     def run_revisits(self):
         """W5: open the due revisits and escalate the unanswered ones (each event once, with the outbox)."""
-        counts = revisits.run_revisits(self._deps())
+        counts = revisits.run_revisits(self._uow(), self.personal.cipher, self.settings.provider_id,
+                                        self.settings.now(), self.settings.revisit_answer)
         self.db.commit()
         for kind, count in counts.items():
             if count:
@@ -324,7 +332,7 @@ class IntakeService(ServiceBase):
         import commits batch by batch (``stock.import_stock``) and keeps the request's key itself, so that a
         replay of an interrupted import is told so rather than run twice."""
         actor = self.caller.actor
-        deps = self._deps()
+        deps = self._stock_deps()
         text = stock.csv_text(request.get_data(cache=True), request.mimetype)
         return stock.import_stock(deps, text.splitlines(keepends=True), source="http", actor=actor,
                                   deadline=stock.deadline_of(deps, query.get("deadline")),
@@ -334,59 +342,64 @@ class IntakeService(ServiceBase):
     @route("GET", "/stock/imports/<import_id>", access=allow(*STAFF, AUDITOR),
            errors={404: "No such stock import for this provider"}, summary="W6: a stock import's report")
     def stock_import(self, request: Request, import_id: str):
-        return stock.get_import(self._deps(), import_id)
+        return stock.get_import(self._stock_deps(), import_id)
 
     @route("GET", "/stock/progress", access=allow(*STAFF, AUDITOR),
            summary="W6: re-verification progress: done, pending, overdue")
     def stock_progress(self, request: Request):
         """W6: re-verification progress against the plan: done, pending, overdue (total and per import)."""
-        return stock.progress(self._deps())
+        return stock.progress(self._stock_deps())
 
     # --- RPC for other services ----------------------------------------------------------------
 
     @rpc_entry(access=INTERNAL_READERS)
     def get_filing(self, filing_id: str) -> dict:
         """The filing as shown to staff (masked); raises ``NotFound``."""
-        return usecases.get_filing(self._deps(), filing_id)
+        return filings.get_filing(self._uow(), self._viewer(), filing_id, self.settings.now())
 
     @rpc_entry(access=INTERNAL_READERS)
     def get_timeline(self, filing_id: str) -> dict:
-        return usecases.get_timeline(self._deps(), filing_id)
+        return filings.get_timeline(self._uow(), self._viewer(), filing_id)
 
     # --- status events: each claimed once under the name stored in processed_events ---------------
 
     @handles("precheck", PRECHECK_PASSED, claim="record_precheck")
     def on_precheck_passed(self, data: dict, meta: dict):
-        usecases.record_precheck(self._deps(), data, True)
+        status.record_precheck(self._uow(), self.settings.provider_id, data, True, self.settings.now())
 
     @handles("precheck", PRECHECK_FAILED, claim="record_precheck")
     def on_precheck_failed(self, data: dict, meta: dict):
-        usecases.record_precheck(self._deps(), data, False)
+        status.record_precheck(self._uow(), self.settings.provider_id, data, False, self.settings.now())
 
     @handles("bureau", FILING_APPROVED, claim="record_approval")
     def on_filing_approved(self, data: dict, meta: dict):
-        usecases.record_approval(self._deps(), data)
+        status.record_approval(self._uow(), self.settings.provider_id, data, self.settings.now(),
+                               self.settings.revisit_interval)
 
     @handles("bureau", FILING_NUMBER_RETIRED, claim="record_number_retired")
     def on_filing_number_retired(self, data: dict, meta: dict):
-        usecases.record_number_retired(self._deps(), data)
+        status.record_number_retired(self._uow(), self.settings.provider_id, data, self.settings.now())
 
     @handles("verification", ONSITE_WINDOW_EXPIRED, claim="record_window_expired")
     def on_onsite_window_expired(self, data: dict, meta: dict):
-        usecases.record_step(self._deps(), data, "window_expired")
+        self._step(data, "window_expired")
 
     @handles("verification", ONSITE_REJECTED, claim="record_onsite_rejected")
     def on_onsite_rejected(self, data: dict, meta: dict):
-        usecases.record_step(self._deps(), data, "onsite_rejected")
+        self._step(data, "onsite_rejected")
 
     @handles("verification", ONSITE_VERIFIED, claim="record_onsite_verified")
     def on_onsite_verified(self, data: dict, meta: dict):
-        usecases.record_step(self._deps(), data, "onsite_verified")
+        self._step(data, "onsite_verified")
 
     @handles("verification", FILING_SENT_TO_BUREAU, claim="record_sent_to_bureau")
     def on_filing_sent_to_bureau(self, data: dict, meta: dict):
-        usecases.record_step(self._deps(), data, "sent_to_bureau")
+        self._step(data, "sent_to_bureau")
 
     @handles("bureau", FILING_RETURNED, claim="record_returned")
     def on_filing_returned(self, data: dict, meta: dict):
-        usecases.record_step(self._deps(), data, "returned")
+        self._step(data, "returned")
+
+    def _step(self, data: dict, step: str) -> None:
+        status.record_step(self._uow(), self.settings.provider_id, data, step, self.settings.now(),
+                           self.settings.revisit_interval)
