@@ -227,7 +227,7 @@ class Deployment:
             try:
                 if requests.get(url, timeout=1).status_code == 200:
                     return
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # a loaded machine answers the first slowly
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"{name} did not become healthy at {url}:\n{self.log(name).read_text()[-4000:]}")
