@@ -79,7 +79,7 @@ class Route:
     idempotent: bool = False
     parameters: dict[str, dict] = field(default_factory=dict)
     content: str | tuple[str, ...] = "application/json"
-    body_content: str | None = None
+    upload: str | None = None
 
     @property
     def path(self) -> str:
@@ -97,7 +97,7 @@ def route(method: str, url: str, *, access: Rule, summary: str, body: Schema | N
           query: Schema | None = None, answer: Schema | None = None, status: int = 200,
           errors: Iterable[int] | dict[int, str] = (), idempotent: bool | None = None,
           max_body: int = DEFAULT_MAX_BODY, partial: bool = False, parameters: dict[str, dict] | None = None,
-          content: str | tuple[str, ...] = "application/json", body_content: str | None = None, rule: str = "API"):
+          content: str | tuple[str, ...] = "application/json", upload: str | None = None, rule: str = "API"):
     """Declare an HTTP route. The method is called as ``method(self, request, **path_values)``, plus
     ``body=`` (the JSON body loaded by ``body``, ``partial`` for a PATCH) and ``query=`` (the query string loaded
     by ``query``; a query that breaks it is a 400 citing ``rule``) when declared. It returns the answer's body
@@ -107,13 +107,13 @@ def route(method: str, url: str, *, access: Rule, summary: str, body: Schema | N
     caller, from the ``idempotency_keys`` table in the transaction of the answer (design.md §4); any other route
     commits ``self.db`` after the method returns. ``parameters`` adds to a path parameter's OpenAPI schema
     (``{"channel": {"enum": ["sms", "email"]}}``); ``content`` is the answer's media type (several: the first
-    carries ``answer``, the others are documented as strings); ``body_content`` is the media type of a body the
-    method reads itself (``text/csv``), documented as a string."""
+    carries ``answer``, the others are documented as strings); ``upload`` the media type of a body the method reads
+    itself (a scan, a CSV), documented as such instead of ``body``."""
     once = method == "POST" if idempotent is None else idempotent
 
     def decorate(fn: Callable) -> Callable:
         declared = Route(fn.__name__, method, url, access, summary, body, query, answer, status, _errors(errors),
-                         once, dict(parameters or {}), content, body_content)
+                         once, dict(parameters or {}), content, upload)
 
         @functools.wraps(fn)
         def entrypoint(self, request: Request, **values):
@@ -275,9 +275,9 @@ def _operation(spec: APISpec, declared: Route) -> dict:
     if declared.body is not None:
         operation["requestBody"] = {"required": True,
                                     "content": {"application/json": {"schema": _component(spec, declared.body)}}}
-    elif declared.body_content is not None:
+    elif declared.upload is not None:
         operation["requestBody"] = {"required": True,
-                                    "content": {declared.body_content: {"schema": {"type": "string"}}}}
+                                    "content": {declared.upload: {"schema": {"type": "string", "format": "binary"}}}}
     return operation
 
 

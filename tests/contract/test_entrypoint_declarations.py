@@ -18,6 +18,7 @@ pytestmark = pytest.mark.contract
 SERVICES = [
     "audit.service:AuditService",
     "bureau.service:BureauService",
+    "intake.service:IntakeService",
     "notify.service:NotifyService",
     "precheck.service:PrecheckService",
 ]

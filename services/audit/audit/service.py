@@ -108,7 +108,7 @@ class AuditService(ServiceBase):
     # --- P10, C2 ---------------------------------------------------------------------------------
 
     @route("PUT", "/providers/<provider_id>/inventory", access=AUDITORS_WRITE, idempotent=True,
-           body_content="text/csv", parameters={"provider_id": {"minLength": 1, "maxLength": 64}},
+           upload="text/csv", parameters={"provider_id": {"minLength": 1, "maxLength": 64}},
            summary="Replace a provider's hosted-site inventory (CSV, P10)",
            errors={400: "Malformed CSV or a bad row, or a missing or malformed header", 409: ""})
     def import_inventory(self, request: Request, provider_id: str):

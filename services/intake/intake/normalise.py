@@ -32,7 +32,7 @@ from sqlalchemy.engine import Connection
 
 from intake import domain
 from intake.models import Filing, FilingVersion
-from intake.usecases import STORE_CONTEXT, _all_personal_paths
+from intake.repository import ALL_PERSONAL_PATHS, STORE_CONTEXT
 from shared.kernel.contacts import normalise_typed_contact, validate_mobile
 from shared.kernel.documents import validate_person_document
 from shared.kernel.errors import InvalidValue
@@ -63,7 +63,7 @@ def lookup_values(data: dict, today: date) -> tuple[str | None, str | None]:
 def normalise_stored(connection: Connection, crypto: CryptoConfig, today: date) -> dict[str, int]:
     """Re-normalise every stored filing version and recompute the lookups of every submitted filing, in the
     caller's transaction; returns the counts of rows rewritten (``versions``, ``filings``)."""
-    cipher, hasher, paths = crypto.cipher(), crypto.hasher(), _all_personal_paths()
+    cipher, hasher, paths = crypto.cipher(), crypto.hasher(), ALL_PERSONAL_PATHS
     versions = filings = 0
     last = 0
     while True:

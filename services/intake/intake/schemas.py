@@ -6,7 +6,9 @@ the regulation's rules live in ``domain.validate_filing`` and run on submit.
 
 from marshmallow import Schema, fields, validate
 
-from intake.domain import ACCESS_METHODS, CONTRACT_CLAUSE_SHA256, REVISIT_ANSWERS, SCAN_KINDS
+from intake.domain.filing_data import ACCESS_METHODS, SCAN_KINDS
+from intake.domain.guide import CONTRACT_CLAUSE_SHA256
+from intake.domain.revisits import REVISIT_ANSWERS
 from shared.contracts.errors import FieldErrorOutput
 
 _TEXT = validate.Length(max=500)
@@ -83,6 +85,18 @@ class CancellationInput(Schema):
 class GuideQuery(Schema):
     kind = fields.String(required=True, validate=validate.OneOf(["unit", "individual"]))
     unit_type = fields.String(validate=_SHORT)
+
+
+class UploadQuery(Schema):
+    """P5: which document a scan shows (``SCAN_KINDS``; the use case names a wrong one)."""
+
+    kind = fields.String(metadata={"enum": list(SCAN_KINDS)})
+
+
+class ApprovedSitesQuery(Schema):
+    """P8: ``nginx`` answers the list as an nginx ``map`` file; anything else as JSON."""
+
+    format = fields.String(metadata={"description": "nginx: an nginx map file (text/plain)"})
 
 
 class RevisitAnswerInput(Schema):

@@ -1,33 +1,47 @@
 """The intake service: entrypoints only — parse, call a use case, commit, dump (design.md §2).
 
-HTTP JSON for sponsors and staff, RPC for other services, and the status events it reads. Every POST
-needs an ``Idempotency-Key`` (a replay returns the first answer); bodies are size-limited before any
-worker runs; every error names the field and the rule.
+HTTP JSON for sponsors and staff, RPC for other services, and the status events it reads. Every entrypoint
+declares who may call it (issue 8: deny by default; the per-filing scope in ``usecases.filings.load``); every
+POST but sign-in and the opening of a personal value is answered once per ``Idempotency-Key`` (a replay returns
+the first answer); bodies are size-limited before any worker runs; every error names the field and the rule.
 """
 
 import eventlet
 import structlog
-from nameko.rpc import RpcProxy, rpc
+from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
-from intake import revisits, sign_in, stock, usecases
+from intake import sign_in, stock, usecases
 from intake.dependencies import IntakeSettings, IntakeStorage, setting_timer
-from intake.domain import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guide, nginx_map
-from intake.models import idempotency_keys, outbox
-from intake.openapi import openapi_document
+from intake.domain.guide import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guide
+from intake.domain.sites import nginx_map
+from intake.models import idempotency_keys, outbox, processed_events
+from intake.repository import IntakeUnitOfWork
 from intake.schemas import (
     AcceptanceInput,
     AccessInput,
+    ApprovedSitesOutput,
+    ApprovedSitesQuery,
     CancellationInput,
+    ClauseOutput,
+    DocumentOutput,
     FilingInput,
+    FilingOutput,
     GuideQuery,
+    PersonalValueOutput,
     RevisitAnswerInput,
     SignInCodeInput,
+    SignInCodeOutput,
     SignInInput,
     StockImportQuery,
+    TimelineOutput,
+    TokenOutput,
+    UploadQuery,
 )
+from intake.usecases import evidence, filings, revisits, sites, status, submission
+from intake.usecases.filings import MAX_SCAN_BYTES, Viewer
 from shared.contracts.bureau import FILING_APPROVED, FILING_NUMBER_RETIRED, FILING_RETURNED
-from shared.contracts.errors import BadRequest, FieldError, ServiceUnavailable, field_errors, from_marshmallow
+from shared.contracts.errors import BadRequest, FieldError, ServiceUnavailable, field_errors
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
 from shared.contracts.verification import (
     FILING_SENT_TO_BUREAU,
@@ -50,10 +64,8 @@ from shared.platform.auth import (
     Principal,
     allow,
 )
-from shared.platform.entrypoints import answer_once, read_event
-from shared.platform.events import event_handler
-from shared.platform.http import http, json_response, load_json
-from shared.platform.idempotency import IDEMPOTENCY_HEADER, check_key
+from shared.platform.entrypoints import handles, route, rpc_entry
+from shared.platform.idempotency import IDEMPOTENCY_HEADER
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 
@@ -61,96 +73,90 @@ log = structlog.get_logger(__name__)
 
 NOTIFY_TIMEOUT_SECONDS = 10
 SIGN_IN_MAX_BODY = 1024
-READERS = (SPONSOR, *STAFF, REVIEWER, AUDITOR)
-PERSONAL_DATA_OPENERS = (ONSITE_VERIFIER, SUPERVISOR, REVIEWER)
+READER_ROLES = (SPONSOR, *STAFF, REVIEWER, AUDITOR)
+READERS = allow(*READER_ROLES)
+INTERNAL_READERS = allow(*STAFF, REVIEWER, AUDITOR, internal=True)
+HOSTING_STAFF = allow(PRECHECK, ONSITE_VERIFIER, SUPERVISOR)
+SITE_READERS = (SUPERVISOR, OPS, AUDITOR)
+PERSONAL_DATA_OPENERS = allow(ONSITE_VERIFIER, SUPERVISOR, REVIEWER)
 """Roles whose work needs a personal value in full now and then: staff comparing originals (P5), reviewers (B1).
 They see filings masked like everybody but the sponsor, and open one value at a time, recorded (issue 17)."""
-
-ACCESS_POLICY = {
-    # Every HTTP and RPC entrypoint, deny by default (issue 8); per-filing scope in usecases._load.
-    "guide": allow(*READERS, OPS),
-    "contract_clause": allow(*READERS, OPS),
-    "create_filing": allow(SPONSOR),
-    "get_filing_http": allow(*READERS),
-    "edit_filing": allow(SPONSOR),
-    "set_access": allow(PRECHECK, ONSITE_VERIFIER, SUPERVISOR),
-    "upload_document": allow(SPONSOR),
-    "accept_contract": allow(SPONSOR),
-    "submit": allow(SPONSOR),
-    "timeline": allow(*READERS),
-    "document_link": allow(*READERS),
-    "open_personal_value": allow(*PERSONAL_DATA_OPENERS),
-    "approved_sites": allow(SUPERVISOR, OPS, AUDITOR),
-    "get_approved_sites": allow(SUPERVISOR, OPS, AUDITOR, internal=True),
-    "request_change": allow(SPONSOR),
-    "cancel": allow(SPONSOR, SUPERVISOR),
-    "openapi": PUBLIC,
-    "request_sign_in_code": PUBLIC,
-    "sign_in_sponsor": PUBLIC,
-    "get_filing": allow(*STAFF, REVIEWER, AUDITOR, internal=True),
-    "get_timeline": allow(*STAFF, REVIEWER, AUDITOR, internal=True),
-    # W5 (issue 9): staff record hosting changes; the sponsor answers its revisits (a supervisor may record an
-    # answer given by phone after an escalation); staff see the provider's revisits.
-    "change_hosting": allow(PRECHECK, ONSITE_VERIFIER, SUPERVISOR),
-    "filing_revisits": allow(*READERS),
-    "answer_revisit": allow(SPONSOR, SUPERVISOR),
-    "revisit_status": allow(*STAFF, AUDITOR),
-    # W6 (issue 9): a supervisor imports the stock; staff follow the plan.
-    "import_stock": allow(SUPERVISOR),
-    "stock_import": allow(*STAFF, AUDITOR),
-    "stock_progress": allow(*STAFF, AUDITOR),
-}
 # The HTTP stock import runs on the worker's green thread: small batches, and a yield after each, keep the hub
 # (AMQP heartbeats, other requests) responsive (design.md §4); the command takes larger files and batches.
 HTTP_BATCH = 200
 
+_FILING_GONE = {404: "No such filing, or not open to the caller"}
+_STATE = {409: "Not allowed in the filing's current state, or an Idempotency-Key reused for another request"}
+_RULES = {422: "The filing breaks one or more rules (every problem is listed)"}
+_UPLOAD = {
+    415: "Upload does not start as a JPEG, PNG or PDF",
+    422: "An upload does not decode in full as its type, carries data after its end or exceeds 40 megapixels, "
+         "50 PDF pages or 32 MiB of PDF content",
+}
+
 
 class IntakeService(ServiceBase):
     name = "intake"
+    description = "Sponsors file, staff complete access information, the system says exactly why not."
+    idempotency_keys = idempotency_keys
+    processed_events = processed_events
 
-    caller = Guard(ACCESS_POLICY, signs=True)
+    caller = Guard(signs=True)
     notify = RpcProxy("notify")
     storage = IntakeStorage()
     settings = IntakeSettings()
     relay = OutboxRelay(outbox)
 
-    # --- helpers -------------------------------------------------------------------------------
+    def _uow(self) -> IntakeUnitOfWork:
+        return IntakeUnitOfWork(self.db, self.personal.cipher)
 
-    def _deps(self, *, sponsor_in_full: bool = False) -> usecases.Deps:
+    def _viewer(self, *, sponsor_in_full: bool = False) -> Viewer:
         """``sponsor_in_full``: a sponsor's answer shows its own filing in full (issue 17). Only the answers that
         are never stored ask for it (GET and PATCH of a filing): an Idempotency-Key's stored answer stays masked.
         """
-        return usecases.Deps(
-            session=self.db,
-            cipher=self.personal.cipher,
-            hasher=self.personal.hasher,
-            store=self.storage,
-            bucket=self.settings.bucket,
-            provider_id=self.settings.provider_id,
-            now=self.settings.now,
-            revisit_interval=self.settings.revisit_interval,
-            revisit_answer=self.settings.revisit_answer,
-            reverification=self.settings.reverification,
-            may_see=self.caller.may_see,
-            unmasked=sponsor_in_full and self.caller.principal is not None and self.caller.principal.role == SPONSOR,
-        )
+        principal = self.caller.principal
+        return Viewer(self.settings.provider_id, self.caller.may_see,
+                      sponsor_in_full and principal is not None and principal.role == SPONSOR)
 
-    def _once(self, request: Request, action, status: int = 200):
-        return answer_once(self.db, idempotency_keys, request, self.caller.actor, action, status)
+    def _stock_deps(self) -> usecases.Deps:
+        return usecases.Deps(session=self.db, cipher=self.personal.cipher, hasher=self.personal.hasher,
+                             provider_id=self.settings.provider_id, now=self.settings.now,
+                             reverification=self.settings.reverification)
 
-    def _commit(self, result: dict, status: int = 200):
-        self.db.commit()
-        return json_response(status, result)
+    # --- what a sponsor reads before it starts (W2, W3) --------------------------------------------
+
+    @route("GET", "/guide", access=allow(*READER_ROLES, OPS), query=GuideQuery(), rule="W2",
+           summary="Documents and procedure for a kind of sponsor (W2)")
+    def guide(self, request: Request, query: dict):
+        """W2: the documents and procedure for a kind of sponsor."""
+        try:
+            return document_guide(query["kind"], query.get("unit_type"))
+        except InvalidValue as exc:
+            raise BadRequest(
+                exc.message, field_errors(FieldError("unit_type", exc.code, exc.message, exc.rule))
+            ) from None
+
+    @route("GET", "/contract-clause", access=allow(*READER_ROLES, OPS), answer=ClauseOutput(),
+           summary="The contract clause shown before submission (W3)")
+    def contract_clause(self, request: Request):
+        """W3: the clause shown, verbatim, before submission."""
+        return {"clause": CONTRACT_CLAUSE, "clause_sha256": CONTRACT_CLAUSE_SHA256, "rule": "W3"}
 
     # --- sponsor sign-in (P1, issue 8) ----------------------------------------------------------
+    # Open to anyone, and without Idempotency-Key: a replayed sign-in must never hand out a stored token.
 
-    @http("POST", "/sign-in/code", max_body=SIGN_IN_MAX_BODY)
-    def request_sign_in_code(self, request: Request):
+    @route("POST", "/sign-in/code", access=PUBLIC, body=SignInCodeInput(), answer=SignInCodeOutput(), status=202,
+           idempotent=False, max_body=SIGN_IN_MAX_BODY,
+           summary="A one-time sign-in code to the sponsor's mobile by SMS (P1)",
+           errors={429: "Too many sign-in codes for this number or from this client; try later (issue 8)",
+                   503: "The SMS could not be sent in time; try again"})
+    def request_sign_in_code(self, request: Request, body: dict):
         """P1: a one-time code to the sponsor's mobile, by notify's SMS; rate-limited per number and per client.
         The answer is the same for every valid number (nothing says whether it has filings)."""
-        mobile = sign_in.canonical_mobile(load_json(request, SignInCodeInput())["mobile"])
-        code_id, code = sign_in.request_code(self._sign_in_deps(), mobile, request.remote_addr or "")
-        self.db.commit()
+        mobile = sign_in.canonical_mobile(body["mobile"])
+        code_id, code = sign_in.request_code(self._uow().sign_in_codes, self.personal.hasher, self.settings.now(),
+                                             mobile, request.remote_addr or "")
+        self.db.commit()  # the code counts against the limits even when the SMS cannot be sent
         cipher = self.personal.cipher
         try:
             with eventlet.Timeout(NOTIFY_TIMEOUT_SECONDS):
@@ -159,262 +165,241 @@ class IntakeService(ServiceBase):
         except (eventlet.Timeout, Exception) as exc:
             log.warning("sign_in_code_not_sent", error_type=type(exc).__name__)
             raise ServiceUnavailable("The code could not be sent; try again shortly.") from None
-        return json_response(202, {"sent": True, "expires_in": int(sign_in.CODE_VALIDITY.total_seconds())})
+        return {"sent": True, "expires_in": int(sign_in.CODE_VALIDITY.total_seconds())}
 
-    @http("POST", "/sign-in", max_body=SIGN_IN_MAX_BODY)
-    def sign_in_sponsor(self, request: Request):
+    @route("POST", "/sign-in", access=PUBLIC, body=SignInInput(), answer=TokenOutput(), idempotent=False,
+           max_body=SIGN_IN_MAX_BODY, summary="Mobile and code in, a sponsor token out (P1)", errors=[401])
+    def sign_in_sponsor(self, request: Request, body: dict):
         """P1: mobile + code -> a sponsor token (its subject the mobile's keyed HMAC)."""
-        body = load_json(request, SignInInput())
         mobile = sign_in.canonical_mobile(body["mobile"])
         try:
-            subject = sign_in.verify_code(self._sign_in_deps(), mobile, body["code"])
+            subject = sign_in.verify_code(self._uow().sign_in_codes, self.personal.hasher, self.settings.now(),
+                                          mobile, body["code"])
         finally:
             self.db.commit()  # a wrong guess counts too
         signer = self.caller.signer
-        return json_response(200, {"token": signer.mint(Principal(subject, SPONSOR)), "token_type": "Bearer",
-                                   "expires_in": signer.ttl})
+        return {"token": signer.mint(Principal(subject, SPONSOR)), "token_type": "Bearer", "expires_in": signer.ttl}
 
-    def _sign_in_deps(self) -> sign_in.SignInDeps:
-        return sign_in.SignInDeps(session=self.db, hasher=self.personal.hasher, now=self.settings.now)
+    # --- filings: sponsors and staff (P1, R1.8, W3, W4, B1) -------------------------------------
 
-    # --- sponsor and staff HTTP ----------------------------------------------------------------
+    @route("POST", "/filings", access=allow(SPONSOR), body=FilingInput(), answer=FilingOutput(), status=201,
+           errors=_STATE, summary="Start a draft filing (P1)")
+    def create_filing(self, request: Request, body: dict):
+        return filings.create_draft(self._uow(), self._viewer(), self.caller.actor, body, self.settings.now())
 
-    @http("GET", "/guide")
-    def guide(self, request: Request):
-        """W2: the documents and procedure for a kind of sponsor."""
-        errors = GuideQuery().validate(request.args)
-        if errors:
-            raise BadRequest("invalid query", from_marshmallow(errors, rule="W2"))
-        try:
-            return json_response(200, document_guide(request.args["kind"], request.args.get("unit_type")))
-        except InvalidValue as exc:
-            raise BadRequest(
-                exc.message, field_errors(FieldError("unit_type", exc.code, exc.message, exc.rule))
-            ) from None
-
-    @http("GET", "/contract-clause")
-    def contract_clause(self, request: Request):
-        """W3: the clause shown, verbatim, before submission."""
-        return json_response(
-            200, {"clause": CONTRACT_CLAUSE, "clause_sha256": CONTRACT_CLAUSE_SHA256, "rule": "W3"}
-        )
-
-    @http("POST", "/filings")
-    def create_filing(self, request: Request):
-        data = load_json(request, FilingInput())
-        return self._once(request, lambda actor: usecases.create_draft(self._deps(), actor, data), status=201)
-
-    @http("GET", "/filings/<filing_id>")
+    @route("GET", "/filings/<filing_id>", access=READERS, answer=FilingOutput(), errors=_FILING_GONE,
+           summary="A filing: in full to its sponsor, personal data masked to staff (issue 17)")
     def get_filing_http(self, request: Request, filing_id: str):
-        return json_response(200, usecases.get_filing(self._deps(sponsor_in_full=True), filing_id))
+        return filings.get_filing(self._uow(), self._viewer(sponsor_in_full=True), filing_id, self.settings.now())
 
-    @http("PATCH", "/filings/<filing_id>")
-    def edit_filing(self, request: Request, filing_id: str):
-        patch = load_json(request, FilingInput())
-        return self._commit(usecases.edit_draft(self._deps(sponsor_in_full=True), self.caller.actor, filing_id, patch))
+    @route("PATCH", "/filings/<filing_id>", access=allow(SPONSOR), body=FilingInput(), answer=FilingOutput(),
+           errors={**_FILING_GONE, **_STATE}, summary="Edit a draft (only changed fields)")
+    def edit_filing(self, request: Request, filing_id: str, body: dict):
+        return filings.edit_draft(self._uow(), self._viewer(sponsor_in_full=True), filing_id, body, self.settings.now())
 
-    @http("PUT", "/filings/<filing_id>/access")
-    def set_access(self, request: Request, filing_id: str):
-        access = load_json(request, AccessInput())
-        return self._commit(usecases.set_access(self._deps(), self.caller.actor, filing_id, access))
+    @route("PUT", "/filings/<filing_id>/access", access=HOSTING_STAFF, body=AccessInput(), answer=FilingOutput(),
+           errors={**_FILING_GONE, **_STATE}, summary="Provider staff enter access information (R1.8)")
+    def set_access(self, request: Request, filing_id: str, body: dict):
+        return filings.set_access(self._uow(), self._viewer(), filing_id, body, self.settings.now())
 
-    @http("POST", "/filings/<filing_id>/documents", max_body=usecases.MAX_SCAN_BYTES)
-    def upload_document(self, request: Request, filing_id: str):
-        kind = request.args.get("kind")
-        body = request.get_data(cache=True)
-        return self._once(
-            request,
-            lambda actor: usecases.upload_scan(self._deps(), actor, filing_id, kind, body),
-            status=201,
-        )
+    @route("POST", "/filings/<filing_id>/documents", access=allow(SPONSOR), query=UploadQuery(), rule="P5",
+           upload="application/octet-stream", answer=DocumentOutput(), status=201,
+           max_body=MAX_SCAN_BYTES, errors={**_FILING_GONE, **_STATE, **_UPLOAD},
+           summary="Upload a document scan (JPEG/PNG/PDF)")
+    def upload_document(self, request: Request, filing_id: str, query: dict):
+        return filings.upload_scan(self._uow(), self._viewer(), self.storage, self.settings.bucket, self.caller.actor,
+                                   filing_id, query.get("kind"), request.get_data(cache=True), self.settings.now())
 
-    @http("POST", "/filings/<filing_id>/contract-acceptance")
-    def accept_contract(self, request: Request, filing_id: str):
-        payload = load_json(request, AcceptanceInput())
-        return self._once(
-            request,
-            lambda actor: usecases.accept_contract(self._deps(), actor, filing_id, payload["clause_sha256"]),
-        )
+    @route("POST", "/filings/<filing_id>/contract-acceptance", access=allow(SPONSOR), body=AcceptanceInput(),
+           answer=FilingOutput(), errors={**_FILING_GONE, **_STATE}, summary="Accept the contract clause (W3)")
+    def accept_contract(self, request: Request, filing_id: str, body: dict):
+        return filings.accept_contract(self._uow(), self._viewer(), self.caller.actor, filing_id, body["clause_sha256"],
+                                       self.settings.now())
 
-    @http("POST", "/filings/<filing_id>/submit")
+    @route("POST", "/filings/<filing_id>/submit", access=allow(SPONSOR), answer=FilingOutput(),
+           errors={**_FILING_GONE, **_STATE, **_RULES}, summary="Submit: validate everything, emit filing_submitted.v1")
     def submit(self, request: Request, filing_id: str):
-        return self._once(request, lambda actor: usecases.submit(self._deps(), actor, filing_id))
+        return submission.submit(self._uow(), self._viewer(), self.personal.cipher, self.personal.hasher,
+                                 self.caller.actor, filing_id, self.settings.now())
 
-    @http("GET", "/filings/<filing_id>/documents/<document_id>")
+    @route("GET", "/filings/<filing_id>/documents/<document_id>", access=READERS,
+           errors={404: "No such filing or document, or not open to the caller"},
+           summary="A 300 s link to one scan; every opening is recorded (W4, B1)")
     def document_link(self, request: Request, filing_id: str, document_id: str):
         """W4, B1: a 300 s link to one scan, every opening recorded (who, which, when)."""
         principal = self.caller.principal
-        result = usecases.document_link(self._deps(), principal.actor, principal.role, filing_id, document_id)
-        return self._commit(result)
+        return evidence.document_link(self._uow(), self._viewer(), self.storage, principal.actor, principal.role,
+                                      filing_id, document_id, self.settings.now())
 
-    @http("POST", "/filings/<filing_id>/personal-data/<field>/access")
+    @route("POST", "/filings/<filing_id>/personal-data/<field>/access", access=PERSONAL_DATA_OPENERS,
+           answer=PersonalValueOutput(), idempotent=False,
+           errors={404: "No such filing, or not open to the caller, or a field that is not personal"},
+           summary="Staff open one personal value in full (e.g. contacts.mobile); every opening is recorded "
+                   "(W4, B1)")
     def open_personal_value(self, request: Request, filing_id: str, field: str):
         """W4, B1 (issue 17): one personal value in full, the opening recorded. No Idempotency-Key: a stored
         answer would keep the value in the clear, and every opening is one to record."""
         principal = self.caller.principal
-        result = usecases.open_personal_value(self._deps(), principal.actor, principal.role, filing_id, field)
-        return self._commit(result)
+        return evidence.open_personal_value(self._uow(), self._viewer(), principal.actor, principal.role, filing_id,
+                                            field, self.settings.now())
 
-    @http("GET", "/filings/<filing_id>/timeline")
+    @route("GET", "/filings/<filing_id>/timeline", access=READERS, answer=TimelineOutput(), errors=_FILING_GONE,
+           summary="Every state change with time and actor")
     def timeline(self, request: Request, filing_id: str):
-        return json_response(200, usecases.get_timeline(self._deps(), filing_id))
+        return filings.get_timeline(self._uow(), self._viewer(), filing_id)
 
-    @http("GET", "/approved-sites")
-    def approved_sites(self, request: Request):
-        """P8: the domains the provider may connect, as JSON or (``?format=nginx``) an nginx ``map`` file."""
-        sites = usecases.approved_sites(self._deps())
-        if request.args.get("format") == "nginx":
-            return Response(nginx_map(sites["sites"], sites["revision"]), mimetype="text/plain",
-                            headers={"X-Sites-Revision": str(sites["revision"])})
-        return json_response(200, sites)
-
-    @rpc
-    def get_approved_sites(self) -> dict:
-        return usecases.approved_sites(self._deps())
-
-    @http("POST", "/filings/<filing_id>/changes")
+    @route("POST", "/filings/<filing_id>/changes", access=allow(SPONSOR), answer=FilingOutput(), status=201,
+           errors={**_FILING_GONE, **_STATE}, summary="Start a change (备案变更) of an approved filing")
     def request_change(self, request: Request, filing_id: str):
-        return self._once(
-            request, lambda actor: usecases.request_change(self._deps(), actor, filing_id), status=201
-        )
+        return submission.request_change(self._uow(), self._viewer(), self.caller.actor, filing_id, self.settings.now())
 
-    @http("POST", "/filings/<filing_id>/cancellation")
-    def cancel(self, request: Request, filing_id: str):
-        payload = load_json(request, CancellationInput())
-        return self._once(
-            request, lambda actor: usecases.cancel(self._deps(), actor, filing_id, payload["reason"])
-        )
+    @route("POST", "/filings/<filing_id>/cancellation", access=allow(SPONSOR, SUPERVISOR), body=CancellationInput(),
+           answer=FilingOutput(), errors={**_FILING_GONE, **_STATE}, summary="Cancel (注销) the filing")
+    def cancel(self, request: Request, filing_id: str, body: dict):
+        return submission.cancel(self._uow(), self._viewer(), self.caller.actor, filing_id, body["reason"],
+                                 self.settings.now())
 
-    @http("POST", "/filings/<filing_id>/hosting-changes")
-    def change_hosting(self, request: Request, filing_id: str):
+    # --- P8: the sites the provider may connect -------------------------------------------------
+
+    @route("GET", "/approved-sites", access=allow(*SITE_READERS), query=ApprovedSitesQuery(), rule="P8",
+           answer=ApprovedSitesOutput(),
+           summary="P8: the domains the provider may connect (JSON, or ?format=nginx for an nginx map)")
+    def approved_sites(self, request: Request, query: dict):
+        """P8: the domains the provider may connect, as JSON or (``?format=nginx``) an nginx ``map`` file."""
+        listing = sites.approved_sites(self._uow())
+        if query.get("format") == "nginx":
+            return Response(nginx_map(listing["sites"], listing["revision"]), mimetype="text/plain",
+                            headers={"X-Sites-Revision": str(listing["revision"])})
+        return listing
+
+    @rpc_entry(access=allow(*SITE_READERS, internal=True))
+    def get_approved_sites(self) -> dict:
+        return sites.approved_sites(self._uow())
+
+    # --- W5: hosting changes and revisits ---------------------------------------------------------
+
+    @route("POST", "/filings/<filing_id>/hosting-changes", access=HOSTING_STAFF, body=AccessInput(),
+           answer=FilingOutput(), status=201, errors={**_FILING_GONE, **_STATE, **_RULES},
+           summary="W5: staff record a hosting change (IP, location, access method); sent as filing_changed.v1")
+    def change_hosting(self, request: Request, filing_id: str, body: dict):
         """W5: staff record a change of how the provider hosts an approved site; it goes out as a change."""
-        access = load_json(request, AccessInput())
-        return self._once(
-            request, lambda actor: usecases.change_hosting(self._deps(), actor, filing_id, access), status=201
-        )
+        return submission.change_hosting(self._uow(), self._viewer(), self.personal.cipher, self.personal.hasher,
+                                        self.caller.actor, filing_id, body, self.settings.now())
 
-    # --- W5 revisits ---------------------------------------------------------------------------
-
-    @http("GET", "/filings/<filing_id>/revisits")
+    @route("GET", "/filings/<filing_id>/revisits", access=READERS, errors=_FILING_GONE,
+           summary="W5: the filing's regular revisits")
     def filing_revisits(self, request: Request, filing_id: str):
-        return json_response(200, revisits.filing_revisits(self._deps(), filing_id))
+        return revisits.filing_revisits(self._uow(), self._viewer(), filing_id)
 
-    @http("POST", "/filings/<filing_id>/revisits/<revisit_id>/answer")
-    def answer_revisit(self, request: Request, filing_id: str, revisit_id: str):
-        """W5: the sponsor confirms its data, or asks to update it (a change draft opens)."""
-        reply = load_json(request, RevisitAnswerInput())["answer"]
-        return self._once(
-            request, lambda actor: revisits.answer(self._deps(), actor, filing_id, revisit_id, reply)
-        )
+    @route("POST", "/filings/<filing_id>/revisits/<revisit_id>/answer", access=allow(SPONSOR, SUPERVISOR),
+           body=RevisitAnswerInput(), errors={404: "No such filing or revisit, or not open to the caller",
+                                              409: "The revisit or the filing is not in a state to answer"},
+           summary="W5: the sponsor confirms its data or opens a change to update it")
+    def answer_revisit(self, request: Request, filing_id: str, revisit_id: str, body: dict):
+        """W5: the sponsor confirms its data, or asks to update it (a change draft opens); a supervisor may record
+        an answer given by phone after an escalation."""
+        return revisits.answer(self._uow(), self._viewer(), self.caller.actor, filing_id, revisit_id, body["answer"],
+                               self.settings.now(), self.settings.revisit_interval)
 
-    @http("GET", "/revisits")
+    @route("GET", "/revisits", access=allow(*STAFF, AUDITOR),
+           summary="W5: the provider's revisits by state; escalated and open ones listed")
     def revisit_status(self, request: Request):
         """W5: the provider's revisits by state, with the escalated and open ones for staff."""
-        return json_response(200, revisits.status(self._deps()))
+        return revisits.status(self._uow(), self.settings.provider_id, self.settings.now())
 
     @setting_timer("REVISIT_TIMER_SECONDS", 60.0)
     def run_revisits(self):
         """W5: open the due revisits and escalate the unanswered ones (each event once, with the outbox)."""
-        counts = revisits.run_revisits(self._deps())
+        counts = revisits.run_revisits(self._uow(), self.personal.cipher, self.settings.provider_id,
+                                        self.settings.now(), self.settings.revisit_answer)
         self.db.commit()
         for kind, count in counts.items():
             if count:
                 self.metrics.counter("icp_intake_revisit_events_total", "Revisits opened or escalated (W5)",
                                      ("kind",)).labels(kind).inc(count)
 
-    # --- W6 stock re-verification --------------------------------------------------------------
+    # --- W6: stock re-verification ----------------------------------------------------------------
 
-    @http("POST", "/stock/imports", max_body=stock.MAX_HTTP_BYTES)
-    def import_stock(self, request: Request):
+    @route("POST", "/stock/imports", access=allow(SUPERVISOR), query=StockImportQuery(), rule="W6",
+           upload="text/csv", status=201, max_body=stock.MAX_HTTP_BYTES,
+           errors={409: "This import is still running, or an Idempotency-Key reused for another request",
+                   415: "A stock import is not text/csv",
+                   422: "The CSV's header lacks a column (nothing was imported)"},
+           summary="W6: import a CSV of stock filings; rejected rows with line, field and rule")
+    def import_stock(self, request: Request, query: dict):
         """W6: import a CSV of stock filings (``text/csv`` body; ``?deadline=YYYY-MM-DD``). Answers the report:
-        rows, imported, already imported, rejected with line, field and rule. Larger files: the command."""
-        errors = StockImportQuery().validate(request.args)
-        if errors:
-            raise BadRequest("invalid query", from_marshmallow(errors, rule="W6"))
-        query = StockImportQuery().load(request.args)
+        rows, imported, already imported, rejected with line, field and rule. Larger files: the command. The
+        import commits batch by batch (``stock.import_stock``) and keeps the request's key itself, so that a
+        replay of an interrupted import is told so rather than run twice."""
         actor = self.caller.actor
-        key = check_key(request.headers.get(IDEMPOTENCY_HEADER))
-        deps = self._deps()
+        deps = self._stock_deps()
         text = stock.csv_text(request.get_data(cache=True), request.mimetype)
-        result = stock.import_stock(deps, text.splitlines(keepends=True), source="http", actor=actor,
-                                    deadline=stock.deadline_of(deps, query.get("deadline")),
-                                    request_key=f"{actor}:{key}", batch=HTTP_BATCH,
-                                    progress=lambda _report: eventlet.sleep(0))
-        return json_response(201, result)
+        return stock.import_stock(deps, text.splitlines(keepends=True), source="http", actor=actor,
+                                  deadline=stock.deadline_of(deps, query.get("deadline")),
+                                  request_key=f"{actor}:{request.headers[IDEMPOTENCY_HEADER].strip()}",
+                                  batch=HTTP_BATCH, progress=lambda _report: eventlet.sleep(0))
 
-    @http("GET", "/stock/imports/<import_id>")
+    @route("GET", "/stock/imports/<import_id>", access=allow(*STAFF, AUDITOR),
+           errors={404: "No such stock import for this provider"}, summary="W6: a stock import's report")
     def stock_import(self, request: Request, import_id: str):
-        return json_response(200, stock.get_import(self._deps(), import_id))
+        return stock.get_import(self._stock_deps(), import_id)
 
-    @http("GET", "/stock/progress")
+    @route("GET", "/stock/progress", access=allow(*STAFF, AUDITOR),
+           summary="W6: re-verification progress: done, pending, overdue")
     def stock_progress(self, request: Request):
         """W6: re-verification progress against the plan: done, pending, overdue (total and per import)."""
-        return json_response(200, stock.progress(self._deps()))
-
-    @http("GET", "/openapi.json")
-    def openapi(self, request: Request):
-        return json_response(200, openapi_document())
+        return stock.progress(self._stock_deps())
 
     # --- RPC for other services ----------------------------------------------------------------
 
-    @rpc
+    @rpc_entry(access=INTERNAL_READERS)
     def get_filing(self, filing_id: str) -> dict:
         """The filing as shown to staff (masked); raises ``NotFound``."""
-        return usecases.get_filing(self._deps(), filing_id)
+        return filings.get_filing(self._uow(), self._viewer(), filing_id, self.settings.now())
 
-    @rpc
+    @rpc_entry(access=INTERNAL_READERS)
     def get_timeline(self, filing_id: str) -> dict:
-        return usecases.get_timeline(self._deps(), filing_id)
+        return filings.get_timeline(self._uow(), self._viewer(), filing_id)
 
-    # --- status events -------------------------------------------------------------------------
+    # --- status events: each claimed once under the name stored in processed_events ---------------
 
-    @event_handler("precheck", PRECHECK_PASSED)
-    def on_precheck_passed(self, envelope: dict):
-        self._handle(
-            envelope, lambda deps, data: usecases.record_precheck(deps, _event_id(envelope), data, True)
-        )
+    @handles("precheck", PRECHECK_PASSED, claim="record_precheck")
+    def on_precheck_passed(self, data: dict, meta: dict):
+        status.record_precheck(self._uow(), self.settings.provider_id, data, True, self.settings.now())
 
-    @event_handler("precheck", PRECHECK_FAILED)
-    def on_precheck_failed(self, envelope: dict):
-        self._handle(
-            envelope, lambda deps, data: usecases.record_precheck(deps, _event_id(envelope), data, False)
-        )
+    @handles("precheck", PRECHECK_FAILED, claim="record_precheck")
+    def on_precheck_failed(self, data: dict, meta: dict):
+        status.record_precheck(self._uow(), self.settings.provider_id, data, False, self.settings.now())
 
-    @event_handler("bureau", FILING_APPROVED)
-    def on_filing_approved(self, envelope: dict):
-        self._handle(envelope, lambda deps, data: usecases.record_approval(deps, _event_id(envelope), data))
+    @handles("bureau", FILING_APPROVED, claim="record_approval")
+    def on_filing_approved(self, data: dict, meta: dict):
+        status.record_approval(self._uow(), self.settings.provider_id, data, self.settings.now(),
+                               self.settings.revisit_interval)
 
-    @event_handler("verification", ONSITE_WINDOW_EXPIRED)
-    def on_onsite_window_expired(self, envelope: dict):
-        self._step(envelope, "window_expired")
+    @handles("bureau", FILING_NUMBER_RETIRED, claim="record_number_retired")
+    def on_filing_number_retired(self, data: dict, meta: dict):
+        status.record_number_retired(self._uow(), self.settings.provider_id, data, self.settings.now())
 
-    @event_handler("verification", ONSITE_REJECTED)
-    def on_onsite_rejected(self, envelope: dict):
-        self._step(envelope, "onsite_rejected")
+    @handles("verification", ONSITE_WINDOW_EXPIRED, claim="record_window_expired")
+    def on_onsite_window_expired(self, data: dict, meta: dict):
+        self._step(data, "window_expired")
 
-    @event_handler("verification", ONSITE_VERIFIED)
-    def on_onsite_verified(self, envelope: dict):
-        self._step(envelope, "onsite_verified")
+    @handles("verification", ONSITE_REJECTED, claim="record_onsite_rejected")
+    def on_onsite_rejected(self, data: dict, meta: dict):
+        self._step(data, "onsite_rejected")
 
-    @event_handler("verification", FILING_SENT_TO_BUREAU)
-    def on_filing_sent_to_bureau(self, envelope: dict):
-        self._step(envelope, "sent_to_bureau")
+    @handles("verification", ONSITE_VERIFIED, claim="record_onsite_verified")
+    def on_onsite_verified(self, data: dict, meta: dict):
+        self._step(data, "onsite_verified")
 
-    @event_handler("bureau", FILING_RETURNED)
-    def on_filing_returned(self, envelope: dict):
-        self._step(envelope, "returned")
+    @handles("verification", FILING_SENT_TO_BUREAU, claim="record_sent_to_bureau")
+    def on_filing_sent_to_bureau(self, data: dict, meta: dict):
+        self._step(data, "sent_to_bureau")
 
-    @event_handler("bureau", FILING_NUMBER_RETIRED)
-    def on_filing_number_retired(self, envelope: dict):
-        self._handle(envelope, lambda deps, data: usecases.record_number_retired(deps, _event_id(envelope), data))
+    @handles("bureau", FILING_RETURNED, claim="record_returned")
+    def on_filing_returned(self, data: dict, meta: dict):
+        self._step(data, "returned")
 
-    def _step(self, envelope: dict, step: str) -> None:
-        self._handle(envelope, lambda deps, data: usecases.record_step(deps, _event_id(envelope), data, step))
-
-    def _handle(self, envelope: dict, action) -> None:
-        action(self._deps(), read_event(envelope))
-        self.db.commit()
-
-
-def _event_id(envelope: dict) -> str:
-    return str(envelope["meta"]["id"])
+    def _step(self, data: dict, step: str) -> None:
+        status.record_step(self._uow(), self.settings.provider_id, data, step, self.settings.now(),
+                           self.settings.revisit_interval)

@@ -1,26 +1,24 @@
 """P1: the sponsor signs in to the provider's filing system with its mobile and a one-time SMS code (issue 8).
 
-Use cases with explicit collaborators, like :mod:`intake.usecases`. The sponsor's identity is the keyed HMAC of
-the mobile it proved: its token's subject, the same digest intake and precheck keep as ``mobile_hmac``.
+The sponsor's identity is the keyed HMAC of the mobile it proved: its token's subject, the same digest intake and
+precheck keep as ``mobile_hmac``.
 
 Abuse limits: at most :data:`CODES_PER_MOBILE` codes per number and :data:`CODES_PER_CLIENT` per client address
 in :data:`WINDOW`, each code valid :data:`CODE_VALIDITY` and good for :data:`ATTEMPTS_PER_CODE` guesses, so a
 number can be guessed at most 25 times an hour in a space of a million. Every refusal of a code reads the same
 ("wrong or expired"), whether or not the number ever asked for one.
+
+The code's rules are pure (:class:`SignInCode`, :func:`new_code`, :func:`guess`); the use cases take the codes'
+repository (``IntakeUnitOfWork.sign_in_codes``), the keyed hasher and the time, and never commit.
 """
 
 import hashlib
 import secrets
 import unicodedata
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
-
-from intake.models import SignInCode
 from shared.contracts.errors import BadRequest, FieldError, TooManyRequests, Unauthorized, field_errors
 from shared.kernel.contacts import validate_mobile
 from shared.kernel.errors import InvalidValue
@@ -34,11 +32,42 @@ ATTEMPTS_PER_CODE = 5
 SMS_TEMPLATE = "sign_in_code"
 
 
-@dataclass
-class SignInDeps:
-    session: Session
-    hasher: object
-    now: Callable[[], datetime]
+@dataclass(frozen=True)
+class SignInCode:
+    """A code sent by SMS, kept as a digest; ``mobile_hmac`` and ``client_hmac`` (the caller's address) are keyed
+    HMACs, so the limits per number and per client count rows without either value being stored."""
+
+    id: str
+    mobile_hmac: str
+    client_hmac: str
+    code_digest: str
+    created_at: datetime
+    expires_at: datetime
+    attempts: int = 0
+    used_at: datetime | None = None
+
+
+def _digest(code_id: str, code: str) -> str:
+    return hashlib.sha256(f"{code_id}:{code}".encode()).hexdigest()
+
+
+def new_code(code_id: str, mobile_hmac: str, client_hmac: str, at: datetime) -> tuple[SignInCode, str]:
+    """A fresh random code, and the record kept of it."""
+    code = "".join(secrets.choice("0123456789") for _ in range(CODE_LENGTH))
+    return SignInCode(code_id, mobile_hmac, client_hmac, _digest(code_id, code), at, at + CODE_VALIDITY), code
+
+
+def guess(record: SignInCode, typed: str, at: datetime) -> tuple[SignInCode, bool]:
+    """One guess at ``record``: ``(record after, right)``. Each guess counts; a right one uses the code up; a code
+    past its attempts takes no more."""
+    if record.attempts >= ATTEMPTS_PER_CODE:
+        return record, False
+    record = replace(record, attempts=record.attempts + 1)
+    # A phone's input method may type the code in full-width digits, as in the form (issue 17).
+    typed = unicodedata.normalize("NFKC", typed).strip()
+    if secrets.compare_digest(_digest(record.id, typed), record.code_digest):
+        return replace(record, used_at=at), True
+    return record, False
 
 
 def canonical_mobile(text: str) -> str:
@@ -50,50 +79,33 @@ def canonical_mobile(text: str) -> str:
         raise BadRequest(exc.message, field_errors(FieldError("mobile", exc.code, exc.message, "P1"))) from None
 
 
-def _digest(code_id: str, code: str) -> str:
-    return hashlib.sha256(f"{code_id}:{code}".encode()).hexdigest()
-
-
-def request_code(deps: SignInDeps, mobile: str, client: str) -> tuple[str, str]:
-    """A new code for ``mobile`` requested from ``client``: ``(code id, code)`` to send by SMS; the caller
-    commits. ``TooManyRequests`` past either limit (nothing stored)."""
-    mobile_hmac = deps.hasher.digest(mobile, kind="mobile")
-    client_hmac = deps.hasher.digest(client or "unknown", kind="client")
-    now = deps.now()
-    since = now - WINDOW
-    for column, value, limit, field in ((SignInCode.mobile_hmac, mobile_hmac, CODES_PER_MOBILE, "mobile"),
-                                        (SignInCode.client_hmac, client_hmac, CODES_PER_CLIENT, "client")):
-        sent = deps.session.execute(
-            select(func.count()).select_from(SignInCode).where(column == value, SignInCode.created_at >= since)
-        ).scalar_one()
-        if sent >= limit:
+def request_code(codes, hasher, at: datetime, mobile: str, client: str) -> tuple[str, str]:
+    """A new code for ``mobile`` requested from ``client``: ``(code id, code)`` to send by SMS. ``TooManyRequests``
+    past either limit (nothing stored)."""
+    mobile_hmac = hasher.digest(mobile, kind="mobile")
+    client_hmac = hasher.digest(client or "unknown", kind="client")
+    since = at - WINDOW
+    for scope, limit, field in (({"mobile_hmac": mobile_hmac}, CODES_PER_MOBILE, "mobile"),
+                                ({"client_hmac": client_hmac}, CODES_PER_CLIENT, "client")):
+        if codes.sent_since(since, **scope) >= limit:
             message = f"At most {limit} sign-in codes per {field} an hour; try again later."
             raise TooManyRequests(message, field_errors(FieldError(field, "rate_limited", message, "P1")))
-    code = "".join(secrets.choice("0123456789") for _ in range(CODE_LENGTH))
-    code_id = str(uuid.uuid4())
-    deps.session.add(SignInCode(id=code_id, mobile_hmac=mobile_hmac, client_hmac=client_hmac,
-                                code_digest=_digest(code_id, code), attempts=0, created_at=now,
-                                expires_at=now + CODE_VALIDITY))
-    return code_id, code
+    record, code = new_code(str(uuid.uuid4()), mobile_hmac, client_hmac, at)
+    codes.add(record)
+    return record.id, code
 
 
-def verify_code(deps: SignInDeps, mobile: str, code: str) -> str:
+def verify_code(codes, hasher, at: datetime, mobile: str, code: str) -> str:
     """The sponsor's subject (its mobile's HMAC) when ``code`` is the newest live code for ``mobile``; the code
     is used up. Otherwise the attempt counts and ``Unauthorized`` says only "wrong or expired". The caller
     commits in both cases."""
-    mobile_hmac = deps.hasher.digest(mobile, kind="mobile")
-    now = deps.now()
-    row = deps.session.execute(
-        select(SignInCode)
-        .where(SignInCode.mobile_hmac == mobile_hmac, SignInCode.used_at.is_(None), SignInCode.expires_at > now)
-        .order_by(SignInCode.created_at.desc()).limit(1).with_for_update()
-    ).scalar_one_or_none()
-    if row is not None and row.attempts < ATTEMPTS_PER_CODE:
-        row.attempts += 1
-        # A phone's input method may type the code in full-width digits, as in the form (issue 17).
-        typed = unicodedata.normalize("NFKC", code).strip()
-        if secrets.compare_digest(_digest(row.id, typed), row.code_digest):
-            row.used_at = now
+    mobile_hmac = hasher.digest(mobile, kind="mobile")
+    record = codes.newest_live(mobile_hmac, at)
+    if record is not None:
+        after, right = guess(record, code, at)
+        if after != record:
+            codes.save(after)
+        if right:
             return mobile_hmac
     message = "The code is wrong or expired; ask for a new one."
     raise Unauthorized(message, field_errors(FieldError("code", "invalid", message, "P1")))

@@ -1,6 +1,6 @@
-"""Fixtures for intake's service and integration tests: a running intake container on the real RabbitMQ
-(its own vhost), its own PostgreSQL database and the local S3 server, and a queue that records every event
-intake publishes."""
+"""Fixtures for intake's service and integration tests: an intake container on the real RabbitMQ, PostgreSQL and
+the local S3 server, one per test module, each test starting from an empty database and empty queues
+(shared.testing.containers); a queue that records every event intake publishes."""
 import uuid
 
 import pytest
@@ -11,13 +11,13 @@ from shared.testing.http import ApiClient, sponsor_token, token
 from shared.testing.samples import ACCESS, png, unit_filing
 
 
-@pytest.fixture
-def intake_config(rabbit_config, web_config, database_factory, s3_server):
+@pytest.fixture(scope="module")
+def intake_config(run_vhost, run_database, module_web_config, s3_server):
     return {
-        **rabbit_config,
-        **web_config,
+        **run_vhost,
+        **module_web_config,
         **s3_server,
-        "DB_URL": database_factory("intake"),
+        "DB_URL": run_database("intake"),
         "PROVIDER_ID": "provider-test",
         "INTAKE_BUCKET": f"intake-{uuid.uuid4().hex[:12]}",
     }
@@ -30,18 +30,21 @@ def event_tap(intake_config):
     tap.close()
 
 
-@pytest.fixture
-def intake(container_factory, intake_config, event_tap):
-    container = container_factory(IntakeService, intake_config)
-    container.start()
-    yield container
-    container.stop()  # before the database fixture drops the database under the relay
+@pytest.fixture(scope="module")
+def intake_container(module_container, intake_config):
+    return module_container(IntakeService, intake_config)
 
 
 @pytest.fixture
-def api(intake, web_config_port):
+def intake(intake_container, intake_config, clean_slate, event_tap):
+    clean_slate(intake_container, intake_config)
+    return intake_container
+
+
+@pytest.fixture
+def api(intake, intake_config):
     """A signed-in sponsor (the sample filings' mobile)."""
-    client = ApiClient(f"http://127.0.0.1:{web_config_port}", sponsor_token("13800138000"))
+    client = ApiClient(f"http://{intake_config['WEB_SERVER_ADDRESS']}", sponsor_token("13800138000"))
     yield client
     client.http.close()  # an idle keep-alive connection would hold the web server's shutdown
 

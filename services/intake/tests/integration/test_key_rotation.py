@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from intake import usecases
+from intake.repository import IntakeUnitOfWork
 from intake.rotation import SEALED
+from intake.usecases import filings
+from intake.usecases.filings import Viewer
 from shared.platform.crypto import CryptoConfig
 from shared.platform.rotation import main, rotate_keys
 from shared.testing.samples import RESIDENT_ID, unit_filing
@@ -21,10 +23,12 @@ CONFIG = Path(__file__).resolve().parents[2] / "config.yaml"
 K1, K2 = (base64.b64encode(os.urandom(32)).decode() for _ in range(2))
 
 
-def _deps(session: Session, keys: str, current: str) -> usecases.Deps:
+VIEWER = Viewer("provider-test", in_full=True)
+
+
+def _uow(session: Session, keys: str, current: str) -> IntakeUnitOfWork:
     crypto = CryptoConfig.from_config({"FIELD_KEYS": keys, "FIELD_KEY_CURRENT": current, "ALLOW_DEV_KEYS": "true"})
-    return usecases.Deps(session=session, cipher=crypto.cipher(), hasher=crypto.hasher(), store=None,
-                         bucket="unused", provider_id="provider-test", now=lambda: datetime.now(UTC), unmasked=True)
+    return IntakeUnitOfWork(session, crypto.cipher())
 
 
 def _versions(engine) -> set[str]:
@@ -39,14 +43,15 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_f
     url = database_factory("intake")
     engine = create_engine(url)
     with Session(engine) as session:
-        ids = [usecases.create_draft(_deps(session, f"1:{K1}", "1"), "sponsor:x", unit_filing())["id"]
-               for _ in range(3)]
+        ids = [filings.create_draft(_uow(session, f"1:{K1}", "1"), VIEWER, "sponsor:x", unit_filing(),
+                                    datetime.now(UTC))["id"] for _ in range(3)]
         session.commit()
     assert _versions(engine) == {"v1"}
 
     with Session(engine) as session:  # the new key is current: old rows still read
-        deps = _deps(session, f"1:{K1},2:{K2}", "2")
-        assert usecases.get_filing(deps, ids[0])["data"]["responsible_person"]["document_number"] == RESIDENT_ID
+        uow = _uow(session, f"1:{K1},2:{K2}", "2")
+        shown = filings.get_filing(uow, VIEWER, ids[0], datetime.now(UTC))["data"]
+        assert shown["responsible_person"]["document_number"] == RESIDENT_ID
 
     crypto = CryptoConfig.from_config({"FIELD_KEYS": f"1:{K1},2:{K2}", "FIELD_KEY_CURRENT": "2",
                                        "ALLOW_DEV_KEYS": "true"})
@@ -55,9 +60,9 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_f
     assert rotate_keys(engine, crypto.cipher(), SEALED) == {"filing_versions.data": 0}  # idempotent
 
     with Session(engine) as session:  # the old key is gone: everything still reads
-        deps = _deps(session, f"2:{K2}", "2")
+        uow = _uow(session, f"2:{K2}", "2")
         for filing_id in ids:
-            data = usecases.get_filing(deps, filing_id)["data"]
+            data = filings.get_filing(uow, VIEWER, filing_id, datetime.now(UTC))["data"]
             assert data["contacts"]["mobile"] == unit_filing()["contacts"]["mobile"]
 
     # The command runs the same job with the service's config.yaml settings.

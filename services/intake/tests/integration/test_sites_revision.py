@@ -6,20 +6,18 @@ import pytest
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.orm import Session
 
-from intake import usecases
 from intake.models import Base, SitesRevision, outbox
+from intake.repository import IntakeUnitOfWork
+from intake.usecases.sites import announce
 from shared.platform.crypto import CryptoConfig
 from shared.platform.db import make_engine
-from shared.testing.clock import Clock
 from shared.testing.system import wait_until
 
 pytestmark = pytest.mark.integration
 
 
-def _deps(session: Session, clock: Clock) -> usecases.Deps:
-    crypto = CryptoConfig.from_config({})
-    return usecases.Deps(session=session, cipher=crypto.cipher(), hasher=crypto.hasher(), store=None, bucket="",
-                         provider_id="provider-test", now=clock)
+def _uow(session: Session) -> IntakeUnitOfWork:
+    return IntakeUnitOfWork(session, CryptoConfig.from_config({}).cipher())
 
 
 def _waiting_on_a_lock(engine) -> bool:
@@ -33,10 +31,10 @@ def _waiting_on_a_lock(engine) -> bool:
 def test_two_first_changes_at_once_give_revisions_1_and_2(database_factory, clock):
     engine = create_engine(database_factory("intake"))
     with Session(engine) as first, Session(engine) as second:
-        usecases.bump_sites_revision(_deps(first, clock), "provider-test", ["a.example.cn"], [], "filing-a")
+        announce(_uow(first), "provider-test", ["a.example.cn"], [], "filing-a", clock())
 
         def change_b():
-            usecases.bump_sites_revision(_deps(second, clock), "provider-test", ["b.example.cn"], [], "filing-b")
+            announce(_uow(second), "provider-test", ["b.example.cn"], [], "filing-b", clock())
             second.commit()
 
         racer = eventlet.spawn(change_b)
@@ -56,7 +54,7 @@ def test_the_embedded_sqlite_database_bumps_the_same_row(clock):
     Base.metadata.create_all(engine)
     with Session(engine) as session:
         for domain in ("a.example.cn", "b.example.cn"):
-            usecases.bump_sites_revision(_deps(session, clock), "provider-test", [domain], [], "filing-a")
+            announce(_uow(session), "provider-test", [domain], [], "filing-a", clock())
             session.commit()
         assert session.execute(select(SitesRevision.id, SitesRevision.revision)).all() == [(1, 2)]
     engine.dispose()

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from intake.models import Filing, FilingVersion
 from intake.normalise import normalise_stored
-from intake.usecases import STORE_CONTEXT, _all_personal_paths
+from intake.repository import ALL_PERSONAL_PATHS, STORE_CONTEXT
 from shared.platform.crypto import CryptoConfig
 from shared.platform.migrations import alembic_config
 from shared.platform.sealing import seal, unseal
@@ -44,7 +44,7 @@ def _stored(url: str, cipher) -> list[dict]:
     with engine.connect() as connection:
         rows = connection.execute(text("SELECT data FROM filing_versions ORDER BY id")).scalars().all()
     engine.dispose()
-    return [unseal(row, _all_personal_paths(), cipher, STORE_CONTEXT) for row in rows]
+    return [unseal(row, ALL_PERSONAL_PATHS, cipher, STORE_CONTEXT) for row in rows]
 
 
 @pytest.mark.req("R1.3")
@@ -91,7 +91,7 @@ def _insert(session: Session, crypto: CryptoConfig, data: dict, *, submitted: bo
     session.add(filing)
     session.flush()
     session.add(FilingVersion(filing_id=filing.id, version=1, submitted_at=now if submitted else None,
-                              data=seal(data, _all_personal_paths(), crypto.cipher(), STORE_CONTEXT)))
+                              data=seal(data, ALL_PERSONAL_PATHS, crypto.cipher(), STORE_CONTEXT)))
     session.commit()
     return filing.id
 

@@ -97,9 +97,8 @@ def test_an_upload_that_is_not_only_what_it_starts_as_is_422_and_nothing_stored(
         assert error["errors"] == [{"field": "body", "code": code, "message": error["errors"][0]["message"],
                                     "rule": "P5"}], name
     assert counts() == before
-    bucket = intake_config["INTAKE_BUCKET"]
-    if object_store.client.bucket_exists(bucket):
-        assert list(object_store.client.list_objects(bucket, recursive=True, include_version=True)) == []
+    assert list(object_store.client.list_objects(intake_config["INTAKE_BUCKET"], prefix=f"filings/{filing_id}/",
+                                                 recursive=True, include_version=True)) == []
 
 
 @pytest.mark.req("P1")

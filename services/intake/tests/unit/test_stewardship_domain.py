@@ -4,6 +4,7 @@ from datetime import date
 import pytest
 
 from intake import domain
+from intake.domain.filing_data import hosting_problems
 from shared.kernel.errors import InvalidValue
 from shared.testing.samples import ACCESS
 from shared.testing.stock import BAD, stock_row
@@ -47,7 +48,7 @@ def test_a_header_without_a_column_is_refused():
 
 @pytest.mark.req("W5")
 def test_a_hosting_change_must_be_valid_and_change_something():
-    assert domain.hosting_problems(ACCESS, {**ACCESS, "server_location": "上海市"}) == []
-    assert [(p.field, p.code, p.rule) for p in domain.hosting_problems(ACCESS, dict(ACCESS))] == [
+    assert hosting_problems(ACCESS, {**ACCESS, "server_location": "上海市"}) == []
+    assert [(p.field, p.code, p.rule) for p in hosting_problems(ACCESS, dict(ACCESS))] == [
         ("access", "unchanged", "W5")]
-    assert [p.rule for p in domain.hosting_problems(ACCESS, {**ACCESS, "access_method": "carrier_pigeon"})] == ["R1.8"]
+    assert [p.rule for p in hosting_problems(ACCESS, {**ACCESS, "access_method": "carrier_pigeon"})] == ["R1.8"]

@@ -1,17 +1,14 @@
-"""Pure rules of the intake service: what a complete filing is (R1.1–R1.8), the sponsor guide (W2), the
-contract clause (W3) and the filing's life cycle as intake sees it (P1, P2, P8, changes and cancellation).
+"""What a complete filing is (P1, R1.1–R1.8) and the canonical form it travels in: every problem of a draft at
+once, each naming its field and rule; the values a sponsor typed normalised once at the edge (issue 17).
 
-Nothing here does I/O: a filing is a plain dict in the shape of ``schemas.FilingDataSchema``.
+Pure: a filing is a plain dict in the shape of ``schemas.FilingDataSchema``.
 """
 
 import copy
-import hashlib
-import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date
-from enum import StrEnum
 
+from intake.domain.guide import CONTRACT_CLAUSE_SHA256
 from shared.contracts.errors import FieldError
 from shared.kernel.contacts import (
     normalise_typed_contact,
@@ -21,9 +18,7 @@ from shared.kernel.contacts import (
     validate_postal_address,
 )
 from shared.kernel.documents import (
-    PERSON_DOCUMENTS,
     UNIT_TYPES,
-    DocumentType,
     ResponsibleRole,
     SponsorKind,
     require_same_person,
@@ -34,18 +29,9 @@ from shared.kernel.documents import (
     validate_unit_name,
 )
 from shared.kernel.errors import InvalidValue
-from shared.kernel.filing_numbers import parse_filing_number
 from shared.kernel.identifiers import normalise_typed_number
 from shared.kernel.network import is_public_ip, normalise_typed_host, validate_domain, validate_ip
 from shared.kernel.provinces import province_by_abbr
-
-# W3: the clause the service contract must contain, verbatim, shown before submission.
-CONTRACT_CLAUSE = (
-    "依据《非经营性互联网备案管理办法》第二十三条规定，如备案信息不真实，将关闭网站并注销备案。"
-    "请您承诺并确认：您提交的所有备案信息真实有效，当您的备案信息发生变化时请及时到备案系统中提交更新信息，"
-    "如因未及时更新而导致备案信息不准确，我公司有权依法对接入网站进行关闭处理。"
-)
-CONTRACT_CLAUSE_SHA256 = hashlib.sha256(CONTRACT_CLAUSE.encode()).hexdigest()
 
 # R1.7: content that needs prior or special approval (前置审批/专项审批) before filing.
 PRIOR_APPROVAL_CATEGORIES = {
@@ -68,75 +54,6 @@ SCAN_KINDS = ("sponsor_document", "responsible_person_document", "prior_approval
 
 WEBSITE_NAME_MAX = 64
 SERVICE_CONTENT_MAX = 20
-
-
-class FilingState(StrEnum):
-    """The filing's state as intake shows it to the sponsor."""
-
-    DRAFT = "draft"
-    SUBMITTED = "submitted"
-    PRECHECK_FAILED = "precheck_failed"
-    PRECHECK_PASSED = "precheck_passed"
-    ONSITE_WINDOW_EXPIRED = "onsite_window_expired"
-    ONSITE_REJECTED = "onsite_rejected"
-    ONSITE_VERIFIED = "onsite_verified"
-    IN_BUREAU_REVIEW = "in_bureau_review"
-    RETURNED_BY_BUREAU = "returned_by_bureau"
-    APPROVED = "approved"
-    CHANGE_DRAFT = "change_draft"
-    CANCELLED = "cancelled"
-
-
-# The sponsor edits and resubmits after a precheck failure, an on-site rejection (P5 不予受理) or an unused window
-# (P3); a bureau return goes back to the provider, which verifies again (P8).
-EDITABLE = {
-    FilingState.DRAFT,
-    FilingState.PRECHECK_FAILED,
-    FilingState.ONSITE_WINDOW_EXPIRED,
-    FilingState.ONSITE_REJECTED,
-    FilingState.CHANGE_DRAFT,
-}
-SUBMITTABLE = EDITABLE
-CANCELLABLE = set(FilingState) - {FilingState.CANCELLED}
-# Where each later step of the workflow may find the filing (an outcome for an older state is stale).
-AWAITING_VERIFICATION = {FilingState.PRECHECK_PASSED, FilingState.RETURNED_BY_BUREAU}
-AWAITING_BUREAU = {FilingState.ONSITE_VERIFIED, FilingState.IN_BUREAU_REVIEW}
-
-
-class StateConflict(Exception):
-    """The action does not fit the filing's state; ``message`` says what would."""
-
-    def __init__(self, action: str, state: str, allowed: set):
-        names = ", ".join(sorted(s.value for s in allowed))
-        super().__init__(f"cannot {action} a filing in state {state}; allowed in: {names}")
-        self.message = str(self)
-
-
-def ensure_state(action: str, state: str, allowed: set) -> None:
-    if FilingState(state) not in allowed:
-        raise StateConflict(action, state, allowed)
-
-
-def state_after_submit(state: str) -> FilingState:
-    ensure_state("submit", state, SUBMITTABLE)
-    return FilingState.SUBMITTED
-
-
-def is_change(state: str) -> bool:
-    return FilingState(state) is FilingState.CHANGE_DRAFT
-
-
-def merge(current: dict, patch: dict) -> dict:
-    """Deep-merge a partial edit into a draft: objects merge, lists and scalars replace (a resubmission
-    after a failure only re-enters the changed fields)."""
-    out = copy.deepcopy(current)
-    for key, value in patch.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
 
 @dataclass
 class _Collector:
@@ -446,130 +363,7 @@ def normalise(data: dict, today: date) -> dict:
     return out
 
 
-def document_guide(kind: str, unit_type: str | None) -> dict:
-    """W2: what a sponsor of this kind needs to bring, and the procedure, before it starts.
 
-    Raises ``InvalidValue`` for an unknown kind or unit type.
-    """
-    if kind not in (SponsorKind.unit, SponsorKind.individual):
-        raise InvalidValue("choice", "kind must be unit or individual", "R1.1")
-    if kind == SponsorKind.unit:
-        if not unit_type:
-            raise InvalidValue("required", "unit_type is required for a unit", "R1.1")
-        if unit_type not in UNIT_TYPES:
-            raise InvalidValue("unknown_unit_type", f"unit_type must be one of {sorted(UNIT_TYPES)}", "R1.1")
-        sponsor_docs = [_doc(d) for d in UNIT_TYPES[unit_type].allowed_documents]
-        contacts = ["mobile", "office_phone", "email", "postal_address"]
-    else:
-        sponsor_docs = [_doc(d) for d in PERSON_DOCUMENTS]
-        contacts = ["mobile", "office_phone or home_phone", "email", "postal_address"]
-    return {
-        "kind": kind,
-        "unit_type": unit_type if kind == SponsorKind.unit else None,
-        "sponsor_documents": sponsor_docs,
-        "sponsor_documents_rule": "R1.2" if kind == SponsorKind.unit else "R1.4",
-        "responsible_person_documents": [_doc(d) for d in PERSON_DOCUMENTS],
-        "responsible_person_documents_rule": "R1.3",
-        "contacts_required": contacts,
-        "procedure": PROCEDURE,
-        "notes": NOTES,
-        "contract_clause": CONTRACT_CLAUSE,
-    }
-
-
-def _doc(document_type: DocumentType) -> dict:
-    return {"type": document_type.value, "name_zh": DOCUMENT_NAMES_ZH[document_type]}
-
-
-DOCUMENT_NAMES_ZH = {
-    DocumentType.organisation_code_certificate: "组织机构代码证书",
-    DocumentType.public_institution_certificate: "事业单位法人证书",
-    DocumentType.social_organisation_certificate: "社会团体法人登记证书",
-    DocumentType.private_non_enterprise_certificate: "民办非企业单位登记证书",
-    DocumentType.foundation_certificate: "基金会法人登记证书",
-    DocumentType.business_licence: "营业执照",
-    DocumentType.military_unit_code_certificate: "军队代号证书",
-    DocumentType.resident_id: "居民身份证",
-    DocumentType.household_register: "户口簿",
-    DocumentType.officer_card: "军官证",
-    DocumentType.taiwan_permit: "台湾居民来往大陆通行证（台胞证）",
-    DocumentType.passport: "护照",
-}
-
-PROCEDURE = [
-    {
-        "step": 1,
-        "rule": "P1",
-        "text": "Log in to the provider's filing system and enter the filing information.",
-    },
-    {"step": 2, "rule": "P2", "text": "The provider pre-verifies it within 5 working days and sends an SMS."},
-    {
-        "step": 3,
-        "rule": "P3",
-        "text": "After a pass, the responsible person comes in person with the originals within 1 month.",
-    },
-    {
-        "step": 4,
-        "rule": "P4",
-        "text": "The provider photographs the responsible person against the filing center's backdrop.",
-    },
-    {
-        "step": 5,
-        "rule": "P5",
-        "text": "Staff check the originals against authoritative sources and the domain's owner.",
-    },
-    {
-        "step": 6,
-        "rule": "P6",
-        "text": "Staff fill in and seal the verification form; both sides sign the security agreement.",
-    },
-    {
-        "step": 7,
-        "rule": "P7",
-        "text": "The provider submits the filing to the bureau of the sponsor's province.",
-    },
-    {
-        "step": 8,
-        "rule": "P8",
-        "text": "The bureau reviews within 20 working days and issues a filing number or returns it.",
-    },
-]
-
-NOTES = [
-    "Enter every field exactly as it is printed on the original documents: any difference means not accepted (P5).",
-    "An individual sponsor is its own responsible person (R1.5).",
-    "Content that needs prior or special approval needs the approval document number (R1.7).",
-    "When your information changes, file a change promptly (W3, W5).",
-]
-
-
-def nginx_map(sites: list[dict], revision: int) -> str:
-    """P8: the approved domains as an nginx ``map`` an edge proxy includes: ``$icp_filing_number`` is the website's
-    filing number for an approved host and empty otherwise, so the proxy refuses hosts without one
-    (``if ($icp_filing_number = "") { return 403; }``). Hosts are the ASCII (punycode) form nginx sees."""
-    lines = [f"# approved sites, revision {revision}", "map $host $icp_filing_number {", '    default "";']
-    lines += [f'    {site["domain"]} "{site["website_number"]}";' for site in sorted(sites, key=lambda s: s["domain"])]
-    return "\n".join([*lines, "}", ""])
-
-
-# --- W5: regular revisits of approved sponsors ---------------------------------------------------------------
-
-
-class RevisitState(StrEnum):
-    """A revisit's life: ``scheduled`` -> ``open`` (sponsor asked) -> ``confirmed`` | ``updated``; ``open`` ->
-    ``escalated`` (unanswered by ``answer_by``, staff follow up) -> ``confirmed`` | ``updated``; ``closed`` when
-    the filing ended first."""
-
-    SCHEDULED = "scheduled"
-    OPEN = "open"
-    ESCALATED = "escalated"
-    CONFIRMED = "confirmed"
-    UPDATED = "updated"
-    CLOSED = "closed"
-
-
-ANSWERABLE = {RevisitState.OPEN, RevisitState.ESCALATED}
-REVISIT_ANSWERS = ("confirmed", "update")
 # What makes a change of how the provider hosts a site (W5: IP, location, access method): any of these fields.
 HOSTING_FIELDS = ("ip_addresses", "server_location", "access_method", "provider_name")
 
@@ -581,90 +375,3 @@ def hosting_problems(current: dict, new: dict) -> list[FieldError]:
     if not c.errors and all(current.get(k) == new.get(k) for k in HOSTING_FIELDS):
         c.add("access", "unchanged", "The access information is the same as the approved one.", "W5")
     return c.errors
-
-
-# --- W6: the stock, filings approved before face-to-face verification ------------------------------------------
-
-STOCK_COLUMNS = (
-    "filing_number", "sponsor_kind", "unit_type", "sponsor_name", "sponsor_document_type", "sponsor_document_number",
-    "person_name", "person_document_type", "person_document_number", "person_role", "mobile", "office_phone",
-    "email", "postal_address", "website_name", "domains", "service_content", "ip_addresses", "access_method",
-    "server_location", "access_provider_name",
-)
-_LIST_SEPARATOR = ";"
-# Numbers issued before 2016 have a 2-digit year and a 6-digit serial (京ICP备05012345号): the stock has them.
-_LEGACY_FILING_NUMBER = re.compile(r"(?P<abbr>.)ICP备(?P<digits>[0-9]{8})号")
-
-
-def stock_header_problems(header: list[str]) -> list[FieldError]:
-    """W6: the CSV's first line must name every stock column (any order; extra columns are ignored)."""
-    missing = [name for name in STOCK_COLUMNS if name not in header]
-    return [FieldError("header", "missing_column", f"The CSV header lacks the column {name}.", "W6")
-            for name in missing]
-
-
-def stock_filing_number(text: str) -> tuple[str, str]:
-    """The canonical sponsor filing number of a stock row and its province abbreviation; current numbers
-    (``京ICP备2026012345号``) and pre-2016 ones (``京ICP备05012345号``). InvalidValue otherwise."""
-    cleaned = unicodedata.normalize("NFKC", text or "").strip()
-    legacy = _LEGACY_FILING_NUMBER.fullmatch(cleaned)
-    if legacy:
-        return cleaned, province_by_abbr(legacy["abbr"]).abbr
-    number = parse_filing_number(cleaned)
-    if number.site is not None:
-        raise InvalidValue("site_number", "Give the sponsor's filing number, without the website's -k.", "W6")
-    return str(number), number.abbr
-
-
-def _split(value: str | None) -> list[str]:
-    return [part.strip() for part in (value or "").split(_LIST_SEPARATOR) if part.strip()]
-
-
-def stock_row(row: dict[str, str], today: date) -> tuple[str | None, dict | None, list[FieldError]]:
-    """W6: one CSV row of the stock as ``(filing number, filing data in the canonical form, problems)``.
-
-    The row is checked by the same rules as a submission (R1.1–R1.8) except the scans and the contract clause,
-    which the stock never had; the filing number must be one the bureau issued and its province is the
-    sponsor's. Every problem of the row is returned at once (field = the CSV column's path in the filing)."""
-    c = _Collector([])
-    number = province = None
-    try:
-        number, province = stock_filing_number(row.get("filing_number") or "")
-    except InvalidValue as exc:
-        c.add("filing_number", exc.code, exc.message, exc.rule)
-    kind = (row.get("sponsor_kind") or "").strip()
-    data = {
-        "sponsor": {"kind": kind, "unit_type": (row.get("unit_type") or "").strip() or None,
-                    "name": (row.get("sponsor_name") or "").strip(),
-                    "document_type": (row.get("sponsor_document_type") or "").strip(),
-                    "document_number": (row.get("sponsor_document_number") or "").strip(),
-                    "province": province or ""},
-        "responsible_person": {"name": (row.get("person_name") or "").strip(),
-                               "document_type": (row.get("person_document_type") or "").strip(),
-                               "document_number": (row.get("person_document_number") or "").strip(),
-                               "role": (row.get("person_role") or "").strip()},
-        "contacts": {"mobile": (row.get("mobile") or "").strip(),
-                     "office_phone": (row.get("office_phone") or "").strip() or None, "home_phone": None,
-                     "email": (row.get("email") or "").strip(),
-                     "postal_address": (row.get("postal_address") or "").strip()},
-        "websites": [{"name": (row.get("website_name") or "").strip(), "domains": _split(row.get("domains")),
-                      "service_content": _split(row.get("service_content")), "prior_approvals": []}],
-        "access": {"provider_name": (row.get("access_provider_name") or "").strip(),
-                   "access_method": (row.get("access_method") or "").strip(),
-                   "server_location": (row.get("server_location") or "").strip(),
-                   "ip_addresses": _split(row.get("ip_addresses"))},
-    }
-    if number is not None:
-        _check_sponsor(c, data["sponsor"], today)
-    _check_responsible_person(c, kind, data["sponsor"], data["responsible_person"], today)
-    _check_contacts(c, kind, data["contacts"])
-    _check_websites(c, data["websites"])
-    _check_access(c, data["access"])
-    if c.errors:
-        return number, None, c.errors
-    return number, normalise(data, today), []
-
-
-def website_numbers(filing_number: str, websites: list[dict]) -> dict[str, str]:
-    """P8: each domain of the k-th website carries ``{filing number}-{k}``."""
-    return {d["ascii"]: f"{filing_number}-{k}" for k, site in enumerate(websites, start=1) for d in site["domains"]}
