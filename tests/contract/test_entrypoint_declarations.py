@@ -15,7 +15,8 @@ from shared.platform.idempotency import IDEMPOTENCY_HEADER
 
 pytestmark = pytest.mark.contract
 
-SERVICES = ["precheck.service:PrecheckService", "bureau.service:BureauService", "audit.service:AuditService"]
+SERVICES = ["precheck.service:PrecheckService", "bureau.service:BureauService", "audit.service:AuditService",
+            "verification.service:VerificationService"]
 OPEN = {"ops_healthz", "ops_metrics"}  # the platform's own, open to every caller (shared.platform.auth)
 
 
