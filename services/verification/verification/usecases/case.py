@@ -26,7 +26,6 @@ from verification.models import Case, Evidence, QualityRecord, Step
 from verification.registrar import Registrar
 from verification.repository import VerificationUnitOfWork
 
-SERVICE = "verification"
 STORE_CONTEXT = "verification"
 FILING, STOCK = "filing", "stock"
 """A case's purpose: a new filing or change (P3–P7), or an approved stock filing's re-verification (W6)."""
