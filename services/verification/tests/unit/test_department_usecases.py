@@ -6,33 +6,18 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.verification.tests.fakes import FakeVerificationUnitOfWork
 from shared.contracts.errors import BadRequest, ValidationFailed
-from shared.platform.crypto import CryptoConfig
 from verification import department
 from verification.domain import Quality
-from verification.usecases.case import Deps, record_quality
+from verification.usecases.case import record_quality
 
 pytestmark = [pytest.mark.unit, pytest.mark.clock]
 
-CRYPTO = CryptoConfig.from_config({})
 MEMBERS = {
     "head-1": {"name": "主管甲", "roles": ["supervisor"], "supervisor_id": None, "active": True},
     "verifier-1": {"name": "核验员乙", "roles": ["onsite_verifier"], "supervisor_id": "head-1", "active": True},
     "pc-1": {"name": "初审员丙", "roles": ["precheck"], "supervisor_id": "head-1", "active": True},
 }
-
-
-@pytest.fixture
-def uow():
-    return FakeVerificationUnitOfWork()
-
-
-@pytest.fixture
-def deps(uow, clock):
-    return Deps(uow=uow, provider_id="provider-test", cipher=CRYPTO.cipher(), hasher=CRYPTO.hasher(),
-                exchange=CRYPTO.exchange(), store=None, bucket="evidence", authorities=None, registrar=None,
-                sealer=None, ip_ranges=(), logo=None, now=clock)
 
 
 @pytest.fixture

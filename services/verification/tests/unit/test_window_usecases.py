@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from services.verification.tests.fakes import FakeVerificationUnitOfWork
 from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_RETURNED
 from shared.contracts.envelope import make_envelope
@@ -19,24 +18,12 @@ from shared.testing.samples import filing_submitted_data, unit_filing
 from verification import department
 from verification.domain import CaseState, Quality
 from verification.usecases import window
-from verification.usecases.case import STORE_CONTEXT, Deps, filing_of, steps_of
+from verification.usecases.case import STORE_CONTEXT, filing_of, steps_of
 
 pytestmark = [pytest.mark.unit, pytest.mark.clock]
 
 CRYPTO = CryptoConfig.from_config({})
 OPENED, WARNED, EXPIRED = "onsite_window_opened.v1", "onsite_window_nearly_expired.v1", "onsite_window_expired.v1"
-
-
-@pytest.fixture
-def uow():
-    return FakeVerificationUnitOfWork()
-
-
-@pytest.fixture
-def deps(uow, clock):
-    return Deps(uow=uow, provider_id="provider-test", cipher=CRYPTO.cipher(), hasher=CRYPTO.hasher(),
-                exchange=CRYPTO.exchange(), store=None, bucket="evidence", authorities=None,
-                registrar=None, sealer=None, ip_ranges=(), logo=None, now=clock)
 
 
 def _loaded(event_type: str, source: str, data: dict) -> dict:
