@@ -21,6 +21,7 @@ SERVICES = [
     "intake.service:IntakeService",
     "notify.service:NotifyService",
     "precheck.service:PrecheckService",
+    "verification.service:VerificationService",
 ]
 OPEN = {"ops_healthz", "ops_metrics"}  # the platform's own, open to every caller (shared.platform.auth)
 

@@ -15,13 +15,11 @@ def _handlers() -> list[EventHandler]:
             if isinstance(entrypoint, EventHandler)]
 
 
-def test_verification_consumes_submissions_passes_cancellations_returns_stock_and_quality_events():
+def test_verification_consumes_passes_cancellations_returns_stock_and_quality_events():
     assert {(h.source_service, h.event_type) for h in _handlers()} == {
-        ("intake", "filing_submitted.v1"),
-        ("intake", "filing_changed.v1"),
         ("intake", "filing_cancelled.v1"),
         ("intake", "reverification_requested.v1"),  # W6: the stock's on-site window
-        ("precheck", "precheck_passed.v1"),
+        ("precheck", "precheck_passed.v2"),  # P3: the window opens on the submission it carries (issue 18)
         ("precheck", "precheck_failed.v1"),  # W1: who decided
         ("precheck", "precheck_deadline_breached.v1"),  # W1: deadlines breached
         ("bureau", "filing_returned.v1"),

@@ -1,6 +1,7 @@
-"""Fixtures for verification's service and integration tests: a running verification container on the real
-RabbitMQ (its own vhost), its own PostgreSQL database and the local S3 server, a sandbox registry answering RDAP
-and WHOIS on loopback, a tap on its events, and publishers of the events it reads."""
+"""Fixtures for verification's service and integration tests: a verification container on the real RabbitMQ,
+PostgreSQL and the local S3 server, one per test module, each test starting from an empty database and empty
+queues (shared.testing.containers); a sandbox registry answering RDAP and WHOIS on loopback, a tap on its events,
+and publishers of the events it reads (precheck's pass carries the submission passed, ``precheck_passed.v2``)."""
 import socket
 import subprocess
 import sys
@@ -9,8 +10,7 @@ import uuid
 
 import pytest
 
-from shared.contracts.intake import FILING_SUBMITTED
-from shared.contracts.precheck import PRECHECK_PASSED
+from shared.contracts.precheck import PRECHECK_PASSED_V2
 from shared.platform.crypto import CryptoConfig
 from shared.testing.events import EventTap, publisher
 from shared.testing.http import ApiClient, token
@@ -52,11 +52,12 @@ def registry_server():
     process.wait(timeout=10)
 
 
-@pytest.fixture
-def verification_config(rabbit_config, web_config, database_factory, s3_server, registry_server):
+@pytest.fixture(scope="module")
+def verification_config(run_vhost, run_database, module_web_config, s3_server, registry_server):
+    """One vhost and database for the run, a web address and an evidence bucket per module."""
     return {
-        **rabbit_config, **web_config, **s3_server,
-        "DB_URL": database_factory("verification"),
+        **run_vhost, **module_web_config, **s3_server,
+        "DB_URL": run_database("verification"),
         "PROVIDER_ID": "provider-test",
         "VERIFICATION_BUCKET": f"verif-{uuid.uuid4().hex[:12]}",
         "PROVIDER_IP_RANGES": "111.13.100.0/24, 240e:e9:6002::/48",
@@ -66,7 +67,7 @@ def verification_config(rabbit_config, web_config, database_factory, s3_server, 
     }
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def crypto(verification_config):
     return CryptoConfig.from_config(verification_config)
 
@@ -78,19 +79,25 @@ def tap(verification_config):
     tap.close()
 
 
-@pytest.fixture
-def verification(container_factory, verification_config, tap):
-    container = container_factory(VerificationService, verification_config)
-    container.start()
-    yield container
-    container.stop()
+@pytest.fixture(scope="module")
+def verification_container(module_container, verification_config):
+    return module_container(VerificationService, verification_config)
 
 
 @pytest.fixture
-def staff(verification, web_config_port):
+def verification(verification_container, verification_config, clean_slate, tap):
+    """The module's container, its database and queues emptied for the test."""
+    clean_slate(verification_container, verification_config)
+    return verification_container
+
+
+@pytest.fixture
+def staff(verification, verification_config):
     """An on-site verifier of the sample filings' provider."""
-    return ApiClient(f"http://127.0.0.1:{web_config_port}", token("onsite_verifier", "verifier-1",
-                                                                   provider="provider-test"))
+    client = ApiClient(f"http://{verification_config['WEB_SERVER_ADDRESS']}",
+                       token("onsite_verifier", "verifier-1", provider="provider-test"))
+    yield client
+    client.http.close()  # an idle keep-alive connection would hold the web server's shutdown
 
 
 @pytest.fixture
@@ -121,22 +128,42 @@ def wait():
     return wait_until
 
 
+def passed_data(crypto, clock, filing_id: str, submission: dict | None = None, attempt: int = 1,
+                decided_at: str | None = None, decided_by: str = "precheck:auto") -> dict:
+    """The ``data`` of a ``precheck_passed.v2`` passing ``submission`` (default: the sample filing's, as intake
+    sealed it for the bus) of ``filing_id``."""
+    cipher = crypto.cipher()
+    submission = submission or filing_submitted_data(cipher, crypto.hasher(), filing_id=filing_id, attempt=attempt)
+    mobile = cipher.decrypt(submission["contacts"]["mobile"], context="event.contacts.mobile")
+    return {"filing_id": filing_id, "version": submission["version"], "attempt": submission["attempt"],
+            "decided_at": decided_at or clock.iso(hours=-1), "decided_by": decided_by, "reasons": [],
+            "mobile": cipher.encrypt(mobile, context="event.mobile"), "rulebook_version": "2026.1",
+            "submission": submission}
+
+
 @pytest.fixture
-def open_window(send, staff, crypto, clock):
-    """``open(data=None, decided_at=None, decided_by="precheck:auto") -> filing id``: intake's submission and
-    precheck's pass (decided an hour before the test's clock unless ``decided_at`` says when), then waits until
-    the window is open."""
+def pass_filing(send, crypto, clock):
+    """``pass_filing(filing_id, submission=None, **outcome) -> data``: precheck's pass (``precheck_passed.v2``)
+    of ``submission`` (default: the sample filing's), published."""
+
+    def publish(filing_id: str, submission: dict | None = None, **outcome) -> dict:
+        data = passed_data(crypto, clock, filing_id, submission, **outcome)
+        send("precheck", PRECHECK_PASSED_V2, data, filing_id)
+        return data
+
+    return publish
+
+
+@pytest.fixture
+def open_window(pass_filing, staff, crypto):
+    """``open(data=None, decided_at=None, decided_by="precheck:auto") -> filing id``: precheck's pass of the
+    sample submission (or of ``data``), decided an hour before the test's clock unless ``decided_at`` says when;
+    waits until the window is open."""
 
     def open_one(data=None, decided_at=None, filing_id=None, decided_by="precheck:auto"):
-        decided_at = decided_at or clock.iso(hours=-1)
         filing_id = filing_id or str(uuid.uuid4())
-        payload = filing_submitted_data(crypto.cipher(), crypto.hasher(), data, filing_id=filing_id)
-        send("intake", FILING_SUBMITTED, payload, filing_id)
-        mobile = crypto.cipher().decrypt(payload["contacts"]["mobile"], context="event.contacts.mobile")
-        send("precheck", PRECHECK_PASSED, {
-            "filing_id": filing_id, "version": 1, "attempt": 1, "decided_at": decided_at, "decided_by": decided_by,
-            "reasons": [], "mobile": crypto.cipher().encrypt(mobile, context="event.mobile"),
-            "rulebook_version": "2026.1"}, filing_id)
+        submission = filing_submitted_data(crypto.cipher(), crypto.hasher(), data, filing_id=filing_id)
+        pass_filing(filing_id, submission, decided_at=decided_at, decided_by=decided_by)
         assert wait_until(lambda: staff.get(f"/filings/{filing_id}").status_code == 200), "window never opened"
         return filing_id
 

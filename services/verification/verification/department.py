@@ -14,14 +14,11 @@ import io
 import re
 from datetime import datetime
 
-from sqlalchemy import select
-
 from shared.contracts.errors import BadRequest, FieldError, ValidationFailed, field_errors
-from shared.platform.idempotency import claim_event
 from verification import domain
 from verification.domain import QUALITY_COLUMNS, Fact, Quality
-from verification.models import QualityRecord, StaffMember, processed_events
-from verification.usecases import Deps, record_quality
+from verification.models import StaffMember
+from verification.usecases.case import Deps, record_quality
 
 NAME_CONTEXT = "verification.staff.name"
 SUPERVISOR = "supervisor"
@@ -47,26 +44,25 @@ def register(deps: Deps, staff_id: str, body: dict, actor: str) -> dict:
     elif supervisor_id == staff_id:
         problems.append(FieldError("supervisor_id", "self", "A member is not their own supervisor.", "W1"))
     elif supervisor_id is not None:
-        head = deps.session.get(StaffMember, supervisor_id)
+        head = deps.uow.staff.get(supervisor_id)
         if head is None or head.provider_id != deps.provider_id or not head.active or SUPERVISOR not in head.roles:
             problems.append(FieldError("supervisor_id", "not_a_supervisor", "The supervisor responsible must be an "
                                        "active member of the department with the supervisor role.", "W1"))
     if not body["active"] or SUPERVISOR not in roles:
-        led = deps.session.execute(select(StaffMember.staff_id).where(
-            StaffMember.supervisor_id == staff_id, StaffMember.active.is_(True))).scalars().first()
+        led = deps.uow.staff.one_led_by(staff_id)
         if led is not None:
             problems.append(FieldError("roles", "still_responsible", f"This supervisor is still responsible for "
                                        f"{led}: name another supervisor for them first.", "W1"))
     if problems:
         raise ValidationFailed("the member does not fit the department", field_errors(*problems))
-    member = deps.session.get(StaffMember, staff_id, with_for_update=True)
+    member = deps.uow.staff.get(staff_id, lock=True)
     if member is None:
         member = StaffMember(staff_id=staff_id, provider_id=deps.provider_id)
-        deps.session.add(member)
+        deps.uow.staff.add(member)
     member.name = deps.cipher.encrypt(body["name"], context=NAME_CONTEXT)
     member.roles, member.supervisor_id, member.active = roles, supervisor_id, body["active"]
     member.updated_by, member.updated_at = actor, deps.now()
-    deps.session.flush()
+    deps.uow.flush()
     return _member(deps, member)
 
 
@@ -77,8 +73,7 @@ def _member(deps: Deps, member: StaffMember) -> dict:
 
 
 def _members(deps: Deps) -> list[StaffMember]:
-    rows = deps.session.execute(select(StaffMember).order_by(StaffMember.staff_id)).scalars()
-    return [m for m in rows if deps.may_see(provider=m.provider_id, province=None)]
+    return [m for m in deps.uow.staff.all() if deps.may_see(provider=m.provider_id, province=None)]
 
 
 def department(deps: Deps) -> dict:
@@ -89,31 +84,25 @@ def department(deps: Deps) -> dict:
 # --- facts from other services' events -----------------------------------------------------------------------
 
 
-def on_precheck_failed(deps: Deps, event_id: str, data: dict) -> None:
+def on_precheck_failed(deps: Deps, data: dict) -> None:
     """W1: a pre-verification fail is a decision of the staff member who made it (a pass is counted where the
-    window opens, :func:`verification.usecases.on_precheck_passed`)."""
-    if claim_event(deps.session, processed_events, event_id, "on_precheck_failed"):
-        record_quality(deps, Quality.PRECHECK_DECISION, data["decided_by"], data["filing_id"], data["decided_at"],
-                       "failed")
+    window opens, :func:`verification.usecases.window.on_precheck_passed`)."""
+    record_quality(deps, Quality.PRECHECK_DECISION, data["decided_by"], data["filing_id"], data["decided_at"],
+                   "failed")
 
 
-def on_precheck_deadline_breached(deps: Deps, event_id: str, data: dict) -> None:
+def on_precheck_deadline_breached(deps: Deps, data: dict) -> None:
     """W1: P2's 5 working days passed; the breach is the claimant's, or the department's if nobody claimed."""
-    if claim_event(deps.session, processed_events, event_id, "on_precheck_deadline_breached"):
-        record_quality(deps, Quality.DEADLINE_BREACHED, data.get("claimed_by"), data["filing_id"],
-                       data["deadline"], "precheck")
+    record_quality(deps, Quality.DEADLINE_BREACHED, data.get("claimed_by"), data["filing_id"], data["deadline"],
+                   "precheck")
 
 
-def on_finding(deps: Deps, event_id: str, data: dict) -> None:
+def on_finding(deps: Deps, data: dict) -> None:
     """W1: a filing-center finding (P9) contradicts the on-site decision that verified the filing: the latest one
     before the finding. A filing never verified here (another provider's, a stock filing not yet re-verified)
     counts against nobody."""
-    if not claim_event(deps.session, processed_events, event_id, "on_finding"):
-        return
-    decision = deps.session.execute(select(QualityRecord).where(
-        QualityRecord.filing_id == data["filing_id"], QualityRecord.kind == Quality.ONSITE_DECISION,
-        QualityRecord.outcome == "verified", QualityRecord.at <= data["raised_at"])
-        .order_by(QualityRecord.at.desc()).limit(1)).scalar_one_or_none()
+    decision = deps.uow.quality.last_decision(data["filing_id"], Quality.ONSITE_DECISION, "verified",
+                                              data["raised_at"])
     if decision is not None:
         record_quality(deps, Quality.CONTRADICTED, decision.actor, data["filing_id"], decision.at, data["check"])
 
@@ -124,10 +113,7 @@ def on_finding(deps: Deps, event_id: str, data: dict) -> None:
 def quality(deps: Deps, since: datetime, until: datetime) -> dict:
     """W1: per staff member, what they did between ``since`` and ``until`` (:data:`domain.QUALITY_COLUMNS`),
     and the breaches nobody had claimed."""
-    rows = deps.session.execute(select(QualityRecord.staff_id, QualityRecord.kind, QualityRecord.filing_id,
-                                       QualityRecord.provider_id)
-                                .where(QualityRecord.at >= since, QualityRecord.at < until)).all()
-    facts = [Fact(r.staff_id, r.kind, r.filing_id) for r in rows
+    facts = [Fact(r.staff_id, r.kind, r.filing_id) for r in deps.uow.quality.in_period(since, until)
              if deps.may_see(provider=r.provider_id, province=None)]
     members = [{k: v for k, v in _member(deps, m).items() if k in QUALITY_COLUMNS} for m in _members(deps)]
     items, unassigned = domain.quality_report(members, facts)

@@ -96,6 +96,69 @@ def stock_window(requested_at: datetime, deadline: datetime) -> Window:
     return Window(requested_at, deadline, max(requested_at, deadline - WARN_BEFORE))
 
 
+# --- the case's lifecycle (P3–P8, W6) ---------------------------------------------------------------------------
+
+
+class Move(StrEnum):
+    """What happens to an on-site case."""
+
+    SUPERSEDE = "supersede"  # a newer submission of the filing passed pre-verification (P3)
+    CANCEL = "cancel"  # the sponsor cancelled
+    EXPIRE = "expire"  # nobody came within the month (P3)
+    REJECT = "reject"  # not accepted on site (P5)
+    VERIFY = "verify"  # verified on site (P6, P7; W6 for a stock filing)
+    RETURN = "return"  # the bureau returned the verified filing (P8)
+
+
+class Raised(StrEnum):
+    """What a move tells other services (the use cases send each under its contract type)."""
+
+    WINDOW_OPENED = "window_opened"
+    WINDOW_EXPIRED = "window_expired"
+    REJECTED = "rejected"
+    VERIFIED = "verified"
+    SENT_TO_BUREAU = "sent_to_bureau"
+
+
+_MOVES: dict[tuple[CaseState, Move], tuple[CaseState, tuple[Raised, ...]]] = {
+    (CaseState.WINDOW_OPEN, Move.SUPERSEDE): (CaseState.SUPERSEDED, ()),
+    (CaseState.WINDOW_OPEN, Move.CANCEL): (CaseState.CANCELLED, ()),
+    (CaseState.WINDOW_OPEN, Move.EXPIRE): (CaseState.EXPIRED, (Raised.WINDOW_EXPIRED,)),
+    (CaseState.WINDOW_OPEN, Move.REJECT): (CaseState.REJECTED, (Raised.REJECTED,)),
+    (CaseState.WINDOW_OPEN, Move.VERIFY): (CaseState.SENT, (Raised.VERIFIED, Raised.SENT_TO_BUREAU)),
+    (CaseState.SENT, Move.RETURN): (CaseState.WINDOW_OPEN, (Raised.WINDOW_OPENED,)),
+}
+
+
+def moved(state: str, move: Move, *, stock: bool = False) -> tuple[CaseState, tuple[Raised, ...]]:
+    """The case's state after ``move`` and what the move raises. A stock filing (W6) verified on site is
+    re-verified: approved long ago, nothing goes to the bureau. A move the state does not allow raises
+    ``ValueError`` (the use cases look at the state first: reaching it is a bug, never the caller's error)."""
+    try:
+        target, raised = _MOVES[(CaseState(state), move)]
+    except KeyError:
+        raise ValueError(f"a {state} case cannot {move}") from None
+    if stock and move is Move.VERIFY:
+        return CaseState.REVERIFIED, (Raised.VERIFIED,)
+    return target, raised
+
+
+class Due(StrEnum):
+    """What the window timer does with an open case past its warning time."""
+
+    WARN = "warn"  # a few days before the window closes, once (P3)
+    EXPIRE = "expire"  # closed: back to the sponsor (P3)
+    OVERDUE = "overdue"  # a stock filing past the plan's deadline: still verified, reported by intake (W6)
+
+
+def due(stock: bool, closes_at: datetime, warned_at: datetime | None, now: datetime) -> Due | None:
+    """P3/W6: the timer's move for an open, unexpired case whose warning time has come; None: nothing (already
+    warned, not yet closed)."""
+    if now >= closes_at:
+        return Due.OVERDUE if stock else Due.EXPIRE
+    return Due.WARN if warned_at is None else None
+
+
 # --- the verification department's filing quality (W1) ------------------------------------------------------
 
 class Quality(StrEnum):

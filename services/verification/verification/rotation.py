@@ -3,7 +3,7 @@ filing as submitted, the sponsor's mobile, and the sealed values of the on-site 
 each correction's before and after, who signed the security agreement), all under verification's store context."""
 from shared.platform.rotation import json_tokens, sealed_filing, token_column
 from verification.models import Case, Submission
-from verification.usecases import STORE_CONTEXT
+from verification.usecases.case import STORE_CONTEXT
 
 _CASES = Case.__table__
 SEALED = [

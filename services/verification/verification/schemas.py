@@ -15,6 +15,12 @@ class AppointmentInput(Schema):
 _PERIOD_RANGE = validate.Range(min=datetime(1970, 1, 1, tzinfo=UTC), max=datetime(2200, 1, 1, tzinfo=UTC))
 
 
+class StateQuery(Schema):
+    """P3: the cases in one state (default: open windows); the state is checked by the use case."""
+
+    state = fields.String(load_default=None)
+
+
 class PeriodQuery(Schema):
     since = fields.AwareDateTime(required=True, validate=_PERIOD_RANGE)
     until = fields.AwareDateTime(required=True, validate=_PERIOD_RANGE)

@@ -1,298 +1,265 @@
 """The verification service: entrypoints only (design.md §2).
 
-Reads intake's submissions (to compare the originals with), ``precheck_passed.v1`` (opens the on-site window),
-``filing_cancelled.v1`` (closes it), ``filing_returned.v1`` (reopens for re-verification) and
-``reverification_requested.v1`` (a stock filing's window, W6); a timer warns and expires windows; staff do the
-on-site steps over HTTP (the staff id is the verified bearer token's subject, kept with every step for W1);
-supervisors, reviewers (B1) and auditors read and export the sponsor's file (W4). Supervisors keep the
-verification department (W1); precheck's decisions and breaches, the bureau's returns and the filing center's
-findings (every province's) measure each member's quality, which supervisors and auditors export.
+Reads ``precheck_passed.v2`` (opens the on-site window on the submission it passed), ``filing_cancelled.v1``
+(closes it), ``filing_returned.v1`` (reopens for re-verification) and ``reverification_requested.v1`` (a stock
+filing's window, W6); a timer warns and expires windows; staff do the on-site steps over HTTP (the staff id is the
+verified bearer token's subject, kept with every step for W1); supervisors, reviewers (B1) and auditors read and
+export the sponsor's file (W4). Supervisors keep the verification department (W1); precheck's decisions and
+breaches, the bureau's returns and the filing center's findings (every province's) measure each member's quality,
+which supervisors and auditors export. Every HTTP entrypoint declares who may call it (issue 8: deny by default);
+the per-filing scope is applied in the use cases (staff see their provider's filings, a reviewer its province's
+(B1), an auditor all).
 """
 
-from marshmallow import ValidationError
 from nameko.timer import timer
 from werkzeug.wrappers import Request, Response
 
 from shared.contracts.audit import AUDIT_FINDING_RAISED
 from shared.contracts.bureau import FILING_RETURNED
-from shared.contracts.errors import BadRequest, from_marshmallow
-from shared.contracts.intake import FILING_CANCELLED, FILING_CHANGED, FILING_SUBMITTED, REVERIFICATION_REQUESTED
-from shared.contracts.precheck import PRECHECK_DEADLINE_BREACHED, PRECHECK_FAILED, PRECHECK_PASSED
-from shared.platform.auth import AUDITOR, ONSITE_VERIFIER, PUBLIC, REVIEWER, SUPERVISOR, Guard, allow
+from shared.contracts.intake import FILING_CANCELLED, REVERIFICATION_REQUESTED
+from shared.contracts.precheck import PRECHECK_DEADLINE_BREACHED, PRECHECK_FAILED, PRECHECK_PASSED_V2
+from shared.platform.auth import AUDITOR, ONSITE_VERIFIER, REVIEWER, SUPERVISOR, Guard, allow
 from shared.platform.authority import AuthoritySources
-from shared.platform.entrypoints import answer_once, read_event
-from shared.platform.events import event_handler
-from shared.platform.http import http, json_response, load_json
+from shared.platform.entrypoints import handles, route
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
-from verification import department, domain, usecases
+from verification import department, domain
 from verification.dependencies import EvidenceStorage, VerificationSettings
-from verification.models import idempotency_keys, outbox
-from verification.openapi import openapi_document
+from verification.models import idempotency_keys, outbox, processed_events
 from verification.photos import MAX_UPLOAD
+from verification.repository import VerificationUnitOfWork
 from verification.schemas import (
     AccessInput,
     AgreementInput,
     AppointmentInput,
+    CaseOutput,
     CorrectionInput,
     OriginalsInput,
     PeriodQuery,
     QualityQuery,
     StaffInput,
+    StaffOutput,
+    StateQuery,
 )
+from verification.usecases import onsite, outcome, reading, sponsor_file, window
+from verification.usecases.case import Deps
 
 WINDOW_TIMER_SECONDS = 5
-MAX_SCAN = usecases.MAX_COPY
-_ONSITE = allow(ONSITE_VERIFIER, SUPERVISOR)
-_READ = allow(ONSITE_VERIFIER, SUPERVISOR, REVIEWER, AUDITOR)
-
-ACCESS_POLICY = {
-    # Every HTTP entrypoint, deny by default (issue 8); the per-filing scope is applied in usecases._case and the
-    # archive readers: staff see their provider's filings, a reviewer its province's (B1), an auditor all.
-    "openapi": PUBLIC,
-    "list_cases": allow(ONSITE_VERIFIER, SUPERVISOR, AUDITOR),
-    "get_case": _READ,
-    "get_steps": allow(ONSITE_VERIFIER, SUPERVISOR, AUDITOR),
-    "staff_work": allow(SUPERVISOR, AUDITOR),
-    "staff_list": allow(SUPERVISOR, AUDITOR),
-    "staff_member": allow(SUPERVISOR),
-    "staff_quality": allow(SUPERVISOR, AUDITOR),
-    "book": _ONSITE,
-    "photo": _ONSITE,
-    "copy": _ONSITE,
-    "originals": _ONSITE,
-    "correction": _ONSITE,
-    "domain_checks": _ONSITE,
-    "domain_certificate": _ONSITE,
-    "domain_confirmation": _ONSITE,
-    "access": _ONSITE,
-    "agreement": _ONSITE,
-    "decision": _ONSITE,
-    "form_validation": _READ,
-    "archive": _READ,
-    "evidence": _READ,
-    "export": allow(SUPERVISOR, REVIEWER, AUDITOR),
-    "archive_accesses": allow(SUPERVISOR, AUDITOR),
-}
+MAX_SCAN = onsite.MAX_COPY
+ONSITE = allow(ONSITE_VERIFIER, SUPERVISOR)
+READERS = allow(ONSITE_VERIFIER, SUPERVISOR, REVIEWER, AUDITOR)
+STAFF_READERS = allow(ONSITE_VERIFIER, SUPERVISOR, AUDITOR)
+DEPARTMENT_READERS = allow(SUPERVISOR, AUDITOR)
+_GONE = {404: "Unknown filing, sponsor file or object, or not open to the caller"}
+_STATE = {409: "Not allowed in the case's current state (window closed, already decided), or a reused "
+               "Idempotency-Key"}
+_CHECK = {422: "A check failed or is missing (every reason is listed with its rule)"}
+_UPLOAD = {415: "Upload does not start as a JPEG, PNG or PDF",
+           422: "An upload that does not decode in full as its type, carries data after its end or exceeds 40 "
+                "megapixels, 50 PDF pages or 32 MiB of PDF content"}
+_STEP = {**_GONE, **_STATE}
 
 
 class VerificationService(ServiceBase):
     name = "verification"
+    description = ("On-site verification: window, photo, originals, domain owner, access, sealed form, submission "
+                   "to the bureau, the sponsor's file (P3–P7, W4), stock re-verification (W6), the verification "
+                   "department and its quality (W1).")
+    idempotency_keys = idempotency_keys
+    processed_events = processed_events
 
-    caller = Guard(ACCESS_POLICY)
+    caller = Guard()
     settings = VerificationSettings()
     storage = EvidenceStorage()
     authorities = AuthoritySources()
     relay = OutboxRelay(outbox)
 
-    def _deps(self) -> usecases.Deps:
+    def _deps(self) -> Deps:
         s = self.settings
-        return usecases.Deps(
-            session=self.db, provider_id=s.provider_id, cipher=self.personal.cipher, hasher=self.personal.hasher,
-            exchange=self.personal.exchange, store=self.storage, bucket=s.bucket, authorities=self.authorities,
-            registrar=s.registrar, sealer=s.sealer, ip_ranges=s.ip_ranges, logo=s.logo, now=s.now,
-            may_see=self.caller.may_see, window=s.window,
+        return Deps(
+            uow=VerificationUnitOfWork(self.db, outbox, self.name), provider_id=s.provider_id,
+            cipher=self.personal.cipher, hasher=self.personal.hasher, exchange=self.personal.exchange,
+            store=self.storage, bucket=s.bucket, authorities=self.authorities, registrar=s.registrar,
+            sealer=s.sealer, ip_ranges=s.ip_ranges, logo=s.logo, now=s.now, may_see=self.caller.may_see,
+            window=s.window,
         )
-
-    def _once(self, request: Request, action, status: int = 200):
-        return answer_once(self.db, idempotency_keys, request, self.caller.actor, action, status)
 
     # --- events ------------------------------------------------------------------------------------------
 
-    @event_handler("intake", FILING_SUBMITTED)
-    def on_filing_submitted(self, envelope: dict):
-        usecases.on_submitted(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
-        self.db.commit()
+    @handles("precheck", PRECHECK_PASSED_V2, claim="on_precheck_passed")
+    def on_precheck_passed(self, data: dict, meta: dict):
+        window.on_precheck_passed(self._deps(), data)
 
-    @event_handler("intake", FILING_CHANGED)
-    def on_filing_changed(self, envelope: dict):
-        usecases.on_submitted(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
-        self.db.commit()
+    @handles("intake", FILING_CANCELLED, claim="on_cancelled")
+    def on_filing_cancelled(self, data: dict, meta: dict):
+        window.on_cancelled(self._deps(), data)
 
-    @event_handler("precheck", PRECHECK_PASSED)
-    def on_precheck_passed(self, envelope: dict):
-        usecases.on_precheck_passed(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
-        self.db.commit()
+    @handles("bureau", FILING_RETURNED, claim="on_returned")
+    def on_filing_returned(self, data: dict, meta: dict):
+        window.on_returned(self._deps(), data)
 
-    @event_handler("intake", FILING_CANCELLED)
-    def on_filing_cancelled(self, envelope: dict):
-        usecases.on_cancelled(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
-        self.db.commit()
+    @handles("intake", REVERIFICATION_REQUESTED, claim="on_reverification_requested")
+    def on_reverification_requested(self, data: dict, meta: dict):
+        window.on_reverification_requested(self._deps(), data)
 
-    @event_handler("bureau", FILING_RETURNED)
-    def on_filing_returned(self, envelope: dict):
-        usecases.on_returned(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
-        self.db.commit()
+    @handles("precheck", PRECHECK_FAILED, claim="on_precheck_failed")
+    def on_precheck_failed(self, data: dict, meta: dict):
+        department.on_precheck_failed(self._deps(), data)
 
-    @event_handler("intake", REVERIFICATION_REQUESTED)
-    def on_reverification_requested(self, envelope: dict):
-        usecases.on_reverification_requested(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
-        self.db.commit()
+    @handles("precheck", PRECHECK_DEADLINE_BREACHED, claim="on_precheck_deadline_breached")
+    def on_precheck_deadline_breached(self, data: dict, meta: dict):
+        department.on_precheck_deadline_breached(self._deps(), data)
 
-    @event_handler("precheck", PRECHECK_FAILED)
-    def on_precheck_failed(self, envelope: dict):
-        department.on_precheck_failed(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
-        self.db.commit()
-
-    @event_handler("precheck", PRECHECK_DEADLINE_BREACHED)
-    def on_precheck_deadline_breached(self, envelope: dict):
-        department.on_precheck_deadline_breached(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
-        self.db.commit()
-
-    @event_handler("audit", AUDIT_FINDING_RAISED)
-    def on_audit_finding_raised(self, envelope: dict):
+    @handles("audit", AUDIT_FINDING_RAISED, claim="on_finding")
+    def on_audit_finding_raised(self, data: dict, meta: dict):
         """Routed by province (R2.1): the provider's filings lie in any province, so every key is bound."""
-        department.on_finding(self._deps(), str(envelope["meta"]["id"]), read_event(envelope))
-        self.db.commit()
+        department.on_finding(self._deps(), data)
 
     @timer(interval=WINDOW_TIMER_SECONDS, eager=True)
     def check_windows(self):
         """P3: warn a few days before an unused window closes, expire it when closed; each once. Runs at start-up
         too, so that ``icp_deadlines_open``/``_breached`` carry the database's counts from the first scrape."""
-        raised = usecases.check_windows(self._deps())
+        raised = window.check_windows(self._deps())
         self.db.commit()
         if raised:
             self.metrics.counter("icp_verification_window_events_total", "Window events raised").inc(raised)
-        counts = usecases.open_deadlines(self._deps())
+        counts = window.open_deadlines(self._deps())
         self.metrics.deadlines(domain.DEADLINE_KIND, counts["open"], counts["breached"])
 
     # --- staff HTTP ----------------------------------------------------------------------------------------
 
-    @http("GET", "/openapi.json")
-    def openapi(self, request: Request):
-        return json_response(200, openapi_document())
+    @route("GET", "/cases", access=STAFF_READERS, query=StateQuery(), rule="P3",
+           summary="Open on-site windows (or ?state=…), soonest closing first (P3)")
+    def list_cases(self, request: Request, query: dict):
+        return {"items": reading.list_cases(self._deps(), query["state"])}
 
-    @http("GET", "/cases")
-    def list_cases(self, request: Request):
-        return json_response(200, {"items": usecases.list_cases(self._deps(), request.args.get("state"))})
-
-    @http("GET", "/filings/<filing_id>")
+    @route("GET", "/filings/<filing_id>", access=READERS, answer=CaseOutput(), errors=_GONE,
+           summary="The on-site case, personal data masked")
     def get_case(self, request: Request, filing_id: str):
-        return json_response(200, usecases.get_case(self._deps(), filing_id))
+        return reading.get_case(self._deps(), filing_id)
 
-    @http("GET", "/filings/<filing_id>/steps")
+    @route("GET", "/filings/<filing_id>/steps", access=STAFF_READERS, errors=_GONE,
+           summary="Every on-site step and the staff member who took it (W1)")
     def get_steps(self, request: Request, filing_id: str):
-        return json_response(200, {"items": usecases.steps(self._deps(), filing_id)})
+        return {"items": reading.steps(self._deps(), filing_id)}
 
-    @http("GET", "/staff-work")
-    def staff_work(self, request: Request):
+    @route("GET", "/staff-work", access=DEPARTMENT_READERS, query=PeriodQuery(), rule="W1",
+           summary="W1: each staff member's on-site steps in ?since=…&until=…")
+    def staff_work(self, request: Request, query: dict):
         """W1: each staff member's on-site steps in a period (``?since=…&until=…``, ISO 8601 with offset)."""
-        try:
-            period = PeriodQuery().load(request.args.to_dict())
-        except ValidationError as exc:
-            raise BadRequest("invalid query", from_marshmallow(exc.messages, rule="W1")) from None
-        return json_response(200, {"items": usecases.staff_work(self._deps(), period["since"], period["until"])})
+        return {"items": reading.staff_work(self._deps(), query["since"], query["until"])}
 
     # --- the verification department (W1) -----------------------------------------------------------------
 
-    @http("GET", "/staff")
+    @route("GET", "/staff", access=DEPARTMENT_READERS,
+           summary="W1: the verification department: members, roles, the supervisor responsible")
     def staff_list(self, request: Request):
-        return json_response(200, department.department(self._deps()))
+        return department.department(self._deps())
 
-    @http("PUT", "/staff/<staff_id>")
-    def staff_member(self, request: Request, staff_id: str):
-        body = load_json(request, StaffInput())
-        result = department.register(self._deps(), staff_id, body, self.caller.actor)
-        self.db.commit()
-        return json_response(200, result)
+    @route("PUT", "/staff/<staff_id>", access=allow(SUPERVISOR), body=StaffInput(), answer=StaffOutput(),
+           errors=(400, 422), summary="W1: add or change a member of the department")
+    def staff_member(self, request: Request, staff_id: str, body: dict):
+        return department.register(self._deps(), staff_id, body, self.caller.actor)
 
-    @http("GET", "/staff-quality")
-    def staff_quality(self, request: Request):
+    @route("GET", "/staff-quality", access=DEPARTMENT_READERS, query=QualityQuery(), rule="W1",
+           summary="W1: each member's filing quality in ?since=…&until=… (&format=csv)")
+    def staff_quality(self, request: Request, query: dict):
         """W1: each member's filing quality in ``?since=…&until=…`` (``&format=csv`` for the CSV)."""
-        try:
-            query = QualityQuery().load(request.args.to_dict())
-        except ValidationError as exc:
-            raise BadRequest("invalid query", from_marshmallow(exc.messages, rule="W1")) from None
         report = department.quality(self._deps(), query["since"], query["until"])
         if query["format"] == "csv":
             return Response(department.quality_csv(report), mimetype="text/csv", headers={
                 "Content-Disposition": 'attachment; filename="staff-quality.csv"'})
-        return json_response(200, report)
+        return report
 
-    @http("POST", "/filings/<filing_id>/appointment")
-    def book(self, request: Request, filing_id: str):
-        at = load_json(request, AppointmentInput())["at"]
-        return self._once(request, lambda actor: usecases.book_appointment(self._deps(), filing_id, actor, at))
+    # --- on-site steps (answered once per Idempotency-Key) ---------------------------------------------------
 
-    @http("POST", "/filings/<filing_id>/photo", max_body=MAX_UPLOAD)
+    @route("POST", "/filings/<filing_id>/appointment", access=ONSITE, body=AppointmentInput(), answer=CaseOutput(),
+           errors={**_STEP, 422: "The appointment lies outside the window"},
+           summary="Book a time inside the window (P3)")
+    def book(self, request: Request, filing_id: str, body: dict):
+        return onsite.book_appointment(self._deps(), filing_id, self.caller.actor, body["at"])
+
+    @route("POST", "/filings/<filing_id>/photo", access=ONSITE, answer=CaseOutput(), max_body=MAX_UPLOAD,
+           errors={**_STEP, 422: "The photo does not meet P4 (every reason is listed)"},
+           summary="Upload the counter photo; checked, time-stamped, locked (P4)")
     def photo(self, request: Request, filing_id: str):
-        body = request.get_data(cache=True)
-        return self._once(request, lambda actor: usecases.take_photo(self._deps(), filing_id, actor, body))
+        return onsite.take_photo(self._deps(), filing_id, self.caller.actor, request.get_data(cache=True))
 
-    @http("POST", "/filings/<filing_id>/copies/<subject>", max_body=MAX_SCAN)
+    @route("POST", "/filings/<filing_id>/copies/<subject>", access=ONSITE, answer=CaseOutput(), max_body=MAX_SCAN,
+           errors={**_STEP, **_UPLOAD}, summary="Keep a copy of an original document (P5)")
     def copy(self, request: Request, filing_id: str, subject: str):
-        body = request.get_data(cache=True)
-        return self._once(request, lambda actor: usecases.keep_copy(self._deps(), filing_id, actor, subject, body))
+        return onsite.keep_copy(self._deps(), filing_id, self.caller.actor, subject, request.get_data(cache=True))
 
-    @http("POST", "/filings/<filing_id>/originals")
-    def originals(self, request: Request, filing_id: str):
-        body = load_json(request, OriginalsInput())
-        return self._once(request, lambda actor: usecases.record_originals(self._deps(), filing_id, actor, body))
+    @route("POST", "/filings/<filing_id>/originals", access=ONSITE, body=OriginalsInput(), answer=CaseOutput(),
+           errors=_STEP, summary="Record the originals; authority check and comparison (P5)")
+    def originals(self, request: Request, filing_id: str, body: dict):
+        return onsite.record_originals(self._deps(), filing_id, self.caller.actor, body)
 
-    @http("POST", "/filings/<filing_id>/corrections")
-    def correction(self, request: Request, filing_id: str):
-        body = load_json(request, CorrectionInput())
-        return self._once(
-            request, lambda actor: usecases.correct(self._deps(), filing_id, actor, body["field"], body["after"]))
+    @route("POST", "/filings/<filing_id>/corrections", access=ONSITE, body=CorrectionInput(), answer=CaseOutput(),
+           errors=_STEP, summary="Correct a field on site (P6)")
+    def correction(self, request: Request, filing_id: str, body: dict):
+        return onsite.correct(self._deps(), filing_id, self.caller.actor, body["field"], body["after"])
 
-    @http("POST", "/filings/<filing_id>/domain-checks")
+    @route("POST", "/filings/<filing_id>/domain-checks", access=ONSITE, answer=CaseOutput(), errors=_STEP,
+           summary="Look up each domain's owner by RDAP/WHOIS (P5)")
     def domain_checks(self, request: Request, filing_id: str):
-        return self._once(request, lambda actor: usecases.check_domains(self._deps(), filing_id, actor))
+        return onsite.check_domains(self._deps(), filing_id, self.caller.actor)
 
-    @http("POST", "/filings/<filing_id>/domains/<name>/certificate", max_body=MAX_SCAN)
+    @route("POST", "/filings/<filing_id>/domains/<name>/certificate", access=ONSITE, answer=CaseOutput(),
+           max_body=MAX_SCAN, errors={**_STEP, **_UPLOAD},
+           summary="Upload the domain certificate of a redacted owner")
     def domain_certificate(self, request: Request, filing_id: str, name: str):
-        body = request.get_data(cache=True)
-        return self._once(
-            request, lambda actor: usecases.domain_certificate(self._deps(), filing_id, actor, name, body))
+        return onsite.domain_certificate(self._deps(), filing_id, self.caller.actor, name,
+                                           request.get_data(cache=True))
 
-    @http("POST", "/filings/<filing_id>/domains/<name>/confirmation")
+    @route("POST", "/filings/<filing_id>/domains/<name>/confirmation", access=ONSITE, answer=CaseOutput(),
+           errors=_STEP, summary="Confirm the domain certificate names the sponsor")
     def domain_confirmation(self, request: Request, filing_id: str, name: str):
-        return self._once(request, lambda actor: usecases.confirm_domain(self._deps(), filing_id, actor, name))
+        return onsite.confirm_domain(self._deps(), filing_id, self.caller.actor, name)
 
-    @http("PUT", "/filings/<filing_id>/access")
-    def access(self, request: Request, filing_id: str):
-        body = load_json(request, AccessInput())
-        result = usecases.set_access(self._deps(), filing_id, self.caller.actor, body)
-        self.db.commit()
-        return json_response(200, result)
+    @route("PUT", "/filings/<filing_id>/access", access=ONSITE, body=AccessInput(), answer=CaseOutput(),
+           errors={**_STEP, 422: "The access information does not hold (every reason is listed)"},
+           summary="Enter the access information (R1.8, P5)")
+    def access(self, request: Request, filing_id: str, body: dict):
+        return onsite.set_access(self._deps(), filing_id, self.caller.actor, body)
 
-    @http("POST", "/filings/<filing_id>/agreement")
-    def agreement(self, request: Request, filing_id: str):
-        body = load_json(request, AgreementInput())
-        return self._once(request, lambda actor: usecases.sign_agreement(
-            self._deps(), filing_id, actor, body["signed_by"], body["signature"]))
+    @route("POST", "/filings/<filing_id>/agreement", access=ONSITE, body=AgreementInput(), answer=CaseOutput(),
+           errors=_STEP, summary="The sponsor signs the security agreement (P6, W3)")
+    def agreement(self, request: Request, filing_id: str, body: dict):
+        return onsite.sign_agreement(self._deps(), filing_id, self.caller.actor, body["signed_by"],
+                                       body["signature"])
 
-    @http("POST", "/filings/<filing_id>/decision")
+    @route("POST", "/filings/<filing_id>/decision", access=ONSITE, answer=CaseOutput(), errors={**_STEP, **_CHECK},
+           summary="Verify (seal the form, send to the bureau) or reject (P5–P7)")
     def decision(self, request: Request, filing_id: str):
-        return self._once(request, lambda actor: usecases.decide(self._deps(), filing_id, actor))
+        return outcome.decide(self._deps(), filing_id, self.caller.actor)
 
-    @http("GET", "/filings/<filing_id>/forms/<copy>/validation")
+    @route("GET", "/filings/<filing_id>/forms/<copy>/validation", access=READERS, errors=_GONE,
+           summary="Validate the sealed form's signature offline (P6)")
     def form_validation(self, request: Request, filing_id: str, copy: str):
-        return json_response(200, usecases.validate_form(self._deps(), filing_id, copy))
+        return outcome.validate_form(self._deps(), filing_id, copy)
 
-    # --- the sponsor's file (W4) --------------------------------------------------------------------------
+    # --- the sponsor's file (W4): every reading is recorded ----------------------------------------------------
 
-    @http("GET", "/archive/<sponsor_ref>")
+    @route("GET", "/archive/<sponsor_ref>", access=READERS, errors=_GONE,
+           summary="The sponsor's file: cases and kept objects (W4, recorded)")
     def archive(self, request: Request, sponsor_ref: str):
-        result = usecases.archive(self._deps(), sponsor_ref, self.caller.actor)
-        self.db.commit()
-        return json_response(200, result)
+        return sponsor_file.archive(self._deps(), sponsor_ref, self.caller.actor)
 
-    @http("GET", "/archive/<sponsor_ref>/evidence/<evidence_id>")
+    @route("GET", "/archive/<sponsor_ref>/evidence/<evidence_id>", access=READERS, errors=_GONE,
+           summary="A 300 s download link to one object (recorded)")
     def evidence(self, request: Request, sponsor_ref: str, evidence_id: str):
-        result = usecases.evidence_link(self._deps(), sponsor_ref, evidence_id, self.caller.actor)
-        self.db.commit()
-        return json_response(200, result)
+        return sponsor_file.evidence_link(self._deps(), sponsor_ref, evidence_id, self.caller.actor)
 
-    @http("GET", "/archive/<sponsor_ref>/export")
+    @route("GET", "/archive/<sponsor_ref>/export", access=allow(SUPERVISOR, REVIEWER, AUDITOR), errors=_GONE,
+           content="application/zip",
+           summary="Everything in the sponsor's file as a ZIP for an inspection (recorded)")
     def export(self, request: Request, sponsor_ref: str):
-        data = usecases.export_archive(self._deps(), sponsor_ref, self.caller.actor)
-        self.db.commit()
+        data = sponsor_file.export_archive(self._deps(), sponsor_ref, self.caller.actor)
         return Response(data, mimetype="application/zip",
                         headers={"Content-Disposition": f'attachment; filename="archive-{sponsor_ref[:12]}.zip"'})
 
-    @http("GET", "/archive/<sponsor_ref>/accesses")
+    @route("GET", "/archive/<sponsor_ref>/accesses", access=DEPARTMENT_READERS, errors=_GONE,
+           summary="Who listed, opened or exported the file, and when (W4)")
     def archive_accesses(self, request: Request, sponsor_ref: str):
-        result = usecases.accesses(self._deps(), sponsor_ref, self.caller.actor)
-        self.db.commit()
-        return json_response(200, {"items": result})
+        return {"items": sponsor_file.accesses(self._deps(), sponsor_ref, self.caller.actor)}

@@ -35,10 +35,19 @@ ORIGINALS = {
 ADDRESSES = ("北京市海淀区中关村大街1号", "北京市海淀区中关村大街2号", "北京市海淀区中关村大街3号")
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def verification_config(verification_config):
     """The service and the events it reads start on key 1 only."""
     return {**verification_config, "FIELD_KEYS": f"1:{K1}", "FIELD_KEY_CURRENT": "1"}
+
+
+@pytest.fixture
+def verification(container_factory, verification_config, clean_slate, tap):
+    """The test stops and restarts the service with other keys: a container of its own."""
+    container = container_factory(VerificationService, verification_config)
+    clean_slate(container, verification_config)
+    container.start()
+    return container
 
 
 def _versions(engine) -> set[str]:
@@ -59,7 +68,7 @@ def _file(supervisor: ApiClient, ref: str) -> list[dict]:
 
 @pytest.mark.req("W4")
 def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(
-        verification, verification_config, open_window, staff, container_factory, web_config_port, monkeypatch,
+        verification, verification_config, open_window, staff, container_factory, monkeypatch,
         capsys):
     engine = create_engine(verification_config["DB_URL"])
     filing_id = open_window(decided_at=datetime.now(UTC).isoformat())
@@ -81,7 +90,7 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(
                                                             "FIELD_KEY_CURRENT": current})
         container.start()
         restart.started.append(container)
-        return ApiClient(f"http://127.0.0.1:{web_config_port}", supervisor.token)
+        return ApiClient(f"http://{verification_config['WEB_SERVER_ADDRESS']}", supervisor.token)
 
     restart.started = []
 

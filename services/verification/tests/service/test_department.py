@@ -53,14 +53,8 @@ def test_supervisors_keep_the_department(as_role, verification_config):
     _register(supervisor)
     assert _codes(supervisor.put("/staff/pc-2", json={"name": "丁", "roles": ["precheck"]})) == [
         ("supervisor_id", "required", "W1")]
-    assert _codes(supervisor.put("/staff/pc-2", json={"name": "丁", "roles": ["precheck"],
-                                                      "supervisor_id": "verifier-1"})) == [
-        ("supervisor_id", "not_a_supervisor", "W1")]
     unknown_role = supervisor.put("/staff/pc-2", json={"name": "丁", "roles": ["cashier"], "supervisor_id": "head-1"})
     assert unknown_role.status_code == 400 and unknown_role.json()["error"]["errors"][0]["field"] == "roles.0"
-    leaving = supervisor.put("/staff/head-1", json={"name": "主管甲", "roles": ["supervisor"], "active": False})
-    assert _codes(leaving) == [("roles", "still_responsible", "W1")]
-    assert supervisor.put("/staff/a:b", json=MEMBERS["pc-1"]).status_code == 400
 
     department = _ok(as_role("auditor", "a-1").get("/staff"))
     assert [(m["staff_id"], m["name"], m["roles"], m["supervisor_id"], m["active"]) for m in department["staff"]] == [

@@ -1,6 +1,6 @@
 """P5 originals against the authoritative sources inside the on-site flow: a revoked ID card is not accepted, an
-unreachable source is never a pass; P3 appointments; no personal data in any log line (W4)."""
-import socket
+unreachable source is never a pass (test_unreachable_source.py); P3 appointments; no personal data in any log
+line (W4)."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -70,33 +70,3 @@ def test_no_personal_data_in_any_log_line(capsys, open_window, staff):
     for line in lines:
         for secret in (RESIDENT_ID, "13800138000", "13911112222", "zhangsan@example.com.cn", "张三"):
             assert secret not in line
-
-
-@pytest.fixture
-def closed_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class TestUnreachableSource:
-    @pytest.fixture
-    def verification_config(self, verification_config, closed_port):
-        return {**verification_config, "AUTHORITY_MODE": "http", "AUTHORITY_TIMEOUT": "0.3",
-                "AUTHORITY_RETRIES": "1", "AUTHORITY_BACKOFF": "0.05",
-                **{name: f"http://127.0.0.1:{closed_port}" for name in
-                   ("PUBLIC_SECURITY_URL", "ORGANISATION_CODES_URL", "BUSINESS_REGISTRY_URL")}}
-
-    @pytest.mark.req("P5")
-    def test_an_unreachable_source_is_never_a_pass(self, open_window, staff):
-        filing_id = open_window()
-        reading = {"name": "张三", "document_type": "resident_id", "document_number": RESIDENT_ID}
-        case = staff.post(f"/filings/{filing_id}/originals", json={
-            "sponsor": {"name": "北京示例网络科技有限公司", "document_type": "business_licence",
-                        "document_number": uscc()},
-            "responsible_person": reading, "person_present_confirmed": True}).json()
-        assert {a["outcome"] for a in case["originals"]["authority"]} == {"unavailable"}
-        decided = staff.post(f"/filings/{filing_id}/decision")
-        assert decided.status_code == 422
-        assert "authority_unavailable" in {e["code"] for e in decided.json()["error"]["errors"]}
-        assert staff.get(f"/filings/{filing_id}").json()["state"] == "window_open"

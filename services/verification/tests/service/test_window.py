@@ -1,14 +1,17 @@
-"""P3: the on-site window opens on a pre-verification pass, is warned about and expires exactly once; a
-cancellation closes it; redelivered passes open nothing new. W6: a stock filing's window runs to the plan's
-deadline."""
+"""P3: the on-site window opens on a pre-verification pass (precheck_passed.v2), on exactly the submission it
+passed. W6: a stock filing's window runs to the plan's deadline, the timer marks it overdue. The rules (warning,
+expiry, cancellation, a pass opening once) are unit tests on the use cases (tests/unit/test_window_usecases.py)."""
+import io
+import json
 import uuid
+import zipfile
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from shared.contracts.intake import FILING_CANCELLED, FILING_SUBMITTED, REVERIFICATION_REQUESTED
-from shared.contracts.precheck import PRECHECK_PASSED
-from shared.testing.samples import filing_submitted_data
+from shared.contracts.intake import REVERIFICATION_REQUESTED
+from shared.testing.http import token
+from shared.testing.samples import filing_submitted_data, unit_filing
 
 pytestmark = [pytest.mark.service, pytest.mark.clock]
 
@@ -28,65 +31,31 @@ def test_pass_opens_a_one_month_window(open_window, staff, tap):
 
 
 @pytest.mark.req("P3")
-def test_redelivered_pass_opens_nothing_new(open_window, send, staff, tap, crypto, clock):
-    filing_id = open_window()
-    tap.wait_for(1)
-    data = {"filing_id": filing_id, "version": 1, "attempt": 1, "decided_at": clock.iso(hours=-1),
-            "decided_by": "precheck:auto", "reasons": [], "rulebook_version": "2026.1",
-            "mobile": crypto.cipher().encrypt("13800138000", context="event.mobile")}
-    send("precheck", PRECHECK_PASSED, data, filing_id)
-    assert tap.drain(timeout=1.5) == []
-    assert len(staff.get("/cases").json()["items"]) == 1
-
-
-@pytest.mark.req("P3")
 @pytest.mark.req("P5")
-def test_a_resubmissions_pass_that_overtakes_its_submission_waits_for_it(send, staff, crypto, wait, clock):
-    """The pass of attempt 2 arrives before attempt 2 itself (events of different types may overtake each other):
-    the window opens on attempt 2's data once it is there, never on the failed attempt 1 it would otherwise find
-    (on-site staff would then compare the originals with data the sponsor had corrected: 不予受理 for nothing)."""
-    filing_id = str(uuid.uuid4())
-    cipher = crypto.cipher()
-    first = filing_submitted_data(cipher, crypto.hasher(), filing_id=filing_id)
-    send("intake", FILING_SUBMITTED, first, filing_id)
-    mobile = cipher.decrypt(first["contacts"]["mobile"], context="event.contacts.mobile")
-    send("precheck", PRECHECK_PASSED, {
-        "filing_id": filing_id, "version": 1, "attempt": 2, "decided_at": clock.iso(hours=-1),
-        "decided_by": "precheck:auto", "reasons": [], "mobile": cipher.encrypt(mobile, context="event.mobile"),
-        "rulebook_version": "2026.1"}, filing_id)
-    assert not wait(lambda: staff.get(f"/filings/{filing_id}").status_code == 200, timeout=1.5)
-    send("intake", FILING_SUBMITTED, filing_submitted_data(cipher, crypto.hasher(), filing_id=filing_id, attempt=2,
-                                                           submitted_at=clock.iso(hours=-2)), filing_id)
-    assert wait(lambda: staff.get(f"/filings/{filing_id}").status_code == 200, timeout=15), "window never opened"
-    assert staff.get(f"/filings/{filing_id}").json()["attempt"] == 2
-    assert len(staff.get("/cases").json()["items"]) == 1
-
-
-@pytest.mark.req("P3")
-def test_unused_window_warns_then_expires_exactly_once(open_window, staff, tap, crypto, clock):
-    warned = open_window(decided_at=clock.iso(days=-29))
-    expired = open_window(decided_at=clock.iso(days=-40))
-    events = tap.wait_for(4, timeout=15)
-    events += tap.drain(timeout=6)  # one more timer round: nothing is raised twice
-    kinds = [(e["meta"]["type"], e["data"]["filing_id"]) for e in events]
-    assert kinds.count(("onsite_window_nearly_expired.v1", warned)) == 1
-    assert kinds.count(("onsite_window_expired.v1", expired)) == 1
-    assert ("onsite_window_expired.v1", warned) not in kinds
-    sealed = next(e for e in events if e["meta"]["type"] == "onsite_window_expired.v1")["data"]["mobile"]
-    assert crypto.cipher().decrypt(sealed, context="event.mobile") == "13800138000"
-    assert staff.get(f"/filings/{expired}").json()["state"] == "expired"
-    refused = staff.post(f"/filings/{expired}/decision")
-    assert refused.status_code == 409
-
-
-@pytest.mark.req("P3")
-def test_cancellation_closes_the_window(open_window, send, staff, wait, clock):
+def test_the_window_opens_on_exactly_the_passed_attempts_data(open_window, pass_filing, staff, crypto, tap, wait,
+                                                              clock):
+    """A resubmission (attempt 2, the sponsor's corrected data) passes after attempt 1's window opened: the new
+    window opens on the data the pass carries, from nothing else (no intake event is needed, so none can arrive
+    late), and the earlier window is superseded. On-site staff compare the originals with what was passed."""
     filing_id = open_window()
-    send("intake", FILING_CANCELLED, {"filing_id": filing_id, "provider_id": "provider-test", "province": "京",
-                                      "filing_number": None, "reason": "changed mind",
-                                      "cancelled_at": clock.iso(), "cancelled_by": "sponsor"},
-         filing_id)
-    assert wait(lambda: staff.get(f"/filings/{filing_id}").json()["state"] == "cancelled")
+    corrected = unit_filing()
+    corrected["contacts"]["postal_address"] = "北京市海淀区中关村大街99号"
+    second = filing_submitted_data(crypto.cipher(), crypto.hasher(), corrected, filing_id=filing_id, attempt=2,
+                                   submitted_at=clock.iso(hours=-2))
+    pass_filing(filing_id, second)
+    assert wait(lambda: staff.get(f"/filings/{filing_id}").json()["attempt"] == 2), "the pass opened nothing"
+    case = staff.get(f"/filings/{filing_id}").json()
+    assert (case["state"], case["version"]) == ("window_open", 1)
+    assert case["filing"]["contacts"]["postal_address"] != unit_filing()["contacts"]["postal_address"]
+    assert [c["attempt"] for c in staff.get("/cases").json()["items"]] == [2]
+    opened = [e["data"] for e in tap.wait_for(2) if e["meta"]["type"] == "onsite_window_opened.v1"]
+    assert [(o["filing_id"], o["attempt"]) for o in opened] == [(filing_id, 1), (filing_id, 2)]
+    supervisor = staff.as_(token("supervisor", "head-1", provider="provider-test"))
+    exported = supervisor.get(f"/archive/{case['sponsor_ref']}/export")
+    manifest = json.loads(zipfile.ZipFile(io.BytesIO(exported.content)).read("manifest.json"))
+    filed = {c["attempt"]: c["filing"] for c in manifest["cases"]}
+    assert filed[2]["contacts"]["postal_address"] == "北京市海淀区中关村大街99号"
+    assert filed[1]["contacts"]["postal_address"] == unit_filing()["contacts"]["postal_address"]
 
 
 @pytest.mark.req("W6")

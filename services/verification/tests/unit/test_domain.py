@@ -147,3 +147,38 @@ def test_a_stock_window_runs_to_the_plans_deadline():
     assert (window.opens_at, window.closes_at.date().isoformat()) == (requested, "2027-03-01")
     assert window.warn_at.date().isoformat() == "2027-02-26"
     assert domain.stock_window(requested, requested + timedelta(days=1)).warn_at == requested
+
+
+@pytest.mark.req("P3")
+@pytest.mark.req("P8")
+@pytest.mark.req("W6")
+def test_a_cases_lifecycle():
+    """An open window is superseded, cancelled, expired, rejected or verified (sent to the bureau, or for a stock
+    filing re-verified with nothing sent); only a case at the bureau is returned and reopens; nothing else
+    moves."""
+    S, M, R = domain.CaseState, domain.Move, domain.Raised
+    assert domain.moved(S.WINDOW_OPEN, M.SUPERSEDE) == (S.SUPERSEDED, ())
+    assert domain.moved(S.WINDOW_OPEN, M.CANCEL) == (S.CANCELLED, ())
+    assert domain.moved(S.WINDOW_OPEN, M.EXPIRE) == (S.EXPIRED, (R.WINDOW_EXPIRED,))
+    assert domain.moved(S.WINDOW_OPEN, M.REJECT) == (S.REJECTED, (R.REJECTED,))
+    assert domain.moved(S.WINDOW_OPEN, M.VERIFY) == (S.SENT, (R.VERIFIED, R.SENT_TO_BUREAU))
+    assert domain.moved(S.WINDOW_OPEN, M.VERIFY, stock=True) == (S.REVERIFIED, (R.VERIFIED,))
+    assert domain.moved("sent_to_bureau", M.RETURN) == (S.WINDOW_OPEN, (R.WINDOW_OPENED,))
+    for state in set(S) - {S.WINDOW_OPEN}:
+        for move in set(M) - {M.RETURN}:
+            with pytest.raises(ValueError):
+                domain.moved(state, move)
+    with pytest.raises(ValueError):
+        domain.moved(S.WINDOW_OPEN, M.RETURN)
+
+
+@pytest.mark.req("P3")
+@pytest.mark.req("W6")
+def test_what_the_window_timer_does_with_a_case_past_its_warning_time():
+    closes = datetime.fromisoformat("2026-12-03T09:30:00+08:00")
+    before, after = closes - timedelta(days=1), closes + timedelta(seconds=1)
+    assert domain.due(False, closes, None, before) is domain.Due.WARN
+    assert domain.due(False, closes, before, before) is None  # warned once
+    assert domain.due(False, closes, before, closes) is domain.Due.EXPIRE
+    assert domain.due(True, closes, None, after) is domain.Due.OVERDUE
+    assert domain.due(True, closes, None, before) is domain.Due.WARN

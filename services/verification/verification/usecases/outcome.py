@@ -1,0 +1,147 @@
+"""P5–P7: the on-site decision: rejected, or verified with the form sealed in two copies and the filing sent to
+the bureau (W6: a stock filing is only verified); and the sealed form's offline validation (P6)."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from eventlet import tpool
+
+from shared.contracts.errors import NotFound, ValidationFailed
+from shared.contracts.intake import personal_paths
+from shared.contracts.verification import EXCHANGE_CONTEXT, FILING_SENT_TO_BUREAU, ONSITE_REJECTED, ONSITE_VERIFIED
+from shared.platform.sealing import seal
+from verification import domain, photos
+from verification.domain import Move, Quality, Raised
+from verification.forms import render_form
+from verification.models import Case, Submission
+from verification.usecases.case import (
+    STOCK,
+    Deps,
+    checks_of,
+    emit,
+    evidence_ref,
+    filing_of,
+    find_case,
+    keep,
+    open_case,
+    open_value,
+    record_quality,
+    record_step,
+    view,
+)
+
+FORM_TITLE = "网站备案信息真实性核验单"
+
+
+def decide(deps: Deps, filing_id: str, actor: str) -> dict:
+    """P5–P7: with every check done, either not accepted (``onsite_rejected.v1`` naming the differing fields) or
+    verified: the form in two copies, sealed and locked, ``onsite_verified.v1`` and ``filing_sent_to_bureau.v1``
+    through the outbox, all in one transaction (a stock filing, W6: ``onsite_verified.v1`` only). The decision
+    counts for its staff member (W1). Missing checks or an unanswered source: 422, nothing changes."""
+    case = open_case(deps, filing_id)
+    outcome, reasons = domain.verdict(checks_of(deps, case))
+    if outcome == "incomplete":
+        raise ValidationFailed("on-site verification is not complete", reasons)
+    submission = deps.uow.submissions.get(case.submission_id)
+    now = deps.now()
+    case.decided_by, case.decided_at, case.reasons = actor, now, reasons
+    outcome_data = {"filing_id": case.filing_id, "version": submission.version, "attempt": submission.attempt,
+                    "provider_id": submission.provider_id, "decided_at": now.isoformat(), "decided_by": actor,
+                    "reasons": reasons, "corrections": len(case.corrections)}
+    record_quality(deps, Quality.ONSITE_DECISION, actor, case.filing_id, now, outcome)
+    if outcome == "rejected":
+        case.state, _ = domain.moved(case.state, Move.REJECT)
+        emit(deps, ONSITE_REJECTED, outcome_data, case.filing_id)
+        record_step(deps, case, "decision", "rejected", actor)
+        return view(deps, case)
+    forms = _seal_forms(deps, case, submission, actor, now)
+    case.forms = {copy: evidence.id for copy, evidence in forms.items()}
+    case.state, raised = domain.moved(case.state, Move.VERIFY, stock=case.purpose == STOCK)
+    emit(deps, ONSITE_VERIFIED, outcome_data, case.filing_id)
+    record_step(deps, case, "decision", "verified", actor)
+    if Raised.SENT_TO_BUREAU in raised:  # not for a stock filing (W6): the form is kept, nothing goes on
+        emit(deps, FILING_SENT_TO_BUREAU, _sent_data(deps, case, submission, forms, actor, now), case.filing_id)
+        record_step(deps, case, "sent_to_bureau", "sent", actor)
+    return view(deps, case)
+
+
+def _form_content(deps: Deps, case: Case, submission: Submission, actor: str, now: datetime) -> dict:
+    checks = [{"item": "现场照片 (P4)", "result": "合格", "by": case.photo["by"], "at": case.photo["taken_at"]},
+              {"item": "证件原件核对 (P5)", "result": "一致", "by": case.originals["recorded_by"],
+               "at": case.originals["recorded_at"]}]
+    checks += [{"item": f"权威数据源 {a['source']} {a['field']}", "result": a["outcome"],
+                "by": case.originals["recorded_by"], "at": case.originals["recorded_at"]}
+               for a in case.originals["authority"]]
+    checks += [{"item": f"域名所有者 {d['domain']} ({d['protocol']})", "result": d["outcome"] + (
+        " 域名证书已确认" if d.get("confirmed_by") else ""), "by": d.get("confirmed_by") or d["by"],
+        "at": d["looked_up_at"]} for d in case.domains]
+    checks.append({"item": "接入信息 (R1.8)", "result": "IP 属于本单位", "by": case.access["entered_by"],
+                   "at": now.isoformat()})
+    return {
+        "filing_id": case.filing_id, "version": submission.version, "sending": case.sending,
+        "provider_id": deps.provider_id, "verified_by": actor, "verified_at": now.isoformat(),
+        "opens_at": case.opens_at.isoformat(), "closes_at": case.closes_at.isoformat(),
+        "filing": filing_of(deps, case), "checks": checks,
+        "corrections": [{"field": c["field"], "before": open_value(deps, c["before"], "correction"),
+                         "after": open_value(deps, c["after"], "correction"), "by": c["by"], "at": c["at"]}
+                        for c in case.corrections],
+        "agreement": {"signed_by": open_value(deps, case.agreement["signed_by"], "agreement"),
+                      "signed_at": case.agreement["signed_at"]},
+    }
+
+
+def _seal_forms(deps: Deps, case: Case, submission: Submission, actor: str, now: datetime) -> dict:
+    content = _form_content(deps, case, submission, actor, now)
+    photo = deps.uow.evidence.get(case.photo["stamped"])
+    thumb = tpool.execute(photos.thumbnail, deps.store.get(photo.bucket, photo.key, photo.version_id))
+    forms = {}
+    for copy in ("provider", "bureau"):
+        pdf = tpool.execute(lambda copy=copy: deps.sealer.seal(render_form(content, copy, thumb), FORM_TITLE))
+        forms[copy] = keep(deps, case, f"form_{copy}", pdf, "application/pdf", "pdf", actor)
+    return forms
+
+
+def _sent_data(deps: Deps, case: Case, submission: Submission, forms: dict, actor: str, now: datetime) -> dict:
+    """P7: the verified filing for the bureau of the sponsor's province, personal fields sealed with the exchange
+    ring (docs/decisions/0001), evidence by reference."""
+    filing = filing_of(deps, case)
+    paths = personal_paths(filing["sponsor"]["kind"])
+    plain = {k: filing[k] for k in ("sponsor", "responsible_person", "contacts", "websites")}
+    plain["access"] = {k: filing["access"][k] for k in ("provider_name", "access_method", "server_location",
+                                                        "ip_addresses")}
+    exchanged = seal(plain, paths, deps.exchange, EXCHANGE_CONTEXT)
+    evidence = {e.id: e for e in deps.uow.evidence.of_case(case.id)}
+    deps.uow.flush()
+    evidence.update({e.id: e for e in forms.values()})
+    def exchanged_value(token: str) -> str:
+        plain = json.dumps(open_value(deps, token, "correction"), ensure_ascii=False)
+        return deps.exchange.encrypt(plain, context=f"{EXCHANGE_CONTEXT}.correction")
+
+    corrections = [{"field": c["field"], "by": c["by"], "at": c["at"], "before": exchanged_value(c["before"]),
+                    "after": exchanged_value(c["after"])} for c in case.corrections]
+    return {
+        "filing_id": case.filing_id, "version": submission.version, "attempt": submission.attempt,
+        "submission": case.sending, "provider_id": submission.provider_id, "province": submission.province,
+        "change_of": submission.change_of, "sent_at": now.isoformat(), "sent_by": actor,
+        "verified_at": now.isoformat(), "verified_by": actor, "filing": exchanged,
+        "evidence": {
+            "form_provider_copy": evidence_ref(forms["provider"]), "form_bureau_copy": evidence_ref(forms["bureau"]),
+            "photo": evidence_ref(evidence[case.photo["stamped"]]),
+            "document_copies": [evidence_ref(e) for e in evidence.values() if e.kind.startswith("copy_")],
+            "domain_lookups": [evidence_ref(evidence[d["evidence"]]) for d in case.domains],
+            "security_agreement": evidence_ref(evidence[case.agreement["evidence"]]),
+        },
+        "corrections": corrections,
+    }
+
+
+def validate_form(deps: Deps, filing_id: str, copy: str) -> dict:
+    """P6: the sealed form's signature, validated offline against the provider's certificate."""
+    case = find_case(deps, filing_id, lock=False)
+    if not case.forms or copy not in case.forms:
+        raise NotFound.about("copy", "unknown", "No sealed form of this copy (provider or bureau).", "P6")
+    evidence = deps.uow.evidence.get(case.forms[copy])
+    pdf = deps.store.get(evidence.bucket, evidence.key, evidence.version_id)
+    return {"copy": copy, "sha256": evidence.sha256, **tpool.execute(deps.sealer.validate, pdf)}
