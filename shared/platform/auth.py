@@ -343,16 +343,16 @@ def bearer(value: str | None) -> str | None:
 
 class Guard(DependencyProvider):
     """The one place a service authorises (issue 8): every HTTP and RPC entrypoint's :class:`Rule`, declared on
-    the entrypoint (:mod:`shared.platform.entrypoints`) or, for a service not yet moved to declarations, in
-    ``policy`` (method name -> rule); anything else is denied. Event handlers and timers are not callers and pass.
+    the entrypoint (:mod:`shared.platform.entrypoints`), read when the container starts; an entrypoint without
+    one is denied. Event handlers and timers are not callers and pass.
 
     The decision is made while the worker is set up: a denial replaces this worker's method (the service
     instance is per worker) with one raising ``Unauthorized`` / ``Forbidden``, so the entrypoint answers it
     like any wire error (401/403 JSON over HTTP, the same class to an RPC caller).
     """
 
-    def __init__(self, policy: Mapping[str, Rule] | None = None, *, signs: bool = False):
-        self.policy = dict(policy or {})
+    def __init__(self, *, signs: bool = False):
+        self.policy: dict[str, Rule] = {}
         self.signs = signs
 
     def setup(self) -> None:
@@ -365,12 +365,7 @@ class Guard(DependencyProvider):
         for name in names:
             declared = getattr(getattr(self.container.service_cls, name), ACCESS_ATTR, None)
             if declared is not None:
-                if name in self.policy:
-                    raise AuthConfigError(f"{name} has an access rule in the policy and on its declaration")
                 self.policy[name] = declared
-        stray = set(self.policy) - names
-        if stray:
-            raise AuthConfigError(f"the access policy names entrypoints that do not exist: {sorted(stray)}")
         if config.development:
             log.warning(
                 "tokens use the DEVELOPMENT key pair (AUTH_PUBLIC_KEYS unset): anyone can forge them; "

@@ -50,7 +50,7 @@ def _json_routes(service: str) -> list[tuple[str, str, dict]]:
         for entrypoint in getattr(getattr(cls, name), "nameko_entrypoints", ()):
             if isinstance(entrypoint, HttpRequestHandler) and entrypoint.method in ("POST", "PUT", "PATCH"):
                 path = _PARAMETER.sub(lambda m: "1" if m[1] == "int" else "F0000000001", entrypoint.url)
-                routes.append((entrypoint.method, path, _caller(access_rule(cls, name) or cls.caller.policy[name])))
+                routes.append((entrypoint.method, path, _caller(access_rule(cls, name))))
     return routes
 
 
