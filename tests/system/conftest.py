@@ -1,11 +1,15 @@
 """All services as separate ``nameko run`` processes (issue 10) on the real RabbitMQ (a vhost of their own), real
 PostgreSQL (a database each) and the local S3 server, driven only through their public HTTP and RPC interfaces.
 
-One deployment serves a whole module (starting six processes takes seconds); ``tests/system/test_workflow.py``
-ends by checking what must hold after every run: no dead letters, no personal data in any log line, message body
-or dead letter (``shared.testing.system.PII``). The broker is ``AMQP_URI`` / ``RABBIT_API_URI`` (default: the local
-one on 5672/15672).
+One deployment serves every module that leaves the services as they are (starting six processes and stopping
+them costs tens of seconds on a small machine, issue 18): each test there makes filings and requests of its own. A
+module that kills, stops or reconfigures services sets ``OWN_DEPLOYMENT = True`` (with its
+``VERIFICATION_WINDOW_SECONDS`` and ``DEPLOYMENT_ENV``) and gets six processes of its own.
+``tests/system/test_workflow.py`` ends by checking what must hold after everything the shared deployment did: no
+dead letters, no personal data in any log line, message body or dead letter (``shared.testing.system.PII``). The
+broker is ``AMQP_URI`` / ``RABBIT_API_URI`` (default: the local one on 5672/15672).
 """
+import contextlib
 import subprocess
 import sys
 import uuid
@@ -52,10 +56,40 @@ def _answers(url: str) -> bool:
         return False
 
 
+def pytest_collection_modifyitems(items):
+    """The tests on the shared deployment run last and together, so that its processes are not idling beside a
+    module's own deployment (file order is kept otherwise)."""
+    items.sort(key=_on_shared_deployment)
+
+
+def _on_shared_deployment(item) -> bool:
+    module = getattr(item, "module", None)
+    return ("deployment" in getattr(item, "fixturenames", ()) and module is not None
+            and Path(module.__file__).parent == Path(__file__).parent and not getattr(module, "OWN_DEPLOYMENT", False))
+
+
+@pytest.fixture(scope="session")
+def shared_deployment(tmp_path_factory, registry):
+    """The six services with the default settings, for every module that does not set ``OWN_DEPLOYMENT``."""
+    with _deployed(tmp_path_factory, registry, WINDOW_SECONDS, {}) as system:
+        yield system
+
+
 @pytest.fixture(scope="module")
 def deployment(request, tmp_path_factory, registry):
-    """The six services of one test module; its on-site window is the module's ``VERIFICATION_WINDOW_SECONDS``
-    (default ``WINDOW_SECONDS``, short enough to watch one run out), and its ``DEPLOYMENT_ENV`` adds settings."""
+    """The six services a module drives: the shared ones, or, for a module with ``OWN_DEPLOYMENT = True``, its own
+    with its on-site window ``VERIFICATION_WINDOW_SECONDS`` (default ``WINDOW_SECONDS``, short enough to watch one
+    run out) and the settings ``DEPLOYMENT_ENV`` adds."""
+    if not getattr(request.module, "OWN_DEPLOYMENT", False):
+        yield request.getfixturevalue("shared_deployment")
+        return
+    window = getattr(request.module, "VERIFICATION_WINDOW_SECONDS", WINDOW_SECONDS)
+    with _deployed(tmp_path_factory, registry, window, getattr(request.module, "DEPLOYMENT_ENV", {})) as system:
+        yield system
+
+
+@contextlib.contextmanager
+def _deployed(tmp_path_factory, registry: str, window: int, env: dict):
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     made = []
 
@@ -66,18 +100,16 @@ def deployment(request, tmp_path_factory, registry):
         made.append(name)
         return make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
 
-    window = getattr(request.module, "VERIFICATION_WINDOW_SECONDS", WINDOW_SECONDS)
     vhost = Vhost("icp-system")
     amqp_uri = vhost.__enter__()
     system = Deployment(SERVICES, Path(tmp_path_factory.mktemp("system")), amqp_uri, database,
-                        env={"NOTIFY_RETRY_BASE_SECONDS": "1", "LOG_LEVEL": "INFO",
-                             **getattr(request.module, "DEPLOYMENT_ENV", {})},
+                        env={"NOTIFY_RETRY_BASE_SECONDS": "1", "LOG_LEVEL": "INFO", **env},
                         service_env={"bureau": {"BUREAU_PROVINCE": "京"},
                                      "verification": {"RDAP_SERVERS": f"*={registry}",
                                                       "VERIFICATION_WINDOW_SECONDS": str(window)}})
     try:
         system.start()
-        # issue 8: every message any service publishes is kept here, for the scan at the end of the module
+        # issue 8: every message any service publishes is kept here, for the scans of test_workflow.py
         system.tap = BusTap(amqp_uri, vhost)
         yield system
     finally:

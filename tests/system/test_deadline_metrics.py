@@ -27,9 +27,10 @@ from precheck.domain import PRECHECK_WORKING_DAYS
 from shared.kernel.workdays import SHANGHAI, WorkingCalendar
 from shared.platform.calendar import deadline_fields
 from shared.platform.crypto import CryptoConfig
+from shared.platform.migrations import upgrade
 from shared.testing.clock import first_unofficial_year, sample_schedule
 from shared.testing.http import token
-from shared.testing.system import Deployment, Vhost, wait_until
+from shared.testing.system import REPO, Deployment, PostgresDatabases, Vhost, wait_until
 
 pytestmark = [pytest.mark.system, pytest.mark.clock]
 
@@ -115,13 +116,16 @@ def _add(url: str, *rows) -> None:
 SEEDS = {"precheck": _seed_precheck, "bureau": _seed_bureau, "verification": _seed_verification}
 
 
-@pytest.fixture
-def seeded(database_factory, tmp_path):
-    urls = {service: database_factory(service) for service in SEEDS}
-    for service, seed in SEEDS.items():
-        seed(urls[service])
-    with Vhost("icp-deadlines") as amqp_uri:
-        system = Deployment(tuple(SEEDS), tmp_path, amqp_uri, urls.__getitem__,
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory):
+    """The three services started on the seeded databases, once for the module (starting them costs seconds): the
+    first test only reads what they count, the second (after it, in file order) loads the calendar."""
+    with PostgresDatabases("deadlines") as databases, Vhost("icp-deadlines") as amqp_uri:
+        urls = {service: databases.make(service) for service in SEEDS}
+        for service, seed in SEEDS.items():
+            upgrade(REPO / "services" / service, urls[service])
+            seed(urls[service])
+        system = Deployment(tuple(SEEDS), tmp_path_factory.mktemp("deadlines"), amqp_uri, urls.__getitem__,
                             service_env={"bureau": {"BUREAU_PROVINCE": "京"}})
         try:
             system.start()

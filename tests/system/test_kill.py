@@ -21,6 +21,7 @@ from shared.testing.system import MANAGEMENT, wait_until
 
 pytestmark = pytest.mark.system
 
+OWN_DEPLOYMENT = True  # it kills and restarts services
 VERIFICATION_WINDOW_SECONDS = 3600  # the deployment's on-site window: long enough for the restarts below
 # A send that a killed notify left half done is asked about at the gateway (here the SMS sink) once its lease ends:
 # seconds here instead of minutes, so the contact codes arrive within the journey's waits.

@@ -6,6 +6,7 @@ import io
 import json
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from nameko.testing.utils import find_free_port
@@ -53,22 +54,31 @@ def sent_to_bureau(exchange, evidence: dict, filing_id: str) -> dict:
             "corrections": []}
 
 
-@pytest.fixture
-def system(container_factory, rabbit_config, database_factory, s3_server, object_store, tmp_path):
-    sms = tmp_path / "sms.jsonl"
-    ports = {name: find_free_port() for name in ("bureau", "notify")}
+@pytest.fixture(scope="module")
+def configs(run_vhost, run_database, s3_server, tmp_path_factory) -> dict[str, dict]:
+    sinks = tmp_path_factory.mktemp("bureau-workflow")
 
     def config(name: str, **more) -> dict:
-        return {**rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{ports[name]}", "DB_URL": database_factory(name),
+        return {**run_vhost, "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "DB_URL": run_database(name),
                 **more}
 
-    for container in (
-        container_factory(NotifyService, config("notify", NOTIFY_SINK_PATH=str(sms),
-                                                NOTIFY_EMAIL_SINK_PATH=str(tmp_path / "email.jsonl"),
-                                                NOTIFY_POLL_SECONDS="0.2")),
-        container_factory(BureauService, config("bureau", **s3_server, BUREAU_PROVINCE="京")),
-    ):
-        container.start()
+    return {"notify": config("notify", NOTIFY_SINK_PATH=str(sinks / "sms.jsonl"),
+                             NOTIFY_EMAIL_SINK_PATH=str(sinks / "email.jsonl"), NOTIFY_POLL_SECONDS="0.2"),
+            "bureau": config("bureau", **s3_server, BUREAU_PROVINCE="京")}
+
+
+@pytest.fixture(scope="module")
+def containers(module_container, configs) -> dict:
+    return {name: module_container(cls, configs[name])
+            for name, cls in (("notify", NotifyService), ("bureau", BureauService))}
+
+
+@pytest.fixture
+def system(containers, configs, clean_slate, object_store):
+    for name, container in containers.items():
+        clean_slate(container, configs[name])
+    sms = Path(configs["notify"]["NOTIFY_SINK_PATH"])
+    sms.write_text("")  # the sponsor's phone holds this test's messages only
     bucket = f"evidence-{uuid.uuid4().hex[:12]}"
     object_store.ensure_bucket(bucket)
     refs = {name: object_store.put(bucket, f"f/{name}", content, kind).to_dict() for name, content, kind in (
@@ -76,8 +86,10 @@ def system(container_factory, rabbit_config, database_factory, s3_server, object
     evidence = {"form_provider_copy": refs["form.pdf"], "form_bureau_copy": refs["form.pdf"],
                 "photo": refs["photo.png"], "document_copies": [], "domain_lookups": [],
                 "security_agreement": refs["form.pdf"]}
-    reviewer = ApiClient(f"http://127.0.0.1:{ports['bureau']}", token("reviewer", "reviewer-1", province="京"))
+    reviewer = ApiClient(f"http://{configs['bureau']['WEB_SERVER_ADDRESS']}",
+                         token("reviewer", "reviewer-1", province="京"))
     yield reviewer, evidence, sms
+    reviewer.http.close()  # an idle keep-alive connection would hold the web server's shutdown
 
 
 def texts(sms) -> list[dict]:
@@ -85,11 +97,11 @@ def texts(sms) -> list[dict]:
 
 
 @pytest.mark.req("P8")
-def test_an_approved_filings_sponsor_gets_one_sms_with_the_number(system, rabbit_config):
+def test_an_approved_filings_sponsor_gets_one_sms_with_the_number(system, configs):
     reviewer, evidence, sms = system
     exchange = CryptoConfig.from_config({"ALLOW_DEV_KEYS": True}).exchange()
     filing_id = str(uuid.uuid4())
-    publisher(rabbit_config["AMQP_URI"])("verification", FILING_SENT_TO_BUREAU,
+    publisher(configs["bureau"]["AMQP_URI"])("verification", FILING_SENT_TO_BUREAU,
                                          sent_to_bureau(exchange, evidence, filing_id), filing_id)
     deadline = time.monotonic() + 15
     while reviewer.get(f"/reviews/{filing_id}").status_code != 200 and time.monotonic() < deadline:

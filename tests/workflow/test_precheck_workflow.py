@@ -82,35 +82,47 @@ class Sponsor:
         )
 
 
-@pytest.fixture
-def system(container_factory, rabbit_config, database_factory, s3_server, tmp_path):
-    sinks = {"sms": tmp_path / "sms.jsonl", "email": tmp_path / "email.jsonl"}
-    ports = {name: find_free_port() for name in ("intake", "precheck", "notify")}
+@pytest.fixture(scope="module")
+def configs(run_vhost, run_database, s3_server, tmp_path_factory) -> dict[str, dict]:
+    sinks = tmp_path_factory.mktemp("precheck-workflow")
 
     def config(name: str, **more) -> dict:
-        return {**rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{ports[name]}",
-                "DB_URL": database_factory(name), **more}
+        return {**run_vhost, "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "DB_URL": run_database(name),
+                **more}
 
-    tap = EventTap(rabbit_config["AMQP_URI"], "intake")
-    containers = [
-        container_factory(NotifyService, config("notify", NOTIFY_SINK_PATH=str(sinks["sms"]),
-                                                NOTIFY_EMAIL_SINK_PATH=str(sinks["email"]), NOTIFY_POLL_SECONDS="0.2")),
-        container_factory(PrecheckService, config("precheck", PRECHECK_AUTO_PASS="true")),
-        container_factory(IntakeService, config("intake", **s3_server, PROVIDER_ID="provider-test",
-                                                INTAKE_BUCKET=f"intake-{uuid.uuid4().hex[:12]}")),
-    ]
-    for container in containers:
-        container.start()
-    sponsor = Sponsor(ApiClient(f"http://127.0.0.1:{ports['intake']}", sponsor_token()),
-                      ApiClient(f"http://127.0.0.1:{ports['precheck']}", sponsor_token()), sinks)
+    return {"notify": config("notify", NOTIFY_SINK_PATH=str(sinks / "sms.jsonl"),
+                             NOTIFY_EMAIL_SINK_PATH=str(sinks / "email.jsonl"), NOTIFY_POLL_SECONDS="0.2"),
+            "precheck": config("precheck", PRECHECK_AUTO_PASS="true"),
+            "intake": config("intake", **s3_server, PROVIDER_ID="provider-test",
+                             INTAKE_BUCKET=f"intake-{uuid.uuid4().hex[:12]}")}
+
+
+@pytest.fixture(scope="module")
+def containers(module_container, configs) -> dict:
+    """The three services, started once for the module (each test starts from empty databases and queues)."""
+    return {name: module_container(cls, configs[name])
+            for name, cls in (("notify", NotifyService), ("precheck", PrecheckService), ("intake", IntakeService))}
+
+
+@pytest.fixture
+def system(containers, configs, clean_slate):
+    for name, container in containers.items():
+        clean_slate(container, configs[name])
+    sinks = {channel: Path(configs["notify"][setting])
+             for channel, setting in (("sms", "NOTIFY_SINK_PATH"), ("email", "NOTIFY_EMAIL_SINK_PATH"))}
+    for sink in sinks.values():
+        sink.write_text("")  # the sponsor's phone and mailbox hold this test's messages only
+    tap = EventTap(configs["intake"]["AMQP_URI"], "intake")
+    sponsor = Sponsor(ApiClient(f"http://{configs['intake']['WEB_SERVER_ADDRESS']}", sponsor_token()),
+                      ApiClient(f"http://{configs['precheck']['WEB_SERVER_ADDRESS']}", sponsor_token()), sinks)
     yield sponsor, tap
-    for container in containers:
-        container.stop()
     tap.close()
+    for client in (sponsor.intake, sponsor.precheck):
+        client.http.close()  # an idle keep-alive connection would hold the web server's shutdown
 
 
 @pytest.mark.req("P2")
-def test_clean_filing_gets_exactly_one_pass_sms_and_a_redelivery_sends_nothing(system, rabbit_config):
+def test_clean_filing_gets_exactly_one_pass_sms_and_a_redelivery_sends_nothing(system, configs):
     sponsor, tap = system
     filing_id = sponsor.file(unit_filing())
     sponsor.confirm_contacts(filing_id)
@@ -119,7 +131,7 @@ def test_clean_filing_gets_exactly_one_pass_sms_and_a_redelivery_sends_nothing(s
     wait_until("the pass SMS", lambda: PASS_TEXT in sponsor.texts())
 
     submitted = [e for e in tap.wait_for(1) if e["meta"]["type"] == FILING_SUBMITTED]
-    event_dispatcher({"AMQP_URI": rabbit_config["AMQP_URI"]})("intake", FILING_SUBMITTED, submitted[0])
+    event_dispatcher({"AMQP_URI": configs["intake"]["AMQP_URI"]})("intake", FILING_SUBMITTED, submitted[0])
     time.sleep(2)
     assert sponsor.texts().count(PASS_TEXT) == 1
     assert len([t for t in sponsor.texts() if CODE.search(t)]) == 1  # one code, not resent by the redelivery

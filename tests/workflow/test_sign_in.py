@@ -4,6 +4,7 @@ import json
 import re
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 from nameko.testing.utils import find_free_port
@@ -20,31 +21,41 @@ CODE = re.compile(r"验证码为([0-9]{6})")
 MOBILE = "13800138000"
 
 
-@pytest.fixture
-def intake_and_notify(container_factory, rabbit_config, database_factory, s3_server, tmp_path):
-    sms = tmp_path / "sms.jsonl"
-    ports = {name: find_free_port() for name in ("intake", "notify")}
+@pytest.fixture(scope="module")
+def configs(run_vhost, run_database, s3_server, tmp_path_factory) -> dict[str, dict]:
+    sinks = tmp_path_factory.mktemp("sign-in")
 
     def config(name: str, **more) -> dict:
-        return {**rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{ports[name]}",
-                "DB_URL": database_factory(name), **more}
+        return {**run_vhost, "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "DB_URL": run_database(name),
+                **more}
 
-    containers = [
-        container_factory(NotifyService, config("notify", NOTIFY_SINK_PATH=str(sms),
-                                                NOTIFY_EMAIL_SINK_PATH=str(tmp_path / "mail.jsonl"))),
-        container_factory(IntakeService, config("intake", **s3_server, PROVIDER_ID="provider-test",
-                                                INTAKE_BUCKET=f"intake-{uuid.uuid4().hex[:12]}")),
-    ]
-    for container in containers:
-        container.start()
+    return {"notify": config("notify", NOTIFY_SINK_PATH=str(sinks / "sms.jsonl"),
+                             NOTIFY_EMAIL_SINK_PATH=str(sinks / "mail.jsonl")),
+            "intake": config("intake", **s3_server, PROVIDER_ID="provider-test",
+                             INTAKE_BUCKET=f"intake-{uuid.uuid4().hex[:12]}")}
+
+
+@pytest.fixture(scope="module")
+def containers(module_container, configs) -> dict:
+    """Intake and notify, started once for the module (each test starts from empty databases and queues)."""
+    return {name: module_container(cls, configs[name])
+            for name, cls in (("notify", NotifyService), ("intake", IntakeService))}
+
+
+@pytest.fixture
+def intake_and_notify(containers, configs, clean_slate):
+    for name, container in containers.items():
+        clean_slate(container, configs[name])
+    sms = Path(configs["notify"]["NOTIFY_SINK_PATH"])
+    sms.write_text("")  # the sponsor's phone holds this test's messages only
 
     def codes(mobile: str) -> list[str]:
-        lines = [json.loads(line) for line in sms.read_text().splitlines()] if sms.exists() else []
+        lines = [json.loads(line) for line in sms.read_text().splitlines()]
         return [CODE.search(m["text"])[1] for m in lines if m["to"].endswith(mobile[-11:]) and CODE.search(m["text"])]
 
-    yield ApiClient(f"http://127.0.0.1:{ports['intake']}"), codes
-    for container in containers:
-        container.stop()
+    client = ApiClient(f"http://{configs['intake']['WEB_SERVER_ADDRESS']}")
+    yield client, codes
+    client.http.close()  # an idle keep-alive connection would hold the web server's shutdown
 
 
 def _wait_code(codes, mobile: str, count: int) -> str:

@@ -9,6 +9,7 @@ import sys
 import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import pytest
 from nameko.testing.utils import find_free_port
@@ -39,7 +40,7 @@ def wait_until(what: str, probe, timeout: float = 20.0):
         time.sleep(0.1)
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def registry():
     """The sandbox registry (RDAP on loopback): ``example.com.cn`` belongs to the sample unit sponsor."""
     port = find_free_port()
@@ -59,34 +60,46 @@ def _listening(port: int) -> bool:
     return True
 
 
-@pytest.fixture
-def system(database_factory, rabbit_config, s3_server, registry, tmp_path, container_factory):
-    """Set up after the databases, so that the containers stop before their databases are dropped."""
-    ports = {name: find_free_port() for name in ("intake", "verification", "notify")}
+@pytest.fixture(scope="module")
+def configs(run_vhost, run_database, s3_server, registry, tmp_path_factory) -> dict[str, dict]:
+    sinks = tmp_path_factory.mktemp("stock-reverification")
 
     def config(name: str, **more) -> dict:
-        return {**rabbit_config, "WEB_SERVER_ADDRESS": f"127.0.0.1:{ports[name]}", "DB_URL": database_factory(name),
+        return {**run_vhost, "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "DB_URL": run_database(name),
                 "PROVIDER_ID": "provider-test", **more}
 
-    tap = EventTap(rabbit_config["AMQP_URI"], "verification")
-    sms = tmp_path / "sms.jsonl"
-    for container in (
-        container_factory(NotifyService, config("notify", NOTIFY_SINK_PATH=str(sms),
-                                                NOTIFY_EMAIL_SINK_PATH=str(tmp_path / "email.jsonl"),
-                                                NOTIFY_POLL_SECONDS="0.2")),
-        container_factory(VerificationService, config(
-            "verification", **s3_server, VERIFICATION_BUCKET=f"verif-{uuid.uuid4().hex[:12]}",
-            PROVIDER_IP_RANGES="111.13.100.0/24", RDAP_SERVERS=f"*={registry}", DOMAIN_LOOKUP_TIMEOUT="2")),
-        container_factory(IntakeService, config("intake", **s3_server,
-                                                INTAKE_BUCKET=f"intake-{uuid.uuid4().hex[:12]}")),
-    ):
-        container.start()
+    return {"notify": config("notify", NOTIFY_SINK_PATH=str(sinks / "sms.jsonl"),
+                             NOTIFY_EMAIL_SINK_PATH=str(sinks / "email.jsonl"), NOTIFY_POLL_SECONDS="0.2"),
+            "verification": config("verification", **s3_server, VERIFICATION_BUCKET=f"verif-{uuid.uuid4().hex[:12]}",
+                                   PROVIDER_IP_RANGES="111.13.100.0/24", RDAP_SERVERS=f"*={registry}",
+                                   DOMAIN_LOOKUP_TIMEOUT="2"),
+            "intake": config("intake", **s3_server, INTAKE_BUCKET=f"intake-{uuid.uuid4().hex[:12]}")}
+
+
+@pytest.fixture(scope="module")
+def containers(module_container, configs) -> dict:
+    return {name: module_container(cls, configs[name]) for name, cls in (
+        ("notify", NotifyService), ("verification", VerificationService), ("intake", IntakeService))}
+
+
+@pytest.fixture
+def system(containers, configs, clean_slate):
+    for name, container in containers.items():
+        clean_slate(container, configs[name])
+    sms = Path(configs["notify"]["NOTIFY_SINK_PATH"])
+    sms.write_text("")  # the responsible person's phone holds this test's messages only
+    tap = EventTap(configs["verification"]["AMQP_URI"], "verification")
+    clients = []
 
     def client(name: str, role: str, subject: str) -> ApiClient:
-        return ApiClient(f"http://127.0.0.1:{ports[name]}", token(role, subject, provider="provider-test"))
+        clients.append(ApiClient(f"http://{configs[name]['WEB_SERVER_ADDRESS']}",
+                                 token(role, subject, provider="provider-test")))
+        return clients[-1]
 
     yield client, sms, tap
     tap.close()
+    for each in clients:
+        each.http.close()  # an idle keep-alive connection would hold the web server's shutdown
 
 
 @pytest.mark.req("W6")

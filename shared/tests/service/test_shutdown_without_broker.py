@@ -109,12 +109,12 @@ OUTAGES = [(service, "refused") for service in ALL_SERVICES] + [("notify", "sile
 
 @pytest.mark.parametrize(("service", "outage"), OUTAGES)
 def test_sigterm_stops_the_service_within_its_grace_period_while_the_broker_is_unreachable(
-    service, outage, rabbit_config, database_factory, tmp_path
+    service, outage, rabbit_config, database_factory, s3_server, tmp_path
 ):
     broker = urlsplit(rabbit_config["AMQP_URI"])
     proxy = TcpProxy((broker.hostname, broker.port))
     deployment = Deployment((service,), tmp_path, through(proxy, rabbit_config["AMQP_URI"]), database_factory,
-                            env={"LOG_LEVEL": "INFO"})
+                            env={"LOG_LEVEL": "INFO"}, s3=s3_server)  # the session's S3 server: one fewer start
     try:
         deployment.start()
         time.sleep(2.0)  # its timers and relay have run at least once with the broker there
