@@ -1,22 +1,24 @@
 """The events that ask for a message, through the use cases on the in-memory unit of work: each becomes its
-template's text for the recipient it seals, once per event (P3, P8, W5, W6)."""
+template's text for the recipient it seals, once per event (P2, P3, P8, W5, W6)."""
 
 import uuid
 
 import pytest
 
-from notify.domain import ONSITE_WINDOW_EXPIRED_TEXT
+from notify.domain import ONSITE_WINDOW_EXPIRED_TEXT, PRECHECK_FAILED_TEXT, PRECHECK_PASSED_TEXT
 from notify.usecases import delivery, events
 from services.notify.tests.unit.conftest import ScriptedGateway
 from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import REVERIFICATION_REQUESTED, REVISIT_REQUESTED
+from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
 from shared.contracts.verification import ONSITE_WINDOW_EXPIRED
 
 pytestmark = pytest.mark.unit
 
 MOBILE = "13800138000"
+OTHER_MOBILE = "13912345678"
 EMAIL = "zhangsan@example.com.cn"
 FILING = "6f1c1c7e-3a43-4c1e-9d1e-2b7f4f0a9b10"
 
@@ -34,6 +36,36 @@ def handled(deps, action, data: dict, event_id: str | None = None):
         if message_id is not None:
             delivery.deliver(deps.uow, deps.courier, message_id)
     return found
+
+
+def precheck_outcome(crypto, passed: bool, mobile: str = MOBILE) -> dict:
+    event_type = PRECHECK_PASSED if passed else PRECHECK_FAILED
+    return received("precheck", event_type, {**EVENTS.get(event_type).sample,
+                                             "mobile": crypto.cipher().encrypt(mobile, context="event.mobile")})
+
+
+@pytest.mark.req("P2")
+def test_a_failed_precheck_gets_exactly_one_fail_sms_with_the_exact_text(make_deps, crypto):
+    sms = ScriptedGateway()
+    deps = make_deps(sms)
+
+    handled(deps, lambda *args: events.on_precheck_outcome(*args, passed=False),
+            precheck_outcome(crypto, False, OTHER_MOBILE))
+
+    assert [(to, text) for to, text, _ in sms.sent] == [(OTHER_MOBILE, PRECHECK_FAILED_TEXT)]
+
+
+@pytest.mark.req("P2")
+def test_a_second_distinct_event_for_the_same_filing_is_a_new_message(make_deps, crypto, clock):
+    sms = ScriptedGateway()
+    deps = make_deps(sms)
+
+    handled(deps, lambda *args: events.on_precheck_outcome(*args, passed=False), precheck_outcome(crypto, False))
+    clock.advance(seconds=3600)  # corrected, resubmitted, passed
+    handled(deps, lambda *args: events.on_precheck_outcome(*args, passed=True), precheck_outcome(crypto, True))
+
+    assert [m.template for m in deps.uow.messages.of_correlation(FILING)] == ["precheck_failed", "precheck_passed"]
+    assert [text for _, text, _ in sms.sent] == [PRECHECK_FAILED_TEXT, PRECHECK_PASSED_TEXT]
 
 
 @pytest.mark.req("P3")
