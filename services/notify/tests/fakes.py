@@ -1,12 +1,15 @@
 """In-memory repository of notify (``notify.repository``'s port) for the unit tier: the same methods, order and
-filters as the SQL one, over lists of the same records, so that a use case runs without a database."""
+filters as the SQL one, over lists of the same records, so that a use case runs without a database; a scripted
+gateway; and precheck's pass event recorded as its handler records it, for the delivery tests of both tiers."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 
 from notify.domain import DUE_STATES, MessageState
 from notify.models import DeliveryAttempt, Message
+from notify.usecases import events
 from shared.testing.fakes import FakeUnitOfWork
 
 
@@ -66,3 +69,38 @@ class FakeNotifyUnitOfWork(FakeUnitOfWork):
     def __init__(self):
         super().__init__("notify")
         self.messages = FakeMessages()
+
+
+class ScriptedGateway:
+    """Answers each send with the next scripted exception (None: accepted), then accepts."""
+
+    name = "scripted"
+
+    def __init__(self, *script):
+        self.script = list(script)
+        self.sent: list[tuple] = []
+
+    def send(self, to, *rest):
+        self.sent.append((to, *rest))
+        step = self.script.pop(0) if self.script else None
+        if step is not None:
+            raise step
+
+
+MOBILE = "13800138000"
+FILING = "6f1c1c7e-3a43-4c1e-9d1e-2b7f4f0a9b10"
+
+
+def outcome_data(crypto, mobile: str = MOBILE) -> dict:
+    """``precheck_passed.v1``'s data for ``FILING`` with ``mobile`` sealed as precheck seals it."""
+    return {"filing_id": FILING, "version": 1, "attempt": 1, "decided_at": "2026-11-23T09:00:00+08:00",
+            "decided_by": "precheck:auto", "reasons": [], "rulebook_version": "2026.1",
+            "mobile": crypto.cipher().encrypt(mobile, context="event.mobile")}
+
+
+def record_pass(deps, crypto, event_id: str | None = None, mobile: str = MOBILE) -> str | None:
+    """The pass handler's recording (its commit included): the message id to deliver, or None."""
+    message_id = events.on_precheck_outcome(deps.uow, deps.recorder, event_id or str(uuid.uuid4()), FILING,
+                                            outcome_data(crypto, mobile), passed=True)
+    deps.uow.commit()
+    return message_id

@@ -19,6 +19,7 @@ from notify.gateways import HttpSmsGateway
 from notify.models import DeliveryAttempt, Message, outbox
 from notify.repository import NotifyUnitOfWork
 from notify.usecases import common, delivery, events, views
+from services.notify.tests.fakes import FILING, ScriptedGateway, record_pass
 from shared.contracts import EVENTS
 from shared.contracts.notify import MESSAGE_DELIVERED
 from shared.platform.crypto import CryptoConfig
@@ -28,26 +29,8 @@ from shared.platform.migrations import upgrade
 pytestmark = [pytest.mark.integration, pytest.mark.clock]
 
 SERVICE_DIR = Path(__file__).resolve().parents[2]
-MOBILE = "13800138000"
 CODE = "482913"
-FILING = "6f1c1c7e-3a43-4c1e-9d1e-2b7f4f0a9b10"
 PASS_TEXT = "您提交的网站备案信息已通过预核验，请在1个月内由网站负责人本人携带有关证件原件到我单位备案现场办理核验手续"
-
-
-class ScriptedGateway:
-    """Answers each send with the next scripted exception (None: accepted), then accepts."""
-
-    name = "scripted"
-
-    def __init__(self, *script):
-        self.script = list(script)
-        self.sent: list[tuple] = []
-
-    def send(self, to, *rest):
-        self.sent.append((to, *rest))
-        step = self.script.pop(0) if self.script else None
-        if step is not None:
-            raise step
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -100,19 +83,6 @@ def make_deps(session, crypto, clock):
     return make
 
 
-def outcome_data(crypto, mobile=MOBILE) -> dict:
-    return {"filing_id": FILING, "version": 1, "attempt": 1, "decided_at": "2026-11-23T09:00:00+08:00",
-            "decided_by": "precheck:auto", "reasons": [], "rulebook_version": "2026.1",
-            "mobile": crypto.cipher().encrypt(mobile, context="event.mobile")}
-
-
-def record_pass(deps, crypto, event_id=None, mobile=MOBILE) -> str | None:
-    message_id = events.on_precheck_outcome(deps.uow, deps.recorder, event_id or str(uuid.uuid4()), FILING,
-                                            outcome_data(crypto, mobile), passed=True)
-    deps.uow.commit()
-    return message_id
-
-
 def published(session) -> list[dict]:
     rows = session.execute(select(outbox.c.envelope).order_by(outbox.c.created_at)).scalars().all()
     for envelope in rows:
@@ -127,25 +97,24 @@ def attempts_of(session, message_id) -> list[tuple]:
 
 
 @pytest.mark.req("P2")
-def test_an_event_makes_one_message_and_one_send_and_its_redelivery_nothing(make_deps, crypto, session):
-    sms = ScriptedGateway()
-    deps = make_deps(sms)
+def test_one_cause_stores_one_message_and_its_delivery_commits_it_with_the_outcome_event(make_deps, crypto,
+                                                                                          session):
+    deps = make_deps()
     event_id = str(uuid.uuid4())
-
     message_id = record_pass(deps, crypto, event_id)
-    message = delivery.deliver(deps.uow, deps.courier, message_id)
+    twin = deps.uow.messages.get(message_id)
 
-    assert message.state == "delivered" and message.attempts == 1
-    assert sms.sent == [(MOBILE, PASS_TEXT, message_id)]
-    assert record_pass(deps, crypto, event_id) is None  # redelivered: claimed already
-    assert delivery.deliver(deps.uow, deps.courier, message_id) is None  # and the message itself is not due any more
-    assert delivery.deliver_due(deps.uow, deps.courier) == 0
-    assert len(sms.sent) == 1
-    assert session.execute(select(Message)).scalars().all() == [message]
+    # The same cause recorded again (under another id) gets the stored message back, adds nothing.
+    session.expunge(twin)
+    twin.id = str(uuid.uuid4())
+    assert deps.uow.messages.add_once(twin) == (deps.uow.messages.get(message_id), False)
+    delivered = delivery.deliver(deps.uow, deps.courier, message_id)
+    session.rollback()  # nothing was left pending: the claim and the outcome were committed
+
+    assert session.execute(select(Message.id, Message.state)).all() == [(message_id, "delivered")]
+    assert attempts_of(session, message_id) == [(1, "delivered")] and delivered.attempts == 1
     [envelope] = published(session)
-    assert envelope["meta"]["type"] == MESSAGE_DELIVERED and envelope["meta"]["correlation_id"] == FILING
-    assert envelope["data"]["recipient_hmac"] == crypto.hasher().digest(MOBILE, kind="mobile")
-    assert envelope["data"]["cause_event_id"] == event_id and envelope["data"]["attempts"] == 1
+    assert (envelope["meta"]["type"], envelope["data"]["cause_event_id"]) == (MESSAGE_DELIVERED, event_id)
 
 
 def test_contact_code_by_email_is_stored_sealed_and_shown_masked(make_deps, crypto, session, db_url):

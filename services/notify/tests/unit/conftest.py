@@ -9,25 +9,9 @@ import pytest
 from notify.dependencies import GatewaySet
 from notify.domain import RetryPolicy
 from notify.usecases import common
-from services.notify.tests.fakes import FakeNotifyUnitOfWork
+from services.notify.tests.fakes import FakeNotifyUnitOfWork, ScriptedGateway
 from shared.platform.crypto import CryptoConfig
 from shared.platform.observability import MetricsRegistry
-
-
-class ScriptedGateway:
-    """Answers each send with the next scripted exception (None: accepted), then accepts."""
-
-    name = "scripted"
-
-    def __init__(self, *script):
-        self.script = list(script)
-        self.sent: list[tuple] = []
-
-    def send(self, to, *rest):
-        self.sent.append((to, *rest))
-        step = self.script.pop(0) if self.script else None
-        if step is not None:
-            raise step
 
 
 @pytest.fixture(scope="session")

@@ -9,29 +9,14 @@ import pytest
 
 from notify.gateways import GatewayOutcomeUnknown, GatewayRejected, GatewayUnavailable, HttpSmsGateway
 from notify.usecases import common, delivery, events, rpc, views
-from services.notify.tests.unit.conftest import ScriptedGateway
+from services.notify.tests.fakes import FILING, MOBILE, ScriptedGateway, record_pass
 from shared.contracts.errors import BadRequest
 from shared.contracts.notify import MESSAGE_DELIVERED, MESSAGE_FAILED
 
 pytestmark = [pytest.mark.unit, pytest.mark.clock]
 
-MOBILE = "13800138000"
 CODE = "482913"
-FILING = "6f1c1c7e-3a43-4c1e-9d1e-2b7f4f0a9b10"
 PASS_TEXT = "您提交的网站备案信息已通过预核验，请在1个月内由网站负责人本人携带有关证件原件到我单位备案现场办理核验手续"
-
-
-def outcome_data(crypto, mobile=MOBILE) -> dict:
-    return {"filing_id": FILING, "version": 1, "attempt": 1, "decided_at": "2026-11-23T09:00:00+08:00",
-            "decided_by": "precheck:auto", "reasons": [], "rulebook_version": "2026.1",
-            "mobile": crypto.cipher().encrypt(mobile, context="event.mobile")}
-
-
-def record_pass(deps, crypto, event_id=None, mobile=MOBILE) -> str | None:
-    message_id = events.on_precheck_outcome(deps.uow, deps.recorder, event_id or str(uuid.uuid4()), FILING,
-                                            outcome_data(crypto, mobile), passed=True)
-    deps.uow.commit()
-    return message_id
 
 
 def published(deps) -> list[dict]:

@@ -7,7 +7,7 @@ import pytest
 
 from notify.domain import ONSITE_WINDOW_EXPIRED_TEXT, PRECHECK_FAILED_TEXT, PRECHECK_PASSED_TEXT
 from notify.usecases import delivery, events
-from services.notify.tests.unit.conftest import ScriptedGateway
+from services.notify.tests.fakes import ScriptedGateway
 from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.envelope import make_envelope
