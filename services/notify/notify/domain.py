@@ -27,7 +27,7 @@ from __future__ import annotations
 import re
 import string
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
@@ -279,3 +279,64 @@ class RetryPolicy:
 
     def after_unavailable(self, attempts: int) -> MessageState:
         return MessageState.FAILED if attempts >= self.max_attempts else MessageState.RETRY_WAIT
+
+
+# --- the message lifecycle ---------------------------------------------------------------------------------
+
+KEEP = object()
+"""A :class:`Transition`'s ``finished_at`` that leaves the message's as it is."""
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A message's next state and what comes with it: when it is next due (None: not by the timer), when it
+    finished (:data:`KEEP`: unchanged), the outcome to report (``delivered`` / ``failed``: an event and a count;
+    ``retry`` / ``unknown`` / ``resend``: a count) and, when not None, its new ``last_error``."""
+
+    state: MessageState
+    next_attempt_at: datetime | None
+    finished_at: object = KEEP
+    outcome: str | None = None
+    reported: bool = False  # the outcome is published (message_delivered.v1 / message_failed.v1)
+
+
+def claim(state: MessageState, attempts: int) -> tuple[MessageState, int]:
+    """A due message is handed to its gateway as the next attempt: ``sending``, attempts + 1."""
+    if state not in DUE_STATES:
+        raise ValueError(f"a {state} message is not due")
+    return MessageState.SENDING, attempts + 1
+
+
+def _final(state: MessageState, now: datetime, *, reported: bool) -> Transition:
+    return Transition(state, None, now, state.value, reported)
+
+
+def after_attempt(outcome: str, number: int, policy: RetryPolicy, now: datetime) -> Transition:
+    """The gateway's answer to attempt ``number``: delivered; unavailable -> ``retry_wait`` after the backoff
+    until the policy's attempts run out, then failed; rejected -> failed; anything else -> ``unknown``, due for
+    reconciliation now."""
+    if outcome == AttemptOutcome.DELIVERED:
+        return _final(MessageState.DELIVERED, now, reported=True)
+    if outcome == AttemptOutcome.UNAVAILABLE and policy.after_unavailable(number) == MessageState.RETRY_WAIT:
+        return Transition(MessageState.RETRY_WAIT, now + policy.delay(number), outcome="retry")
+    if outcome in (AttemptOutcome.UNAVAILABLE, AttemptOutcome.REJECTED):
+        return _final(MessageState.FAILED, now, reported=True)
+    return Transition(MessageState.UNKNOWN, now, now, MessageState.UNKNOWN.value)
+
+
+def stale(now: datetime) -> Transition:
+    """A send whose process stopped mid-way: ``unknown``, due for reconciliation now."""
+    return Transition(MessageState.UNKNOWN, now, now, MessageState.UNKNOWN.value)
+
+
+def after_reconciliation(verdict: str, now: datetime) -> tuple[Transition, str, str]:
+    """An ``unknown`` message by the gateway's ``verdict`` (the delivery rule above): the transition, the
+    attempt's settled outcome and its note. ``delivered`` / ``failed`` are final; ``no_record`` is due again now."""
+    if verdict == "delivered":
+        return (_final(MessageState.DELIVERED, now, reported=True), AttemptOutcome.DELIVERED,
+                "confirmed by the gateway's status query")
+    if verdict == "failed":
+        return (_final(MessageState.FAILED, now, reported=True), AttemptOutcome.REJECTED,
+                "failed, says the gateway's status query")
+    return (Transition(MessageState.RETRY_WAIT, now, None, "resend"), AttemptOutcome.UNAVAILABLE,
+            "not received, says the gateway")

@@ -37,6 +37,7 @@ from notify import domain
 from notify.dependencies import CorrelationId, Gateways, NotifySettings, setting_timer
 from notify.domain import DUE_STATES, EMAIL, SMS
 from notify.models import outbox, processed_events
+from notify.repository import NotifyUnitOfWork
 from notify.schemas import MessagesOutput, MessagesQuery, SendInput
 from notify.usecases import common, delivery, events, rpc, views
 from shared.contracts.bureau import FILING_APPROVED
@@ -71,18 +72,16 @@ class NotifyService(ServiceBase):
     relay = OutboxRelay(outbox)
     caller_correlation_id = CorrelationId()
 
-    def _deps(self) -> common.Deps:
-        return common.Deps(
-            session=self.db,
-            cipher=self.personal.cipher,
-            hasher=self.personal.hasher,
-            gateways=self.gateways,
-            policy=self.settings.policy,
-            sending_lease=self.settings.sending_lease,
-            now=self.settings.now,
-            metrics=self.metrics,
-            exchange=self.personal.exchange,
-        )
+    def _uow(self) -> NotifyUnitOfWork:
+        return NotifyUnitOfWork(self.db)
+
+    def _recorder(self) -> common.Recorder:
+        return common.Recorder(cipher=self.personal.cipher, hasher=self.personal.hasher, now=self.settings.now,
+                               metrics=self.metrics, exchange=self.personal.exchange)
+
+    def _courier(self) -> common.Courier:
+        return common.Courier(cipher=self.personal.cipher, gateways=self.gateways, policy=self.settings.policy,
+                              sending_lease=self.settings.sending_lease, now=self.settings.now, metrics=self.metrics)
 
     # --- events --------------------------------------------------------------------------------
 
@@ -115,25 +114,26 @@ class NotifyService(ServiceBase):
         self._record_and_send(meta, data, events.on_reverification_requested)
 
     def _record_and_send(self, meta: dict, data: dict, action) -> None:
-        """Record the message(s) ``action(deps, event_id, correlation_id, data)`` asks for with the processed-event
-        row the handler claimed (one commit), then make the first attempt: a send starts only once its cause is
-        stored."""
-        deps = self._deps()
+        """Record the message(s) ``action(uow, recorder, event_id, correlation_id, data)`` asks for with the
+        processed-event row the handler claimed (one commit), then make the first attempt: a send starts only once
+        its cause is stored."""
+        uow = self._uow()
         try:
-            message_id = action(deps, str(meta["id"]), str(meta["correlation_id"]), data)
+            message_id = action(uow, self._recorder(), str(meta["id"]), str(meta["correlation_id"]), data)
         except DecryptionError as exc:
             # Sealed with keys this provider does not hold: requeueing cannot help.
             raise PoisonEvent(f"{meta['type']} is sealed with keys this service does not hold: {exc}") from None
-        self.db.commit()
+        uow.commit()
+        courier = self._courier()
         for one in message_id if isinstance(message_id, list) else [message_id]:
             if one is not None:
-                delivery.deliver(deps, one)
+                delivery.deliver(uow, courier, one)
 
     @setting_timer("NOTIFY_POLL_SECONDS", 1.0)
     def deliver_due(self):
         """Retries that are due (and pending messages whose first attempt never started); stale sends become
         ``unknown``."""
-        delivery.deliver_due(self._deps())
+        delivery.deliver_due(self._uow(), self._courier())
 
     # --- RPC for other services ----------------------------------------------------------------
 
@@ -156,11 +156,11 @@ class NotifyService(ServiceBase):
         request = SendInput().load(raw)
         if request["correlation_id"]:
             self.log_context(correlation_id=request["correlation_id"])
-        deps = self._deps()
-        message = rpc.request_by_rpc(deps, channel=channel, **request)
-        self.db.commit()
+        uow = self._uow()
+        message = rpc.request_by_rpc(uow, self._recorder(), channel=channel, **request)
+        uow.commit()
         if message.state in DUE_STATES:
-            message = delivery.deliver(deps, message.id) or views.get_message(deps, message.id)
+            message = delivery.deliver(uow, self._courier(), message.id) or views.get_message(uow, message.id)
         return {"message_id": message.id, "state": str(message.state)}
 
     # --- staff and ops HTTP --------------------------------------------------------------------
@@ -168,4 +168,4 @@ class NotifyService(ServiceBase):
     @route("GET", "/messages", access=allow(*STAFF, OPS, AUDITOR), query=MessagesQuery(), answer=MessagesOutput(),
            summary="Messages of one filing (correlation id) with their delivery attempts")
     def messages(self, request: Request, query: dict):
-        return views.list_messages(self._deps(), query["correlation_id"])
+        return views.list_messages(self._uow(), self.personal.cipher, query["correlation_id"])

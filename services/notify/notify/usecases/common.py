@@ -1,5 +1,6 @@
 """What notify's use cases share (design.md §2, §5): the contexts personal data is sealed under, the limits of the
-delivery protocol, the collaborators (:class:`Deps`) and the outcome counter."""
+delivery protocol, the collaborators use cases take (:class:`Recorder`, :class:`Courier`), the outcome counter and
+the outcome events."""
 
 from __future__ import annotations
 
@@ -8,13 +9,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy.orm import Session
-
 from notify.dependencies import GatewaySet
-from notify.domain import (
-    RetryPolicy,
-)
+from notify.domain import RetryPolicy
 from notify.models import Message
+from notify.repository import NotifyUnitOfWork
 
 SERVICE = "notify"
 RECIPIENT_CONTEXT = "notify.recipient"
@@ -31,31 +29,55 @@ PARAM_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
 
 
 @dataclass
-class Deps:
-    """What the use cases touch; the service builds it per worker, tests build it with fakes."""
+class Recorder:
+    """What recording a message takes: the field cipher and lookup hasher its personal data is sealed and hashed
+    with (design.md §5), the exchange ring's cipher for fields other actors sealed (ADR 0001), the clock and the
+    outcome counter (``shared.platform.observability.MetricsRegistry``, None: not counted)."""
 
-    session: Session
     cipher: object
     hasher: object
+    now: Callable[[], datetime]
+    metrics: object | None = None
+    exchange: object | None = None
+
+
+@dataclass
+class Courier:
+    """What delivering a message takes: the gateways, the cipher that opens the stored recipient and text, the
+    retry policy, the longest a gateway call can take (``sending_lease``), the clock and the outcome counter."""
+
+    cipher: object
     gateways: GatewaySet
     policy: RetryPolicy
     sending_lease: timedelta
     now: Callable[[], datetime]
-    metrics: object | None = None  # shared.platform.observability.MetricsRegistry
-    exchange: object | None = None  # the exchange ring's FieldCipher (ADR 0001), for events from other actors
+    metrics: object | None = None
 
 
-def count(deps: Deps, message: Message, outcome: str) -> None:
-    if deps.metrics is not None:
-        deps.metrics.counter(
+def count(metrics, message: Message, outcome: str) -> None:
+    """``icp_notify_message_outcomes_total`` by channel, template and outcome (``metrics`` None: not counted)."""
+    if metrics is not None:
+        metrics.counter(
             "icp_notify_message_outcomes_total",
             "Message outcomes: delivered, retry, failed, unknown (a send whose result nobody knows).",
             ("channel", "template", "outcome"),
         ).labels(message.channel, message.template, outcome).inc()
 
 
-def is_postgresql(session: Session) -> bool:
-    return session.get_bind().dialect.name == "postgresql"
+def emit(uow: NotifyUnitOfWork, event_type: str, message: Message, error: str | None, now: datetime) -> None:
+    """``message_delivered.v1`` / ``message_failed.v1`` about ``message``, in the unit of work's outbox."""
+    uow.emit(event_type, {
+        "message_id": message.id,
+        "correlation_id": message.correlation_id,
+        "cause_event_id": message.cause_id,
+        "channel": message.channel,
+        "template": message.template,
+        "template_version": message.template_version,
+        "recipient_hmac": message.recipient_hmac,
+        "attempts": message.attempts,
+        "at": now.isoformat(),
+        "error": error,
+    }, message.correlation_id)
 
 
 def iso(value: datetime | None) -> str | None:

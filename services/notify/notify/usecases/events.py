@@ -12,32 +12,30 @@ from notify.domain import (
     InvalidRecipient,
     Template,
 )
-from notify.usecases.common import (
-    EVENT_CONTEXT,
-    EXCHANGE_CONTEXT,
-    Deps,
-)
+from notify.repository import NotifyUnitOfWork
+from notify.usecases.common import EVENT_CONTEXT, EXCHANGE_CONTEXT, Recorder
 from notify.usecases.recording import record_undeliverable, request_message
 from shared.platform.logging import get_logger
 
 log = get_logger(__name__)
 
 
-def _open_event_field(deps: Deps, token: str, field: str) -> str:
-    return deps.cipher.decrypt(token, context=f"{EVENT_CONTEXT}.{field}")
+def _open_event_field(recorder: Recorder, token: str, field: str) -> str:
+    return recorder.cipher.decrypt(token, context=f"{EVENT_CONTEXT}.{field}")
 
 
 def _from_event(
-    deps: Deps, event_id: str, correlation_id: str, template: Template, recipient: str, params: dict
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, template: Template, recipient: str,
+    params: dict,
 ) -> str | None:
     try:
         message, _created = request_message(
-            deps, cause_id=event_id, correlation_id=correlation_id, template=template, recipient=recipient,
+            uow, recorder, cause_id=event_id, correlation_id=correlation_id, template=template, recipient=recipient,
             params=params,
         )
     except InvalidRecipient as exc:
         record_undeliverable(
-            deps, cause_id=event_id, correlation_id=correlation_id, template=template, recipient=recipient,
+            uow, recorder, cause_id=event_id, correlation_id=correlation_id, template=template, recipient=recipient,
             params=params, error=f"invalid recipient: {exc}",
         )
         return None
@@ -46,54 +44,70 @@ def _from_event(
     return message.id if message.state in DUE_STATES else None
 
 
-def on_precheck_outcome(deps: Deps, event_id: str, correlation_id: str, data: dict, *, passed: bool) -> str | None:
+def on_precheck_outcome(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict, *, passed: bool
+) -> str | None:
     """P2: the pass or the fail text, verbatim, to the filing's mobile. Returns the message id to deliver
     now, or None (an unreachable number). The entrypoint claims each event once (design.md §4)."""
     name = domain.PRECHECK_PASSED if passed else domain.PRECHECK_FAILED
-    mobile = _open_event_field(deps, data["mobile"], "mobile")
-    return _from_event(deps, event_id, correlation_id, domain.template(name, SMS), mobile, {})
+    mobile = _open_event_field(recorder, data["mobile"], "mobile")
+    return _from_event(uow, recorder, event_id, correlation_id, domain.template(name, SMS), mobile, {})
 
 
-def on_contact_confirmation(deps: Deps, event_id: str, correlation_id: str, data: dict) -> str | None:
+def on_contact_confirmation(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> str | None:
     """P2: the one-time code that confirms a contact, by SMS or e-mail as the event's ``channel`` says."""
-    recipient = _open_event_field(deps, data["recipient"], "recipient")
-    code = _open_event_field(deps, data["code"], "code")
+    recipient = _open_event_field(recorder, data["recipient"], "recipient")
+    code = _open_event_field(recorder, data["code"], "code")
     template = domain.template(CONTACT_CODE, data["channel"])
-    return _from_event(deps, event_id, correlation_id, template, recipient, {"code": code})
+    return _from_event(uow, recorder, event_id, correlation_id, template, recipient, {"code": code})
 
 
-def on_window_expired(deps: Deps, event_id: str, correlation_id: str, data: dict) -> str | None:
+def on_window_expired(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> str | None:
     """P3: the month passed without the responsible person coming in; the sponsor is told by SMS."""
-    mobile = _open_event_field(deps, data["mobile"], "mobile")
-    return _from_event(deps, event_id, correlation_id, domain.template(domain.ONSITE_WINDOW_EXPIRED, SMS), mobile, {})
+    mobile = _open_event_field(recorder, data["mobile"], "mobile")
+    template = domain.template(domain.ONSITE_WINDOW_EXPIRED, SMS)
+    return _from_event(uow, recorder, event_id, correlation_id, template, mobile, {})
 
 
-def on_filing_approved(deps: Deps, event_id: str, correlation_id: str, data: dict) -> str | None:
+def on_filing_approved(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> str | None:
     """P8: the filing number, to the mobile in the approved filing (sealed with the exchange ring, ADR 0001)."""
-    mobile = deps.exchange.decrypt(data["filing"]["contacts"]["mobile"], context=f"{EXCHANGE_CONTEXT}.contacts.mobile")
+    mobile = recorder.exchange.decrypt(data["filing"]["contacts"]["mobile"],
+                                       context=f"{EXCHANGE_CONTEXT}.contacts.mobile")
     template = domain.template(domain.FILING_APPROVED, SMS)
-    return _from_event(deps, event_id, correlation_id, template, mobile, {"filing_number": data["filing_number"]})
+    params = {"filing_number": data["filing_number"]}
+    return _from_event(uow, recorder, event_id, correlation_id, template, mobile, params)
 
 
 def _shanghai_day(value) -> str:
     return value.astimezone(domain.SHANGHAI).date().isoformat()
 
 
-def on_revisit_requested(deps: Deps, event_id: str, correlation_id: str, data: dict) -> list[str]:
+def on_revisit_requested(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> list[str]:
     """W5: ask the sponsor to confirm or update its data, by SMS and (when it gave one) e-mail. Returns the ids
     of the messages to deliver now."""
     params = {"filing_number": data["filing_number"], "answer_by": _shanghai_day(data["answer_by"])}
-    ids = [_from_event(deps, event_id, correlation_id, domain.template(domain.REVISIT_REQUESTED, SMS),
-                       _open_event_field(deps, data["contacts"]["mobile"], "contacts.mobile"), params)]
+    ids = [_from_event(uow, recorder, event_id, correlation_id, domain.template(domain.REVISIT_REQUESTED, SMS),
+                       _open_event_field(recorder, data["contacts"]["mobile"], "contacts.mobile"), params)]
     if data["contacts"].get("email"):
-        ids.append(_from_event(deps, event_id, correlation_id, domain.template(domain.REVISIT_REQUESTED, EMAIL),
-                               _open_event_field(deps, data["contacts"]["email"], "contacts.email"), params))
+        template = domain.template(domain.REVISIT_REQUESTED, EMAIL)
+        ids.append(_from_event(uow, recorder, event_id, correlation_id, template,
+                               _open_event_field(recorder, data["contacts"]["email"], "contacts.email"), params))
     return [message_id for message_id in ids if message_id]
 
 
-def on_reverification_requested(deps: Deps, event_id: str, correlation_id: str, data: dict) -> str | None:
+def on_reverification_requested(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> str | None:
     """W6: invite the responsible person of a stock filing to on-site verification by its deadline (SMS)."""
-    mobile = _open_event_field(deps, data["contacts"]["mobile"], "contacts.mobile")
+    mobile = _open_event_field(recorder, data["contacts"]["mobile"], "contacts.mobile")
     params = {"filing_number": data["filing_number"], "deadline": _shanghai_day(data["deadline"])}
-    return _from_event(deps, event_id, correlation_id, domain.template(domain.REVERIFICATION_REQUESTED, SMS), mobile,
-                       params)
+    template = domain.template(domain.REVERIFICATION_REQUESTED, SMS)
+    return _from_event(uow, recorder, event_id, correlation_id, template, mobile, params)

@@ -9,11 +9,8 @@ from notify.domain import (
     TemplateError,
 )
 from notify.models import Message
-from notify.usecases.common import (
-    PARAM_NAME,
-    RPC_CONTEXT,
-    Deps,
-)
+from notify.repository import NotifyUnitOfWork
+from notify.usecases.common import PARAM_NAME, RPC_CONTEXT, Recorder
 from notify.usecases.recording import request_message
 from shared.contracts.errors import BadRequest, FieldError, field_errors
 from shared.platform.crypto import DecryptionError
@@ -27,7 +24,8 @@ def _bad(field: str, code: str, message: str) -> BadRequest:
 
 
 def request_by_rpc(
-    deps: Deps,
+    uow: NotifyUnitOfWork,
+    recorder: Recorder,
     *,
     channel: str,
     recipient: str,
@@ -49,13 +47,14 @@ def request_by_rpc(
             raise _bad("params", "format", "parameter names are lower-case words")
         if not isinstance(value, str | int):
             raise _bad(f"params.{name}", "type", "parameters are strings")
-        opened[name] = _open_rpc(deps, str(value), name, f"params.{name}") if name in chosen.secret_params else value
-    plain_recipient = _open_rpc(deps, recipient, "recipient", "recipient")
+        secret = name in chosen.secret_params
+        opened[name] = _open_rpc(recorder, str(value), name, f"params.{name}") if secret else value
+    plain_recipient = _open_rpc(recorder, recipient, "recipient", "recipient")
     cause_id = f"rpc:{idempotency_key}"
     try:
         message, created = request_message(
-            deps, cause_id=cause_id, correlation_id=correlation_id or "", template=chosen, recipient=plain_recipient,
-            params=opened,
+            uow, recorder, cause_id=cause_id, correlation_id=correlation_id or "", template=chosen,
+            recipient=plain_recipient, params=opened,
         )
     except InvalidRecipient as exc:
         raise _bad("recipient", "format", str(exc)) from None
@@ -68,9 +67,9 @@ def request_by_rpc(
     return message
 
 
-def _open_rpc(deps: Deps, token: str, context_field: str, field: str) -> str:
+def _open_rpc(recorder: Recorder, token: str, context_field: str, field: str) -> str:
     try:
-        return deps.cipher.decrypt(token, context=f"{RPC_CONTEXT}.{context_field}")
+        return recorder.cipher.decrypt(token, context=f"{RPC_CONTEXT}.{context_field}")
     except DecryptionError:
         message = f"{field} must be a token sealed with context {RPC_CONTEXT}.{context_field}"
         raise _bad(field, "sealed", message) from None

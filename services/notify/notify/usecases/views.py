@@ -3,32 +3,27 @@ carries a code."""
 
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from notify import domain
 from notify.models import Message
-from notify.usecases.common import (
-    RECIPIENT_CONTEXT,
-    Deps,
-    iso,
-)
+from notify.repository import NotifyUnitOfWork
+from notify.usecases.common import RECIPIENT_CONTEXT, iso
 from shared.platform.crypto import DecryptionError
 from shared.platform.logging import mask_field
 
 
-def get_message(deps: Deps, message_id: str) -> Message:
-    return deps.session.execute(select(Message).where(Message.id == message_id)).scalar_one()
+def get_message(uow: NotifyUnitOfWork, message_id: str) -> Message:
+    return uow.messages.get(message_id)
 
 
-def _masked_recipient(deps: Deps, message: Message) -> str:
+def _masked_recipient(cipher, message: Message) -> str:
     try:
-        plain = deps.cipher.decrypt(message.recipient_token, context=RECIPIENT_CONTEXT)
+        plain = cipher.decrypt(message.recipient_token, context=RECIPIENT_CONTEXT)
     except DecryptionError:
         return "<unreadable>"
     return mask_field(domain.recipient_kind(message.channel), plain)
 
 
-def message_view(deps: Deps, message: Message) -> dict:
+def message_view(cipher, message: Message) -> dict:
     """A message as staff and ops see it: recipient masked, a text with a code withheld."""
     return {
         "message_id": message.id,
@@ -37,7 +32,7 @@ def message_view(deps: Deps, message: Message) -> dict:
         "channel": message.channel,
         "template": message.template,
         "template_version": message.template_version,
-        "recipient": _masked_recipient(deps, message),
+        "recipient": _masked_recipient(cipher, message),
         "text": None if message.text_sealed else message.text,
         "state": message.state,
         "attempts": message.attempts,
@@ -53,8 +48,8 @@ def message_view(deps: Deps, message: Message) -> dict:
     }
 
 
-def list_messages(deps: Deps, correlation_id: str) -> dict:
-    rows = deps.session.execute(
-        select(Message).where(Message.correlation_id == correlation_id).order_by(Message.created_at, Message.id)
-    ).scalars()
-    return {"correlation_id": correlation_id, "messages": [message_view(deps, m) for m in rows]}
+def list_messages(uow: NotifyUnitOfWork, cipher, correlation_id: str) -> dict:
+    """A filing's messages, oldest first, as :func:`message_view` shows them (``cipher`` opens the recipients to
+    mask them)."""
+    messages = uow.messages.of_correlation(correlation_id)
+    return {"correlation_id": correlation_id, "messages": [message_view(cipher, m) for m in messages]}

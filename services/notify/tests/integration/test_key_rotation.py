@@ -15,6 +15,7 @@ from notify import domain
 from notify.dependencies import GatewaySet
 from notify.domain import RetryPolicy
 from notify.gateways import FileEmailSink, FileSmsSink
+from notify.repository import NotifyUnitOfWork
 from notify.rotation import SEALED
 from notify.usecases import common, delivery, recording
 from shared.platform.crypto import CryptoConfig
@@ -35,13 +36,21 @@ def _crypto(keys: str, current: str) -> CryptoConfig:
     return CryptoConfig.from_config({"FIELD_KEYS": keys, "FIELD_KEY_CURRENT": current, "ALLOW_DEV_KEYS": "true"})
 
 
-def _deps(session: Session, keys: str, current: str, sinks: Path) -> common.Deps:
+def _now() -> datetime:
+    return datetime.now(UTC) + timedelta(minutes=5)
+
+
+def _recorder(keys: str, current: str) -> common.Recorder:
     crypto = _crypto(keys, current)
-    return common.Deps(
-        session=session, cipher=crypto.cipher(), hasher=crypto.hasher(),
+    return common.Recorder(cipher=crypto.cipher(), hasher=crypto.hasher(), now=_now)
+
+
+def _courier(keys: str, current: str, sinks: Path) -> common.Courier:
+    return common.Courier(
+        cipher=_crypto(keys, current).cipher(),
         gateways=GatewaySet(FileSmsSink(str(sinks / "sms.jsonl")), FileEmailSink(str(sinks / "email.jsonl"))),
         policy=RetryPolicy(max_attempts=3, base=timedelta(seconds=10), cap=timedelta(seconds=60)),
-        sending_lease=timedelta(seconds=300), now=lambda: datetime.now(UTC) + timedelta(minutes=5))
+        sending_lease=timedelta(seconds=300), now=_now)
 
 
 def _versions(engine) -> set[str]:
@@ -64,10 +73,10 @@ def test_old_key_messages_deliver_after_rotation_and_the_job_re_encrypts_them(da
     engine = create_engine(url)
     ids = []
     with Session(engine) as session:
-        deps = _deps(session, f"1:{K1}", "1", tmp_path)
+        uow, recorder = NotifyUnitOfWork(session), _recorder(f"1:{K1}", "1")
         for name, channel, recipient, params in MESSAGES * 2:
             message, created = recording.request_message(
-                deps, cause_id=str(uuid.uuid4()), correlation_id=str(uuid.uuid4()),
+                uow, recorder, cause_id=str(uuid.uuid4()), correlation_id=str(uuid.uuid4()),
                 template=domain.template(name, channel), recipient=recipient, params=params)
             assert created
             ids.append(message.id)
@@ -75,9 +84,9 @@ def test_old_key_messages_deliver_after_rotation_and_the_job_re_encrypts_them(da
     assert _versions(engine) == {"v1"}
 
     with Session(engine, expire_on_commit=False) as session:  # the new key is current: old messages still go out
-        deps = _deps(session, f"1:{K1},2:{K2}", "2", tmp_path)
+        uow, courier = NotifyUnitOfWork(session), _courier(f"1:{K1},2:{K2}", "2", tmp_path)
         for message_id in ids[:3]:
-            assert delivery.deliver(deps, message_id).state == "delivered"
+            assert delivery.deliver(uow, courier, message_id).state == "delivered"
     assert len(_delivered(tmp_path)) == 3
 
     crypto = _crypto(f"1:{K1},2:{K2}", "2")
@@ -87,9 +96,9 @@ def test_old_key_messages_deliver_after_rotation_and_the_job_re_encrypts_them(da
     assert set(rotate_keys(engine, crypto.cipher(), SEALED).values()) == {0}  # idempotent
 
     with Session(engine, expire_on_commit=False) as session:  # the old key is gone: the rest still goes out
-        deps = _deps(session, f"2:{K2}", "2", tmp_path)
+        uow, courier = NotifyUnitOfWork(session), _courier(f"2:{K2}", "2", tmp_path)
         for message_id in ids[3:]:
-            assert delivery.deliver(deps, message_id).state == "delivered"
+            assert delivery.deliver(uow, courier, message_id).state == "delivered"
     delivered = _delivered(tmp_path)
     assert len(delivered) == 6 and all(delivered.count(d) == 2 for d in delivered)  # the same, before and after
     assert {to for to, _ in delivered} == {MOBILE, EMAIL}

@@ -1,6 +1,6 @@
-"""Notify with a gateway of its own over the real broker, each test on a container of its own settings: a flaky
-gateway is retried, a dead one is reported, a refusal fails at once, a send cut off mid-way by a killed process is
-reconciled with the gateway and never repeated."""
+"""Notify with a gateway of its own over the real broker, each test on a container of its own settings: the timer
+retries a flaky gateway, a send cut off mid-way by a killed process is reconciled with the gateway and never
+repeated (a dead gateway reported and a refusal failed at once: tests/unit/test_delivery.py, on the fakes)."""
 
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -11,7 +11,7 @@ from sqlalchemy import create_engine, insert, select
 
 from notify.gateways import FileSmsSink, HttpSmsGateway
 from notify.models import DeliveryAttempt, Message, processed_events
-from shared.contracts.notify import MESSAGE_DELIVERED, MESSAGE_FAILED
+from shared.contracts.notify import MESSAGE_DELIVERED
 
 pytestmark = pytest.mark.service
 
@@ -48,31 +48,6 @@ def test_a_gateway_failing_twice_then_succeeding_delivers_after_retries(start_no
     assert sms_gateway.bodies()[-1] == {"to": MOBILE, "text": PASS_TEXT, "message_id": message["message_id"]}
     [delivered] = notify_tap.wait_for(1)
     assert delivered["meta"]["type"] == MESSAGE_DELIVERED and delivered["data"]["attempts"] == 3
-
-
-def test_a_gateway_that_always_fails_is_reported_as_message_failed(start_notify, sms_gateway, precheck_events, api,
-                                                                   notify_tap, wait_until):
-    sms_gateway.script = [503] * 10
-    start_notify(**http_settings(sms_gateway, NOTIFY_MAX_ATTEMPTS="3"))
-    filing_id = str(uuid.uuid4())
-    precheck_events.outcome(False, filing_id)
-
-    [message] = wait_until(api.settled(filing_id))
-    assert message["state"] == "failed" and message["attempts"] == 3 and len(sms_gateway.requests) == 3
-    [failed] = notify_tap.wait_for(1)
-    assert failed["meta"]["type"] == MESSAGE_FAILED and failed["meta"]["correlation_id"] == filing_id
-    assert failed["data"]["attempts"] == 3 and failed["data"]["error"] == "gateway answered 503 (1 tries)"
-
-
-def test_a_refused_message_fails_at_once(start_notify, sms_gateway, precheck_events, api, notify_tap, wait_until):
-    sms_gateway.script = [400]
-    start_notify(**http_settings(sms_gateway))
-    filing_id = str(uuid.uuid4())
-    precheck_events.outcome(True, filing_id)
-
-    [message] = wait_until(api.settled(filing_id))
-    assert message["state"] == "failed" and message["attempts"] == 1
-    assert [e["meta"]["type"] for e in notify_tap.wait_for(1)] == [MESSAGE_FAILED]
 
 
 @pytest.mark.req("P2")
