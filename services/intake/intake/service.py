@@ -127,9 +127,8 @@ class IntakeService(ServiceBase):
         try:
             return document_guide(query["kind"], query.get("unit_type"))
         except InvalidValue as exc:
-            raise BadRequest(
-                exc.message, field_errors(FieldError("unit_type", exc.code, exc.message, exc.rule))
-            ) from None
+            raise BadRequest(exc.message, field_errors(
+                FieldError("unit_type", exc.code, exc.message, exc.rule))) from None
 
     @route("GET", "/contract-clause", access=allow(*READER_ROLES, OPS), answer=ClauseOutput(),
            summary="The contract clause shown before submission (W3)")
