@@ -9,15 +9,18 @@ Nothing here commits: the entrypoint does (:class:`shared.platform.unit_of_work.
 from dataclasses import fields
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from intake import models
 from intake.domain.filing import Acceptance, Filing, FilingState, Scan, Step
 from intake.domain.revisits import PENDING, Revisit, RevisitState
+from intake.domain.stock import StockImport
 from intake.sign_in import SignInCode
 from shared.contracts.intake import personal_paths
+from shared.contracts.registry import EVENTS
 from shared.platform.sealing import seal, unseal
 from shared.platform.unit_of_work import SqlUnitOfWork
 
@@ -286,9 +289,81 @@ class SqlSignInCodes:
         _copy(self.session.get(models.SignInCode, code.id), code)
 
 
+class SqlStock:
+    """W6: stock imports, their re-verification plans, and the bulk writes of an import's batch (a batch job over
+    up to hundreds of thousands of rows: one INSERT per table and batch, not one per row)."""
+
+    def __init__(self, session: Session, cipher):
+        self.session = session
+        self.cipher = cipher
+
+    def by_request_key(self, request_key: str) -> StockImport | None:
+        row = self.session.execute(select(models.StockImport).where(
+            models.StockImport.request_key == request_key)).scalar_one_or_none()
+        return None if row is None else _domain(StockImport, row)
+
+    def get(self, import_id: str) -> StockImport | None:
+        row = self.session.get(models.StockImport, import_id)
+        return None if row is None else _domain(StockImport, row)
+
+    def start(self, run: StockImport) -> bool:
+        """Add the new import; False, with the transaction rolled back, when an import with its request key
+        exists already (the same request, sent twice at once: the first one runs)."""
+        row = models.StockImport()
+        _copy(row, run)
+        self.session.add(row)
+        try:
+            self.session.flush()
+        except IntegrityError:
+            self.session.rollback()
+            return False
+        return True
+
+    def save(self, run: StockImport) -> None:
+        _copy(self.session.get(models.StockImport, run.id), run)
+
+    def planned(self, filing_numbers: list[str]) -> set[str]:
+        """Those of ``filing_numbers`` imported already (they have a plan)."""
+        return set(self.session.execute(select(models.StockReverification.filing_number).where(
+            models.StockReverification.filing_number.in_(filing_numbers))).scalars())
+
+    def approved(self, domains) -> set[str]:
+        """Those of ``domains`` in the approved-sites list."""
+        return set(self.session.execute(select(models.ApprovedSite.domain).where(
+            models.ApprovedSite.domain.in_(list(domains)))).scalars())
+
+    def add_batch(self, at: datetime, *, filings: list[dict], versions: list[dict], timeline: list[dict],
+                  plans: list[dict], sites: list[dict], events: list[dict]) -> None:
+        """Insert a batch's rows (``versions``' data in the clear: sealed here) and its events' envelopes, checked
+        against their contracts as the outbox checks one."""
+        EVENTS.validate_outgoing_many(events)
+        self.session.execute(insert(models.Filing), filings)
+        self.session.execute(insert(models.FilingVersion), [
+            {**version, "data": seal(version["data"], ALL_PERSONAL_PATHS, self.cipher, STORE_CONTEXT)}
+            for version in versions])
+        self.session.execute(insert(models.TimelineEntry), timeline)
+        self.session.execute(insert(models.StockReverification), plans)
+        self.session.execute(insert(models.ApprovedSite), sites)
+        self.session.execute(models.outbox.insert(), [
+            {"id": envelope["meta"]["id"], "event_type": envelope["meta"]["type"],
+             "correlation_id": envelope["meta"]["correlation_id"], "envelope": envelope, "created_at": at,
+             "attempts": 0, "next_attempt_at": at} for envelope in events])
+
+    def progress(self, provider_id: str, at: datetime) -> list[dict]:
+        """Per import of the provider: its plans, those done, those overdue at ``at`` (pending past the
+        deadline), and the deadline."""
+        plan = models.StockReverification
+        overdue = (plan.state == "pending") & (plan.deadline < at)
+        query = select(plan.import_id, func.count(), func.count().filter(plan.state == "done"),
+                       func.count().filter(overdue), func.min(plan.deadline)
+                       ).where(plan.provider_id == provider_id).group_by(plan.import_id)
+        return [{"import_id": import_id, "planned": planned, "done": done, "overdue": late, "deadline": deadline}
+                for import_id, planned, done, late, deadline in self.session.execute(query)]
+
+
 class IntakeUnitOfWork(SqlUnitOfWork):
-    """Intake's transaction: its filings, sites, revisits and sign-in codes on one session, events to its
-    outbox."""
+    """Intake's transaction: its filings, sites, revisits, sign-in codes and stock imports on one session, events
+    to its outbox."""
 
     def __init__(self, session: Session, cipher):
         super().__init__(session, models.outbox, SERVICE)
@@ -296,4 +371,5 @@ class IntakeUnitOfWork(SqlUnitOfWork):
         self.sites = SqlSites(session)
         self.revisits = SqlRevisits(session)
         self.sign_in_codes = SqlSignInCodes(session)
+        self.stock = SqlStock(session, cipher)
 

@@ -11,7 +11,7 @@ import structlog
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
-from intake import sign_in, stock, usecases
+from intake import sign_in
 from intake.dependencies import IntakeSettings, IntakeStorage, setting_timer
 from intake.domain.guide import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guide
 from intake.domain.sites import nginx_map
@@ -38,7 +38,7 @@ from intake.schemas import (
     TokenOutput,
     UploadQuery,
 )
-from intake.usecases import evidence, filings, revisits, sites, status, submission
+from intake.usecases import evidence, filings, revisits, sites, status, stock, submission
 from intake.usecases.filings import MAX_SCAN_BYTES, Viewer
 from shared.contracts.bureau import FILING_APPROVED, FILING_NUMBER_RETIRED, FILING_RETURNED
 from shared.contracts.errors import BadRequest, FieldError, ServiceUnavailable, field_errors
@@ -118,11 +118,6 @@ class IntakeService(ServiceBase):
         return Viewer(self.settings.provider_id, self.caller.may_see,
                       sponsor_in_full and principal is not None and principal.role == SPONSOR)
 
-    def _stock_deps(self) -> usecases.Deps:
-        return usecases.Deps(session=self.db, cipher=self.personal.cipher, hasher=self.personal.hasher,
-                             provider_id=self.settings.provider_id, now=self.settings.now,
-                             reverification=self.settings.reverification)
-
     # --- what a sponsor reads before it starts (W2, W3) --------------------------------------------
 
     @route("GET", "/guide", access=allow(*READER_ROLES, OPS), query=GuideQuery(), rule="W2",
@@ -132,9 +127,8 @@ class IntakeService(ServiceBase):
         try:
             return document_guide(query["kind"], query.get("unit_type"))
         except InvalidValue as exc:
-            raise BadRequest(
-                exc.message, field_errors(FieldError("unit_type", exc.code, exc.message, exc.rule))
-            ) from None
+            raise BadRequest(exc.message, field_errors(
+                FieldError("unit_type", exc.code, exc.message, exc.rule))) from None
 
     @route("GET", "/contract-clause", access=allow(*READER_ROLES, OPS), answer=ClauseOutput(),
            summary="The contract clause shown before submission (W3)")
@@ -331,24 +325,24 @@ class IntakeService(ServiceBase):
         rows, imported, already imported, rejected with line, field and rule. Larger files: the command. The
         import commits batch by batch (``stock.import_stock``) and keeps the request's key itself, so that a
         replay of an interrupted import is told so rather than run twice."""
-        actor = self.caller.actor
-        deps = self._stock_deps()
+        actor, settings = self.caller.actor, self.settings
         text = stock.csv_text(request.get_data(cache=True), request.mimetype)
-        return stock.import_stock(deps, text.splitlines(keepends=True), source="http", actor=actor,
-                                  deadline=stock.deadline_of(deps, query.get("deadline")),
-                                  request_key=f"{actor}:{request.headers[IDEMPOTENCY_HEADER].strip()}",
-                                  batch=HTTP_BATCH, progress=lambda _report: eventlet.sleep(0))
+        deadline = stock.deadline_of(settings.now(), query.get("deadline"), settings.reverification)
+        return stock.import_stock(self._uow(), self.personal.cipher, self.personal.hasher, settings.provider_id,
+                                  settings.now, text.splitlines(keepends=True), source="http", actor=actor,
+                                  deadline=deadline, batch=HTTP_BATCH, progress=lambda _report: eventlet.sleep(0),
+                                  request_key=f"{actor}:{request.headers[IDEMPOTENCY_HEADER].strip()}")
 
     @route("GET", "/stock/imports/<import_id>", access=allow(*STAFF, AUDITOR),
            errors={404: "No such stock import for this provider"}, summary="W6: a stock import's report")
     def stock_import(self, request: Request, import_id: str):
-        return stock.get_import(self._stock_deps(), import_id)
+        return stock.get_import(self._uow(), self.settings.provider_id, import_id)
 
     @route("GET", "/stock/progress", access=allow(*STAFF, AUDITOR),
            summary="W6: re-verification progress: done, pending, overdue")
     def stock_progress(self, request: Request):
         """W6: re-verification progress against the plan: done, pending, overdue (total and per import)."""
-        return stock.progress(self._stock_deps())
+        return stock.progress(self._uow(), self.settings.provider_id, self.settings.now())
 
     # --- RPC for other services ----------------------------------------------------------------
 

@@ -3,7 +3,8 @@ rules of a submission (R1.1–R1.8) but the scans and the clause it never had. P
 
 import re
 import unicodedata
-from datetime import date
+from dataclasses import dataclass, field
+from datetime import date, datetime
 
 from intake.domain.filing_data import (
     _check_access,
@@ -28,6 +29,27 @@ STOCK_COLUMNS = (
 _LIST_SEPARATOR = ";"
 # Numbers issued before 2016 have a 2-digit year and a 6-digit serial (京ICP备05012345号): the stock has them.
 _LEGACY_FILING_NUMBER = re.compile(r"(?P<abbr>.)ICP备(?P<digits>[0-9]{8})号")
+
+
+@dataclass
+class StockImport:
+    """One import of stock filings (a CSV file): who started it, the re-verification deadline it plans, its
+    counts and the first rejected rows (line, filing number, errors); ``finished_at`` stays empty while it runs or
+    when it was interrupted."""
+
+    id: str
+    provider_id: str
+    request_key: str | None
+    source: str
+    started_by: str
+    started_at: datetime
+    deadline: datetime
+    finished_at: datetime | None = None
+    rows: int = 0
+    imported: int = 0
+    already_imported: int = 0
+    rejected: int = 0
+    rejections: list = field(default_factory=list)
 
 
 def stock_header_problems(header: list[str]) -> list[FieldError]:

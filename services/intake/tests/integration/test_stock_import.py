@@ -5,20 +5,22 @@ import json
 import re
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import yaml
 from sqlalchemy import create_engine, text
 from sqlalchemy.orm import Session
 
-from intake import stock
-from intake.usecases import Deps
+from intake.repository import IntakeUnitOfWork
+from intake.usecases import stock
 from shared.contracts.errors import Conflict
 from shared.platform.crypto import CryptoConfig
 from shared.testing.stock import stock_csv, stock_row
 
 pytestmark = [pytest.mark.integration, pytest.mark.clock]
+
+REVERIFICATION = timedelta(days=90)
 
 
 @pytest.fixture
@@ -75,17 +77,20 @@ def test_progress_counts_pending_filings_past_the_deadline_as_overdue(db_url):
     engine = create_engine(db_url)
     planned_on = datetime(2026, 1, 5, 9, tzinfo=UTC)
     with Session(engine, expire_on_commit=False) as session:
-        deps = Deps(session=session, cipher=crypto.cipher(), hasher=crypto.hasher(), store=None, bucket="",
-                    provider_id="provider-test", now=lambda: planned_on)
-        lines = stock_csv([stock_row(i, prefix="06") for i in range(4)]).splitlines(keepends=True)
-        late = stock.import_stock(deps, lines, source="test", actor="staff:t",
-                                  deadline=stock.deadline_of(deps, date(2026, 2, 1)))
+        cipher = crypto.cipher()
+        uow = IntakeUnitOfWork(session, cipher)
+
+        def import_stock(lines, day):
+            deadline = stock.deadline_of(planned_on, day, REVERIFICATION)
+            return stock.import_stock(uow, cipher, crypto.hasher(), "provider-test", lambda: planned_on, lines,
+                                      source="test", actor="staff:t", deadline=deadline)
+
+        late = import_stock(stock_csv([stock_row(i, prefix="06") for i in range(4)]).splitlines(keepends=True),
+                            date(2026, 2, 1))
         assert late["imported"] == 4
-        lines = stock_csv([stock_row(i, prefix="16") for i in range(2)]).splitlines(keepends=True)
-        stock.import_stock(deps, lines, source="test", actor="staff:t",
-                           deadline=stock.deadline_of(deps, date(2099, 1, 1)))
-        deps.now = lambda: datetime.now(UTC)
-        progress = stock.progress(deps)
+        import_stock(stock_csv([stock_row(i, prefix="16") for i in range(2)]).splitlines(keepends=True),
+                     date(2099, 1, 1))
+        progress = stock.progress(uow, "provider-test", datetime.now(UTC))
     engine.dispose()
     assert (progress["planned"], progress["done"], progress["pending"], progress["overdue"]) == (6, 0, 2, 4)
     assert [(i["overdue"], i["pending"]) for i in progress["imports"]] == [(4, 0), (0, 2)]
@@ -101,18 +106,20 @@ def test_an_interrupted_import_keeps_its_finished_batches_and_a_new_run_imports_
         raise KeyboardInterrupt  # the process is stopped after its first batch
 
     with Session(engine, expire_on_commit=False) as session:
-        deps = Deps(session=session, cipher=crypto.cipher(), hasher=crypto.hasher(), store=None, bucket="",
-                    provider_id="provider-test", now=lambda: datetime.now(UTC))
-        deadline = stock.deadline_of(deps, None)
+        cipher = crypto.cipher()
+        uow, now = IntakeUnitOfWork(session, cipher), lambda: datetime.now(UTC)
+        deadline = stock.deadline_of(now(), None, REVERIFICATION)
+
+        def import_stock(key, **options):
+            return stock.import_stock(uow, cipher, crypto.hasher(), "provider-test", now, lines, source="t",
+                                      actor="supervisor:s", deadline=deadline, request_key=key, batch=10, **options)
+
         with pytest.raises(KeyboardInterrupt):
-            stock.import_stock(deps, lines, source="t", actor="supervisor:s", deadline=deadline,
-                               request_key="supervisor:s:k1", batch=10, progress=interrupt)
+            import_stock("supervisor:s:k1", progress=interrupt)
         session.rollback()
         with pytest.raises(Conflict) as replay:
-            stock.import_stock(deps, lines, source="t", actor="supervisor:s", deadline=deadline,
-                               request_key="supervisor:s:k1", batch=10)
+            import_stock("supervisor:s:k1")
         assert replay.value.errors[0]["code"] == "in_progress"
-        rest = stock.import_stock(deps, lines, source="t", actor="supervisor:s", deadline=deadline,
-                                  request_key="supervisor:s:k2", batch=10)
+        rest = import_stock("supervisor:s:k2")
     engine.dispose()
     assert (rest["imported"], rest["already_imported"]) == (20, 10)
