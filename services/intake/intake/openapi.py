@@ -19,6 +19,7 @@ _ERRORS = {
     "503": "The SMS could not be sent in time; try again",
 }
 SIGN_IN_PATHS = {"/sign-in/code", "/sign-in"}
+PUBLIC_PATHS = SIGN_IN_PATHS | {"/guide", "/contract-clause"}  # W2: readable before signing in (issue 19)
 """Open to anyone, and without Idempotency-Key: a replayed sign-in must never hand out a stored token."""
 PERSONAL_VALUE_PATH = "/filings/{filing_id}/personal-data/{field}/access"
 UNKEYED_POSTS = SIGN_IN_PATHS | {PERSONAL_VALUE_PATH}
@@ -187,7 +188,7 @@ def openapi_document() -> dict:
     by_path: dict[str, dict] = {}
     for method, path, summary, body, status, response, errors in ROUTES:
         operation = {"summary": summary, "responses": {str(status): _response(response)}}
-        if path in SIGN_IN_PATHS:
+        if path in PUBLIC_PATHS:
             operation["security"] = []
         else:
             operation["security"] = [{"bearer": []}]

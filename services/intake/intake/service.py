@@ -68,8 +68,9 @@ They see filings masked like everybody but the sponsor, and open one value at a 
 
 ACCESS_POLICY = {
     # Every HTTP and RPC entrypoint, deny by default (issue 8); per-filing scope in usecases._load.
-    "guide": allow(*READERS, OPS),
-    "contract_clause": allow(*READERS, OPS),
+    # W2: the procedure, documents and clause are for sponsors "before they start", signed in or not (issue 19).
+    "guide": PUBLIC,
+    "contract_clause": PUBLIC,
     "create_filing": allow(SPONSOR),
     "get_filing_http": allow(*READERS),
     "edit_filing": allow(SPONSOR),
