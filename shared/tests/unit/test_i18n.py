@@ -61,7 +61,9 @@ def test_every_template_text_has_its_chinese_sentence():
 def _codes(path: Path, callers: set[str]) -> set[str]:
     codes = set()
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None) if isinstance(node, ast.Call) else None
+        if not isinstance(node, ast.Call):
+            continue
+        name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
         if name not in callers:
             continue
         if name == "missing":  # _Collector.missing(field, rule, what): a "required" error
