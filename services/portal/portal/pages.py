@@ -374,10 +374,7 @@ class Portal:
     def _after_upload(self, page: Page, filing_id: str, errors: list[dict]) -> Response:
         if not errors:
             return page.redirect(f"/filings/{filing_id}/steps/documents")
-        answer = self._filing(page, filing_id)
-        if not answer.ok:
-            return page.error(answer.status, answer.errors)
-        return self._render_step(page, answer.body, "documents", show_all=True, status=422, errors=errors)
+        return self._step_again(page, filing_id, "documents", 422, errors)
 
     @_page
     @_signed_in
@@ -402,15 +399,12 @@ class Portal:
         """W3: the clause shown, accepted by its SHA-256."""
         if page.form().get("accepted") != "yes":
             errors = [{"field": "contract_acceptance", "code": "not_accepted", "message": "", "rule": "W3"}]
-            filing = self._filing(page, filing_id)
-            return self._render_step(page, filing.body, "clause", show_all=True, status=422, errors=errors)
+            return self._step_again(page, filing_id, "clause", 422, errors)
         answer = _checked(page.api("intake").post(
             f"/filings/{filing_id}/contract-acceptance", key=page.form().get("key"),
             json={"clause_sha256": page.form().get("clause_sha256", ""), "accepted": True}))
         if not answer.ok:
-            filing = self._filing(page, filing_id)
-            return self._render_step(page, filing.body, "clause", show_all=True, status=answer.status,
-                                     errors=answer.errors)
+            return self._step_again(page, filing_id, "clause", answer.status, answer.errors)
         return page.redirect(f"/filings/{filing_id}/steps/submit")
 
     @_posted
@@ -419,10 +413,15 @@ class Portal:
         """P1: submit; intake answers every problem at once, shown on the review step."""
         answer = _checked(page.api("intake").post(f"/filings/{filing_id}/submit", key=page.form().get("key")))
         if not answer.ok:
-            filing = self._filing(page, filing_id)
-            return self._render_step(page, filing.body, "submit", show_all=True, status=answer.status,
-                                     errors=answer.errors)
+            return self._step_again(page, filing_id, "submit", answer.status, answer.errors)
         return page.redirect(f"/filings/{filing_id}")
+
+    def _step_again(self, page: Page, filing_id: str, name: str, status: int, errors: list[dict]) -> Response:
+        """The step once more, every problem shown, with what the service refused."""
+        filing = self._filing(page, filing_id)
+        if not filing.ok:
+            return page.error(filing.status, filing.errors)
+        return self._render_step(page, filing.body, name, show_all=True, status=status, errors=errors)
 
     # --- after submitting: status, codes, changes, cancellation, revisits -------------------------------------
 

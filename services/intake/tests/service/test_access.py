@@ -13,17 +13,17 @@ pytestmark = pytest.mark.service
 
 STAFF = {"precheck", "onsite_verifier", "supervisor"}
 READERS = {"sponsor", "precheck", "onsite_verifier", "supervisor", "reviewer", "auditor"}
-EVERYONE = READERS | {"other_sponsor", "other_province_reviewer", "ops"}
 REFUSED = {"none": 401, "expired": 401, "tampered": 401}
 
 # route, method, path (``{id}`` the target filing), target, success status, allowed callers, callers to whom the
 # target is out of scope (404). Everyone else gets 403. Targets: "submitted" (one filing of 京 for reads),
 # "draft" / "complete" (a fresh draft of the owner sponsor per call, so that one call cannot spoil the next).
+CALLERS = list(identities("provider-test"))
 # W2 (issue 19): the guide and the clause are public: every caller, even one with a bad token or none, reads them.
 PUBLIC_ROUTES = {"guide", "contract_clause"}
 ROUTES = [
-    ("guide", "GET", "/guide?kind=unit&unit_type=enterprise", None, 200, EVERYONE | set(REFUSED), set()),
-    ("contract_clause", "GET", "/contract-clause", None, 200, EVERYONE | set(REFUSED), set()),
+    ("guide", "GET", "/guide?kind=unit&unit_type=enterprise", None, 200, set(CALLERS), set()),
+    ("contract_clause", "GET", "/contract-clause", None, 200, set(CALLERS), set()),
     ("create_filing", "POST", "/filings", None, 201, {"sponsor", "other_sponsor"}, set()),
     ("get_filing", "GET", "/filings/{id}", "submitted", 200, READERS, {"other_sponsor", "other_province_reviewer"}),
     ("document_link", "GET", "/filings/{id}/documents/{doc}", "submitted", 200, READERS,
@@ -53,7 +53,6 @@ ROUTES = [
     ("stock_import", "GET", "/stock/imports/" + str(uuid.UUID(int=0)), None, 404, STAFF | {"auditor"}, set()),
     ("stock_progress", "GET", "/stock/progress", None, 200, STAFF | {"auditor"}, set()),
 ]
-CALLERS = list(identities("provider-test"))
 
 
 def _expected(caller: str, success: int, allowed: set, hidden: set) -> int:

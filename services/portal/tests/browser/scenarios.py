@@ -51,7 +51,9 @@ class Sponsor:
         assert blocking == [], f"{name}: {blocking}"
         if directory := os.environ.get("PORTAL_SCREENSHOTS"):
             Path(directory).mkdir(parents=True, exist_ok=True)
-            self.page.screenshot(path=str(Path(directory) / f"{self.prefix}{name}.png"), full_page=True)
+            # caret="initial": hiding the caret would inject a style, which the CSP (rightly) refuses
+            self.page.screenshot(path=str(Path(directory) / f"{self.prefix}{name}.png"), full_page=True,
+                                 caret="initial")
 
     def code(self, mark: str, received, used: set) -> str:
         def fresh():
@@ -161,19 +163,16 @@ def fill_steps(sponsor, *, audit: bool = False, typo_first: bool = False) -> Non
     if unit:
         sponsor.choose("负责人身份", ENUM_ZH[person["role"]])
     sponsor.next_step("联系方式")
-    sponsor.leave("手机号码", contacts["mobile"])
-    if unit:
-        sponsor.leave("办公电话", contacts["office_phone"])
-    else:
-        sponsor.leave("住宅电话", contacts["home_phone"])
-    sponsor.leave("电子邮箱", contacts["email"])
-    sponsor.leave("通信地址", contacts["postal_address"])
+    phone = ("办公电话", contacts["office_phone"]) if unit else ("住宅电话", contacts["home_phone"])
+    for label, value in (("手机号码", contacts["mobile"]), phone, ("电子邮箱", contacts["email"]),
+                         ("通信地址", contacts["postal_address"])):
+        sponsor.leave(label, value)
     if audit:
         sponsor.audit("step-contacts")
     sponsor.next_step("网站信息")
-    sponsor.leave("网站名称", site["name"])
-    sponsor.leave("网站域名", "\n".join(site["domains"]))
-    sponsor.leave("服务内容", "\n".join(site["service_content"]))
+    for label, value in (("网站名称", site["name"]), ("网站域名", "\n".join(site["domains"])),
+                         ("服务内容", "\n".join(site["service_content"]))):
+        sponsor.leave(label, value)
     if audit:
         sponsor.audit("step-website")
     sponsor.next_step("接入信息")
