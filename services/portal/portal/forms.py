@@ -107,6 +107,16 @@ def options(path: str, data: dict) -> list[str]:
     return []
 
 
+def enum_kind(field: Field) -> str | None:
+    """The catalogue's ``enum`` kind of a field whose value is a code (``unit_type``, ``document_type``, ``role``,
+    ``access_method``): a person reads its name, never the code. None for free text (and provinces, whose
+    abbreviation is what people write)."""
+    kind = field.path.rsplit(".", 1)[-1]
+    if field.path == "access.access_method" or (field.kind == "select" and kind != "province"):
+        return kind
+    return None
+
+
 def value_at(data: dict, path: str):
     node = data
     for part in path.split("."):

@@ -49,3 +49,13 @@ def test_each_field_error_is_shown_on_the_step_of_its_field():
     assert forms.step_of("unit", "documents") == "documents"
     assert forms.step_of("unit", "contract_acceptance") == "clause"
     assert forms.step_of("unit", "something_else") == "submit"
+
+
+def test_a_code_is_shown_by_its_name_free_text_and_provinces_as_typed():
+    fields = {f.path: f for step in forms.steps("unit") for f in step.fields}
+    assert forms.enum_kind(fields["sponsor.unit_type"]) == "unit_type"
+    assert forms.enum_kind(fields["sponsor.document_type"]) == "document_type"
+    assert forms.enum_kind(fields["responsible_person.role"]) == "role"
+    assert forms.enum_kind(fields["access.access_method"]) == "access_method"
+    assert forms.enum_kind(fields["sponsor.province"]) is None
+    assert forms.enum_kind(fields["sponsor.name"]) is None
