@@ -29,5 +29,5 @@ RUN pip install --no-cache-dir --no-deps . \
     && rm -rf build ./*.egg-info
 
 USER 10001:10001
-EXPOSE 8001 8002 8003 8004 8005 8006
+EXPOSE 8001 8002 8003 8004 8005 8006 8007
 CMD ["nameko", "run", "--config", "services/intake/config.yaml", "intake.service:IntakeService"]

@@ -11,9 +11,15 @@ sandbox ones (``AUTHORITY_MODE=sandbox``), domain owners come from the sandbox R
 steps (precheck's automatic pass, the on-site verifier, the bureau's reviewer) are taken by the journey driver
 (``shared.testing.journey``). RabbitMQ and PostgreSQL must be running (``bin/setup`` starts local ones;
 ``docker compose up`` is the alternative). Run with ``bin/demo``.
+
+``bin/demo --serve`` (issue 19) also starts the portal, takes the sample filing to its number as above and then
+leaves everything running: it prints the portal's address, the filing's page and the mobile to sign in with, and
+every SMS and e-mail the services send from then on (the sign-in code among them) until Ctrl-C.
 """
+import argparse
 import contextlib
 import json
+import signal
 import sys
 import tempfile
 import time
@@ -27,18 +33,25 @@ import requests  # noqa: E402
 from shared.testing.journey import Journey  # noqa: E402
 from shared.testing.system import (  # noqa: E402
     ALL_SERVICES,
+    PORTAL,
     BusTap,
     Deployment,
     PostgresDatabases,
     SandboxRegistry,
     Vhost,
+    read_jsonl,
 )
 
 NEEDS_POSTGRESQL = ("audit",)  # its 0003 migration uses ALTER COLUMN, which SQLite does not have
 PROVINCE = "京"  # the sample unit's province, served by the demo's one bureau
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Start the services and take a sample filing to its number.")
+    parser.add_argument("--serve", action="store_true",
+                        help="start the portal too and leave everything running (Ctrl-C stops it)")
+    serve = parser.parse_args(argv).serve
+    services = (*ALL_SERVICES, PORTAL) if serve else ALL_SERVICES
     work = Path(tempfile.mkdtemp(prefix="icp-demo-"))
     with contextlib.ExitStack() as stack:
         vhost = Vhost("icp-demo")
@@ -46,20 +59,24 @@ def main() -> int:
         databases = stack.enter_context(PostgresDatabases("demo"))
         registry = stack.enter_context(SandboxRegistry(work / "registry.log"))
         deployment = Deployment(
-            ALL_SERVICES, work, amqp_uri,
+            services, work, amqp_uri,
             lambda name: databases.make(name) if name in NEEDS_POSTGRESQL else f"sqlite:///{work / name}.db",
             env={"NOTIFY_RETRY_BASE_SECONDS": "1", "AUTHORITY_MODE": "sandbox"},
-            service_env={"verification": registry.verification_env, "bureau": {"BUREAU_PROVINCE": PROVINCE}},
+            service_env={"verification": registry.verification_env, "bureau": {"BUREAU_PROVINCE": PROVINCE},
+                         # plain http on the loopback address: the session cookie cannot be Secure there
+                         PORTAL: {"PORTAL_COOKIE_SECURE": "false"}},
         )
         try:
             started = time.monotonic()
             deployment.start()
-            print(f"started {', '.join(ALL_SERVICES)} in {time.monotonic() - started:.1f} s "
+            print(f"started {', '.join(services)} in {time.monotonic() - started:.1f} s "
                   f"(SQLite; PostgreSQL for {', '.join(NEEDS_POSTGRESQL)}); sandbox RDAP on :{registry.rdap_port}, "
                   f"WHOIS on :{registry.whois_port}")
             tap = BusTap(amqp_uri, vhost)
             stack.callback(tap.close)
-            return report(deployment, vhost, drive(Journey.of(deployment)), tap)
+            driven = drive(Journey.of(deployment))
+            outcome = report(deployment, vhost, driven, tap)
+            return serve_until_stopped(deployment, driven[1]) if serve else outcome
         finally:
             for problem in deployment.stop():
                 print(problem, file=sys.stderr)
@@ -114,6 +131,33 @@ def report(deployment: Deployment, vhost: Vhost, driven, tap: BusTap) -> int:
     approved = any(filing.number in m["text"] for m in sms)
     print(f"\nfiling number: {filing.number}")
     return 0 if filing.number and approved and not dead else 1
+
+
+def serve_until_stopped(deployment: Deployment, filing) -> int:
+    """Leave the system running with the sample filing; print how to sign in and each message sent, until
+    Ctrl-C (or SIGTERM)."""
+    portal = deployment.url(PORTAL)
+    print(f"\nthe portal: {portal}/  (guide and clause without signing in)")
+    print(f"the sample filing: {portal}/filings/{filing.id}")
+    print(f"sign in with mobile {filing.mobile}: the code comes by SMS, printed below as it is sent "
+          f"(the development SMS sink, {deployment.sms_sink})")
+    print("or start a filing of your own with any mobile number (11 digits starting with 1). Ctrl-C stops.\n",
+          flush=True)
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    sinks = {"SMS": deployment.sms_sink, "e-mail": deployment.email_sink}
+    seen = {channel: len(read_jsonl(sink)) for channel, sink in sinks.items()}
+    try:
+        while not stopping:
+            for channel, sink in sinks.items():
+                sent = read_jsonl(sink)
+                for message in sent[seen[channel]:]:
+                    print(f"{channel} to {message['to']}: {message['text'].strip()}", flush=True)
+                seen[channel] = len(sent)
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def _events(tap: BusTap, filing_id: str, quiet: float = 2.0) -> list[dict]:

@@ -34,6 +34,9 @@ REPO = Path(__file__).resolve().parents[2]
 BROKER = os.environ.get("AMQP_URI", "pyamqp://guest:guest@127.0.0.1:5672/").rstrip("/")
 MANAGEMENT = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:15672")
 ALL_SERVICES = ("intake", "precheck", "verification", "bureau", "audit", "notify")
+# The pages (issue 19): no database, no broker; started after the services it calls (list it last).
+PORTAL = "portal"
+PORTAL_BACKENDS = ("intake", "precheck")
 STOP_GRACE = 20.0
 # The on-site window (P3) of the system tests' deployment, shortened by verification's test-only setting (honoured
 # with development keys only) so that a window runs out while test_workflow.py's other tests run (they take longer
@@ -200,8 +203,9 @@ class Deployment:
             waiting = []
             try:
                 for name in self.services:
-                    db_url = self.databases[name] = self.database_url(name)
-                    upgrade(REPO / "services" / name, db_url)
+                    if (REPO / "services" / name / "alembic.ini").exists():  # the portal has no database
+                        db_url = self.databases[name] = self.database_url(name)
+                        upgrade(REPO / "services" / name, db_url)
                     self.ports[name] = free_port()
                     waiting.append(name)
                     if s3.done():
@@ -236,7 +240,9 @@ class Deployment:
         self._wait_healthy(name)
 
     def _spawn(self, name: str) -> None:
-        env = {**os.environ, **self.s3, "AMQP_URI": self.amqp_uri, f"{name.upper()}_DB_URL": self.databases[name],
+        env = {**os.environ, **self.s3, "AMQP_URI": self.amqp_uri,
+               **({f"{name.upper()}_DB_URL": self.databases[name]} if name in self.databases else {}),
+               **({f"PORTAL_{b.upper()}_URL": self.url(b) for b in PORTAL_BACKENDS} if name == PORTAL else {}),
                f"{name.upper()}_HTTP_ADDRESS": f"127.0.0.1:{self.ports[name]}",
                "NOTIFY_SINK_PATH": str(self.sms_sink), "NOTIFY_EMAIL_SINK_PATH": str(self.email_sink),
                **self.env, **self.service_env.get(name, {})}

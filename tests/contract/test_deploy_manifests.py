@@ -48,7 +48,8 @@ NOT_SECRET = {"ALLOW_DEV_KEYS"}  # a switch, not a key: its name says KEY only
 CREDENTIAL_URL = re.compile(r"^(AMQP_URI|DB_URL|[A-Z]+_DB_URL)$")
 # Egress a service may need: DNS, RabbitMQ, PostgreSQL, MinIO (S3 API); and the outside systems a few call.
 ALLOWED_EGRESS_PORTS = {53, 5672, 5432, 9000}
-EXTRA_EGRESS_PORTS = {"notify": {443, 25, 587}, "audit": {443}}  # SMS gateway and SMTP; the authority sources
+# SMS gateway and SMTP; the authority sources; the services the portal calls (intake, precheck)
+EXTRA_EGRESS_PORTS = {"notify": {443, 25, 587}, "audit": {443}, "portal": {8001, 8002}}
 # Custom resources of the operators the deployment relies on: kubernetes-validate has no schema for them, so their
 # properties are checked in Python below.
 OPERATOR_API_VERSIONS = {
@@ -61,6 +62,8 @@ OPERATOR_API_VERSIONS = {
 }
 CONFIG_VARIABLE = re.compile(r"\$\{([A-Z0-9_]+):")
 ALL_SERVICES = ("intake", "precheck", "verification", "bureau", "audit", "notify")
+# The pages (design.md §9, ADR 0004): no database, no broker, no migration, no queue; one per actor's overlay.
+FRONT_ENDS = ("portal",)
 NAMEKO_COMMAND = re.compile(r"^(?P<name>[a-z]+)\.service:(?P<cls>[A-Z][A-Za-z]+)$")
 
 
@@ -235,11 +238,14 @@ def test_every_base_is_deployed_by_some_overlay():
 
 # One overlay per actor (design.md §1), and a test cluster with everything.
 ACTOR_SERVICES = {
-    "access-provider": {"intake", "precheck", "verification", "notify"},
-    "provincial-bureau": {"bureau", "notify"},
-    "filing-center": {"audit", "notify"},
-    "all-in-one": set(ALL_SERVICES),
+    "access-provider": {"intake", "precheck", "verification", "notify", "portal"},
+    "provincial-bureau": {"bureau", "notify", "portal"},
+    "filing-center": {"audit", "notify", "portal"},
+    "all-in-one": {*ALL_SERVICES, "portal"},
 }
+# Whose pages each overlay's portal serves (ADR 0004): the all-in-one test cluster runs one portal for all three.
+PORTAL_ACTORS = {"access-provider": "access-provider", "provincial-bureau": "provincial-bureau",
+                 "filing-center": "filing-center", "all-in-one": "access-provider provincial-bureau filing-center"}
 
 
 def test_each_overlay_deploys_its_actors_services_and_a_bureau_its_own_province():
@@ -332,8 +338,13 @@ def test_each_service_gets_every_setting_of_its_config_yaml(overlay):
             services += 1
             env = _environment(documents, container)
             assert env["ALLOW_DEV_KEYS"] == "false", "production must fail without real encryption keys"
-            for variable in ("AMQP_URI", f"{name.upper()}_DB_URL", "FIELD_KEYS", "LOOKUP_KEY"):
+            secrets = ("PORTAL_SESSION_KEYS",) if name in FRONT_ENDS else (
+                "AMQP_URI", f"{name.upper()}_DB_URL", "FIELD_KEYS", "LOOKUP_KEY")
+            for variable in secrets:
                 assert env.get(variable) == "secret", f"{name}: {variable} must come from a Secret"
+            if name in FRONT_ENDS:
+                assert env["PORTAL_ACTOR"] == PORTAL_ACTORS[overlay.name], overlay.name
+                assert env["PORTAL_COOKIE_SECURE"] == "true", "behind TLS the session cookie is Secure"
             if not (REPO / "services" / name / "config.yaml").is_file():
                 not_landed.append(name)
                 continue
@@ -376,6 +387,10 @@ def test_each_service_is_reachable_guarded_and_migrated(overlay):
         assert ingress_ports == ports, "ingress only to the HTTP port"
         egress_ports = {port["port"] for rule in policy["egress"] for port in rule["ports"]}
         assert egress_ports <= ALLOWED_EGRESS_PORTS | EXTRA_EGRESS_PORTS.get(name, set()), name
+        if name in FRONT_ENDS:
+            assert f"{name}-migrate" not in by_kind["Job"], "the portal has no database to migrate"
+            assert not {5672, 5432} & egress_ports, "the portal uses neither the broker nor a database"
+            continue
 
         job = by_kind["Job"][f"{name}-migrate"]
         (migrate,) = _pod_spec(job)["containers"]
@@ -398,7 +413,7 @@ def test_infrastructure_comes_from_the_operators(overlay):
     assert "default_queue_type = quorum" in rabbitmq["spec"]["rabbitmq"]["additionalConfig"]
     assert {"rabbitmq_management", "rabbitmq_prometheus"} <= set(rabbitmq["spec"]["rabbitmq"]["additionalPlugins"])
     (cluster,) = by_kind["Cluster"]
-    services = {doc["metadata"]["name"] for doc in by_kind["Deployment"]}
+    services = {doc["metadata"]["name"] for doc in by_kind["Deployment"]} - set(FRONT_ENDS)
     roles = {role["name"]: role for role in cluster["spec"]["managed"]["roles"]}
     assert set(roles) == services, "one login role per service of this deployment"
     assert all(role["passwordSecret"]["name"] == f"{name}-db-credentials" for name, role in roles.items())
@@ -433,7 +448,12 @@ def test_each_worker_scales_on_ready_and_unacknowledged_messages_of_its_queues(o
     documents = _render(overlay)
     scaled = {doc["spec"]["scaleTargetRef"]["name"]: doc for doc in documents if doc["kind"] == "ScaledObject"}
     deployments = {doc["metadata"]["name"] for doc in documents if doc["kind"] == "Deployment"}
-    assert set(scaled) == deployments
+    assert set(scaled) == deployments - set(FRONT_ENDS)
+    # a front end has no queue: it scales on CPU, never below two replicas
+    autoscaled = {doc["spec"]["scaleTargetRef"]["name"]: doc for doc in documents
+                  if doc["kind"] == "HorizontalPodAutoscaler"}
+    assert set(autoscaled) == deployments & set(FRONT_ENDS)
+    assert all(doc["spec"]["minReplicas"] >= 2 for doc in autoscaled.values())
     authentications = {doc["metadata"]["name"] for doc in documents if doc["kind"] == "TriggerAuthentication"}
     for name, scaled_object in scaled.items():
         (trigger,) = scaled_object["spec"]["triggers"]
@@ -458,6 +478,7 @@ def test_topology_is_declared_before_any_service_starts(overlay):
     documents = _render(overlay)
     deployments = {doc["metadata"]["name"]: doc for doc in documents if doc["kind"] == "Deployment"}
     topology = _config_map(documents, _topology_config_name(documents))["data"]
+    deployments = {name: doc for name, doc in deployments.items() if name not in FRONT_ENDS}  # no queue of their own
     assert set(topology["TOPOLOGY_SERVICES"].split()) == set(deployments)
     if "bureau" in deployments:
         assert topology["BUREAU_PROVINCE"], "bureau's queue is bound to its province's routing key"
@@ -519,16 +540,17 @@ def test_compose_starts_each_container_when_what_it_needs_is_healthy_or_done():
 
 COMPOSE_SERVICES = [name for name, service in _compose()["services"].items()
                     if service.get("command", [])[:2] == ["nameko", "run"]]
+BACKEND_SERVICES = [name for name in COMPOSE_SERVICES if name not in FRONT_ENDS]
 
 
 def test_compose_runs_all_six_services_and_declares_the_topology_first():
     services = _compose()["services"]
-    assert set(COMPOSE_SERVICES) == set(ALL_SERVICES)
+    assert set(COMPOSE_SERVICES) == {*ALL_SERVICES, *FRONT_ENDS}
     topology = services["rabbitmq-topology"]
     assert topology["command"][:2] == ["icp-ops", "declare"]
     assert set(topology["command"][2:]) == set(ALL_SERVICES)
     assert topology["restart"] == "no"
-    for name in COMPOSE_SERVICES:
+    for name in BACKEND_SERVICES:
         assert services[name]["depends_on"]["rabbitmq-topology"]["condition"] == "service_completed_successfully"
 
 
@@ -554,7 +576,25 @@ def test_compose_buckets_are_versioned_with_object_lock_and_evidence_is_retained
     assert "verification-evidence" in job["environment"]["EVIDENCE_BUCKETS"].split()
 
 
-@pytest.mark.parametrize("name", COMPOSE_SERVICES)
+def test_compose_runs_the_portal_after_the_services_it_calls_without_database_or_broker():
+    services = _compose()["services"]
+    portal = services["portal"]
+    assert _service_name(portal) == "portal"
+    assert portal["image"].split(":")[0] == APP_IMAGE and portal.get("read_only") is True
+    assert set(portal["depends_on"]) == {"intake", "precheck"}
+    env = {key: str(value) for key, value in portal["environment"].items()}
+    assert not {"AMQP_URI", "PORTAL_DB_URL"} & set(env)
+    assert set(env["PORTAL_ACTOR"].split()) == {"access-provider", "provincial-bureau", "filing-center"}
+    for backend in ("intake", "precheck"):
+        port = services[backend]["environment"][f"{backend.upper()}_HTTP_ADDRESS"].rsplit(":", 1)[1]
+        assert env[f"PORTAL_{backend.upper()}_URL"] == f"http://{backend}:{port}"
+    port = env["PORTAL_HTTP_ADDRESS"].rsplit(":", 1)[1]
+    assert f"{port}:{port}" in portal["ports"] and f"http://localhost:{port}/healthz" in " ".join(
+        portal["healthcheck"]["test"])
+    assert set(env) <= _config_variables("portal")
+
+
+@pytest.mark.parametrize("name", BACKEND_SERVICES)
 def test_compose_runs_each_service_as_it_runs_in_kubernetes(name):
     services = _compose()["services"]
     databases = services["postgres"]["environment"]["SERVICE_DATABASES"].split()
@@ -656,6 +696,7 @@ def _sample_secrets() -> dict[str, str]:
         "AUTH_PUBLIC_KEYS": json.dumps({"keys": [public_jwk]}), "AUTH_SIGNING_KEY": json.dumps(private_jwk),
         "S3_ACCESS_KEY": "access", "S3_SECRET_KEY": "secret-key",
         "SMS_GATEWAY_SECRET": "gateway-secret", "SMTP_PASSWORD": "smtp-password",
+        "PORTAL_SESSION_KEYS": base64.urlsafe_b64encode(bytes(range(32))).decode(),
     }
 
 
@@ -714,8 +755,8 @@ def _provider_scoped(service: str) -> bool:
     from shared.platform.auth import PROVIDER_SCOPED, Guard
 
     service_cls = getattr(import_module(f"{service}.service"), f"{service.capitalize()}Service")
-    (guard,) = [value for value in vars(service_cls).values() if isinstance(value, Guard)]
-    return any(rule.roles & PROVIDER_SCOPED for rule in guard.policy.values())
+    guards = [value for value in vars(service_cls).values() if isinstance(value, Guard)]
+    return any(rule.roles & PROVIDER_SCOPED for guard in guards for rule in guard.policy.values())
 
 
 def _pod_environment(documents: list[dict], pod: dict, container: dict, root: Path) -> dict[str, str]:

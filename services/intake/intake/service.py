@@ -120,7 +120,7 @@ class IntakeService(ServiceBase):
 
     # --- what a sponsor reads before it starts (W2, W3) --------------------------------------------
 
-    @route("GET", "/guide", access=allow(*READER_ROLES, OPS), query=GuideQuery(), rule="W2",
+    @route("GET", "/guide", access=PUBLIC, query=GuideQuery(), rule="W2",
            summary="Documents and procedure for a kind of sponsor (W2)")
     def guide(self, request: Request, query: dict):
         """W2: the documents and procedure for a kind of sponsor."""
@@ -130,7 +130,7 @@ class IntakeService(ServiceBase):
             raise BadRequest(exc.message, field_errors(
                 FieldError("unit_type", exc.code, exc.message, exc.rule))) from None
 
-    @route("GET", "/contract-clause", access=allow(*READER_ROLES, OPS), answer=ClauseOutput(),
+    @route("GET", "/contract-clause", access=PUBLIC, answer=ClauseOutput(),
            summary="The contract clause shown before submission (W3)")
     def contract_clause(self, request: Request):
         """W3: the clause shown, verbatim, before submission."""

@@ -1,0 +1,68 @@
+"""The sponsor site in a real browser (issue 19): the services the sponsor's pages reach and the portal as
+``nameko run`` processes on the real broker (a vhost of their own), one deployment per module; the browser
+scenarios (``scenarios.py``) each run in a plain Python process, because Playwright's sync API does not work under
+eventlet's monkey patch, which every pytest process of this project has.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import pytest
+
+from shared.testing.system import PORTAL, REPO, Deployment, Vhost
+
+SCENARIOS = Path(__file__).resolve().parent / "scenarios.py"
+# What the sponsor's pages reach, up to the on-site invitation: intake, precheck (it passes a clean filing on its
+# own), notify (the codes by SMS and e-mail) and the portal. Verification, the bureau and audit have no part in it.
+SERVICES = ("intake", "precheck", "notify", PORTAL)
+SCENARIO_SECONDS = 240
+
+
+def chromium() -> str | None:
+    for name in ("chromium", "chromium-browser"):
+        if found := shutil.which(name):
+            return found
+    return None
+
+
+@pytest.fixture(scope="module")
+def system():
+    work = Path(tempfile.mkdtemp(prefix="icp-portal-"))
+    with Vhost("icp-portal") as amqp_uri:
+        deployment = Deployment(
+            SERVICES, work, amqp_uri, lambda name: f"sqlite:///{work / name}.db",
+            env={"NOTIFY_RETRY_BASE_SECONDS": "1", "AUTHORITY_MODE": "sandbox", "NOTIFY_POLL_SECONDS": "0.2"},
+        )
+        try:
+            deployment.start()
+            yield deployment
+        finally:
+            deployment.stop()  # stopping cleanly is tests/system's to prove
+    shutil.rmtree(work, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browse(system):
+    """``browse(scenario)``: run ``scenarios.py``'s scenario against the deployment in a process of its own; a
+    failure shows the scenario's traceback."""
+    executable = chromium()
+    if executable is None:
+        if os.environ.get("CI"):
+            pytest.fail("Debian's chromium is not installed: bin/setup installs it")
+        pytest.skip("chromium not installed (apt-get install chromium; bin/setup does)")
+    config = {"portal": system.url(PORTAL), "urls": {name: system.url(name) for name in system.services},
+              "sms_sink": str(system.sms_sink), "email_sink": str(system.email_sink), "chromium": executable}
+    path = os.pathsep.join([str(REPO), *(str(p) for p in sorted((REPO / "services").glob("*"))),
+                            os.environ.get("PYTHONPATH", "")])
+
+    def run(scenario: str) -> None:
+        done = subprocess.run([sys.executable, str(SCENARIOS), scenario, json.dumps(config)], cwd=REPO,
+                              env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True,
+                              timeout=SCENARIO_SECONDS, stdin=subprocess.DEVNULL)
+        assert done.returncode == 0, f"{scenario}:\n{done.stdout[-3000:]}\n{done.stderr[-8000:]}"
+
+    return run

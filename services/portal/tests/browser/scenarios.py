@@ -1,0 +1,326 @@
+"""The browser scenarios of issue 19, run by ``test_sponsor_site.py`` each in a process of its own: Playwright's
+sync API does not work in a process that eventlet has monkey-patched (every pytest process of this project is, by
+``shared.testing.plugin``), so the browser runs here, in a plain Python process, and the test reads its exit status.
+
+    python scenarios.py <scenario> '<json config>'   # config: portal, urls, sms_sink, email_sink, chromium
+
+Each scenario drives the portal's pages only, through headless Chromium (Debian's, by ``executable_path``); the
+provider's staff steps that have no pages yet go over the APIs (:class:`shared.testing.journey.Journey`). Every page
+visited is checked with axe-core, and saved as ``<page>.png`` when ``PORTAL_SCREENSHOTS`` names a folder.
+"""
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+from playwright.sync_api import expect, sync_playwright
+
+from shared.i18n import beijing
+from shared.testing.journey import CODE, CONTACT_MARK, SIGN_IN_MARK, Journey
+from shared.testing.samples import ACCESS, individual_filing, png, unit_filing
+from shared.testing.system import wait_until
+
+AXE = Path(__file__).resolve().parent / "vendor" / "axe-4.14.1.min.js"
+BLOCKING = {"serious", "critical"}
+
+
+class Sponsor:
+    """A person at the browser: ``page`` on the portal at ``base``; checks every page it lands on with axe-core
+    and, with PORTAL_SCREENSHOTS set, saves it."""
+
+    def __init__(self, page, base: str, journey: Journey, filing, prefix: str):
+        self.page, self.base, self.journey, self.filing, self.prefix = page, base, journey, filing, prefix
+        self.checked: dict[str, list] = {}
+        self.console: list[str] = []
+        page.on("console", lambda m: self.console.append(m.text) if m.type == "error" else None)
+        page.set_default_timeout(30_000)  # a busy CI machine answers slowly
+
+    def go(self, path: str) -> None:
+        self.page.goto(self.base + path)
+
+    def audit(self, name: str) -> None:
+        """axe-core on the page as it is: no serious or critical violation (WCAG 2.1 AA rules and best practice).
+        Evaluated through the DevTools protocol, which the page's CSP does not govern."""
+        if not self.page.evaluate("typeof window.axe !== 'undefined'"):
+            self.page.evaluate(AXE.read_text(encoding="utf-8") + "\n;0")
+        result = self.page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        blocking = [f"{v['id']} ({v['impact']}): {v['help']} at {[n['target'] for n in v['nodes']][:3]}"
+                    for v in result["violations"] if v["impact"] in BLOCKING]
+        self.checked[name] = blocking
+        assert blocking == [], f"{name}: {blocking}"
+        if directory := os.environ.get("PORTAL_SCREENSHOTS"):
+            Path(directory).mkdir(parents=True, exist_ok=True)
+            # caret="initial": hiding the caret would inject a style, which the CSP (rightly) refuses
+            self.page.screenshot(path=str(Path(directory) / f"{self.prefix}{name}.png"), full_page=True,
+                                 caret="initial")
+
+    def code(self, mark: str, received, used: set) -> str:
+        def fresh():
+            codes = [CODE.search(m["text"])[1] for m in received() if mark in m["text"] and CODE.search(m["text"])]
+            unused = [c for c in codes if c not in used]
+            return unused[-1] if unused else None
+
+        found = wait_until(f"a code ({mark})", fresh, 30)
+        used.add(found)
+        return found
+
+    def sign_in(self) -> None:
+        self.go("/sign-in")
+        self.audit("sign-in")
+        self.page.get_by_label("手机号码").fill(self.filing.mobile)
+        self.page.get_by_role("button", name="发送短信验证码").click()
+        self.page.get_by_label("收到的验证码").wait_for()
+        self.audit("sign-in-code")
+        code = self.code(SIGN_IN_MARK, lambda: self.journey.sms_to(self.filing), self.filing.codes_used)
+        self.page.get_by_label("收到的验证码").fill(code)
+        self.page.get_by_role("button", name="登录", exact=True).click()
+        self.page.wait_for_url(re.compile(r".*/filings$"))
+
+    def leave(self, label: str, value: str) -> None:
+        """Type ``value`` into the field labelled ``label`` and leave it (Tab), as a person does; wait for the
+        field's htmx answer."""
+        field = self.page.get_by_label(label, exact=True)
+        with self.page.expect_response(lambda r: r.url.endswith("/field")):
+            field.fill(value)
+            field.press("Tab")
+        self.settled()
+
+    def settled(self) -> None:
+        """htmx has swapped the answer in (a request, swap or settle in progress marks the element)."""
+        expect(self.page.locator(".htmx-request, .htmx-swapping, .htmx-settling")).to_have_count(0)
+
+    def choose(self, label: str, option: str) -> None:
+        field = self.page.get_by_label(label, exact=True)
+        with self.page.expect_response(lambda r: r.url.endswith("/field")):
+            field.select_option(label=option)
+            field.press("Tab")
+        self.settled()
+
+    def next_step(self, expected_heading: str) -> None:
+        self.page.get_by_role("button", name="保存并继续").click()
+        self.page.get_by_role("heading", name=expected_heading, level=1).wait_for()
+
+    def confirm_codes(self) -> None:
+        for channel, label, received in (("sms", "手机验证码", lambda: self.journey.sms_to(self.filing)),
+                                         ("email", "邮箱验证码", lambda: self.journey.emails_to(self.filing))):
+            code = self.code(CONTACT_MARK, received, self.filing.codes_used)
+            self.page.get_by_label(label).fill(code)
+            self.page.locator(f"form[action$='/contacts/{channel}'] button").click()
+            self.page.wait_for_load_state()
+
+    def state(self) -> str:
+        return self.page.locator("#state").inner_text()
+
+    def await_state(self, text: str, timeout: float = 30) -> None:
+        def shown():
+            self.page.reload()
+            return self.state() == text
+
+        wait_until(f"the status page showing {text}", shown, timeout, interval=0.5)
+
+
+PHONE = {"width": 375, "height": 667}
+ENUM_ZH = {"business_licence": "营业执照", "resident_id": "居民身份证", "legal_representative": "法定代表人"}
+
+
+def filing_id_of(sponsor) -> str:
+    return re.search(r"/filings/([0-9a-f-]{36})", sponsor.page.url)[1]
+
+
+def start(sponsor, kind: str) -> None:
+    sponsor.go("/filings")
+    sponsor.audit("filings")
+    sponsor.page.get_by_label("单位" if kind == "unit" else "个人", exact=True).check()
+    sponsor.page.get_by_role("button", name="开始", exact=True).click()
+    sponsor.page.get_by_role("heading", name="主办者信息", level=1).wait_for()
+
+
+def fill_steps(sponsor, *, audit: bool = False, typo_first: bool = False) -> None:
+    """The sponsor, person, contacts and website steps from ``sponsor.filing.data``, each field typed and left."""
+    data, unit = sponsor.filing.data, sponsor.filing.data["sponsor"]["kind"] == "unit"
+    s, person, contacts, site = data["sponsor"], data["responsible_person"], data["contacts"], data["websites"][0]
+    sponsor.leave("主办者名称", s["name"])
+    sponsor.choose("主办者证件类型", ENUM_ZH[s["document_type"]])
+    sponsor.leave("主办者证件号码", s["document_number"])
+    sponsor.choose("所在省份", s["province"])
+    if audit:
+        sponsor.audit("step-sponsor")
+    sponsor.next_step("网站负责人")
+    sponsor.leave("网站负责人姓名", person["name"])
+    sponsor.choose("负责人证件类型", ENUM_ZH[person["document_type"]])
+    if typo_first:
+        number = person["document_number"]
+        wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+        sponsor.leave("负责人证件号码", wrong)
+        error = sponsor.page.locator("#f-responsible_person-document_number-error")
+        expect(error).to_contain_text("校验位不符")  # beside the field, in Chinese, as soon as it was left
+        assert sponsor.page.get_by_label("负责人证件号码", exact=True).get_attribute("aria-invalid") == "true"
+        if audit:
+            sponsor.audit("step-person-error")
+    sponsor.leave("负责人证件号码", person["document_number"])
+    expect(sponsor.page.locator("#f-responsible_person-document_number-error")).to_have_count(0)
+    if unit:
+        sponsor.choose("负责人身份", ENUM_ZH[person["role"]])
+    sponsor.next_step("联系方式")
+    phone = ("办公电话", contacts["office_phone"]) if unit else ("住宅电话", contacts["home_phone"])
+    for label, value in (("手机号码", contacts["mobile"]), phone, ("电子邮箱", contacts["email"]),
+                         ("通信地址", contacts["postal_address"])):
+        sponsor.leave(label, value)
+    if audit:
+        sponsor.audit("step-contacts")
+    sponsor.next_step("网站信息")
+    for label, value in (("网站名称", site["name"]), ("网站域名", "\n".join(site["domains"])),
+                         ("服务内容", "\n".join(site["service_content"]))):
+        sponsor.leave(label, value)
+    if audit:
+        sponsor.audit("step-website")
+    sponsor.next_step("接入信息")
+
+
+def scans_clause_submit(sponsor, *, audit: bool = False) -> None:
+    """Access information (entered by the provider's staff over the API), the scans, the clause, submit."""
+    page, journey = sponsor.page, sponsor.journey
+    filing_id = sponsor.filing.id = filing_id_of(sponsor)
+    assert page.get_by_text("由接入服务单位填写").first.is_visible()  # R1.8: not the sponsor's to fill
+    if audit:
+        sponsor.audit("step-access")
+    staff = journey.client("intake", journey.verifier_token)
+    assert staff.put(f"/filings/{filing_id}/access", json=ACCESS).status_code == 200
+    page.get_by_role("button", name="下一步").click()
+    page.get_by_role("heading", name="证件扫描件", level=1).wait_for()
+    kinds = ["主办者证件", "网站负责人证件"] if sponsor.filing.data["sponsor"]["kind"] == "unit" else ["网站负责人证件"]
+    for number, kind in enumerate(kinds):
+        page.get_by_label("证件种类").select_option(label=kind)
+        page.get_by_label("文件", exact=True).set_input_files(
+            files=[{"name": f"scan-{number}.png", "mimeType": "image/png", "buffer": png(64, 48)}])
+        page.get_by_role("button", name="上传").click()
+        page.locator(".scans img").nth(number).wait_for()
+    previews = page.locator(".scans img")
+    assert previews.count() == len(kinds)
+    for i in range(len(kinds)):  # the preview shows the scan itself, 64 pixels wide as uploaded
+        expect(previews.nth(i)).to_have_js_property("naturalWidth", 64)
+    if audit:
+        sponsor.audit("step-documents")
+    page.get_by_role("link", name="下一步").click()
+    page.get_by_role("heading", name="合同条款", level=1).wait_for()
+    assert "如备案信息不真实，将关闭网站并注销备案" in page.locator("blockquote.clause").inner_text()
+    if audit:
+        sponsor.audit("step-clause")
+    page.get_by_label("我已阅读上述条款，承诺所提交的备案信息真实有效。").check()
+    page.get_by_role("button", name="同意并继续").click()
+    page.get_by_role("heading", name="核对并提交", level=1).wait_for()
+    assert page.get_by_text("信息已齐全").is_visible(), page.locator("main").inner_text()
+    if audit:
+        sponsor.audit("step-submit")
+    page.get_by_role("button", name="提交备案").click()
+    page.wait_for_url(re.compile(r".*/filings/[0-9a-f-]{36}$"))
+    assert sponsor.state() == "已提交，预核验中"
+
+
+def unit_from_nothing(sponsor_at):
+    sponsor = sponsor_at(unit_filing())
+    page = sponsor.page
+    # W2, W3: the guide and the clause before signing in
+    sponsor.go("/")
+    sponsor.audit("home")
+    page.get_by_role("link", name="单位备案指南").click()
+    assert page.get_by_role("heading", name="备案须知").is_visible()
+    assert "营业执照" in page.locator("main").inner_text()
+    sponsor.audit("guide")
+    sponsor.go("/clause")
+    sponsor.audit("clause")
+    # the bearer token never reaches page script: the session cookie is HttpOnly (and SameSite)
+    sponsor.sign_in()
+    cookies = page.context.cookies()
+    assert cookies and all(c["httpOnly"] and c["sameSite"] == "Lax" for c in cookies)
+    assert "eyJ" not in page.content() and "Bearer" not in page.content()  # no JWT anywhere in the page
+    start(sponsor, "unit")
+    fill_steps(sponsor, audit=True, typo_first=True)
+    scans_clause_submit(sponsor, audit=True)
+    sponsor.audit("status-submitted")
+    sponsor.confirm_codes()
+    sponsor.await_state("已通过预核验，待当面核验")
+    next_step = page.locator("#next-step").inner_text()
+    assert "1个月内" in next_step and "原件" in next_step  # the on-site invitation (P2, P3)
+    timeline = sponsor.journey.timeline(sponsor.filing)
+    shown = page.locator(".timeline time").all_inner_texts()
+    assert shown == [beijing(entry["at"]) for entry in timeline]  # Beijing time, entry by entry
+    sponsor.audit("status-passed")
+    assert not [m for m in sponsor.console if "Content Security Policy" in m], sponsor.console
+
+
+def precheck_failure(sponsor_at):
+    data = unit_filing()
+    data["sponsor"]["name"] = "有限公司"  # not a full unit name: precheck staff review it and fail it
+    sponsor = sponsor_at(data, prefix="failure-")
+    sponsor.sign_in()
+    start(sponsor, "unit")
+    fill_steps(sponsor)
+    scans_clause_submit(sponsor)
+    sponsor.confirm_codes()
+    reason = {"field": "sponsor.name", "code": "incomplete_name", "message": "单位名称不完整", "rule": "P2"}
+    journey, filing = sponsor.journey, sponsor.filing
+    journey.precheck_decide(filing, "fail", [reason])
+    sponsor.await_state("未通过预核验")
+    page = sponsor.page
+    assert "主办者名称：单位名称不完整，请填写营业执照上的全称。" in page.locator("main").inner_text()
+    sponsor.audit("status-failed")
+    page.get_by_role("link", name="修改并提交").click()
+    page.get_by_role("link", name="主办者信息").click()
+    sponsor.leave("主办者名称", unit_filing()["sponsor"]["name"])
+    page.get_by_role("link", name="核对并提交").click()
+    page.get_by_role("button", name="提交备案").click()
+    page.wait_for_url(re.compile(r".*/filings/[0-9a-f-]{36}$"))
+    sponsor.await_state("已通过预核验，待当面核验")  # contacts confirmed before: it passes on its own
+    states = [entry["state"] for entry in journey.timeline(filing)]
+    assert states == ["draft", "submitted", "precheck_failed", "submitted", "precheck_passed"]
+
+
+def individual_on_a_phone(sponsor_at):
+    sponsor = sponsor_at(individual_filing(), viewport=PHONE, prefix="phone-", is_mobile=True, has_touch=True)
+    page = sponsor.page
+    sponsor.sign_in()
+    start(sponsor, "individual")
+    assert page.get_by_label("单位性质", exact=True).count() == 0  # an individual has no unit type
+    fill_steps(sponsor)
+    scans_clause_submit(sponsor)
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+    sponsor.audit("status-submitted")
+    sponsor.confirm_codes()
+    sponsor.await_state("已通过预核验，待当面核验")
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+
+
+
+SCENARIOS = {"unit_from_nothing": unit_from_nothing, "precheck_failure": precheck_failure,
+             "individual_on_a_phone": individual_on_a_phone}
+
+
+def main(name: str, config: dict) -> None:
+    journey = Journey(config["urls"], Path(config["sms_sink"]), Path(config["email_sink"]))
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=config["chromium"], headless=True,
+                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+
+        sponsors = []
+
+        def sponsor_at(data: dict | None = None, viewport: dict | None = None, prefix: str = "", **options):
+            context = browser.new_context(viewport=viewport or {"width": 1366, "height": 768}, locale="zh-CN",
+                                          timezone_id="Asia/Shanghai", **options)
+            sponsors.append(Sponsor(context.new_page(), config["portal"], journey, journey.new_filing(data), prefix))
+            return sponsors[-1]
+
+        try:
+            SCENARIOS[name](sponsor_at)
+        except BaseException:
+            for sponsor in sponsors:  # where the person was, and what the page said, for the failure's report
+                print(f"at {sponsor.page.url}:\n{sponsor.page.locator('body').inner_text()[:3000]}", file=sys.stderr)
+            raise
+        finally:
+            browser.close()
+            journey.close()
+
+
+if __name__ == "__main__":
+    main(sys.argv[1], json.loads(sys.argv[2]))

@@ -1,0 +1,44 @@
+"""Issue 19, in a real browser through the portal's pages only (the scenarios in ``scenarios.py``): a unit files
+from nothing (a field error in Chinese met and fixed, scans, the clause, the codes) and follows its status to the
+on-site invitation; a pre-verification failure and the resubmission; an individual on a phone-sized window. Every
+page visited is checked with axe-core (no serious or critical violation)."""
+import pytest
+import requests
+
+from shared.testing.system import PORTAL
+
+pytestmark = pytest.mark.system
+
+
+@pytest.mark.req("P1")
+@pytest.mark.req("P2")
+@pytest.mark.req("W2")
+@pytest.mark.req("W3")
+@pytest.mark.req("X6")
+def test_a_unit_files_from_nothing_and_follows_its_status_to_the_on_site_invitation(browse):
+    browse("unit_from_nothing")
+
+
+@pytest.mark.req("P2")
+@pytest.mark.req("X6")
+def test_a_pre_verification_failure_is_corrected_and_resubmitted(browse):
+    browse("precheck_failure")
+
+
+@pytest.mark.req("P1")
+@pytest.mark.req("X6")
+def test_an_individual_files_on_a_phone_sized_window(browse):
+    browse("individual_on_a_phone")
+
+
+def test_the_portal_sends_its_security_headers_and_refuses_a_form_without_its_token(system):
+    base = system.url(PORTAL)
+    answer = requests.get(f"{base}/guide", timeout=10)
+    csp = answer.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp and "frame-ancestors 'none'" in csp
+    assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert "<script>" not in answer.text and " style=" not in answer.text  # nothing inline for the CSP to allow
+    cookie = answer.headers["Set-Cookie"]
+    assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie  # the default is production's
+    refused = requests.post(f"{base}/sign-in/code", data={"mobile": "13800138000"}, timeout=10)
+    assert refused.status_code == 403 and "页面已过期" in refused.text
