@@ -17,17 +17,17 @@ from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, quote, unquote, urlencode, urlsplit
 
-from minio.helpers import check_bucket_name, check_object_name
+from minio.helpers import check_bucket_name
 
 from shared.contracts import EVENTS
 from shared.contracts.envelope import make_envelope
 from shared.platform.storage import (
-    MAX_OBJECT_SIZE,
-    MAX_PRESIGN,
     ObjectLocked,
     ObjectNotFound,
     ObjectRef,
     StorageError,
+    check_put,
+    presign_life,
 )
 
 
@@ -125,19 +125,8 @@ class InMemoryObjectStore:
         self, bucket: str, key: str, data: bytes, content_type: str, *, retain_until: datetime | None = None
     ) -> ObjectRef:
         data = bytes(data)
-        if len(data) > MAX_OBJECT_SIZE:
-            raise ValueError(f"object larger than {MAX_OBJECT_SIZE} bytes")
-        if not content_type:
-            raise ValueError("content_type is required")
-        check_bucket_name(bucket)
-        check_object_name(key)
-        if retain_until is not None:
-            if retain_until.tzinfo is None or retain_until.utcoffset() is None:
-                raise ValueError("retain_until must be timezone-aware")
-            if retain_until <= datetime.now(UTC):
-                raise ValueError("retain_until must be in the future")
-            # S3 keeps the date to the millisecond.
-            retain_until = retain_until.astimezone(UTC)
+        retain_until = check_put(bucket, key, data, content_type, retain_until)
+        if retain_until is not None:  # S3 keeps the date to the millisecond
             retain_until = retain_until.replace(microsecond=retain_until.microsecond // 1000 * 1000)
         with self._lock:
             store = self._buckets.get(bucket)
@@ -185,11 +174,7 @@ class InMemoryObjectStore:
                     return
 
     def presigned_get(self, bucket: str, key: str, expires: timedelta, version_id: str | None = None) -> str:
-        if not isinstance(expires, timedelta):
-            raise TypeError("expires must be a timedelta")
-        if expires <= timedelta(0) or expires > MAX_PRESIGN:
-            raise ValueError(f"presigned links live between 1 s and {int(MAX_PRESIGN.total_seconds())} s")
-        until = int(time.time()) + max(1, int(expires.total_seconds()))
+        until = int(time.time() + presign_life(expires).total_seconds())
         query = {"expires": str(until), "signature": self._sign(bucket, key, version_id, until)}
         if version_id is not None:
             query["versionId"] = version_id
