@@ -185,6 +185,39 @@ def evidence_retain_until(now: datetime) -> datetime:
     return later.astimezone(UTC)
 
 
+def check_put(
+    bucket: str, key: str, data: bytes, content_type: str, retain_until: datetime | None
+) -> datetime | None:
+    """Refuse, with ValueError, the arguments every :meth:`ObjectStore.put` backend refuses: an object over
+    MAX_OBJECT_SIZE, no content type, an invalid bucket or key name, a ``retain_until`` that is naive or not in
+    the future. Returns ``retain_until`` in UTC (None when the put is not locked)."""
+    if len(data) > MAX_OBJECT_SIZE:
+        raise ValueError(f"object larger than {MAX_OBJECT_SIZE} bytes")
+    if not content_type:
+        raise ValueError("content_type is required")
+    check_bucket_name(bucket)
+    check_object_name(key)
+    if retain_until is None:
+        return None
+    if retain_until.tzinfo is None or retain_until.utcoffset() is None:
+        raise ValueError("retain_until must be timezone-aware")
+    if retain_until <= datetime.now(UTC):
+        raise ValueError("retain_until must be in the future")
+    return retain_until.astimezone(UTC)
+
+
+def presign_life(expires: timedelta) -> timedelta:
+    """The life every :meth:`ObjectStore.presigned_get` backend gives a link asked to live ``expires``: whole
+    seconds, at least 1 s. TypeError unless a timedelta; ValueError unless positive and at most MAX_PRESIGN
+    (design.md §5)."""
+    if not isinstance(expires, timedelta):
+        raise TypeError("expires must be a timedelta")
+    if expires <= timedelta(0) or expires > MAX_PRESIGN:
+        raise ValueError(f"presigned links live between 1 s and {int(MAX_PRESIGN.total_seconds())} s")
+    # S3 counts expiry in whole seconds; rounding up could exceed the cap, so round down (at least 1 s).
+    return timedelta(seconds=max(1, int(expires.total_seconds())))
+
+
 def http_client(
     *,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
@@ -311,19 +344,8 @@ class MinioObjectStore:
         """See :meth:`ObjectStore.put`. ``retain_until`` must be timezone-aware and in the future; a locked
         put into a bucket without Object Lock is refused (StorageError), never silently stored unlocked."""
         data = bytes(data)
-        if len(data) > MAX_OBJECT_SIZE:
-            raise ValueError(f"object larger than {MAX_OBJECT_SIZE} bytes")
-        if not content_type:
-            raise ValueError("content_type is required")
-        check_bucket_name(bucket)
-        check_object_name(key)
-        retention = None
-        if retain_until is not None:
-            if retain_until.tzinfo is None or retain_until.utcoffset() is None:
-                raise ValueError("retain_until must be timezone-aware")
-            if retain_until <= datetime.now(UTC):
-                raise ValueError("retain_until must be in the future")
-            retention = Retention(COMPLIANCE, retain_until.astimezone(UTC))
+        retain_until = check_put(bucket, key, data, content_type, retain_until)
+        retention = None if retain_until is None else Retention(COMPLIANCE, retain_until)
         digest = hashlib.sha256(data).hexdigest()
         headers = genheaders({_SHA256_META: digest}, None, None, retention, False)
         headers["Content-Type"] = content_type
@@ -414,12 +436,7 @@ class MinioObjectStore:
     ) -> str:
         """See :meth:`ObjectStore.presigned_get`. ValueError for expiries that are not positive or exceed
         MAX_PRESIGN (design.md §5). Signing is local: no request reaches the server."""
-        if not isinstance(expires, timedelta):
-            raise TypeError("expires must be a timedelta")
-        if expires <= timedelta(0) or expires > MAX_PRESIGN:
-            raise ValueError(f"presigned links live between 1 s and {int(MAX_PRESIGN.total_seconds())} s")
-        # S3 counts expiry in whole seconds; rounding up could exceed the cap, so round down (at least 1 s).
-        expires = timedelta(seconds=max(1, int(expires.total_seconds())))
+        expires = presign_life(expires)
         with _translated(bucket, key):
             return self._client.presigned_get_object(bucket, key, expires=expires, version_id=version_id)
 
