@@ -8,10 +8,12 @@ import pytest
 from services.verification.tests.fakes import FakeVerificationUnitOfWork
 from shared.platform.crypto import CryptoConfig
 from verification import department
-from verification.usecases import window
+from verification.domain import parse_ranges
+from verification.usecases import onsite, reading, window
 from verification.usecases.case import record_quality
 
 PROVIDER = "provider-test"
+IP_RANGES = parse_ranges("111.13.100.0/24, 240e:e9:6002::/48")
 
 
 def everyone(**_scope) -> bool:
@@ -31,7 +33,7 @@ def cipher():
 @pytest.fixture
 def wired(uow, cipher, clock):
     """The use cases as the entrypoints call them, each with only what it takes; no object store, sources or seal.
-    The department is read by a caller who may see everything (a supervisor's scope is tested at the service)."""
+    The caller may see everything (a caller's scope: :func:`scoped`)."""
     hasher = CryptoConfig.from_config({}).hasher()
     facts = {"provider_id": PROVIDER, "now": clock}
     return SimpleNamespace(
@@ -50,4 +52,7 @@ def wired(uow, cipher, clock):
         on_precheck_deadline_breached=partial(department.on_precheck_deadline_breached, uow, **facts),
         on_finding=partial(department.on_finding, uow, **facts),
         record_quality=partial(record_quality, uow, **facts),
+        book_appointment=partial(onsite.book_appointment, uow, may_see=everyone, cipher=cipher, now=clock),
+        set_access=partial(onsite.set_access, uow, may_see=everyone, cipher=cipher, ip_ranges=IP_RANGES, now=clock),
+        get_case=partial(reading.get_case, uow, may_see=everyone, cipher=cipher),
     )

@@ -8,49 +8,22 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from shared.contracts import EVENTS
+from services.verification.tests.unit.events import CRYPTO, loaded, precheck_passed, submission_data
 from shared.contracts.bureau import FILING_RETURNED
-from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import FILING_CANCELLED, REVERIFICATION_REQUESTED
-from shared.contracts.precheck import PRECHECK_PASSED_V2
-from shared.platform.crypto import CryptoConfig
-from shared.testing.samples import filing_submitted_data, unit_filing
+from shared.testing.samples import unit_filing
 from verification.domain import CaseState, Quality
 from verification.usecases.case import STORE_CONTEXT, filing_of, steps_of
 
 pytestmark = [pytest.mark.unit, pytest.mark.clock]
 
-CRYPTO = CryptoConfig.from_config({})
 OPENED, WARNED, EXPIRED = "onsite_window_opened.v1", "onsite_window_nearly_expired.v1", "onsite_window_expired.v1"
-
-
-def _loaded(event_type: str, source: str, data: dict) -> dict:
-    """``data`` as the bounded handler hands it to the use case: through the contract."""
-    return EVENTS.load(make_envelope(event_type, source, data, data["filing_id"]))
-
-
-def _submission(filing_id: str, data: dict | None = None, attempt: int = 1, **changes) -> dict:
-    return {**filing_submitted_data(CRYPTO.cipher(), CRYPTO.hasher(), data, filing_id=filing_id, attempt=attempt),
-            **changes}
-
-
-def _pass(wired, filing_id: str, submission: dict | None = None, *, decided_at: datetime,
-          decided_by: str = "precheck:auto") -> dict:
-    submission = submission or _submission(filing_id)
-    mobile = CRYPTO.cipher().decrypt(submission["contacts"]["mobile"], context="event.contacts.mobile")
-    data = _loaded(PRECHECK_PASSED_V2, "precheck", {
-        "filing_id": filing_id, "version": submission["version"], "attempt": submission["attempt"],
-        "decided_at": decided_at.isoformat(), "decided_by": decided_by, "reasons": [],
-        "mobile": CRYPTO.cipher().encrypt(mobile, context="event.mobile"), "rulebook_version": "2026.1",
-        "submission": submission})
-    wired.on_precheck_passed(data)
-    return data
 
 
 @pytest.mark.req("P3")
 def test_a_pass_opens_a_one_month_window_on_the_submission_it_carries(wired, uow, cipher, clock):
     filing_id = str(uuid.uuid4())
-    _pass(wired, filing_id, decided_at=datetime.fromisoformat("2026-01-31T10:00:00+08:00"))
+    precheck_passed(wired, filing_id, decided_at=datetime.fromisoformat("2026-01-31T10:00:00+08:00"))
     case = uow.cases.current(filing_id, lock=False)
     assert case.state == CaseState.WINDOW_OPEN
     assert case.closes_at == datetime.fromisoformat("2026-02-28T10:00:00+08:00")
@@ -64,10 +37,10 @@ def test_a_pass_opens_a_one_month_window_on_the_submission_it_carries(wired, uow
 @pytest.mark.req("P5")
 def test_a_resubmissions_pass_opens_on_its_own_data_and_supersedes_the_earlier_window(wired, uow, cipher, clock):
     filing_id = str(uuid.uuid4())
-    _pass(wired, filing_id, decided_at=clock() - timedelta(days=2))
+    precheck_passed(wired, filing_id, decided_at=clock() - timedelta(days=2))
     corrected = copy.deepcopy(unit_filing())
     corrected["contacts"]["postal_address"] = "北京市海淀区中关村大街99号"
-    _pass(wired, filing_id, _submission(filing_id, corrected, attempt=2), decided_at=clock())
+    precheck_passed(wired, filing_id, submission_data(filing_id, corrected, attempt=2), decided_at=clock())
     first, second = uow.cases.of_filing(filing_id)
     assert (first.state, second.state) == (CaseState.SUPERSEDED, CaseState.WINDOW_OPEN)
     assert uow.cases.current(filing_id, lock=False) is second
@@ -81,9 +54,9 @@ def test_a_resubmissions_pass_opens_on_its_own_data_and_supersedes_the_earlier_w
 @pytest.mark.req("W1")
 def test_a_pass_of_a_submission_already_opened_opens_and_counts_nothing_again(wired, uow, clock):
     filing_id = str(uuid.uuid4())
-    submission = _submission(filing_id)
-    _pass(wired, filing_id, submission, decided_at=clock(), decided_by="precheck:checker-1")
-    _pass(wired, filing_id, submission, decided_at=clock(), decided_by="precheck:checker-1")
+    submission = submission_data(filing_id)
+    precheck_passed(wired, filing_id, submission, decided_at=clock(), decided_by="precheck:checker-1")
+    precheck_passed(wired, filing_id, submission, decided_at=clock(), decided_by="precheck:checker-1")
     assert len(uow.cases.of_filing(filing_id)) == 1
     assert len(uow.outbox.of_type(OPENED)) == 1
     assert [(r.staff_id, r.kind, r.outcome) for r in uow.quality.rows.values()] == [
@@ -93,8 +66,8 @@ def test_a_pass_of_a_submission_already_opened_opens_and_counts_nothing_again(wi
 @pytest.mark.req("P3")
 def test_a_cancellation_closes_the_open_window_with_a_step(wired, uow, clock):
     filing_id = str(uuid.uuid4())
-    _pass(wired, filing_id, decided_at=clock())
-    wired.on_cancelled(_loaded(FILING_CANCELLED, "intake", {
+    precheck_passed(wired, filing_id, decided_at=clock())
+    wired.on_cancelled(loaded(FILING_CANCELLED, "intake", {
         "filing_id": filing_id, "provider_id": "provider-test", "province": "京", "filing_number": None,
         "reason": "changed mind", "cancelled_at": clock().isoformat(), "cancelled_by": "sponsor"}))
     assert uow.cases.current(filing_id, lock=False).state == CaseState.CANCELLED
@@ -105,8 +78,8 @@ def test_a_cancellation_closes_the_open_window_with_a_step(wired, uow, clock):
 @pytest.mark.req("P3")
 def test_an_unused_window_warns_then_expires_exactly_once(wired, uow, clock):
     warned, expired = str(uuid.uuid4()), str(uuid.uuid4())
-    _pass(wired, warned, decided_at=clock() - timedelta(days=29))
-    _pass(wired, expired, decided_at=clock() - timedelta(days=40))
+    precheck_passed(wired, warned, decided_at=clock() - timedelta(days=29))
+    precheck_passed(wired, expired, decided_at=clock() - timedelta(days=40))
     assert wired.check_windows() == 2
     assert wired.check_windows() == 0  # the next round raises nothing again
     assert [e["filing_id"] for e in uow.outbox.of_type(WARNED)] == [warned]
@@ -121,8 +94,8 @@ def test_an_unused_window_warns_then_expires_exactly_once(wired, uow, clock):
 @pytest.mark.req("W1")
 def test_a_stock_filing_past_its_deadline_is_overdue_but_still_open_and_counted_once(wired, uow, clock):
     filing_id = str(uuid.uuid4())
-    submitted = _submission(filing_id)
-    request = _loaded(REVERIFICATION_REQUESTED, "intake", {
+    submitted = submission_data(filing_id)
+    request = loaded(REVERIFICATION_REQUESTED, "intake", {
         **{k: v for k, v in submitted.items() if k not in ("attempt", "submitted_at", "documents",
                                                             "contract_acceptance")},
         "filing_number": "京ICP备05000001号", "import_id": str(uuid.uuid4()),
@@ -145,16 +118,16 @@ def test_a_stock_filing_past_its_deadline_is_overdue_but_still_open_and_counted_
 @pytest.mark.req("W1")
 def test_the_bureaus_return_reopens_the_sent_case_with_the_next_sending(wired, uow, clock):
     filing_id = str(uuid.uuid4())
-    _pass(wired, filing_id, decided_at=clock())
+    precheck_passed(wired, filing_id, decided_at=clock())
     case = uow.cases.current(filing_id, lock=False)
     case.state, case.decided_by, case.decided_at = CaseState.SENT, "onsite_verifier:verifier-1", clock()
     returned = {"filing_id": filing_id, "version": 1, "submission": 1, "provider_id": "provider-test", "province": "京",
                 "returned_at": clock().isoformat(), "returned_by": "bureau:京:officer-1",
                 "reasons": [{"field": "websites", "code": "unclear", "message": "不清楚", "rule": "P8"}]}
-    wired.on_returned(_loaded(FILING_RETURNED, "bureau", returned))
+    wired.on_returned(loaded(FILING_RETURNED, "bureau", returned))
     assert (case.state, case.sending, case.decided_by) == (CaseState.WINDOW_OPEN, 2, None)
     assert case.returned[0]["by"] == "bureau:京:officer-1"
-    wired.on_returned(_loaded(FILING_RETURNED, "bureau", returned))  # nothing sent any more: no-op
+    wired.on_returned(loaded(FILING_RETURNED, "bureau", returned))  # nothing sent any more: no-op
     assert case.sending == 2
     assert [r.staff_id for r in uow.quality.rows.values() if r.kind == Quality.RETURNED] == ["verifier-1"]
     assert len(uow.outbox.of_type(OPENED)) == 2
