@@ -1,7 +1,7 @@
 """P3, P5, R1.8, issue 8: rules of the on-site steps on in-memory repositories (tests/fakes.py): an appointment lies
 inside the window, access information outside the provider's ranges is refused with nothing stored, a closed
-window takes no step, a filing out of the caller's scope reads as unknown; every reading of the sponsor's file
-is recorded (W4)."""
+window takes no step, a filing out of the caller's scope reads as unknown, a decision with checks outstanding
+changes nothing (P5); every reading of the sponsor's file is recorded (W4)."""
 import uuid
 from datetime import timedelta
 
@@ -9,7 +9,7 @@ import pytest
 
 from services.verification.tests.unit.events import precheck_passed
 from shared.contracts.errors import Conflict, NotFound, ValidationFailed
-from verification.usecases import onsite, reading, sponsor_file
+from verification.usecases import onsite, outcome, reading, sponsor_file
 from verification.usecases.case import steps_of
 
 pytestmark = [pytest.mark.unit, pytest.mark.clock]
@@ -97,3 +97,17 @@ def test_every_reading_of_the_sponsors_file_is_recorded_and_another_scope_reads_
     assert [c["filing_id"] for c in listed["cases"]] == [filing_id] and listed["evidence"] == []
     seen = sponsor_file.accesses(uow, ref, "supervisor:head-1", may_see=everywhere, now=clock)
     assert sorted((a["action"], a["viewer"]) for a in seen) == [("audit", "supervisor:head-1"), ("list", "auditor:a-1")]
+
+
+@pytest.mark.req("P5")
+def test_a_decision_with_checks_outstanding_is_refused_with_every_reason_and_changes_nothing(wired, uow, cipher,
+                                                                                            clock):
+    filing_id = _opened(wired, clock)
+    facts = dict(uow.quality.rows)
+    with pytest.raises(ValidationFailed) as refused:
+        outcome.decide(uow, filing_id, STAFF, may_see=everywhere, cipher=cipher, exchange=None, store=None,
+                       bucket="evidence", sealer=None, provider_id="provider-test", now=clock)
+    assert {"photo", "originals"} <= {e["field"] for e in refused.value.errors}
+    case = uow.cases.current(filing_id, lock=False)
+    assert (case.decided_by, case.forms, uow.quality.rows, steps_of(uow, filing_id)) == (None, None, facts, [])
+    assert uow.outbox.types == ["onsite_window_opened.v1"]
