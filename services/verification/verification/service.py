@@ -42,7 +42,6 @@ from verification.schemas import (
     StateQuery,
 )
 from verification.usecases import onsite, outcome, reading, sponsor_file, window
-from verification.usecases.case import Deps
 
 WINDOW_TIMER_SECONDS = 5
 MAX_SCAN = onsite.MAX_COPY
@@ -74,56 +73,63 @@ class VerificationService(ServiceBase):
     authorities = AuthoritySources()
     relay = OutboxRelay(outbox)
 
-    def _deps(self) -> Deps:
-        s = self.settings
-        return Deps(
-            uow=VerificationUnitOfWork(self.db, outbox, self.name), provider_id=s.provider_id,
-            cipher=self.personal.cipher, hasher=self.personal.hasher, exchange=self.personal.exchange,
-            store=self.storage, bucket=s.bucket, authorities=self.authorities, registrar=s.registrar,
-            sealer=s.sealer, ip_ranges=s.ip_ranges, logo=s.logo, now=s.now, may_see=self.caller.may_see,
-            window=s.window,
-        )
+    def _uow(self) -> VerificationUnitOfWork:
+        return VerificationUnitOfWork(self.db, outbox, self.name)
+
+    def _facts(self) -> dict:
+        """What recording a W1 quality fact needs."""
+        return {"provider_id": self.settings.provider_id, "now": self.settings.now}
+
+    def _evidence(self) -> dict:
+        """Where evidence is kept (W4), with :meth:`_onsite`'s clock."""
+        return {"store": self.storage, "bucket": self.settings.bucket}
+
+    def _onsite(self) -> dict:
+        """What every on-site step needs: the caller's scope, the store's cipher and the clock."""
+        return {"may_see": self.caller.may_see, "cipher": self.personal.cipher, "now": self.settings.now}
 
     # --- events ------------------------------------------------------------------------------------------
 
     @handles("precheck", PRECHECK_PASSED_V2, claim="on_precheck_passed")
     def on_precheck_passed(self, data: dict, meta: dict):
-        window.on_precheck_passed(self._deps(), data)
+        window.on_precheck_passed(self._uow(), data, cipher=self.personal.cipher, hasher=self.personal.hasher,
+                                  window_length=self.settings.window, **self._facts())
 
     @handles("intake", FILING_CANCELLED, claim="on_cancelled")
     def on_filing_cancelled(self, data: dict, meta: dict):
-        window.on_cancelled(self._deps(), data)
+        window.on_cancelled(self._uow(), data, now=self.settings.now)
 
     @handles("bureau", FILING_RETURNED, claim="on_returned")
     def on_filing_returned(self, data: dict, meta: dict):
-        window.on_returned(self._deps(), data)
+        window.on_returned(self._uow(), data, window_length=self.settings.window, **self._facts())
 
     @handles("intake", REVERIFICATION_REQUESTED, claim="on_reverification_requested")
     def on_reverification_requested(self, data: dict, meta: dict):
-        window.on_reverification_requested(self._deps(), data)
+        window.on_reverification_requested(self._uow(), data, cipher=self.personal.cipher,
+                                           hasher=self.personal.hasher, now=self.settings.now)
 
     @handles("precheck", PRECHECK_FAILED, claim="on_precheck_failed")
     def on_precheck_failed(self, data: dict, meta: dict):
-        department.on_precheck_failed(self._deps(), data)
+        department.on_precheck_failed(self._uow(), data, **self._facts())
 
     @handles("precheck", PRECHECK_DEADLINE_BREACHED, claim="on_precheck_deadline_breached")
     def on_precheck_deadline_breached(self, data: dict, meta: dict):
-        department.on_precheck_deadline_breached(self._deps(), data)
+        department.on_precheck_deadline_breached(self._uow(), data, **self._facts())
 
     @handles("audit", AUDIT_FINDING_RAISED, claim="on_finding")
     def on_audit_finding_raised(self, data: dict, meta: dict):
         """Routed by province (R2.1): the provider's filings lie in any province, so every key is bound."""
-        department.on_finding(self._deps(), data)
+        department.on_finding(self._uow(), data, **self._facts())
 
     @timer(interval=WINDOW_TIMER_SECONDS, eager=True)
     def check_windows(self):
         """P3: warn a few days before an unused window closes, expire it when closed; each once. Runs at start-up
         too, so that ``icp_deadlines_open``/``_breached`` carry the database's counts from the first scrape."""
-        raised = window.check_windows(self._deps())
+        raised = window.check_windows(self._uow(), cipher=self.personal.cipher, **self._facts())
         self.db.commit()
         if raised:
             self.metrics.counter("icp_verification_window_events_total", "Window events raised").inc(raised)
-        counts = window.open_deadlines(self._deps())
+        counts = window.open_deadlines(self._uow(), now=self.settings.now)
         self.metrics.deadlines(domain.DEADLINE_KIND, counts["open"], counts["breached"])
 
     # --- staff HTTP ----------------------------------------------------------------------------------------
@@ -131,41 +137,46 @@ class VerificationService(ServiceBase):
     @route("GET", "/cases", access=STAFF_READERS, query=StateQuery(), rule="P3",
            summary="Open on-site windows (or ?state=…), soonest closing first (P3)")
     def list_cases(self, request: Request, query: dict):
-        return {"items": reading.list_cases(self._deps(), query["state"])}
+        return {"items": reading.list_cases(self._uow(), query["state"], may_see=self.caller.may_see,
+                                              cipher=self.personal.cipher)}
 
     @route("GET", "/filings/<filing_id>", access=READERS, answer=CaseOutput(), errors=_GONE,
            summary="The on-site case, personal data masked")
     def get_case(self, request: Request, filing_id: str):
-        return reading.get_case(self._deps(), filing_id)
+        return reading.get_case(self._uow(), filing_id, may_see=self.caller.may_see, cipher=self.personal.cipher)
 
     @route("GET", "/filings/<filing_id>/steps", access=STAFF_READERS, errors=_GONE,
            summary="Every on-site step and the staff member who took it (W1)")
     def get_steps(self, request: Request, filing_id: str):
-        return {"items": reading.steps(self._deps(), filing_id)}
+        return {"items": reading.steps(self._uow(), filing_id, may_see=self.caller.may_see)}
 
     @route("GET", "/staff-work", access=DEPARTMENT_READERS, query=PeriodQuery(), rule="W1",
            summary="W1: each staff member's on-site steps in ?since=…&until=…")
     def staff_work(self, request: Request, query: dict):
         """W1: each staff member's on-site steps in a period (``?since=…&until=…``, ISO 8601 with offset)."""
-        return {"items": reading.staff_work(self._deps(), query["since"], query["until"])}
+        return {"items": reading.staff_work(self._uow(), query["since"], query["until"],
+                                              may_see=self.caller.may_see)}
 
     # --- the verification department (W1) -----------------------------------------------------------------
 
     @route("GET", "/staff", access=DEPARTMENT_READERS,
            summary="W1: the verification department: members, roles, the supervisor responsible")
     def staff_list(self, request: Request):
-        return department.department(self._deps())
+        return department.department(self._uow(), may_see=self.caller.may_see, cipher=self.personal.cipher,
+                                     provider_id=self.settings.provider_id)
 
     @route("PUT", "/staff/<staff_id>", access=allow(SUPERVISOR), body=StaffInput(), answer=StaffOutput(),
            errors=(400, 422), summary="W1: add or change a member of the department")
     def staff_member(self, request: Request, staff_id: str, body: dict):
-        return department.register(self._deps(), staff_id, body, self.caller.actor)
+        return department.register(self._uow(), staff_id, body, self.caller.actor, cipher=self.personal.cipher,
+                                   **self._facts())
 
     @route("GET", "/staff-quality", access=DEPARTMENT_READERS, query=QualityQuery(), rule="W1",
            summary="W1: each member's filing quality in ?since=…&until=… (&format=csv)")
     def staff_quality(self, request: Request, query: dict):
         """W1: each member's filing quality in ``?since=…&until=…`` (``&format=csv`` for the CSV)."""
-        report = department.quality(self._deps(), query["since"], query["until"])
+        report = department.quality(self._uow(), query["since"], query["until"], may_see=self.caller.may_see,
+                                    cipher=self.personal.cipher, provider_id=self.settings.provider_id)
         if query["format"] == "csv":
             return Response(department.quality_csv(report), mimetype="text/csv", headers={
                 "Content-Disposition": 'attachment; filename="staff-quality.csv"'})
@@ -177,89 +188,102 @@ class VerificationService(ServiceBase):
            errors={**_STEP, 422: "The appointment lies outside the window"},
            summary="Book a time inside the window (P3)")
     def book(self, request: Request, filing_id: str, body: dict):
-        return onsite.book_appointment(self._deps(), filing_id, self.caller.actor, body["at"])
+        return onsite.book_appointment(self._uow(), filing_id, self.caller.actor, body["at"], **self._onsite())
 
     @route("POST", "/filings/<filing_id>/photo", access=ONSITE, answer=CaseOutput(), max_body=MAX_UPLOAD,
            errors={**_STEP, 422: "The photo does not meet P4 (every reason is listed)"},
            summary="Upload the counter photo; checked, time-stamped, locked (P4)")
     def photo(self, request: Request, filing_id: str):
-        return onsite.take_photo(self._deps(), filing_id, self.caller.actor, request.get_data(cache=True))
+        return onsite.take_photo(self._uow(), filing_id, self.caller.actor, request.get_data(cache=True),
+                                 logo=self.settings.logo, **self._onsite(), **self._evidence())
 
     @route("POST", "/filings/<filing_id>/copies/<subject>", access=ONSITE, answer=CaseOutput(), max_body=MAX_SCAN,
            errors={**_STEP, **_UPLOAD}, summary="Keep a copy of an original document (P5)")
     def copy(self, request: Request, filing_id: str, subject: str):
-        return onsite.keep_copy(self._deps(), filing_id, self.caller.actor, subject, request.get_data(cache=True))
+        return onsite.keep_copy(self._uow(), filing_id, self.caller.actor, subject, request.get_data(cache=True),
+                                **self._onsite(), **self._evidence())
 
     @route("POST", "/filings/<filing_id>/originals", access=ONSITE, body=OriginalsInput(), answer=CaseOutput(),
            errors=_STEP, summary="Record the originals; authority check and comparison (P5)")
     def originals(self, request: Request, filing_id: str, body: dict):
-        return onsite.record_originals(self._deps(), filing_id, self.caller.actor, body)
+        return onsite.record_originals(self._uow(), filing_id, self.caller.actor, body, authorities=self.authorities,
+                                       **self._onsite())
 
     @route("POST", "/filings/<filing_id>/corrections", access=ONSITE, body=CorrectionInput(), answer=CaseOutput(),
            errors=_STEP, summary="Correct a field on site (P6)")
     def correction(self, request: Request, filing_id: str, body: dict):
-        return onsite.correct(self._deps(), filing_id, self.caller.actor, body["field"], body["after"])
+        return onsite.correct(self._uow(), filing_id, self.caller.actor, body["field"], body["after"],
+                              provider_id=self.settings.provider_id, **self._onsite())
 
     @route("POST", "/filings/<filing_id>/domain-checks", access=ONSITE, answer=CaseOutput(), errors=_STEP,
            summary="Look up each domain's owner by RDAP/WHOIS (P5)")
     def domain_checks(self, request: Request, filing_id: str):
-        return onsite.check_domains(self._deps(), filing_id, self.caller.actor)
+        return onsite.check_domains(self._uow(), filing_id, self.caller.actor, registrar=self.settings.registrar,
+                                    **self._onsite(), **self._evidence())
 
     @route("POST", "/filings/<filing_id>/domains/<name>/certificate", access=ONSITE, answer=CaseOutput(),
            max_body=MAX_SCAN, errors={**_STEP, **_UPLOAD},
            summary="Upload the domain certificate of a redacted owner")
     def domain_certificate(self, request: Request, filing_id: str, name: str):
-        return onsite.domain_certificate(self._deps(), filing_id, self.caller.actor, name,
-                                           request.get_data(cache=True))
+        return onsite.domain_certificate(self._uow(), filing_id, self.caller.actor, name, request.get_data(cache=True),
+                                         **self._onsite(), **self._evidence())
 
     @route("POST", "/filings/<filing_id>/domains/<name>/confirmation", access=ONSITE, answer=CaseOutput(),
            errors=_STEP, summary="Confirm the domain certificate names the sponsor")
     def domain_confirmation(self, request: Request, filing_id: str, name: str):
-        return onsite.confirm_domain(self._deps(), filing_id, self.caller.actor, name)
+        return onsite.confirm_domain(self._uow(), filing_id, self.caller.actor, name, **self._onsite())
 
     @route("PUT", "/filings/<filing_id>/access", access=ONSITE, body=AccessInput(), answer=CaseOutput(),
            errors={**_STEP, 422: "The access information does not hold (every reason is listed)"},
            summary="Enter the access information (R1.8, P5)")
     def access(self, request: Request, filing_id: str, body: dict):
-        return onsite.set_access(self._deps(), filing_id, self.caller.actor, body)
+        return onsite.set_access(self._uow(), filing_id, self.caller.actor, body, ip_ranges=self.settings.ip_ranges,
+                                 **self._onsite())
 
     @route("POST", "/filings/<filing_id>/agreement", access=ONSITE, body=AgreementInput(), answer=CaseOutput(),
            errors=_STEP, summary="The sponsor signs the security agreement (P6, W3)")
     def agreement(self, request: Request, filing_id: str, body: dict):
-        return onsite.sign_agreement(self._deps(), filing_id, self.caller.actor, body["signed_by"],
-                                       body["signature"])
+        return onsite.sign_agreement(self._uow(), filing_id, self.caller.actor, body["signed_by"], body["signature"],
+                                     sealer=self.settings.sealer, provider_id=self.settings.provider_id,
+                                     **self._onsite(), **self._evidence())
 
     @route("POST", "/filings/<filing_id>/decision", access=ONSITE, answer=CaseOutput(), errors={**_STEP, **_CHECK},
            summary="Verify (seal the form, send to the bureau) or reject (P5–P7)")
     def decision(self, request: Request, filing_id: str):
-        return outcome.decide(self._deps(), filing_id, self.caller.actor)
+        return outcome.decide(self._uow(), filing_id, self.caller.actor, exchange=self.personal.exchange,
+                              sealer=self.settings.sealer, provider_id=self.settings.provider_id, **self._onsite(),
+                              **self._evidence())
 
     @route("GET", "/filings/<filing_id>/forms/<copy>/validation", access=READERS, errors=_GONE,
            summary="Validate the sealed form's signature offline (P6)")
     def form_validation(self, request: Request, filing_id: str, copy: str):
-        return outcome.validate_form(self._deps(), filing_id, copy)
+        return outcome.validate_form(self._uow(), filing_id, copy, may_see=self.caller.may_see, store=self.storage,
+                                     sealer=self.settings.sealer)
 
     # --- the sponsor's file (W4): every reading is recorded ----------------------------------------------------
 
     @route("GET", "/archive/<sponsor_ref>", access=READERS, errors=_GONE,
            summary="The sponsor's file: cases and kept objects (W4, recorded)")
     def archive(self, request: Request, sponsor_ref: str):
-        return sponsor_file.archive(self._deps(), sponsor_ref, self.caller.actor)
+        return sponsor_file.archive(self._uow(), sponsor_ref, self.caller.actor, **self._onsite())
 
     @route("GET", "/archive/<sponsor_ref>/evidence/<evidence_id>", access=READERS, errors=_GONE,
            summary="A 300 s download link to one object (recorded)")
     def evidence(self, request: Request, sponsor_ref: str, evidence_id: str):
-        return sponsor_file.evidence_link(self._deps(), sponsor_ref, evidence_id, self.caller.actor)
+        return sponsor_file.evidence_link(self._uow(), sponsor_ref, evidence_id, self.caller.actor,
+                                          may_see=self.caller.may_see, store=self.storage, now=self.settings.now)
 
     @route("GET", "/archive/<sponsor_ref>/export", access=allow(SUPERVISOR, REVIEWER, AUDITOR), errors=_GONE,
            content="application/zip",
            summary="Everything in the sponsor's file as a ZIP for an inspection (recorded)")
     def export(self, request: Request, sponsor_ref: str):
-        data = sponsor_file.export_archive(self._deps(), sponsor_ref, self.caller.actor)
+        data = sponsor_file.export_archive(self._uow(), sponsor_ref, self.caller.actor, store=self.storage,
+                                           **self._onsite())
         return Response(data, mimetype="application/zip",
                         headers={"Content-Disposition": f'attachment; filename="archive-{sponsor_ref[:12]}.zip"'})
 
     @route("GET", "/archive/<sponsor_ref>/accesses", access=DEPARTMENT_READERS, errors=_GONE,
            summary="Who listed, opened or exported the file, and when (W4)")
     def archive_accesses(self, request: Request, sponsor_ref: str):
-        return {"items": sponsor_file.accesses(self._deps(), sponsor_ref, self.caller.actor)}
+        return {"items": sponsor_file.accesses(self._uow(), sponsor_ref, self.caller.actor,
+                                                    may_see=self.caller.may_see, now=self.settings.now)}

@@ -157,18 +157,6 @@ def test_a_photo_used_for_another_filing_is_refused(open_window, staff, tap):
 
 
 @pytest.mark.req("P5")
-@pytest.mark.req("R1.8")
-def test_access_information_outside_the_providers_ranges_is_refused(open_window, staff):
-    filing_id = open_window()
-    refused = staff.put(f"/filings/{filing_id}/access",
-                        json={**ACCESS, "access_method": "satellite", "ip_addresses": ["8.8.8.8", "111.13.100.5"]})
-    assert refused.status_code == 422
-    assert {(e["field"], e["code"]) for e in refused.json()["error"]["errors"]} == {
-        ("access.access_method", "choice"), ("access.ip_addresses.0", "not_provider_ip")}
-    assert _ok(staff.get(f"/filings/{filing_id}"))["access"] is None
-
-
-@pytest.mark.req("P5")
 def test_a_redacted_owner_needs_a_certificate_and_a_confirmation(open_window, staff):
     data = unit_filing()
     data["websites"][0]["domains"] = ["www.redacted.cn"]

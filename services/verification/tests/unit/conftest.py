@@ -1,10 +1,23 @@
-"""Unit-tier fixtures: verification's unit of work in memory (tests/fakes.py) and the use cases' collaborators
-on it, with the development keys and the test's clock."""
+"""Unit-tier fixtures: verification's unit of work in memory (tests/fakes.py) and the window's and the department's
+use cases bound to it with the collaborators service.py passes (the development keys, the test's clock)."""
+from functools import partial
+from types import SimpleNamespace
+
 import pytest
 
 from services.verification.tests.fakes import FakeVerificationUnitOfWork
 from shared.platform.crypto import CryptoConfig
-from verification.usecases.case import Deps
+from verification import department
+from verification.domain import parse_ranges
+from verification.usecases import onsite, reading, window
+from verification.usecases.case import record_quality
+
+PROVIDER = "provider-test"
+IP_RANGES = parse_ranges("111.13.100.0/24, 240e:e9:6002::/48")
+
+
+def everyone(**_scope) -> bool:
+    return True
 
 
 @pytest.fixture
@@ -13,9 +26,33 @@ def uow():
 
 
 @pytest.fixture
-def deps(uow, clock):
-    """What the window's and the department's use cases need; no object store, sources or seal."""
-    crypto = CryptoConfig.from_config({})
-    return Deps(uow=uow, provider_id="provider-test", cipher=crypto.cipher(), hasher=crypto.hasher(),
-                exchange=crypto.exchange(), store=None, bucket="evidence", authorities=None, registrar=None,
-                sealer=None, ip_ranges=(), logo=None, now=clock)
+def cipher():
+    return CryptoConfig.from_config({}).cipher()
+
+
+@pytest.fixture
+def wired(uow, cipher, clock):
+    """The use cases as the entrypoints call them, each with only what it takes; no object store, sources or seal.
+    The caller may see everything (a caller's scope: :func:`scoped`)."""
+    hasher = CryptoConfig.from_config({}).hasher()
+    facts = {"provider_id": PROVIDER, "now": clock}
+    return SimpleNamespace(
+        on_precheck_passed=partial(window.on_precheck_passed, uow, cipher=cipher, hasher=hasher, window_length=None,
+                                   **facts),
+        on_reverification_requested=partial(window.on_reverification_requested, uow, cipher=cipher, hasher=hasher,
+                                            now=clock),
+        on_cancelled=partial(window.on_cancelled, uow, now=clock),
+        on_returned=partial(window.on_returned, uow, window_length=None, **facts),
+        check_windows=partial(window.check_windows, uow, cipher=cipher, **facts),
+        open_deadlines=partial(window.open_deadlines, uow, now=clock),
+        register=partial(department.register, uow, cipher=cipher, **facts),
+        department=partial(department.department, uow, may_see=everyone, cipher=cipher, provider_id=PROVIDER),
+        quality=partial(department.quality, uow, may_see=everyone, cipher=cipher, provider_id=PROVIDER),
+        on_precheck_failed=partial(department.on_precheck_failed, uow, **facts),
+        on_precheck_deadline_breached=partial(department.on_precheck_deadline_breached, uow, **facts),
+        on_finding=partial(department.on_finding, uow, **facts),
+        record_quality=partial(record_quality, uow, **facts),
+        book_appointment=partial(onsite.book_appointment, uow, may_see=everyone, cipher=cipher, now=clock),
+        set_access=partial(onsite.set_access, uow, may_see=everyone, cipher=cipher, ip_ranges=IP_RANGES, now=clock),
+        get_case=partial(reading.get_case, uow, may_see=everyone, cipher=cipher),
+    )

@@ -9,7 +9,6 @@ import pytest
 from shared.contracts.errors import BadRequest, ValidationFailed
 from verification import department
 from verification.domain import Quality
-from verification.usecases.case import record_quality
 
 pytestmark = [pytest.mark.unit, pytest.mark.clock]
 
@@ -21,10 +20,10 @@ MEMBERS = {
 
 
 @pytest.fixture
-def registered(deps):
+def registered(wired):
     for staff_id, body in MEMBERS.items():
-        department.register(deps, staff_id, body, "supervisor:head-1")
-    return deps
+        wired.register(staff_id, body, "supervisor:head-1")
+    return wired
 
 
 def _codes(exc) -> list[tuple[str, str, str]]:
@@ -35,31 +34,31 @@ def _codes(exc) -> list[tuple[str, str, str]]:
 def test_a_member_needs_an_active_supervisor_of_the_department(registered):
     member = {"name": "丁", "roles": ["precheck"], "active": True}
     with pytest.raises(ValidationFailed) as no_head:
-        department.register(registered, "pc-2", {**member, "supervisor_id": None}, "supervisor:head-1")
+        registered.register("pc-2", {**member, "supervisor_id": None}, "supervisor:head-1")
     assert _codes(no_head) == [("supervisor_id", "required", "W1")]
     with pytest.raises(ValidationFailed) as not_a_head:
-        department.register(registered, "pc-2", {**member, "supervisor_id": "verifier-1"}, "supervisor:head-1")
+        registered.register("pc-2", {**member, "supervisor_id": "verifier-1"}, "supervisor:head-1")
     assert _codes(not_a_head) == [("supervisor_id", "not_a_supervisor", "W1")]
     with pytest.raises(ValidationFailed) as own_head:
-        department.register(registered, "head-2", {**member, "roles": ["supervisor"], "supervisor_id": "head-2"},
+        registered.register("head-2", {**member, "roles": ["supervisor"], "supervisor_id": "head-2"},
                             "supervisor:head-1")
     assert _codes(own_head) == [("supervisor_id", "self", "W1")]
     with pytest.raises(BadRequest):
-        department.register(registered, "a:b", MEMBERS["pc-1"], "supervisor:head-1")
-    assert [m["staff_id"] for m in department.department(registered)["staff"]] == ["head-1", "pc-1", "verifier-1"]
+        registered.register("a:b", MEMBERS["pc-1"], "supervisor:head-1")
+    assert [m["staff_id"] for m in registered.department()["staff"]] == ["head-1", "pc-1", "verifier-1"]
 
 
 @pytest.mark.req("W1")
 def test_a_supervisor_still_responsible_for_someone_keeps_the_role_and_stays(registered):
-    department.register(registered, "head-2", {**MEMBERS["head-1"], "name": "主管戊"}, "supervisor:head-1")
+    registered.register("head-2", {**MEMBERS["head-1"], "name": "主管戊"}, "supervisor:head-1")
     for change in ({"active": False}, {"roles": ["onsite_verifier"], "supervisor_id": "head-2"}):
         with pytest.raises(ValidationFailed) as refused:
-            department.register(registered, "head-1", {**MEMBERS["head-1"], **change}, "supervisor:head-1")
+            registered.register("head-1", {**MEMBERS["head-1"], **change}, "supervisor:head-1")
         assert _codes(refused) == [("roles", "still_responsible", "W1")]
     for staff_id in ("verifier-1", "pc-1"):
-        department.register(registered, staff_id, {**MEMBERS[staff_id], "supervisor_id": "head-2"},
+        registered.register(staff_id, {**MEMBERS[staff_id], "supervisor_id": "head-2"},
                             "supervisor:head-2")
-    left = department.register(registered, "head-1", {**MEMBERS["head-1"], "active": False}, "supervisor:head-2")
+    left = registered.register("head-1", {**MEMBERS["head-1"], "active": False}, "supervisor:head-2")
     assert (left["active"], left["updated_by"]) == (False, "supervisor:head-2")
 
 
@@ -67,7 +66,7 @@ def test_a_supervisor_still_responsible_for_someone_keeps_the_role_and_stays(reg
 def test_names_are_sealed_at_rest_and_shown_to_the_department(registered, uow):
     stored = uow.staff.get("verifier-1").name
     assert "核验员乙" not in stored
-    shown = {m["staff_id"]: m["name"] for m in department.department(registered)["staff"]}
+    shown = {m["staff_id"]: m["name"] for m in registered.department()["staff"]}
     assert shown["verifier-1"] == "核验员乙"
 
 
@@ -75,18 +74,18 @@ def test_names_are_sealed_at_rest_and_shown_to_the_department(registered, uow):
 def test_fails_breaches_and_findings_count_against_the_right_member(registered, uow, clock):
     now = clock()
     filing_id = str(uuid.uuid4())
-    department.on_precheck_failed(registered, {"filing_id": filing_id, "decided_by": "precheck:pc-1",
+    registered.on_precheck_failed({"filing_id": filing_id, "decided_by": "precheck:pc-1",
                                                "decided_at": now - timedelta(days=3)})
-    department.on_precheck_deadline_breached(registered, {"filing_id": filing_id, "claimed_by": None,
+    registered.on_precheck_deadline_breached({"filing_id": filing_id, "claimed_by": None,
                                                           "deadline": now - timedelta(days=2)})
-    record_quality(registered, Quality.ONSITE_DECISION, "onsite_verifier:verifier-1", filing_id,
+    registered.record_quality(Quality.ONSITE_DECISION, "onsite_verifier:verifier-1", filing_id,
                    now - timedelta(days=2), "verified")
-    record_quality(registered, Quality.ONSITE_DECISION, "supervisor:head-1", filing_id, now - timedelta(days=1),
+    registered.record_quality(Quality.ONSITE_DECISION, "supervisor:head-1", filing_id, now - timedelta(days=1),
                    "verified")
-    department.on_finding(registered, {"filing_id": filing_id, "check": "id_check",
+    registered.on_finding({"filing_id": filing_id, "check": "id_check",
                                        "raised_at": now - timedelta(hours=36)})  # after verifier-1's, before head-1's
-    department.on_finding(registered, {"filing_id": str(uuid.uuid4()), "check": "id_check", "raised_at": now})
-    report = department.quality(registered, now - timedelta(days=10), now + timedelta(days=1))
+    registered.on_finding({"filing_id": str(uuid.uuid4()), "check": "id_check", "raised_at": now})
+    report = registered.quality(now - timedelta(days=10), now + timedelta(days=1))
     rows = {r["staff_id"]: r for r in report["items"]}
     assert (rows["pc-1"]["precheck_decisions"], rows["pc-1"]["deadlines_breached"]) == (1, 0)
     assert rows["verifier-1"]["contradicted_by_findings"] == 1
@@ -97,8 +96,8 @@ def test_fails_breaches_and_findings_count_against_the_right_member(registered, 
 
 @pytest.mark.req("W1")
 def test_the_csv_quotes_what_a_spreadsheet_would_run(registered, clock):
-    department.register(registered, "pc-9", {**MEMBERS["pc-1"], "name": "=HYPERLINK(\"x\")"}, "supervisor:head-1")
-    report = department.quality(registered, datetime(2020, 1, 1, tzinfo=clock().tzinfo), clock())
+    registered.register("pc-9", {**MEMBERS["pc-1"], "name": "=HYPERLINK(\"x\")"}, "supervisor:head-1")
+    report = registered.quality(datetime(2020, 1, 1, tzinfo=clock().tzinfo), clock())
     lines = department.quality_csv(report).splitlines()
     assert lines[0].startswith("staff_id,name,roles")
     assert any(line.startswith("pc-9,\"'=HYPERLINK(\"\"x\"\")\"") for line in lines)

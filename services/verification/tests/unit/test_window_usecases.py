@@ -8,55 +8,26 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from shared.contracts import EVENTS
+from services.verification.tests.unit.events import CRYPTO, loaded, precheck_passed, submission_data
 from shared.contracts.bureau import FILING_RETURNED
-from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import FILING_CANCELLED, REVERIFICATION_REQUESTED
-from shared.contracts.precheck import PRECHECK_PASSED_V2
-from shared.platform.crypto import CryptoConfig
-from shared.testing.samples import filing_submitted_data, unit_filing
-from verification import department
+from shared.testing.samples import unit_filing
 from verification.domain import CaseState, Quality
-from verification.usecases import window
 from verification.usecases.case import STORE_CONTEXT, filing_of, steps_of
 
 pytestmark = [pytest.mark.unit, pytest.mark.clock]
 
-CRYPTO = CryptoConfig.from_config({})
 OPENED, WARNED, EXPIRED = "onsite_window_opened.v1", "onsite_window_nearly_expired.v1", "onsite_window_expired.v1"
 
 
-def _loaded(event_type: str, source: str, data: dict) -> dict:
-    """``data`` as the bounded handler hands it to the use case: through the contract."""
-    return EVENTS.load(make_envelope(event_type, source, data, data["filing_id"]))
-
-
-def _submission(filing_id: str, data: dict | None = None, attempt: int = 1, **changes) -> dict:
-    return {**filing_submitted_data(CRYPTO.cipher(), CRYPTO.hasher(), data, filing_id=filing_id, attempt=attempt),
-            **changes}
-
-
-def _pass(deps, filing_id: str, submission: dict | None = None, *, decided_at: datetime,
-          decided_by: str = "precheck:auto") -> dict:
-    submission = submission or _submission(filing_id)
-    mobile = CRYPTO.cipher().decrypt(submission["contacts"]["mobile"], context="event.contacts.mobile")
-    data = _loaded(PRECHECK_PASSED_V2, "precheck", {
-        "filing_id": filing_id, "version": submission["version"], "attempt": submission["attempt"],
-        "decided_at": decided_at.isoformat(), "decided_by": decided_by, "reasons": [],
-        "mobile": CRYPTO.cipher().encrypt(mobile, context="event.mobile"), "rulebook_version": "2026.1",
-        "submission": submission})
-    window.on_precheck_passed(deps, data)
-    return data
-
-
 @pytest.mark.req("P3")
-def test_a_pass_opens_a_one_month_window_on_the_submission_it_carries(deps, uow, clock):
+def test_a_pass_opens_a_one_month_window_on_the_submission_it_carries(wired, uow, cipher, clock):
     filing_id = str(uuid.uuid4())
-    _pass(deps, filing_id, decided_at=datetime.fromisoformat("2026-01-31T10:00:00+08:00"))
+    precheck_passed(wired, filing_id, decided_at=datetime.fromisoformat("2026-01-31T10:00:00+08:00"))
     case = uow.cases.current(filing_id, lock=False)
     assert case.state == CaseState.WINDOW_OPEN
     assert case.closes_at == datetime.fromisoformat("2026-02-28T10:00:00+08:00")
-    assert filing_of(deps, case)["responsible_person"] == unit_filing()["responsible_person"]
+    assert filing_of(uow, cipher, case)["responsible_person"] == unit_filing()["responsible_person"]
     assert uow.submissions.get(case.submission_id).filing["contacts"]["mobile"].startswith("v")  # sealed at rest
     assert CRYPTO.cipher().decrypt(case.mobile_token, context=f"{STORE_CONTEXT}.mobile") == "13800138000"
     assert [(e["filing_id"], e["attempt"]) for e in uow.outbox.of_type(OPENED)] == [(filing_id, 1)]
@@ -64,28 +35,28 @@ def test_a_pass_opens_a_one_month_window_on_the_submission_it_carries(deps, uow,
 
 @pytest.mark.req("P3")
 @pytest.mark.req("P5")
-def test_a_resubmissions_pass_opens_on_its_own_data_and_supersedes_the_earlier_window(deps, uow, clock):
+def test_a_resubmissions_pass_opens_on_its_own_data_and_supersedes_the_earlier_window(wired, uow, cipher, clock):
     filing_id = str(uuid.uuid4())
-    _pass(deps, filing_id, decided_at=clock() - timedelta(days=2))
+    precheck_passed(wired, filing_id, decided_at=clock() - timedelta(days=2))
     corrected = copy.deepcopy(unit_filing())
     corrected["contacts"]["postal_address"] = "北京市海淀区中关村大街99号"
-    _pass(deps, filing_id, _submission(filing_id, corrected, attempt=2), decided_at=clock())
+    precheck_passed(wired, filing_id, submission_data(filing_id, corrected, attempt=2), decided_at=clock())
     first, second = uow.cases.of_filing(filing_id)
     assert (first.state, second.state) == (CaseState.SUPERSEDED, CaseState.WINDOW_OPEN)
     assert uow.cases.current(filing_id, lock=False) is second
     assert uow.submissions.get(second.submission_id).attempt == 2
-    assert filing_of(deps, second)["contacts"]["postal_address"] == "北京市海淀区中关村大街99号"
-    assert filing_of(deps, first)["contacts"]["postal_address"] == unit_filing()["contacts"]["postal_address"]
+    assert filing_of(uow, cipher, second)["contacts"]["postal_address"] == "北京市海淀区中关村大街99号"
+    assert filing_of(uow, cipher, first)["contacts"]["postal_address"] == unit_filing()["contacts"]["postal_address"]
     assert [e["attempt"] for e in uow.outbox.of_type(OPENED)] == [1, 2]
 
 
 @pytest.mark.req("P3")
 @pytest.mark.req("W1")
-def test_a_pass_of_a_submission_already_opened_opens_and_counts_nothing_again(deps, uow, clock):
+def test_a_pass_of_a_submission_already_opened_opens_and_counts_nothing_again(wired, uow, clock):
     filing_id = str(uuid.uuid4())
-    submission = _submission(filing_id)
-    _pass(deps, filing_id, submission, decided_at=clock(), decided_by="precheck:checker-1")
-    _pass(deps, filing_id, submission, decided_at=clock(), decided_by="precheck:checker-1")
+    submission = submission_data(filing_id)
+    precheck_passed(wired, filing_id, submission, decided_at=clock(), decided_by="precheck:checker-1")
+    precheck_passed(wired, filing_id, submission, decided_at=clock(), decided_by="precheck:checker-1")
     assert len(uow.cases.of_filing(filing_id)) == 1
     assert len(uow.outbox.of_type(OPENED)) == 1
     assert [(r.staff_id, r.kind, r.outcome) for r in uow.quality.rows.values()] == [
@@ -93,70 +64,70 @@ def test_a_pass_of_a_submission_already_opened_opens_and_counts_nothing_again(de
 
 
 @pytest.mark.req("P3")
-def test_a_cancellation_closes_the_open_window_with_a_step(deps, uow, clock):
+def test_a_cancellation_closes_the_open_window_with_a_step(wired, uow, clock):
     filing_id = str(uuid.uuid4())
-    _pass(deps, filing_id, decided_at=clock())
-    window.on_cancelled(deps, _loaded(FILING_CANCELLED, "intake", {
+    precheck_passed(wired, filing_id, decided_at=clock())
+    wired.on_cancelled(loaded(FILING_CANCELLED, "intake", {
         "filing_id": filing_id, "provider_id": "provider-test", "province": "京", "filing_number": None,
         "reason": "changed mind", "cancelled_at": clock().isoformat(), "cancelled_by": "sponsor"}))
     assert uow.cases.current(filing_id, lock=False).state == CaseState.CANCELLED
-    assert [(s["step"], s["outcome"], s["actor"]) for s in steps_of(deps, filing_id)] == [
+    assert [(s["step"], s["outcome"], s["actor"]) for s in steps_of(uow, filing_id)] == [
         ("window", "cancelled", "sponsor")]
 
 
 @pytest.mark.req("P3")
-def test_an_unused_window_warns_then_expires_exactly_once(deps, uow, clock):
+def test_an_unused_window_warns_then_expires_exactly_once(wired, uow, clock):
     warned, expired = str(uuid.uuid4()), str(uuid.uuid4())
-    _pass(deps, warned, decided_at=clock() - timedelta(days=29))
-    _pass(deps, expired, decided_at=clock() - timedelta(days=40))
-    assert window.check_windows(deps) == 2
-    assert window.check_windows(deps) == 0  # the next round raises nothing again
+    precheck_passed(wired, warned, decided_at=clock() - timedelta(days=29))
+    precheck_passed(wired, expired, decided_at=clock() - timedelta(days=40))
+    assert wired.check_windows() == 2
+    assert wired.check_windows() == 0  # the next round raises nothing again
     assert [e["filing_id"] for e in uow.outbox.of_type(WARNED)] == [warned]
     (gone,) = uow.outbox.of_type(EXPIRED)
     assert gone["filing_id"] == expired
     assert CRYPTO.cipher().decrypt(gone["mobile"], context="event.mobile") == "13800138000"
     assert uow.cases.current(expired, lock=False).state == CaseState.EXPIRED
-    assert window.open_deadlines(deps) == {"open": 1, "breached": 0}
+    assert wired.open_deadlines() == {"open": 1, "breached": 0}
 
 
 @pytest.mark.req("W6")
 @pytest.mark.req("W1")
-def test_a_stock_filing_past_its_deadline_is_overdue_but_still_open_and_counted_once(deps, uow, clock):
+def test_a_stock_filing_past_its_deadline_is_overdue_but_still_open_and_counted_once(wired, uow, clock):
     filing_id = str(uuid.uuid4())
-    submitted = _submission(filing_id)
-    request = _loaded(REVERIFICATION_REQUESTED, "intake", {
+    submitted = submission_data(filing_id)
+    request = loaded(REVERIFICATION_REQUESTED, "intake", {
         **{k: v for k, v in submitted.items() if k not in ("attempt", "submitted_at", "documents",
                                                             "contract_acceptance")},
         "filing_number": "京ICP备05000001号", "import_id": str(uuid.uuid4()),
         "requested_at": (clock() - timedelta(days=90)).isoformat(),
         "deadline": (clock() - timedelta(days=1)).isoformat()})
-    window.on_reverification_requested(deps, request)
-    window.on_reverification_requested(deps, request)  # the same request again: nothing new
-    assert window.check_windows(deps) == 1
-    assert window.check_windows(deps) == 0
+    wired.on_reverification_requested(request)
+    wired.on_reverification_requested(request)  # the same request again: nothing new
+    assert wired.check_windows() == 1
+    assert wired.check_windows() == 0
     case = uow.cases.current(filing_id, lock=False)
     assert (case.state, case.purpose, uow.submissions.get(case.submission_id).attempt) == (
         CaseState.WINDOW_OPEN, "stock", 0)
     assert uow.outbox.types == [OPENED]  # no onsite_window_expired.v1: no SMS to the sponsor
-    report = department.quality(deps, clock() - timedelta(days=400), clock() + timedelta(days=1))
+    report = wired.quality(clock() - timedelta(days=400), clock() + timedelta(days=1))
     assert report["unassigned"]["deadlines_breached"] == 1
-    assert window.open_deadlines(deps) == {"open": 1, "breached": 0}
+    assert wired.open_deadlines() == {"open": 1, "breached": 0}
 
 
 @pytest.mark.req("P8")
 @pytest.mark.req("W1")
-def test_the_bureaus_return_reopens_the_sent_case_with_the_next_sending(deps, uow, clock):
+def test_the_bureaus_return_reopens_the_sent_case_with_the_next_sending(wired, uow, clock):
     filing_id = str(uuid.uuid4())
-    _pass(deps, filing_id, decided_at=clock())
+    precheck_passed(wired, filing_id, decided_at=clock())
     case = uow.cases.current(filing_id, lock=False)
     case.state, case.decided_by, case.decided_at = CaseState.SENT, "onsite_verifier:verifier-1", clock()
     returned = {"filing_id": filing_id, "version": 1, "submission": 1, "provider_id": "provider-test", "province": "京",
                 "returned_at": clock().isoformat(), "returned_by": "bureau:京:officer-1",
                 "reasons": [{"field": "websites", "code": "unclear", "message": "不清楚", "rule": "P8"}]}
-    window.on_returned(deps, _loaded(FILING_RETURNED, "bureau", returned))
+    wired.on_returned(loaded(FILING_RETURNED, "bureau", returned))
     assert (case.state, case.sending, case.decided_by) == (CaseState.WINDOW_OPEN, 2, None)
     assert case.returned[0]["by"] == "bureau:京:officer-1"
-    window.on_returned(deps, _loaded(FILING_RETURNED, "bureau", returned))  # nothing sent any more: no-op
+    wired.on_returned(loaded(FILING_RETURNED, "bureau", returned))  # nothing sent any more: no-op
     assert case.sending == 2
     assert [r.staff_id for r in uow.quality.rows.values() if r.kind == Quality.RETURNED] == ["verifier-1"]
     assert len(uow.outbox.of_type(OPENED)) == 2

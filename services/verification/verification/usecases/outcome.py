@@ -16,11 +16,12 @@ from verification import domain, photos
 from verification.domain import Move, Quality, Raised
 from verification.forms import render_form
 from verification.models import Case, Submission
+from verification.repository import VerificationUnitOfWork
 from verification.usecases.case import (
     STOCK,
-    Deps,
+    Clock,
+    MaySee,
     checks_of,
-    emit,
     evidence_ref,
     filing_of,
     find_case,
@@ -35,39 +36,43 @@ from verification.usecases.case import (
 FORM_TITLE = "网站备案信息真实性核验单"
 
 
-def decide(deps: Deps, filing_id: str, actor: str) -> dict:
+def decide(uow: VerificationUnitOfWork, filing_id: str, actor: str, *, may_see: MaySee, cipher, exchange, store,
+           bucket: str, sealer, provider_id: str, now: Clock) -> dict:
     """P5–P7: with every check done, either not accepted (``onsite_rejected.v1`` naming the differing fields) or
     verified: the form in two copies, sealed and locked, ``onsite_verified.v1`` and ``filing_sent_to_bureau.v1``
     through the outbox, all in one transaction (a stock filing, W6: ``onsite_verified.v1`` only). The decision
     counts for its staff member (W1). Missing checks or an unanswered source: 422, nothing changes."""
-    case = open_case(deps, filing_id)
-    outcome, reasons = domain.verdict(checks_of(deps, case))
+    case = open_case(uow, may_see, now, filing_id)
+    outcome, reasons = domain.verdict(checks_of(uow, case))
     if outcome == "incomplete":
         raise ValidationFailed("on-site verification is not complete", reasons)
-    submission = deps.uow.submissions.get(case.submission_id)
-    now = deps.now()
-    case.decided_by, case.decided_at, case.reasons = actor, now, reasons
+    submission = uow.submissions.get(case.submission_id)
+    at = now()
+    case.decided_by, case.decided_at, case.reasons = actor, at, reasons
     outcome_data = {"filing_id": case.filing_id, "version": submission.version, "attempt": submission.attempt,
-                    "provider_id": submission.provider_id, "decided_at": now.isoformat(), "decided_by": actor,
+                    "provider_id": submission.provider_id, "decided_at": at.isoformat(), "decided_by": actor,
                     "reasons": reasons, "corrections": len(case.corrections)}
-    record_quality(deps, Quality.ONSITE_DECISION, actor, case.filing_id, now, outcome)
+    record_quality(uow, Quality.ONSITE_DECISION, actor, case.filing_id, at, outcome, provider_id=provider_id, now=now)
     if outcome == "rejected":
         case.state, _ = domain.moved(case.state, Move.REJECT)
-        emit(deps, ONSITE_REJECTED, outcome_data, case.filing_id)
-        record_step(deps, case, "decision", "rejected", actor)
-        return view(deps, case)
-    forms = _seal_forms(deps, case, submission, actor, now)
+        uow.emit(ONSITE_REJECTED, outcome_data, case.filing_id)
+        record_step(uow, case, "decision", "rejected", actor, now=now)
+        return view(uow, cipher, case)
+    content = _form_content(uow, cipher, provider_id, case, submission, actor, at)
+    forms = _seal_forms(uow, case, content, actor, store=store, bucket=bucket, sealer=sealer, now=now)
     case.forms = {copy: evidence.id for copy, evidence in forms.items()}
     case.state, raised = domain.moved(case.state, Move.VERIFY, stock=case.purpose == STOCK)
-    emit(deps, ONSITE_VERIFIED, outcome_data, case.filing_id)
-    record_step(deps, case, "decision", "verified", actor)
+    uow.emit(ONSITE_VERIFIED, outcome_data, case.filing_id)
+    record_step(uow, case, "decision", "verified", actor, now=now)
     if Raised.SENT_TO_BUREAU in raised:  # not for a stock filing (W6): the form is kept, nothing goes on
-        emit(deps, FILING_SENT_TO_BUREAU, _sent_data(deps, case, submission, forms, actor, now), case.filing_id)
-        record_step(deps, case, "sent_to_bureau", "sent", actor)
-    return view(deps, case)
+        uow.emit(FILING_SENT_TO_BUREAU, _sent_data(uow, cipher, exchange, case, submission, forms, actor, at),
+                 case.filing_id)
+        record_step(uow, case, "sent_to_bureau", "sent", actor, now=now)
+    return view(uow, cipher, case)
 
 
-def _form_content(deps: Deps, case: Case, submission: Submission, actor: str, now: datetime) -> dict:
+def _form_content(uow: VerificationUnitOfWork, cipher, provider_id: str, case: Case, submission: Submission,
+                  actor: str, now: datetime) -> dict:
     checks = [{"item": "现场照片 (P4)", "result": "合格", "by": case.photo["by"], "at": case.photo["taken_at"]},
               {"item": "证件原件核对 (P5)", "result": "一致", "by": case.originals["recorded_by"],
                "at": case.originals["recorded_at"]}]
@@ -81,43 +86,45 @@ def _form_content(deps: Deps, case: Case, submission: Submission, actor: str, no
                    "at": now.isoformat()})
     return {
         "filing_id": case.filing_id, "version": submission.version, "sending": case.sending,
-        "provider_id": deps.provider_id, "verified_by": actor, "verified_at": now.isoformat(),
+        "provider_id": provider_id, "verified_by": actor, "verified_at": now.isoformat(),
         "opens_at": case.opens_at.isoformat(), "closes_at": case.closes_at.isoformat(),
-        "filing": filing_of(deps, case), "checks": checks,
-        "corrections": [{"field": c["field"], "before": open_value(deps, c["before"], "correction"),
-                         "after": open_value(deps, c["after"], "correction"), "by": c["by"], "at": c["at"]}
+        "filing": filing_of(uow, cipher, case), "checks": checks,
+        "corrections": [{"field": c["field"], "before": open_value(cipher, c["before"], "correction"),
+                         "after": open_value(cipher, c["after"], "correction"), "by": c["by"], "at": c["at"]}
                         for c in case.corrections],
-        "agreement": {"signed_by": open_value(deps, case.agreement["signed_by"], "agreement"),
+        "agreement": {"signed_by": open_value(cipher, case.agreement["signed_by"], "agreement"),
                       "signed_at": case.agreement["signed_at"]},
     }
 
 
-def _seal_forms(deps: Deps, case: Case, submission: Submission, actor: str, now: datetime) -> dict:
-    content = _form_content(deps, case, submission, actor, now)
-    photo = deps.uow.evidence.get(case.photo["stamped"])
-    thumb = tpool.execute(photos.thumbnail, deps.store.get(photo.bucket, photo.key, photo.version_id))
+def _seal_forms(uow: VerificationUnitOfWork, case: Case, content: dict, actor: str, *, store, bucket: str, sealer,
+                now: Clock) -> dict:
+    photo = uow.evidence.get(case.photo["stamped"])
+    thumb = tpool.execute(photos.thumbnail, store.get(photo.bucket, photo.key, photo.version_id))
     forms = {}
     for copy in ("provider", "bureau"):
-        pdf = tpool.execute(lambda copy=copy: deps.sealer.seal(render_form(content, copy, thumb), FORM_TITLE))
-        forms[copy] = keep(deps, case, f"form_{copy}", pdf, "application/pdf", "pdf", actor)
+        pdf = tpool.execute(lambda copy=copy: sealer.seal(render_form(content, copy, thumb), FORM_TITLE))
+        forms[copy] = keep(uow, case, f"form_{copy}", pdf, "application/pdf", "pdf", actor, store=store,
+                           bucket=bucket, now=now)
     return forms
 
 
-def _sent_data(deps: Deps, case: Case, submission: Submission, forms: dict, actor: str, now: datetime) -> dict:
+def _sent_data(uow: VerificationUnitOfWork, cipher, exchange, case: Case, submission: Submission, forms: dict,
+               actor: str, now: datetime) -> dict:
     """P7: the verified filing for the bureau of the sponsor's province, personal fields sealed with the exchange
     ring (docs/decisions/0001), evidence by reference."""
-    filing = filing_of(deps, case)
+    filing = filing_of(uow, cipher, case)
     paths = personal_paths(filing["sponsor"]["kind"])
     plain = {k: filing[k] for k in ("sponsor", "responsible_person", "contacts", "websites")}
     plain["access"] = {k: filing["access"][k] for k in ("provider_name", "access_method", "server_location",
                                                         "ip_addresses")}
-    exchanged = seal(plain, paths, deps.exchange, EXCHANGE_CONTEXT)
-    evidence = {e.id: e for e in deps.uow.evidence.of_case(case.id)}
-    deps.uow.flush()
+    exchanged = seal(plain, paths, exchange, EXCHANGE_CONTEXT)
+    evidence = {e.id: e for e in uow.evidence.of_case(case.id)}
+    uow.flush()
     evidence.update({e.id: e for e in forms.values()})
     def exchanged_value(token: str) -> str:
-        plain = json.dumps(open_value(deps, token, "correction"), ensure_ascii=False)
-        return deps.exchange.encrypt(plain, context=f"{EXCHANGE_CONTEXT}.correction")
+        plain = json.dumps(open_value(cipher, token, "correction"), ensure_ascii=False)
+        return exchange.encrypt(plain, context=f"{EXCHANGE_CONTEXT}.correction")
 
     corrections = [{"field": c["field"], "by": c["by"], "at": c["at"], "before": exchanged_value(c["before"]),
                     "after": exchanged_value(c["after"])} for c in case.corrections]
@@ -137,11 +144,11 @@ def _sent_data(deps: Deps, case: Case, submission: Submission, forms: dict, acto
     }
 
 
-def validate_form(deps: Deps, filing_id: str, copy: str) -> dict:
+def validate_form(uow: VerificationUnitOfWork, filing_id: str, copy: str, *, may_see: MaySee, store, sealer) -> dict:
     """P6: the sealed form's signature, validated offline against the provider's certificate."""
-    case = find_case(deps, filing_id, lock=False)
+    case = find_case(uow, may_see, filing_id, lock=False)
     if not case.forms or copy not in case.forms:
         raise NotFound.about("copy", "unknown", "No sealed form of this copy (provider or bureau).", "P6")
-    evidence = deps.uow.evidence.get(case.forms[copy])
-    pdf = deps.store.get(evidence.bucket, evidence.key, evidence.version_id)
-    return {"copy": copy, "sha256": evidence.sha256, **tpool.execute(deps.sealer.validate, pdf)}
+    evidence = uow.evidence.get(case.forms[copy])
+    pdf = store.get(evidence.bucket, evidence.key, evidence.version_id)
+    return {"copy": copy, "sha256": evidence.sha256, **tpool.execute(sealer.validate, pdf)}

@@ -7,34 +7,35 @@ from datetime import datetime
 
 from shared.contracts.errors import BadRequest
 from verification.domain import CaseState
-from verification.usecases.case import Deps, find_case, steps_of, view, visible
+from verification.repository import VerificationUnitOfWork
+from verification.usecases.case import MaySee, find_case, steps_of, view, visible
 
 
-def get_case(deps: Deps, filing_id: str) -> dict:
-    return view(deps, find_case(deps, filing_id, lock=False))
+def get_case(uow: VerificationUnitOfWork, filing_id: str, *, may_see: MaySee, cipher) -> dict:
+    return view(uow, cipher, find_case(uow, may_see, filing_id, lock=False))
 
 
-def list_cases(deps: Deps, state: str | None) -> list[dict]:
+def list_cases(uow: VerificationUnitOfWork, state: str | None, *, may_see: MaySee, cipher) -> list[dict]:
     """Open windows (or cases in ``state``), the soonest-closing first."""
     wanted = state or CaseState.WINDOW_OPEN.value
     if wanted not in {s.value for s in CaseState}:
         raise BadRequest.about("state", "choice", f"State is one of {[s.value for s in CaseState]}.", "P3")
-    return [view(deps, c) for c in deps.uow.cases.in_state(wanted) if visible(deps, c)]
+    return [view(uow, cipher, c) for c in uow.cases.in_state(wanted) if visible(uow, may_see, c)]
 
 
-def steps(deps: Deps, filing_id: str) -> list[dict]:
+def steps(uow: VerificationUnitOfWork, filing_id: str, *, may_see: MaySee) -> list[dict]:
     """W1: every on-site action on the filing and who took it; a filing out of the caller's scope reads as
     unknown (issue 8), like every other per-filing read."""
-    find_case(deps, filing_id, lock=False)
-    return steps_of(deps, filing_id)
+    find_case(uow, may_see, filing_id, lock=False)
+    return steps_of(uow, filing_id)
 
 
-def staff_work(deps: Deps, since: datetime, until: datetime) -> list[dict]:
+def staff_work(uow: VerificationUnitOfWork, since: datetime, until: datetime, *, may_see: MaySee) -> list[dict]:
     """W1: how many on-site steps each staff member took between ``since`` and ``until``, by step and outcome,
     over the filings the caller may see (a supervisor: its provider's)."""
     counts: dict[tuple[str, str, str], int] = {}
-    for row in deps.uow.steps.in_period(since, until):
-        if deps.may_see(provider=row.provider_id, province=row.province):
+    for row in uow.steps.in_period(since, until):
+        if may_see(provider=row.provider_id, province=row.province):
             key = (row.actor, row.step.split(":", 1)[0], row.outcome)
             counts[key] = counts.get(key, 0) + 1
     return [{"actor": a, "step": s, "outcome": o, "count": n} for (a, s, o), n in sorted(counts.items())]
