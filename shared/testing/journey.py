@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.util.retry import Retry
 
 from shared.testing.faces import backdrop_photo
 from shared.testing.http import ApiClient, sponsor_token, token
@@ -139,6 +141,17 @@ def _ok(response: requests.Response, *statuses: int) -> dict:
     return response.json() if response.content else {}
 
 
+def _session() -> requests.Session:
+    """A client whose reads (GET) are asked again when a kept-alive connection was closed under them: the kill
+    test restarts the services this client talks to, and its pooled connection to a killed process answers
+    nothing. Writes are never retried here (each has its own Idempotency-Key and the tests check them once)."""
+    session = requests.Session()
+    retry = Retry(total=2, connect=2, read=2, status=0, other=0, allowed_methods=frozenset({"GET", "HEAD"}),
+                  raise_on_status=False)
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    return session
+
+
 class Journey:
     """Drives filings through services at ``urls`` (service name -> base URL); ``sms_sink`` and ``email_sink``
     are notify's file sinks (the sponsor's phone and mailbox)."""
@@ -147,7 +160,7 @@ class Journey:
                  province: str = PROVINCE, timeout: float = 30.0, session: requests.Session | None = None):
         self.urls, self.sms_sink, self.email_sink = urls, Path(sms_sink), Path(email_sink)
         self.provider, self.province, self.timeout = provider, province, timeout
-        self.http = session or requests.Session()
+        self.http = session or _session()
         self.verifier_token = token("onsite_verifier", "verifier-1", provider=provider)
         self.precheck_token = token("precheck", "precheck-1", provider=provider)
         self.supervisor_token = token("supervisor", "supervisor-1", provider=provider)
