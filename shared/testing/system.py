@@ -134,6 +134,15 @@ class BusTap:
         self.connection.release()
 
 
+def on_shared_deployment(item) -> bool:
+    """Whether the pytest ``item`` drives the system tier's shared deployment (``tests/system/conftest.py``): a
+    test there using ``deployment`` in a module that does not set ``OWN_DEPLOYMENT``."""
+    module = getattr(item, "module", None)
+    return ("deployment" in getattr(item, "fixturenames", ()) and module is not None
+            and Path(module.__file__).parent == REPO / "tests" / "system"
+            and not getattr(module, "OWN_DEPLOYMENT", False))
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

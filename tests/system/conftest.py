@@ -28,6 +28,7 @@ from shared.testing.system import (
     Deployment,
     Vhost,
     free_port,
+    on_shared_deployment,
     wait_until,
 )
 
@@ -59,13 +60,7 @@ def _answers(url: str) -> bool:
 def pytest_collection_modifyitems(items):
     """The tests on the shared deployment run last and together, so that its processes are not idling beside a
     module's own deployment (file order is kept otherwise)."""
-    items.sort(key=_on_shared_deployment)
-
-
-def _on_shared_deployment(item) -> bool:
-    module = getattr(item, "module", None)
-    return ("deployment" in getattr(item, "fixturenames", ()) and module is not None
-            and Path(module.__file__).parent == Path(__file__).parent and not getattr(module, "OWN_DEPLOYMENT", False))
+    items.sort(key=on_shared_deployment)
 
 
 @pytest.fixture(scope="session")
