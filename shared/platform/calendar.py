@@ -50,6 +50,20 @@ def store_schedule(session: Session, table: Table, schedule: object, actor: str,
     return parsed
 
 
+class LoadedCalendar:
+    """A service's working calendar as a repository over its ``calendar_years`` table (P2, P8): ``working()``
+    is the calendar in force, ``store`` keeps an administrator's schedule (``store_schedule``)."""
+
+    def __init__(self, session: Session, table: Table):
+        self.session, self.table = session, table
+
+    def working(self) -> WorkingCalendar:
+        return working_calendar(self.session, self.table)
+
+    def store(self, schedule: object, actor: str, now: datetime) -> YearSchedule:
+        return store_schedule(self.session, self.table, schedule, actor, now)
+
+
 def deadline_fields(calendar: WorkingCalendar, start: datetime, working_days: int) -> dict:
     """The columns a record with a working-day deadline keeps (``deadline_at``, ``near_at``,
     ``deadline_provisional``, ``deadline_years``), for a span of ``working_days`` after ``start``; the same

@@ -21,6 +21,9 @@ from minio.helpers import check_bucket_name
 
 from shared.contracts import EVENTS
 from shared.contracts.envelope import make_envelope
+from shared.contracts.errors import ValidationFailed
+from shared.kernel.errors import InvalidValue
+from shared.kernel.workdays import WorkingCalendar, YearSchedule, parse_schedule
 from shared.platform.storage import (
     ObjectLocked,
     ObjectNotFound,
@@ -75,6 +78,28 @@ class FakeUnitOfWork:
 
     def rollback(self) -> None:
         del self.outbox.envelopes[self._committed_events:]
+
+
+class FakeCalendar:
+    """:class:`shared.platform.calendar.LoadedCalendar` in memory: the shipped schedules and the years loaded in
+    the test (``loaded``, by year)."""
+
+    def __init__(self):
+        self.loaded: dict[int, object] = {}
+
+    def working(self) -> WorkingCalendar:
+        calendar = WorkingCalendar.shipped()
+        for year in sorted(self.loaded):
+            calendar = calendar.with_schedule(parse_schedule(self.loaded[year]))
+        return calendar
+
+    def store(self, schedule: object, actor: str, now: datetime) -> YearSchedule:
+        try:
+            parsed = parse_schedule(schedule)
+        except InvalidValue as exc:
+            raise ValidationFailed.about("schedule", exc.code, exc.message, exc.rule) from None
+        self.loaded[parsed.year] = schedule
+        return parsed
 
 
 @dataclass

@@ -6,6 +6,7 @@ import io
 import json
 import time
 import uuid
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -41,15 +42,16 @@ def sealed_form() -> bytes:
                             signers.PdfSignatureMetadata(field_name="ProviderSeal"), signer=signer).getvalue()
 
 
-def sent_to_bureau(exchange, evidence: dict, filing_id: str) -> dict:
+def sent_to_bureau(exchange, evidence: dict, filing_id: str, at: datetime) -> dict:
+    """The event verification publishes when it sends ``filing_id``, verified five minutes before ``at``."""
     filing = unit_filing()
     filing["contacts"].setdefault("home_phone", None)
     for site in filing["websites"]:
         site["domains"] = [{"unicode": d.unicode, "ascii": d.ascii} for d in map(validate_domain, site["domains"])]
     filing["access"] = copy.deepcopy(ACCESS)
     return {"filing_id": filing_id, "version": 1, "attempt": 1, "submission": 1, "provider_id": "provider-test",
-            "province": "京", "change_of": None, "sent_at": "2026-11-10T10:05:00+08:00", "sent_by": "verifier-1",
-            "verified_at": "2026-11-10T10:00:00+08:00", "verified_by": "verifier-1",
+            "province": "京", "change_of": None, "sent_at": at.isoformat(), "sent_by": "verifier-1",
+            "verified_at": (at - timedelta(minutes=5)).isoformat(), "verified_by": "verifier-1",
             "filing": seal(filing, personal_paths("unit"), exchange, "exchange"), "evidence": evidence,
             "corrections": []}
 
@@ -97,12 +99,12 @@ def texts(sms) -> list[dict]:
 
 
 @pytest.mark.req("P8")
-def test_an_approved_filings_sponsor_gets_one_sms_with_the_number(system, configs):
+def test_an_approved_filings_sponsor_gets_one_sms_with_the_number(system, configs, clock):
     reviewer, evidence, sms = system
     exchange = CryptoConfig.from_config({"ALLOW_DEV_KEYS": True}).exchange()
     filing_id = str(uuid.uuid4())
     publisher(configs["bureau"]["AMQP_URI"])("verification", FILING_SENT_TO_BUREAU,
-                                         sent_to_bureau(exchange, evidence, filing_id), filing_id)
+                                         sent_to_bureau(exchange, evidence, filing_id, clock()), filing_id)
     deadline = time.monotonic() + 15
     while reviewer.get(f"/reviews/{filing_id}").status_code != 200 and time.monotonic() < deadline:
         time.sleep(0.1)

@@ -22,8 +22,7 @@ from bureau.models import (
     calendar_years,
     outbox,
 )
-from shared.kernel.workdays import WorkingCalendar, YearSchedule
-from shared.platform.calendar import store_schedule, working_calendar
+from shared.platform.calendar import LoadedCalendar
 from shared.platform.unit_of_work import SqlUnitOfWork
 
 SERVICE = "bureau"
@@ -195,19 +194,6 @@ class Penalties:
         return list(self.session.execute(query).scalars())
 
 
-class Calendar:
-    """The working calendar: the shipped schedules and the years administrators loaded (P8)."""
-
-    def __init__(self, session: Session):
-        self.session = session
-
-    def working(self) -> WorkingCalendar:
-        return working_calendar(self.session, calendar_years)
-
-    def store(self, schedule: object, actor: str, now: datetime) -> YearSchedule:
-        return store_schedule(self.session, calendar_years, schedule, actor, now)
-
-
 class BureauUnitOfWork(SqlUnitOfWork):
     """The bureau's repositories and outbox on one session."""
 
@@ -219,4 +205,4 @@ class BureauUnitOfWork(SqlUnitOfWork):
         self.accesses = EvidenceAccesses(session)
         self.inspections = Inspections(session)
         self.penalties = Penalties(session)
-        self.calendar = Calendar(session)
+        self.calendar = LoadedCalendar(session, calendar_years)

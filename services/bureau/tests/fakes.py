@@ -8,10 +8,7 @@ from datetime import datetime
 from bureau.domain import OPEN_STATES, PenaltyState, ReviewState
 from bureau.models import EvidenceAccess, FilingNumberRecord, Inspection, Penalty, Review, Website
 from bureau.repository import SERVICE
-from shared.contracts.errors import ValidationFailed
-from shared.kernel.errors import InvalidValue
-from shared.kernel.workdays import WorkingCalendar, YearSchedule, parse_schedule
-from shared.testing.fakes import FakeUnitOfWork
+from shared.testing.fakes import FakeCalendar, FakeUnitOfWork
 
 
 class FakeReviews:
@@ -136,27 +133,6 @@ class FakePenalties:
     def listed(self, provider_id: str | None) -> list[Penalty]:
         return sorted((p for p in self.items.values() if not provider_id or p.provider_id == provider_id),
                       key=lambda p: p.issued_at)
-
-
-class FakeCalendar:
-    """The shipped schedules and the years loaded in the test."""
-
-    def __init__(self):
-        self.loaded: dict[int, object] = {}
-
-    def working(self) -> WorkingCalendar:
-        calendar = WorkingCalendar.shipped()
-        for year in sorted(self.loaded):
-            calendar = calendar.with_schedule(parse_schedule(self.loaded[year]))
-        return calendar
-
-    def store(self, schedule: object, actor: str, now: datetime) -> YearSchedule:
-        try:
-            parsed = parse_schedule(schedule)
-        except InvalidValue as exc:
-            raise ValidationFailed.about("schedule", exc.code, exc.message, exc.rule) from None
-        self.loaded[parsed.year] = schedule
-        return parsed
 
 
 class FakeBureauUnitOfWork(FakeUnitOfWork):

@@ -14,8 +14,7 @@ from sqlalchemy.orm import Session
 
 from precheck.domain import OPEN_STATES, CaseState
 from precheck.models import Case, Confirmation, calendar_years, outbox
-from shared.kernel.workdays import WorkingCalendar, YearSchedule
-from shared.platform.calendar import store_schedule, working_calendar
+from shared.platform.calendar import LoadedCalendar
 from shared.platform.unit_of_work import SqlUnitOfWork
 
 _OPEN = [s.value for s in OPEN_STATES]
@@ -92,22 +91,9 @@ class ConfirmationRepository:
             Confirmation.case_id.in_(case_ids), Confirmation.confirmed_at.is_not(None))).scalars())
 
 
-class CalendarRepository:
-    """The State Council schedules administrators loaded, over the shipped ones (design.md §6)."""
-
-    def __init__(self, session: Session):
-        self.session = session
-
-    def calendar(self) -> WorkingCalendar:
-        return working_calendar(self.session, calendar_years)
-
-    def store(self, schedule: object, actor: str, now: datetime) -> YearSchedule:
-        return store_schedule(self.session, calendar_years, schedule, actor, now)
-
-
 class PrecheckUnitOfWork(SqlUnitOfWork):
     def __init__(self, session: Session):
         super().__init__(session, outbox, "precheck")
         self.cases = CaseRepository(session)
         self.confirmations = ConfirmationRepository(session)
-        self.calendars = CalendarRepository(session)
+        self.calendar = LoadedCalendar(session, calendar_years)

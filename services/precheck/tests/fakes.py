@@ -7,10 +7,7 @@ from datetime import datetime
 
 from precheck.domain import OPEN_STATES, CaseState
 from precheck.models import Case, Confirmation
-from shared.contracts.errors import ValidationFailed
-from shared.kernel.errors import InvalidValue
-from shared.kernel.workdays import WorkingCalendar, YearSchedule, parse_schedule
-from shared.testing.fakes import FakeUnitOfWork
+from shared.testing.fakes import FakeCalendar, FakeUnitOfWork
 
 
 class FakeCases:
@@ -67,28 +64,9 @@ class FakeConfirmations:
         return {c.recipient_hmac for c in self.rows if c.case_id in case_ids and c.confirmed_at is not None}
 
 
-class FakeCalendars:
-    def __init__(self):
-        self.schedules: dict[int, object] = {}
-
-    def calendar(self) -> WorkingCalendar:
-        calendar = WorkingCalendar.shipped()
-        for year in sorted(self.schedules):
-            calendar = calendar.with_schedule(parse_schedule(self.schedules[year]))
-        return calendar
-
-    def store(self, schedule: object, actor: str, now: datetime) -> YearSchedule:
-        try:
-            parsed = parse_schedule(schedule)
-        except InvalidValue as exc:
-            raise ValidationFailed.about("schedule", exc.code, exc.message, exc.rule) from None
-        self.schedules[parsed.year] = schedule
-        return parsed
-
-
 class FakePrecheckUnitOfWork(FakeUnitOfWork):
     def __init__(self):
         super().__init__("precheck")
         self.cases = FakeCases()
         self.confirmations = FakeConfirmations()
-        self.calendars = FakeCalendars()
+        self.calendar = FakeCalendar()

@@ -11,10 +11,15 @@ from shared.platform.storage import ObjectStorage
 from verification import photos
 from verification.domain import parse_ranges
 from verification.forms import Sealer
-from verification.registrar import Registrar, parse_servers
+from verification.registrar import Registrar, load_bootstrap, parse_servers
 
 DEFAULT_BUCKET = "verification-evidence"
 DEV_SEAL = Path(shared.platform.__file__).with_name("data")
+
+
+def _bootstrap(path: str | None):
+    """A newer copy of IANA's ``dns.json`` when ``RDAP_BOOTSTRAP_FILE`` names one; else the shipped registry."""
+    return load_bootstrap(Path(path)) if path else None
 
 
 class Settings:
@@ -26,7 +31,8 @@ class Settings:
             raise ValueError("PROVIDER_IP_RANGES is required: the provider's own IP ranges (P5, R1.8)")
         self.registrar = Registrar(parse_servers(str(config.get("RDAP_SERVERS") or "")),
                                    parse_servers(str(config.get("WHOIS_SERVERS") or "")),
-                                   timeout=float(config.get("DOMAIN_LOOKUP_TIMEOUT") or 5))
+                                   timeout=float(config.get("DOMAIN_LOOKUP_TIMEOUT") or 5),
+                                   bootstrap=_bootstrap(config.get("RDAP_BOOTSTRAP_FILE")))
         seal_dir = config.get("SEAL_DIR")
         if seal_dir:
             key, cert = Path(seal_dir) / "key.pem", Path(seal_dir) / "cert.pem"

@@ -56,7 +56,7 @@ def refusals():
 def _provisional_note(uow: PrecheckUnitOfWork, case: Case, cal: WorkingCalendar | None) -> str | None:
     if not case.deadline_provisional:
         return None
-    cal = cal or uow.calendars.calendar()
+    cal = cal or uow.calendar.working()
     return domain.provisional_deadline_note([year for year in case.deadline_years if not cal.has_official(year)])
 
 

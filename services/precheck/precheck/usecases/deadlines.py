@@ -47,12 +47,12 @@ def open_deadlines(uow: PrecheckUnitOfWork, now: Callable[[], datetime]) -> dict
     open_cases, breached, provisional = uow.cases.open_counts()
     today = now().astimezone(SHANGHAI).date()
     return {"open": open_cases, "breached": breached, "provisional": provisional,
-            "official_days_left": uow.calendars.calendar().official_days_left(today)}
+            "official_days_left": uow.calendar.working().official_days_left(today)}
 
 
 def load_calendar_year(uow: PrecheckUnitOfWork, schedule: dict, actor: str, now: Callable[[], datetime]) -> dict:
     """An administrator loads a year's official schedule; open deadlines that depend on it are recomputed."""
-    parsed = uow.calendars.store(schedule, actor, now())
-    recomputed = reschedule(uow.cases.open(), parsed.year, uow.calendars.calendar(), lambda case: case.submitted_at,
+    parsed = uow.calendar.store(schedule, actor, now())
+    recomputed = reschedule(uow.cases.open(), parsed.year, uow.calendar.working(), lambda case: case.submitted_at,
                             domain.PRECHECK_WORKING_DAYS)
     return {"year": parsed.year, "recomputed_deadlines": recomputed}

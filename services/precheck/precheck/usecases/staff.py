@@ -11,7 +11,7 @@ from precheck.usecases.outcome import record_decision
 
 def work_queue(uow: PrecheckUnitOfWork, may_see: MaySee = everyone) -> list[dict]:
     """Filings that need a human, oldest deadline first."""
-    official = uow.calendars.calendar()  # read once for the whole queue, not once per provisional deadline
+    official = uow.calendar.working()  # read once for the whole queue, not once per provisional deadline
     return [view(uow, c, official) for c in uow.cases.in_review() if visible(may_see, c)]
 
 

@@ -65,7 +65,7 @@ def on_submitted(uow: PrecheckUnitOfWork, data: dict, *, cipher, hasher, ruleboo
         findings=[f.to_dict() for f in findings],
         rulebook_version=rulebook.version,
         submitted_at=submitted_at,
-        **deadline_fields(uow.calendars.calendar(), submitted_at, domain.PRECHECK_WORKING_DAYS),
+        **deadline_fields(uow.calendar.working(), submitted_at, domain.PRECHECK_WORKING_DAYS),
         reasons=[],
         created_at=at,
     )

@@ -7,6 +7,7 @@ import threading
 import pytest
 
 from shared.testing.registry import SAMPLE_OWNERS, serve, serve_whois
+from verification.dependencies import Settings
 from verification.domain import OwnerOutcome
 from verification.registrar import Registrar, bootstrap_servers, load_bootstrap, shipped_bootstrap
 
@@ -56,6 +57,15 @@ def test_a_domain_is_asked_at_the_registry_that_the_bootstrap_names(sandbox, tmp
     lookup = registrar.lookup("example.com.cn")
     assert (lookup.protocol, lookup.server) == ("rdap", sandbox["rdap"])
     assert lookup.outcome(SPONSOR) is OwnerOutcome.MATCH
+
+
+def test_the_service_reads_a_newer_registry_from_rdap_bootstrap_file(sandbox, tmp_path):
+    path = tmp_path / "dns.json"
+    path.write_text(json.dumps(document([["cn"], [sandbox["rdap"]]])), encoding="utf-8")
+    config = {"PROVIDER_ID": "provider-test", "PROVIDER_IP_RANGES": "111.13.100.0/24"}
+
+    assert Settings({**config, "RDAP_BOOTSTRAP_FILE": str(path)}).registrar.rdap_server("a.com.cn") == sandbox["rdap"]
+    assert Settings(config).registrar.rdap_server("a.com.cn") is None  # IANA's registry has no RDAP for .cn
 
 
 def test_the_setting_overrides_the_registry(sandbox):
