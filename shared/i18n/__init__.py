@@ -38,6 +38,8 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DEFAULT_LOCALE = "zh_CN"
 LOCALES = ("zh_CN", "en")
 DOMAIN = "messages"
+CJK_FONT_FILE = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+"""The Chinese font drawn into charts and PDFs: Debian's ``fonts-wqy-zenhei`` (bin/setup, the Dockerfile)."""
 BEIJING = ZoneInfo("Asia/Shanghai")  # design.md §6: every time shown to a person is Beijing time
 
 _INDEX = re.compile(r"\.\d+(?=\.|$)")
