@@ -38,7 +38,8 @@ def test_malformed_json_is_400_naming_the_position(api, counts):
     error = _error(response, 400)
     assert error["errors"][0]["field"] == "body"
     assert error["errors"][0]["code"] == "malformed_json"
-    assert "line 1 column" in error["errors"][0]["message"]
+    assert error["errors"][0]["params"] == {"line": 1, "column": 29}
+    assert "第 1 行第 29 列" in error["errors"][0]["message"]
     assert counts() == before
 
 
