@@ -4,7 +4,7 @@ Each class is registered with nameko's ``deserialize_to_instance`` so that an RP
 class back, and each is constructible from its JSON-serialisable args.
 """
 
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 from marshmallow import Schema, fields
 from nameko.exceptions import deserialize_to_instance
@@ -12,15 +12,23 @@ from nameko.exceptions import deserialize_to_instance
 
 @dataclass(frozen=True)
 class FieldError:
-    """One problem with one field: ``rule`` is a requirement ID or rulebook entry so a sponsor sees why."""
+    """One problem with one field: ``rule`` is a requirement ID or rulebook entry so a sponsor sees why.
+
+    ``message`` is the service's English sentence; the HTTP answer carries the catalogue's sentence for ``code``
+    in the caller's language instead (shared/i18n). ``params`` are the values that sentence names (a limit, a
+    position), sent only when there are some."""
 
     field: str
     code: str
     message: str
     rule: str
+    params: dict | None = None
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = {"field": self.field, "code": self.code, "message": self.message, "rule": self.rule}
+        if self.params:
+            out["params"] = dict(self.params)
+        return out
 
 
 class WireError(Exception):
@@ -38,9 +46,9 @@ class WireError(Exception):
         return self.message
 
     @classmethod
-    def about(cls, field: str, code: str, message: str, rule: str) -> "WireError":
+    def about(cls, field: str, code: str, message: str, rule: str, params: dict | None = None) -> "WireError":
         """The common case: one problem with one field, its message also the error's message."""
-        return cls(message, [FieldError(field, code, message, rule).to_dict()])
+        return cls(message, [FieldError(field, code, message, rule, params).to_dict()])
 
     def to_dict(self) -> dict:
         return {"error": {"code": self.code, "message": self.message, "errors": self.errors}}
@@ -140,16 +148,24 @@ def from_marshmallow(messages: dict, *, rule: str, prefix: str = "") -> list[dic
     return out
 
 
+MARSHMALLOW_CODES = (
+    ("missing data", "required"),
+    ("unknown field", "unknown_field"),
+    ("not a valid", "type"),
+    ("must be one of", "choice"),
+    ("length", "length"),
+    ("field may not be null", "required"),
+    ("does not match expected pattern", "format"),
+    ("must be greater than", "range"),
+    ("must be less than", "range"),
+)
+"""A needle of marshmallow's own (English) validation messages and the stable code it becomes, so that the
+message catalogue can say it in the caller's language; anything else is ``invalid``."""
+
+
 def _code_of(message: str) -> str:
     lowered = message.lower()
-    for needle, code in (
-        ("missing data", "required"),
-        ("unknown field", "unknown_field"),
-        ("not a valid", "type"),
-        ("must be one of", "choice"),
-        ("length", "length"),
-        ("field may not be null", "required"),
-    ):
+    for needle, code in MARSHMALLOW_CODES:
         if needle in lowered:
             return code
     return "invalid"
@@ -160,13 +176,15 @@ class FieldErrorOutput(Schema):
 
     field = fields.String()
     code = fields.String()
-    message = fields.String()
+    message = fields.String(metadata={"description": "In the caller's Accept-Language (Simplified Chinese when "
+                                                      "it names none we have)"})
     rule = fields.String()
+    params = fields.Dict(metadata={"description": "Values the message names (a limit, a position), when any"})
 
 
 class ErrorBody(Schema):
     code = fields.String()
-    message = fields.String()
+    message = fields.String(metadata={"description": "In the caller's Accept-Language"})
     errors = fields.List(fields.Nested(FieldErrorOutput))
 
 

@@ -6,10 +6,16 @@ asked for (no ``.mo`` to keep in step). Machine names stay as they are; what a p
 each kind in its own gettext context:
 
 - ``error``: a field error's text by its ``code``, or by ``<field pattern>:<code>`` where one field needs its own
-  sentence (list indices written ``*``: ``websites.*.domains:required``); params come from the error;
+  sentence (list indices written ``*``: ``websites.*.domains:required``); ``{field}`` is the field's label,
+  ``{rule}`` the rule, and any other placeholder comes from the error's ``params``;
 - ``field``: a field's label by its path (``sponsor.name``, ``websites.*.name``);
 - ``enum``: the Chinese name of a code by ``<kind>.<value>`` (``unit_type.enterprise``, ``state.precheck_passed``);
-- ``message``: any other sentence a service or page says by key (``message(key, locale, **params)``).
+- ``message``: any other sentence a service or page says by key (``message(key, locale, **params)``); an error
+  answer's own sentence is ``error.<code>`` (``error.validation_failed``).
+
+Every service's API answers are read through :func:`localise_error` (error bodies, by the HTTP layer) and
+:func:`localise_answer` (field errors inside an answer: a draft's ``problems``, a decision's ``reasons``) in the
+locale :func:`negotiate` picks from the request's ``Accept-Language``; codes, fields and rules stay as they are.
 
 Template text uses plain ``gettext`` with the English sentence as its id (Jinja2's ``i18n`` extension through
 :func:`translations`). ``negotiate(accept_language)`` picks the locale for a request: the first language tag the
@@ -32,6 +38,8 @@ LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 DEFAULT_LOCALE = "zh_CN"
 LOCALES = ("zh_CN", "en")
 DOMAIN = "messages"
+CJK_FONT_FILE = Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc")
+"""The Chinese font drawn into charts and PDFs: Debian's ``fonts-wqy-zenhei`` (bin/setup, the Dockerfile)."""
 BEIJING = ZoneInfo("Asia/Shanghai")  # design.md §6: every time shown to a person is Beijing time
 
 _INDEX = re.compile(r"\.\d+(?=\.|$)")
@@ -92,16 +100,54 @@ def field_pattern(field: str) -> str:
     return _INDEX.sub(".*", field)
 
 
+class _Params(dict):
+    def __missing__(self, key: str) -> str:
+        return "{" + key + "}"  # a sentence never fails for a parameter its error did not carry
+
+
 def error_text(error: dict, locale: str = DEFAULT_LOCALE) -> str:
-    """What a person reads for a field error ``{field, code, message, rule}``: the catalogue's sentence for the
-    field and code, or for the code alone; the service's own ``message`` when the catalogue has neither."""
+    """What a person reads for a field error ``{field, code, message, rule[, params]}``: the catalogue's sentence
+    for the field and code, or for the code alone; the service's own ``message`` when the catalogue has neither."""
     field, code = error.get("field") or "", error.get("code") or ""
-    params = {"field": label(field, locale), "rule": error.get("rule") or ""}
+    params = _Params(error.get("params") or {}, field=label(field, locale), rule=error.get("rule") or "")
     for key in (f"{field_pattern(field)}:{code}", code):
         text = _lookup("error", key, locale)
         if text:
-            return text.format(**params)
+            return text.format_map(params)
     return error.get("message") or code
+
+
+def _is_field_error(value) -> bool:
+    return isinstance(value, dict) and isinstance(value.get("field"), str) and isinstance(value.get("code"), str) \
+        and isinstance(value.get("message"), str)
+
+
+def localise_answer(value, locale: str = DEFAULT_LOCALE):
+    """A JSON answer with the ``message`` of every field error in it (any dict with string ``field``, ``code``
+    and ``message``, at any depth) read in ``locale`` by :func:`error_text`; everything else as it was. Returns
+    a copy: the answer given may be a constant or a stored idempotent answer."""
+    if isinstance(value, list):
+        return [localise_answer(item, locale) for item in value]
+    if not isinstance(value, dict):
+        return value
+    localised = {key: localise_answer(item, locale) for key, item in value.items()}
+    if _is_field_error(value):
+        localised["message"] = error_text(value, locale)
+    return localised
+
+
+def localise_error(body: dict, locale: str = DEFAULT_LOCALE) -> dict:
+    """An error answer ``{"error": {code, message, errors}}`` in ``locale``: each field error by
+    :func:`error_text`; the answer's own ``message`` is its one field error's sentence, or ``error.<code>`` when
+    it lists none or several (the service's text when the catalogue lacks that code)."""
+    error = body.get("error") or {}
+    errors = localise_answer(list(error.get("errors") or []), locale)
+    code = error.get("code") or ""
+    if len(errors) == 1:
+        text = errors[0]["message"]
+    else:
+        text = _lookup("message", f"error.{code}", locale) or error.get("message") or code
+    return {**body, "error": {**error, "message": text, "errors": errors}}
 
 
 def label(field: str, locale: str = DEFAULT_LOCALE) -> str:

@@ -3,7 +3,9 @@ the same way, declared once where the method is written.
 
 - :func:`route` is a service's ``@http``: it carries the access rule, the body and query schemas (read and
   validated before the method runs, errors naming the field), the answer's status and schema, the error statuses,
-  and whether a POST is answered once per ``Idempotency-Key``. The access policy
+  and whether a POST is answered once per ``Idempotency-Key``. Every field error inside an answer (a draft's
+  ``problems``, a decision's ``reasons``) is read in the request's language (``Accept-Language``, issue 19) as
+  the answer is sent, a stored idempotent answer included. The access policy
   (:func:`access_rule`, read by :class:`shared.platform.auth.Guard`), the OpenAPI document
   (:func:`openapi_document`) and the access tests' route tables (:func:`routes`) are generated from it.
 - :func:`rpc_entry` is ``@rpc`` with its access rule.
@@ -36,9 +38,10 @@ from werkzeug.wrappers import Request, Response
 from shared.contracts import EVENTS
 from shared.contracts.errors import BadRequest, ErrorOutput, from_marshmallow
 from shared.contracts.registry import InvalidEvent
+from shared.i18n import localise_answer
 from shared.platform.auth import ACCESS_ATTR, Rule
 from shared.platform.events import PoisonEvent, event_handler
-from shared.platform.http import DEFAULT_MAX_BODY, http, json_response, load_json
+from shared.platform.http import DEFAULT_MAX_BODY, http, json_response, load_json, locale_of
 from shared.platform.idempotency import IDEMPOTENCY_HEADER, check_key, claim_event, request_hash, run_once
 
 log = structlog.get_logger(__name__)
@@ -124,12 +127,13 @@ def route(method: str, url: str, *, access: Rule, summary: str, body: Schema | N
             if not once:
                 result = fn(self, request, **values)
                 self.db.commit()
-                return result if isinstance(result, Response) else json_response(status, result)
+                return result if isinstance(result, Response) else json_response(
+                    status, localise_answer(result, locale_of(request)))
             key = check_key(request.headers.get(IDEMPOTENCY_HEADER))
             digest = request_hash(request.method, request.full_path, request.get_data(cache=True))
             code, answered = run_once(self.db, type(self).idempotency_keys, f"{self.caller.actor}:{key}", digest,
                                       lambda _session: (status, fn(self, request, **values)))
-            return json_response(code, answered)
+            return json_response(code, localise_answer(answered, locale_of(request)))
 
         setattr(entrypoint, ROUTE_ATTR, declared)
         setattr(entrypoint, ACCESS_ATTR, access)
@@ -191,7 +195,7 @@ def answer_once(session: Session, keys: Table, request: Request, actor: str, act
     key = check_key(request.headers.get(IDEMPOTENCY_HEADER))
     req_hash = request_hash(request.method, request.full_path, request.get_data(cache=True))
     code, body = run_once(session, keys, f"{actor}:{key}", req_hash, lambda _session: (status, action(actor)))
-    return json_response(code, body)
+    return json_response(code, localise_answer(body, locale_of(request)))
 
 
 def read_event(envelope: dict) -> dict:

@@ -16,6 +16,12 @@ whose body says nothing about the internals (no personal data leaks through erro
   server's ``url_length_limit``: 414 ``uri_too_long``.
 
 A 4xx is an answer, not a fault: it is logged once, at info, without a traceback (``http_client_error``).
+
+**Language** (issue 19, X6): every error answer is rendered here, once for every service, in the language the
+request's ``Accept-Language`` negotiates (:func:`shared.i18n.negotiate`: Simplified Chinese unless the caller
+prefers English): the answer's and each field error's ``message`` come from the message catalogue by ``code``
+(:func:`shared.i18n.localise_error`); ``code``, ``field`` and ``rule`` stay as they are for machines. A request
+line too long to read is answered before any header is read, so in Chinese.
 """
 
 import io
@@ -23,8 +29,10 @@ import json
 import logging
 import math
 import re
+from functools import partial
 
 import structlog
+from eventlet.event import Event
 from marshmallow import RAISE, Schema, ValidationError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import HttpOnlyProtocol, WebServer, WsgiApp
@@ -41,6 +49,7 @@ from shared.contracts.errors import (
     field_errors,
     from_marshmallow,
 )
+from shared.i18n import DEFAULT_LOCALE, localise_error, negotiate
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +57,16 @@ DEFAULT_MAX_BODY = 256 * 1024
 MAX_JSON_DEPTH = 32
 MAX_JSON_INT_DIGITS = 20  # a signed 64-bit integer has 19; nothing the services take is longer
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def locale_of(request: Request) -> str:
+    """The locale to answer ``request`` in (its ``Accept-Language``; Simplified Chinese by default)."""
+    return negotiate(request.headers.get("Accept-Language"))
+
+
+def error_response(exc: WireError, locale: str = DEFAULT_LOCALE, headers: dict | None = None) -> Response:
+    """``exc`` as its JSON answer, what a person reads in ``locale``."""
+    return json_response(exc.status, localise_error(exc.to_dict(), locale), headers)
 
 
 def json_response(status: int, body, headers: dict | None = None) -> Response:
@@ -59,10 +78,19 @@ def json_response(status: int, body, headers: dict | None = None) -> Response:
     )
 
 
+def size_text(size: int) -> str:
+    """``262144`` -> ``256 KiB``: a size a person reads (the units read the same in every language)."""
+    for unit, factor in (("MiB", 2**20), ("KiB", 2**10)):
+        if size >= factor and size % factor == 0:
+            return f"{size // factor} {unit}"
+    return f"{size} B"
+
+
 def too_large(limit: int) -> PayloadTooLarge:
     return PayloadTooLarge(
         f"request body exceeds {limit} bytes",
-        field_errors(FieldError("body", "too_large", f"The body may be at most {limit} bytes.", "API")),
+        field_errors(FieldError("body", "too_large", f"The body may be at most {limit} bytes.", "API",
+                                {"limit": size_text(limit)})),
     )
 
 
@@ -80,18 +108,18 @@ def _log_client_error(exc: WireError, **where) -> None:
     log.info("http_client_error", status=exc.status, code=exc.code, **where)
 
 
-def route_error(exc: HTTPException) -> Response:
+def route_error(exc: HTTPException, locale: str = DEFAULT_LOCALE) -> Response:
     """The JSON answer to a request no route takes: 404 (no such path) or 405 (path without that method)."""
     if isinstance(exc, MethodNotAllowed):
-        allowed = sorted(exc.valid_methods or ())
+        allowed = ", ".join(sorted(exc.valid_methods or ()))
         error = MethodNotAllowedError("method not allowed", field_errors(FieldError(
-            "method", "not_allowed", f"This URL takes {', '.join(allowed)}.", "API")))
-        headers = {"Allow": ", ".join(allowed)}
+            "method", "not_allowed", f"This URL takes {allowed}.", "API", {"allowed": allowed})))
+        headers = {"Allow": allowed}
     else:
         error = NotFound("no such URL", field_errors(FieldError("url", "no_route", "No route has this URL.", "API")))
         headers = None
     _log_client_error(error)
-    return json_response(error.status, error.to_dict(), headers)
+    return error_response(error, locale, headers)
 
 
 class JsonWsgiApp(WsgiApp):
@@ -104,7 +132,7 @@ class JsonWsgiApp(WsgiApp):
         except RequestRedirect as redirect:
             return redirect(environ, start_response)
         except HTTPException as exc:
-            response = route_error(exc)
+            response = route_error(exc, locale_of(request))
         else:
             request.path_values = values
             response = provider.handle_request(request)
@@ -120,9 +148,10 @@ class JsonProtocol(HttpOnlyProtocol):
         line = super()._read_request_line()
         if len(line) < self.server.url_length_limit:
             return line
+        limit = self.server.url_length_limit - 1
         error = UriTooLong("request line too long", field_errors(FieldError(
-            "url", "too_long", f"The request line may be at most {self.server.url_length_limit - 1} bytes.", "API")))
-        body = json.dumps(error.to_dict()).encode()
+            "url", "too_long", f"The request line may be at most {limit} bytes.", "API", {"limit": limit})))
+        body = json.dumps(localise_error(error.to_dict()), ensure_ascii=False).encode()
         self.wfile.write(b"HTTP/1.0 414 Request URI Too Long\r\nConnection: close\r\n"
                          b"Content-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body))
         _log_client_error(error)
@@ -171,33 +200,46 @@ class JsonHttp(HttpRequestHandler):
         super().__init__(method, url, **kwargs)
 
     def handle_request(self, request: Request) -> Response:
+        locale = locale_of(request)
         if "\x00" in request.path or any("\x00" in key or "\x00" in value for key, value in request.args.items(True)):
             # No database stores NUL in text: refuse it at the edge rather than fail in the worker (issue 8).
             return self.response_from_exception(BadRequest("the URL contains a NUL character", field_errors(
-                FieldError("query", "nul", "Remove the NUL (\\u0000) character.", "API"))))
+                FieldError("query", "nul", "Remove the NUL (\\u0000) character.", "API"))), locale)
         if request.environ.get("HTTP_TRANSFER_ENCODING", "").lower() == "chunked":
             try:
                 _dechunk(request.environ, self.max_body)
             except (ValueError, OSError):
                 return self.response_from_exception(body_error(
-                    "request body is not valid chunked encoding", "chunked", "Send valid chunked encoding."))
+                    "request body is not valid chunked encoding", "chunked", "Send valid chunked encoding."), locale)
         if request.content_length is not None and request.content_length > self.max_body:
-            return self.response_from_exception(too_large(self.max_body))
+            return self.response_from_exception(too_large(self.max_body), locale)
         request.max_content_length = self.max_body
-        return super().handle_request(request)
+        # nameko's handle_request, with the request's locale handed to the error's rendering
+        request.shallow = False
+        try:
+            context_data = self.server.context_data_from_headers(request)
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            event = Event()
+            self.container.spawn_worker(self, args, kwargs, context_data=context_data,
+                                        handle_result=partial(self.handle_result, event))
+            return self.response_from_result(event.wait())
+        except Exception as exc:
+            return self.response_from_exception(exc, locale)
 
-    def response_from_exception(self, exc: Exception) -> Response:
+    def response_from_exception(self, exc: Exception, locale: str = DEFAULT_LOCALE) -> Response:
         if isinstance(exc, RequestEntityTooLarge):
             exc = too_large(self.max_body)
         if isinstance(exc, WireError):
             if exc.status < 500:
                 _log_client_error(exc, entrypoint=self.method_name)
-            return json_response(exc.status, exc.to_dict())
+            return error_response(exc, locale)
         if isinstance(exc, HTTPException):
             body = {"error": {"code": "http", "message": exc.name, "errors": []}}
-            return json_response(exc.code or 400, body)
+            return json_response(exc.code or 400, localise_error(body, locale))
         log.error("http_unhandled_error", error_type=type(exc).__name__)
-        return json_response(500, {"error": {"code": "internal", "message": "internal error", "errors": []}})
+        body = {"error": {"code": "internal", "message": "internal error", "errors": []}}
+        return json_response(500, localise_error(body, locale))
 
 
 http = JsonHttp.decorator
@@ -213,8 +255,8 @@ def _dechunk(environ: dict, limit: int) -> None:
     del environ["HTTP_TRANSFER_ENCODING"]
 
 
-def body_error(message: str, code: str, detail: str) -> BadRequest:
-    return BadRequest(message, field_errors(FieldError("body", code, detail, "API")))
+def body_error(message: str, code: str, detail: str, params: dict | None = None) -> BadRequest:
+    return BadRequest(message, field_errors(FieldError("body", code, detail, "API", params)))
 
 
 class _NumberTooLong(ValueError):
@@ -255,10 +297,12 @@ def read_json(request: Request):
         raise body_error("request body is not UTF-8", "encoding", "Send UTF-8 JSON.") from None
     except json.JSONDecodeError as exc:
         message = f"Malformed JSON at line {exc.lineno} column {exc.colno}: {exc.msg}."
-        raise body_error("request body is not valid JSON", "malformed_json", message) from None
+        raise body_error("request body is not valid JSON", "malformed_json", message,
+                         {"line": exc.lineno, "column": exc.colno}) from None
     except _NumberTooLong:
         raise body_error("request body has an integer too long", "number_too_long",
-                         f"Integers may have at most {MAX_JSON_INT_DIGITS} digits.") from None
+                         f"Integers may have at most {MAX_JSON_INT_DIGITS} digits.",
+                         {"limit": MAX_JSON_INT_DIGITS}) from None
     except _NotFinite:
         raise body_error("request body has a number out of range", "number",
                          "Numbers must be finite (no NaN, Infinity or overflowing exponent).") from None
@@ -282,7 +326,7 @@ def load_json(request: Request, schema: Schema, *, partial: bool = False) -> dic
 
 def _too_deep() -> BadRequest:
     return body_error("request body is nested too deeply", "too_deep",
-                      f"Arrays and objects may nest at most {MAX_JSON_DEPTH} levels deep.")
+                      f"Arrays and objects may nest at most {MAX_JSON_DEPTH} levels deep.", {"limit": MAX_JSON_DEPTH})
 
 
 def _check_text_and_depth(document) -> None:

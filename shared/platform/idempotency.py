@@ -78,7 +78,8 @@ def check_key(key: str | None) -> str:
             f"{IDEMPOTENCY_HEADER} is invalid",
             field_errors(
                 FieldError(
-                    IDEMPOTENCY_HEADER, "format", f"At most {MAX_KEY_LENGTH} printable characters.", "API"
+                    IDEMPOTENCY_HEADER, "format", f"At most {MAX_KEY_LENGTH} printable characters.", "API",
+                    {"limit": MAX_KEY_LENGTH}
                 )
             ),
         )

@@ -63,7 +63,8 @@ def inspect(data: bytes, *, field: str = "body", rule: str = "P5") -> Upload:
     than :data:`MAX_PDF_CONTENT` (``too_much_content``).
     """
     if len(data) > MAX_BYTES:
-        raise PayloadTooLarge.about(field, "too_large", f"An upload is at most {MAX_BYTES // 2**20} MiB.", rule)
+        raise PayloadTooLarge.about(field, "too_large", f"An upload is at most {MAX_BYTES // 2**20} MiB.", rule,
+                                    {"limit": f"{MAX_BYTES // 2**20} MiB"})
     if data.startswith(b"\xff\xd8\xff"):
         upload, check = Upload("image/jpeg", "jpg"), _check_jpeg
     elif data.startswith(_PNG_SIGNATURE):

@@ -1,5 +1,6 @@
 """A real HTTP client for service tests (nameko's ``web_session`` is broken on Werkzeug 3, design.md §7), and
 the tokens it sends (issue 8: every route but ``/healthz``, ``/metrics`` and ``/openapi.json`` needs one)."""
+import re
 import uuid
 
 import requests
@@ -122,3 +123,29 @@ def allowed_callers(rule: Rule, method: str, *, tenant: bool = True) -> set[str]
             if role in rule.roles
             and not (tenant and role in PROVIDER_SCOPED and caller == "other_provider_verifier")
             and (role != AUDITOR or method in READ_METHODS or rule.auditor_writes)}
+
+
+_CHINESE = re.compile(r"[\u4e00-\u9fff]")
+
+
+def assert_answered_in_the_callers_language(send, field: str, code: str) -> dict:
+    """Issue 19 (X6): ``send(headers) -> response`` asked with no ``Accept-Language``, with ``en`` and with
+    ``zh-CN`` is the same 4xx field error for ``field`` and ``code`` each time: in Chinese by default and for
+    ``zh-CN`` (the same answer), in English for ``en``, with ``code``, ``field`` and ``rule`` identical. Returns
+    the three error bodies by header."""
+    answers = {}
+    for header in (None, "en", "zh-CN"):
+        response = send({"Accept-Language": header} if header else {})
+        assert 400 <= response.status_code < 500, response.text
+        assert response.headers["Content-Type"].startswith("application/json")
+        answers[header] = response.json()["error"]
+    machine = {key: [(e["field"], e["code"], e["rule"]) for e in error["errors"]] for key, error in answers.items()}
+    assert machine[None] == machine["en"] == machine["zh-CN"]
+    assert (field, code) in [(f, c) for f, c, _ in machine[None]], machine[None]
+    assert answers[None] == answers["zh-CN"]
+    assert answers[None]["code"] == answers["en"]["code"]
+    for error in (answers[None], *answers[None]["errors"]):
+        assert _CHINESE.search(error["message"]), error
+    for error in (answers["en"], *answers["en"]["errors"]):
+        assert not _CHINESE.search(error["message"]) and re.search("[A-Za-z]", error["message"]), error
+    return answers

@@ -103,7 +103,8 @@ def assert_error_shape(response: requests.Response) -> dict:
     error = response.json()["error"]
     assert isinstance(error["code"], str) and isinstance(error["message"], str)
     for item in error["errors"]:
-        assert set(item) == {"field", "code", "message", "rule"}
+        assert set(item) - {"params"} == {"field", "code", "message", "rule"}  # params: what the sentence names
+        assert isinstance(item.get("params", {}), dict)
     return error
 
 

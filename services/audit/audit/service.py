@@ -24,6 +24,7 @@ from shared.platform.auth import AUDITOR, OPS, REVIEWER, SPONSOR, STAFF, Guard, 
 from shared.platform.authority import AuthoritySources
 from shared.platform.entrypoints import handles, read_event, route
 from shared.platform.events import event_handler
+from shared.platform.http import locale_of
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 
@@ -131,7 +132,8 @@ class AuditService(ServiceBase):
            summary="Counts by category: JSON, ?format=csv or ?format=png (C4)")
     def statistics(self, request: Request, month: str, query: dict):
         """Counts by category as JSON, ``?format=csv`` or ``?format=png`` (a chart)."""
-        return statistics.statistics_response(self.uow, month, query["format"], rules=self.settings.rules)
+        return statistics.statistics_response(self.uow, month, query["format"], rules=self.settings.rules,
+                                              locale=locale_of(request))
 
     @route("GET", "/bulletin/<month>", access=READERS, parameters=_MONTH, errors=_BAD_PERIOD,
            summary="The monthly bulletin by province (C4)")

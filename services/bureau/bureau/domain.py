@@ -32,11 +32,11 @@ OPEN_STATES = (ReviewState.PENDING,)
 
 class NotAllowed(InvalidValue):
     """A transition the aggregate's current state does not allow (answered 409); ``field`` names what is in the
-    way."""
+    way; ``params`` are the values its sentence names (shared/i18n)."""
 
-    def __init__(self, field: str, code: str, message: str, rule: str) -> None:
+    def __init__(self, field: str, code: str, message: str, rule: str, params: dict | None = None) -> None:
         super().__init__(code, message, rule)
-        self.field = field
+        self.field, self.params = field, params
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,8 @@ def is_newer(incoming: tuple[int, int], newest: tuple[int, int] | None) -> bool:
 def _require_pending(state: str, filing_number: str | None) -> None:
     if state != ReviewState.PENDING:
         detail = f" as {filing_number}" if filing_number else ""
-        raise NotAllowed("state", "decided", f"The filing is already {state}{detail}.", "P8")
+        raise NotAllowed("state", "decided", f"The filing is already {state}{detail}.", "P8",
+                         {"filing_number": filing_number or "—"})
 
 
 def approve(state: str, filing_number: str | None, form_valid: bool, by: str, at: datetime) -> Decision:

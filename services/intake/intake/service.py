@@ -13,7 +13,6 @@ from werkzeug.wrappers import Request, Response
 
 from intake import sign_in
 from intake.dependencies import IntakeSettings, IntakeStorage, setting_timer
-from intake.domain.guide import CONTRACT_CLAUSE, CONTRACT_CLAUSE_SHA256, document_guide
 from intake.domain.sites import nginx_map
 from intake.models import idempotency_keys, outbox, processed_events
 from intake.repository import IntakeUnitOfWork
@@ -40,8 +39,9 @@ from intake.schemas import (
 )
 from intake.usecases import evidence, filings, revisits, sites, status, stock, submission
 from intake.usecases.filings import MAX_SCAN_BYTES, Viewer
+from intake.usecases.guide import read_clause, read_guide
 from shared.contracts.bureau import FILING_APPROVED, FILING_NUMBER_RETIRED, FILING_RETURNED
-from shared.contracts.errors import BadRequest, FieldError, ServiceUnavailable, field_errors
+from shared.contracts.errors import ServiceUnavailable
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
 from shared.contracts.verification import (
     FILING_SENT_TO_BUREAU,
@@ -49,7 +49,6 @@ from shared.contracts.verification import (
     ONSITE_VERIFIED,
     ONSITE_WINDOW_EXPIRED,
 )
-from shared.kernel.errors import InvalidValue
 from shared.platform.auth import (
     AUDITOR,
     ONSITE_VERIFIER,
@@ -65,6 +64,7 @@ from shared.platform.auth import (
     allow,
 )
 from shared.platform.entrypoints import handles, route, rpc_entry
+from shared.platform.http import locale_of
 from shared.platform.idempotency import IDEMPOTENCY_HEADER
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
@@ -123,18 +123,14 @@ class IntakeService(ServiceBase):
     @route("GET", "/guide", access=PUBLIC, query=GuideQuery(), rule="W2",
            summary="Documents and procedure for a kind of sponsor (W2)")
     def guide(self, request: Request, query: dict):
-        """W2: the documents and procedure for a kind of sponsor."""
-        try:
-            return document_guide(query["kind"], query.get("unit_type"))
-        except InvalidValue as exc:
-            raise BadRequest(exc.message, field_errors(
-                FieldError("unit_type", exc.code, exc.message, exc.rule))) from None
+        """W2: the documents and procedure for a kind of sponsor, in the caller's language."""
+        return read_guide(query["kind"], query.get("unit_type"), locale_of(request))
 
     @route("GET", "/contract-clause", access=PUBLIC, answer=ClauseOutput(),
            summary="The contract clause shown before submission (W3)")
     def contract_clause(self, request: Request):
         """W3: the clause shown, verbatim, before submission."""
-        return {"clause": CONTRACT_CLAUSE, "clause_sha256": CONTRACT_CLAUSE_SHA256, "rule": "W3"}
+        return read_clause()
 
     # --- sponsor sign-in (P1, issue 8) ----------------------------------------------------------
     # Open to anyone, and without Idempotency-Key: a replayed sign-in must never hand out a stored token.

@@ -25,6 +25,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
+from shared.i18n import enum_name, label
 from shared.kernel.workdays import SHANGHAI
 from verification.domain import SECURITY_AGREEMENT_CLAUSE
 
@@ -38,6 +39,11 @@ SIGNATURE_FIELD = "ProviderSeal"
 def _font() -> str:
     pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE), subfontIndex=0))
     return FONT
+
+
+def _name(kind: str, code: str | None) -> str:
+    """The Chinese name of a code on the form (issue 19: the form shows no English enum codes)."""
+    return enum_name(kind, code, "zh_CN")
 
 
 def _when(moment: datetime | str | None) -> str:
@@ -111,12 +117,14 @@ def render_form(content: dict, copy: str, thumbnail_png: bytes | None) -> bytes:
     filing = content["filing"]
     sponsor, person, contacts = filing["sponsor"], filing["responsible_person"], filing["contacts"]
     page.line("一、主办者信息", size=12)
-    page.line(f"主办者名称: {sponsor['name']}   性质: {sponsor['kind']} {sponsor.get('unit_type') or ''}", indent=8)
-    page.line(f"证件类型: {sponsor['document_type']}   证件号码: {sponsor['document_number']}   省份: "
-              f"{sponsor['province']}", indent=8)
+    page.line(f"主办者名称: {sponsor['name']}   性质: {_name('sponsor_kind', sponsor['kind'])} "
+              f"{_name('unit_type', sponsor.get('unit_type'))}", indent=8)
+    page.line(f"证件类型: {_name('document_type', sponsor['document_type'])}   证件号码: {sponsor['document_number']}"
+              f"   省份: {_name('province', sponsor['province'])}", indent=8)
     page.line("二、网站负责人信息", size=12)
-    page.line(f"姓名: {person['name']}   身份: {person['role']}", indent=8)
-    page.line(f"证件类型: {person['document_type']}   证件号码: {person['document_number']}", indent=8)
+    page.line(f"姓名: {person['name']}   身份: {_name('role', person['role'])}", indent=8)
+    page.line(f"证件类型: {_name('document_type', person['document_type'])}   证件号码: {person['document_number']}",
+              indent=8)
     page.line(f"手机: {contacts.get('mobile')}  办公电话: {contacts.get('office_phone') or '—'}  住宅电话: "
               f"{contacts.get('home_phone') or '—'}", indent=8)
     page.line(f"电子邮箱: {contacts.get('email')}  通信地址: {contacts.get('postal_address')}", indent=8)
@@ -128,7 +136,8 @@ def render_form(content: dict, copy: str, thumbnail_png: bytes | None) -> bytes:
         page.line(f"服务内容: {'、'.join(site['service_content'])}   前置审批: {approvals}", indent=8)
     access = filing["access"]
     page.line("四、接入信息", size=12)
-    page.line(f"接入服务单位: {access['provider_name']}   接入方式: {access['access_method']}   服务器放置地: "
+    page.line(f"接入服务单位: {access['provider_name']}   接入方式: {_name('access_method', access['access_method'])}"
+              "   服务器放置地: "
               f"{access['server_location']}", indent=8)
     page.line(f"网站IP地址: {'、'.join(access['ip_addresses'])}", indent=8)
     page.line("五、核验项目及结果", size=12)
@@ -138,7 +147,7 @@ def render_form(content: dict, copy: str, thumbnail_png: bytes | None) -> bytes:
     if not content["corrections"]:
         page.line("无", indent=8)
     for correction in content["corrections"]:
-        page.line(f"{correction['field']}: “{correction['before']}” 更正为 “{correction['after']}”   更正人: "
+        page.line(f"{label(correction['field'])}: “{correction['before']}” 更正为 “{correction['after']}”   更正人: "
                   f"{correction['by']}   时间: {_when(correction['at'])}", indent=8)
     page.line("七、现场照片", size=12)
     if thumbnail_png:

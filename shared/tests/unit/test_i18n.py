@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from babel.messages.extract import extract_from_dir
 
+from shared.contracts.errors import BadRequest, NotFound, from_marshmallow
 from shared.i18n import (
     DEFAULT_LOCALE,
     LOCALE_DIR,
@@ -15,6 +16,8 @@ from shared.i18n import (
     enum_name,
     error_text,
     label,
+    localise_answer,
+    localise_error,
     message,
     negotiate,
     translations,
@@ -47,6 +50,62 @@ def test_a_field_error_reads_in_chinese_by_its_code_or_field_and_keeps_the_servi
     assert enum_name("state", "unknown_state") == "unknown_state"
     assert message("next.precheck_passed").startswith("请网站负责人本人在1个月内")
     assert message("no.such.key") == "no.such.key"
+
+
+@pytest.mark.req("X6")
+def test_an_error_answer_reads_in_the_locale_asked_and_keeps_its_machine_fields():
+    body = BadRequest("request body has invalid fields", from_marshmallow(
+        {"sponsor": {"name": ["Missing data for required field."], "kind": ["Not a valid string."]},
+         "surprise": ["Unknown field."]}, rule="API")).to_dict()
+    zh, en = localise_error(body), localise_error(body, "en")
+    machine = [{k: e[k] for k in ("field", "code", "rule")} for e in body["error"]["errors"]]
+    for answer in (zh, en):
+        assert [{k: e[k] for k in ("field", "code", "rule")} for e in answer["error"]["errors"]] == machine
+        assert answer["error"]["code"] == "bad_request"
+    assert [e["code"] for e in zh["error"]["errors"]] == ["required", "type", "unknown_field"]
+    assert [e["message"] for e in zh["error"]["errors"]] == [
+        "请填写主办者名称。", "主办者类型的类型不正确。", "不认识的字段surprise，请删除。"]
+    assert zh["error"]["message"] == "请求有误，请按各项提示修改。"  # several problems: the answer's own sentence
+    assert en["error"]["errors"][0]["message"] == "Sponsor's name is required."
+    assert en["error"]["message"] == "The request is malformed: see each problem listed."
+    assert body["error"]["errors"][0]["message"] == "Missing data for required field."  # the original is kept
+
+
+def test_one_field_error_is_also_the_answers_sentence_and_its_params_are_filled_in():
+    body = NotFound("no such URL", [{"field": "url", "code": "no_route", "message": "x", "rule": "API"}]).to_dict()
+    assert localise_error(body)["error"]["message"] == "没有此网址。"
+    malformed = {"field": "body", "code": "malformed_json", "message": "x", "rule": "API",
+                 "params": {"line": 3, "column": 7}}
+    assert error_text(malformed) == "请求内容不是有效的 JSON（第 3 行第 7 列）。"
+    assert error_text(malformed, "en") == "The body is not valid JSON (line 3, column 7)."
+    assert error_text({**malformed, "params": None}).endswith("（第 {line} 行第 {column} 列）。")  # never raises
+    assert error_text({"field": "Authorization", "code": "invalid"}) == "令牌无效，请重新登录。"
+    assert error_text({"field": "code", "code": "invalid"}) == "验证码错误或已过期。"
+    assert error_text({"field": "sponsor.name", "code": "invalid"}) == "主办者名称无效。"
+
+
+def test_field_errors_inside_an_answer_are_read_in_the_locale_and_the_answer_given_is_not_changed():
+    problem = {"field": "websites.0.domains", "code": "required", "message": "At least one domain.", "rule": "R1.7"}
+    answer = {"state": "draft", "problems": [problem], "data": {"code": "not an error", "message": "kept"}}
+    zh = localise_answer(answer)
+    assert zh["problems"][0] == {**problem, "message": "请至少填写一个域名。"}
+    assert zh["data"] == answer["data"] and zh["state"] == "draft"
+    assert localise_answer(answer, "en")["problems"][0]["message"] == "Give at least one domain."
+    assert answer["problems"][0]["message"] == "At least one domain."
+
+
+@pytest.mark.parametrize(("marshmallow", "code"), [
+    ("Missing data for required field.", "required"), ("Not a valid string.", "type"),
+    ("Unknown field.", "unknown_field"), ("Must be one of: pass, fail.", "choice"),
+    ("Longer than maximum length 120.", "length"), ("Field may not be null.", "required"),
+    ("String does not match expected pattern.", "format"),
+    ("Must be greater than or equal to 1 and less than or equal to 5.", "range"), ("Invalid value.", "invalid"),
+])
+def test_marshmallows_own_messages_become_stable_codes_with_a_sentence_in_both_catalogues(marshmallow, code):
+    error = from_marshmallow({"x": [marshmallow]}, rule="API")[0]
+    assert error["code"] == code
+    assert CHINESE.search(translations("zh_CN").pgettext("error", code))
+    assert translations("en").pgettext("error", code) != code
 
 
 def test_every_template_text_has_its_chinese_sentence():

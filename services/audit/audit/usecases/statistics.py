@@ -17,6 +17,7 @@ from audit.domain import Rules
 from audit.repository import AuditUnitOfWork
 from audit.usecases.periods import month_range
 from shared.contracts.bureau import FILING_RETURNED
+from shared.i18n import CJK_FONT_FILE, DEFAULT_LOCALE, enum_name, message
 
 CATEGORIES = ("sponsor_kind", "unit_type", "province", "provider_id")
 
@@ -43,36 +44,50 @@ def statistics_csv(stats: dict) -> str:
     return out.getvalue()
 
 
-def statistics_png(stats: dict) -> bytes:
-    """A bar chart per category (matplotlib, Agg backend: no display needed)."""
+def statistics_figure(stats: dict, locale: str = DEFAULT_LOCALE):
+    """A bar chart per category (matplotlib, Agg backend: no display needed), every title and bar named in
+    ``locale`` from the message catalogue (issue 19: no English codes on the chart; a provider id is a name), in
+    the CJK font of the ``fonts-wqy-zenhei`` package. The caller closes the figure."""
     import matplotlib
 
     matplotlib.use("Agg")
     from matplotlib import font_manager, pyplot
 
-    cjk = [f.name for f in font_manager.fontManager.ttflist if "WenQuanYi" in f.name or "Noto Sans CJK" in f.name]
-    if cjk:
-        pyplot.rcParams["font.sans-serif"] = [cjk[0], "DejaVu Sans"]
+    font_manager.fontManager.addfont(str(CJK_FONT_FILE))
+    pyplot.rcParams["font.sans-serif"] = [font_manager.FontProperties(fname=str(CJK_FONT_FILE)).get_name(),
+                                          "DejaVu Sans"]
     categories = list(stats["counts"])
     figure, axes = pyplot.subplots(len(categories), 1, figsize=(8, 2.4 * len(categories)))
     for axis, category in zip(axes, categories, strict=True):
         values = stats["counts"][category]
-        axis.bar(list(values), list(values.values()))
-        axis.set_title(f"{category} ({stats['month']})")
+        names = list(values) if category == "provider_id" else [enum_name(category, v, locale) for v in values]
+        axis.bar(names, list(values.values()))
+        axis.set_title(message("statistics.title", locale, category=enum_name("statistics", category, locale),
+                               month=stats["month"]))
     figure.tight_layout()
+    return figure
+
+
+def statistics_png(stats: dict, locale: str = DEFAULT_LOCALE) -> bytes:
+    """:func:`statistics_figure` as a PNG."""
+    from matplotlib import pyplot
+
+    figure = statistics_figure(stats, locale)
     buffer = io.BytesIO()
     figure.savefig(buffer, format="png")
     pyplot.close(figure)
     return buffer.getvalue()
 
 
-def statistics_response(uow: AuditUnitOfWork, month: str, fmt: str, *, rules: Rules) -> dict | Response:
-    """The statistics in ``fmt`` (``json``, ``csv`` or ``png``, as the route's query schema allows)."""
+def statistics_response(uow: AuditUnitOfWork, month: str, fmt: str, *, rules: Rules,
+                        locale: str = DEFAULT_LOCALE) -> dict | Response:
+    """The statistics in ``fmt`` (``json``, ``csv`` or ``png``, as the route's query schema allows); the chart
+    is read in ``locale``, the JSON and CSV keep the codes (for machines)."""
     stats = statistics(uow, month, rules=rules)
     if fmt == "csv":
         return Response(statistics_csv(stats), 200, mimetype="text/csv")
     if fmt == "png":
-        return Response(statistics_png(stats), 200, mimetype="image/png")
+        return Response(statistics_png(stats, locale), 200, mimetype="image/png")
     return stats
 
 

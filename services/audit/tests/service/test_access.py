@@ -12,7 +12,7 @@ from sqlalchemy import text
 from audit.service import AuditService
 from shared.platform.entrypoints import routes
 from shared.platform.idempotency import MAX_KEY_LENGTH
-from shared.testing.http import allowed_callers, identities
+from shared.testing.http import allowed_callers, assert_answered_in_the_callers_language, identities
 from shared.testing.http import token as signed
 
 pytestmark = pytest.mark.service
@@ -96,3 +96,11 @@ def test_the_longest_key_of_a_long_caller_draws_once_and_replays(api):
     replay = auditor.post("/samples", key=longest_key, json={"month": "2026-11", "seed": 7})
     assert first.status_code == 201, first.text
     assert replay.status_code == 201 and replay.json() == first.json()
+
+
+@pytest.mark.req("X6")
+def test_a_field_error_is_answered_in_chinese_by_default_and_in_english_when_asked(api):
+    answers = assert_answered_in_the_callers_language(
+        lambda headers: api.post("/samples", json={"month": "November"}, headers=headers), "month", "format")
+    assert answers[None]["message"] == "月份的格式如 2026-11。"
+    assert answers["en"]["message"] == "A month looks like 2026-11."

@@ -68,4 +68,4 @@ def current_review(uow: BureauUnitOfWork, scope: Scope, filing_id: str, *, lock:
 
 
 def conflict(exc: NotAllowed) -> Conflict:
-    return Conflict.about(exc.field, exc.code, exc.message, exc.rule)
+    return Conflict.about(exc.field, exc.code, exc.message, exc.rule, exc.params)

@@ -93,7 +93,8 @@ def _record_websites(uow: BureauUnitOfWork, review: Review, record: FilingNumber
         taken = uow.websites.get(domain_ascii)
         if taken is not None and taken.retired_at is None and taken.filing_number != record.number:
             raise Conflict.about("filing.websites", "domain_filed",
-                                 f"{domain_ascii} is filed under {taken.filing_number}.", "P8")
+                                 f"{domain_ascii} is filed under {taken.filing_number}.", "P8",
+                                 {"domain": domain_ascii, "filing_number": taken.filing_number})
         if taken is None:
             taken = Website(domain_ascii=domain_ascii)
             uow.websites.add(taken)

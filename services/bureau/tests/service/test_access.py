@@ -10,7 +10,7 @@ import pytest
 
 from bureau.service import BureauService
 from shared.platform.entrypoints import routes
-from shared.testing.http import allowed_callers, identities
+from shared.testing.http import allowed_callers, assert_answered_in_the_callers_language, identities
 
 pytestmark = pytest.mark.service
 
@@ -113,3 +113,11 @@ def test_another_provinces_reviewer_cannot_open_a_scan_and_nothing_is_recorded(a
         refused = other.post(f"/reviews/{filing_id}/evidence/{item}/link")
         assert refused.status_code == 404 and "url" not in refused.text
     assert api.get(f"/reviews/{filing_id}/evidence-accesses").json()["items"] == []
+
+
+@pytest.mark.req("X6")
+def test_a_field_error_is_answered_in_chinese_by_default_and_in_english_when_asked(api):
+    assert_answered_in_the_callers_language(
+        lambda headers: api.post("/inspections", json={"provider_id": "p", "kind": "scheduled", "year": 2026,
+                                                       "sample_size": 0}, headers=headers),
+        "sample_size", "range")

@@ -4,6 +4,7 @@ import uuid
 import pytest
 from sqlalchemy import create_engine, text
 
+from shared.testing.http import assert_answered_in_the_callers_language
 from shared.testing.samples import hostile_uploads, unit_filing
 
 pytestmark = pytest.mark.service
@@ -37,7 +38,8 @@ def test_malformed_json_is_400_naming_the_position(api, counts):
     error = _error(response, 400)
     assert error["errors"][0]["field"] == "body"
     assert error["errors"][0]["code"] == "malformed_json"
-    assert "line 1 column" in error["errors"][0]["message"]
+    assert error["errors"][0]["params"] == {"line": 1, "column": 29}
+    assert "第 1 行第 29 列" in error["errors"][0]["message"]
     assert counts() == before
 
 
@@ -150,3 +152,15 @@ def test_submitting_twice_is_409_and_emits_once(api, complete_draft, event_tap):
     assert api.post(f"/filings/{filing_id}/submit").status_code == 200
     assert _error(api.post(f"/filings/{filing_id}/submit"), 409)["errors"][0]["field"] == "state"
     assert len(event_tap.drain()) == 1
+
+
+@pytest.mark.req("X6")
+def test_a_field_error_is_answered_in_chinese_by_default_and_in_english_when_asked(api, counts):
+    """Issue 19: the same bad body, three Accept-Language headers; what a person reads follows the header."""
+    before = counts()
+    answers = assert_answered_in_the_callers_language(
+        lambda headers: api.post("/filings", json={"sponsor": {"kind": 7}, "surprise": 1}, headers=headers),
+        "sponsor.kind", "type")
+    assert {e["message"] for e in answers[None]["errors"]} == {"主办者类型的类型不正确。",
+                                                                 "不认识的字段surprise，请删除。"}
+    assert counts() == before

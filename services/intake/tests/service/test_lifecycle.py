@@ -96,7 +96,9 @@ def test_on_site_and_bureau_steps_show_on_the_timeline(api, complete_draft, publ
                                               "in_bureau_review", "returned_by_bureau", "onsite_verified",
                                               "in_bureau_review", "approved"]
     assert timeline[3]["note"] == "1 field(s) corrected on site (P6)"
-    assert timeline[5]["reasons"] == returned["reasons"]
+    machine = [{k: r[k] for k in ("field", "code", "rule")} for r in returned["reasons"]]
+    assert [{k: r[k] for k in ("field", "code", "rule")} for r in timeline[5]["reasons"]] == machine
+    assert timeline[5]["reasons"][0]["message"] == "证件复印件无法辨认。"  # read in Chinese by its code (issue 19)
     assert timeline[6]["actor"] == "verifier-1"  # the re-verification, implied by the second sending
 
 

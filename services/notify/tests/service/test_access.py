@@ -8,7 +8,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from notify.service import NotifyService
 from shared.contracts.errors import Forbidden
 from shared.platform.entrypoints import routes
-from shared.testing.http import allowed_callers, identities
+from shared.testing.http import allowed_callers, assert_answered_in_the_callers_language, identities
 
 pytestmark = pytest.mark.service
 
@@ -38,3 +38,10 @@ def test_sending_is_for_the_deployments_services_only(notify, notify_config):
     with ClusterRpcProxy({"AMQP_URI": notify_config["AMQP_URI"]}, context_data=context, timeout=10) as rpc, \
             pytest.raises(Forbidden):
         rpc.notify.send_sms("v1:x", "precheck_passed", {}, "key-1")
+
+
+@pytest.mark.req("X6")
+def test_a_field_error_is_answered_in_chinese_by_default_and_in_english_when_asked(notify, api):
+    assert_answered_in_the_callers_language(
+        lambda headers: api.get("/messages", params={"correlation_id": "f", "surprise": "1"}, headers=headers),
+        "surprise", "unknown_field")

@@ -6,7 +6,7 @@ import pytest
 
 from precheck.service import PrecheckService
 from shared.platform.entrypoints import routes
-from shared.testing.http import allowed_callers, identities
+from shared.testing.http import allowed_callers, assert_answered_in_the_callers_language, identities
 
 pytestmark = pytest.mark.service
 
@@ -88,3 +88,10 @@ def test_rpc_with_a_caller_identity_is_checked_like_http(precheck_config, submit
         call("expired")
     with pytest.raises(Unauthorized):
         call("tampered")
+
+
+@pytest.mark.req("X6")
+def test_a_field_error_is_answered_in_chinese_by_default_and_in_english_when_asked(staff):
+    assert_answered_in_the_callers_language(
+        lambda headers: staff.post(f"/queue/{uuid.uuid4()}/decision", json={"decision": "maybe"}, headers=headers),
+        "decision", "choice")

@@ -10,7 +10,7 @@ import pytest
 
 from shared.contracts.intake import FILING_CANCELLED
 from shared.platform.entrypoints import routes
-from shared.testing.http import allowed_callers, identities
+from shared.testing.http import allowed_callers, assert_answered_in_the_callers_language, identities
 from shared.testing.samples import RESIDENT_ID, filing_submitted_data, png, unit_filing, uscc
 from verification.service import VerificationService
 
@@ -155,3 +155,11 @@ def test_another_providers_filing_and_its_steps_read_as_unknown_to_staff(pass_fi
         assert client.get(f"/archive/{ref}").status_code == 404
         assert filing_id not in {c["filing_id"] for c in client.get("/cases").json()["items"]}
     assert auditor.get(f"/filings/{filing_id}/steps").status_code == 200
+
+
+@pytest.mark.req("X6")
+def test_a_field_error_is_answered_in_chinese_by_default_and_in_english_when_asked(as_role):
+    supervisor = as_role("supervisor", "supervisor-1")
+    assert_answered_in_the_callers_language(
+        lambda headers: supervisor.put("/staff/verifier-2", json={"name": "", "roles": 5}, headers=headers),
+        "roles", "type")

@@ -70,3 +70,20 @@ def test_the_agreement_carries_the_w3_clause_and_the_signature_record(sealer):
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
     assert "依据《非经营性互联网备案管理办法》第二十三条规定" in text and "ab" * 32 in text
     assert sealer.validate(pdf)["valid"]
+
+
+@pytest.mark.req("X6")
+def test_the_form_names_every_code_in_chinese_from_the_catalogue():
+    """Issue 19: the sealed form shows no English enum code (kind, unit type, documents, role, province, access
+    method, an authority's answer, a corrected field); each name comes from shared/i18n."""
+    content = {**CONTENT, "checks": [*CONTENT["checks"], {
+        "item": "权威数据源 公安机关 负责人证件号码", "result": "一致", "by": "staff:v1",
+        "at": "2026-11-10T09:10:00+08:00"}]}
+    pdf = forms.render_form(content, "bureau", None)
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages)
+    for code in ("unit", "enterprise", "business_licence", "resident_id", "legal_representative", "cloud_server",
+                 "responsible_person.name"):
+        assert code not in text
+    for name in ("性质: 单位 企业", "证件类型: 营业执照", "省份: 北京市", "身份: 法定代表人", "证件类型: 居民身份证",
+                 "接入方式: 云服务器", "网站负责人姓名: “张叁” 更正为 “张三”"):
+        assert name in text

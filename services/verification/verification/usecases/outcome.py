@@ -11,6 +11,7 @@ from eventlet import tpool
 from shared.contracts.errors import NotFound, ValidationFailed
 from shared.contracts.intake import personal_paths
 from shared.contracts.verification import EXCHANGE_CONTEXT, FILING_SENT_TO_BUREAU, ONSITE_REJECTED, ONSITE_VERIFIED
+from shared.i18n import enum_name, label
 from shared.platform.sealing import seal
 from verification import domain, photos
 from verification.domain import Move, Quality, Raised
@@ -76,10 +77,12 @@ def _form_content(uow: VerificationUnitOfWork, cipher, provider_id: str, case: C
     checks = [{"item": "现场照片 (P4)", "result": "合格", "by": case.photo["by"], "at": case.photo["taken_at"]},
               {"item": "证件原件核对 (P5)", "result": "一致", "by": case.originals["recorded_by"],
                "at": case.originals["recorded_at"]}]
-    checks += [{"item": f"权威数据源 {a['source']} {a['field']}", "result": a["outcome"],
+    checks += [{"item": f"权威数据源 {enum_name('authority_source', a['source'], 'zh_CN')} {label(a['field'])}",
+                "result": enum_name("authority_outcome", a["outcome"], "zh_CN"),
                 "by": case.originals["recorded_by"], "at": case.originals["recorded_at"]}
                for a in case.originals["authority"]]
-    checks += [{"item": f"域名所有者 {d['domain']} ({d['protocol']})", "result": d["outcome"] + (
+    checks += [{"item": f"域名所有者 {d['domain']} ({d['protocol']})", "result": enum_name(
+        "owner_outcome", d["outcome"], "zh_CN") + (
         " 域名证书已确认" if d.get("confirmed_by") else ""), "by": d.get("confirmed_by") or d["by"],
         "at": d["looked_up_at"]} for d in case.domains]
     checks.append({"item": "接入信息 (R1.8)", "result": "IP 属于本单位", "by": case.access["entered_by"],
