@@ -22,6 +22,7 @@ from portal.backends import Answer, Backend, BackendUnavailable
 from portal.sessions import Session, SessionCodec
 from shared.i18n import LOCALES, beijing, enum_name, error_text, label, message, negotiate, translations
 from shared.kernel.provinces import province_by_abbr
+from shared.platform.clients import client_address
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +55,7 @@ class Settings:
     codec: SessionCodec
     http: requests.Session
     actors: tuple[str, ...]
+    proxies: tuple = ()  # TRUSTED_PROXIES in front of the portal (an ingress): whose X-Forwarded-For it believes
 
 
 def _environments() -> dict[str, Environment]:
@@ -88,7 +90,7 @@ class Page:
         if service not in self.settings.urls:  # not a service this actor's portal calls
             raise BackendUnavailable(f"{service} is not configured for this portal")
         return Backend(self.settings.http, self.settings.urls[service], self.settings.timeout, self.session.token,
-                       self.locale)
+                       self.locale, client=client_address(self.request, self.settings.proxies))
 
     def render(self, template: str, status: int = 200, **context) -> Response:
         env = ENVIRONMENTS[self.locale]
