@@ -16,14 +16,12 @@ Use::
     proxies = trusted_proxies(config.get("TRUSTED_PROXIES"))   # at start-up; ValueError on a malformed entry
     client = client_address(request, proxies)                  # per request: a str, never None
 
-or the :class:`ClientAddresses` dependency (``self.clients(request)``), which reads ``TRUSTED_PROXIES`` itself.
+A service reads ``TRUSTED_PROXIES`` with its other settings (intake: ``intake.dependencies.Settings``).
 """
 from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-
-from nameko.extensions import DependencyProvider
 
 FORWARDED_FOR = "X-Forwarded-For"
 Network = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -74,12 +72,3 @@ def client_address(request, proxies: tuple[Network, ...]) -> str:
         hop = address
     return str(hop)
 
-
-class ClientAddresses(DependencyProvider):
-    """``self.<name>(request)``: :func:`client_address` with the container's ``TRUSTED_PROXIES``."""
-
-    def setup(self) -> None:
-        self.proxies = trusted_proxies(self.container.config.get("TRUSTED_PROXIES"))
-
-    def get_dependency(self, worker_ctx):
-        return lambda request: client_address(request, self.proxies)

@@ -64,7 +64,7 @@ from shared.platform.auth import (
     Principal,
     allow,
 )
-from shared.platform.clients import ClientAddresses
+from shared.platform.clients import client_address
 from shared.platform.entrypoints import handles, route, rpc_entry
 from shared.platform.idempotency import IDEMPOTENCY_HEADER
 from shared.platform.outbox import OutboxRelay
@@ -107,7 +107,6 @@ class IntakeService(ServiceBase):
     storage = IntakeStorage()
     settings = IntakeSettings()
     relay = OutboxRelay(outbox)
-    clients = ClientAddresses()  # the sign-in limit's client behind the portal (TRUSTED_PROXIES, issue 19)
 
     def _uow(self) -> IntakeUnitOfWork:
         return IntakeUnitOfWork(self.db, self.personal.cipher)
@@ -151,7 +150,7 @@ class IntakeService(ServiceBase):
         The answer is the same for every valid number (nothing says whether it has filings)."""
         mobile = sign_in.canonical_mobile(body["mobile"])
         code_id, code = sign_in.request_code(self._uow().sign_in_codes, self.personal.hasher, self.settings.now(),
-                                             mobile, self.clients(request))
+                                             mobile, client_address(request, self.settings.trusted_proxies))
         self.db.commit()  # the code counts against the limits even when the SMS cannot be sent
         cipher = self.personal.cipher
         try:
