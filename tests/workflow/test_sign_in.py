@@ -1,5 +1,7 @@
 """P1 (issue 8): a sponsor signs in to intake with its mobile and the one-time code notify sends by SMS, and the
-token it gets opens its own filings only; codes and sign-ins are limited per number and per client."""
+token it gets opens its own filings only; codes and sign-ins are limited per number and per client. Behind the
+portal (a trusted proxy, ``TRUSTED_PROXIES``) the client is the sponsor's forwarded address, and the limits are rows
+in intake's database, so every replica counts against the same limit (issue 19, point 4)."""
 import json
 import re
 import time
@@ -29,17 +31,20 @@ def configs(run_vhost, run_database, s3_server, tmp_path_factory) -> dict[str, d
         return {**run_vhost, "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "DB_URL": run_database(name),
                 **more}
 
+    intake = config("intake", **s3_server, PROVIDER_ID="provider-test", INTAKE_BUCKET=f"intake-{uuid.uuid4().hex[:12]}",
+                    TRUSTED_PROXIES="127.0.0.1")  # the test's client stands for the portal
     return {"notify": config("notify", NOTIFY_SINK_PATH=str(sinks / "sms.jsonl"),
                              NOTIFY_EMAIL_SINK_PATH=str(sinks / "mail.jsonl")),
-            "intake": config("intake", **s3_server, PROVIDER_ID="provider-test",
-                             INTAKE_BUCKET=f"intake-{uuid.uuid4().hex[:12]}")}
+            "intake": intake,
+            # a second replica of intake: its own web server, the same database
+            "replica": {**intake, "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}"}}
 
 
 @pytest.fixture(scope="module")
 def containers(module_container, configs) -> dict:
     """Intake and notify, started once for the module (each test starts from empty databases and queues)."""
     return {name: module_container(cls, configs[name])
-            for name, cls in (("notify", NotifyService), ("intake", IntakeService))}
+            for name, cls in (("notify", NotifyService), ("intake", IntakeService), ("replica", IntakeService))}
 
 
 @pytest.fixture
@@ -115,6 +120,25 @@ def test_codes_are_limited_per_client(intake_and_notify):
     answers = [anonymous.post("/sign-in/code", json={"mobile": f"1390000{i:04d}"}).status_code
                for i in range(sign_in.CODES_PER_CLIENT + 1)]
     assert answers == [202] * sign_in.CODES_PER_CLIENT + [429]
+
+
+@pytest.mark.req("P1")
+def test_behind_the_portal_each_sponsor_has_its_own_limit_shared_by_every_replica(intake_and_notify, configs):
+    """The portal (trusted) forwards each sponsor's address: one sponsor's codes, asked for alternately at two
+    replicas of intake on one database, meet a single limit; another sponsor behind the same portal is not held."""
+    portal, _codes = intake_and_notify
+    replicas = [portal, ApiClient(f"http://{configs['replica']['WEB_SERVER_ADDRESS']}")]
+    try:
+        sponsor = {"X-Forwarded-For": "198.51.100.7"}
+        answers = [replicas[i % 2].post("/sign-in/code", json={"mobile": f"1390000{i:04d}"}, headers=sponsor)
+                   for i in range(sign_in.CODES_PER_CLIENT + 2)]
+        assert [a.status_code for a in answers] == [202] * sign_in.CODES_PER_CLIENT + [429, 429]
+        assert {a.json()["error"]["errors"][0]["field"] for a in answers[-2:]} == {"client"}
+        other = replicas[1].post("/sign-in/code", json={"mobile": "13900009999"},
+                                 headers={"X-Forwarded-For": "198.51.100.8"})
+        assert other.status_code == 202, other.text
+    finally:
+        replicas[1].http.close()  # an idle keep-alive connection would hold the web server's shutdown
 
 
 @pytest.mark.req("P1")

@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
+from shared.platform.clients import trusted_proxies
 from shared.platform.config import require
 from shared.platform.storage import ObjectStorage
 
@@ -17,8 +18,10 @@ class SettingError(ValueError):
 
 class Settings:
     def __init__(self, provider_id: str, bucket: str, *, revisit_interval: timedelta = timedelta(days=365),
-                 revisit_answer: timedelta = timedelta(days=30), reverification: timedelta = timedelta(days=90)):
+                 revisit_answer: timedelta = timedelta(days=30), reverification: timedelta = timedelta(days=90),
+                 trusted_proxies: tuple = ()):
         self.provider_id = provider_id
+        self.trusted_proxies = trusted_proxies
         self.bucket = bucket
         self.revisit_interval = revisit_interval
         self.revisit_answer = revisit_answer
@@ -49,6 +52,7 @@ def settings_from_config(config) -> Settings:
         revisit_interval=_days(config, "REVISIT_INTERVAL_DAYS", 365),
         revisit_answer=_days(config, "REVISIT_ANSWER_DAYS", 30),
         reverification=_days(config, "REVERIFICATION_DAYS", 90),
+        trusted_proxies=trusted_proxies(config.get("TRUSTED_PROXIES")),
     )
 
 
@@ -56,7 +60,8 @@ class IntakeSettings(DependencyProvider):
     """``PROVIDER_ID`` (required: each access provider runs its own intake), ``INTAKE_BUCKET``, and the W5/W6
     periods: ``REVISIT_INTERVAL_DAYS`` (365: how often an approved sponsor is revisited), ``REVISIT_ANSWER_DAYS``
     (30: how long it has to answer before staff are told), ``REVERIFICATION_DAYS`` (90: the default deadline of
-    a stock import's on-site re-verification)."""
+    a stock import's on-site re-verification); ``TRUSTED_PROXIES`` (empty: nobody), the proxies whose forwarded client
+address the sign-in limit per client believes (``shared.platform.clients``: the portal, issue 19)."""
 
     def setup(self) -> None:
         self.settings = settings_from_config(self.container.config)

@@ -63,6 +63,7 @@ from shared.platform.auth import (
     Principal,
     allow,
 )
+from shared.platform.clients import client_address
 from shared.platform.entrypoints import handles, route, rpc_entry
 from shared.platform.http import locale_of
 from shared.platform.idempotency import IDEMPOTENCY_HEADER
@@ -145,7 +146,7 @@ class IntakeService(ServiceBase):
         The answer is the same for every valid number (nothing says whether it has filings)."""
         mobile = sign_in.canonical_mobile(body["mobile"])
         code_id, code = sign_in.request_code(self._uow().sign_in_codes, self.personal.hasher, self.settings.now(),
-                                             mobile, request.remote_addr or "")
+                                             mobile, client_address(request, self.settings.trusted_proxies))
         self.db.commit()  # the code counts against the limits even when the SMS cannot be sent
         cipher = self.personal.cipher
         try:

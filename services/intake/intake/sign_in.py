@@ -3,10 +3,11 @@
 The sponsor's identity is the keyed HMAC of the mobile it proved: its token's subject, the same digest intake and
 precheck keep as ``mobile_hmac``.
 
-Abuse limits: at most :data:`CODES_PER_MOBILE` codes per number and :data:`CODES_PER_CLIENT` per client address
-in :data:`WINDOW`, each code valid :data:`CODE_VALIDITY` and good for :data:`ATTEMPTS_PER_CODE` guesses, so a
-number can be guessed at most 25 times an hour in a space of a million. Every refusal of a code reads the same
-("wrong or expired"), whether or not the number ever asked for one.
+Abuse limits: at most :data:`CODES_PER_MOBILE` codes per number and :data:`CODES_PER_CLIENT` per client address in
+:data:`WINDOW` (the client as ``shared.platform.clients`` reads it: behind the portal, the sponsor's address the
+portal forwards, believed only from a proxy listed in ``TRUSTED_PROXIES``), each code valid :data:`CODE_VALIDITY`
+and good for :data:`ATTEMPTS_PER_CODE` guesses, so a number can be guessed at most 25 times an hour in a space of a
+million. Every refusal of a code reads the same ("wrong or expired"), whether or not the number ever asked for one.
 
 The code's rules are pure (:class:`SignInCode`, :func:`new_code`, :func:`guess`); the use cases take the codes'
 repository (``IntakeUnitOfWork.sign_in_codes``), the keyed hasher and the time, and never commit.

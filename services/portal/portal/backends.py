@@ -1,9 +1,10 @@
 """The services the portal calls, over their public HTTP APIs, as the signed-in person (design.md §9).
 
-Every call carries the person's bearer token (none before sign-in), the language they read
-(``Accept-Language``), a timeout, and for each POST the ``Idempotency-Key`` of the form it came from, so a form sent
-twice is one action. Answers come back as :class:`Answer` (status and JSON body); the portal decides nothing from
-them but what to show.
+Every call carries the person's bearer token (none before sign-in), the language they read (``Accept-Language``),
+their address (``X-Forwarded-For``: a service that lists the portal in its ``TRUSTED_PROXIES`` counts its per-client
+limits by it, ``shared.platform.clients``), a timeout, and for each POST the ``Idempotency-Key`` of the form it came
+from, so a form sent twice is one action. Answers come back as :class:`Answer` (status and JSON body); the portal
+decides nothing from them but what to show.
 """
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 
 import requests
 
+from shared.platform.clients import FORWARDED_FOR
 from shared.platform.logging import CORRELATION_HEADER
 
 
@@ -37,12 +39,15 @@ class BackendUnavailable(Exception):
 
 
 class Backend:
-    """One service's API at ``base_url`` for one request: ``token`` and ``locale`` are the person's."""
+    """One service's API at ``base_url`` for one request: ``token``, ``locale`` and ``client`` (the address the
+    portal sees the person at) are the person's."""
 
     def __init__(self, http: requests.Session, base_url: str, timeout: float, token: str | None, locale: str,
-                 correlation_id: str | None = None):
+                 correlation_id: str | None = None, client: str = ""):
         self.http, self.base_url, self.timeout = http, base_url.rstrip("/"), timeout
         self.headers = {"Accept-Language": locale.replace("_", "-")}
+        if client:  # only the person's own address: a chain their browser sent is not passed on
+            self.headers[FORWARDED_FOR] = client
         if token:
             self.headers["Authorization"] = f"Bearer {token}"
         if correlation_id:

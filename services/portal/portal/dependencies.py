@@ -8,6 +8,7 @@ from nameko.extensions import DependencyProvider
 
 from portal.pages import Portal, Settings
 from portal.sessions import SessionCodec, session_keys
+from shared.platform.clients import trusted_proxies
 
 ACTORS = ("access-provider", "provincial-bureau", "filing-center")
 BACKENDS = ("intake", "precheck")
@@ -42,7 +43,8 @@ class PortalPages(DependencyProvider):
                              _flag(config.get("PORTAL_COOKIE_SECURE", True)))
         self.http = requests.Session()
         self.portal = Portal(Settings(urls=urls, timeout=float(config.get("PORTAL_BACKEND_TIMEOUT", 15)),
-                                      codec=codec, http=self.http, actors=actors))
+                                      codec=codec, http=self.http, actors=actors,
+                                      proxies=trusted_proxies(config.get("TRUSTED_PROXIES"))))
 
     def stop(self) -> None:
         self.http.close()

@@ -6,6 +6,7 @@ every rule (what is required, who may do what, which state allows what) stays in
 """
 from __future__ import annotations
 
+import functools
 import mimetypes
 import uuid
 from collections.abc import Callable
@@ -22,6 +23,7 @@ from portal.backends import Answer, Backend, BackendUnavailable
 from portal.sessions import Session, SessionCodec
 from shared.i18n import LOCALES, beijing, enum_name, error_text, label, message, negotiate, translations
 from shared.kernel.provinces import province_by_abbr
+from shared.platform.clients import client_address
 
 log = structlog.get_logger(__name__)
 
@@ -54,6 +56,7 @@ class Settings:
     codec: SessionCodec
     http: requests.Session
     actors: tuple[str, ...]
+    proxies: tuple = ()  # TRUSTED_PROXIES in front of the portal (an ingress): whose X-Forwarded-For it believes
 
 
 def _environments() -> dict[str, Environment]:
@@ -88,7 +91,7 @@ class Page:
         if service not in self.settings.urls:  # not a service this actor's portal calls
             raise BackendUnavailable(f"{service} is not configured for this portal")
         return Backend(self.settings.http, self.settings.urls[service], self.settings.timeout, self.session.token,
-                       self.locale)
+                       self.locale, client=client_address(self.request, self.settings.proxies))
 
     def render(self, template: str, status: int = 200, **context) -> Response:
         env = ENVIRONMENTS[self.locale]
@@ -109,8 +112,9 @@ class Page:
         self.settings.codec.set_cookie(response, self.session)
         return response
 
-    def error(self, status: int, errors: list[dict] | None = None, title: str = "error.title") -> Response:
-        return self.render("error.html", status=status, errors=errors or [], title=title)
+    def error(self, status: int, errors: list[dict] | None = None, title: str = "error.title",
+              hint: str | None = None) -> Response:
+        return self.render("error.html", status=status, errors=errors or [], title=title, hint=hint)
 
     def form(self) -> dict[str, str]:
         return {key: value for key, value in self.request.form.items()}
@@ -126,7 +130,7 @@ def _posted(action: Callable) -> Callable:
             return page.error(403, [{"field": "", "code": "csrf", "message": "", "rule": ""}], "error.csrf_title")
         return _answered(page, action, self, *args)
 
-    checked.__name__, checked.__doc__ = action.__name__, action.__doc__
+    functools.update_wrapper(checked, action).csrf_checked = True  # checked for every POST in tests/contract
     return checked
 
 
@@ -143,8 +147,7 @@ def _page(action: Callable) -> Callable:
     def opened(self: Portal, request: Request, *args) -> Response:
         return _answered(Page(self.settings, request), action, self, *args)
 
-    opened.__name__, opened.__doc__ = action.__name__, action.__doc__
-    return opened
+    return functools.update_wrapper(opened, action)
 
 
 def _signed_in(action: Callable) -> Callable:
@@ -160,7 +163,7 @@ def _signed_in(action: Callable) -> Callable:
             page.session.sign_out()
             return page.redirect(f"/sign-in?next={page.request.path}")
 
-    guarded.__name__, guarded.__doc__ = action.__name__, action.__doc__
+    functools.update_wrapper(guarded, action).signed_in_only = True  # checked for /filings/* in tests/contract
     return guarded
 
 
@@ -498,12 +501,17 @@ class Portal:
             return page.error(filing.status, filing.errors)
         return page.error(answer.status, answer.errors, "error.action_title")
 
+    @_page
+    def not_found(self, page: Page) -> Response:
+        """No page has this URL (issue 19): a page that says so, not the API's JSON."""
+        return page.error(404, title="error.not_found_title", hint="error.not_found_hint")
+
     # --- static files -------------------------------------------------------------------------------------
 
     def static(self, request: Request, name: str) -> Response:
         path = (STATIC / name).resolve()
         if path.parent != STATIC or not path.is_file() or path.suffix not in (".js", ".css", ".svg"):
-            return Page(self.settings, request).error(404)
+            return Page(self.settings, request).error(404, title="error.not_found_title", hint="error.not_found_hint")
         content_type = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml"}[path.suffix]
         response = Response(path.read_bytes(), mimetype=content_type)
         response.headers["Cache-Control"] = "public, max-age=3600"

@@ -4,14 +4,15 @@ The sponsor site of the access provider's deployment (issue 19): the guide (W2) 
 without signing in, sign-in by SMS code (P1), the filing form in steps with each field's problems beside it, scans,
 the clause, submission, the contact codes (P2), the status with its timeline, changes, cancellation and revisits
 (W5). Pages are HTML (Jinja2) with htmx for the partial updates; ``/healthz``, ``/metrics`` as every service.
+Every route is a :data:`portal.errors.page` (its errors are HTML pages); an unknown URL is a page too.
 The portal has no database and uses no broker: readiness is the process itself (a service it calls being down
 shows on the page, it must not restart the portal's pods).
 """
 from werkzeug.wrappers import Request
 
 from portal.dependencies import PortalPages
+from portal.errors import page
 from portal.pages import MAX_UPLOAD
-from shared.platform.http import http
 from shared.platform.logging import LogContext
 from shared.platform.observability import Metrics, OpsEndpoints
 
@@ -23,102 +24,107 @@ class PortalService(OpsEndpoints):
     log_context = LogContext()
     pages = PortalPages()
 
-    @http("GET", "/")
+    @page("GET", "/")
     def home(self, request: Request):
         return self.pages.home(request)
 
-    @http("GET", "/guide")
+    @page("GET", "/guide")
     def guide(self, request: Request):
         return self.pages.guide(request)
 
-    @http("GET", "/clause")
+    @page("GET", "/clause")
     def clause(self, request: Request):
         return self.pages.clause(request)
 
-    @http("GET", "/sign-in")
+    @page("GET", "/sign-in")
     def sign_in_form(self, request: Request):
         return self.pages.sign_in_form(request)
 
-    @http("POST", "/sign-in/code")
+    @page("POST", "/sign-in/code")
     def request_code(self, request: Request):
         return self.pages.request_code(request)
 
-    @http("POST", "/sign-in")
+    @page("POST", "/sign-in")
     def sign_in(self, request: Request):
         return self.pages.sign_in(request)
 
-    @http("POST", "/sign-out")
+    @page("POST", "/sign-out")
     def sign_out(self, request: Request):
         return self.pages.sign_out(request)
 
-    @http("POST", "/language")
+    @page("POST", "/language")
     def language(self, request: Request):
         return self.pages.language(request)
 
-    @http("GET", "/filings")
+    @page("GET", "/filings")
     def filings(self, request: Request):
         return self.pages.filings(request)
 
-    @http("GET", "/filings/open")
+    @page("GET", "/filings/open")
     def open_filing(self, request: Request):
         return self.pages.open_filing(request)
 
-    @http("POST", "/filings")
+    @page("POST", "/filings")
     def new_filing(self, request: Request):
         return self.pages.new_filing(request)
 
-    @http("GET", "/filings/<filing_id>")
+    @page("GET", "/filings/<filing_id>")
     def status(self, request: Request, filing_id: str):
         return self.pages.status(request, filing_id)
 
-    @http("GET", "/filings/<filing_id>/steps/<step>")
+    @page("GET", "/filings/<filing_id>/steps/<step>")
     def step(self, request: Request, filing_id: str, step: str):
         return self.pages.step(request, filing_id, step)
 
-    @http("POST", "/filings/<filing_id>/steps/<step>")
+    @page("POST", "/filings/<filing_id>/steps/<step>")
     def save_step(self, request: Request, filing_id: str, step: str):
         return self.pages.save_step(request, filing_id, step)
 
-    @http("POST", "/filings/<filing_id>/field")
+    @page("POST", "/filings/<filing_id>/field")
     def field(self, request: Request, filing_id: str):
         return self.pages.field(request, filing_id)
 
-    @http("POST", "/filings/<filing_id>/documents", max_body=MAX_UPLOAD)
+    @page("POST", "/filings/<filing_id>/documents", max_body=MAX_UPLOAD)
     def upload(self, request: Request, filing_id: str):
         return self.pages.upload(request, filing_id)
 
-    @http("GET", "/filings/<filing_id>/documents/<document_id>")
+    @page("GET", "/filings/<filing_id>/documents/<document_id>")
     def preview(self, request: Request, filing_id: str, document_id: str):
         return self.pages.preview(request, filing_id, document_id)
 
-    @http("POST", "/filings/<filing_id>/clause")
+    @page("POST", "/filings/<filing_id>/clause")
     def accept_clause(self, request: Request, filing_id: str):
         return self.pages.accept_clause(request, filing_id)
 
-    @http("POST", "/filings/<filing_id>/submit")
+    @page("POST", "/filings/<filing_id>/submit")
     def submit(self, request: Request, filing_id: str):
         return self.pages.submit(request, filing_id)
 
-    @http("POST", "/filings/<filing_id>/contacts/<channel>")
+    @page("POST", "/filings/<filing_id>/contacts/<channel>")
     def confirm_contact(self, request: Request, filing_id: str, channel: str):
         return self.pages.confirm_contact(request, filing_id, channel)
 
-    @http("POST", "/filings/<filing_id>/contacts/<channel>/resend")
+    @page("POST", "/filings/<filing_id>/contacts/<channel>/resend")
     def resend_code(self, request: Request, filing_id: str, channel: str):
         return self.pages.resend_code(request, filing_id, channel)
 
-    @http("POST", "/filings/<filing_id>/change")
+    @page("POST", "/filings/<filing_id>/change")
     def request_change(self, request: Request, filing_id: str):
         return self.pages.request_change(request, filing_id)
 
-    @http("POST", "/filings/<filing_id>/cancel")
+    @page("POST", "/filings/<filing_id>/cancel")
     def cancel(self, request: Request, filing_id: str):
         return self.pages.cancel(request, filing_id)
 
-    @http("POST", "/filings/<filing_id>/revisits/<revisit_id>")
+    @page("POST", "/filings/<filing_id>/revisits/<revisit_id>")
     def answer_revisit(self, request: Request, filing_id: str, revisit_id: str):
         return self.pages.answer_revisit(request, filing_id, revisit_id)
 
-    @http("GET", "/static/<name>")
+    @page("GET", "/static/<name>")
     def static(self, request: Request, name: str):
         return self.pages.static(request, name)
+
+    @page("GET,POST", "/<path:unknown>")
+    def not_found(self, request: Request, unknown: str):
+        """Any other URL: the 404 page (a more specific route always wins over this one)."""
+        return self.pages.not_found(request)

@@ -17,7 +17,7 @@ from pathlib import Path
 from playwright.sync_api import expect, sync_playwright
 
 from shared.i18n import beijing
-from shared.testing.journey import CODE, CONTACT_MARK, SIGN_IN_MARK, Journey
+from shared.testing.journey import APPROVED, CODE, CONTACT_MARK, SIGN_IN_MARK, Journey
 from shared.testing.samples import ACCESS, individual_filing, png, unit_filing
 from shared.testing.system import wait_until
 
@@ -120,7 +120,16 @@ class Sponsor:
         wait_until(f"the status page showing {text}", shown, timeout, interval=0.5)
 
 
+    def await_text(self, text: str, timeout: float = 30) -> None:
+        def shown():
+            self.page.reload()
+            return text in self.page.locator("main").inner_text()
+
+        wait_until(f"the page showing {text}", shown, timeout, interval=0.5)
+
+
 PHONE = {"width": 375, "height": 667}
+MIIT = "https://beian.miit.gov.cn/"
 ENUM_ZH = {"business_licence": "营业执照", "resident_id": "居民身份证", "legal_representative": "法定代表人"}
 
 
@@ -293,8 +302,75 @@ def individual_on_a_phone(sponsor_at):
 
 
 
+def after_approval(sponsor_at):
+    """The pages after the number (P8, W5): the number with the footer to show, a revisit answered, a change
+    submitted, the filing cancelled; and a URL no page has. The filing reaches its number over the services' APIs
+    (the steps before are the other scenarios'; the staff's pages are another issue)."""
+    sponsor = sponsor_at(unit_filing(), prefix="approved-")
+    journey, filing, page = sponsor.journey, sponsor.filing, sponsor.page
+    journey.happy_path(filing)
+    sponsor.sign_in()
+    sponsor.go(f"/filings/{filing.id}")
+    assert sponsor.state() == "已备案"
+    # P8: the number, and the footer the number SMS tells the sponsor to show, linked to MIIT's platform
+    assert page.locator("#filing-number").inner_text() == filing.number
+    sms = APPROVED.format(number=filing.number)
+    assert sms in [m["text"] for m in journey.sms_to(filing)]
+    shown = page.locator(".number-box").inner_text()
+    assert "请在网站首页底部标注备案号，并链接至工业和信息化部政务服务平台" in shown
+    link = page.locator(".footer-demo a")
+    assert link.inner_text() == filing.number and link.get_attribute("href") == MIIT
+    footer = page.locator("#footer-code").input_value()
+    assert f'href="{MIIT}"' in footer and f">{filing.number}</a>" in footer
+    sponsor.audit("status-approved")
+    # W5: the revisit the provider opened after approval, answered on the status page
+    sponsor.await_text("您的备案信息是否仍然准确？")
+    staff_view = journey.client("intake", journey.supervisor_token)
+    asked = next(r for r in staff_view.get(f"/filings/{filing.id}/revisits").json()["revisits"] if r["state"] == "open")
+    assert page.locator(".answer-by").first.inner_text() == beijing(asked["answer_by"])  # Beijing time
+    sponsor.audit("status-revisit")
+    page.get_by_role("button", name="是，信息准确").first.click()
+    page.wait_for_url(re.compile(r".*/filings/[0-9a-f-]{36}$"))
+    answered = {r["id"]: r["state"] for r in staff_view.get(f"/filings/{filing.id}/revisits").json()["revisits"]}
+    assert answered[asked["id"]] == "confirmed"
+    # 备案变更: the approved filing changed in the same steps, the clause accepted again, submitted
+    page.get_by_role("button", name="变更备案").click()
+    page.get_by_role("heading", name="主办者信息", level=1).wait_for()
+    assert journey.intake_view(filing)["state"] == "change_draft"
+    page.get_by_role("link", name="网站信息").click()
+    page.get_by_role("heading", name="网站信息", level=1).wait_for()
+    sponsor.leave("网站名称", "示例科技官方网站")
+    sponsor.audit("step-change")
+    page.get_by_role("link", name="合同条款").click()
+    page.get_by_label("我已阅读上述条款，承诺所提交的备案信息真实有效。").check()
+    page.get_by_role("button", name="同意并继续").click()
+    page.get_by_role("heading", name="核对并提交", level=1).wait_for()
+    page.get_by_role("button", name="提交备案").click()
+    page.wait_for_url(re.compile(r".*/filings/[0-9a-f-]{36}$"))
+    assert sponsor.state() in ("已提交，预核验中", "已通过预核验，待当面核验")  # it may pass at once
+    changed = journey.intake_view(filing)
+    assert changed["version"] == 2 and changed["data"]["websites"][0]["name"] == "示例科技官方网站"
+    assert page.locator("#filing-number").inner_text() == filing.number  # the site stays filed meanwhile
+    # 注销: cancelled from the status page, with its reason
+    page.locator("details.cancel summary").click()
+    page.get_by_label("注销原因").fill("网站不再运营")
+    page.get_by_role("button", name="确认注销").click()
+    page.wait_for_url(re.compile(r".*/filings/[0-9a-f-]{36}$"))
+    assert sponsor.state() == "已注销"
+    assert f"备案号{filing.number}已注销" in page.locator("#number-retired").inner_text()
+    assert page.locator(".number-box").count() == 0 and page.locator("details.cancel").count() == 0
+    states = [e["state"] for e in journey.timeline(filing)]
+    assert states[-1] == "cancelled" and states[states.index("change_draft") + 1] == "submitted", states
+    sponsor.audit("status-cancelled")
+    # a URL no page has: the 404 page, in Chinese, not the API's JSON
+    answer = page.goto(sponsor.base + "/no-such-page")
+    assert answer.status == 404 and answer.headers["content-type"].startswith("text/html")
+    page.get_by_role("heading", name="页面不存在", level=1).wait_for()
+    sponsor.audit("not-found")
+
+
 SCENARIOS = {"unit_from_nothing": unit_from_nothing, "precheck_failure": precheck_failure,
-             "individual_on_a_phone": individual_on_a_phone}
+             "individual_on_a_phone": individual_on_a_phone, "after_approval": after_approval}
 
 
 def main(name: str, config: dict) -> None:

@@ -1,6 +1,7 @@
 """Issue 19, in a real browser through the portal's pages only (the scenarios in ``scenarios.py``): a unit files
 from nothing (a field error in Chinese met and fixed, scans, the clause, the codes) and follows its status to the
-on-site invitation; a pre-verification failure and the resubmission; an individual on a phone-sized window. Every
+on-site invitation; a pre-verification failure and the resubmission; an individual on a phone-sized window; after
+the number, its footer, a revisit answered, a change and the cancellation, and the 404 page. Every
 page visited is checked with axe-core (no serious or critical violation)."""
 import pytest
 import requests
@@ -29,6 +30,13 @@ def test_a_pre_verification_failure_is_corrected_and_resubmitted(browse):
 @pytest.mark.req("X6")
 def test_an_individual_files_on_a_phone_sized_window(browse):
     browse("individual_on_a_phone")
+
+
+@pytest.mark.req("P8")
+@pytest.mark.req("W5")
+@pytest.mark.req("X6")
+def test_after_the_number_the_footer_is_shown_a_revisit_answered_a_change_submitted_and_the_filing_cancelled(browse):
+    browse("after_approval")
 
 
 def test_the_portal_sends_its_security_headers_and_refuses_a_form_without_its_token(system):
