@@ -42,13 +42,13 @@ def approve(uow: BureauUnitOfWork, filing_id: str, actor: str, *, scope: Scope, 
     plain = unseal(review.filing, paths, keys.cipher, FILING_CONTEXT)
     key = sponsor_key(keys.lookup, sponsor["kind"], plain["sponsor"]["document_number"])
     record = register.number_for(uow, review, scope, key, approved_at)
-    website_numbers = register.place_websites(uow, review, record, approved_at)
     record.provider_id, record.version, record.approved_at = review.provider_id, review.version, approved_at
     record.sponsor_kind = sponsor["kind"]
     # an individual's name is personal data: the public copy keeps a unit's name only, and only a unit is found by it
     unit = sponsor["kind"] != "individual"
     record.sponsor_name = sponsor["name"] if unit else None
     record.name_key = domain.name_key(sponsor["name"]) if unit else None
+    website_numbers = register.place_websites(uow, review, record, approved_at)
     _decide(review, decision)
     review.filing_number = record.number
     uow.emit(FILING_APPROVED, {
