@@ -202,7 +202,7 @@ class BureauService(ServiceBase):
 
     # --- access providers' intake (X1) ------------------------------------------------------------------------------
 
-    @route("POST", "/register/lookups", access=allow(OPS, REVIEWER, AUDITOR), idempotent=False,
+    @route("POST", "/register/lookups", access=allow(OPS, REVIEWER), idempotent=False,
            body=RegisterLookupSchema(), answer=RegisterAnswerSchema(), errors=_RULES,
            summary="What the register holds for a sponsor key and domains: filing types (X1, ADR 0006)")
     def register_lookup_http(self, request: Request, body: dict):

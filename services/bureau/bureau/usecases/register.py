@@ -85,11 +85,13 @@ def end_access(uow: BureauUnitOfWork, website: Website, provider_id: str, now: d
         website.retired_at = now
 
 
-def retire_number(uow: BureauUnitOfWork, record: FilingNumberRecord, scope: Scope, reason: str,
-                  now: datetime) -> None:
+def retire_number(uow: BureauUnitOfWork, record: FilingNumberRecord, scope: Scope, reason: str, now: datetime,
+                  hosted: list[tuple[str, str]] | None = None) -> None:
     """注销主体 (X1): the sponsor's number and every website under it are retired for good; every filing that
-    held a part of it is told (``filing_number_retired.v1``)."""
-    told = dict([(record.filing_id, record.provider_id), *uow.hosts.filings_under(record.number)])
+    held a part of it (``hosted``: as it was before a cancellation ended some accesses) is told
+    (``filing_number_retired.v1``)."""
+    hosted = uow.hosts.filings_under(record.number) if hosted is None else hosted
+    told = dict([(record.filing_id, record.provider_id), *hosted])
     for website in uow.websites.active_of(record.number):
         uow.hosts.release(website.domain_ascii)
     uow.websites.retire_all(record.number, now)
@@ -110,6 +112,7 @@ def on_sites_cancelled(uow: BureauUnitOfWork, data: dict, *, whole_website: bool
     record = uow.numbers.of_filing(data["filing_id"], lock=True)
     if record is None or record.retired_at is not None:
         return
+    hosted = uow.hosts.filings_under(record.number)
     for domain_ascii in data["domains"]:
         website = uow.websites.get(domain_ascii)
         if website is None or website.retired_at is not None or website.filing_number != record.number:
@@ -122,7 +125,7 @@ def on_sites_cancelled(uow: BureauUnitOfWork, data: dict, *, whole_website: bool
     uow.flush()
     if not uow.websites.active_of(record.number):
         kind = "website" if whole_website else "access"
-        retire_number(uow, record, scope, f"{kind} cancelled, no website left: {data['reason']}", now)
+        retire_number(uow, record, scope, f"{kind} cancelled, no website left: {data['reason']}", now, hosted)
 
 
 def lookup(uow: BureauUnitOfWork, sponsor_key: str, domains: list[str], provider_id: str | None,
