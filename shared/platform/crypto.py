@@ -13,9 +13,8 @@ Keys come from nameko config, read once in :class:`PersonalData`'s ``setup()``:
 - ``EXCHANGE_KEYS`` / ``EXCHANGE_KEY_CURRENT``: the same form as FIELD_KEYS, for personal data that crosses from
   one actor to another (provider -> bureau -> filing center, ``exchange.<path>`` contexts; docs/decisions/0001):
   the actors agree on this ring, while each keeps its FIELD_KEYS to itself.
-- ``EXCHANGE_LOOKUP_KEY``: base64, at least 32 bytes, agreed like the exchange ring: keyed digests that find a
-  sponsor across actors (X1: intake asks the bureau by digest, never by ID number; docs/decisions/0006). Unset,
-  it is derived from the exchange ring's oldest key (set it before that key is dropped).
+- the exchange lookup key, derived from the exchange ring's oldest key: keyed digests that find a sponsor across
+  actors (X1: intake asks the bureau by digest, never by ID number; docs/decisions/0006).
 
 Without them, publicly known DEVELOPMENT keys are used only while ``ALLOW_DEV_KEYS`` is true (the default,
 for the one-command demo); production sets ``ALLOW_DEV_KEYS=false`` so a missing key stops the service at
@@ -305,12 +304,9 @@ class CryptoConfig:
             lookup_key = DEV_LOOKUP_KEY
         else:
             lookup_key = _decode_key("LOOKUP_KEY", str(config["LOOKUP_KEY"]), exact=False)
-        if _missing(config, "EXCHANGE_LOOKUP_KEY"):
-            # derived from the ring's oldest key, which every actor holds; set the key before that one is dropped
-            oldest = exchange_keys[min(exchange_keys)]
-            exchange_lookup_key = hmac.new(oldest, b"icp exchange lookup", hashlib.sha256).digest()
-        else:
-            exchange_lookup_key = _decode_key("EXCHANGE_LOOKUP_KEY", str(config["EXCHANGE_LOOKUP_KEY"]), exact=False)
+        # derived from the ring's oldest key, which every actor holds (ADR 0006: re-key before dropping it)
+        oldest = exchange_keys[min(exchange_keys)]
+        exchange_lookup_key = hmac.new(oldest, b"icp exchange lookup", hashlib.sha256).digest()
         return cls(
             field_keys=dict(field_keys), current=current, lookup_key=lookup_key, development=development,
             exchange_keys=dict(exchange_keys), exchange_current=exchange_current,
