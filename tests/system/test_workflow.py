@@ -119,6 +119,19 @@ def test_happy_path_from_sign_in_to_filing_number(journey, deployment, ledger):
     ledger[filing.id] = (filing, "approved", texts(journey, filing))
 
 
+@pytest.mark.req("X1")
+def test_a_draft_of_an_approved_unit_is_typed_a_new_website_by_the_register(journey, ledger):
+    """intake asks the bureau of 京 over HTTP, by the sponsor's key (ADR 0006), while the sponsor drafts."""
+    [number] = {filing.number for filing, state, _ in ledger.values() if state == "approved"}
+    second = journey.new_filing()
+    journey.sign_in(second, by_sms=False)
+    journey.draft(second)
+    typed = journey.client("intake", second.token).get(f"/filings/{second.id}/type")
+    assert typed.status_code == 200, typed.text
+    assert typed.json()["type"] == "new_website" and typed.json()["sponsor_number"] == number
+    assert typed.json()["websites"] == [{"domain": second.domains[0], "website_number": None, "outcome": "new"}]
+
+
 @pytest.mark.req("P2")
 def test_precheck_failure_then_resubmission(journey, ledger):
     data = unit_filing()
