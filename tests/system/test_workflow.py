@@ -11,6 +11,7 @@ no dead letters, and no personal data in any log line, message body or dead lett
 Tests run in file order and share one deployment: each records in ``ledger`` the state its filings must end in
 and the SMS each must have received.
 """
+import json
 import re
 import subprocess
 import sys
@@ -279,13 +280,22 @@ def test_an_unused_window_runs_out_and_the_sponsor_is_told(journey, expiring):
 # --- what must hold after all of the above --------------------------------------------------------------------
 
 
-def test_every_filing_ends_where_expected_with_each_sms_once(journey, ledger):
+@pytest.mark.req("X1")
+def test_every_filing_ends_where_expected_with_each_sms_once(journey, deployment, ledger):
     assert len(ledger) == 8
     for filing, state, expected in ledger.values():
         assert journey.intake_view(filing)["state"] == state, filing.id
         assert Counter(texts(journey, filing)) == Counter(expected), filing.id
+    # every journey files the same sample unit: one sponsor number (X1), one website number per site, never two (P8)
     numbers = [f.number for f, state, _ in ledger.values() if f.number]
-    assert len(numbers) == 6 and len(set(numbers)) == len(numbers)  # never issued twice (P8)
+    assert len(numbers) == 6 and len(set(numbers)) == 1
+    approvals = [json.loads(m["body"])["data"] for m in deployment.tap.messages()
+                 if m["routing_key"].startswith("filing_approved.v1")]
+    sites = {}
+    for approval in approvals:
+        for domain, website_number in approval["website_numbers"].items():
+            assert sites.setdefault(domain, website_number) == website_number  # a change keeps it
+    assert len(set(sites.values())) == len(sites) == 6
 
 
 def test_the_audit_chain_holds_every_event_and_is_intact(journey, deployment):
