@@ -13,13 +13,17 @@ revision = '0003'
 down_revision = '0002'
 branch_labels = None
 depends_on = None
+_SQLITE_NAMES = {"uq": "uq_%(table_name)s_%(column_0_name)s"}
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('filing_numbers') as batch:
-        batch.drop_constraint('filing_numbers_filing_id_key', type_='unique')
-        batch.add_column(sa.Column('sponsor_key', sa.String(length=64), nullable=True))
-        batch.add_column(sa.Column('name_key', sa.String(length=200), nullable=True))
+    if op.get_bind().dialect.name == 'sqlite':  # the demo's embedded database: its unique constraint has no name
+        with op.batch_alter_table('filing_numbers', naming_convention=_SQLITE_NAMES) as batch:
+            batch.drop_constraint('uq_filing_numbers_filing_id', type_='unique')
+    else:
+        op.drop_constraint('filing_numbers_filing_id_key', 'filing_numbers', type_='unique')
+    op.add_column('filing_numbers', sa.Column('sponsor_key', sa.String(length=64), nullable=True))
+    op.add_column('filing_numbers', sa.Column('name_key', sa.String(length=200), nullable=True))
     op.create_index(op.f('ix_filing_numbers_filing_id'), 'filing_numbers', ['filing_id'], unique=False)
     op.create_index(op.f('ix_filing_numbers_name_key'), 'filing_numbers', ['name_key'], unique=False)
     op.create_index('uq_filing_numbers_active_sponsor', 'filing_numbers', ['sponsor_key'], unique=True,
