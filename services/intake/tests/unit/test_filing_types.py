@@ -6,9 +6,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from intake.register import RegisterClient, bureau_urls
 from intake.usecases import filing_types, status, submission
 from shared.contracts.bureau import sponsor_key
-from shared.contracts.errors import Conflict, ValidationFailed
+from shared.contracts.errors import Conflict, ServiceUnavailable, ValidationFailed
 from shared.contracts.intake import ACCESS_CANCELLED, FILING_CANCELLED, WEBSITE_CANCELLED
 from shared.testing.samples import unit_filing
 
@@ -128,3 +129,14 @@ def test_cancelling_a_website_then_the_access_of_the_last_one(uow, viewer, appro
     assert uow.outbox.of_type(FILING_CANCELLED) == [] and uow.sites.touched(approved, []) == {}
     with pytest.raises(Conflict):
         filing_types.cancel(uow, viewer, "sponsor:owner", approved, body, at)
+
+
+@pytest.mark.req("X1")
+def test_the_bureaus_addresses_are_read_by_province_and_a_province_without_one_is_a_clear_503():
+    assert bureau_urls(" 京=http://bj.example/ , 粤=https://gd.example") == {"京": "http://bj.example",
+                                                                           "粤": "https://gd.example"}
+    with pytest.raises(ValueError):
+        bureau_urls("京=bj.example")
+    with pytest.raises(ServiceUnavailable) as refused:
+        RegisterClient({}, lambda: "token")("浙", "0" * 64, ["a.cn"])
+    assert refused.value.errors[0]["field"] == "sponsor.province" and refused.value.errors[0]["rule"] == "X1"
