@@ -247,8 +247,8 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
     failed = [r["error"] for r in results if "error" in r]
     problems += [f"filing failed: {e}" for e in failed[:5]]
     numbers = [r["number"] for r in done]
-    if len(set(numbers)) != len(numbers):
-        problems.append("filing numbers not unique")
+    if len(set(numbers)) > 1:
+        problems.append("the one sample unit got more than one sponsor number (X1)")
     latencies = [r["submit_to_number_s"] for r in done]
     step_p50 = {name: _s(percentile([r["steps"][name] for r in done], 50))
                 for name in (done[0]["steps"] if done else ())}

@@ -13,6 +13,38 @@ from shared.contracts.precheck import ReasonSchema
 from shared.contracts.registry import EVENTS, EventContract
 from shared.contracts.verification import FilingDataSchema
 
+SPONSOR_KEY_KIND = "sponsor_document"
+
+
+def sponsor_key(hasher, kind: str, document_number: str) -> str:
+    """X1, ADR 0006: how a sponsor is named between organisations: the keyed digest (exchange lookup key) of its
+    kind and document number, never the number itself. Intake asks the bureau by it; the bureau keys numbers by it."""
+    return hasher.digest(f"{kind}:{document_number}", kind=SPONSOR_KEY_KIND)
+
+
+class RegisterLookupSchema(Schema):
+    """X1: what intake asks the bureau of a filing's province (``POST /register/lookups``)."""
+
+    sponsor_key = fields.String(required=True, validate=validate.Regexp(r"^[0-9a-f]{64}$"))
+    domains = fields.List(fields.String(validate=validate.Length(min=1, max=253)), required=True,
+                          validate=validate.Length(max=100), metadata={"description": "ASCII forms"})
+
+
+class RegisteredSiteSchema(Schema):
+    domain = fields.String()
+    website_number = fields.String(allow_none=True)
+    filed = fields.String(metadata={"description": "not_filed, this_sponsor or another_sponsor"})
+    hosted_by_caller = fields.Boolean(metadata={"description": "the calling provider hosts it already"})
+
+
+class RegisterAnswerSchema(Schema):
+    """X1: what the register holds: the sponsor's number (null: none in this province) and each domain asked."""
+
+    province = fields.String()
+    sponsor_number = fields.String(allow_none=True)
+    websites = fields.List(fields.Nested(RegisteredSiteSchema))
+
+
 FILING_APPROVED = "filing_approved.v1"
 FILING_RETURNED = "filing_returned.v1"
 FILING_NUMBER_RETIRED = "filing_number_retired.v1"

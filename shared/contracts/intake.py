@@ -14,6 +14,8 @@ from shared.contracts.routes import BY_PROVINCE
 FILING_SUBMITTED = "filing_submitted.v1"
 FILING_CHANGED = "filing_changed.v1"
 FILING_CANCELLED = "filing_cancelled.v1"
+WEBSITE_CANCELLED = "website_cancelled.v1"
+ACCESS_CANCELLED = "access_cancelled.v1"
 APPROVED_SITES_CHANGED = "approved_sites_changed.v1"
 
 SEAL_CONTEXT = "event"
@@ -145,6 +147,13 @@ class FilingCancelledSchema(_Reader):
     reason = fields.String(required=True)
     cancelled_at = fields.AwareDateTime(required=True)
     cancelled_by = fields.String(required=True)
+
+
+class SitesCancelledSchema(FilingCancelledSchema):
+    """X1: websites of an approved filing cancelled (注销网站) or no longer hosted by this provider (取消接入)."""
+
+    domains = fields.List(fields.String(), required=True, validate=validate.Length(min=1),
+                          metadata={"description": "the websites' domains (ASCII form)"})
 
 
 _TOKEN = "v1:sealed-sample"
@@ -397,3 +406,15 @@ EVENTS.register(
         "its deadline: notify invites the responsible person by SMS, verification opens an on-site window.",
     )
 )
+
+_SITES_CANCELLED = {"filing_id": FILING_SUBMITTED_SAMPLE["filing_id"], "provider_id": "provider-demo", "province": "京",
+                    "filing_number": "京ICP备2026000001号", "domains": ["www.example.com.cn"], "reason": "site closed",
+                    "cancelled_at": "2026-11-03T10:00:00+08:00", "cancelled_by": "sponsor"}
+EVENTS.register(EventContract(
+    WEBSITE_CANCELLED, "intake", SitesCancelledSchema, _SITES_CANCELLED,
+    "A sponsor cancelled websites (注销网站, X1); the bureau retires their numbers, and the sponsor's number with "
+    "its last website (routed by province).", route=BY_PROVINCE))
+EVENTS.register(EventContract(
+    ACCESS_CANCELLED, "intake", SitesCancelledSchema, _SITES_CANCELLED,
+    "A provider no longer hosts websites (取消接入, X1); a website no provider hosts is retired by the bureau "
+    "(routed by province).", route=BY_PROVINCE))

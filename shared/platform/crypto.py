@@ -13,6 +13,8 @@ Keys come from nameko config, read once in :class:`PersonalData`'s ``setup()``:
 - ``EXCHANGE_KEYS`` / ``EXCHANGE_KEY_CURRENT``: the same form as FIELD_KEYS, for personal data that crosses from
   one actor to another (provider -> bureau -> filing center, ``exchange.<path>`` contexts; docs/decisions/0001):
   the actors agree on this ring, while each keeps its FIELD_KEYS to itself.
+- the exchange lookup key, derived from the exchange ring's oldest key: keyed digests that find a sponsor across
+  actors (X1: intake asks the bureau by digest, never by ID number; docs/decisions/0006).
 
 Without them, publicly known DEVELOPMENT keys are used only while ``ALLOW_DEV_KEYS`` is true (the default,
 for the one-command demo); production sets ``ALLOW_DEV_KEYS=false`` so a missing key stops the service at
@@ -274,6 +276,7 @@ class CryptoConfig:
     """True when any DEVELOPMENT key is in use: such data is not confidential."""
     exchange_keys: Mapping[int, bytes] = field(repr=False, default_factory=lambda: {1: DEV_EXCHANGE_KEY})
     exchange_current: int = 1
+    exchange_lookup_key: bytes = field(repr=False, default=hashlib.sha256(DEV_EXCHANGE_KEY).digest())
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> CryptoConfig:
@@ -301,9 +304,13 @@ class CryptoConfig:
             lookup_key = DEV_LOOKUP_KEY
         else:
             lookup_key = _decode_key("LOOKUP_KEY", str(config["LOOKUP_KEY"]), exact=False)
+        # derived from the ring's oldest key, which every actor holds (ADR 0006: re-key before dropping it)
+        oldest = exchange_keys[min(exchange_keys)]
+        exchange_lookup_key = hmac.new(oldest, b"icp exchange lookup", hashlib.sha256).digest()
         return cls(
             field_keys=dict(field_keys), current=current, lookup_key=lookup_key, development=development,
             exchange_keys=dict(exchange_keys), exchange_current=exchange_current,
+            exchange_lookup_key=exchange_lookup_key,
         )
 
     def cipher(self) -> FieldCipher:
@@ -315,6 +322,10 @@ class CryptoConfig:
     def exchange(self) -> FieldCipher:
         return FieldCipher(self.exchange_keys, self.exchange_current)
 
+    def exchange_lookup(self) -> LookupHasher:
+        """Digests every actor holding the exchange lookup key computes alike (X1, docs/decisions/0006)."""
+        return LookupHasher(self.exchange_lookup_key)
+
 
 @dataclass(frozen=True)
 class PersonalDataTools:
@@ -323,6 +334,7 @@ class PersonalDataTools:
     cipher: FieldCipher
     hasher: LookupHasher
     exchange: FieldCipher
+    exchange_lookup: LookupHasher | None = None
 
 
 class PersonalData(DependencyProvider):
@@ -341,7 +353,8 @@ class PersonalData(DependencyProvider):
                 "personal data uses DEVELOPMENT keys (FIELD_KEYS/LOOKUP_KEY unset): not confidential; "
                 "set the keys and ALLOW_DEV_KEYS=false in production"
             )
-        self.tools = PersonalDataTools(cipher=config.cipher(), hasher=config.hasher(), exchange=config.exchange())
+        self.tools = PersonalDataTools(cipher=config.cipher(), hasher=config.hasher(), exchange=config.exchange(),
+                                       exchange_lookup=config.exchange_lookup())
 
     def get_dependency(self, worker_ctx: Any) -> PersonalDataTools:
         return self.tools

@@ -215,7 +215,7 @@ class Deployment:
                     if (REPO / "services" / name / "alembic.ini").exists():  # the portal has no database
                         db_url = self.databases[name] = self.database_url(name)
                         upgrade(REPO / "services" / name, db_url)
-                    self.ports[name] = free_port()
+                    self.ports.setdefault(name, free_port())  # a port given beforehand is kept
                     waiting.append(name)
                     if s3.done():
                         self._spawn_waiting(s3, waiting)

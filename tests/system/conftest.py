@@ -97,9 +97,12 @@ def _deployed(tmp_path_factory, registry: str, window: int, env: dict):
 
     vhost = Vhost("icp-system")
     amqp_uri = vhost.__enter__()
+    bureau_port = free_port()  # intake asks the register of 京 there (X1)
     system = Deployment(SERVICES, Path(tmp_path_factory.mktemp("system")), amqp_uri, database,
                         env={"NOTIFY_RETRY_BASE_SECONDS": "1", "LOG_LEVEL": "INFO", **env},
+                        ports={"bureau": bureau_port},
                         service_env={"bureau": {"BUREAU_PROVINCE": "京"},
+                                     "intake": {"BUREAU_URLS": f"京=http://127.0.0.1:{bureau_port}"},
                                      "verification": {"RDAP_SERVERS": f"*={registry}",
                                                       "VERIFICATION_WINDOW_SECONDS": str(window)}})
     try:

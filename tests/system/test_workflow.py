@@ -11,6 +11,7 @@ no dead letters, and no personal data in any log line, message body or dead lett
 Tests run in file order and share one deployment: each records in ``ledger`` the state its filings must end in
 and the SMS each must have received.
 """
+import json
 import re
 import subprocess
 import sys
@@ -117,6 +118,19 @@ def test_happy_path_from_sign_in_to_filing_number(journey, deployment, ledger):
     trail = audit.get("/trail/verification").json()
     assert trail["intact"] and trail["checked"] > 0
     ledger[filing.id] = (filing, "approved", texts(journey, filing))
+
+
+@pytest.mark.req("X1")
+def test_a_draft_of_an_approved_unit_is_typed_a_new_website_by_the_register(journey, ledger):
+    """intake asks the bureau of 京 over HTTP, by the sponsor's key (ADR 0006), while the sponsor drafts."""
+    [number] = {filing.number for filing, state, _ in ledger.values() if state == "approved"}
+    second = journey.new_filing()
+    journey.sign_in(second, by_sms=False)
+    journey.draft(second)
+    typed = journey.client("intake", second.token).get(f"/filings/{second.id}/type")
+    assert typed.status_code == 200, typed.text
+    assert typed.json()["type"] == "new_website" and typed.json()["sponsor_number"] == number
+    assert typed.json()["websites"] == [{"domain": second.domains[0], "website_number": None, "outcome": "new"}]
 
 
 @pytest.mark.req("P2")
@@ -266,13 +280,22 @@ def test_an_unused_window_runs_out_and_the_sponsor_is_told(journey, expiring):
 # --- what must hold after all of the above --------------------------------------------------------------------
 
 
-def test_every_filing_ends_where_expected_with_each_sms_once(journey, ledger):
+@pytest.mark.req("X1")
+def test_every_filing_ends_where_expected_with_each_sms_once(journey, deployment, ledger):
     assert len(ledger) == 8
     for filing, state, expected in ledger.values():
         assert journey.intake_view(filing)["state"] == state, filing.id
         assert Counter(texts(journey, filing)) == Counter(expected), filing.id
+    # every journey files the same sample unit: one sponsor number (X1), one website number per site, never two (P8)
     numbers = [f.number for f, state, _ in ledger.values() if f.number]
-    assert len(numbers) == 6 and len(set(numbers)) == len(numbers)  # never issued twice (P8)
+    assert len(numbers) == 6 and len(set(numbers)) == 1
+    approvals = [json.loads(m["body"])["data"] for m in deployment.tap.messages()
+                 if m["routing_key"].startswith("filing_approved.v1")]
+    sites = {}
+    for approval in approvals:
+        for domain, website_number in approval["website_numbers"].items():
+            assert sites.setdefault(domain, website_number) == website_number  # a change keeps it
+    assert len(set(sites.values())) == len(sites) == 6
 
 
 def test_the_audit_chain_holds_every_event_and_is_intact(journey, deployment):

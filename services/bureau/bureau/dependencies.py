@@ -18,6 +18,7 @@ class Settings:
     review_working_days: int
     trusted_seals: list
     evidence_link_seconds: int
+    public_query_limit: int = 30
 
     @staticmethod
     def now() -> datetime:
@@ -28,7 +29,8 @@ class BureauSettings(DependencyProvider):
     """``BUREAU_PROVINCE`` (required: the one province this deployment serves, R2.1), ``BUREAU_REVIEW_WORKING_DAYS``
     (optional, P8: longer than 20 if the province says so), ``BUREAU_TRUSTED_SEAL_CERTS`` (comma-separated PEM
     paths of the providers' seal certificates; the DEVELOPMENT seal while ``ALLOW_DEV_KEYS`` is true),
-    ``BUREAU_EVIDENCE_LINK_SECONDS`` (life of an evidence link, at most 300)."""
+    ``BUREAU_EVIDENCE_LINK_SECONDS`` (life of an evidence link, at most 300), ``PUBLIC_QUERY_LIMIT`` (X9: public
+    queries a client may make a minute, 30 by default)."""
 
     def setup(self) -> None:
         config = self.container.config
@@ -47,7 +49,10 @@ class BureauSettings(DependencyProvider):
         seconds = int(config.get("BUREAU_EVIDENCE_LINK_SECONDS") or 300)
         if not 1 <= seconds <= 300:
             raise ValueError("BUREAU_EVIDENCE_LINK_SECONDS is between 1 and 300 (design.md §5)")
-        self.settings = Settings(province, days, forms.load_trusted(paths), seconds)
+        limit = int(config.get("PUBLIC_QUERY_LIMIT") or 30)
+        if limit < 1:
+            raise ValueError("PUBLIC_QUERY_LIMIT is at least 1 (X9)")
+        self.settings = Settings(province, days, forms.load_trusted(paths), seconds, limit)
 
     def get_dependency(self, worker_ctx) -> Settings:
         return self.settings

@@ -3,7 +3,9 @@ inspection samples and scores, rectification orders (P8, B1, B2, A1). A transiti
 and returns the new one (or raises :class:`NotAllowed`); the use cases load, decide here, save and emit."""
 
 import hashlib
+import math
 import random
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -131,6 +133,43 @@ def website_numbers(sites: list[list[str]], kept: dict[str, int], highest_site: 
         for domain in domains:
             assigned[domain] = k
     return assigned, highest_site
+
+
+# --- X1, X9: the register and its public query ----------------------------------------------------------------------
+
+
+def name_key(name: str) -> str:
+    """X9: the form a unit's name is looked up by (exact, normalised): NFKC (full-width brackets and letters read as
+    ASCII), inner runs of whitespace as one space, case-folded. ``北京示例（科技）有限公司 `` finds
+    ``北京示例(科技)有限公司``; a part of a name finds nothing."""
+    return " ".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
+
+PUBLIC_QUERY_WINDOW_SECONDS = 60
+"""X9: the public query counts each client's queries per minute (the limit is a setting, 30 by default)."""
+
+
+def window_start(now: datetime, seconds: int = PUBLIC_QUERY_WINDOW_SECONDS) -> datetime:
+    """The fixed window ``now`` falls in (aligned on the epoch, so every replica computes the same one)."""
+    stamp = now.timestamp()
+    return datetime.fromtimestamp(stamp - stamp % seconds, tz=now.tzinfo)
+
+
+def retry_after(hits: int, limit: int, start: datetime, now: datetime,
+                seconds: int = PUBLIC_QUERY_WINDOW_SECONDS) -> int | None:
+    """X9: None while ``hits`` (this one included) is within ``limit``; else the whole seconds until the window
+    ends, at least 1 (the ``Retry-After`` of the 429)."""
+    if hits <= limit:
+        return None
+    return max(1, math.ceil(seconds - (now - start).total_seconds()))
+
+
+def register_state(filed_under: str | None, sponsor_number: str | None) -> str:
+    """X1: how the register holds one domain for the sponsor asking (whose number is ``sponsor_number``):
+    ``not_filed``, ``this_sponsor`` or ``another_sponsor``."""
+    if filed_under is None:
+        return "not_filed"
+    return "this_sponsor" if filed_under == sponsor_number else "another_sponsor"
 
 
 # --- B2: inspections ------------------------------------------------------------------------------------------------

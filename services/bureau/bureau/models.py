@@ -7,7 +7,7 @@ filings are copied to ``filing_numbers`` and ``websites`` for the public query.
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.platform.calendar import calendar_years_table
@@ -65,15 +65,24 @@ class NumberCounter(Base):
 
 
 class FilingNumberRecord(Base):
-    """A sponsor's filing number with the public fields shown by the public query; retired, never deleted."""
+    """A sponsor's filing number with the public fields shown by the public query; retired, never deleted.
+
+    X1: one sponsor has one number in its province, whichever filings and providers its websites came through:
+    ``sponsor_key`` is the keyed digest of its document (never the number itself, ADR 0006), unique among active
+    numbers; ``filing_id`` is the filing that first got the number. ``name_key`` is a unit's normalised name for
+    the public query (X9); an individual has none."""
 
     __tablename__ = "filing_numbers"
+    __table_args__ = (Index("uq_filing_numbers_active_sponsor", "sponsor_key", unique=True,
+                            postgresql_where=text("retired_at IS NULL"), sqlite_where=text("retired_at IS NULL")),)
 
     number: Mapped[str] = mapped_column(String(40), primary_key=True)
-    filing_id: Mapped[str] = mapped_column(String(36), unique=True)
+    filing_id: Mapped[str] = mapped_column(String(36), index=True)
+    sponsor_key: Mapped[str | None] = mapped_column(String(64))
     provider_id: Mapped[str] = mapped_column(String(64))
     sponsor_kind: Mapped[str] = mapped_column(String(16))
     sponsor_name: Mapped[str | None] = mapped_column(String(200))
+    name_key: Mapped[str | None] = mapped_column(String(200), index=True)
     highest_site: Mapped[int] = mapped_column(Integer)
     version: Mapped[int] = mapped_column(Integer)
     approved_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -93,6 +102,29 @@ class Website(Base):
     name: Mapped[str] = mapped_column(String(200))
     approved_at: Mapped[datetime] = mapped_column(UtcDateTime())
     retired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+
+
+class WebsiteAccess(Base):
+    """X1: a provider that hosts (接入) an approved website, through which of its filings. A website may be hosted
+    by several providers (新增接入 adds one); a website no provider hosts any more is retired (取消接入)."""
+
+    __tablename__ = "website_accesses"
+
+    domain_ascii: Mapped[str] = mapped_column(ForeignKey("websites.domain_ascii"), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    filing_id: Mapped[str] = mapped_column(String(36), index=True)
+    since: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class QueryCount(Base):
+    """X9: public queries of one client in one window, shared by every replica. ``client`` is a keyed digest of
+    the client's address, never the address."""
+
+    __tablename__ = "public_query_counts"
+
+    client: Mapped[str] = mapped_column(String(64), primary_key=True)
+    window_start: Mapped[datetime] = mapped_column(UtcDateTime(), primary_key=True)
+    hits: Mapped[int] = mapped_column(Integer)
 
 
 class EvidenceAccess(Base):

@@ -6,7 +6,7 @@ records (``bureau.models``) are the aggregates' state; the unit tests keep the s
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, delete, func, or_, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -17,8 +17,10 @@ from bureau.models import (
     Inspection,
     NumberCounter,
     Penalty,
+    QueryCount,
     Review,
     Website,
+    WebsiteAccess,
     calendar_years,
     outbox,
 )
@@ -108,8 +110,29 @@ class Numbers:
         return self.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
 
     def of_filing(self, filing_id: str, *, lock: bool = False) -> FilingNumberRecord | None:
-        query = select(FilingNumberRecord).where(FilingNumberRecord.filing_id == filing_id)
-        return self.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
+        """The number the filing got, or else the one whose websites it hosts (a new website or new access, X1)."""
+        held = select(Website.filing_number).join(WebsiteAccess, WebsiteAccess.domain_ascii == Website.domain_ascii)
+        query = select(FilingNumberRecord).where(or_(
+            FilingNumberRecord.filing_id == filing_id,
+            FilingNumberRecord.number.in_(held.where(WebsiteAccess.filing_id == filing_id))))
+        query = query.order_by(FilingNumberRecord.retired_at.is_(None).desc(), FilingNumberRecord.approved_at).limit(1)
+        return self.session.execute(query.with_for_update() if lock else query).scalars().first()
+
+    def lock_sponsor(self, sponsor_key: str) -> None:
+        """X1: approvals of one sponsor take turns until the commit, so that two at once cannot both find it
+        without a number (a transaction-scoped advisory lock; SQLite runs one writer at a time anyway)."""
+        if self.session.bind.dialect.name == "postgresql":
+            self.session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 21))"), {"key": sponsor_key})
+
+    def active_of_sponsor(self, sponsor_key: str) -> FilingNumberRecord | None:
+        query = select(FilingNumberRecord).where(FilingNumberRecord.sponsor_key == sponsor_key,
+                                                 FilingNumberRecord.retired_at.is_(None))
+        return self.session.execute(query).scalar_one_or_none()
+
+    def active_by_name(self, name_key: str) -> list[FilingNumberRecord]:
+        return list(self.session.execute(select(FilingNumberRecord).where(
+            FilingNumberRecord.name_key == name_key, FilingNumberRecord.retired_at.is_(None))
+            .order_by(FilingNumberRecord.number)).scalars())
 
 
 class Websites:
@@ -131,6 +154,59 @@ class Websites:
     def retire_all(self, number: str, now: datetime) -> None:
         self.session.execute(update(Website).where(Website.filing_number == number, Website.retired_at.is_(None))
                              .values(retired_at=now))
+
+
+class Hosts:
+    """X1: which providers host (接入) which approved websites (``WebsiteAccess``)."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def of(self, domain_ascii: str) -> list[WebsiteAccess]:
+        return list(self.session.execute(
+            select(WebsiteAccess).where(WebsiteAccess.domain_ascii == domain_ascii)
+            .order_by(WebsiteAccess.provider_id)).scalars())
+
+    def hold(self, domain_ascii: str, provider_id: str, filing_id: str, now: datetime) -> None:
+        held = self.session.get(WebsiteAccess, (domain_ascii, provider_id))
+        if held is None:
+            self.session.add(WebsiteAccess(domain_ascii=domain_ascii, provider_id=provider_id, filing_id=filing_id,
+                                           since=now))
+        else:
+            held.filing_id = filing_id
+
+    def release(self, domain_ascii: str, provider_id: str | None = None) -> None:
+        """``provider_id``'s access to the website ends (every provider's without one)."""
+        query = delete(WebsiteAccess).where(WebsiteAccess.domain_ascii == domain_ascii)
+        if provider_id is not None:
+            query = query.where(WebsiteAccess.provider_id == provider_id)
+        self.session.execute(query)
+        self.session.flush()
+
+    def filings_under(self, number: str) -> list[tuple[str, str]]:
+        """``(filing id, provider id)`` of every filing through which a website of ``number`` is hosted, once."""
+        return sorted(tuple(r) for r in self.session.execute(
+            select(WebsiteAccess.filing_id, WebsiteAccess.provider_id)
+            .join(Website, Website.domain_ascii == WebsiteAccess.domain_ascii)
+            .where(Website.filing_number == number).distinct()))
+
+
+class QueryCounts:
+    """X9: the public query's counts per client and window, in the database every replica shares."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def hit(self, client: str, window_start: datetime) -> int:
+        """Count one query of ``client`` in the window and answer the window's count (one atomic upsert)."""
+        insert = postgresql.insert if self.session.bind.dialect.name == "postgresql" else sqlite.insert
+        statement = insert(QueryCount).values(client=client, window_start=window_start, hits=1)
+        statement = statement.on_conflict_do_update(index_elements=["client", "window_start"],
+                                                    set_={"hits": QueryCount.hits + 1})
+        return self.session.execute(statement.returning(QueryCount.hits)).scalar_one()
+
+    def purge(self, before: datetime) -> None:
+        self.session.execute(delete(QueryCount).where(QueryCount.window_start < before))
 
 
 class EvidenceAccesses:
@@ -202,6 +278,8 @@ class BureauUnitOfWork(SqlUnitOfWork):
         self.reviews = Reviews(session)
         self.numbers = Numbers(session)
         self.websites = Websites(session)
+        self.hosts = Hosts(session)
+        self.query_counts = QueryCounts(session)
         self.accesses = EvidenceAccesses(session)
         self.inspections = Inspections(session)
         self.penalties = Penalties(session)

@@ -72,7 +72,9 @@ class PenaltiesQuery(Schema):
 
 
 class PublicQuery(Schema):
-    """``GET /public/filings``: by ``domain`` or by ``number`` (one of them, checked by the use case, P8)."""
+    """``GET /public/filings``: by ``domain``, ``number`` or a unit's ``name`` (one of them, checked by the use
+    case, X9)."""
 
-    domain = fields.String(load_default=None)
-    number = fields.String(load_default=None)
+    domain = fields.String(load_default=None, validate=validate.Length(max=253))
+    number = fields.String(load_default=None, validate=validate.Length(max=60))
+    name = fields.String(load_default=None, validate=validate.Length(max=200))

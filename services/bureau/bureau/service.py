@@ -26,14 +26,15 @@ from bureau.schemas import (
     PublicQuery,
     ReturnInput,
 )
-from bureau.usecases import deadlines, evidence, oversight, public, receipt, review
+from bureau.usecases import deadlines, evidence, oversight, public, receipt, register, review
 from bureau.usecases.common import Keys, Scope
+from shared.contracts.bureau import RegisterAnswerSchema, RegisterLookupSchema
 from shared.contracts.calendar import CalendarYearInput, CalendarYearLoaded
-from shared.contracts.intake import FILING_CANCELLED
+from shared.contracts.intake import ACCESS_CANCELLED, FILING_CANCELLED, WEBSITE_CANCELLED
 from shared.contracts.verification import FILING_SENT_TO_BUREAU
 from shared.platform.auth import AUDITOR, OPS, PUBLIC, REVIEWER, allow
 from shared.platform.entrypoints import handles, route
-from shared.platform.http import read_json
+from shared.platform.http import json_response, read_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 from shared.platform.storage import ObjectStorage
@@ -68,7 +69,7 @@ class BureauService(ServiceBase):
         return BureauUnitOfWork(self.db)
 
     def _keys(self) -> Keys:
-        return Keys(self.personal.cipher, self.personal.exchange)
+        return Keys(self.personal.cipher, self.personal.exchange, self.personal.exchange_lookup)
 
     def _scope(self) -> Scope:
         """This province's bureau as the caller may see it (events and timers: everything)."""
@@ -87,12 +88,22 @@ class BureauService(ServiceBase):
     def on_cancelled(self, data: dict, meta: dict):
         receipt.on_cancelled(self._uow(), data, scope=self._scope(), now=self.settings.now)
 
+    @handles("intake", WEBSITE_CANCELLED, claim="on_website_cancelled", route_config="BUREAU_PROVINCE")
+    def on_website_cancelled(self, data: dict, meta: dict):
+        register.on_sites_cancelled(self._uow(), data, whole_website=True, scope=self._scope(), now=self.settings.now())
+
+    @handles("intake", ACCESS_CANCELLED, claim="on_access_cancelled", route_config="BUREAU_PROVINCE")
+    def on_access_cancelled(self, data: dict, meta: dict):
+        register.on_sites_cancelled(self._uow(), data, whole_website=False, scope=self._scope(),
+                                    now=self.settings.now())
+
     @timer(interval=DEADLINE_TIMER_SECONDS, eager=True)
     def check_deadlines(self):
         """P8 review deadlines (near, breached) and A1 rectification deadlines, each raised once. Runs at start-up
         too, so that ``icp_deadlines_open``/``_breached`` carry the database's counts from the first scrape."""
         uow = self._uow()
         raised = deadlines.raise_deadline_events(uow, scope=self._scope(), now=self.settings.now)
+        public.forget_counts(uow, self.settings.now())
         uow.commit()
         if raised:
             self.metrics.counter("icp_bureau_deadline_events_total", "Deadline events raised").inc(raised)
@@ -189,11 +200,34 @@ class BureauService(ServiceBase):
         return deadlines.load_calendar_year(self._uow(), read_json(request), self.caller.actor,
                                             review_days=self.settings.review_working_days, now=self.settings.now)
 
+    # --- access providers' intake (X1) ------------------------------------------------------------------------------
+
+    @route("POST", "/register/lookups", access=allow(OPS, REVIEWER), idempotent=False,
+           body=RegisterLookupSchema(), answer=RegisterAnswerSchema(), errors=_RULES,
+           summary="What the register holds for a sponsor key and domains: filing types (X1, ADR 0006)")
+    def register_lookup_http(self, request: Request, body: dict):
+        """X1: a provider's intake asks, at draft time, by the sponsor's key (never its document number)."""
+        provider = self.caller.principal.provider if self.caller.principal else None
+        return register.lookup(self._uow(), body["sponsor_key"], body["domains"], provider, self._scope())
+
     # --- the public (no login) --------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _client(request: Request) -> str:
+        """X9: the one place the public query's client is named (the address the request came from)."""
+        return request.remote_addr or ""
+
     @route("GET", "/public/filings", access=PUBLIC, query=PublicQuery(), answer=PublicFilingOutput(),
-           errors={404: "No active filing for this domain or number here", **_RULES},
-           summary="Public query by ?domain= or ?number=, no login, public fields only")
+           errors={404: "No active filing here for what was asked", **_RULES,
+                   429: "More queries from this client than the limit a minute; Retry-After says when (X9)"},
+           summary="Public query by ?domain=, ?number= (every format) or ?name= (a unit's exact name), no login")
     def public_query_http(self, request: Request, query: dict):
-        """By ``?domain=`` or ``?number=``: public fields only, never personal data."""
-        return public.public_query(self._uow(), query["domain"], query["number"])
+        """X9: public fields only, never personal data; a client past its limit gets 429 with ``Retry-After``."""
+        try:
+            public.count_query(self._uow(), self.personal.hasher, self._client(request),
+                               self.settings.public_query_limit, self.settings.now())
+        except public.QueryLimitReached as refused:
+            self.db.commit()
+            return json_response(refused.status, refused.to_dict(), {"Retry-After": str(refused.retry_after)})
+        self.db.commit()  # the query counts even when nothing is found
+        return public.public_query(self._uow(), query["domain"], query["number"], query["name"])

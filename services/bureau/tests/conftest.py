@@ -104,7 +104,7 @@ def put(store, key: str, content: bytes, content_type: str) -> dict:
 
 def filing_sent_data(exchange, evidence: dict, *, filing_id: str, province: str = "京", filing: dict | None = None,
                      submission: int = 1, version: int = 1, change_of: str | None = None,
-                     domains: list[str] | None = None) -> dict:
+                     domains: list[str] | None = None, provider_id: str = "provider-test") -> dict:
     """The ``data`` of a ``filing_sent_to_bureau.v1`` for ``filing`` (default: the unit sample, or with one website
     of ``domains``), personal fields sealed with the exchange ring (ADR 0001)."""
     filing = copy.deepcopy(filing or unit_filing())
@@ -119,7 +119,7 @@ def filing_sent_data(exchange, evidence: dict, *, filing_id: str, province: str 
     filing["access"] = copy.deepcopy(ACCESS)
     return {
         "filing_id": filing_id, "version": version, "attempt": 1, "submission": submission,
-        "provider_id": "provider-test", "province": province, "change_of": change_of,
+        "provider_id": provider_id, "province": province, "change_of": change_of,
         "sent_at": "2026-11-10T10:05:00+08:00", "sent_by": "verifier-1",
         "verified_at": "2026-11-10T10:00:00+08:00", "verified_by": "verifier-1",
         "filing": seal(filing, personal_paths(filing["sponsor"]["kind"]), exchange, "exchange"),

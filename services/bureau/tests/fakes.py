@@ -6,7 +6,7 @@ changed in memory (the recording outbox drops the events of a rollback, as the r
 from datetime import datetime
 
 from bureau.domain import OPEN_STATES, PenaltyState, ReviewState
-from bureau.models import EvidenceAccess, FilingNumberRecord, Inspection, Penalty, Review, Website
+from bureau.models import EvidenceAccess, FilingNumberRecord, Inspection, Penalty, Review, Website, WebsiteAccess
 from bureau.repository import SERVICE
 from shared.testing.fakes import FakeCalendar, FakeUnitOfWork
 
@@ -46,9 +46,10 @@ class FakeReviews:
 
 
 class FakeNumbers:
-    def __init__(self):
+    def __init__(self, websites: "FakeWebsites", hosts: "FakeHosts"):
         self.counters: dict[tuple[str, int], int] = {}
         self.records: dict[str, FilingNumberRecord] = {}
+        self.websites, self.hosts = websites, hosts
 
     def next_serial(self, province: str, year: int) -> int:
         self.counters[(province, year)] = self.counters.get((province, year), 0) + 1
@@ -61,7 +62,20 @@ class FakeNumbers:
         return self.records.get(number)
 
     def of_filing(self, filing_id: str, *, lock: bool = False) -> FilingNumberRecord | None:
-        return next((r for r in self.records.values() if r.filing_id == filing_id), None)
+        held = {self.websites.items[h.domain_ascii].filing_number for h in self.hosts.items.values()
+                if h.filing_id == filing_id}
+        found = [r for r in self.records.values() if r.filing_id == filing_id or r.number in held]
+        return min(found, key=lambda r: (r.retired_at is not None, r.approved_at), default=None)
+
+    def lock_sponsor(self, sponsor_key: str) -> None:
+        """Nothing to wait for: one use case runs at a time here."""
+
+    def active_of_sponsor(self, sponsor_key: str) -> FilingNumberRecord | None:
+        return next((r for r in self.records.values() if r.sponsor_key == sponsor_key and r.retired_at is None), None)
+
+    def active_by_name(self, name_key: str) -> list[FilingNumberRecord]:
+        return sorted((r for r in self.records.values() if r.name_key == name_key and r.retired_at is None),
+                      key=lambda r: r.number)
 
 
 class FakeWebsites:
@@ -81,6 +95,41 @@ class FakeWebsites:
     def retire_all(self, number: str, now: datetime) -> None:
         for website in self.active_of(number):
             website.retired_at = now
+
+
+class FakeHosts:
+    def __init__(self, websites: FakeWebsites):
+        self.items: dict[tuple[str, str], WebsiteAccess] = {}
+        self.websites = websites
+
+    def of(self, domain_ascii: str) -> list[WebsiteAccess]:
+        return sorted((h for h in self.items.values() if h.domain_ascii == domain_ascii), key=lambda h: h.provider_id)
+
+    def hold(self, domain_ascii: str, provider_id: str, filing_id: str, now: datetime) -> None:
+        held = self.items.setdefault((domain_ascii, provider_id), WebsiteAccess(
+            domain_ascii=domain_ascii, provider_id=provider_id, filing_id=filing_id, since=now))
+        held.filing_id = filing_id
+
+    def release(self, domain_ascii: str, provider_id: str | None = None) -> None:
+        for key in [k for k in self.items if k[0] == domain_ascii and provider_id in (None, k[1])]:
+            del self.items[key]
+
+    def filings_under(self, number: str) -> list[tuple[str, str]]:
+        return sorted({(h.filing_id, h.provider_id) for h in self.items.values()
+                       if self.websites.items[h.domain_ascii].filing_number == number})
+
+
+class FakeQueryCounts:
+    def __init__(self):
+        self.items: dict[tuple[str, datetime], int] = {}
+
+    def hit(self, client: str, window_start: datetime) -> int:
+        self.items[(client, window_start)] = self.items.get((client, window_start), 0) + 1
+        return self.items[(client, window_start)]
+
+    def purge(self, before: datetime) -> None:
+        for key in [k for k in self.items if k[1] < before]:
+            del self.items[key]
 
 
 class FakeEvidenceAccesses:
@@ -141,8 +190,10 @@ class FakeBureauUnitOfWork(FakeUnitOfWork):
     def __init__(self):
         super().__init__(SERVICE)
         self.reviews = FakeReviews()
-        self.numbers = FakeNumbers()
         self.websites = FakeWebsites()
+        self.hosts = FakeHosts(self.websites)
+        self.numbers = FakeNumbers(self.websites, self.hosts)
+        self.query_counts = FakeQueryCounts()
         self.accesses = FakeEvidenceAccesses()
         self.inspections = FakeInspections()
         self.penalties = FakePenalties()

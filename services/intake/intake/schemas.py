@@ -79,7 +79,13 @@ class AcceptanceInput(Schema):
 
 
 class CancellationInput(Schema):
+    """X1: ``kind`` ``sponsor`` (注销主体, the whole filing), ``website`` (注销网站) or ``access`` (取消接入) of the
+    websites' ``domains``."""
+
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    kind = fields.String(load_default="sponsor", validate=validate.OneOf(["sponsor", "website", "access"]))
+    domains = fields.List(fields.String(validate=validate.Length(min=1, max=253)), load_default=list,
+                          validate=validate.Length(max=100))
 
 
 class GuideQuery(Schema):

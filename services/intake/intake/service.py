@@ -11,7 +11,7 @@ import structlog
 from nameko.rpc import RpcProxy
 from werkzeug.wrappers import Request, Response
 
-from intake import sign_in
+from intake import register, sign_in
 from intake.dependencies import IntakeSettings, IntakeStorage, setting_timer
 from intake.domain.sites import nginx_map
 from intake.models import idempotency_keys, outbox, processed_events
@@ -37,18 +37,13 @@ from intake.schemas import (
     TokenOutput,
     UploadQuery,
 )
-from intake.usecases import evidence, filings, revisits, sites, status, stock, submission
+from intake.usecases import evidence, filing_types, filings, revisits, sites, status, stock, submission
 from intake.usecases.filings import MAX_SCAN_BYTES, Viewer
 from intake.usecases.guide import read_clause, read_guide
 from shared.contracts.bureau import FILING_APPROVED, FILING_NUMBER_RETIRED, FILING_RETURNED
 from shared.contracts.errors import ServiceUnavailable
 from shared.contracts.precheck import PRECHECK_FAILED, PRECHECK_PASSED
-from shared.contracts.verification import (
-    FILING_SENT_TO_BUREAU,
-    ONSITE_REJECTED,
-    ONSITE_VERIFIED,
-    ONSITE_WINDOW_EXPIRED,
-)
+from shared.contracts.verification import FILING_SENT_TO_BUREAU, ONSITE_REJECTED, ONSITE_VERIFIED, ONSITE_WINDOW_EXPIRED
 from shared.platform.auth import (
     AUDITOR,
     ONSITE_VERIFIER,
@@ -89,6 +84,7 @@ HTTP_BATCH = 200
 _FILING_GONE = {404: "No such filing, or not open to the caller"}
 _STATE = {409: "Not allowed in the filing's current state, or an Idempotency-Key reused for another request"}
 _RULES = {422: "The filing breaks one or more rules (every problem is listed)"}
+_CANCEL = {**_FILING_GONE, **_STATE, **_RULES}
 _UPLOAD = {
     415: "Upload does not start as a JPEG, PNG or PDF",
     422: "An upload does not decode in full as its type, carries data after its end or exceeds 40 megapixels, "
@@ -106,6 +102,7 @@ class IntakeService(ServiceBase):
     notify = RpcProxy("notify")
     storage = IntakeStorage()
     settings = IntakeSettings()
+    bureau_register = register.BureauRegister()
     relay = OutboxRelay(outbox)
 
     def _uow(self) -> IntakeUnitOfWork:
@@ -244,11 +241,15 @@ class IntakeService(ServiceBase):
     def request_change(self, request: Request, filing_id: str):
         return submission.request_change(self._uow(), self._viewer(), self.caller.actor, filing_id, self.settings.now())
 
-    @route("POST", "/filings/<filing_id>/cancellation", access=allow(SPONSOR, SUPERVISOR), body=CancellationInput(),
-           answer=FilingOutput(), errors={**_FILING_GONE, **_STATE}, summary="Cancel (注销) the filing")
+    @route("GET", "/filings/<filing_id>/type", access=READERS, errors={**_FILING_GONE, **_RULES, 503: "No answer"},
+           summary="X1: the filing type, from the register of the sponsor's province (ADR 0006)")
+    def filing_type(self, request: Request, filing_id: str):
+        return filing_types.draft_type(self._uow(), self._viewer(), self.bureau_register, self.personal, filing_id)
+
+    @route("POST", "/filings/<filing_id>/cancellation", access=allow(SPONSOR, SUPERVISOR), errors=_CANCEL,
+           body=CancellationInput(), answer=FilingOutput(), summary="Cancel the sponsor, websites or access (注销, X1)")
     def cancel(self, request: Request, filing_id: str, body: dict):
-        return submission.cancel(self._uow(), self._viewer(), self.caller.actor, filing_id, body["reason"],
-                                 self.settings.now())
+        return filing_types.cancel(self._uow(), self._viewer(), self.caller.actor, filing_id, body, self.settings.now())
 
     # --- P8: the sites the provider may connect -------------------------------------------------
 

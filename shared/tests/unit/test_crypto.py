@@ -282,3 +282,17 @@ def test_personal_data_dependency_warns_about_development_keys(caplog: pytest.Lo
     with caplog.at_level(logging.WARNING, logger="shared.platform.crypto"):
         provider.setup()
     assert "DEVELOPMENT keys" in caplog.text
+
+
+@pytest.mark.req("X1")
+def test_the_exchange_lookup_key_is_the_same_for_every_actor_holding_the_ring():
+    """ADR 0006: a provider and a bureau holding the same exchange ring make the same sponsor key; another ring, or
+    the provider's own LOOKUP_KEY, makes another (a digest is never comparable across the two)."""
+    provider = CryptoConfig.from_config({"EXCHANGE_KEYS": f"1:{b64(KEY1)},2:{b64(KEY2)}", "EXCHANGE_KEY_CURRENT": "2"})
+    bureau = CryptoConfig.from_config({"EXCHANGE_KEYS": f"1:{b64(KEY1)}", "EXCHANGE_KEY_CURRENT": "1",
+                                       "LOOKUP_KEY": b64(KEY2)})
+    other = CryptoConfig.from_config({"EXCHANGE_KEYS": f"1:{b64(KEY2)}", "EXCHANGE_KEY_CURRENT": "1"})
+    digest = [c.exchange_lookup().digest("unit:91110108MA01C3H77W", kind="sponsor_document")
+              for c in (provider, bureau, other)]
+    assert digest[0] == digest[1] != digest[2]
+    assert digest[0] != provider.hasher().digest("unit:91110108MA01C3H77W", kind="sponsor_document")

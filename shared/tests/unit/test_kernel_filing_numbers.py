@@ -3,7 +3,7 @@
 import pytest
 
 from shared.kernel.errors import InvalidValue
-from shared.kernel.filing_numbers import FilingNumber, parse_filing_number
+from shared.kernel.filing_numbers import FilingNumber, parse_filing_number, parse_register_number
 from shared.kernel.provinces import PROVINCES
 
 RULE = "requirements §4"
@@ -112,3 +112,30 @@ def test_filing_number_parts_are_checked_on_construction(parts, code):
 def test_a_website_number_starts_at_1():
     with pytest.raises(InvalidValue):
         FilingNumber("京", 2026, 1).for_site(0)
+
+
+@pytest.mark.unit
+@pytest.mark.req("X9")
+@pytest.mark.parametrize("text, sponsor, site", [
+    ("京ICP备2026012345号", "京ICP备2026012345号", None),
+    ("京ICP备05012345号-3", "京ICP备05012345号", 3),  # before the year-and-serial form
+    ("京ICP证150476号", "京ICP证150476号", None),  # an operating licence
+    (" 粤ｂ２－２００９００５９-1 ", "粤B2-20090059", 1),  # full-width, lower case, spaces
+    ("京icp备2026012345号", "京ICP备2026012345号", None),
+])
+def test_every_number_format_of_requirements_4_is_read(text, sponsor, site):
+    number = parse_register_number(text)
+    assert (number.sponsor, number.site) == (sponsor, site)
+    assert str(number.sponsor_number) == sponsor and str(number.for_site(2)) == f"{sponsor}-2"
+
+
+@pytest.mark.unit
+@pytest.mark.req("X9")
+@pytest.mark.parametrize("text, code", [
+    ("京ICP备0501234号", "format"), ("京ICP证15047号", "format"), ("粤B2-2009005", "format"),
+    ("台ICP备2026012345号", "unknown_province"), ("京ICP备2026012345号-0", "format"), ("example.cn", "format"),
+])
+def test_a_number_in_no_format_is_refused_naming_the_rule(text, code):
+    with pytest.raises(InvalidValue) as caught:
+        parse_register_number(text)
+    assert (caught.value.code, caught.value.rule) == (code, RULE)

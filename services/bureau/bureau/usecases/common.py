@@ -17,11 +17,12 @@ CORRECTION_CONTEXT = "bureau.correction"
 
 @dataclass(frozen=True)
 class Keys:
-    """The personal-data keys: the bureau's own (``cipher``: fields at rest) and the exchange ring
-    (``exchange``: fields on the bus, ADR 0001)."""
+    """The personal-data keys: the bureau's own (``cipher``: fields at rest), the exchange ring (``exchange``:
+    fields on the bus, ADR 0001) and the exchange lookup key (``lookup``: sponsor keys, X1, ADR 0006)."""
 
     cipher: object
     exchange: object
+    lookup: object
 
 
 def _everyone(**_scope) -> bool:

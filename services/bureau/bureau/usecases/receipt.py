@@ -10,8 +10,8 @@ from bureau.domain import ReviewState
 from bureau.forms import FormCheck, check_form
 from bureau.models import Review
 from bureau.repository import BureauUnitOfWork
+from bureau.usecases import register
 from bureau.usecases.common import CORRECTION_CONTEXT, FILING_CONTEXT, Keys, Scope
-from shared.contracts.bureau import FILING_NUMBER_RETIRED
 from shared.contracts.intake import personal_paths
 from shared.contracts.verification import EXCHANGE_CONTEXT
 from shared.platform.calendar import deadline_fields
@@ -105,8 +105,8 @@ def _reseal_correction(keys: Keys, correction: dict) -> dict:
 
 
 def on_cancelled(uow: BureauUnitOfWork, data: dict, *, scope: Scope, now: Callable[[], datetime]) -> None:
-    """A cancelled filing (注销): an open review ends, and its number and website numbers are retired for good
-    (never issued again: the counter only grows)."""
+    """A cancelled filing (注销主体): an open review ends, and the sponsor's number with every website under it is
+    retired for good (never issued again: the counter only grows), whichever filings its websites came through."""
     if data["province"] != scope.province.abbr:
         raise PoisonEvent("filing_cancelled.v1 for another province")
     for review in uow.reviews.open_of(data["filing_id"]):
@@ -116,10 +116,4 @@ def on_cancelled(uow: BureauUnitOfWork, data: dict, *, scope: Scope, now: Callab
     record = uow.numbers.of_filing(data["filing_id"], lock=True)
     if record is None or record.retired_at is not None:
         return
-    retired = now()
-    record.retired_at, record.retired_reason = retired, data["reason"][:200]
-    uow.websites.retire_all(record.number, retired)
-    uow.emit(FILING_NUMBER_RETIRED, {
-        "filing_id": record.filing_id, **scope.of(record.provider_id), "filing_number": record.number,
-        "retired_at": retired.isoformat(), "reason": "cancelled: " + data["reason"],
-    }, record.filing_id)
+    register.retire_number(uow, record, scope, "cancelled: " + data["reason"], now())

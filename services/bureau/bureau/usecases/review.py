@@ -6,17 +6,16 @@ from datetime import datetime
 
 from bureau import domain
 from bureau.domain import NotAllowed
-from bureau.models import FilingNumberRecord, Review, Website
+from bureau.models import Review
 from bureau.repository import BureauUnitOfWork
+from bureau.usecases import register
 from bureau.usecases.common import FILING_CONTEXT, Keys, Scope, conflict, current_review
 from bureau.usecases.evidence import evidence_items
-from shared.contracts.bureau import FILING_APPROVED, FILING_RETURNED
-from shared.contracts.errors import Conflict, NotFound, ValidationFailed
+from shared.contracts.bureau import FILING_APPROVED, FILING_RETURNED, sponsor_key
+from shared.contracts.errors import ValidationFailed
 from shared.contracts.intake import personal_paths
 from shared.contracts.verification import EXCHANGE_CONTEXT
 from shared.kernel.errors import InvalidValue
-from shared.kernel.filing_numbers import FilingNumber, parse_filing_number
-from shared.kernel.workdays import SHANGHAI
 from shared.platform.sealing import mask, seal, unseal
 
 
@@ -26,81 +25,44 @@ def _decide(review: Review, decision: domain.Decision) -> None:
 
 def approve(uow: BureauUnitOfWork, filing_id: str, actor: str, *, scope: Scope, keys: Keys,
             now: Callable[[], datetime]) -> dict:
-    """P8: issue the filing number ``{abbr}ICP备{yyyy}{nnnnnn}号`` and ``-k`` per website, and emit
-    ``filing_approved.v1`` (intake shows it, notify texts it to the sponsor). A change (备案变更) keeps its number;
-    its websites keep their ``k``, new ones get new ``k``s and removed ones' ``k`` is retired. The review row is locked
-    first, so a second approval of the same filing waits and then finds it decided: nothing new is issued."""
+    """P8, X1: approve with the sponsor's number ``{abbr}ICP备{yyyy}{nnnnnn}号`` and ``-k`` per website, and emit
+    ``filing_approved.v1`` (intake shows it, notify texts it to the sponsor). A sponsor that already holds a number
+    here keeps it: this filing's websites come under it (``register.number_for``, ``register.place_websites``); a
+    change (备案变更) keeps its number, its websites keep their ``k`` and removed ones' ``k`` is retired. The review
+    row is locked first, so a second approval of the same filing waits and then finds it decided: nothing new is
+    issued."""
     review = current_review(uow, scope, filing_id, lock=True)
     approved_at = now()
     try:
         decision = domain.approve(review.state, review.filing_number, review.form_check["valid"], actor, approved_at)
     except NotAllowed as exc:
         raise conflict(exc) from None
-    sites = [[d["ascii"] for d in site["domains"]] for site in review.filing["websites"]]
-    if review.change_of:
-        record = uow.numbers.get(review.change_of, lock=True)
-        if record is None:
-            raise NotFound.about("filing_number", "unknown", "This bureau never issued that number.", "P8")
-        if record.filing_id != review.filing_id or record.retired_at is not None:
-            raise Conflict.about("change_of", "not_active", "The number this change changes is not active.", "P8")
-        number = parse_filing_number(record.number)
-        old = {w.domain_ascii: w for w in uow.websites.active_of(record.number)}
-        kept = {d: parse_filing_number(w.website_number).site for d, w in old.items()}
-    else:
-        year = approved_at.astimezone(SHANGHAI).year
-        number = FilingNumber(scope.province.abbr, year, uow.numbers.next_serial(scope.province.abbr, year))
-        record = FilingNumberRecord(number=str(number), filing_id=review.filing_id, highest_site=0)
-        uow.numbers.add(record)
-        old, kept = {}, {}
-    assigned, record.highest_site = domain.website_numbers(sites, kept, record.highest_site)
     sponsor = review.filing["sponsor"]
-    record.provider_id, record.version, record.approved_at = review.provider_id, review.version, approved_at
-    record.sponsor_kind = sponsor["kind"]
-    # an individual's name is personal data: the public copy keeps a unit's name only
-    record.sponsor_name = sponsor["name"] if sponsor["kind"] != "individual" else None
-    website_numbers = {d: str(number.for_site(k)) for d, k in assigned.items()}
-    _record_websites(uow, review, record, old, website_numbers, approved_at)
-    _decide(review, decision)
-    review.filing_number = str(number)
     paths = personal_paths(sponsor["kind"])
     plain = unseal(review.filing, paths, keys.cipher, FILING_CONTEXT)
+    key = sponsor_key(keys.lookup, sponsor["kind"], plain["sponsor"]["document_number"])
+    record = register.number_for(uow, review, scope, key, approved_at)
+    record.provider_id, record.version, record.approved_at = review.provider_id, review.version, approved_at
+    record.sponsor_kind = sponsor["kind"]
+    # an individual's name is personal data: the public copy keeps a unit's name only, and only a unit is found by it
+    unit = sponsor["kind"] != "individual"
+    record.sponsor_name = sponsor["name"] if unit else None
+    record.name_key = domain.name_key(sponsor["name"]) if unit else None
+    website_numbers = register.place_websites(uow, review, record, approved_at)
+    _decide(review, decision)
+    review.filing_number = record.number
     uow.emit(FILING_APPROVED, {
         "filing_id": review.filing_id,
         "version": review.version,
         **scope.of(review.provider_id),
         "change_of": review.change_of,
-        "filing_number": str(number),
+        "filing_number": record.number,
         "website_numbers": website_numbers,
         "approved_at": approved_at.isoformat(),
         "approved_by": actor,
         "filing": seal(plain, paths, keys.exchange, EXCHANGE_CONTEXT),
     }, review.filing_id)
     return view(review, keys)
-
-
-def _record_websites(uow: BureauUnitOfWork, review: Review, record: FilingNumberRecord, old: dict[str, Website],
-                     numbers: dict[str, str], now: datetime) -> None:
-    unicode_of = {d["ascii"]: (d["unicode"], site["name"])
-                  for site in review.filing["websites"] for d in site["domains"]}
-    uow.flush()  # the number's record before the websites that refer to it
-    for domain_ascii, website in old.items():
-        # A website removed by a change: its -k is retired here (never reissued, see ``highest_site``). No
-        # filing_number_retired.v1: that event retires the whole filing for its readers; filing_approved.v1's
-        # website_numbers already leave the site out.
-        if domain_ascii not in numbers:
-            website.retired_at = now
-    for domain_ascii, website_number in numbers.items():
-        taken = uow.websites.get(domain_ascii)
-        if taken is not None and taken.retired_at is None and taken.filing_number != record.number:
-            raise Conflict.about("filing.websites", "domain_filed",
-                                 f"{domain_ascii} is filed under {taken.filing_number}.", "P8",
-                                 {"domain": domain_ascii, "filing_number": taken.filing_number})
-        if taken is None:
-            taken = Website(domain_ascii=domain_ascii)
-            uow.websites.add(taken)
-        taken.domain_unicode, taken.name = unicode_of[domain_ascii]
-        taken.filing_number, taken.website_number = record.number, website_number
-        taken.approved_at, taken.retired_at = now, None
 
 
 def return_filing(uow: BureauUnitOfWork, filing_id: str, actor: str, reasons: list[dict], *, scope: Scope,

@@ -47,7 +47,7 @@ def _now() -> datetime:
 
 
 def _keys(keys: str, current: str, crypto) -> Keys:
-    return Keys(_cipher(keys, current), crypto.exchange())
+    return Keys(_cipher(keys, current), crypto.exchange(), crypto.exchange_lookup())
 
 
 def _versions(engine) -> set[str]:

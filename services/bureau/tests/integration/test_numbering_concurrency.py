@@ -26,6 +26,7 @@ from shared.contracts.verification import FILING_SENT_TO_BUREAU
 from shared.kernel.filing_numbers import parse_filing_number
 from shared.testing.events import EventTap, publisher
 from shared.testing.http import token
+from shared.testing.samples import unit_filing, uscc
 from shared.testing.system import Vhost, free_port, wait_until
 
 pytestmark = pytest.mark.integration
@@ -82,7 +83,9 @@ def test_concurrent_approvals_on_3_processes_one_killed_give_consecutive_numbers
     send = publisher(amqp_uri)
     filings = [str(uuid.uuid4()) for _ in range(FILINGS)]
     for i, filing_id in enumerate(filings):
-        data = make_filing_data(evidence, filing_id=filing_id, domains=[f"site{i}.example.cn"])
+        filing = unit_filing()  # a unit of its own each: one number per sponsor (X1)
+        filing["sponsor"]["document_number"] = uscc(body=f"MA{i:06d}")
+        data = make_filing_data(evidence, filing_id=filing_id, filing=filing, domains=[f"site{i}.example.cn"])
         send("verification", FILING_SENT_TO_BUREAU, data, filing_id)
     urls = [url for _, url in started]
     headers = {"Authorization": f"Bearer {token('reviewer', 'reviewer-load', province='京')}"}

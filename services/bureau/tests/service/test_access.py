@@ -43,6 +43,7 @@ ROUTES = [
     ("closure_http", "/penalties/{pen}/closure", {"note": "已整改"}, 200, set(), HIDDEN),
     ("penalties_http", "/penalties", None, 200, set(), HIDDEN),
     ("load_calendar_year", "/calendar/years", {}, 400, set(), set()),
+    ("register_lookup_http", "/register/lookups", {"sponsor_key": "0" * 64, "domains": ["a.cn"]}, 200, set(), set()),
 ]
 # Open to everyone, with or without a (valid) token: the public query answers "not filed" for an unknown domain.
 PUBLIC = [("public_query_http", "/public/filings?domain=unfiled.example.cn", 404), ("openapi", "/openapi.json", 200),

@@ -38,7 +38,7 @@ def uow():
 
 @pytest.fixture
 def keys(crypto):
-    return Keys(crypto.cipher(), crypto.exchange())
+    return Keys(crypto.cipher(), crypto.exchange(), crypto.exchange_lookup())
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from shared.contracts.errors import Conflict, NotFound, ValidationFailed
 from shared.kernel.filing_numbers import parse_filing_number
 from shared.kernel.provinces import province_by_abbr
 from shared.platform.auth import Principal
-from shared.testing.samples import unit_filing
+from shared.testing.samples import unit_filing, uscc
 
 from .conftest import REVIEWER
 
@@ -22,6 +22,14 @@ pytestmark = pytest.mark.unit
 NUMBER = re.compile(r"京ICP备2026[0-9]{6}号")
 REASON = {"field": "sponsor.document_number", "code": "unreadable_copy",
           "message": "The copy of the business licence is unreadable.", "rule": "B1"}
+
+
+def other_unit(domains, body="MA02D4J8", name="北京另一家科技有限公司"):
+    """Another unit (another credit code): another sponsor, so another number (X1)."""
+    filing = unit_filing()
+    filing["sponsor"].update(document_number=uscc(body=body), name=name)
+    filing["websites"][0]["domains"] = domains
+    return filing
 
 
 def two_sites(name_a="a-site.cn", name_b="b-site.cn"):
@@ -34,7 +42,7 @@ def two_sites(name_a="a-site.cn", name_b="b-site.cn"):
 @pytest.mark.req("P8")
 def test_approval_issues_consecutive_well_formed_numbers_once(uow, keys, at, scope, receive):
     first, _ = receive()
-    second, _ = receive(domains=["second-site.cn"])
+    second, _ = receive(filing=other_unit(["second-site.cn"]))
     approved = review.approve(uow, first, REVIEWER, scope=scope, keys=keys, now=at)
     number = approved["filing_number"]
     assert NUMBER.fullmatch(number) and str(parse_filing_number(number)) == number
@@ -106,7 +114,7 @@ def test_a_change_keeps_the_number_and_retires_a_removed_websites_number(uow, ke
 def test_a_domain_filed_under_another_number_is_not_approved_again(uow, keys, at, scope, receive):
     first, _ = receive(domains=["taken.cn"])
     number = review.approve(uow, first, REVIEWER, scope=scope, keys=keys, now=at)["filing_number"]
-    second, _ = receive(domains=["taken.cn"])
+    second, _ = receive(filing=other_unit(["taken.cn"]))
     with pytest.raises(Conflict) as refused:
         review.approve(uow, second, REVIEWER, scope=scope, keys=keys, now=at)
     assert refused.value.errors[0]["code"] == "domain_filed" and number in refused.value.errors[0]["message"]

@@ -9,7 +9,13 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
 
-from shared.contracts.intake import FILING_CANCELLED, FILING_CHANGED, FILING_SUBMITTED
+from shared.contracts.intake import (
+    ACCESS_CANCELLED,
+    FILING_CANCELLED,
+    FILING_CHANGED,
+    FILING_SUBMITTED,
+    WEBSITE_CANCELLED,
+)
 
 
 class FilingState(StrEnum):
@@ -172,6 +178,21 @@ def cancel(filing: Filing, actor: str, reason: str, at: datetime) -> Change:
              "filing_number": filing.filing_number, "reason": reason, "cancelled_at": at.isoformat(),
              "cancelled_by": actor}
     return Change(filing, (step,), ((FILING_CANCELLED, event),))
+
+
+def cancel_sites(filing: Filing, actor: str, kind: str, domains: list[str], remaining: int, reason: str,
+                 at: datetime) -> Change:
+    """X1: 注销网站 (``kind`` ``website``) or 取消接入 (``access``) of some websites of an approved filing: the bureau
+    is told (``website_cancelled.v1`` / ``access_cancelled.v1``); a filing left with no website (``remaining``)
+    ends here (the bureau retires the sponsor's number when it has no website left anywhere)."""
+    ensure_state(f"cancel the {kind} of", filing.state, {FilingState.APPROVED})
+    note = f"{kind} cancelled for {', '.join(domains)}: {reason}"
+    state = filing.state if remaining else FilingState.CANCELLED
+    filing, step = _enter(filing, state, actor, at, note)
+    event = {"filing_id": filing.id, "provider_id": filing.provider_id, "province": filing.province,
+             "filing_number": filing.filing_number, "domains": domains, "reason": reason,
+             "cancelled_at": at.isoformat(), "cancelled_by": actor}
+    return Change(filing, (step,), ((WEBSITE_CANCELLED if kind == "website" else ACCESS_CANCELLED, event),))
 
 
 def confirmed(filing: Filing, actor: str, at: datetime, note: str) -> Change:

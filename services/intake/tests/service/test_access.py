@@ -31,6 +31,8 @@ ROUTES = [
     ("open_personal_value", "/filings/{id}/personal-data/contacts.mobile/access", "submitted", 200,
      {"other_province_reviewer"}),
     ("timeline", "/filings/{id}/timeline", "submitted", 200, HIDDEN),
+    # X1: this container knows no bureau's address (BUREAU_URLS): 503 proves the call got past authorisation.
+    ("filing_type", "/filings/{id}/type", "submitted", 503, HIDDEN),
     ("edit_filing", "/filings/{id}", "draft", 200, {"other_sponsor"}),
     ("set_access", "/filings/{id}/access", "draft", 200, set()),
     ("upload_document", "/filings/{id}/documents?kind=sponsor_document", "draft", 201, {"other_sponsor"}),
