@@ -9,6 +9,7 @@ from bureau import domain, forms
 from shared.kernel.errors import InvalidValue
 from shared.kernel.provinces import Province, province_by_abbr
 from shared.platform.auth import Caller, Guard
+from shared.platform.clients import trusted_proxies
 from shared.platform.config import flag, require
 
 
@@ -19,6 +20,7 @@ class Settings:
     trusted_seals: list
     evidence_link_seconds: int
     public_query_limit: int = 30
+    trusted_proxies: tuple = ()
 
     @staticmethod
     def now() -> datetime:
@@ -30,7 +32,8 @@ class BureauSettings(DependencyProvider):
     (optional, P8: longer than 20 if the province says so), ``BUREAU_TRUSTED_SEAL_CERTS`` (comma-separated PEM
     paths of the providers' seal certificates; the DEVELOPMENT seal while ``ALLOW_DEV_KEYS`` is true),
     ``BUREAU_EVIDENCE_LINK_SECONDS`` (life of an evidence link, at most 300), ``PUBLIC_QUERY_LIMIT`` (X9: public
-    queries a client may make a minute, 30 by default)."""
+    queries a client may make a minute, 30 by default), ``TRUSTED_PROXIES`` (the proxies, such as a portal, whose
+``X-Forwarded-For`` names the public query's client; empty: nobody, ``shared.platform.clients``)."""
 
     def setup(self) -> None:
         config = self.container.config
@@ -52,7 +55,8 @@ class BureauSettings(DependencyProvider):
         limit = int(config.get("PUBLIC_QUERY_LIMIT") or 30)
         if limit < 1:
             raise ValueError("PUBLIC_QUERY_LIMIT is at least 1 (X9)")
-        self.settings = Settings(province, days, forms.load_trusted(paths), seconds, limit)
+        self.settings = Settings(province, days, forms.load_trusted(paths), seconds, limit,
+                                 trusted_proxies(config.get("TRUSTED_PROXIES")))
 
     def get_dependency(self, worker_ctx) -> Settings:
         return self.settings

@@ -33,8 +33,9 @@ from shared.contracts.calendar import CalendarYearInput, CalendarYearLoaded
 from shared.contracts.intake import ACCESS_CANCELLED, FILING_CANCELLED, WEBSITE_CANCELLED
 from shared.contracts.verification import FILING_SENT_TO_BUREAU
 from shared.platform.auth import AUDITOR, OPS, PUBLIC, REVIEWER, allow
+from shared.platform.clients import client_address
 from shared.platform.entrypoints import handles, route
-from shared.platform.http import json_response, read_json
+from shared.platform.http import error_response, locale_of, read_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 from shared.platform.storage import ObjectStorage
@@ -212,10 +213,10 @@ class BureauService(ServiceBase):
 
     # --- the public (no login) --------------------------------------------------------------------------------------
 
-    @staticmethod
-    def _client(request: Request) -> str:
-        """X9: the one place the public query's client is named (the address the request came from)."""
-        return request.remote_addr or ""
+    def _client(self, request: Request) -> str:
+        """X9: the public query's client: the address the request came from, or the one a trusted proxy (the
+        portal) forwarded (``shared.platform.clients``)."""
+        return client_address(request, self.settings.trusted_proxies)
 
     @route("GET", "/public/filings", access=PUBLIC, query=PublicQuery(), answer=PublicFilingOutput(),
            errors={404: "No active filing here for what was asked", **_RULES,
@@ -228,6 +229,6 @@ class BureauService(ServiceBase):
                                self.settings.public_query_limit, self.settings.now())
         except public.QueryLimitReached as refused:
             self.db.commit()
-            return json_response(refused.status, refused.to_dict(), {"Retry-After": str(refused.retry_after)})
+            return error_response(refused, locale_of(request), {"Retry-After": str(refused.retry_after)})
         self.db.commit()  # the query counts even when nothing is found
         return public.public_query(self._uow(), query["domain"], query["number"], query["name"])

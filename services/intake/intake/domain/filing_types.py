@@ -33,8 +33,9 @@ def changed_parts(approved: dict, draft: dict) -> list[str]:
             if any(approved.get(s) != draft.get(s) for s in sections)]
 
 
-def _reason(code: str, message: str) -> dict:
-    return {"code": code, "message": message, "rule": RULE}
+def _reason(field: str, code: str, message: str, **params) -> dict:
+    """A reason or problem as a field error, so that the answer reads it in the caller's language (X6)."""
+    return {"field": field, "code": code, "message": message, "rule": RULE, "params": params}
 
 
 def website_outcome(site: dict) -> str:
@@ -55,24 +56,28 @@ def filing_type(register: dict, *, changed: list[str] | None = None) -> dict:
                 for s in register["websites"]]
     outcomes = {w["outcome"] for w in websites}
     number = register["sponsor_number"]
-    problems = [_reason("domain_filed", f"{w['domain']} is filed under another sponsor ({w['website_number']}).")
+    problems = [_reason("websites", "domain_filed", f"{w['domain']} is filed under {w['website_number']}.",
+                        domain=w["domain"], filing_number=w["website_number"])
                 for w in websites if w["outcome"] == "filed_by_another_sponsor"]
     if changed is not None:
         kind = FilingType.CHANGE
-        reasons = [_reason(f"change_of_{part}", f"A change of the {part} of filing {number}.") for part in changed]
+        reasons = [_reason("type", f"change_of_{part}", f"A change of the {part} of filing {number}.",
+                           filing_number=number) for part in changed]
         return {"type": kind, "sponsor_number": number, "reasons": reasons, "problems": problems,
                 "websites": websites}
-    problems += [_reason("already_filed", f"{w['domain']} is already filed as {w['website_number']} and hosted "
-                                          "here: file a change instead.")
+    problems += [_reason("websites", "already_filed", f"{w['domain']} is already filed as {w['website_number']} and "
+                         "hosted here: file a change instead.", domain=w["domain"], filing_number=w["website_number"])
                  for w in websites if w["outcome"] == "hosted_here"]
     if number is None:
         kind, reason = FilingType.FIRST_FILING, _reason(
-            "no_number", f"The sponsor has no filing number in {register['province']} yet: a first filing.")
+            "type", "no_number", f"The sponsor has no filing number in {register['province']} yet: a first filing.",
+            province=register["province"])
     elif "keeps_number" in outcomes:
         kind, reason = FilingType.NEW_ACCESS, _reason(
-            "filed_elsewhere", f"A website of {number} filed through another provider comes here and keeps its "
-                               "number (new access).")
+            "type", "filed_elsewhere", f"A website of {number} filed through another provider comes here and keeps "
+                                       "its number (new access).", filing_number=number)
     else:
         kind, reason = FilingType.NEW_WEBSITE, _reason(
-            "has_number", f"The sponsor already holds {number}: its new websites get the next numbers under it.")
+            "type", "has_number", f"The sponsor already holds {number}: its new websites get the next numbers under "
+                                  "it.", filing_number=number)
     return {"type": kind, "sponsor_number": number, "reasons": [reason], "problems": problems, "websites": websites}

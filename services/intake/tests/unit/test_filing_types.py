@@ -11,6 +11,7 @@ from intake.usecases import filing_types, status, submission
 from shared.contracts.bureau import sponsor_key
 from shared.contracts.errors import Conflict, ServiceUnavailable, ValidationFailed
 from shared.contracts.intake import ACCESS_CANCELLED, FILING_CANCELLED, WEBSITE_CANCELLED
+from shared.i18n import localise_answer
 from shared.testing.samples import unit_filing
 
 from .conftest import PROVIDER
@@ -110,6 +111,16 @@ def test_a_change_draft_is_a_change_of_the_parts_that_differ(uow, viewer, approv
     uow.filings.put_data(approved, filing.version, data)
     answer = type_of(approved, Register(NUMBER))
     assert answer["type"] == "change" and [r["code"] for r in answer["reasons"]] == ["change_of_sponsor"]
+
+
+@pytest.mark.req("X1")
+@pytest.mark.req("X6")
+def test_the_type_and_its_reasons_are_read_in_the_callers_language(draft, type_of):
+    answer = type_of(draft(complete=False), Register(NUMBER))
+    assert answer["type"] == "new_website"
+    assert localise_answer(answer)["reasons"][0]["message"] == (
+        f"主办者已有备案号{NUMBER}，新网站依次取得其下的网站编号（新增网站）。")
+    assert localise_answer(answer, "en")["reasons"][0]["message"].startswith(f"The sponsor already holds {NUMBER}")
 
 
 @pytest.mark.req("X1")
