@@ -16,10 +16,11 @@ import io
 import threading
 
 import numpy as np
+from eventlet import tpool
 from PIL import Image
 from pypdf import PdfReader
 
-from intake.domain.reading import Line
+from intake.domain.reading import READ_KINDS, Line, read
 
 MAX_SIDE = 1600  # a phone photo of a card is downscaled to this first: enough for 5 mm print, 4x less work
 _lock = threading.Lock()
@@ -65,3 +66,14 @@ def read_scan(data: bytes) -> list[Line]:
         lines.append(Line(str(text), float(score), float(min(xs)), float(max(xs)), float(sum(ys) / len(ys)),
                           float(max(ys) - min(ys))))
     return lines
+
+
+def reading_of(kind: str, data: bytes) -> dict | None:
+    """X7: what an identity document's scan says, read off the hub (``eventlet.tpool``), as the scan keeps it:
+    ``{status, document, found: {name: {value, confidence}}}``; None for a scan kind that is not read."""
+    if kind not in READ_KINDS:
+        return None
+    found = read(tpool.execute(read_scan, data))
+    return {"status": found.status, "document": found.document,
+            "found": {name: {"value": value, "confidence": round(confidence, 4)}
+                       for name, (value, confidence) in found.fields.items()}}
