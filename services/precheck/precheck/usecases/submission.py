@@ -9,6 +9,7 @@ from datetime import datetime
 from precheck import domain
 from precheck.domain import CaseState, Context, Rulebook
 from precheck.models import Case, Confirmation
+from precheck.readings import compare_scans
 from precheck.repository import PrecheckUnitOfWork
 from precheck.usecases.common import (
     STORE_CONTEXT,
@@ -66,8 +67,10 @@ def on_submitted(uow: PrecheckUnitOfWork, data: dict, *, cipher, hasher, ruleboo
     mobile_hmac = data["lookups"]["mobile"]
     submitted_at = data["submitted_at"]
     # ID numbers are judged on the day intake judged them, however late this runs (shared.kernel.identifiers)
-    context = Context(today=submitted_at.astimezone(SHANGHAI).date(),
-                      mobile_used_by_other_sponsor=uow.cases.mobile_used_by_other_sponsor(mobile_hmac, sponsor_hmac))
+    today = submitted_at.astimezone(SHANGHAI).date()
+    context = Context(today=today,
+                      mobile_used_by_other_sponsor=uow.cases.mobile_used_by_other_sponsor(mobile_hmac, sponsor_hmac),
+                      scan_differences=tuple(compare_scans(filing, today)))
     findings = domain.run_rulebook(rulebook, filing, context)
     case = Case(
         id=str(uuid.uuid4()),
