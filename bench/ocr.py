@@ -30,6 +30,7 @@ for path in (REPO, REPO / "services" / "intake", REPO / "services" / "precheck")
         sys.path.insert(0, str(path))
 
 from eventlet import tpool  # noqa: E402
+from meters import HubStall  # noqa: E402
 
 from intake import ocr  # noqa: E402
 from intake.domain.reading import read  # noqa: E402
@@ -47,32 +48,22 @@ def main() -> int:
     documents = [generated_document(seed) for seed in range(args.documents)]
     tpool.execute(ocr.read_scan, documents[0][1])  # load the models once, as the first upload does
 
-    right, total, wrong = Counter(), Counter(), []
-    done, gap, cpu = [False], [0.0], []
-
-    def ticker():
-        last = time.perf_counter()
-        while not done[0]:
-            eventlet.sleep(0.01)
-            now = time.perf_counter()
-            gap[0], last = max(gap[0], now - last - 0.01), now
-
-    tick = eventlet.spawn(ticker)
-    started = time.perf_counter()
-    for truth, scan in documents:
-        lines = tpool.execute(ocr.read_scan, scan)
-        cpu.append(time.process_time())
-        found = read(lines)
-        for name, value in truth.fields.items():
-            total[name] += 1
-            got = found.fields.get(name, ("", 0))[0]
-            if normalised(name, got) == normalised(name, value):
-                right[name] += 1
-            else:
-                wrong.append({"kind": truth.kind, "field": name, "drawn": value, "read": got})
-    elapsed = time.perf_counter() - started
-    done[0] = True
-    tick.wait()
+    right, total, wrong, cpu = Counter(), Counter(), [], []
+    with HubStall() as stall:
+        started = time.perf_counter()
+        for truth, scan in documents:
+            lines = tpool.execute(ocr.read_scan, scan)
+            cpu.append(time.process_time())
+            found = read(lines)
+            for name, value in truth.fields.items():
+                total[name] += 1
+                got = found.fields.get(name, ("", 0))[0]
+                if normalised(name, got) == normalised(name, value):
+                    right[name] += 1
+                else:
+                    wrong.append({"kind": truth.kind, "field": name, "drawn": value, "read": got})
+        elapsed = time.perf_counter() - started
+    gap = [stall.seconds]
     process_cpu = cpu[-1] - cpu[0] if len(cpu) > 1 else 0.0
     report = {"documents": args.documents, "fields": sum(total.values()), "right": sum(right.values()),
               "accuracy": sum(right.values()) / sum(total.values()),
