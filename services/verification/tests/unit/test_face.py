@@ -3,18 +3,22 @@
 is its own outcome; consent comes first, staff keep the decision (a reason to overrule or to compare by eye),
 the comparison is kept as evidence, the item blocks the verdict until staff decide, and the verification form
 prints it. The use cases run on the in-memory unit of work and object store, the model for real."""
+import io
 import json
 import uuid
 from pathlib import Path
 
 import pytest
+from pypdf import PdfReader
 
 from services.verification.tests.unit.events import precheck_passed
+from services.verification.tests.unit.test_forms import CONTENT as FORM
 from shared.contracts.errors import Conflict, ValidationFailed
 from shared.testing.fakes import InMemoryObjectStore
 from shared.testing.samples import png
 from verification import domain, faces
 from verification.domain.face import THRESHOLD, form_items
+from verification.forms import render_form
 from verification.usecases import face
 from verification.usecases.case import checks_of, keep
 
@@ -77,6 +81,9 @@ def test_consent_first_then_the_comparison_is_evidence_and_staff_decide(counter,
     assert not [r for r in domain.blocking_reasons(checks_of(uow, case)) if r["field"].startswith("face")]
     [line] = form_items(case.face)
     assert line["item"] == "人脸比对 (X8)" and "same_person" in line["result"] and "确认" in line["result"]
+    pdf = render_form({**FORM, "checks": [*FORM["checks"], line]}, "provider", None)  # the form shows the item
+    text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
+    assert "人脸比对 (X8)" in text and "same_person" in text
 
 
 def test_another_person_is_no_match_and_staff_overrule_only_with_a_reason(counter, uow):
