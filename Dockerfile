@@ -19,8 +19,9 @@ RUN apt-get update && apt-get install -y --no-install-recommends fonts-wqy-zenhe
 WORKDIR /app
 
 # Dependencies first, as their own layer: the lock changes far less often than the code.
-COPY requirements.lock ./
-RUN pip install --no-cache-dir -r requirements.lock
+COPY requirements.lock requirements-nodeps.lock ./
+RUN pip install --no-cache-dir -r requirements.lock \
+    && pip install --no-cache-dir --no-deps -r requirements-nodeps.lock
 
 # The code (.dockerignore keeps the venv, tests, caches and local state out). Config files and migrations are
 # read from /app/services/<name>/, the packages from site-packages.

@@ -53,3 +53,28 @@ class CpuMeter:
         used = {name: round((meter() - self.before[name]) / wall, 2) for name, meter in self.meters.items()}
         used["bench_client"] = round((time.process_time() - self.client_before) / wall, 2)
         return used
+
+
+class HubStall:
+    """The eventlet hub's longest stall while the ``with`` block runs: a green thread ticks every 10 ms and keeps
+    the longest gap between ticks beyond that, i.e. how long nameko could not answer the broker's heartbeats
+    (design.md §4). ``seconds`` holds it after the block."""
+
+    def __enter__(self) -> "HubStall":
+        import eventlet
+
+        self.seconds, self._done = 0.0, False
+
+        def tick():
+            last = time.perf_counter()
+            while not self._done:
+                eventlet.sleep(0.01)
+                now = time.perf_counter()
+                self.seconds, last = max(self.seconds, now - last - 0.01), now
+
+        self._ticker = eventlet.spawn(tick)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._done = True
+        self._ticker.wait()

@@ -104,6 +104,32 @@ class DocumentScanSchema(_Reader):
     object = fields.Nested(ObjectRefSchema, required=True)
 
 
+class ReadFieldSchema(_Reader):
+    value = fields.String(required=True, metadata={"description": "sealed for the bus (design.md §5)"})
+    confidence = fields.Float(required=True, validate=validate.Range(min=0, max=1))
+
+
+class ReadingSchema(_Reader):
+    """X7: what OCR read of an identity document's scan; pre-verification compares it with the filing."""
+
+    status = fields.String(required=True, validate=validate.OneOf(["read", "unreadable"]))
+    document = fields.String(allow_none=True, load_default=None, validate=validate.OneOf(
+        ["resident_id", "business_licence", "organisation_code"]))
+    found = fields.Dict(keys=fields.String(validate=validate.OneOf(
+        ["name", "document_number", "legal_representative", "valid_until"])), values=fields.Nested(ReadFieldSchema),
+        load_default=dict)
+
+
+READING_PATHS = tuple(f"found.{name}.value" for name in ("name", "document_number", "legal_representative",
+                                                         "valid_until"))
+"""X7: the paths of a reading that hold personal data, sealed at rest and on the bus like the filing's."""
+
+
+class SubmittedDocumentSchema(DocumentScanSchema):
+    reading = fields.Nested(ReadingSchema, allow_none=True, load_default=None, metadata={
+        "description": "X7: an identity document's OCR reading (absent for other scans)"})
+
+
 class LookupsSchema(_Reader):
     responsible_person_document = fields.String(required=True)
     mobile = fields.String(required=True)
@@ -127,7 +153,7 @@ class FilingSubmittedSchema(_Reader):
     contacts = fields.Nested(ContactsSchema, required=True)
     websites = fields.List(fields.Nested(WebsiteSchema), required=True, validate=validate.Length(min=1))
     access = fields.Nested(AccessSchema, required=True)
-    documents = fields.List(fields.Nested(DocumentScanSchema), required=True)
+    documents = fields.List(fields.Nested(SubmittedDocumentSchema), required=True)
     lookups = fields.Nested(LookupsSchema, required=True)
     contract_acceptance = fields.Nested(AcceptanceSchema, required=True)
 
@@ -210,6 +236,9 @@ FILING_SUBMITTED_SAMPLE = {
                 "size": 1024,
                 "version_id": None,
             },
+            "reading": {"status": "read", "document": "business_licence",
+                        "found": {"name": {"value": _TOKEN, "confidence": 0.998},
+                                  "document_number": {"value": _TOKEN, "confidence": 0.997}}},
         }
     ],
     "lookups": {"responsible_person_document": "ab" * 32, "mobile": "cd" * 32},

@@ -8,7 +8,7 @@ no phone number, address or code travels in plaintext.
 
 from marshmallow import EXCLUDE, Schema, fields, validate
 
-from shared.contracts.intake import FILING_SUBMITTED_SAMPLE, FilingSubmittedSchema
+from shared.contracts.intake import FILING_SUBMITTED_SAMPLE, DocumentScanSchema, FilingSubmittedSchema
 from shared.contracts.registry import EVENTS, EventContract
 
 PRECHECK_PASSED = "precheck_passed.v1"
@@ -47,7 +47,10 @@ class PrecheckOutcomeSchema(Schema):
 
 class PassedSubmissionSchema(FilingSubmittedSchema):
     """The submission passed, as intake sent it (``filing_submitted.v1`` or, for a change, ``filing_changed.v1``):
-    personal fields sealed for the bus exactly as there."""
+    personal fields sealed for the bus exactly as there; its documents without their OCR readings (X7: read by
+    pre-verification only)."""
+
+    documents = fields.List(fields.Nested(DocumentScanSchema), required=True)
 
     filing_number = fields.String(load_default=None, allow_none=True, metadata={
         "description": "a change's filing number (filing_changed.v1); null for a new filing"})

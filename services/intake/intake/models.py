@@ -80,6 +80,7 @@ class DocumentScan(Base):
     size: Mapped[int] = mapped_column(Integer)
     uploaded_by: Mapped[str] = mapped_column(String(120))
     uploaded_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    reading: Mapped[dict | None] = mapped_column(JSON)  # X7: OCR's reading, its values sealed
 
 
 class ContractAcceptance(Base):

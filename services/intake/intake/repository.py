@@ -19,7 +19,7 @@ from intake.domain.filing import Acceptance, Filing, FilingState, Scan, Step
 from intake.domain.revisits import PENDING, Revisit, RevisitState
 from intake.domain.stock import StockImport
 from intake.sign_in import SignInCode
-from shared.contracts.intake import personal_paths
+from shared.contracts.intake import READING_PATHS, personal_paths
 from shared.contracts.registry import EVENTS
 from shared.platform.sealing import seal, unseal
 from shared.platform.unit_of_work import SqlUnitOfWork
@@ -28,6 +28,7 @@ SERVICE = "intake"
 STORE_CONTEXT = "intake"
 ALL_PERSONAL_PATHS = personal_paths("individual")
 """Every personal path of either kind of sponsor: what is sealed at rest (and re-encrypted by key rotation)."""
+READING_CONTEXT = f"{STORE_CONTEXT}.reading"  # X7: what OCR read of a scan is personal data like what was entered
 
 
 def _domain(cls, row, **overrides):
@@ -95,11 +96,13 @@ class SqlFilings:
     def scans(self, filing_id: str) -> list[Scan]:
         rows = self.session.execute(select(models.DocumentScan).where(models.DocumentScan.filing_id == filing_id)
                                     .order_by(models.DocumentScan.uploaded_at)).scalars()
-        return [_domain(Scan, row) for row in rows]
+        return [_domain(Scan, row, reading=row.reading and unseal(row.reading, READING_PATHS, self.cipher,
+                                                                 READING_CONTEXT)) for row in rows]
 
     def add_scan(self, scan: Scan) -> None:
         row = models.DocumentScan()
         _copy(row, scan)
+        row.reading = scan.reading and seal(scan.reading, READING_PATHS, self.cipher, READING_CONTEXT)
         self.session.add(row)
 
     def acceptance(self, filing_id: str, version: int) -> Acceptance | None:

@@ -106,13 +106,15 @@ class Finding:
     requirement: str
     severity: Severity
     rulebook_version: str
+    details: dict | None = None  # X7: what was entered, what the scan says, the confidence
 
     def reason(self) -> dict:
         """The ``{field, code, message, rule}`` a sponsor sees; ``rule`` names rule and rulebook version."""
         return FieldError(self.field, self.code, self.message, f"{self.rule}@{self.rulebook_version}").to_dict()
 
     def to_dict(self) -> dict:
-        return {**self.reason(), "requirement": self.requirement, "severity": self.severity.value}
+        details = {"details": self.details} if self.details else {}
+        return {**self.reason(), "requirement": self.requirement, "severity": self.severity.value, **details}
 
 
 @dataclass(frozen=True)
@@ -122,14 +124,16 @@ class Context:
 
     today: date
     mobile_used_by_other_sponsor: bool = False
+    scan_differences: tuple = ()  # X7: what the scans say against what was entered (precheck.readings)
 
 
 def run_rulebook(book: Rulebook, data: dict, context: Context) -> list[Finding]:
     """Apply every rule of ``book`` to the filing ``data``; findings name their rule and the book's version."""
     findings: list[Finding] = []
     for rule in book.rules:
-        for fld, code, message in _CHECKS[rule.check](data, context, rule.params):
-            findings.append(Finding(fld, code, message, rule.id, rule.requirement, rule.severity, book.version))
+        for fld, code, message, *details in _CHECKS[rule.check](data, context, rule.params):
+            findings.append(Finding(fld, code, message, rule.id, rule.requirement, rule.severity, book.version,
+                                    *details))
     return findings
 
 
@@ -279,6 +283,7 @@ _CHECKS = {
     "full_person_name": _full_person_name,
     "full_unit_name": _full_unit_name,
     "website_name": _website_name,
+    "scan_readings": lambda data, context, _params: list(context.scan_differences),
 }
 
 

@@ -58,6 +58,7 @@ class Case(Base):
     expired_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     appointment: Mapped[dict | None] = mapped_column(JSON)
     photo: Mapped[dict | None] = mapped_column(JSON)
+    face: Mapped[dict | None] = mapped_column(JSON, comment="X8: consent, outcome, distance, threshold, decision")
     originals: Mapped[dict | None] = mapped_column(JSON, comment="personal values sealed")
     corrections: Mapped[list] = mapped_column(JSON, default=list, comment="P6; before/after sealed")
     domains: Mapped[list] = mapped_column(JSON, default=list)

@@ -84,6 +84,24 @@ class AgreementInput(Schema):
                               metadata={"description": "the signature pad's record (e.g. base64 PNG)"})
 
 
+class FaceConsentInput(Schema):
+    """X8: whether the person consents to the machine comparing their face (PIPL art. 28-29)."""
+
+    consent = fields.Boolean(required=True)
+
+
+class FaceSourceQuery(Schema):
+    source = fields.String(required=True, validate=validate.OneOf(["card_scan", "chip_photo"]))
+
+
+class FaceDecisionInput(Schema):
+    """X8: staff confirm the model's outcome (``agrees``) or overrule it, or record the comparison by eye
+    (``agrees``: the person present is the one on the document); a reason whenever they do not just confirm."""
+
+    agrees = fields.Boolean(required=True)
+    reason = fields.String(load_default=None, allow_none=True, validate=validate.Length(max=500))
+
+
 class CaseOutput(Schema):
     filing_id = fields.String()
     version = fields.Integer()
@@ -96,6 +114,8 @@ class CaseOutput(Schema):
     closes_at = fields.String()
     filing = fields.Dict(metadata={"description": "personal data masked"})
     photo = fields.Dict(allow_none=True)
+    face = fields.Dict(allow_none=True, metadata={"description": "X8: consent, outcome, distance, threshold, "
+                                                                "decision"})
     originals = fields.Dict(allow_none=True)
     copies = fields.List(fields.String())
     corrections = fields.List(fields.Dict())

@@ -34,6 +34,9 @@ from verification.schemas import (
     AppointmentInput,
     CaseOutput,
     CorrectionInput,
+    FaceConsentInput,
+    FaceDecisionInput,
+    FaceSourceQuery,
     OriginalsInput,
     PeriodQuery,
     QualityQuery,
@@ -41,7 +44,7 @@ from verification.schemas import (
     StaffOutput,
     StateQuery,
 )
-from verification.usecases import onsite, outcome, reading, sponsor_file, window
+from verification.usecases import face, onsite, outcome, reading, sponsor_file, window
 
 WINDOW_TIMER_SECONDS = 5
 MAX_SCAN = onsite.MAX_COPY
@@ -196,6 +199,23 @@ class VerificationService(ServiceBase):
     def photo(self, request: Request, filing_id: str):
         return onsite.take_photo(self._uow(), filing_id, self.caller.actor, request.get_data(cache=True),
                                  logo=self.settings.logo, **self._onsite(), **self._evidence())
+
+    @route("POST", "/filings/<filing_id>/face-consent", access=ONSITE, body=FaceConsentInput(), answer=CaseOutput(),
+           rule="X8", errors=_STEP, summary="The person consents (or not) to the face comparison (X8, PIPL 28-29)")
+    def face_consent(self, request: Request, filing_id: str, body: dict):
+        return face.record_consent(self._uow(), filing_id, self.caller.actor, body["consent"], **self._onsite())
+
+    @route("POST", "/filings/<filing_id>/face-comparison", access=ONSITE, query=FaceSourceQuery(), rule="X8",
+           upload="application/octet-stream", answer=CaseOutput(), max_body=MAX_SCAN, errors={**_STEP, **_UPLOAD},
+           summary="Compare the counter photo with the ID document's photo, after consent (X8)")
+    def face_comparison(self, request: Request, filing_id: str, query: dict):
+        return face.compare(self._uow(), filing_id, self.caller.actor, query.get("source"),
+                            request.get_data(cache=True), **self._onsite(), **self._evidence())
+
+    @route("POST", "/filings/<filing_id>/face-decision", access=ONSITE, body=FaceDecisionInput(), answer=CaseOutput(),
+           rule="X8", errors=_STEP, summary="Staff confirm or overrule the face comparison, or record it by eye (X8)")
+    def face_decision(self, request: Request, filing_id: str, body: dict):
+        return face.decide(self._uow(), filing_id, self.caller.actor, body["agrees"], body["reason"], **self._onsite())
 
     @route("POST", "/filings/<filing_id>/copies/<subject>", access=ONSITE, answer=CaseOutput(), max_body=MAX_SCAN,
            errors={**_STEP, **_UPLOAD}, summary="Keep a copy of an original document (P5)")

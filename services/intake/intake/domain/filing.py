@@ -276,6 +276,7 @@ class Scan:
     size: int
     uploaded_by: str
     uploaded_at: datetime
+    reading: dict | None = None  # X7: what OCR read of an identity document (intake.domain.reading)
 
     def ref(self) -> dict:
         """The object reference events carry (design.md §1)."""

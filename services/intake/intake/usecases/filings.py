@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from intake import ocr
 from intake.domain import filing as lifecycle
 from intake.domain.filing import Acceptance, Filing, Scan
 from intake.domain.filing_data import SCAN_KINDS, normalise_typed, validate_filing
@@ -103,21 +104,25 @@ def set_access(uow: IntakeUnitOfWork, viewer: Viewer, filing_id: str, access: di
 def upload_scan(uow: IntakeUnitOfWork, viewer: Viewer, store: ObjectStore, bucket: str, actor: str, filing_id: str,
                 kind: str | None, body: bytes, at: datetime) -> dict:
     """Store a document scan in object storage under retention (W4) and attach it to the filing: the original
-    bytes, once they decode in full as the JPEG, PNG or PDF they claim to be (:mod:`shared.platform.uploads`)."""
+    bytes, once they decode in full as the JPEG, PNG or PDF they claim to be (:mod:`shared.platform.uploads`).
+    X7: an identity document is read by OCR (:mod:`intake.ocr`); what it says goes to pre-verification with the
+    submission, never into the answer, a log or an event in the clear."""
     if kind not in SCAN_KINDS:
         raise BadRequest("unknown scan kind", field_errors(
             FieldError("kind", "choice", f"kind must be one of {list(SCAN_KINDS)}.", "P5")))
     if not body:
         raise BadRequest("empty upload", field_errors(FieldError("body", "required", "The upload is empty.", "P5")))
-    # Decoded in full as the type it claims, off the hub, before the filing is locked (issue 17.5).
+    # Decoded in full as the type it claims, off the hub, before the filing is locked (issue 17.5); an identity
+    # document is read by OCR there too (X7), its reading kept sealed for pre-verification to compare.
     content_type = uploads.accept(body).content_type
+    reading = ocr.reading_of(kind, body)
     filing = load(uow, viewer, filing_id, lock=True)
     filing = decided(lifecycle.edited, filing, "upload documents for", at)
     scan_id = str(uuid.uuid4())
     ref = store.put(bucket, f"filings/{filing.id}/{scan_id}", body, content_type,
                     retain_until=evidence_retain_until(at))
     scan = Scan(scan_id, filing.id, filing.version, kind, ref.bucket, ref.key, ref.version_id, ref.sha256,
-                ref.content_type, ref.size, actor, at)
+                ref.content_type, ref.size, actor, at, reading)
     uow.filings.add_scan(scan)
     uow.filings.save(filing)
     return scan_view(scan)

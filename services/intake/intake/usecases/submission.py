@@ -7,13 +7,13 @@ from dataclasses import replace
 from datetime import datetime
 
 from intake.domain import filing as lifecycle
-from intake.domain.filing import Acceptance, Filing
+from intake.domain.filing import Acceptance, Filing, Scan
 from intake.domain.filing_data import hosting_problems, normalise, normalise_typed
 from intake.repository import IntakeUnitOfWork
 from intake.usecases.filings import SHANGHAI, Viewer, apply, decided, load, problems, view
 from intake.usecases.sites import set_sites
 from shared.contracts.errors import ValidationFailed, field_errors
-from shared.contracts.intake import SEAL_CONTEXT, personal_paths
+from shared.contracts.intake import READING_PATHS, SEAL_CONTEXT, personal_paths
 from shared.platform.sealing import seal
 
 
@@ -45,13 +45,22 @@ def _submit_current(uow: IntakeUnitOfWork, cipher, hasher, filing: Filing, actor
     payload = {
         **head,
         **seal(data, personal_paths(data["sponsor"]["kind"]), cipher, SEAL_CONTEXT),
-        "documents": [{"kind": s.kind, "object": s.ref()} for s in uow.filings.scans(filing.id)],
+        "documents": [_document(cipher, s) for s in uow.filings.scans(filing.id)],
         "lookups": {"responsible_person_document": filing.person_document_hmac, "mobile": filing.mobile_hmac},
         "contract_acceptance": {"clause_sha256": acceptance.clause_sha256,
                                 "accepted_at": acceptance.accepted_at.isoformat(),
                                 "accepted_by": acceptance.accepted_by},
     }
     return apply(uow, lifecycle.Change(filing, change.steps, ((event_type, payload),)))
+
+
+def _document(cipher, scan: Scan) -> dict:
+    """A scan as the submission event carries it: its object and, for an identity document, what OCR read of it
+    (X7), sealed for the bus like the filing's personal fields."""
+    document = {"kind": scan.kind, "object": scan.ref()}
+    if scan.reading is not None:
+        document["reading"] = seal(scan.reading, READING_PATHS, cipher, SEAL_CONTEXT)
+    return document
 
 
 def _start_change(uow: IntakeUnitOfWork, filing: Filing, actor: str, patch: dict, at: datetime,

@@ -1,15 +1,17 @@
 """Intake on PostgreSQL and the local S3 server: migrations match the models, personal data is encrypted at
 rest and in event bodies, and absent from every log line."""
 import json
+import random
 
 import pytest
 from sqlalchemy import create_engine, text
 
 from intake.models import Base
-from shared.contracts.intake import SEAL_CONTEXT, personal_paths
+from shared.contracts.intake import READING_PATHS, SEAL_CONTEXT, personal_paths
 from shared.platform.crypto import CryptoConfig
 from shared.platform.migrations import differences
 from shared.platform.sealing import unseal
+from shared.testing.documents import id_card_front, photographed
 from shared.testing.samples import RESIDENT_ID
 
 pytestmark = pytest.mark.integration
@@ -65,3 +67,27 @@ def test_no_personal_data_in_any_log_line(capsys, api, complete_draft):
         json.loads(line)
         for value in PERSONAL:
             assert value not in line
+
+
+@pytest.mark.req("X7")
+def test_what_ocr_reads_of_a_scan_is_sealed_at_rest_and_on_the_bus(api, complete_draft, intake_config, event_tap):
+    """An ID card's scan read as it arrives (the real OCR, off the hub): its reading is stored sealed, never
+    answered, and goes to pre-verification sealed for the bus; the provider's services can open it."""
+    filing_id = complete_draft()
+    card = photographed(id_card_front("张三", RESIDENT_ID, random.Random(3)), random.Random(3))
+    upload = api.post(f"/filings/{filing_id}/documents?kind=responsible_person_document", data=card,
+                      headers={"Content-Type": "image/jpeg"})
+    assert upload.status_code == 201, upload.text
+    assert RESIDENT_ID not in upload.text and "reading" not in upload.json()
+    api.post(f"/filings/{filing_id}/submit")
+    envelope = event_tap.drain()[0]
+
+    stored = _raw(intake_config["DB_URL"], "SELECT reading FROM document_scans")
+    bus = json.dumps(envelope, ensure_ascii=False)
+    assert RESIDENT_ID not in stored and "张三" not in stored and RESIDENT_ID not in bus and "张三" not in bus
+    cipher = CryptoConfig.from_config(intake_config).cipher()
+    readings = [d["reading"] for d in envelope["data"]["documents"] if d.get("reading")]
+    assert [r["status"] for r in readings] == ["unreadable", "unreadable", "read"]  # two png() stand-ins, the card
+    opened = unseal(readings[-1], READING_PATHS, cipher, SEAL_CONTEXT)
+    assert opened["document"] == "resident_id"
+    assert (opened["found"]["name"]["value"], opened["found"]["document_number"]["value"]) == ("张三", RESIDENT_ID)

@@ -9,6 +9,7 @@ from datetime import datetime
 from precheck import domain
 from precheck.domain import CaseState, Context, Rulebook
 from precheck.models import Case, Confirmation
+from precheck.readings import compare_scans
 from precheck.repository import PrecheckUnitOfWork
 from precheck.usecases.common import (
     STORE_CONTEXT,
@@ -16,12 +17,13 @@ from precheck.usecases.common import (
 )
 from precheck.usecases.contacts import send_code
 from precheck.usecases.outcome import advance_if_confirmed, record_decision
-from shared.contracts.intake import SEAL_CONTEXT, personal_paths
+from shared.contracts.intake import READING_PATHS, SEAL_CONTEXT, personal_paths
 from shared.contracts.precheck import (
     PassedSubmissionSchema,
 )
 from shared.kernel.workdays import SHANGHAI
 from shared.platform.calendar import deadline_fields
+from shared.platform.logging import mask_field
 from shared.platform.sealing import seal, unseal
 
 
@@ -33,6 +35,24 @@ def _stored_submission(cipher, filing: dict) -> dict:
     return seal(received, personal_paths(filing["sponsor"]["kind"]), cipher, SUBMISSION_CONTEXT)
 
 
+def _with_readings(filing: dict, cipher) -> dict:
+    """X7: the submission with what OCR read of its scans unsealed, for the rulebook's ``scan_readings``."""
+    documents = [{**d, "reading": unseal(d["reading"], READING_PATHS, cipher, SEAL_CONTEXT)} if d.get("reading")
+                 else d for d in filing.get("documents") or []]
+    return {**filing, "documents": documents}
+
+
+def _masked(finding: dict) -> dict:
+    """X7: a finding as the case keeps it and staff read it: what was entered and what was read masked like the
+    field they belong to (design.md §5: ``110105********002X``)."""
+    details, leaf = finding.get("details"), finding["field"].rsplit(".", 1)[-1]
+    if not details or leaf not in ("name", "document_number"):
+        return finding
+    shown = {key: None if details.get(key) is None else mask_field(leaf, str(details[key]))
+             for key in ("entered", "read")}
+    return {**finding, "details": {**details, **shown}}
+
+
 def on_submitted(uow: PrecheckUnitOfWork, data: dict, *, cipher, hasher, rulebook: Rulebook, auto_pass: bool,
                  now: Callable[[], datetime]) -> None:
     """P2: a (re)submitted filing is checked by the rulebook, gets a 5-working-day deadline, and either fails
@@ -40,15 +60,17 @@ def on_submitted(uow: PrecheckUnitOfWork, data: dict, *, cipher, hasher, ruleboo
     submission is kept, sealed, for ``precheck_passed.v2``."""
     if uow.cases.of_submission(data["filing_id"], data["version"], data["attempt"]) is not None:
         return  # the same submission under another event id: one case per submission
-    filing = unseal(data, personal_paths(data["sponsor"]["kind"]), cipher, SEAL_CONTEXT)
+    filing = _with_readings(unseal(data, personal_paths(data["sponsor"]["kind"]), cipher, SEAL_CONTEXT), cipher)
     at = now()
     previous = _supersede_open_cases(uow, data["filing_id"])
     sponsor_hmac = hasher.digest(domain.sponsor_key(filing), kind="sponsor")
     mobile_hmac = data["lookups"]["mobile"]
     submitted_at = data["submitted_at"]
     # ID numbers are judged on the day intake judged them, however late this runs (shared.kernel.identifiers)
-    context = Context(today=submitted_at.astimezone(SHANGHAI).date(),
-                      mobile_used_by_other_sponsor=uow.cases.mobile_used_by_other_sponsor(mobile_hmac, sponsor_hmac))
+    today = submitted_at.astimezone(SHANGHAI).date()
+    context = Context(today=today,
+                      mobile_used_by_other_sponsor=uow.cases.mobile_used_by_other_sponsor(mobile_hmac, sponsor_hmac),
+                      scan_differences=tuple(compare_scans(filing, today)))
     findings = domain.run_rulebook(rulebook, filing, context)
     case = Case(
         id=str(uuid.uuid4()),
@@ -62,7 +84,7 @@ def on_submitted(uow: PrecheckUnitOfWork, data: dict, *, cipher, hasher, ruleboo
         mobile_hmac=mobile_hmac,
         mobile_token=cipher.encrypt(filing["contacts"]["mobile"], context=f"{STORE_CONTEXT}.mobile"),
         submission=_stored_submission(cipher, filing),
-        findings=[f.to_dict() for f in findings],
+        findings=[_masked(f.to_dict()) for f in findings],
         rulebook_version=rulebook.version,
         submitted_at=submitted_at,
         **deadline_fields(uow.calendar.working(), submitted_at, domain.PRECHECK_WORKING_DAYS),

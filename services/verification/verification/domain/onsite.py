@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from shared.kernel.provinces import PROVINCES
+from verification.domain.face import reasons as face_reasons
 
 PHOTO_SIZE = (800, 600)
 """P4: the photo's electronic size, width × height in pixels."""
@@ -172,6 +173,7 @@ def blocking_reasons(case: dict) -> list[dict]:
     reasons = []
     if not case.get("photo"):
         reasons.append({"field": "photo", "code": "required", "message": "Take the on-site photo.", "rule": "P4"})
+    reasons += face_reasons(case.get("face"))
     originals = case.get("originals")
     if not originals:
         reasons.append({"field": "originals", "code": "required",
@@ -210,7 +212,7 @@ def blocking_reasons(case: dict) -> list[dict]:
 
 
 _REJECTING_CODES = frozenset({"mismatch", "authority_mismatch", "authority_not_found", "authority_invalid",
-                              "owner_mismatch", "owner_not_found"})
+                              "owner_mismatch", "owner_not_found", "not_same_person"})
 
 
 def verdict(case: dict) -> tuple[str, list[dict]]:

@@ -105,8 +105,9 @@ def copies_of(uow: VerificationUnitOfWork, case: Case) -> list[str]:
 
 def checks_of(uow: VerificationUnitOfWork, case: Case) -> dict:
     originals = case.originals
-    return {"photo": case.photo, "originals": originals, "copies": copies_of(uow, case), "domains": case.domains,
-            "access": case.access, "access_reasons": case.access_reasons, "agreement": case.agreement}
+    return {"photo": case.photo, "face": case.face, "originals": originals, "copies": copies_of(uow, case),
+            "domains": case.domains, "access": case.access, "access_reasons": case.access_reasons,
+            "agreement": case.agreement}
 
 
 def view(uow: VerificationUnitOfWork, cipher, case: Case) -> dict:
@@ -121,7 +122,7 @@ def view(uow: VerificationUnitOfWork, cipher, case: Case) -> dict:
         "opens_at": case.opens_at.isoformat(), "closes_at": case.closes_at.isoformat(),
         "warned": case.warned_at is not None, "expired_at": case.expired_at and case.expired_at.isoformat(),
         "appointment": case.appointment, "filing": mask(filing, paths),
-        "photo": case.photo,
+        "photo": case.photo, "face": case.face,
         "originals": case.originals and {k: v for k, v in case.originals.items() if k != "sealed"},
         "copies": copies_of(uow, case),
         "corrections": [{"field": c["field"], "by": c["by"], "at": c["at"]} for c in case.corrections],

@@ -15,6 +15,7 @@ from shared.i18n import enum_name, label
 from shared.platform.sealing import seal
 from verification import domain, photos
 from verification.domain import Move, Quality, Raised
+from verification.domain.face import form_items as face_items
 from verification.forms import render_form
 from verification.models import Case, Submission
 from verification.repository import VerificationUnitOfWork
@@ -85,6 +86,7 @@ def _form_content(uow: VerificationUnitOfWork, cipher, provider_id: str, case: C
         "owner_outcome", d["outcome"], "zh_CN") + (
         " 域名证书已确认" if d.get("confirmed_by") else ""), "by": d.get("confirmed_by") or d["by"],
         "at": d["looked_up_at"]} for d in case.domains]
+    checks += face_items(case.face)
     checks.append({"item": "接入信息 (R1.8)", "result": "IP 属于本单位", "by": case.access["entered_by"],
                    "at": now.isoformat()})
     return {

@@ -1,0 +1,79 @@
+"""Reading document scans by OCR (X7, an aid to P2): RapidOCR's Chinese PP-OCR models, which ship inside the
+``rapidocr-onnxruntime`` wheel and run on onnxruntime on this machine's CPU. No image or text leaves the process.
+
+``rapidocr-onnxruntime`` is installed without its ``opencv-python`` requirement (``requirements-nodeps.lock``,
+installed with ``--no-deps`` by ``bin/setup`` and the Dockerfile): that wheel would replace the pinned headless
+OpenCV whose Haar cascades the photo check needs, and the headless build serves RapidOCR as well.
+
+CPU-bound (a second or two per scan): callers run :func:`read_scan` off the eventlet hub (``eventlet.tpool``,
+design.md §4). The engine is loaded once per process, on the first scan, inside that worker thread; one scan is
+read at a time, as onnxruntime already spreads each one over the cores.
+"""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import numpy as np
+from eventlet import tpool
+from PIL import Image
+from pypdf import PdfReader
+
+from intake.domain.reading import READ_KINDS, Line, read
+
+MAX_SIDE = 1600  # a phone photo of a card is downscaled to this first: enough for 5 mm print, 4x less work
+_lock = threading.Lock()
+_engine = []
+
+
+def _ocr():
+    if not _engine:
+        from rapidocr_onnxruntime import RapidOCR  # imported here: loading the models costs a second
+
+        _engine.append(RapidOCR())
+    return _engine[0]
+
+
+def _image(data: bytes) -> Image.Image | None:
+    """The picture to read: the scan itself, or the largest image on a PDF's first page (a scanned PDF is one
+    picture per page); None when there is none."""
+    if data[:5] == b"%PDF-":
+        pages = PdfReader(io.BytesIO(data)).pages
+        pictures = [picture.image for picture in pages[0].images] if len(pages) else []
+        return max(pictures, key=lambda p: p.width * p.height) if pictures else None
+    return Image.open(io.BytesIO(data))
+
+
+def read_scan(data: bytes) -> list[Line]:
+    """The text lines of a scan (JPEG, PNG or PDF already accepted by ``shared.platform.uploads``), each with
+    the model's confidence and where it lies; empty when nothing can be read."""
+    try:
+        picture = _image(data)
+    except Exception:  # a PDF whose embedded picture does not decode reads as nothing, like a blank page
+        picture = None
+    if picture is None:
+        return []
+    picture = picture.convert("RGB")
+    picture.thumbnail((MAX_SIDE, MAX_SIDE))
+    pixels = np.ascontiguousarray(np.asarray(picture)[:, :, ::-1])  # RapidOCR takes OpenCV's BGR order
+    with _lock:
+        found, _elapsed = _ocr()(pixels)
+    lines = []
+    for box, text, score in found or []:
+        ys = [point[1] for point in box]
+        xs = [point[0] for point in box]
+        lines.append(Line(str(text), float(score), float(min(xs)), float(max(xs)), float(sum(ys) / len(ys)),
+                          float(max(ys) - min(ys))))
+    return lines
+
+
+def reading_of(kind: str, data: bytes) -> dict | None:
+    """X7: what an identity document's scan says, read off the hub (``eventlet.tpool``), as the scan keeps it:
+    ``{status, document, found: {name: {value, confidence}}}``; None for a scan kind that is not read."""
+    if kind not in READ_KINDS:
+        return None
+    found = read(tpool.execute(read_scan, data))
+    return {"status": found.status, "document": found.document,
+            "found": {name: {"value": value, "confidence": round(confidence, 4)}
+                       for name, (value, confidence) in found.fields.items()}}
