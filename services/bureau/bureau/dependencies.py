@@ -16,7 +16,7 @@ from shared.platform.config import flag, require
 class Settings:
     province: Province
     review_working_days: int
-    trusted_seals: list
+    trusted_seals: forms.Trust
     evidence_link_seconds: int
 
     @staticmethod

@@ -70,3 +70,28 @@ def test_the_agreement_carries_the_w3_clause_and_the_signature_record(sealer):
     text = "".join(p.extract_text() for p in PdfReader(io.BytesIO(pdf)).pages).replace("\n", "")
     assert "依据《非经营性互联网备案管理办法》第二十三条规定" in text and "ab" * 32 in text
     assert sealer.validate(pdf)["valid"]
+
+
+@pytest.mark.req("P6")
+def test_each_copy_is_signed_once_with_the_key_parsed_at_start_up(sealer, monkeypatch):
+    """Issue 23: the key is parsed and checked once per process and the signature's space is fixed then, so a seal
+    is one signature, not a dummy to measure and the real one, each re-parsing the key."""
+    signatures = []
+    sign = forms._LoadedKeySigner.sign_raw
+    monkeypatch.setattr(forms._LoadedKeySigner, "sign_raw", lambda self, *a: signatures.append(1) or sign(self, *a))
+    monkeypatch.setattr(forms.serialization, "load_der_private_key", lambda *a, **k: pytest.fail("key parsed again"))
+    copies = [sealer.seal(forms.render_form(CONTENT, copy, None), "核验单") for copy in forms.COPIES]
+    assert len(signatures) == len(copies) == 2
+    assert all(sealer.validate(pdf)["valid"] for pdf in copies)
+
+
+def test_a_key_that_is_not_the_certificates_stops_the_start(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (tmp_path / "key.pem").write_bytes(other.private_bytes(serialization.Encoding.PEM,
+                                                           serialization.PrivateFormat.PKCS8,
+                                                           serialization.NoEncryption()))
+    with pytest.raises(ValueError, match="does not match"):
+        forms.Sealer(tmp_path / "key.pem", DATA / "dev_seal_cert.pem")
