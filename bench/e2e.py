@@ -53,7 +53,7 @@ warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")  # desig
 import requests  # noqa: E402
 from baseline import Baseline  # noqa: E402
 from kombu import Connection, Exchange  # noqa: E402
-from meters import CpuMeter, comm_cpu_seconds, cpu_seconds, percentile  # noqa: E402
+from meters import CpuMeter, comm_cpu_seconds, cpu_seconds, percentile, resident_mb  # noqa: E402
 
 from shared.contracts.envelope import make_envelope  # noqa: E402
 from shared.contracts.intake import FILING_SUBMITTED  # noqa: E402
@@ -73,6 +73,12 @@ from shared.testing.system import (  # noqa: E402
 NULL_QUEUE = f"evt-intake-{FILING_SUBMITTED}--bench_null.on_event"
 PROVINCE = "京"
 TARGET_RATIO = 0.5
+# issue 23's targets (CPU seconds per filing, seconds, ratios)
+GOAL_VERIFICATION_CPU = 0.30
+GOAL_SERVICES_CPU = 0.70
+GOAL_SUBMIT_TO_NUMBER = 1.0
+GOAL_MEMORY_GROWTH = 1.3
+MEMORY_FIRST = 20  # verification's resident memory is read after this many filings, and again at the end
 
 
 def log(message: str) -> None:
@@ -145,11 +151,12 @@ def run_bare(work: Path, events: int, problems: list[str], timeout: float = 120.
             raise RuntimeError(f"the null consumer did not drain {events} events within {timeout:.0f} s")
         drain = time.monotonic() - first
         cpu = meter.stop()
+        cpu_s = {name: round(seconds, 3) for name, seconds in meter.seconds.items()}
         stop(null, problems)
     rate = events / drain
     log(f"bare nameko: {events} events drained in {drain:.2f} s = {rate:.0f} messages/s")
     return {"events": events, "body_bytes": len(body), "drain_s": round(drain, 3), "messages_per_s": round(rate, 1),
-            "cpu_cores": cpu}
+            "cpu_cores": cpu, "cpu_s": cpu_s}
 
 
 # --- 2. the system ----------------------------------------------------------------------------------------------
@@ -226,6 +233,9 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
                       "rabbitmq": lambda: comm_cpu_seconds("beam.smp"),
                       "postgres": lambda: comm_cpu_seconds("postgres")})
     local = threading.local()
+    verification = processes["verification"].pid
+    memory = {"start_mb": resident_mb(verification)}
+    finished, lock = [0], threading.Lock()
 
     def task(_) -> dict:
         if not hasattr(local, "journey"):
@@ -234,6 +244,11 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
             return one_filing(local.journey)
         except Exception as exc:  # counted and reported; the run goes on
             return {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        finally:
+            with lock:
+                finished[0] += 1
+                if finished[0] == MEMORY_FIRST:
+                    memory[f"after_{MEMORY_FIRST}_mb"] = resident_mb(verification)
 
     log(f"system: {filings} filings, {clients} clients")
     meter.start()
@@ -242,6 +257,7 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
         results = list(pool.map(task, range(filings)))
     wall = time.monotonic() - phase
     cpu = meter.stop()
+    memory["end_mb"] = resident_mb(verification)
     after = counters.settled()
     done = [r for r in results if "number" in r]
     failed = [r["error"] for r in results if "error" in r]
@@ -262,7 +278,48 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
             "messages_published_per_s": round(published / wall, 1),
             "submit_to_number_p50_s": _s(percentile(latencies, 50)),
             "submit_to_number_p99_s": _s(percentile(latencies, 99)),
-            "submit_to_number_max_s": _s(max(latencies, default=None)), "step_p50_s": step_p50, "cpu_cores": cpu}
+            "submit_to_number_max_s": _s(max(latencies, default=None)), "step_p50_s": step_p50, "cpu_cores": cpu,
+            "cpu_s_per_filing": {name: round(seconds / len(done), 4) if done else None
+                                 for name, seconds in meter.seconds.items()},
+            "six_services_cpu_s_per_filing": round(sum(meter.seconds[n] for n in processes) / len(done), 4)
+            if done else None,
+            "verification_memory": {k: round(v, 1) for k, v in memory.items()}}
+
+
+def measure_floor(bare: dict, delivered_per_filing: float | None, rounds: int = 10) -> dict:
+    """What a filing's essential work costs, measured here, in this process (issue 23): the three seals at the bare
+    pyHanko floor (``bench/seal.py``), the three documents rendered, one photo check, and the bare nameko cost of
+    the filing's deliveries (the null consumer's CPU per message times the deliveries)."""
+    import seal
+    from seal import FloorSigner, cpu_per_op, form_content, sign
+
+    from shared.testing.faces import backdrop_photo
+    from verification import forms, photos
+
+    content, thumb = form_content(), photos.thumbnail(backdrop_photo())
+    pdf, signer = forms.render_form(content, "bureau", thumb), FloorSigner()
+    reserved = forms.Sealer(seal.KEY, seal.CERT).bytes_reserved
+    photo = backdrop_photo(faces=(3,), seed=5)
+    ms = {
+        "three_seals": 3 * cpu_per_op(lambda: sign(pdf, signer, reserved), rounds)["median_ms"],
+        "render": cpu_per_op(lambda: (forms.render_form(content, "provider", thumb),
+                                      forms.render_form(content, "bureau", thumb),
+                                      forms.render_agreement(seal.AGREEMENT)), rounds)["median_ms"],
+        "photo_check": cpu_per_op(lambda: photos.check_photo(photo), rounds)["median_ms"],
+    }
+    per_message_ms = bare["cpu_s"]["null_consumer"] / bare["events"] * 1000
+    ms["messages"] = per_message_ms * (delivered_per_filing or 0)
+    floor = {f"{name}_s": round(value / 1000, 4) for name, value in ms.items()}
+    floor["bare_nameko_per_message_ms"] = round(per_message_ms, 4)
+    floor["verification_s"] = round((ms["three_seals"] + ms["render"] + ms["photo_check"]) / 1000, 4)
+    floor["total_s"] = round(sum(ms.values()) / 1000, 4)
+    return floor
+
+
+def target(name: str, value: float | None, goal: float, note: str = "") -> str:
+    verdict = "missed" if value is None or value > goal else "met"
+    shown = "n/a" if value is None else f"{value:.3f}"
+    return f"target {name}: {shown} (goal ≤ {goal:g}) {verdict}{note}"
 
 
 def _s(value: float | None) -> float | None:
@@ -300,7 +357,8 @@ def main() -> int:
         finally:
             problems += deployment.stop()
     ratio = system["messages_delivered_per_s"] / bare["messages_per_s"]
-    report = {"bare": bare, "system": system, "ratio": round(ratio, 4), "target_ratio": TARGET_RATIO,
+    floor = measure_floor(bare, system["messages_per_filing"]["delivered"])
+    report = {"bare": bare, "system": system, "floor": floor, "ratio": round(ratio, 4), "target_ratio": TARGET_RATIO,
               "target_met": ratio >= TARGET_RATIO, "problems": problems, "run_s": round(time.monotonic() - began, 1)}
     print(f"bare nameko events          {bare['messages_per_s']:>10.1f} messages/s")
     print(f"system                      {system['filings_per_s']:>10.3f} filings/s, "
@@ -313,6 +371,22 @@ def main() -> int:
           f"p99 {system['submit_to_number_p99_s']} s")
     print(f"p50 of each step            {system['step_p50_s']}")
     print(f"cores used during the phase {system['cpu_cores']}")
+    per_filing = system["cpu_s_per_filing"]
+    print("CPU seconds per filing      " + ", ".join(f"{name} {value}" for name, value in per_filing.items())
+          + f"; the six services {system['six_services_cpu_s_per_filing']}")
+    print(f"floor, same run             verification {floor['verification_s']} s (three seals at the bare pyHanko "
+          f"floor {floor['three_seals_s']}, render {floor['render_s']}, photo check {floor['photo_check_s']}), "
+          f"bare nameko for the deliveries {floor['messages_s']} s; in all {floor['total_s']} s")
+    memory = system["verification_memory"]
+    print(f"verification's memory       {memory}")
+    growth = (memory["end_mb"] / memory[f"after_{MEMORY_FIRST}_mb"]
+              if memory.get(f"after_{MEMORY_FIRST}_mb") else None)
+    print(target("verification_cpu_s_per_filing", per_filing.get("verification"), GOAL_VERIFICATION_CPU))
+    print(target("six_services_cpu_s_per_filing", system["six_services_cpu_s_per_filing"], GOAL_SERVICES_CPU))
+    print(target("submit_to_number_p50_s", system["submit_to_number_p50_s"], GOAL_SUBMIT_TO_NUMBER,
+                 "" if args.clients == 1 else f" (at {args.clients} clients; the goal is for 1)"))
+    print(target("verification_memory_growth", growth, GOAL_MEMORY_GROWTH,
+                 f" (after {system['done']} filings over after {MEMORY_FIRST})"))
     for problem in problems:
         print(f"PROBLEM: {problem}")
     if args.json:

@@ -48,8 +48,20 @@ class CpuMeter:
         self.client_before, self.started = time.process_time(), time.monotonic()
 
     def stop(self) -> dict:
-        """Cores used since ``start()`` (may be called more than once: each reading is up to now)."""
+        """Cores used since ``start()`` (may be called more than once: each reading is up to now); the CPU seconds
+        themselves are kept in ``self.seconds``."""
         wall = max(time.monotonic() - self.started, 1e-9)
-        used = {name: round((meter() - self.before[name]) / wall, 2) for name, meter in self.meters.items()}
-        used["bench_client"] = round((time.process_time() - self.client_before) / wall, 2)
-        return used
+        self.seconds = {name: meter() - self.before[name] for name, meter in self.meters.items()}
+        self.seconds["bench_client"] = time.process_time() - self.client_before
+        return {name: round(seconds / wall, 2) for name, seconds in self.seconds.items()}
+
+
+def resident_mb(pid: int) -> float:
+    """Resident memory of a process in MB (VmRSS, from /proc; 0.0 where it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
