@@ -20,9 +20,10 @@ the sandbox authority sources; notify's file sinks stand for the sponsors' phone
    contact codes read from the sinks and confirmed, precheck's automatic pass, on site (photo, copies,
    originals, domain owner, access, agreement), the sealed form sent to the bureau, the reviewer's approval —
    until intake shows the filing number. Filings per second is N over the wall time of that phase; latency is
-   submit to filing number at intake, also split by step (the journey polls every 0.2 s, so each wait for
-   another service is rounded up to that). Each filing gets an on-site photo of its own from the journey (199
-   distinct ones: verification refuses a photo it has seen), so a run takes at most 198 filings.
+   submit to filing number at intake, also split by step: the on-site window and the number at intake are awaited
+   on the events that announce them (tapped from the bus), the other waits poll every 0.2 s. Each filing gets an
+   on-site photo of its own from the journey (199 distinct ones: verification refuses a photo it has seen), so a
+   run takes at most 198 filings.
 3. Messages: once the bus is quiet, the management API's counters for the vhost (they lag by its statistics
    interval, so they are read until two readings 6 s apart agree), taken before and after the phase: messages
    published (events, RPC requests and replies) and messages delivered to consumers, per filing. The system's
@@ -52,11 +53,12 @@ warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")  # desig
 
 import requests  # noqa: E402
 from baseline import Baseline  # noqa: E402
-from kombu import Connection, Exchange  # noqa: E402
+from kombu import Connection, Exchange, Queue  # noqa: E402
 from meters import CpuMeter, comm_cpu_seconds, cpu_seconds, percentile, resident_mb  # noqa: E402
 
 from shared.contracts.envelope import make_envelope  # noqa: E402
-from shared.contracts.intake import FILING_SUBMITTED  # noqa: E402
+from shared.contracts.intake import APPROVED_SITES_CHANGED, FILING_SUBMITTED  # noqa: E402
+from shared.contracts.verification import ONSITE_WINDOW_OPENED  # noqa: E402
 from shared.platform.crypto import CryptoConfig  # noqa: E402
 from shared.testing.journey import PHOTOS, Journey  # noqa: E402
 from shared.testing.samples import filing_submitted_data  # noqa: E402
@@ -184,9 +186,60 @@ class Counters:
         raise RuntimeError(f"the message counters did not settle within {timeout:.0f} s: {previous}")
 
 
-def one_filing(journey: Journey) -> dict:
+class EventTap:
+    """The two events a filing's waits are for, tapped from the bus as they are published: verification's
+    ``onsite_window_opened`` (the on-site window is open) and intake's ``approved_sites_changed`` (intake has the
+    filing number: it is published in the transaction that records it). Waiting on them instead of polling every
+    0.2 s takes the bench's own polling out of the latency. Its deliveries (``tapped``) are not the system's."""
+
+    BINDINGS = (("verification", ONSITE_WINDOW_OPENED), ("intake", APPROVED_SITES_CHANGED))
+
+    def __init__(self, amqp_uri: str):
+        self.connection = Connection(amqp_uri, connect_timeout=30)
+        self.queue = Queue(f"bench-tap-{uuid.uuid4().hex[:8]}", durable=False, auto_delete=True, bindings=[])
+        channel = self.connection.default_channel
+        bound = self.queue(channel)
+        bound.declare()
+        for source, event_type in self.BINDINGS:
+            exchange = Exchange(f"{source}.events", type="topic", durable=True)
+            exchange(channel).declare()
+            bound.bind_to(exchange=exchange, routing_key=event_type)
+        self.seen: dict[tuple[str, str], threading.Event] = {}
+        self.lock, self.tapped, self.running = threading.Lock(), 0, True
+        self.thread = threading.Thread(target=self._consume, name="event-tap", daemon=True)
+        self.thread.start()
+
+    def _event(self, correlation_id: str, event_type: str) -> threading.Event:
+        with self.lock:
+            return self.seen.setdefault((correlation_id, event_type), threading.Event())
+
+    def _on_message(self, body, message) -> None:
+        meta = body.get("meta", {}) if isinstance(body, dict) else {}
+        self.tapped += 1
+        self._event(str(meta.get("correlation_id")), str(meta.get("type"))).set()
+        message.ack()
+
+    def _consume(self) -> None:
+        with self.connection.Consumer(self.queue, callbacks=[self._on_message], accept=["json"]):
+            while self.running:
+                try:
+                    self.connection.drain_events(timeout=0.5)
+                except TimeoutError:
+                    continue
+
+    def wait(self, filing_id: str, event_type: str, timeout: float = 120.0) -> None:
+        if not self._event(filing_id, event_type).wait(timeout):
+            raise TimeoutError(f"no {event_type} for {filing_id} within {timeout:.0f} s")
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join(5)
+        self.connection.release()
+
+
+def one_filing(journey: Journey, tap: EventTap) -> dict:
     """The complete path for one filing (``Journey.happy_path``'s steps), timing submit -> filing number and each
-    step after the submission."""
+    step after the submission; the window and the number are awaited on the tapped events."""
     filing = journey.new_filing()
     journey.sign_in(filing, by_sms=False)
     journey.draft(filing)
@@ -202,9 +255,7 @@ def one_filing(journey: Journey) -> dict:
     step("submit")
     journey.confirm_contacts(filing)
     step("codes_received_and_confirmed")
-    journey.await_state(filing, "precheck_passed")
-    step("precheck_passed_at_intake")
-    journey.await_window(filing)
+    tap.wait(filing.id, ONSITE_WINDOW_OPENED)
     step("window_open")
     journey.verify_on_site(filing)
     step("on_site_steps")
@@ -214,20 +265,25 @@ def one_filing(journey: Journey) -> dict:
         raise RuntimeError(f"on-site decision {decided['state']}: {decided.get('reasons')}")
     journey.await_review(filing)
     step("review_pending_at_bureau")
-    number = journey.approve(filing)
+    journey.approve_only(filing)
+    tap.wait(filing.id, APPROVED_SITES_CHANGED)
+    number = journey.intake_view(filing)["filing_number"]
     step("approval_to_number_at_intake")
     return {"filing_id": filing.id, "number": number, "submit_to_number_s": time.monotonic() - submitted,
             "steps": steps}
 
 
-def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int, problems: list[str]) -> dict:
+def run_system(deployment: Deployment, vhost: Vhost, vhost_uri: str, filings: int, clients: int,
+               problems: list[str]) -> dict:
     journey = Journey.of(deployment, timeout=120.0)
+    tap = EventTap(vhost_uri)
     started = time.monotonic()
-    one_filing(journey)
+    one_filing(journey, tap)
     journey.close()
     log(f"warm-up filing through in {time.monotonic() - started:.1f} s; waiting for the counters to settle")
     counters = Counters(vhost.name)
     before = counters.settled()
+    tapped_before = tap.tapped
     processes = deployment.processes
     meter = CpuMeter({**{name: (lambda p=p: cpu_seconds(p.pid)) for name, p in processes.items()},
                       "rabbitmq": lambda: comm_cpu_seconds("beam.smp"),
@@ -241,7 +297,7 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
         if not hasattr(local, "journey"):
             local.journey = Journey.of(deployment, timeout=120.0)
         try:
-            return one_filing(local.journey)
+            return one_filing(local.journey, tap)
         except Exception as exc:  # counted and reported; the run goes on
             return {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
         finally:
@@ -259,6 +315,8 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
     cpu = meter.stop()
     memory["end_mb"] = resident_mb(verification)
     after = counters.settled()
+    tapped = tap.tapped - tapped_before
+    tap.close()
     done = [r for r in results if "number" in r]
     failed = [r["error"] for r in results if "error" in r]
     problems += [f"filing failed: {e}" for e in failed[:5]]
@@ -269,6 +327,7 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
     step_p50 = {name: _s(percentile([r["steps"][name] for r in done], 50))
                 for name in (done[0]["steps"] if done else ())}
     published, delivered = (after[k] - before[k] for k in ("published", "delivered"))
+    delivered -= tapped  # the bench's own copies of two events per filing
     per_filing = {"published": round(published / len(done), 1) if done else None,
                   "delivered": round(delivered / len(done), 1) if done else None}
     log(f"system: {len(done)} filings in {wall:.1f} s = {len(done) / wall:.2f}/s; {per_filing} messages per filing")
@@ -351,7 +410,7 @@ def main() -> int:
         try:
             deployment.start()
             log(f"six services started; logs in {work}")
-            system = run_system(deployment, vhost, args.filings, args.clients, problems)
+            system = run_system(deployment, vhost, amqp_uri, args.filings, args.clients, problems)
             problems += [f"{q['messages']} dead letters in {q['name']}" for q in vhost.queues()
                          if q["name"].endswith(".dlq") and q.get("messages")]
         finally:
