@@ -54,7 +54,7 @@ warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")  # desig
 import requests  # noqa: E402
 from baseline import Baseline  # noqa: E402
 from kombu import Connection, Exchange, Queue  # noqa: E402
-from meters import CpuMeter, comm_cpu_seconds, cpu_seconds, percentile, resident_mb  # noqa: E402
+from meters import CpuMeter, comm_cpu_seconds, cpu_seconds, percentile, resident_mb, target  # noqa: E402
 
 from shared.contracts.envelope import make_envelope  # noqa: E402
 from shared.contracts.intake import APPROVED_SITES_CHANGED, FILING_SUBMITTED  # noqa: E402
@@ -374,11 +374,6 @@ def measure_floor(bare: dict, delivered_per_filing: float | None, rounds: int = 
     floor["total_s"] = round(sum(ms.values()) / 1000, 4)
     return floor
 
-
-def target(name: str, value: float | None, goal: float, note: str = "") -> str:
-    verdict = "missed" if value is None or value > goal else "met"
-    shown = "n/a" if value is None else f"{value:.3f}"
-    return f"target {name}: {shown} (goal ≤ {goal:g}) {verdict}{note}"
 
 
 def _s(value: float | None) -> float | None:

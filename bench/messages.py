@@ -21,7 +21,6 @@ Ends with ``target message_pass_vs_bare: RATIO (goal ≤ 4) met|missed`` and the
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 import warnings
@@ -33,6 +32,7 @@ if str(REPO) not in sys.path:
 warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")
 
 from kombu import Connection, Exchange, Queue  # noqa: E402
+from meters import emit, target  # noqa: E402
 from nameko.amqp.publish import Publisher  # noqa: E402
 
 from shared.contracts import EVENTS  # noqa: E402
@@ -110,11 +110,8 @@ def main() -> int:
     for name in phases:
         row = report[name]
         print(f"{name:20} {row['publish_us']:11.1f} {row['consume_us']:11.1f} {row['per_message_us']:15.1f}")
-    print(f"target message_pass_vs_bare: {ratio:.2f} (goal ≤ {GOAL:g}) {'met' if ratio <= GOAL else 'missed'}")
-    line = json.dumps(report)
-    if args.json:
-        args.json.write_text(line + "\n")
-    print(line)
+    print(target("message_pass_vs_bare", ratio, GOAL))
+    emit(report, args.json)
     return 0 if ratio <= GOAL else 1
 
 

@@ -1,6 +1,7 @@
 """What the benchmarks measure with: nearest-rank percentiles and the CPU each process (or group of processes)
 used, read from /proc, as cores over a phase's wall time."""
 
+import json
 import math
 import os
 import time
@@ -65,3 +66,18 @@ def resident_mb(pid: int) -> float:
     except OSError:
         pass
     return 0.0
+
+
+def target(name: str, value: float | None, goal: float, note: str = "") -> str:
+    """A bench's verdict on one target, for a script to read: ``target NAME: VALUE (goal ≤ LIMIT) met|missed``."""
+    verdict = "missed" if value is None or value > goal else "met"
+    shown = "n/a" if value is None else f"{value:.3f}"
+    return f"target {name}: {shown} (goal ≤ {goal:g}) {verdict}{note}"
+
+
+def emit(report: dict, path: Path | None) -> None:
+    """The report as JSON: the last line of stdout, and ``path`` when given."""
+    line = json.dumps(report, ensure_ascii=False)
+    if path:
+        path.write_text(line + "\n")
+    print(line)
