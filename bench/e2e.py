@@ -20,9 +20,10 @@ the sandbox authority sources; notify's file sinks stand for the sponsors' phone
    contact codes read from the sinks and confirmed, precheck's automatic pass, on site (photo, copies,
    originals, domain owner, access, agreement), the sealed form sent to the bureau, the reviewer's approval —
    until intake shows the filing number. Filings per second is N over the wall time of that phase; latency is
-   submit to filing number at intake, also split by step (the journey polls every 0.2 s, so each wait for
-   another service is rounded up to that). Each filing gets an on-site photo of its own from the journey (199
-   distinct ones: verification refuses a photo it has seen), so a run takes at most 198 filings.
+   submit to filing number at intake, also split by step: the on-site window and the number at intake are awaited
+   on the events that announce them (tapped from the bus), the other waits poll every 0.2 s. Each filing gets an
+   on-site photo of its own from the journey (199 distinct ones: verification refuses a photo it has seen), so a
+   run takes at most 198 filings.
 3. Messages: once the bus is quiet, the management API's counters for the vhost (they lag by its statistics
    interval, so they are read until two readings 6 s apart agree), taken before and after the phase: messages
    published (events, RPC requests and replies) and messages delivered to consumers, per filing. The system's
@@ -52,11 +53,12 @@ warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")  # desig
 
 import requests  # noqa: E402
 from baseline import Baseline  # noqa: E402
-from kombu import Connection, Exchange  # noqa: E402
-from meters import CpuMeter, comm_cpu_seconds, cpu_seconds, percentile  # noqa: E402
+from kombu import Connection, Exchange, Queue  # noqa: E402
+from meters import CpuMeter, comm_cpu_seconds, cpu_seconds, percentile, resident_mb, target  # noqa: E402
 
 from shared.contracts.envelope import make_envelope  # noqa: E402
-from shared.contracts.intake import FILING_SUBMITTED  # noqa: E402
+from shared.contracts.intake import APPROVED_SITES_CHANGED, FILING_SUBMITTED  # noqa: E402
+from shared.contracts.verification import ONSITE_WINDOW_OPENED  # noqa: E402
 from shared.platform.crypto import CryptoConfig  # noqa: E402
 from shared.testing.journey import PHOTOS, Journey  # noqa: E402
 from shared.testing.samples import filing_submitted_data  # noqa: E402
@@ -73,6 +75,12 @@ from shared.testing.system import (  # noqa: E402
 NULL_QUEUE = f"evt-intake-{FILING_SUBMITTED}--bench_null.on_event"
 PROVINCE = "京"
 TARGET_RATIO = 0.5
+# issue 23's targets (CPU seconds per filing, seconds, ratios)
+GOAL_VERIFICATION_CPU = 0.30
+GOAL_SERVICES_CPU = 0.70
+GOAL_SUBMIT_TO_NUMBER = 1.0
+GOAL_MEMORY_GROWTH = 1.3
+MEMORY_FIRST = 20  # verification's resident memory is read after this many filings, and again at the end
 
 
 def log(message: str) -> None:
@@ -145,11 +153,12 @@ def run_bare(work: Path, events: int, problems: list[str], timeout: float = 120.
             raise RuntimeError(f"the null consumer did not drain {events} events within {timeout:.0f} s")
         drain = time.monotonic() - first
         cpu = meter.stop()
+        cpu_s = {name: round(seconds, 3) for name, seconds in meter.seconds.items()}
         stop(null, problems)
     rate = events / drain
     log(f"bare nameko: {events} events drained in {drain:.2f} s = {rate:.0f} messages/s")
     return {"events": events, "body_bytes": len(body), "drain_s": round(drain, 3), "messages_per_s": round(rate, 1),
-            "cpu_cores": cpu}
+            "cpu_cores": cpu, "cpu_s": cpu_s}
 
 
 # --- 2. the system ----------------------------------------------------------------------------------------------
@@ -177,9 +186,60 @@ class Counters:
         raise RuntimeError(f"the message counters did not settle within {timeout:.0f} s: {previous}")
 
 
-def one_filing(journey: Journey) -> dict:
+class EventTap:
+    """The two events a filing's waits are for, tapped from the bus as they are published: verification's
+    ``onsite_window_opened`` (the on-site window is open) and intake's ``approved_sites_changed`` (intake has the
+    filing number: it is published in the transaction that records it). Waiting on them instead of polling every
+    0.2 s takes the bench's own polling out of the latency. Its deliveries (``tapped``) are not the system's."""
+
+    BINDINGS = (("verification", ONSITE_WINDOW_OPENED), ("intake", APPROVED_SITES_CHANGED))
+
+    def __init__(self, amqp_uri: str):
+        self.connection = Connection(amqp_uri, connect_timeout=30)
+        self.queue = Queue(f"bench-tap-{uuid.uuid4().hex[:8]}", durable=False, auto_delete=True, bindings=[])
+        channel = self.connection.default_channel
+        bound = self.queue(channel)
+        bound.declare()
+        for source, event_type in self.BINDINGS:
+            exchange = Exchange(f"{source}.events", type="topic", durable=True)
+            exchange(channel).declare()
+            bound.bind_to(exchange=exchange, routing_key=event_type)
+        self.seen: dict[tuple[str, str], threading.Event] = {}
+        self.lock, self.tapped, self.running = threading.Lock(), 0, True
+        self.thread = threading.Thread(target=self._consume, name="event-tap", daemon=True)
+        self.thread.start()
+
+    def _event(self, correlation_id: str, event_type: str) -> threading.Event:
+        with self.lock:
+            return self.seen.setdefault((correlation_id, event_type), threading.Event())
+
+    def _on_message(self, body, message) -> None:
+        meta = body.get("meta", {}) if isinstance(body, dict) else {}
+        self.tapped += 1
+        self._event(str(meta.get("correlation_id")), str(meta.get("type"))).set()
+        message.ack()
+
+    def _consume(self) -> None:
+        with self.connection.Consumer(self.queue, callbacks=[self._on_message], accept=["json"]):
+            while self.running:
+                try:
+                    self.connection.drain_events(timeout=0.5)
+                except TimeoutError:
+                    continue
+
+    def wait(self, filing_id: str, event_type: str, timeout: float = 120.0) -> None:
+        if not self._event(filing_id, event_type).wait(timeout):
+            raise TimeoutError(f"no {event_type} for {filing_id} within {timeout:.0f} s")
+
+    def close(self) -> None:
+        self.running = False
+        self.thread.join(5)
+        self.connection.release()
+
+
+def one_filing(journey: Journey, tap: EventTap) -> dict:
     """The complete path for one filing (``Journey.happy_path``'s steps), timing submit -> filing number and each
-    step after the submission."""
+    step after the submission; the window and the number are awaited on the tapped events."""
     filing = journey.new_filing()
     journey.sign_in(filing, by_sms=False)
     journey.draft(filing)
@@ -195,9 +255,7 @@ def one_filing(journey: Journey) -> dict:
     step("submit")
     journey.confirm_contacts(filing)
     step("codes_received_and_confirmed")
-    journey.await_state(filing, "precheck_passed")
-    step("precheck_passed_at_intake")
-    journey.await_window(filing)
+    tap.wait(filing.id, ONSITE_WINDOW_OPENED)
     step("window_open")
     journey.verify_on_site(filing)
     step("on_site_steps")
@@ -207,33 +265,46 @@ def one_filing(journey: Journey) -> dict:
         raise RuntimeError(f"on-site decision {decided['state']}: {decided.get('reasons')}")
     journey.await_review(filing)
     step("review_pending_at_bureau")
-    number = journey.approve(filing)
+    journey.approve_only(filing)
+    tap.wait(filing.id, APPROVED_SITES_CHANGED)
+    number = journey.intake_view(filing)["filing_number"]
     step("approval_to_number_at_intake")
     return {"filing_id": filing.id, "number": number, "submit_to_number_s": time.monotonic() - submitted,
             "steps": steps}
 
 
-def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int, problems: list[str]) -> dict:
+def run_system(deployment: Deployment, vhost: Vhost, vhost_uri: str, filings: int, clients: int,
+               problems: list[str]) -> dict:
     journey = Journey.of(deployment, timeout=120.0)
+    tap = EventTap(vhost_uri)
     started = time.monotonic()
-    one_filing(journey)
+    one_filing(journey, tap)
     journey.close()
     log(f"warm-up filing through in {time.monotonic() - started:.1f} s; waiting for the counters to settle")
     counters = Counters(vhost.name)
     before = counters.settled()
+    tapped_before = tap.tapped
     processes = deployment.processes
     meter = CpuMeter({**{name: (lambda p=p: cpu_seconds(p.pid)) for name, p in processes.items()},
                       "rabbitmq": lambda: comm_cpu_seconds("beam.smp"),
                       "postgres": lambda: comm_cpu_seconds("postgres")})
     local = threading.local()
+    verification = processes["verification"].pid
+    memory = {"start_mb": resident_mb(verification)}
+    finished, lock = [0], threading.Lock()
 
     def task(_) -> dict:
         if not hasattr(local, "journey"):
             local.journey = Journey.of(deployment, timeout=120.0)
         try:
-            return one_filing(local.journey)
+            return one_filing(local.journey, tap)
         except Exception as exc:  # counted and reported; the run goes on
             return {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+        finally:
+            with lock:
+                finished[0] += 1
+                if finished[0] == MEMORY_FIRST:
+                    memory[f"after_{MEMORY_FIRST}_mb"] = resident_mb(verification)
 
     log(f"system: {filings} filings, {clients} clients")
     meter.start()
@@ -242,7 +313,10 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
         results = list(pool.map(task, range(filings)))
     wall = time.monotonic() - phase
     cpu = meter.stop()
+    memory["end_mb"] = resident_mb(verification)
     after = counters.settled()
+    tapped = tap.tapped - tapped_before
+    tap.close()
     done = [r for r in results if "number" in r]
     failed = [r["error"] for r in results if "error" in r]
     problems += [f"filing failed: {e}" for e in failed[:5]]
@@ -253,6 +327,7 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
     step_p50 = {name: _s(percentile([r["steps"][name] for r in done], 50))
                 for name in (done[0]["steps"] if done else ())}
     published, delivered = (after[k] - before[k] for k in ("published", "delivered"))
+    delivered -= tapped  # the bench's own copies of two events per filing
     per_filing = {"published": round(published / len(done), 1) if done else None,
                   "delivered": round(delivered / len(done), 1) if done else None}
     log(f"system: {len(done)} filings in {wall:.1f} s = {len(done) / wall:.2f}/s; {per_filing} messages per filing")
@@ -262,7 +337,43 @@ def run_system(deployment: Deployment, vhost: Vhost, filings: int, clients: int,
             "messages_published_per_s": round(published / wall, 1),
             "submit_to_number_p50_s": _s(percentile(latencies, 50)),
             "submit_to_number_p99_s": _s(percentile(latencies, 99)),
-            "submit_to_number_max_s": _s(max(latencies, default=None)), "step_p50_s": step_p50, "cpu_cores": cpu}
+            "submit_to_number_max_s": _s(max(latencies, default=None)), "step_p50_s": step_p50, "cpu_cores": cpu,
+            "cpu_s_per_filing": {name: round(seconds / len(done), 4) if done else None
+                                 for name, seconds in meter.seconds.items()},
+            "six_services_cpu_s_per_filing": round(sum(meter.seconds[n] for n in processes) / len(done), 4)
+            if done else None,
+            "verification_memory": {k: round(v, 1) for k, v in memory.items()}}
+
+
+def measure_floor(bare: dict, delivered_per_filing: float | None, rounds: int = 10) -> dict:
+    """What a filing's essential work costs, measured here, in this process (issue 23): the three seals at the bare
+    pyHanko floor (``bench/seal.py``), the three documents rendered, one photo check, and the bare nameko cost of
+    the filing's deliveries (the null consumer's CPU per message times the deliveries)."""
+    import seal
+    from seal import FloorSigner, cpu_per_op, form_content, sign
+
+    from shared.testing.faces import backdrop_photo
+    from verification import forms, photos
+
+    content, thumb = form_content(), photos.thumbnail(backdrop_photo())
+    pdf, signer = forms.render_form(content, "bureau", thumb), FloorSigner()
+    reserved = forms.Sealer(seal.KEY, seal.CERT).bytes_reserved
+    photo = backdrop_photo(faces=(3,), seed=5)
+    ms = {
+        "three_seals": 3 * cpu_per_op(lambda: sign(pdf, signer, reserved), rounds)["median_ms"],
+        "render": cpu_per_op(lambda: (forms.render_form(content, "provider", thumb),
+                                      forms.render_form(content, "bureau", thumb),
+                                      forms.render_agreement(seal.AGREEMENT)), rounds)["median_ms"],
+        "photo_check": cpu_per_op(lambda: photos.check_photo(photo), rounds)["median_ms"],
+    }
+    per_message_ms = bare["cpu_s"]["null_consumer"] / bare["events"] * 1000
+    ms["messages"] = per_message_ms * (delivered_per_filing or 0)
+    floor = {f"{name}_s": round(value / 1000, 4) for name, value in ms.items()}
+    floor["bare_nameko_per_message_ms"] = round(per_message_ms, 4)
+    floor["verification_s"] = round((ms["three_seals"] + ms["render"] + ms["photo_check"]) / 1000, 4)
+    floor["total_s"] = round(sum(ms.values()) / 1000, 4)
+    return floor
+
 
 
 def _s(value: float | None) -> float | None:
@@ -294,13 +405,14 @@ def main() -> int:
         try:
             deployment.start()
             log(f"six services started; logs in {work}")
-            system = run_system(deployment, vhost, args.filings, args.clients, problems)
+            system = run_system(deployment, vhost, amqp_uri, args.filings, args.clients, problems)
             problems += [f"{q['messages']} dead letters in {q['name']}" for q in vhost.queues()
                          if q["name"].endswith(".dlq") and q.get("messages")]
         finally:
             problems += deployment.stop()
     ratio = system["messages_delivered_per_s"] / bare["messages_per_s"]
-    report = {"bare": bare, "system": system, "ratio": round(ratio, 4), "target_ratio": TARGET_RATIO,
+    floor = measure_floor(bare, system["messages_per_filing"]["delivered"])
+    report = {"bare": bare, "system": system, "floor": floor, "ratio": round(ratio, 4), "target_ratio": TARGET_RATIO,
               "target_met": ratio >= TARGET_RATIO, "problems": problems, "run_s": round(time.monotonic() - began, 1)}
     print(f"bare nameko events          {bare['messages_per_s']:>10.1f} messages/s")
     print(f"system                      {system['filings_per_s']:>10.3f} filings/s, "
@@ -313,6 +425,22 @@ def main() -> int:
           f"p99 {system['submit_to_number_p99_s']} s")
     print(f"p50 of each step            {system['step_p50_s']}")
     print(f"cores used during the phase {system['cpu_cores']}")
+    per_filing = system["cpu_s_per_filing"]
+    print("CPU seconds per filing      " + ", ".join(f"{name} {value}" for name, value in per_filing.items())
+          + f"; the six services {system['six_services_cpu_s_per_filing']}")
+    print(f"floor, same run             verification {floor['verification_s']} s (three seals at the bare pyHanko "
+          f"floor {floor['three_seals_s']}, render {floor['render_s']}, photo check {floor['photo_check_s']}), "
+          f"bare nameko for the deliveries {floor['messages_s']} s; in all {floor['total_s']} s")
+    memory = system["verification_memory"]
+    print(f"verification's memory       {memory}")
+    growth = (memory["end_mb"] / memory[f"after_{MEMORY_FIRST}_mb"]
+              if memory.get(f"after_{MEMORY_FIRST}_mb") else None)
+    print(target("verification_cpu_s_per_filing", per_filing.get("verification"), GOAL_VERIFICATION_CPU))
+    print(target("six_services_cpu_s_per_filing", system["six_services_cpu_s_per_filing"], GOAL_SERVICES_CPU))
+    print(target("submit_to_number_p50_s", system["submit_to_number_p50_s"], GOAL_SUBMIT_TO_NUMBER,
+                 "" if args.clients == 1 else f" (at {args.clients} clients; the goal is for 1)"))
+    print(target("verification_memory_growth", growth, GOAL_MEMORY_GROWTH,
+                 f" (after {system['done']} filings over after {MEMORY_FIRST})"))
     for problem in problems:
         print(f"PROBLEM: {problem}")
     if args.json:

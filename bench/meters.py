@@ -1,6 +1,7 @@
 """What the benchmarks measure with: nearest-rank percentiles and the CPU each process (or group of processes)
 used, read from /proc, as cores over a phase's wall time."""
 
+import json
 import math
 import os
 import time
@@ -48,11 +49,12 @@ class CpuMeter:
         self.client_before, self.started = time.process_time(), time.monotonic()
 
     def stop(self) -> dict:
-        """Cores used since ``start()`` (may be called more than once: each reading is up to now)."""
+        """Cores used since ``start()`` (may be called more than once: each reading is up to now); the CPU seconds
+        themselves are kept in ``self.seconds``."""
         wall = max(time.monotonic() - self.started, 1e-9)
-        used = {name: round((meter() - self.before[name]) / wall, 2) for name, meter in self.meters.items()}
-        used["bench_client"] = round((time.process_time() - self.client_before) / wall, 2)
-        return used
+        self.seconds = {name: meter() - self.before[name] for name, meter in self.meters.items()}
+        self.seconds["bench_client"] = time.process_time() - self.client_before
+        return {name: round(seconds / wall, 2) for name, seconds in self.seconds.items()}
 
 
 class HubStall:
@@ -78,3 +80,29 @@ class HubStall:
     def __exit__(self, *_exc) -> None:
         self._done = True
         self._ticker.wait()
+
+
+def resident_mb(pid: int) -> float:
+    """Resident memory of a process in MB (VmRSS, from /proc; 0.0 where it is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
+
+
+def target(name: str, value: float | None, goal: float, note: str = "") -> str:
+    """A bench's verdict on one target, for a script to read: ``target NAME: VALUE (goal ≤ LIMIT) met|missed``."""
+    verdict = "missed" if value is None or value > goal else "met"
+    shown = "n/a" if value is None else f"{value:.3f}"
+    return f"target {name}: {shown} (goal ≤ {goal:g}) {verdict}{note}"
+
+
+def emit(report: dict, path: Path | None) -> None:
+    """The report as JSON: the last line of stdout, and ``path`` when given."""
+    line = json.dumps(report, ensure_ascii=False)
+    if path:
+        path.write_text(line + "\n")
+    print(line)

@@ -1,13 +1,15 @@
 """One registry of every event type, its schema, its producer and a sample (design.md §3).
 
 The dispatcher validates outgoing envelopes here and refuses invalid ones, because marshmallow's
-``dump`` does not validate. Readers load with ``unknown=EXCLUDE`` so that added fields never break them.
+``dump`` does not validate: that is the one full check an event gets. Readers load with ``unknown=EXCLUDE`` so
+that added fields never break them, in one pass (the load itself refuses what it cannot read). Schema instances
+are built once per type and reused (building one costs more than a check).
 """
 
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from marshmallow import EXCLUDE, RAISE, Schema
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError
 
 from shared.contracts.envelope import MetaSchema, make_envelope, schema_version_of
 
@@ -48,6 +50,7 @@ class EventContract:
 class EventRegistry:
     def __init__(self) -> None:
         self._contracts: dict[str, EventContract] = {}
+        self._schemas: dict[tuple[str, str], Schema] = {}
 
     def register(self, contract: EventContract) -> EventContract:
         if contract.type in self._contracts:
@@ -76,25 +79,43 @@ class EventRegistry:
 
     def validate_outgoing(self, envelope: dict) -> None:
         """Strict check for producers: unknown top-level data fields are errors here."""
-        self._validate(envelope, unknown=RAISE)
+        contract = self._contract(envelope)
+        data = envelope.get("data")
+        errors = self._schema(contract, RAISE).validate(data) if isinstance(data, dict) else _NOT_AN_OBJECT
+        if errors:
+            raise InvalidEvent(contract.type, {"data": errors})
 
     def load(self, envelope: dict) -> dict:
-        """Tolerant read for consumers: returns the loaded ``data`` (unknown fields dropped)."""
-        return self._validate(envelope, unknown=EXCLUDE)
+        """Tolerant read for consumers: returns the loaded ``data`` (unknown fields dropped); InvalidEvent for an
+        envelope it cannot read."""
+        contract = self._contract(envelope)
+        data = envelope.get("data")
+        if not isinstance(data, dict):
+            raise InvalidEvent(contract.type, {"data": _NOT_AN_OBJECT})
+        try:
+            return self._schema(contract, EXCLUDE).load(data)
+        except ValidationError as exc:
+            raise InvalidEvent(contract.type, {"data": exc.messages}) from None
 
     def validate_outgoing_many(self, envelopes: list[dict]) -> None:
-        """``validate_outgoing`` for a bulk job's envelopes (W6's stock import): the same checks, with one schema
-        instance per type and no load, because building a marshmallow schema costs more than validating."""
-        schemas: dict[str, Schema] = {}
+        """``validate_outgoing`` for a bulk job's envelopes (W6's stock import)."""
         for envelope in envelopes:
-            self._validate(envelope, unknown=RAISE, schemas=schemas)
+            self.validate_outgoing(envelope)
 
-    def _validate(self, envelope: dict, *, unknown: str, schemas: dict | None = None) -> dict | None:
+    def _schema(self, contract: EventContract, unknown: str) -> Schema:
+        key = (contract.type, unknown)
+        schema = self._schemas.get(key)
+        if schema is None:
+            schema = self._schemas[key] = contract.schema(unknown=unknown)
+        return schema
+
+    def _contract(self, envelope: dict) -> EventContract:
+        """The envelope's contract, once its ``meta`` is checked (type registered, schema version, producer)."""
         meta = envelope.get("meta") if isinstance(envelope, dict) else None
         event_type = meta.get("type", "?") if isinstance(meta, dict) else "?"
         if not isinstance(meta, dict):
             raise InvalidEvent(event_type, {"meta": ["missing or not an object"]})
-        errors = MetaSchema().validate(meta)
+        errors = _META.validate(meta)
         if errors:
             raise InvalidEvent(event_type, {"meta": errors})
         contract = self.get(event_type)
@@ -102,13 +123,10 @@ class EventRegistry:
             raise InvalidEvent(event_type, {"meta": {"schema_version": [f"must be {schema_version_of(event_type)}"]}})
         if meta["source"] != contract.producer:
             raise InvalidEvent(event_type, {"meta": {"source": [f"must be {contract.producer}"]}})
-        data = envelope.get("data")
-        schema = contract.schema(unknown=unknown) if schemas is None else (
-            schemas.get(event_type) or schemas.setdefault(event_type, contract.schema(unknown=unknown)))
-        errors = schema.validate(data) if isinstance(data, dict) else {"data": ["missing or not an object"]}
-        if errors:
-            raise InvalidEvent(event_type, {"data": errors})
-        return schema.load(data) if schemas is None else None
+        return contract
 
+
+_META = MetaSchema()
+_NOT_AN_OBJECT = {"data": ["missing or not an object"]}
 
 EVENTS = EventRegistry()

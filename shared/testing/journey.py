@@ -312,10 +312,14 @@ class Journey:
 
     def approve(self, filing: Filing, submission: int = 1) -> str:
         """P8: the reviewer approves; waits until intake shows the filing number, which it answers."""
-        self.await_review(filing, submission)
-        _ok(self.client("bureau", self.reviewer_token).post(f"/reviews/{filing.id}/approval"))
+        self.approve_only(filing, submission)
         filing.number = self.await_state(filing, "approved")["filing_number"]
         return filing.number
+
+    def approve_only(self, filing: Filing, submission: int = 1) -> dict:
+        """P8: the reviewer approves once the review is pending (the number reaches intake by an event)."""
+        self.await_review(filing, submission)
+        return _ok(self.client("bureau", self.reviewer_token).post(f"/reviews/{filing.id}/approval"))
 
     def return_(self, filing: Filing, reasons: list[dict] | None = None, submission: int = 1) -> dict:
         """P8: the reviewer returns the filing to the provider, which verifies again."""

@@ -17,7 +17,7 @@ from shared.platform.config import flag, require
 class Settings:
     province: Province
     review_working_days: int
-    trusted_seals: list
+    trusted_seals: forms.Trust
     evidence_link_seconds: int
     public_query_limit: int = 30
     trusted_proxies: tuple = ()

@@ -16,6 +16,7 @@ from pyhanko.keys import load_cert_from_pemder
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleTrustManager
 
 DEV_SEAL_CERT = Path(__file__).resolve().parents[3] / "shared" / "platform" / "data" / "dev_seal_cert.pem"
 
@@ -41,11 +42,17 @@ def _problem(code: str, message: str) -> dict:
     return {"field": "evidence.form_bureau_copy", "code": code, "message": message, "rule": "P6"}
 
 
-def load_trusted(paths: list[str]) -> list:
-    return [load_cert_from_pemder(path) for path in paths]
+Trust = SimpleTrustManager
+"""The providers' certificates the bureau trusts, parsed (:func:`load_trusted`)."""
 
 
-def check_form(data: bytes, sha256: str, trusted: list) -> FormCheck:
+def load_trusted(paths: list[str]) -> Trust:
+    """The trusted provider certificates, parsed once at start-up into the trust manager every check reuses
+    (each check still gets a validation context of its own, so nothing one check learns leaks into another)."""
+    return SimpleTrustManager.build(trust_roots=[load_cert_from_pemder(path) for path in paths])
+
+
+def check_form(data: bytes, sha256: str, trusted: Trust) -> FormCheck:
     """Check the bureau's copy of the verification form (P6) against its reference and the trusted seals."""
     if hashlib.sha256(data).hexdigest() != sha256:
         return FormCheck(False, None, [_problem("digest_mismatch", "The stored form is not the one sent.")])
@@ -55,7 +62,7 @@ def check_form(data: bytes, sha256: str, trusted: list) -> FormCheck:
         return FormCheck(False, None, [_problem("unreadable", "The form is not a readable PDF.")])
     if not signatures:
         return FormCheck(False, None, [_problem("unsigned", "The form carries no seal (PDF signature).")])
-    status = validate_pdf_signature(signatures[-1], ValidationContext(trust_roots=trusted, allow_fetching=False))
+    status = validate_pdf_signature(signatures[-1], ValidationContext(trust_manager=trusted, allow_fetching=False))
     signer = status.signing_cert.subject.human_friendly if status.signing_cert is not None else None
     problems = []
     if not (status.intact and status.valid):

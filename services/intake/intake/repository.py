@@ -21,6 +21,7 @@ from intake.domain.stock import StockImport
 from intake.sign_in import SignInCode
 from shared.contracts.intake import READING_PATHS, personal_paths
 from shared.contracts.registry import EVENTS
+from shared.platform.outbox import mark_written
 from shared.platform.sealing import seal, unseal
 from shared.platform.unit_of_work import SqlUnitOfWork
 
@@ -351,6 +352,7 @@ class SqlStock:
             {"id": envelope["meta"]["id"], "event_type": envelope["meta"]["type"],
              "correlation_id": envelope["meta"]["correlation_id"], "envelope": envelope, "created_at": at,
              "attempts": 0, "next_attempt_at": at} for envelope in events])
+        mark_written(self.session)
 
     def progress(self, provider_id: str, at: datetime) -> list[dict]:
         """Per import of the provider: its plans, those done, those overdue at ``at`` (pending past the

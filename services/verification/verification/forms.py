@@ -9,15 +9,20 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 
-from pyhanko.keys import load_cert_from_pemder
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from pyhanko.keys import load_cert_from_pemder, load_private_key_from_pemder
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign import signers
 from pyhanko.sign.validation import validate_pdf_signature
 from pyhanko_certvalidator import ValidationContext
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
@@ -54,6 +59,25 @@ def _when(moment: datetime | str | None) -> str:
     return moment.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M:%S")
 
 
+@lru_cache(maxsize=8192)
+def _char_width(char: str, size: int) -> float:
+    return pdfmetrics.stringWidth(char, _font(), size)
+
+
+def _wrap(text: str, size: int, width: float) -> list[str]:
+    """``text`` broken, at any character (CJK has no spaces), into lines no wider than ``width``: the widths of
+    the embedded TrueType font's glyphs add up (no kerning), so each character is measured once."""
+    lines, start, used = [], 0, 0.0
+    for at, char in enumerate(text):
+        advance = _char_width(char, size)
+        if used + advance > width:
+            lines.append(text[start:at])
+            start, used = at, 0.0
+        used += advance
+    lines.append(text[start:])
+    return lines
+
+
 class _Page:
     """A4 writer that flows lines and starts new pages (reportlab canvas, embedded TrueType CJK font)."""
 
@@ -72,16 +96,7 @@ class _Page:
         self.y = A4[1] - 32 * mm
 
     def line(self, text: str, *, size: int = 10, indent: float = 0) -> None:
-        width = A4[0] - 30 * mm - indent
-        words, current = list(text), ""
-        lines = []
-        for char in words:
-            if pdfmetrics.stringWidth(current + char, FONT, size) > width:
-                lines.append(current)
-                current = ""
-            current += char
-        lines.append(current)
-        for part in lines:
+        for part in _wrap(text, size, A4[0] - 30 * mm - indent):
             if self.y < 20 * mm:
                 self.canvas.showPage()
                 self._new_page()
@@ -171,18 +186,54 @@ def render_agreement(content: dict) -> bytes:
     return page.done()
 
 
-class Sealer:
-    """The provider's seal: a PDF signature with its key and certificate (the DEVELOPMENT pair while
-    ``ALLOW_DEV_KEYS``)."""
+def _blank_pdf() -> bytes:
+    buffer = io.BytesIO()
+    canvas = Canvas(buffer, pagesize=A4, invariant=1)
+    canvas.showPage()
+    canvas.save()
+    return buffer.getvalue()
+
+
+class _LoadedKeySigner(signers.SimpleSigner):
+    """pyHanko's in-memory signer with the private key parsed (and, for RSA, checked) once: pyHanko's own
+    ``sign_raw`` parses and validates the DER key again for every signature, which costs more than the signature."""
 
     def __init__(self, key_file: Path, cert_file: Path):
-        self.signer = signers.SimpleSigner.load(str(key_file), str(cert_file))
-        self.cert = load_cert_from_pemder(str(cert_file))
+        key_info = load_private_key_from_pemder(str(key_file), passphrase=None)
+        super().__init__(signing_cert=load_cert_from_pemder(str(cert_file)), signing_key=key_info,
+                         cert_registry=SimpleCertificateStore())
+        self._key = serialization.load_der_private_key(key_info.dump(), password=None)
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm)
+        if mechanism.signature_algo != "rsassa_pkcs1v15" or not isinstance(self._key, RSAPrivateKey):
+            return super().sign_raw(data, digest_algorithm)  # other key types: pyHanko's way, key parsed per call
+        return self._key.sign(data, PKCS1v15(), get_pyca_cryptography_hash(digest_algorithm))
+
+
+class Sealer:
+    """The provider's seal: a PDF signature with its key and certificate (the DEVELOPMENT pair while
+    ``ALLOW_DEV_KEYS``).
+
+    The key is read and checked once, here, by sealing a blank page (a key that does not match the certificate,
+    or does not load, stops the service at start-up); that seal's size fixes the space every later seal reserves,
+    so pyHanko signs each document once instead of first signing a dummy to measure the signature (P6)."""
+
+    def __init__(self, key_file: Path, cert_file: Path):
+        self.signer = _LoadedKeySigner(key_file, cert_file)
+        self.cert = self.signer.signing_cert
+        self.bytes_reserved: int | None = None
+        probe = self.seal(_blank_pdf(), "probe")
+        contents = PdfFileReader(io.BytesIO(probe)).embedded_signatures[0].sig_object["/Contents"]
+        # The same margin pyHanko adds to its own estimate (hex digits: two per byte).
+        self.bytes_reserved = len(contents) * 2
+        if not self.validate(probe)["valid"]:
+            raise ValueError("the seal's key does not match its certificate (P6)")
 
     def seal(self, pdf: bytes, reason: str) -> bytes:
         writer = IncrementalPdfFileWriter(io.BytesIO(pdf))
         meta = signers.PdfSignatureMetadata(field_name=SIGNATURE_FIELD, reason=reason, location="接入服务单位")
-        return signers.sign_pdf(writer, meta, signer=self.signer).getvalue()
+        return signers.sign_pdf(writer, meta, signer=self.signer, bytes_reserved=self.bytes_reserved).getvalue()
 
     def validate(self, pdf: bytes) -> dict:
         """Offline validation against the provider's certificate as the only trust root: ``{valid, intact,

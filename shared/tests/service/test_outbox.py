@@ -5,14 +5,13 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from kombu import Connection, Exchange, Queue
-from nameko.amqp.publish import Publisher
 from sqlalchemy import MetaData, create_engine, select, update
 from sqlalchemy.orm import Session
 
 from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import FILING_CANCELLED
 from shared.contracts.registry import InvalidEvent
-from shared.platform.outbox import backlog, enqueue, outbox_table, relay_once
+from shared.platform.outbox import ConfirmedPublisher, backlog, enqueue, outbox_table, relay_once
 
 pytestmark = pytest.mark.service
 
@@ -29,13 +28,10 @@ def cancelled(filing_id: str = "f-1") -> dict:
 def world(rabbit_config, database_factory):
     engine = create_engine(database_factory("intake"))
     exchange = Exchange("intake.events", type="topic", durable=True)
-    publisher = Publisher(rabbit_config["AMQP_URI"], use_confirms=True, mandatory=True, declare=[exchange])
+    publish = ConfirmedPublisher(rabbit_config["AMQP_URI"], exchange)
     connection = Connection(rabbit_config["AMQP_URI"])
-
-    def publish(event_type, envelope):
-        publisher.publish(envelope, exchange=exchange, routing_key=event_type)
-
     yield engine, publish, connection, exchange
+    publish.close()
     connection.release()
     engine.dispose()
 
@@ -84,3 +80,34 @@ def test_rolled_back_events_never_leave_and_invalid_ones_are_refused(world):
             enqueue(session, TABLE, bad)
     assert _rows(engine) == []
     assert relay_once(engine, TABLE, publish) == 0
+
+
+def test_the_relay_wakes_only_after_a_commit_that_wrote_to_the_outbox(database_factory):
+    """Issue 23: a transaction that emits nothing (most requests and handled events) costs the relay nothing."""
+    from eventlet.event import Event
+    from sqlalchemy.orm import sessionmaker
+
+    from shared.platform.outbox import OutboxRelay
+
+    engine = create_engine(database_factory("intake"))
+    TABLE.create(engine, checkfirst=True)
+    sessions = sessionmaker(engine)
+    relay = OutboxRelay(TABLE)
+    relay._wake = Event()
+    relay.listen([sessions])
+    try:
+        with sessions() as session:
+            session.execute(select(TABLE.c.id)).all()
+            session.commit()
+            assert not relay._wake.ready()
+            enqueue(session, TABLE, cancelled("f-rolled-back"))
+            session.rollback()
+            session.commit()
+            assert not relay._wake.ready()
+            enqueue(session, TABLE, cancelled("f-2"))
+            assert not relay._wake.ready()  # not before the commit
+            session.commit()
+            assert relay._wake.ready()
+    finally:
+        relay._forget_sessions()
+        engine.dispose()

@@ -7,7 +7,7 @@ from datetime import datetime
 
 from bureau import domain
 from bureau.domain import ReviewState
-from bureau.forms import FormCheck, check_form
+from bureau.forms import FormCheck, Trust, check_form
 from bureau.models import Review
 from bureau.repository import BureauUnitOfWork
 from bureau.usecases import register
@@ -32,7 +32,7 @@ class FormChecker:
     hub in the service (design.md §4)."""
 
     store: ObjectStore
-    trusted_seals: list
+    trusted_seals: Trust
     run_cpu: Callable = _in_line
 
     def __call__(self, ref: dict) -> FormCheck:

@@ -2,13 +2,12 @@
 import hashlib
 
 import pytest
-from pyhanko.keys import load_cert_from_pemder
 
-from bureau.forms import DEV_SEAL_CERT, check_form
+from bureau.forms import DEV_SEAL_CERT, check_form, load_trusted
 
 pytestmark = pytest.mark.unit
 
-TRUSTED = [load_cert_from_pemder(str(DEV_SEAL_CERT))]
+TRUSTED = load_trusted([str(DEV_SEAL_CERT)])
 
 
 def codes(check):
@@ -35,7 +34,7 @@ def test_a_form_changed_after_sealing_is_not(sealed_form):
 
 @pytest.mark.req("B1")
 def test_an_unknown_seal_an_unsigned_form_and_a_swapped_file_are_not(sealed_form):
-    assert codes(check_form(sealed_form, digest(sealed_form), [])) == ["untrusted_seal"]
+    assert codes(check_form(sealed_form, digest(sealed_form), load_trusted([]))) == ["untrusted_seal"]
     unsigned = sealed_form[: sealed_form.index(b"%%EOF") + 5]  # the form before the seal's incremental update
     assert codes(check_form(unsigned, digest(unsigned), TRUSTED)) == ["unsigned"]
     assert codes(check_form(sealed_form, "0" * 64, TRUSTED)) == ["digest_mismatch"]

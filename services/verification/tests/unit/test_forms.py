@@ -87,3 +87,28 @@ def test_the_form_names_every_code_in_chinese_from_the_catalogue():
     for name in ("性质: 单位 企业", "证件类型: 营业执照", "省份: 北京市", "身份: 法定代表人", "证件类型: 居民身份证",
                  "接入方式: 云服务器", "网站负责人姓名: “张叁” 更正为 “张三”"):
         assert name in text
+
+
+@pytest.mark.req("P6")
+def test_each_copy_is_signed_once_with_the_key_parsed_at_start_up(sealer, monkeypatch):
+    """Issue 23: the key is parsed and checked once per process and the signature's space is fixed then, so a seal
+    is one signature, not a dummy to measure and the real one, each re-parsing the key."""
+    signatures = []
+    sign = forms._LoadedKeySigner.sign_raw
+    monkeypatch.setattr(forms._LoadedKeySigner, "sign_raw", lambda self, *a: signatures.append(1) or sign(self, *a))
+    monkeypatch.setattr(forms.serialization, "load_der_private_key", lambda *a, **k: pytest.fail("key parsed again"))
+    copies = [sealer.seal(forms.render_form(CONTENT, copy, None), "核验单") for copy in forms.COPIES]
+    assert len(signatures) == len(copies) == 2
+    assert all(sealer.validate(pdf)["valid"] for pdf in copies)
+
+
+def test_a_key_that_is_not_the_certificates_stops_the_start(tmp_path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    (tmp_path / "key.pem").write_bytes(other.private_bytes(serialization.Encoding.PEM,
+                                                           serialization.PrivateFormat.PKCS8,
+                                                           serialization.NoEncryption()))
+    with pytest.raises(ValueError, match="does not match"):
+        forms.Sealer(tmp_path / "key.pem", DATA / "dev_seal_cert.pem")
