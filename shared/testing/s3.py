@@ -48,44 +48,55 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _answers(url: str) -> bool:
+def _is_moto(url: str) -> bool:
+    """Whether moto's S3 server answers at ``url``: its bucket list, not just any HTTP server that took the port."""
     try:
-        with urllib.request.urlopen(url, timeout=1):
-            return True
-    except urllib.error.HTTPError:
-        return True  # any HTTP answer means the server is serving
+        with urllib.request.urlopen(url, timeout=1) as answer:
+            return b"ListAllMyBucketsResult" in answer.read()
     except (urllib.error.URLError, OSError):
         return False
 
 
-def start_moto_server(log_path: Path) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
+def start_moto_server(log_path: Path, attempts: int = 3) -> tuple[subprocess.Popen[bytes], dict[str, Any]]:
     """Start moto's S3 server on a free loopback port; return the process and its ``S3_*`` settings.
 
-    Raises RuntimeError (with the server's log) if it exits or does not answer within STARTUP_TIMEOUT.
+    A port picked free can be taken by another process before moto binds it (test runs start in parallel): then
+    moto exits and another port is tried, up to ``attempts`` times. Raises RuntimeError (with the server's log) if
+    it exits each time or does not answer within STARTUP_TIMEOUT.
     """
-    port = _free_port()
-    log_file = log_path.open("wb")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-        stdout=log_file,
-        stderr=subprocess.STDOUT,
-        stdin=subprocess.DEVNULL,
-    )
-    log_file.close()
+    for _ in range(attempts):
+        port = _free_port()
+        log_file = log_path.open("wb")
+        process = subprocess.Popen(
+            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+        )
+        log_file.close()
+        if _serves(process, port):
+            return process, {
+                "S3_ENDPOINT": f"127.0.0.1:{port}",
+                "S3_ACCESS_KEY": S3_ACCESS_KEY,
+                "S3_SECRET_KEY": S3_SECRET_KEY,
+                "S3_SECURE": "false",
+                "S3_REGION": S3_REGION,
+            }
+    raise RuntimeError(f"moto S3 server exited {attempts} times on start:\n{log_path.read_text()}")
+
+
+def _serves(process: subprocess.Popen[bytes], port: int) -> bool:
+    """True once moto answers on ``port``; False when it exited first (the port was taken); RuntimeError when it
+    neither answers nor exits within STARTUP_TIMEOUT."""
     deadline = time.monotonic() + STARTUP_TIMEOUT
-    while not _answers(f"http://127.0.0.1:{port}/"):
-        if process.poll() is not None or time.monotonic() > deadline:
+    while not _is_moto(f"http://127.0.0.1:{port}/"):
+        if process.poll() is not None:
+            return False
+        if time.monotonic() > deadline:
             stop_server(process)
-            raise RuntimeError(f"moto S3 server did not start on port {port}:\n{log_path.read_text()}")
+            raise RuntimeError(f"moto S3 server did not answer on port {port} within {STARTUP_TIMEOUT} s")
         time.sleep(0.1)
-    config = {
-        "S3_ENDPOINT": f"127.0.0.1:{port}",
-        "S3_ACCESS_KEY": S3_ACCESS_KEY,
-        "S3_SECRET_KEY": S3_SECRET_KEY,
-        "S3_SECURE": "false",
-        "S3_REGION": S3_REGION,
-    }
-    return process, config
+    return True
 
 
 def stop_server(process: subprocess.Popen[bytes]) -> None:

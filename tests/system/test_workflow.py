@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from shared.i18n import error_text
 from shared.testing.journey import (
     APPROVED,
     CONTACT_CODE,
@@ -147,7 +148,8 @@ def test_precheck_failure_then_resubmission(journey, ledger):
     failed = journey.await_state(filing, "precheck_failed")
     assert failed["filing_number"] is None
     wait_until("the fail SMS", lambda: FAILED in texts(journey, filing))
-    assert journey.timeline(filing)[-1]["reasons"] == [reason]
+    # the sponsor reads the catalogue's sentence for the staff's code, in Chinese by default (X6)
+    assert journey.timeline(filing)[-1]["reasons"] == [{**reason, "message": error_text(reason)}]
 
     journey.edit(filing, {"sponsor": {"name": unit_filing()["sponsor"]["name"]}})
     journey.submit(filing)  # contacts confirmed before: no new codes, the clean filing passes on its own
