@@ -291,8 +291,8 @@ def test_every_filing_ends_where_expected_with_each_sms_once(journey, deployment
     # every journey files the same sample unit: one sponsor number (X1), one website number per site, never two (P8)
     numbers = [f.number for f, state, _ in ledger.values() if f.number]
     assert len(numbers) == 6 and len(set(numbers)) == 1
-    approvals = [json.loads(m["body"])["data"] for m in deployment.tap.messages()
-                 if m["routing_key"].startswith("filing_approved.v1")]
+    approvals = [data for m in deployment.tap.messages() if m["routing_key"].startswith("filing_approved.v1")
+                 and (data := json.loads(m["body"])["data"])["filing_id"] in ledger]  # not the other modules' filings
     sites = {}
     for approval in approvals:
         for domain, website_number in approval["website_numbers"].items():
