@@ -22,8 +22,8 @@ the sandbox authority sources; notify's file sinks stand for the sponsors' phone
    until intake shows the filing number. Filings per second is N over the wall time of that phase; latency is
    submit to filing number at intake, also split by step: the on-site window and the number at intake are awaited
    on the events that announce them (tapped from the bus), the other waits poll every 0.2 s. Each filing gets an
-   on-site photo of its own from the journey (199 distinct ones: verification refuses a photo it has seen), so a
-   run takes at most 198 filings.
+   on-site photo of its own from the journey (201 distinct ones: verification refuses a photo it has seen), so a
+   run takes at most 200 filings.
 3. Messages: once the bus is quiet, the management API's counters for the vhost (they lag by its statistics
    interval, so they are read until two readings 6 s apart agree), taken before and after the phase: messages
    published (events, RPC requests and replies) and messages delivered to consumers, per filing. The system's

@@ -33,7 +33,7 @@ on-site verifier and a precheck officer of ``provider``, a reviewer of ``provinc
 are looked up by verification in the sandbox registry (``python -m shared.testing.registry``, verification's
 ``RDAP_SERVERS=*=http://127.0.0.1:<port>``), which knows ``example.com.cn`` as the unit sample's; originals are
 checked against the sandbox authorities, which know the unit sample's numbers. Each filing of a driver process
-gets its own on-site photo (:data:`PHOTOS`, 199 of them): a photo used for another filing is refused (P4).
+gets its own on-site photo (:data:`PHOTOS`, 201 of them): a photo used for another filing is refused (P4).
 """
 from __future__ import annotations
 
@@ -69,7 +69,7 @@ EXPIRED = ("您的网站备案信息已通过预核验，但网站负责人未�
 APPROVED = "您的网站备案已通过通信管理局审核，备案号为{number}，请在网站首页底部标注备案号并链接至工业和信息化部政务服务平台"  # noqa: E501
 # On-site photos (shared.testing.faces.backdrop_photo(faces=(face,), seed=seed)) that verification's photo check
 # (P4) accepts and that differ pairwise by at least 7 bits of the perceptual hash (the check takes 3 or fewer for
-# the same photo): seed -> faces. Filing n of a driver process gets the n-th, so a deployment can take 199 filings
+# the same photo): seed -> faces. Filing n of a driver process gets the n-th, so a deployment can take 201 filings
 # through on-site verification before photos repeat (a repeat is refused as reused).
 PHOTO_FACES = {
     0: (None, 0, 1, 2, 3, 5, 6, 7, 8, 11, 12, 14, 16, 17, 19, 21, 22, 23, 26, 28, 29, 35, 37, 42, 43, 44, 49, 50, 56,
@@ -84,6 +84,7 @@ PHOTO_FACES = {
          76, 77, 80, 81, 92, 97),
     35: (2, 9, 15, 17, 22, 36, 48, 58, 59, 69, 87, 89),
     39: (None, 2, 14, 27, 28, 29, 43, 47, 53, 63, 64, 86, 88, 97),
+    45: (51, 63),
 }
 PHOTOS = tuple((face, seed) for seed, faces in PHOTO_FACES.items() for face in faces)
 _serial = itertools.count()
