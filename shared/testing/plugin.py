@@ -72,13 +72,20 @@ def pytest_collection_modifyitems(config, items):
     for module, members in _modules(items).items():
         seconds = recorded.get(module, sum(_estimate(item) for item in members))
         groups[_group(members[0])] = groups.get(_group(members[0]), 0.0) + seconds
+    part_of = assign_parts(groups, count)
+    kept = [item for item in items if part_of[_group(item)] == index - 1]
+    config.hook.pytest_deselected(items=[item for item in items if part_of[_group(item)] != index - 1])
+    items[:] = kept
+
+
+def assign_parts(groups: dict[str, float], count: int) -> dict[str, int]:
+    """Each group (its seconds) to one of ``count`` parts (0-based): heaviest first, each into the part with the
+    least time so far (ties: the lower part, names in order), so the same groups always split the same way."""
     loads, part_of = [0.0] * count, {}
     for group, seconds in sorted(groups.items(), key=lambda entry: (-entry[1], entry[0])):
         lightest = loads.index(min(loads))
         part_of[group], loads[lightest] = lightest, loads[lightest] + seconds
-    kept = [item for item in items if part_of[_group(item)] == index - 1]
-    config.hook.pytest_deselected(items=[item for item in items if part_of[_group(item)] != index - 1])
-    items[:] = kept
+    return part_of
 
 
 def _modules(items) -> dict[str, list]:
