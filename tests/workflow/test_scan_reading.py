@@ -7,6 +7,7 @@ for a clearer one; staff see both on the case in the queue; nothing is decided b
 import random
 from datetime import date
 
+import eventlet
 import pytest
 
 from intake import ocr
@@ -97,3 +98,14 @@ def test_scans_that_agree_give_no_finding_and_an_unreadable_scan_asks_for_a_clea
     case.state = CaseState.NEEDS_REVIEW  # its contacts confirmed: staff's queue shows the finding
     [queued] = staff.work_queue(unreadable)
     assert any(f["code"] == "scan_unreadable" for f in queued["findings"])
+
+
+def test_scans_uploaded_at_once_are_all_read():
+    """The reads run on eventlet's tpool (OS threads) one at a time behind the model's lock: uploads arriving
+    together each get their reading (a green lock there hung every upload after the first)."""
+    rng = random.Random(7)
+    scans = [photographed(id_card_front("张三", resident_id_number(rng, date(1990, 5, 17)), rng), rng) for _ in range(3)]
+    pool = eventlet.GreenPool()
+    with eventlet.Timeout(60):
+        readings = list(pool.imap(lambda scan: ocr.reading_of("responsible_person_document", scan), scans))
+    assert [reading["found"]["name"]["value"] for reading in readings] == ["张三"] * 3

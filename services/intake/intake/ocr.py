@@ -13,17 +13,18 @@ read at a time, as onnxruntime already spreads each one over the cores.
 from __future__ import annotations
 
 import io
-import threading
 
 import numpy as np
-from eventlet import tpool
+from eventlet import patcher, tpool
 from PIL import Image
 from pypdf import PdfReader
 
 from intake.domain.reading import READ_KINDS, Line, read
 
 MAX_SIDE = 1600  # a phone photo of a card is downscaled to this first: enough for 5 mm print, 4x less work
-_lock = threading.Lock()
+# The work runs on eventlet's tpool, on OS threads: after nameko's monkey patch ``threading.Lock`` is a green lock,
+# which an OS thread cannot wait on (concurrent callers hung), so the model is guarded by an OS lock.
+_lock = patcher.original("threading").Lock()
 _engine = []
 
 

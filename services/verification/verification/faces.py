@@ -11,16 +11,18 @@ comparison runs at a time (dlib's objects are not shared across threads).
 from __future__ import annotations
 
 import io
-import threading
 from dataclasses import dataclass
 
 import numpy as np
+from eventlet import patcher
 from PIL import Image, ImageOps
 
 from verification.domain.face import THRESHOLD, outcome
 
 MAX_SIDE = 1024  # larger photos are downscaled first: a face on a card or at the counter needs far less
-_lock = threading.Lock()
+# The work runs on eventlet's tpool, on OS threads: after nameko's monkey patch ``threading.Lock`` is a green lock,
+# which an OS thread cannot wait on (concurrent callers hung), so the model is guarded by an OS lock.
+_lock = patcher.original("threading").Lock()
 _models = []
 
 

@@ -8,7 +8,9 @@ import json
 import uuid
 from pathlib import Path
 
+import eventlet
 import pytest
+from eventlet import tpool
 from pypdf import PdfReader
 
 from services.verification.tests.unit.events import precheck_passed
@@ -38,6 +40,16 @@ def test_the_same_person_matches_another_does_not_and_no_face_is_its_own_outcome
     assert (same.outcome, other.outcome, nobody.outcome) == ("same_person", "different_person", "no_face")
     assert same.distance < THRESHOLD < other.distance and nobody.distance is None
     assert same.faces == (1, 1) and nobody.faces == (1, 0)
+
+
+def test_comparisons_asked_at_once_on_tpool_threads_all_answer():
+    """Counters comparing at the same time each get their answer: the model's lock is an OS lock, which tpool's
+    threads can wait on (a green one hung them)."""
+    pool = eventlet.GreenPool()
+    pairs = [("obama.jpg", "obama2.jpg"), ("obama.jpg", "biden.jpg"), ("biden.jpg", "obama2.jpg")]
+    with eventlet.Timeout(60):
+        outcomes = list(pool.imap(lambda pair: tpool.execute(faces.compare, *map(photo, pair)).outcome, pairs))
+    assert outcomes == ["same_person", "different_person", "different_person"]
 
 
 @pytest.fixture
