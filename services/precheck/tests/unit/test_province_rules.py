@@ -19,7 +19,7 @@ def test_a_breach_of_the_province_rules_fails_the_filing_citing_the_rule(uow, pr
     reasons = {(r["field"], r["code"], r["rule"]) for r in failed["reasons"]}
     assert reasons == {("contacts.office_phone", "province_local_phone", "PRV-50-PHONE@provinces-2026.1"),
                        ("websites.0.domains", "province_domains_per_website", "PRV-50-DOMAINS@provinces-2026.1")}
-    [case] = uow.cases.rows.values() if isinstance(uow.cases.rows, dict) else uow.cases.rows
+    [case] = uow.cases.rows
     assert {f["requirement"] for f in case.findings} == {"X3"}
     assert all(r["params"]["province"] == "重庆市" for r in failed["reasons"])
 
