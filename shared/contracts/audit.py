@@ -46,3 +46,62 @@ EVENTS.register(EventContract(
     "The filing center's check found a filing's ID information wrong (P9, C1, C2); to its bureau and provider.",
     route=BY_PROVINCE,
 ))
+
+
+# --- shell sites (X5) -------------------------------------------------------------------------------------------
+
+SHELL_SITE_FOUND = "shell_site_found.v1"
+SHELL_SITE_CLEARED = "shell_site_cleared.v1"
+SHELL_SITE_CLEARED_REASONS = ("hosted_again", "no_longer_approved")
+
+
+class ShellSiteFoundSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    finding_id = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    domain = fields.String(required=True, metadata={"description": "ASCII (punycode) form"})
+    found_at = fields.AwareDateTime(required=True)
+    rectify_by = fields.AwareDateTime(required=True, metadata={"description": "X5: end of the rectification window"})
+    inventory_import_id = fields.String(required=True, metadata={"description": "the inventory that lacks it"})
+
+
+class ShellSiteClearedSchema(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    finding_id = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    domain = fields.String(required=True)
+    found_at = fields.AwareDateTime(required=True)
+    cleared_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(SHELL_SITE_CLEARED_REASONS))
+
+
+EVENTS.register(EventContract(
+    SHELL_SITE_FOUND, "audit", ShellSiteFoundSchema,
+    {
+        "finding_id": "3c1e0f4a-7b2d-4c9e-8f1a-6d5b4a3c2e10",
+        "provider_id": "provider-demo",
+        "domain": "www.example.com.cn",
+        "found_at": "2026-12-07T10:00:00+08:00",
+        "rectify_by": "2027-01-06T10:00:00+08:00",
+        "inventory_import_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
+    },
+    "An approved site is no longer in its provider's hosted-site inventory (空壳, X5): a finding for the provider's "
+    "staff with the end of its rectification window.",
+))
+
+EVENTS.register(EventContract(
+    SHELL_SITE_CLEARED, "audit", ShellSiteClearedSchema,
+    {
+        "finding_id": "3c1e0f4a-7b2d-4c9e-8f1a-6d5b4a3c2e10",
+        "provider_id": "provider-demo",
+        "domain": "www.example.com.cn",
+        "found_at": "2026-12-07T10:00:00+08:00",
+        "cleared_at": "2026-12-09T10:00:00+08:00",
+        "reason": "hosted_again",
+    },
+    "A shell-site finding closed (X5): the site is in the provider's inventory again, or no longer approved.",
+))

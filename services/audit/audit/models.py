@@ -11,6 +11,7 @@ from datetime import datetime
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Float,
     ForeignKey,
     Identity,
@@ -220,3 +221,32 @@ class Penalty(Base):
 outbox = outbox_table(Base.metadata)
 processed_events = processed_events_table(Base.metadata)
 idempotency_keys = idempotency_keys_table(Base.metadata)
+
+
+class ApprovedSite(Base):
+    """X5: a domain of the provider's approved-sites list as intake announced it (``approved_sites_changed.v1``),
+    with the list revision that last touched it; ``present`` false once removed."""
+
+    __tablename__ = "approved_sites"
+
+    provider_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    revision: Mapped[int] = mapped_column(BigInteger)
+    present: Mapped[bool] = mapped_column(Boolean)
+    changed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+
+
+class ShellSite(Base):
+    """X5: an approved site missing from its provider's inventory, open until ``cleared_at``."""
+
+    __tablename__ = "shell_sites"
+    __table_args__ = (Index("ix_shell_sites_open", "provider_id", postgresql_where=text("cleared_at IS NULL")),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    provider_id: Mapped[str] = mapped_column(String(64))
+    domain: Mapped[str] = mapped_column(String(253))
+    import_id: Mapped[str] = mapped_column(String(36))
+    found_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    rectify_by: Mapped[datetime] = mapped_column(UtcDateTime())
+    cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    cleared_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)

@@ -13,6 +13,7 @@ from sqlalchemy import DateTime, cast, func, select, text, update
 from sqlalchemy.orm import Session
 
 from audit import domain, models
+from audit.shell_sites import ShellSite
 from shared.platform.unit_of_work import SqlUnitOfWork
 
 SERVICE = "audit"
@@ -169,6 +170,54 @@ class InventoryRepository:
         self.session.flush()
 
 
+    def hosted(self, provider_id: str) -> tuple[set[str], str] | None:
+        """X5: the provider's latest inventory as ``(domains, import id)``; None before one is loaded."""
+        rows = self.session.execute(select(models.HostedSite.domain, models.HostedSite.import_id)
+                                    .where(models.HostedSite.provider_id == provider_id)).all()
+        return ({row.domain for row in rows}, rows[0].import_id) if rows else None
+
+
+class ShellSiteRepository:
+    """X5: the provider's approved sites as intake announces them, and the shell-site findings."""
+
+    def __init__(self, session: Session):
+        self.session = session
+
+    def revisions(self, provider_id: str, domains: Iterable[str]) -> dict[str, int]:
+        """The list revision that last touched each of ``domains`` (locked: changes of one domain apply in turn)."""
+        site = models.ApprovedSite
+        return {row.domain: row.revision for row in self.session.execute(
+            select(site.domain, site.revision).where(site.provider_id == provider_id, site.domain.in_(list(domains)))
+            .with_for_update())}
+
+    def put(self, provider_id: str, domain_name: str, revision: int, present: bool, at: datetime) -> None:
+        self.session.merge(models.ApprovedSite(provider_id=provider_id, domain=domain_name, revision=revision,
+                                               present=present, changed_at=at))
+
+    def approved(self, provider_id: str) -> set[str]:
+        site = models.ApprovedSite
+        return set(self.session.scalars(select(site.domain).where(site.provider_id == provider_id, site.present)))
+
+    def providers(self) -> list[str]:
+        """Providers with an approved site or an open finding: the ones the check looks at."""
+        approved = select(models.ApprovedSite.provider_id).where(models.ApprovedSite.present)
+        shells = select(models.ShellSite.provider_id).where(models.ShellSite.cleared_at.is_(None))
+        return sorted(set(self.session.scalars(approved.union(shells))))
+
+    def findings(self, provider_id: str, open_only: bool = True) -> list[ShellSite]:
+        shell = models.ShellSite
+        query = select(shell).where(shell.provider_id == provider_id)
+        if open_only:
+            query = query.where(shell.cleared_at.is_(None)).with_for_update()
+        return [_domain(ShellSite, r) for r in self.session.scalars(query.order_by(shell.found_at, shell.domain))]
+
+    def add(self, finding: ShellSite) -> None:
+        self.session.add(_record(models.ShellSite, finding))
+
+    def save(self, finding: ShellSite) -> None:
+        self.session.merge(_record(models.ShellSite, finding))
+
+
 class PenaltyRepository:
     """The bureaus' penalties as the summary follows them (C4)."""
 
@@ -305,5 +354,6 @@ class AuditUnitOfWork(SqlUnitOfWork):
         self.checks = CheckRepository(session)
         self.samples = SampleRepository(session)
         self.inventories = InventoryRepository(session)
+        self.shell_sites = ShellSiteRepository(session)
         self.penalties = PenaltyRepository(session)
         self.reports = ReportQueries(session)

@@ -10,16 +10,18 @@ Who may call what is declared on each route (issue 8: deny by default): the fili
 bureaus' reviewers read the reports (P10: reported back); the rules are published to everyone (C3).
 """
 
+from nameko.timer import timer
 from werkzeug.wrappers import Request
 
 from audit.dependencies import AuditSettings
 from audit.models import idempotency_keys, outbox, processed_events
 from audit.repository import AuditUnitOfWork
 from audit.schemas import PhoneCheckInput, SampleInput, StatisticsQuery
-from audit.usecases import id_check, inventories, spot_checks, statistics, trail
+from audit.usecases import id_check, inventories, monitoring, spot_checks, statistics, trail
 from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_APPROVED
 from shared.contracts.errors import BadRequest
+from shared.contracts.intake import APPROVED_SITES_CHANGED
 from shared.platform.auth import AUDITOR, OPS, REVIEWER, SPONSOR, STAFF, Guard, allow
 from shared.platform.authority import AuthoritySources
 from shared.platform.entrypoints import handles, read_event, route
@@ -34,6 +36,7 @@ _MONTH = {"month": {"pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "example": "2026-11
 _QUARTER = {"quarter": {"pattern": "^[0-9]{4}Q[1-4]$", "example": "2026Q4"}}
 _BAD_PERIOD = {400: "A malformed month or quarter, or a missing or malformed header or query parameter"}
 _NO_SAMPLE = {404: "Unknown sample or sample item"}
+SHELL_SITE_TIMER_SECONDS = 6 * 3600  # X5: how often approved sites are compared with the inventories
 
 
 class AuditService(ServiceBase):
@@ -70,6 +73,26 @@ class AuditService(ServiceBase):
                                              rules=self.settings.rules, now=self.settings.now())
         self.metrics.counter("icp_audit_id_checks_total", "Automatic ID checks", ["outcome"]).labels(
             result["outcome"]).inc()
+
+    @handles("intake", APPROVED_SITES_CHANGED, claim="audit.on_approved_sites_changed")
+    def on_approved_sites_changed(self, data: dict, meta: dict):
+        """X5: follow the provider's approved-sites list, the side of the shell-site check intake keeps."""
+        monitoring.on_approved_sites_changed(self.uow, data)
+
+    @timer(interval=SHELL_SITE_TIMER_SECONDS)
+    def check_shell_sites(self):
+        """X5: compare every provider's approved sites with its latest inventory, periodically."""
+        self._check_shell_sites()
+
+    def _check_shell_sites(self) -> dict:
+        counts = monitoring.check_shell_sites(self.uow, window_days=self.settings.shell_site_rectify_days,
+                                              now=self.settings.now())
+        self.db.commit()
+        self.metrics.counter("icp_audit_shell_site_findings_total", "Shell-site findings raised and cleared",
+                             ["change"]).labels("found").inc(counts["found"])
+        self.metrics.counter("icp_audit_shell_site_findings_total", "Shell-site findings raised and cleared",
+                             ["change"]).labels("cleared").inc(counts["cleared"])
+        return counts
 
     # --- trail -----------------------------------------------------------------------------------
 
@@ -124,6 +147,20 @@ class AuditService(ServiceBase):
            summary="The quarterly inventory comparison report (P10, C2)")
     def quarterly_report(self, request: Request, quarter: str):
         return inventories.quarterly_report(self.uow, quarter, rules=self.settings.rules)
+
+    # --- X5 --------------------------------------------------------------------------------------
+
+    @route("POST", "/shell-sites/checks", access=AUDITORS_WRITE, rule="X5",
+           summary="Run the shell-site check now: approved sites against the inventories (X5)")
+    def run_shell_site_check(self, request: Request):
+        """What the periodic check does, at once (after an inventory is loaded): ``{found, cleared}``."""
+        return self._check_shell_sites()
+
+    @route("GET", "/providers/<provider_id>/shell-sites", access=READERS, rule="X5",
+           parameters={"provider_id": {"minLength": 1, "maxLength": 64}},
+           summary="A provider's shell-site findings, open first, with their rectification windows (X5)")
+    def shell_sites(self, request: Request, provider_id: str):
+        return monitoring.shell_site_report(self.uow, provider_id)
 
     # --- C4 --------------------------------------------------------------------------------------
 

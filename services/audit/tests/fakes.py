@@ -4,12 +4,14 @@ service tests prove on PostgreSQL."""
 
 from __future__ import annotations
 
+import copy
 import itertools
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import datetime
 
 from audit import domain
+from audit.shell_sites import ShellSite
 from shared.testing.fakes import FakeUnitOfWork
 
 
@@ -117,6 +119,42 @@ class FakeInventories:
     def replace(self, provider_id: str, domains: Iterable[str], import_id: str, imported_at: datetime) -> None:
         self.sites[provider_id] = (list(domains), import_id)
 
+    def hosted(self, provider_id: str) -> tuple[set[str], str] | None:
+        if not self.sites.get(provider_id, ([], ""))[0]:
+            return None
+        domains, import_id = self.sites[provider_id]
+        return set(domains), import_id
+
+
+class FakeShellSites:
+    def __init__(self):
+        self.sites: dict[tuple[str, str], tuple[int, bool]] = {}  # (provider, domain) -> (revision, present)
+        self.rows: dict[str, ShellSite] = {}
+
+    def revisions(self, provider_id: str, domains: Iterable[str]) -> dict[str, int]:
+        return {d: self.sites[(provider_id, d)][0] for d in domains if (provider_id, d) in self.sites}
+
+    def put(self, provider_id: str, domain_name: str, revision: int, present: bool, at: datetime) -> None:
+        self.sites[(provider_id, domain_name)] = (revision, present)
+
+    def approved(self, provider_id: str) -> set[str]:
+        return {d for (p, d), (_, present) in self.sites.items() if p == provider_id and present}
+
+    def providers(self) -> list[str]:
+        return sorted({p for (p, _), (_, present) in self.sites.items() if present}
+                      | {f.provider_id for f in self.rows.values() if f.cleared_at is None})
+
+    def findings(self, provider_id: str, open_only: bool = True) -> list[ShellSite]:
+        return sorted((copy.copy(f) for f in self.rows.values() if f.provider_id == provider_id
+                       and (f.cleared_at is None or not open_only)), key=lambda f: (f.found_at, f.domain))
+
+    def add(self, finding: ShellSite) -> None:
+        assert finding.id not in self.rows
+        self.rows[finding.id] = copy.copy(finding)
+
+    def save(self, finding: ShellSite) -> None:
+        self.rows[finding.id] = copy.copy(finding)
+
 
 class FakePenalties:
     def __init__(self):
@@ -143,4 +181,5 @@ class FakeAuditUnitOfWork(FakeUnitOfWork):
         self.checks = FakeChecks()
         self.samples = FakeSamples(self.stock)
         self.inventories = FakeInventories()
+        self.shell_sites = FakeShellSites()
         self.penalties = FakePenalties()

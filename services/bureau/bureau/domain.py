@@ -11,14 +11,13 @@ from datetime import datetime
 from enum import StrEnum
 
 from shared.kernel.errors import InvalidValue
+from shared.kernel.province_rules import shipped_province_rules
 
 REVIEW_WORKING_DAYS = 20
 """P8: the bureau reviews within 20 working days of receipt."""
 
-PROVINCE_REVIEW_WORKING_DAYS = {"浙": 30}
 # The ``kind`` of icp_deadlines_open/_breached (deploy/monitoring): 20 or, where the province says so, 30 working days.
 DEADLINE_KIND = "bureau_review_working_days"
-"""P8: a province may set a longer review time by its own rules (Zhejiang: 30 working days)."""
 
 
 class ReviewState(StrEnum):
@@ -105,9 +104,10 @@ def deadline_events(near_raised: bool, breached_raised: bool, near_at: datetime,
 
 
 def review_working_days(province_abbr: str, configured: int | None = None) -> int:
-    """P8: 20 working days, or the province's own longer time; a configured value may lengthen it, never
+    """P8: 20 working days, or the province's own longer time (its review period in the province rules, X3:
+    Zhejiang 30); a configured value may lengthen it, never
     shorten it below the regulation (InvalidValue ``too_short``)."""
-    days = PROVINCE_REVIEW_WORKING_DAYS.get(province_abbr, REVIEW_WORKING_DAYS)
+    days = shipped_province_rules().review_working_days(province_abbr) or REVIEW_WORKING_DAYS  # X3: 浙 30
     if configured is None:
         return days
     if configured < REVIEW_WORKING_DAYS:

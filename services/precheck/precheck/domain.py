@@ -107,10 +107,12 @@ class Finding:
     severity: Severity
     rulebook_version: str
     details: dict | None = None  # X7: what was entered, what the scan says, the confidence
+    params: dict | None = None  # X3: the province and the source its sentence cites
 
     def reason(self) -> dict:
         """The ``{field, code, message, rule}`` a sponsor sees; ``rule`` names rule and rulebook version."""
-        return FieldError(self.field, self.code, self.message, f"{self.rule}@{self.rulebook_version}").to_dict()
+        return FieldError(self.field, self.code, self.message, f"{self.rule}@{self.rulebook_version}",
+                          self.params).to_dict()
 
     def to_dict(self) -> dict:
         details = {"details": self.details} if self.details else {}

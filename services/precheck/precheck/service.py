@@ -56,8 +56,8 @@ class PrecheckService(ServiceBase):
 
     def _on_submitted(self, data: dict) -> None:
         submission.on_submitted(self._uow(), data, cipher=self.personal.cipher, hasher=self.personal.hasher,
-                              rulebook=self.settings.rulebook, auto_pass=self.settings.auto_pass,
-                              now=self.settings.now)
+                              rulebook=self.settings.rulebook, province_rules=self.settings.province_rules,
+                              auto_pass=self.settings.auto_pass, now=self.settings.now)
 
     @timer(interval=DEADLINE_TIMER_SECONDS, eager=True)
     def check_deadlines(self):
@@ -155,5 +155,6 @@ class PrecheckService(ServiceBase):
     @route("GET", "/rulebook", access=allow(SPONSOR, *STAFF, REVIEWER, AUDITOR, OPS),
            summary="The check standards in force (C3)")
     def rulebook(self, request: Request):
-        """C3: the check standards in force, published."""
-        return self.settings.rulebook.to_dict()
+        """C3: the check standards in force, published, with the provinces' own rules (X3), each citing its
+        source and the day it took effect."""
+        return {**self.settings.rulebook.to_dict(), "province_rules": self.settings.province_rules.to_dict()}

@@ -7,6 +7,7 @@ finding and the finding's outbox row are one transaction (design.md §4).
 - :mod:`.id_check`: the automatic ID check of every approved filing (P9), and :mod:`.findings` it raises;
 - :mod:`.spot_checks`: monthly samples, phone checks and the monthly report (C1);
 - :mod:`.inventories`: hosted-site inventories and the quarterly report (P10, C2);
+- :mod:`.monitoring`: shell-site (空壳) monitoring: approved sites against the inventory (X5);
 - :mod:`.statistics`: statistics, the bulletin and the penalty summary (C4);
 - :mod:`.periods`: the months and quarters the reports are asked for, the instants events carry.
 """

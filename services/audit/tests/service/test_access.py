@@ -36,6 +36,8 @@ ROUTES = [
     ("bulletin", "/bulletin/2026-11", {}, 200),
     ("penalties", "/penalties/summary", {}, 200),
     ("rules", "/rules", {}, 200),
+    ("run_shell_site_check", "/shell-sites/checks", {}, 200),
+    ("shell_sites", "/providers/provider-test/shell-sites", {}, 200),
 ]
 PUBLIC = ["/openapi.json", "/healthz", "/metrics"]
 DECLARED = {r.name: r for r in routes(AuditService)}

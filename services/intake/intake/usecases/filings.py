@@ -15,9 +15,11 @@ from intake import ocr
 from intake.domain import filing as lifecycle
 from intake.domain.filing import Acceptance, Filing, Scan
 from intake.domain.filing_data import SCAN_KINDS, normalise_typed, validate_filing
+from intake.domain.provinces import province_problems
 from intake.repository import IntakeUnitOfWork
 from shared.contracts.errors import BadRequest, Conflict, FieldError, NotFound, field_errors
 from shared.contracts.intake import personal_paths
+from shared.kernel.province_rules import shipped_province_rules
 from shared.platform import uploads
 from shared.platform.sealing import mask
 from shared.platform.storage import ObjectStore, evidence_retain_until
@@ -139,10 +141,13 @@ def accept_contract(uow: IntakeUnitOfWork, viewer: Viewer, actor: str, filing_id
 
 
 def problems(uow: IntakeUnitOfWork, filing: Filing, data: dict, at: datetime) -> list[FieldError]:
-    """Every problem that keeps the filing's current version from being submitted (P1, R1.1–R1.8, W3)."""
+    """Every problem that keeps the filing's current version from being submitted (P1, R1.1–R1.8, W3), and the
+    breaches of its province's own rules (X3)."""
     acceptance = uow.filings.acceptance(filing.id, filing.version)
+    today = at.astimezone(SHANGHAI).date()
     return validate_filing(data, [s.kind for s in uow.filings.scans(filing.id)],
-                           acceptance.clause_sha256 if acceptance else None, at.astimezone(SHANGHAI).date())
+                           acceptance.clause_sha256 if acceptance else None, today) \
+        + province_problems(shipped_province_rules(), data, today)
 
 
 def view(uow: IntakeUnitOfWork, viewer: Viewer, filing: Filing, at: datetime) -> dict:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from datetime import datetime
 
 from precheck import domain
-from precheck.domain import CaseState, Context, Rulebook
+from precheck.domain import CaseState, Context, Finding, Rulebook, Severity
 from precheck.models import Case, Confirmation
 from precheck.readings import compare_scans
 from precheck.repository import PrecheckUnitOfWork
@@ -21,6 +21,7 @@ from shared.contracts.intake import READING_PATHS, SEAL_CONTEXT, personal_paths
 from shared.contracts.precheck import (
     PassedSubmissionSchema,
 )
+from shared.kernel.province_rules import REQUIREMENT, ProvinceRules, check_filing
 from shared.kernel.workdays import SHANGHAI
 from shared.platform.calendar import deadline_fields
 from shared.platform.logging import mask_field
@@ -53,11 +54,18 @@ def _masked(finding: dict) -> dict:
     return {**finding, "details": {**details, **shown}}
 
 
-def on_submitted(uow: PrecheckUnitOfWork, data: dict, *, cipher, hasher, rulebook: Rulebook, auto_pass: bool,
-                 now: Callable[[], datetime]) -> None:
-    """P2: a (re)submitted filing is checked by the rulebook, gets a 5-working-day deadline, and either fails
-    at once or has its contacts confirmed by one-time codes (the entrypoint claims each event once). The
-    submission is kept, sealed, for ``precheck_passed.v2``."""
+def _province_findings(rules: ProvinceRules, filing: dict, today) -> list[Finding]:
+    """X3: the sponsor's province's own rules in force on the day of submission, as findings naming the rule
+    and the province rules' version (``PRV-50-LEGAL@provinces-2026.1``)."""
+    return [Finding(p.field, p.code, p.message, p.rule.split("@")[0], REQUIREMENT, Severity(p.severity),
+                    rules.label, params=p.params) for p in check_filing(rules, filing, today)]
+
+
+def on_submitted(uow: PrecheckUnitOfWork, data: dict, *, cipher, hasher, rulebook: Rulebook,
+                 province_rules: ProvinceRules, auto_pass: bool, now: Callable[[], datetime]) -> None:
+    """P2: a (re)submitted filing is checked by the rulebook and its province's rules (X3), gets a
+    5-working-day deadline, and either fails at once or has its contacts confirmed by one-time codes (the
+    entrypoint claims each event once). The submission is kept, sealed, for ``precheck_passed.v2``."""
     if uow.cases.of_submission(data["filing_id"], data["version"], data["attempt"]) is not None:
         return  # the same submission under another event id: one case per submission
     filing = _with_readings(unseal(data, personal_paths(data["sponsor"]["kind"]), cipher, SEAL_CONTEXT), cipher)
@@ -71,7 +79,7 @@ def on_submitted(uow: PrecheckUnitOfWork, data: dict, *, cipher, hasher, ruleboo
     context = Context(today=today,
                       mobile_used_by_other_sponsor=uow.cases.mobile_used_by_other_sponsor(mobile_hmac, sponsor_hmac),
                       scan_differences=tuple(compare_scans(filing, today)))
-    findings = domain.run_rulebook(rulebook, filing, context)
+    findings = domain.run_rulebook(rulebook, filing, context) + _province_findings(province_rules, filing, today)
     case = Case(
         id=str(uuid.uuid4()),
         filing_id=data["filing_id"],

@@ -14,6 +14,7 @@ from precheck.usecases import deadlines, submission
 from shared.contracts import EVENTS
 from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import FILING_SUBMITTED
+from shared.kernel.province_rules import shipped_province_rules
 from shared.platform.crypto import CryptoConfig
 from shared.platform.migrations import differences
 from shared.testing.clock import Clock, first_unofficial_year, sample_schedule
@@ -37,7 +38,8 @@ def _submit(uow, crypto, clock, submitted_at: str) -> str:
     data = filing_submitted_data(crypto.cipher(), crypto.hasher(), filing_id=filing_id, submitted_at=submitted_at)
     envelope = make_envelope(FILING_SUBMITTED, "intake", data, filing_id)
     submission.on_submitted(uow, EVENTS.load(envelope), cipher=crypto.cipher(), hasher=crypto.hasher(),
-                          rulebook=shipped_rulebook(), auto_pass=True, now=clock)
+                          rulebook=shipped_rulebook(), province_rules=shipped_province_rules(),
+                          auto_pass=True, now=clock)
     uow.commit()
     return filing_id
 

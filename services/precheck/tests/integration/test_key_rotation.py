@@ -19,6 +19,7 @@ from precheck.usecases import common, contacts, submission
 from shared.contracts import EVENTS
 from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import FILING_SUBMITTED
+from shared.kernel.province_rules import shipped_province_rules
 from shared.platform.crypto import CryptoConfig
 from shared.platform.rotation import main, rotate_keys
 from shared.testing.samples import filing_submitted_data, unit_filing
@@ -70,8 +71,8 @@ def test_old_key_data_reads_after_rotation_and_the_job_re_encrypts_it(database_f
             raw = filing_submitted_data(crypto.cipher(), crypto.hasher(), filing_id=filing_id)
             envelope = make_envelope(FILING_SUBMITTED, "intake", raw, filing_id)
             submission.on_submitted(PrecheckUnitOfWork(session), EVENTS.load(envelope), cipher=crypto.cipher(),
-                                  hasher=crypto.hasher(), rulebook=shipped_rulebook("2026.1"), auto_pass=False,
-                                  now=_now)
+                                  hasher=crypto.hasher(), rulebook=shipped_rulebook("2026.1"),
+                                  province_rules=shipped_province_rules(), auto_pass=False, now=_now)
         session.commit()
     assert _versions(engine) == {"v1"}
 

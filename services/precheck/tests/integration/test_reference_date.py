@@ -14,6 +14,7 @@ from precheck.usecases import submission
 from shared.contracts import EVENTS
 from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import FILING_SUBMITTED
+from shared.kernel.province_rules import shipped_province_rules
 from shared.platform.crypto import CryptoConfig
 from shared.testing.clock import Clock
 from shared.testing.samples import UNIT_FILING, filing_submitted_data, resident_id
@@ -34,7 +35,8 @@ def test_an_id_is_judged_on_the_day_the_filing_was_submitted(database_factory):
                                      submitted_at="2025-09-27T10:00:00+08:00")
         envelope = make_envelope(FILING_SUBMITTED, "intake", data, filing_id)
         submission.on_submitted(PrecheckUnitOfWork(session), EVENTS.load(envelope), cipher=crypto.cipher(),
-                              hasher=crypto.hasher(), rulebook=shipped_rulebook(), auto_pass=True,
+                              hasher=crypto.hasher(), rulebook=shipped_rulebook(),
+                              province_rules=shipped_province_rules(), auto_pass=True,
                               now=Clock("2025-09-29T10:00:00+08:00"))
         session.commit()
         case = session.execute(select(Case).where(Case.filing_id == filing_id)).scalar_one()

@@ -178,3 +178,24 @@ def test_a_deadline_in_a_year_without_the_schedule_says_so_until_the_notice_is_l
     official = api.get(f"/filings/{filing_id}").json()
     assert official["deadline_provisional"] is False and official["deadline_note"] is None
     assert datetime.fromisoformat(official["deadline"]) > datetime.fromisoformat(provisional["deadline"])
+
+
+@pytest.mark.req("X3")
+def test_province_rules_are_published_with_the_rulebook_and_fail_a_filing_that_breaks_them(api, submit,
+                                                                                           precheck_tap):
+    published = api.get("/rulebook").json()["province_rules"]
+    assert published["version"] == "2026.1"
+    zhejiang = [r for r in published["rules"] if r["province"] == "浙"]
+    assert {r["check"] for r in zhejiang} >= {"review_period", "legal_representative", "minimum_age"}
+    assert all(r["source"]["title"] and r["source"]["url"] and r["effective_from"] for r in published["rules"])
+
+    data = unit_filing()
+    data["sponsor"]["province"] = "浙"
+    data["responsible_person"]["role"] = "department_head"
+    filing_id = submit(data)
+    [failed] = precheck_tap.wait_for(1)
+    assert failed["meta"]["type"] == "precheck_failed.v1" and failed["data"]["filing_id"] == filing_id
+    [reason] = failed["data"]["reasons"]
+    assert (reason["code"], reason["rule"]) == ("province_legal_representative", "PRV-33-LEGAL@provinces-2026.1")
+    shown = api.as_(token("precheck", "precheck-1", provider="provider-test")).get(f"/filings/{filing_id}").json()
+    assert shown["state"] == "failed"

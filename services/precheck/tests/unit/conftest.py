@@ -9,6 +9,7 @@ from services.precheck.tests.fakes import FakePrecheckUnitOfWork
 from shared.contracts import EVENTS
 from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import FILING_CHANGED, FILING_SUBMITTED, SEAL_CONTEXT
+from shared.kernel.province_rules import shipped_province_rules
 from shared.platform.crypto import CryptoConfig
 from shared.testing.clock import Clock
 from shared.testing.samples import filing_submitted_data
@@ -60,7 +61,8 @@ def precheck(uow, crypto, clock):
         @staticmethod
         def submit(data: dict, auto_pass: bool = True) -> None:
             submission.on_submitted(uow, data, cipher=crypto.cipher(), hasher=crypto.hasher(),
-                                  rulebook=shipped_rulebook(), auto_pass=auto_pass, now=clock)
+                                  rulebook=shipped_rulebook(), province_rules=shipped_province_rules(),
+                                  auto_pass=auto_pass, now=clock)
 
         @staticmethod
         def codes() -> dict[str, str]:

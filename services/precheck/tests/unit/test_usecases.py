@@ -74,6 +74,7 @@ def test_shared_mobile_goes_to_staff_who_claim_and_fail_it_with_reasons(uow, pre
     other["sponsor"]["name"] = "上海另一家网络科技有限公司"
     other["sponsor"]["document_number"] = uscc(region="310000", body="MA1FL3C5")
     other["sponsor"]["province"] = "沪"
+    other["contacts"]["office_phone"] = "021-62345678"  # 沪 wants local numbers (X3)
     precheck.submit(received(other, filing_id=OTHER))
     for channel, code in precheck.codes().items():  # the last codes sent: the second filing's
         precheck.confirm(OTHER, channel, code)
