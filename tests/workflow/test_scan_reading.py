@@ -104,7 +104,8 @@ def test_scans_uploaded_at_once_are_all_read():
     """The reads run on eventlet's tpool (OS threads) one at a time behind the model's lock: uploads arriving
     together each get their reading (a green lock there hung every upload after the first)."""
     rng = random.Random(7)
-    scans = [photographed(id_card_front("张三", resident_id_number(rng, date(1990, 5, 17)), rng), rng) for _ in range(3)]
+    born = date(1990, 5, 17)
+    scans = [photographed(id_card_front("张三", resident_id_number(rng, born), rng), rng) for _ in range(3)]
     pool = eventlet.GreenPool()
     with eventlet.Timeout(60):
         readings = list(pool.imap(lambda scan: ocr.reading_of("responsible_person_document", scan), scans))
