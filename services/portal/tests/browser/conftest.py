@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from portal.dependencies import ACTORS
 from shared.testing.journey import PROVINCE
 from shared.testing.system import PORTAL, REPO, Deployment, SandboxRegistry, Vhost
 
@@ -43,7 +44,8 @@ def system():
             SERVICES, work, amqp_uri, lambda name: f"sqlite:///{work / name}.db",
             env={"NOTIFY_RETRY_BASE_SECONDS": "1", "AUTHORITY_MODE": "sandbox", "NOTIFY_POLL_SECONDS": "0.2"},
             service_env={"intake": INTAKE_ENV, "verification": registry.verification_env,
-                         "bureau": {"BUREAU_PROVINCE": PROVINCE}},
+                         "bureau": {"BUREAU_PROVINCE": PROVINCE},
+                         "portal": {"PORTAL_ACTOR": " ".join(ACTORS)}},  # the sponsor site and every console
         )
         try:
             deployment.start()
