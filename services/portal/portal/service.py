@@ -188,6 +188,10 @@ class PortalService(OpsEndpoints):
     def review_evidence(self, request: Request, filing_id: str, item: str):
         return self.consoles.review_evidence(request, filing_id, item)
 
+    @page("GET", "/staff/reports")
+    def quarterly(self, request: Request):
+        return self.consoles.quarterly(request)
+
     @page("GET", "/static/<name>")
     def static(self, request: Request, name: str):
         return self.pages.static(request, name)

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from portal.pages import Page, _local, _page, _posted, _SignInAgain
 from shared.contracts.errors import Unauthorized
-from shared.platform.auth import ONSITE_VERIFIER, PRECHECK, REVIEWER, SUPERVISOR, Principal
+from shared.platform.auth import AUDITOR, ONSITE_VERIFIER, PRECHECK, REVIEWER, SUPERVISOR, Principal
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,7 @@ CONSOLES = (
     Console("precheck", "access-provider", frozenset({PRECHECK, SUPERVISOR}), "/staff/precheck"),
     Console("counter", "access-provider", frozenset({ONSITE_VERIFIER, SUPERVISOR}), "/staff/counter"),
     Console("bureau", "provincial-bureau", frozenset({REVIEWER}), "/staff/reviews"),
+    Console("center", "filing-center", frozenset({AUDITOR}), "/staff/reports"),
 )
 
 

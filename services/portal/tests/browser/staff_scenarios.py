@@ -127,4 +127,27 @@ def staff_consoles(sponsor_at):
     assert filing.id[:8] not in other.page.locator("main").inner_text()
     answer = other.page.goto(other.base + f"/staff/reviews/{filing.id}")
     assert answer.status == 404
-    assert not [m for s in (officer, verifier, reviewer) for m in s.console if "Content Security Policy" in m]
+    # C2, X6: the filing center's auditor: the quarter's accuracy per province x provider and the filing rate, as
+    # a table and as charts titled in Chinese, provinces in the official order
+    auditor = sponsor_at(prefix="staff-")
+    inventory = "domain\n" + "\n".join([*filing.domains, "unfiled.example.cn"]) + "\n"  # P10: hosted, one unfiled
+    assert journey.client("audit", journey.auditor_token).put(
+        f"/providers/{journey.provider}/inventory", data=inventory.encode(),
+        headers={"Content-Type": "text/csv", "Idempotency-Key": filing.id}).status_code == 200
+    staff_sign_in(auditor, journey.auditor_token)
+    assert auditor.page.locator("main .cards a").all_inner_texts() == ["备案信息核查"]
+    auditor.go("/staff/reports")
+    auditor.await_text("北京市")  # audit has taken the approval in
+    table = auditor.page.locator("#accuracy-table")
+    rows = table.locator("tbody th").all_inner_texts()
+    assert rows[-1] == "备案率" and rows[0] == "北京市", rows
+    assert re.search(r"\d+\.\d%（\d+/\d+）", table.inner_text())
+    assert table.locator("tbody tr").last.inner_text().endswith("50.0%（1/2）")  # the filing rate of the inventory
+    title = auditor.page.locator("#accuracy-chart title").text_content()
+    assert re.fullmatch(r"\d{4}年第[1-4]季度备案信息准确率（按省份、接入服务单位）", title), title
+    assert "准确率（%）" in auditor.page.locator("#accuracy-chart").text_content()  # SVG: no innerText
+    assert auditor.page.locator("#accuracy-chart .value").first.text_content().endswith("%")
+    assert auditor.page.locator("#filing-rate-chart title").text_content().endswith("备案率（按接入服务单位）")
+    auditor.audit("quarterly-accuracy")
+    assert not [m for s in (officer, verifier, reviewer, auditor) for m in s.console
+                if "Content Security Policy" in m]
