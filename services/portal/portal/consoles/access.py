@@ -64,6 +64,11 @@ def staff_only(console: str) -> Callable:
     return wrap
 
 
+def acted(page: Page, answer, again: Callable[[int, list], Response], location: str) -> Response:
+    """A console form's outcome: on to ``location``, or its page ``again`` with what the service refused."""
+    return page.redirect(location) if answer.ok else again(answer.status, answer.errors)
+
+
 class StaffAccess:
     """Sign-in, sign-out and the list of one's consoles; ``settings`` come from the deployment."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-from portal.consoles.access import staff_only
+from portal.consoles.access import acted, staff_only
 from portal.consoles.provider import pdf_response, reason_fields, reasons_from
 from portal.pages import Page, _checked, _page, _posted
 
@@ -43,9 +43,8 @@ class BureauConsole:
     def review_approve(self, page: Page, filing_id: str) -> Response:
         """P8: approve; the bureau issues the number (a form sent twice is one approval)."""
         answer = _checked(page.api("bureau").post(f"/reviews/{filing_id}/approval", key=page.form().get("key")))
-        if not answer.ok:
-            return self._review(page, filing_id, answer.status, answer.errors)
-        return page.redirect(f"/staff/reviews/{filing_id}")
+        return acted(page, answer, lambda *refused: self._review(page, filing_id, *refused),
+                     f"/staff/reviews/{filing_id}")
 
     @_posted
     @staff_only("bureau")
@@ -54,9 +53,8 @@ class BureauConsole:
         form = page.form()
         answer = _checked(page.api("bureau").post(f"/reviews/{filing_id}/return", key=form.get("key"),
                                                   json={"reasons": reasons_from(form, "B1")}))
-        if not answer.ok:
-            return self._review(page, filing_id, answer.status, answer.errors)
-        return page.redirect(f"/staff/reviews/{filing_id}")
+        return acted(page, answer, lambda *refused: self._review(page, filing_id, *refused),
+                     f"/staff/reviews/{filing_id}")
 
     @_posted
     @staff_only("bureau")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Response
 
-from portal.consoles.access import staff_only
+from portal.consoles.access import acted, staff_only
 from portal.pages import Page, _checked, _page, _posted
 
 # The fields a pre-verification or review reason may name, besides those the automatic checks flagged.
@@ -61,9 +61,8 @@ class ProviderConsole:
     @staff_only("precheck")
     def precheck_claim(self, page: Page, filing_id: str) -> Response:
         answer = _checked(page.api("precheck").post(f"/queue/{filing_id}/claim", key=page.form().get("key")))
-        if not answer.ok:
-            return self._precheck_case(page, filing_id, answer.status, answer.errors)
-        return page.redirect(f"/staff/precheck/{filing_id}")
+        return acted(page, answer, lambda *refused: self._precheck_case(page, filing_id, *refused),
+                     f"/staff/precheck/{filing_id}")
 
     @_posted
     @staff_only("precheck")
@@ -72,9 +71,7 @@ class ProviderConsole:
         form = page.form()
         body = {"decision": form.get("decision", ""), "reasons": reasons_from(form, "P2")}
         answer = _checked(page.api("precheck").post(f"/queue/{filing_id}/decision", json=body, key=form.get("key")))
-        if not answer.ok:
-            return self._precheck_case(page, filing_id, answer.status, answer.errors)
-        return page.redirect("/staff/precheck")
+        return acted(page, answer, lambda *refused: self._precheck_case(page, filing_id, *refused), "/staff/precheck")
 
     @_page
     @staff_only("counter")
@@ -103,9 +100,8 @@ class ProviderConsole:
         """P5/P6: the decision; verification names what is outstanding when the case may not be decided."""
         answer = _checked(page.api("verification").post(f"/filings/{filing_id}/decision",
                                                         key=page.form().get("key")))
-        if not answer.ok:
-            return self._counter_case(page, filing_id, answer.status, answer.errors)
-        return page.redirect(f"/staff/counter/{filing_id}")
+        return acted(page, answer, lambda *refused: self._counter_case(page, filing_id, *refused),
+                     f"/staff/counter/{filing_id}")
 
     @_page
     @staff_only("counter")

@@ -34,7 +34,7 @@ def staff_sign_in(person, bearer: str) -> None:
 def staff_consoles(sponsor_at):
     data = unit_filing()
     data["sponsor"]["name"] = "有限公司"  # not a full unit name: it waits for a person at pre-verification
-    officer = sponsor_at(data, prefix="staff-")
+    officer = sponsor_at(data)
     journey, filing, page = officer.journey, officer.filing, officer.page
     filing.photo_seed = 50  # each scenario is a process of its own: the others' first photo is taken (P4, reused)
     journey.sign_in(filing)
@@ -80,7 +80,7 @@ def staff_consoles(sponsor_at):
     journey.await_state(filing, "precheck_passed")
     journey.verify_on_site(filing)
     # P5, P6: the counter: every check with its outcome, the decision, the sealed form
-    verifier = sponsor_at(prefix="staff-")
+    verifier = sponsor_at()
     staff_sign_in(verifier, journey.verifier_token)
     assert verifier.page.locator("main .cards a").all_inner_texts() == ["当面核验"]
     verifier.go("/staff/counter")
@@ -99,7 +99,7 @@ def staff_consoles(sponsor_at):
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body()[:4] == b"%PDF"
     verifier.audit("counter-decided")
     # P8, B1: the reviewer of the filing's province: the queue, the review, the evidence, the approval
-    reviewer = sponsor_at(prefix="staff-")
+    reviewer = sponsor_at()
     staff_sign_in(reviewer, journey.reviewer_token)
     journey.await_review(filing)
     reviewer.go("/staff/reviews")
@@ -108,7 +108,7 @@ def staff_consoles(sponsor_at):
     review = reviewer.page
     expect(review.locator("#review-state")).to_have_text("待审核")
     assert review.locator("#seal").inner_text() == "电子签章有效"
-    reviewer.audit("review")
+    reviewer.audit("review-decision")
     with review.expect_response(lambda r: "/evidence/form_bureau_copy" in r.url) as opened:
         review.get_by_role("button", name="核验单（报送通信管理局）").click()
     assert opened.value.status == 200 and opened.value.headers["content-type"] == "application/pdf"
@@ -118,7 +118,7 @@ def staff_consoles(sponsor_at):
     review.get_by_role("button", name="审核通过并分配备案号").click()
     expect(review.locator("#review-state")).to_have_text("已通过")
     number = review.locator("#review-number").inner_text()
-    reviewer.audit("review-decided")
+    reviewer.audit("review-approved")
     assert journey.await_state(filing, "approved")["filing_number"] == number
     # B1: a reviewer of another province sees none of the filing
     other = sponsor_at(prefix="staff-other-")
@@ -129,7 +129,7 @@ def staff_consoles(sponsor_at):
     assert answer.status == 404
     # C2, X6: the filing center's auditor: the quarter's accuracy per province x provider and the filing rate, as
     # a table and as charts titled in Chinese, provinces in the official order
-    auditor = sponsor_at(prefix="staff-")
+    auditor = sponsor_at()
     inventory = "domain\n" + "\n".join([*filing.domains, "unfiled.example.cn"]) + "\n"  # P10: hosted, one unfiled
     assert journey.client("audit", journey.auditor_token).put(
         f"/providers/{journey.provider}/inventory", data=inventory.encode(),
@@ -146,7 +146,8 @@ def staff_consoles(sponsor_at):
     title = auditor.page.locator("#accuracy-chart title").text_content()
     assert re.fullmatch(r"\d{4}年第[1-4]季度备案信息准确率（按省份、接入服务单位）", title), title
     assert "准确率（%）" in auditor.page.locator("#accuracy-chart").text_content()  # SVG: no innerText
-    assert auditor.page.locator("#accuracy-chart .value").first.text_content().endswith("%")
+    assert re.fullmatch(r"\d+\.\d%（\d+/\d+）", auditor.page.locator("#accuracy-chart .value").first.text_content())
+    assert auditor.page.locator("#filing-rate-chart .value").first.text_content() == "50.0%（1/2）"
     assert auditor.page.locator("#filing-rate-chart title").text_content().endswith("备案率（按接入服务单位）")
     auditor.audit("quarterly-accuracy")
     assert not [m for s in (officer, verifier, reviewer, auditor) for m in s.console
