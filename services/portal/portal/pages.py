@@ -540,6 +540,3 @@ def _province_name(filing: dict) -> str:
         return province_by_abbr(abbr).name if abbr else ""
     except ValueError:
         return abbr
-
-
-
