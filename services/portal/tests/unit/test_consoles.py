@@ -63,3 +63,20 @@ def test_the_quarterly_table_and_chart_keep_the_official_order_of_the_provinces(
 def test_the_quarter_shown_first_is_beijings():
     assert current_quarter(datetime(2026, 12, 31, 16, 30, tzinfo=UTC)) == "2027Q1"  # already 1 January in Beijing
     assert current_quarter(datetime(2026, 9, 30, 15, 59, tzinfo=UTC)) == "2026Q3"
+
+
+@pytest.mark.req("C2")
+@pytest.mark.parametrize(("locale", "title", "axis"), [
+    ("zh_CN", "2026年第4季度备案信息准确率（按省份、接入服务单位）", "准确率（%）"),
+    ("en", "Accuracy of the filings, 2026 Q4, by province and provider", "Accuracy (%)")])
+def test_the_quarterly_chart_says_what_it_shows_in_the_persons_language(locale, title, axis):
+    from portal.consoles.center import BAR_WIDTH
+    from portal.pages import ENVIRONMENTS
+
+    report = {"providers": [{"provider_id": "a", "filing_rate": None}],
+              "cells": [{"province": "京", "provider_id": "a", "filings": 2, "flagged": 0, "accuracy": 1.0}]}
+    html = ENVIRONMENTS[locale].get_template("staff/quarterly.html").render(
+        session=Session(csrf="x"), csrf="x", path="/staff/reports", quarter="2026Q4", year="2026", number="4",
+        bar_width=BAR_WIDTH, **shaped(report))
+    assert f"<title id=\"accuracy-chart-title\">{title}</title>" in html and axis in html
+    assert "100.0%（2/2）" in html and "chart." not in html  # no message key left untranslated
