@@ -36,7 +36,7 @@ MANAGEMENT = os.environ.get("RABBIT_API_URI", "http://guest:guest@127.0.0.1:1567
 ALL_SERVICES = ("intake", "precheck", "verification", "bureau", "audit", "notify")
 # The pages (issue 19): no database, no broker; started after the services it calls (list it last).
 PORTAL = "portal"
-PORTAL_BACKENDS = ("intake", "precheck")
+PORTAL_BACKENDS = ("intake", "precheck", "verification", "bureau", "audit")
 STOP_GRACE = 20.0
 # The on-site window (P3) of the system tests' deployment, shortened by verification's test-only setting (honoured
 # with development keys only) so that a window runs out while test_workflow.py's other tests run (they take longer
@@ -253,7 +253,8 @@ class Deployment:
         # and is not handed back: two arenas keep verification's memory flat under load, as in the image (issue 23).
         env = {"MALLOC_ARENA_MAX": "2", **os.environ, **self.s3, "AMQP_URI": self.amqp_uri,
                **({f"{name.upper()}_DB_URL": self.databases[name]} if name in self.databases else {}),
-               **({f"PORTAL_{b.upper()}_URL": self.url(b) for b in PORTAL_BACKENDS} if name == PORTAL else {}),
+               **({f"PORTAL_{b.upper()}_URL": self.url(b) for b in PORTAL_BACKENDS if b in self.ports}
+                  if name == PORTAL else {}),
                f"{name.upper()}_HTTP_ADDRESS": f"127.0.0.1:{self.ports[name]}",
                "NOTIFY_SINK_PATH": str(self.sms_sink), "NOTIFY_EMAIL_SINK_PATH": str(self.email_sink),
                **self.env, **self.service_env.get(name, {})}

@@ -91,7 +91,9 @@ def test_the_document_is_valid_openapi_with_errors_and_keys(service):
 def test_the_portals_routes_are_pages_every_form_checks_its_token_and_a_filings_pages_need_sign_in():
     """The portal (issue 19) has no API of its own to document: each route is an HTML page whose errors are pages
     too (``portal.errors.PageHttp``); each POST but the catch-all's 404 checks the session's CSRF token; each
-    page of a filing (``/filings...``) asks for sign-in first; an unknown URL reaches the catch-all's 404 page."""
+    page of a filing (``/filings...``) asks for sign-in first, each console page (``/staff/...``, issue 20) a staff
+    token of a role it is for; an unknown URL reaches the catch-all's 404 page."""
+    from portal.consoles import Consoles
     from portal.errors import PageHttp
     from portal.pages import Portal
     from portal.service import PortalService
@@ -100,7 +102,7 @@ def test_the_portals_routes_are_pages_every_form_checks_its_token_and_a_filings_
              if e.url not in PLATFORM_URLS}
     assert len(pages) > 20 and all(isinstance(e, PageHttp) for e in pages.values())
     for name, entrypoint in pages.items():
-        handler = getattr(Portal, name, None)
+        handler = getattr(Portal, name, None) or getattr(Consoles, name, None)
         if name == "not_found" or entrypoint.url.startswith("/static/"):
             continue
         assert handler is not None, f"{name}: a route without its page"
@@ -108,5 +110,7 @@ def test_the_portals_routes_are_pages_every_form_checks_its_token_and_a_filings_
             assert getattr(handler, "csrf_checked", False), f"{name}: a form without the CSRF check"
         if entrypoint.url.startswith("/filings"):
             assert getattr(handler, "signed_in_only", False), f"{name}: a filing's page open without sign-in"
+        if entrypoint.url.startswith("/staff/") and not entrypoint.url.startswith("/staff/sign-in"):
+            assert getattr(handler, "staff_only", None), f"{name}: a console page open without a staff token"
     catch_all = pages["not_found"]
     assert catch_all.url == "/<path:unknown>" and set(catch_all.method.split(",")) == {"GET", "POST"}

@@ -57,6 +57,7 @@ class Settings:
     http: requests.Session
     actors: tuple[str, ...]
     proxies: tuple = ()  # TRUSTED_PROXIES in front of the portal (an ingress): whose X-Forwarded-For it believes
+    verifier: object = None  # shared.platform.auth.TokenVerifier: the staff's role from their token (issue 20)
 
 
 def _environments() -> dict[str, Environment]:
@@ -539,6 +540,3 @@ def _province_name(filing: dict) -> str:
         return province_by_abbr(abbr).name if abbr else ""
     except ValueError:
         return abbr
-
-
-

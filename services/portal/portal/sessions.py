@@ -50,6 +50,7 @@ class Session:
     who: str | None = None
     filings: list[str] = field(default_factory=list)
     lang: str | None = None
+    role: str | None = None  # a staff member's role, for the menu only: every console page verifies the token
 
     @property
     def signed_in(self) -> bool:
@@ -59,7 +60,7 @@ class Session:
         self.filings = [filing_id, *(f for f in self.filings if f != filing_id)][:MAX_FILINGS]
 
     def sign_out(self) -> None:
-        self.token, self.who, self.filings = None, None, []
+        self.token, self.who, self.filings, self.role = None, None, [], None
         self.csrf = secrets.token_urlsafe(24)  # a new session: a form of the old one is refused
 
     def csrf_ok(self, presented: str | None) -> bool:
@@ -79,13 +80,13 @@ class SessionCodec:
             return None
         try:
             data = json.loads(self.keys.decrypt(value.encode(), ttl=self.lifetime))
-            return Session(**{k: data[k] for k in ("csrf", "token", "who", "filings", "lang") if k in data})
+            return Session(**{k: data[k] for k in ("csrf", "token", "who", "filings", "lang", "role") if k in data})
         except (InvalidToken, ValueError, TypeError):
             return None
 
     def seal(self, session: Session) -> str:
         data = {"csrf": session.csrf, "token": session.token, "who": session.who, "filings": session.filings,
-                "lang": session.lang}
+                "lang": session.lang, "role": session.role}
         return self.keys.encrypt(json.dumps(data, separators=(",", ":")).encode()).decode()
 
     def set_cookie(self, response, session: Session) -> None:

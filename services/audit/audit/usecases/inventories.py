@@ -50,17 +50,18 @@ def import_inventory(uow: AuditUnitOfWork, provider_id: str, csv_text: str, *, n
 
 
 def quarterly_report(uow: AuditUnitOfWork, quarter: str, *, rules: Rules) -> dict:
-    """P10, C2: accuracy of the stock at the quarter's end per province and per provider (the latest batch check
-    run's findings, or the checks on arrival before any run), the quarter's phone-check accuracy, and each
-    provider's filing rate against its hosted-site inventory."""
+    """P10, C2: accuracy of the stock at the quarter's end per province, per provider and per province x provider
+    (``cells``, for the filing center's table and chart, issue 20; the latest batch check run's findings, or the
+    checks on arrival before any run), and each provider's filing rate against its hosted-site inventory."""
     end = quarter_end(quarter)
     run = uow.reports.latest_run()
     flagged_by = uow.reports.flagged(run[0] if run else None, end)
     provinces: dict[str, list[int]] = {}
     providers: dict[str, list[int]] = {}
+    cells: dict[tuple[str, str], list[int]] = {}
     for province, provider, filings in uow.reports.stock_before(end):
         flagged = flagged_by.get((province, provider), 0)
-        for table, key in ((provinces, province), (providers, provider)):
+        for table, key in ((provinces, province), (providers, provider), (cells, (province, provider))):
             totals = table.setdefault(key, [0, 0])
             totals[0] += filings
             totals[1] += flagged
@@ -75,4 +76,6 @@ def quarterly_report(uow: AuditUnitOfWork, quarter: str, *, rules: Rules) -> dic
         "provinces": [{"province": key, **row(value)} for key, value in sorted(provinces.items())],
         "providers": [{"provider_id": key, **row(providers.get(key, [0, 0])), "filing_rate": rates.get(key)}
                       for key in sorted(set(providers) | set(rates))],
+        "cells": [{"province": province, "provider_id": provider, **row(value)}
+                  for (province, provider), value in sorted(cells.items())],
     }

@@ -116,6 +116,9 @@ def test_inventory_import_and_the_quarterly_accuracy_and_filing_rate(api, stock)
     assert providers["provider-a"]["filing_rate"] == {"hosted": 3, "filed": 2, "rate": 0.6667}
     assert providers["provider-b"]["filing_rate"] is None
     assert {row["province"]: row["accuracy"] for row in report["provinces"]} == {"京": 0.8333, "粤": 1.0}
+    cells = report["cells"]  # province x provider (issue 20): the same stock, split both ways
+    assert sum(c["filings"] for c in cells) == sum(p["filings"] for p in report["providers"])
+    assert {c["province"] for c in cells} == {"京", "粤"} and sum(c["flagged"] for c in cells) == 1
     assert report["rules_version"] == "2026.1"
     assert api.get("/reports/quarterly/2026Q9").status_code == 400
 

@@ -9,18 +9,23 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import uuid
 from pathlib import Path
 
 import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
+from portal.dependencies import ACTORS
+from shared.testing.databases import ADMIN_URL
 from shared.testing.journey import PROVINCE
 from shared.testing.system import PORTAL, REPO, Deployment, SandboxRegistry, Vhost
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios.py"
 # What the sponsor's pages reach: intake, precheck (it passes a clean filing on its own), notify (the codes by SMS
 # and e-mail) and the portal; verification and the bureau take a filing to its number over their APIs (the staff's
-# pages are another issue), for the pages after approval. Audit has no part in it.
-SERVICES = ("intake", "precheck", "verification", "bureau", "notify", PORTAL)
+# pages are another issue), for the pages after approval; audit for the filing center's console (issue 20).
+SERVICES = ("intake", "precheck", "verification", "bureau", "audit", "notify", PORTAL)
 # Revisits (W5) due seconds after approval and opened by a timer that runs every second, so that a revisit is
 # there to answer while the scenario runs; the sponsor's address forwarded by the portal is believed (point 4).
 INTAKE_ENV = {"INTAKE_REVISIT_INTERVAL_DAYS": str(3 / 86400), "INTAKE_REVISIT_TIMER_SECONDS": "1",
@@ -38,18 +43,32 @@ def chromium() -> str | None:
 @pytest.fixture(scope="module")
 def system():
     work = Path(tempfile.mkdtemp(prefix="icp-portal-"))
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    audit_db = f"portal_audit_{uuid.uuid4().hex[:8]}"  # audit's migrations are PostgreSQL's; the others run on SQLite
+
+    def database(name: str) -> str:
+        if name != "audit":
+            return f"sqlite:///{work / name}.db"
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{audit_db}"'))
+        return make_url(ADMIN_URL).set(database=audit_db).render_as_string(hide_password=False)
+
     with Vhost("icp-portal") as amqp_uri, SandboxRegistry(work / "registry.log") as registry:
         deployment = Deployment(
-            SERVICES, work, amqp_uri, lambda name: f"sqlite:///{work / name}.db",
+            SERVICES, work, amqp_uri, database,
             env={"NOTIFY_RETRY_BASE_SECONDS": "1", "AUTHORITY_MODE": "sandbox", "NOTIFY_POLL_SECONDS": "0.2"},
             service_env={"intake": INTAKE_ENV, "verification": registry.verification_env,
-                         "bureau": {"BUREAU_PROVINCE": PROVINCE}},
+                         "bureau": {"BUREAU_PROVINCE": PROVINCE},
+                         "portal": {"PORTAL_ACTOR": " ".join(ACTORS)}},  # the sponsor site and every console
         )
         try:
             deployment.start()
             yield deployment
         finally:
             deployment.stop()  # stopping cleanly is tests/system's to prove
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{audit_db}" WITH (FORCE)'))
+            admin.dispose()
     shutil.rmtree(work, ignore_errors=True)
 
 

@@ -39,6 +39,20 @@ def test_after_the_number_the_footer_is_shown_a_revisit_answered_a_change_submit
     browse("after_approval")
 
 
+@pytest.mark.req("X6")
+@pytest.mark.req("P2")
+@pytest.mark.req("P6")
+@pytest.mark.req("P8")
+@pytest.mark.req("B1")
+@pytest.mark.req("C2")
+def test_staff_work_the_precheck_queue_the_counter_and_the_review_in_their_consoles(browse):
+    """Issue 20: the consoles each role is shown, the pre-verification fail with a field reason, the counter's
+    checks and decision and sealed form, the bureau's review with its recorded evidence opening and the
+    approval; a reviewer of another province sees none of the filing; the filing center's quarterly accuracy and
+    filing rate as a table and charts in Chinese (``staff_scenarios.py``)."""
+    browse("staff_consoles")
+
+
 def test_the_portal_sends_its_security_headers_and_refuses_a_form_without_its_token(system):
     base = system.url(PORTAL)
     answer = requests.get(f"{base}/guide", timeout=10)
