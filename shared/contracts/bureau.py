@@ -56,7 +56,7 @@ PENALTY_ISSUED = "penalty_issued.v1"
 RECTIFICATION_OVERDUE = "rectification_deadline_passed.v1"
 RECTIFICATION_CLOSED = "rectification_closed.v1"
 MIIT_CODE_SENT = "miit_code_sent.v1"
-MIIT_CODE_EXPIRING = "miit_code_expiring.v1"
+MIIT_CODE_EXPIRING = "miit_code_nearly_expired.v1"
 MIIT_CONTEXT = "exchange.miit"
 """X2: the code and the mobile of the MIIT events are sealed with the exchange ring under ``exchange.miit.<field>``."""
 

@@ -12,7 +12,10 @@ Events in (bounded handlers of ``shared.platform.events``, idempotent on ``meta.
 - ``intake.reverification_requested.v1``: W6's invitation to on-site re-verification, by SMS to
   ``data.contacts.mobile`` (``event.contacts.mobile``);
 - ``bureau.filing_approved.v1``: P8's filing number, to ``data.filing.contacts.mobile`` (``exchange.contacts.mobile``,
-  ADR 0001).
+  ADR 0001);
+- ``bureau.filing_returned.v1``: X4's return notice, to ``data.mobile`` (``exchange.contacts.mobile``);
+- ``bureau.miit_code_sent.v1`` / ``bureau.miit_code_expiring.v1``: X2's code and X4's reminder, to ``data.mobile``
+  (``exchange.miit.mobile``; the code under ``exchange.miit.code``).
 
 Events out (outbox): ``notify.message_delivered.v1``, ``notify.message_failed.v1``.
 
@@ -40,7 +43,7 @@ from notify.models import outbox, processed_events
 from notify.repository import NotifyUnitOfWork
 from notify.schemas import MessagesOutput, MessagesQuery, SendInput
 from notify.usecases import common, delivery, events, rpc, views
-from shared.contracts.bureau import FILING_APPROVED
+from shared.contracts.bureau import FILING_APPROVED, FILING_RETURNED, MIIT_CODE_EXPIRING, MIIT_CODE_SENT
 from shared.contracts.errors import BadRequest, from_marshmallow
 from shared.contracts.intake import REVERIFICATION_REQUESTED, REVISIT_REQUESTED
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
@@ -104,6 +107,18 @@ class NotifyService(ServiceBase):
     @handles("bureau", FILING_APPROVED, claim=_claim(domain.FILING_APPROVED))
     def on_filing_approved(self, data: dict, meta: dict):
         self._record_and_send(meta, data, events.on_filing_approved)
+
+    @handles("bureau", FILING_RETURNED, claim=_claim(domain.FILING_RETURNED))
+    def on_filing_returned(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_filing_returned)
+
+    @handles("bureau", MIIT_CODE_SENT, claim=_claim(domain.MIIT_CODE))
+    def on_miit_code_sent(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_miit_code_sent)
+
+    @handles("bureau", MIIT_CODE_EXPIRING, claim=_claim(domain.MIIT_CODE_EXPIRING))
+    def on_miit_code_expiring(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_miit_code_expiring)
 
     @handles("intake", REVISIT_REQUESTED, claim=_claim(domain.REVISIT_REQUESTED))
     def on_revisit_requested(self, data: dict, meta: dict):

@@ -111,3 +111,38 @@ def on_reverification_requested(
     params = {"filing_number": data["filing_number"], "deadline": _shanghai_day(data["deadline"])}
     template = domain.template(domain.REVERIFICATION_REQUESTED, SMS)
     return _from_event(uow, recorder, event_id, correlation_id, template, mobile, params)
+
+
+def _exchange(recorder: Recorder, token: str, path: str) -> str:
+    return recorder.exchange.decrypt(token, context=f"{EXCHANGE_CONTEXT}.{path}")
+
+
+def on_miit_code_sent(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> str | None:
+    """X2: the bureau's MIIT code to the responsible person's mobile, with its expiry in Beijing time (code and
+    mobile sealed with the exchange ring under ``exchange.miit.<field>``)."""
+    params = {"code": _exchange(recorder, data["code"], "miit.code"),
+              "expires_at": domain.beijing_minute(data["expires_at"])}
+    return _from_event(uow, recorder, event_id, correlation_id, domain.template(domain.MIIT_CODE, SMS),
+                       _exchange(recorder, data["mobile"], "miit.mobile"), params)
+
+
+def on_miit_code_expiring(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> str | None:
+    """X4: four hours before the MIIT code expires, the sponsor is reminded."""
+    params = {"expires_at": domain.beijing_minute(data["expires_at"])}
+    return _from_event(uow, recorder, event_id, correlation_id, domain.template(domain.MIIT_CODE_EXPIRING, SMS),
+                       _exchange(recorder, data["mobile"], "miit.mobile"), params)
+
+
+def on_filing_returned(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> str | None:
+    """X4: the bureau returned the filing (a reviewer, or a failed MIIT check); the sponsor is told by SMS. An event
+    without the sponsor's mobile (sent before X4) tells nobody."""
+    if not data.get("mobile"):
+        return None
+    return _from_event(uow, recorder, event_id, correlation_id, domain.template(domain.FILING_RETURNED, SMS),
+                       _exchange(recorder, data["mobile"], "contacts.mobile"), {})

@@ -1,0 +1,75 @@
+"""The notices of issue 22 through the use cases on the in-memory unit of work (X2, X4): the MIIT code, the
+reminder before it expires and the bureau's return, each texted once per event, character for character, times in
+Beijing time."""
+
+import uuid
+
+import pytest
+
+from notify.usecases import events
+from services.notify.tests.fakes import ScriptedGateway
+from shared.contracts import EVENTS
+from shared.contracts.bureau import FILING_RETURNED, MIIT_CODE_EXPIRING, MIIT_CODE_SENT
+
+from .test_events import MOBILE, handled, received
+
+pytestmark = pytest.mark.unit
+
+
+def sealed(crypto, value: str, path: str) -> str:
+    return crypto.exchange().encrypt(value, context=f"exchange.{path}")
+
+
+@pytest.fixture
+def deps_and_sms(make_deps, crypto):
+    sms = ScriptedGateway()
+    deps = make_deps(sms)
+    deps.recorder.exchange = crypto.exchange()
+    return deps, sms
+
+
+@pytest.mark.req("X2")
+def test_the_miit_code_is_texted_once_with_its_beijing_expiry(deps_and_sms, crypto):
+    deps, sms = deps_and_sms
+    data = received("bureau", MIIT_CODE_SENT, {
+        **EVENTS.get(MIIT_CODE_SENT).sample, "expires_at": "2026-11-21T01:30:00+00:00",
+        "mobile": sealed(crypto, MOBILE, "miit.mobile"), "code": sealed(crypto, "482913", "miit.code")})
+    event_id = str(uuid.uuid4())
+
+    handled(deps, events.on_miit_code_sent, data, event_id)
+    assert handled(deps, events.on_miit_code_sent, data, event_id) is None  # the same event: nothing more
+
+    assert [(to, text) for to, text, _ in sms.sent] == [
+        (MOBILE, "您的网站备案正在进行工业和信息化部短信核验，验证码为482913，请网站负责人于2026-11-21 09:30前"
+                 "在通信管理局备案核验页面输入验证码及本人证件号码后六位。请勿告知他人。")]
+    [message] = deps.uow.messages.rows
+    assert "482913" not in str(message.text)  # a code is stored encrypted
+
+
+@pytest.mark.req("X4")
+def test_the_sponsor_is_reminded_before_the_miit_code_expires(deps_and_sms, crypto):
+    deps, sms = deps_and_sms
+    data = received("bureau", MIIT_CODE_EXPIRING, {
+        **EVENTS.get(MIIT_CODE_EXPIRING).sample, "expires_at": "2026-11-21T01:30:00+00:00",
+        "mobile": sealed(crypto, MOBILE, "miit.mobile")})
+
+    handled(deps, events.on_miit_code_expiring, data)
+
+    assert [(to, text) for to, text, _ in sms.sent] == [
+        (MOBILE, "您的网站备案短信核验验证码将于2026-11-21 09:30失效，请网站负责人尽快完成核验；逾期未完成的，"
+                 "备案信息将退回。")]
+
+
+@pytest.mark.req("X4")
+def test_a_return_by_the_bureau_is_texted_once(deps_and_sms, crypto):
+    deps, sms = deps_and_sms
+    data = received("bureau", FILING_RETURNED, {**EVENTS.get(FILING_RETURNED).sample,
+                                                "mobile": sealed(crypto, MOBILE, "contacts.mobile")})
+    event_id = str(uuid.uuid4())
+
+    handled(deps, events.on_filing_returned, data, event_id)
+    handled(deps, events.on_filing_returned, data, event_id)
+    assert handled(deps, events.on_filing_returned, {**data, "mobile": None}) is None  # sent before X4: nobody
+
+    assert [(to, text) for to, text, _ in sms.sent] == [
+        (MOBILE, "您的网站备案信息未通过通信管理局审核，已退回我单位，请登录备案系统查看退回原因，修改后重新提交")]
