@@ -118,7 +118,8 @@ def test_at_most_three_resends_each_a_new_code(uow, keys, at, scope, hasher, che
     assert enter(uow, filing_id, codes[-1], scope=scope, keys=keys, hasher=hasher, at=at)["miit_check"] == "passed"
 
 
-@pytest.mark.req("X2", "X4")
+@pytest.mark.req("X2")
+@pytest.mark.req("X4")
 @pytest.mark.clock
 def test_reminded_four_hours_before_and_returned_at_the_expiry(uow, keys, at, scope, hasher, checked):
     filing_id = checked()
