@@ -13,6 +13,7 @@ Events in (bounded handlers of ``shared.platform.events``, idempotent on ``meta.
   ``data.contacts.mobile`` (``event.contacts.mobile``);
 - ``bureau.filing_approved.v1``: P8's filing number, to ``data.filing.contacts.mobile`` (``exchange.contacts.mobile``,
   ADR 0001);
+- ``verification.onsite_rejected.v1``: X4's refusal with its reasons, to ``data.mobile`` (``event.mobile``);
 - ``bureau.filing_returned.v1``: X4's return notice, to ``data.mobile`` (``exchange.contacts.mobile``);
 - ``bureau.miit_code_sent.v1`` / ``bureau.miit_code_expiring.v1``: X2's code and X4's reminder, to ``data.mobile``
   (``exchange.miit.mobile``; the code under ``exchange.miit.code``).
@@ -47,7 +48,7 @@ from shared.contracts.bureau import FILING_APPROVED, FILING_RETURNED, MIIT_CODE_
 from shared.contracts.errors import BadRequest, from_marshmallow
 from shared.contracts.intake import REVERIFICATION_REQUESTED, REVISIT_REQUESTED
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
-from shared.contracts.verification import ONSITE_WINDOW_EXPIRED
+from shared.contracts.verification import ONSITE_REJECTED, ONSITE_WINDOW_EXPIRED
 from shared.platform.auth import AUDITOR, OPS, STAFF, Guard, allow
 from shared.platform.crypto import DecryptionError
 from shared.platform.entrypoints import handles, route, rpc_entry
@@ -107,6 +108,10 @@ class NotifyService(ServiceBase):
     @handles("bureau", FILING_APPROVED, claim=_claim(domain.FILING_APPROVED))
     def on_filing_approved(self, data: dict, meta: dict):
         self._record_and_send(meta, data, events.on_filing_approved)
+
+    @handles("verification", ONSITE_REJECTED, claim=_claim(domain.ONSITE_REJECTED))
+    def on_onsite_rejected(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_onsite_rejected)
 
     @handles("bureau", FILING_RETURNED, claim=_claim(domain.FILING_RETURNED))
     def on_filing_returned(self, data: dict, meta: dict):

@@ -15,6 +15,7 @@ from notify.domain import (
 from notify.repository import NotifyUnitOfWork
 from notify.usecases.common import EVENT_CONTEXT, EXCHANGE_CONTEXT, Recorder
 from notify.usecases.recording import record_undeliverable, request_message
+from shared.i18n import error_text, label
 from shared.platform.logging import get_logger
 
 log = get_logger(__name__)
@@ -146,3 +147,15 @@ def on_filing_returned(
         return None
     return _from_event(uow, recorder, event_id, correlation_id, domain.template(domain.FILING_RETURNED, SMS),
                        _exchange(recorder, data["mobile"], "contacts.mobile"), {})
+
+
+def on_onsite_rejected(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> str | None:
+    """X4: on-site verification refused (不予受理); the sponsor is told why, each reason as the catalogue reads it
+    in Chinese (shared/i18n). An event without the mobile (sent before X4) tells nobody."""
+    if not data.get("mobile"):
+        return None
+    reasons = "；".join(f"{label(r['field'])}：{error_text(r).rstrip('。')}" for r in data["reasons"]) or "—"
+    return _from_event(uow, recorder, event_id, correlation_id, domain.template(domain.ONSITE_REJECTED, SMS),
+                       _open_event_field(recorder, data["mobile"], "mobile"), {"reasons": reasons})

@@ -10,6 +10,7 @@ from notify.usecases import events
 from services.notify.tests.fakes import ScriptedGateway
 from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_RETURNED, MIIT_CODE_EXPIRING, MIIT_CODE_SENT
+from shared.contracts.verification import ONSITE_REJECTED
 
 from .test_events import MOBILE, handled, received
 
@@ -73,3 +74,18 @@ def test_a_return_by_the_bureau_is_texted_once(deps_and_sms, crypto):
 
     assert [(to, text) for to, text, _ in sms.sent] == [
         (MOBILE, "您的网站备案信息未通过通信管理局审核，已退回我单位，请登录备案系统查看退回原因，修改后重新提交")]
+
+
+@pytest.mark.req("X4")
+def test_an_onsite_refusal_is_texted_once_with_its_reasons_in_chinese(deps_and_sms, crypto):
+    deps, sms = deps_and_sms
+    data = received("verification", ONSITE_REJECTED, {
+        **EVENTS.get(ONSITE_REJECTED).sample, "mobile": crypto.cipher().encrypt(MOBILE, context="event.mobile")})
+    event_id = str(uuid.uuid4())
+
+    handled(deps, events.on_onsite_rejected, data, event_id)
+    handled(deps, events.on_onsite_rejected, data, event_id)
+
+    assert [(to, text) for to, text, _ in sms.sent] == [
+        (MOBILE, "您的网站备案信息未通过现场核验，不予受理，原因：负责人证件号码："
+                 "与证件原件不一致：请当场更正，否则不予受理。请修改后重新提交")]
