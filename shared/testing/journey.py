@@ -71,6 +71,10 @@ EXPIRED = ("您的网站备案信息已通过预核验，但网站负责人未�
 MIIT_CODE = ("您的网站备案正在进行工业和信息化部短信核验，验证码为{code}，请网站负责人于{expires_at}前"
              "在通信管理局备案核验页面输入验证码及本人证件号码后六位。请勿告知他人。")
 MINUTE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}")
+# X4: the bureau's return, and the on-site refusal with its reasons as {reasons} (``REASONS``).
+RETURNED = "您的网站备案信息未通过通信管理局审核，已退回我单位，请登录备案系统查看退回原因，修改后重新提交"
+ONSITE_REJECTED = "您的网站备案信息未通过现场核验，不予受理，原因：{reasons}。请修改后重新提交"
+REASONS = re.compile(r"(?<=原因：).*(?=。请修改后重新提交)")
 APPROVED = "您的网站备案已通过通信管理局审核，备案号为{number}，请在网站首页底部标注备案号并链接至工业和信息化部政务服务平台"  # noqa: E501
 # On-site photos (shared.testing.faces.backdrop_photo(faces=(face,), seed=seed)) that verification's photo check
 # (P4) accepts and that differ pairwise by at least 7 bits of the perceptual hash (the check takes 3 or fewer for
