@@ -173,6 +173,8 @@ class FilingCancelledSchema(_Reader):
     reason = fields.String(required=True)
     cancelled_at = fields.AwareDateTime(required=True)
     cancelled_by = fields.String(required=True)
+    contacts = fields.Dict(load_default=None, metadata={
+        "description": "X4 (filing_cancelled.v1): the sponsor's mobile and e-mail, sealed (event.contacts.<field>)"})
 
 
 class SitesCancelledSchema(FilingCancelledSchema):

@@ -74,6 +74,7 @@ MINUTE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}")
 # X4: the bureau's return, and the on-site refusal with its reasons as {reasons} (``REASONS``).
 RETURNED = "您的网站备案信息未通过通信管理局审核，已退回我单位，请登录备案系统查看退回原因，修改后重新提交"
 ONSITE_REJECTED = "您的网站备案信息未通过现场核验，不予受理，原因：{reasons}。请修改后重新提交"
+CANCELLED = "您的网站备案已注销（备案号：{number}），相关网站将不再接入我单位。如非本人申请，请立即与我单位联系"
 REASONS = re.compile(r"(?<=原因：).*(?=。请修改后重新提交)")
 APPROVED = "您的网站备案已通过通信管理局审核，备案号为{number}，请在网站首页底部标注备案号并链接至工业和信息化部政务服务平台"  # noqa: E501
 # On-site photos (shared.testing.faces.backdrop_photo(faces=(face,), seed=seed)) that verification's photo check

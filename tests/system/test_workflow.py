@@ -25,6 +25,7 @@ import requests
 from shared.i18n import error_text
 from shared.testing.journey import (
     APPROVED,
+    CANCELLED,
     CONTACT_CODE,
     EXPIRED,
     FAILED,
@@ -216,6 +217,8 @@ def test_mismatch_on_site_is_not_accepted_and_a_typo_is_corrected_on_site(journe
 
 
 @pytest.mark.req("P8")
+@pytest.mark.req("X2")
+@pytest.mark.req("X4")
 def test_bureau_return_then_reverification(journey, ledger):
     filing = journey.new_filing()
     journey.sign_in(filing)
@@ -262,6 +265,7 @@ def test_change_of_an_approved_filing_keeps_its_number(journey, ledger):
 
 
 @pytest.mark.req("P8")
+@pytest.mark.req("X4")
 def test_cancellation_retires_the_number(journey, deployment, ledger):
     filing = journey.happy_path()
     cancelled = journey.cancel(filing)
@@ -271,7 +275,9 @@ def test_cancellation_retires_the_number(journey, deployment, ledger):
         public, params={"domain": filing.domains[0]}, timeout=10).text)
     sites = journey.client("intake", journey.supervisor_token).get("/approved-sites").json()["sites"]
     assert filing.domains[0] not in str(sites)  # the provider no longer connects it
-    ledger[filing.id] = (filing, "cancelled", [SIGN_IN, CONTACT_CODE, PASSED, MIIT_CODE, approved(filing.number)])
+    told = [SIGN_IN, CONTACT_CODE, PASSED, MIIT_CODE, approved(filing.number), CANCELLED.format(number=filing.number)]
+    assert wait_until("the cancellation SMS (X4)", lambda: texts(journey, filing) == told and told)
+    ledger[filing.id] = (filing, "cancelled", told)
 
 
 @pytest.mark.req("P3")

@@ -249,7 +249,8 @@ class IntakeService(ServiceBase):
     @route("POST", "/filings/<filing_id>/cancellation", access=allow(SPONSOR, SUPERVISOR), errors=_CANCEL,
            body=CancellationInput(), answer=FilingOutput(), summary="Cancel the sponsor, websites or access (注销, X1)")
     def cancel(self, request: Request, filing_id: str, body: dict):
-        return filing_types.cancel(self._uow(), self._viewer(), self.caller.actor, filing_id, body, self.settings.now())
+        return filing_types.cancel(self._uow(), self._viewer(), self.caller.actor, filing_id, body, self.settings.now(),
+                                   cipher=self.personal.cipher)
 
     # --- P8: the sites the provider may connect -------------------------------------------------
 

@@ -209,6 +209,8 @@ MIIT_CODE_EXPIRING = "miit_code_expiring"
 MIIT_CODE_EXPIRING_TEXT = "您的网站备案短信核验验证码将于{expires_at}失效，请网站负责人尽快完成核验；逾期未完成的，备案信息将退回。"  # noqa: E501
 FILING_RETURNED = "filing_returned"
 FILING_RETURNED_TEXT = "您的网站备案信息未通过通信管理局审核，已退回我单位，请登录备案系统查看退回原因，修改后重新提交"
+FILING_CANCELLED = "filing_cancelled"
+FILING_CANCELLED_TEXT = "您的网站备案已注销（备案号：{filing_number}），相关网站将不再接入我单位。如非本人申请，请立即与我单位联系"  # noqa: E501
 ONSITE_REJECTED = "onsite_rejected"
 ONSITE_REJECTED_TEXT = "您的网站备案信息未通过现场核验，不予受理，原因：{reasons}。请修改后重新提交"
 
@@ -217,6 +219,9 @@ _TEMPLATES += (
     Template(MIIT_CODE_EXPIRING, 1, SMS, MIIT_CODE_EXPIRING_TEXT, rule="X4"),
     Template(FILING_RETURNED, 1, SMS, FILING_RETURNED_TEXT, rule="X4"),
     Template(ONSITE_REJECTED, 1, SMS, ONSITE_REJECTED_TEXT, rule="X4"),
+    Template(FILING_CANCELLED, 1, SMS, FILING_CANCELLED_TEXT, rule="X4"),
+    Template(FILING_CANCELLED, 1, EMAIL, "您好：\n\n" + FILING_CANCELLED_TEXT + "。\n", subject="网站备案注销通知",
+             rule="X4", resend_when_in_doubt=True),  # told twice rather than not told
 )
 
 

@@ -57,7 +57,7 @@ def _life(uow, crypto, clock) -> tuple[str, dict]:
                             approved_at=clock.iso())
     status.record_approval(uow, "provider-test", EVENTS.load(envelope), at, YEAR)
     opened = revisits.run_revisits(uow, crypto.cipher(), "provider-test", clock.advance(days=366), timedelta(days=30))
-    submission.cancel(uow, VIEWER, "supervisor:s-1", filing_id, "网站关闭", clock())
+    submission.cancel(uow, VIEWER, "supervisor:s-1", filing_id, "网站关闭", clock(), cipher=crypto.cipher())
     return filing_id, {
         "opened": opened,
         "filing": {k: v for k, v in filings.get_filing(uow, VIEWER, filing_id, clock()).items()

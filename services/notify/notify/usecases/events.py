@@ -159,3 +159,19 @@ def on_onsite_rejected(
     reasons = "；".join(f"{label(r['field'])}：{error_text(r).rstrip('。')}" for r in data["reasons"]) or "—"
     return _from_event(uow, recorder, event_id, correlation_id, domain.template(domain.ONSITE_REJECTED, SMS),
                        _open_event_field(recorder, data["mobile"], "mobile"), {"reasons": reasons})
+
+
+def on_filing_cancelled(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> list[str]:
+    """X4: the filing was cancelled (注销); the sponsor is told by SMS and (when it gave one) e-mail. An event
+    without contacts (sent before X4) tells nobody."""
+    contacts = data.get("contacts") or {}
+    params = {"filing_number": data.get("filing_number") or "无"}
+    ids = []
+    for channel, field in ((SMS, "mobile"), (EMAIL, "email")):
+        if contacts.get(field):
+            ids.append(_from_event(uow, recorder, event_id, correlation_id,
+                                   domain.template(domain.FILING_CANCELLED, channel),
+                                   _open_event_field(recorder, contacts[field], f"contacts.{field}"), params))
+    return [message_id for message_id in ids if message_id]

@@ -10,6 +10,7 @@ from notify.usecases import events
 from services.notify.tests.fakes import ScriptedGateway
 from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_RETURNED, MIIT_CODE_EXPIRING, MIIT_CODE_SENT
+from shared.contracts.intake import FILING_CANCELLED
 from shared.contracts.verification import ONSITE_REJECTED
 
 from .test_events import MOBILE, handled, received
@@ -89,3 +90,25 @@ def test_an_onsite_refusal_is_texted_once_with_its_reasons_in_chinese(deps_and_s
     assert [(to, text) for to, text, _ in sms.sent] == [
         (MOBILE, "您的网站备案信息未通过现场核验，不予受理，原因：负责人证件号码："
                  "与证件原件不一致：请当场更正，否则不予受理。请修改后重新提交")]
+
+
+@pytest.mark.req("X4")
+def test_a_cancellation_is_told_by_sms_and_email_once(make_deps, crypto):
+    sms, mail = ScriptedGateway(), ScriptedGateway()
+    deps = make_deps(sms, mail)
+    cipher = crypto.cipher()
+    data = received("intake", FILING_CANCELLED, {
+        **EVENTS.get(FILING_CANCELLED).sample, "filing_number": "京ICP备2026000001号",
+        "contacts": {"mobile": cipher.encrypt(MOBILE, context="event.contacts.mobile"),
+                     "email": cipher.encrypt("zhangsan@example.com.cn", context="event.contacts.email")}})
+    event_id = str(uuid.uuid4())
+
+    assert len(handled(deps, events.on_filing_cancelled, data, event_id)) == 2
+    assert handled(deps, events.on_filing_cancelled, data, event_id) == []  # the same event: nothing more
+    assert handled(deps, events.on_filing_cancelled, {**data, "contacts": None}) == []  # sent before X4
+
+    text = ("您的网站备案已注销（备案号：京ICP备2026000001号），相关网站将不再接入我单位。"
+            "如非本人申请，请立即与我单位联系")
+    assert [(to, body) for to, body, _ in sms.sent] == [(MOBILE, text)]
+    [(to, subject, body, _id)] = mail.sent
+    assert to == "zhangsan@example.com.cn" and body == f"您好：\n\n{text}。\n" and subject == "网站备案注销通知"
