@@ -37,7 +37,7 @@ from intake.schemas import (
     TokenOutput,
     UploadQuery,
 )
-from intake.usecases import evidence, filing_types, filings, revisits, sites, status, stock, submission
+from intake.usecases import drafts, evidence, filing_types, filings, revisits, sites, status, stock, submission
 from intake.usecases.filings import MAX_SCAN_BYTES, Viewer
 from intake.usecases.guide import read_clause, read_guide
 from shared.contracts.bureau import FILING_APPROVED, FILING_NUMBER_RETIRED, FILING_RETURNED
@@ -302,14 +302,16 @@ class IntakeService(ServiceBase):
 
     @setting_timer("REVISIT_TIMER_SECONDS", 60.0)
     def run_revisits(self):
-        """W5: open the due revisits and escalate the unanswered ones (each event once, with the outbox)."""
-        counts = revisits.run_revisits(self._uow(), self.personal.cipher, self.settings.provider_id,
-                                        self.settings.now(), self.settings.revisit_answer)
+        """W5: open the due revisits and escalate the unanswered ones; X4: remind of and expire stale drafts (each
+        event once, with the outbox)."""
+        s = self.settings
+        counts = revisits.run_revisits(self._uow(), self.personal.cipher, s.provider_id, s.now(), s.revisit_answer)
+        counts.update(drafts.run_drafts(self._uow(), self.personal.cipher, s.provider_id, s.now()))
         self.db.commit()
         for kind, count in counts.items():
             if count:
-                self.metrics.counter("icp_intake_revisit_events_total", "Revisits opened or escalated (W5)",
-                                     ("kind",)).labels(kind).inc(count)
+                self.metrics.counter("icp_intake_revisit_events_total", "Revisits opened or escalated (W5), drafts "
+                                     "reminded or expired (X4)", ("kind",)).labels(kind).inc(count)
 
     # --- W6: stock re-verification ----------------------------------------------------------------
 

@@ -211,6 +211,10 @@ FILING_RETURNED = "filing_returned"
 FILING_RETURNED_TEXT = "您的网站备案信息未通过通信管理局审核，已退回我单位，请登录备案系统查看退回原因，修改后重新提交"
 FILING_CANCELLED = "filing_cancelled"
 FILING_CANCELLED_TEXT = "您的网站备案已注销（备案号：{filing_number}），相关网站将不再接入我单位。如非本人申请，请立即与我单位联系"  # noqa: E501
+DRAFT_EXPIRING = "draft_expiring"
+DRAFT_EXPIRING_TEXT = "您在网站备案系统中填写的备案信息尚未提交，将于{expires_at}过期作废，如需继续办理请在此之前登录系统修改并提交"  # noqa: E501
+DRAFT_EXPIRED = "draft_expired"
+DRAFT_EXPIRED_TEXT = "您在网站备案系统中填写的备案信息超过45天未提交，已过期作废，如需备案请重新填写提交"
 ONSITE_REJECTED = "onsite_rejected"
 ONSITE_REJECTED_TEXT = "您的网站备案信息未通过现场核验，不予受理，原因：{reasons}。请修改后重新提交"
 
@@ -220,6 +224,8 @@ _TEMPLATES += (
     Template(FILING_RETURNED, 1, SMS, FILING_RETURNED_TEXT, rule="X4"),
     Template(ONSITE_REJECTED, 1, SMS, ONSITE_REJECTED_TEXT, rule="X4"),
     Template(FILING_CANCELLED, 1, SMS, FILING_CANCELLED_TEXT, rule="X4"),
+    Template(DRAFT_EXPIRING, 1, SMS, DRAFT_EXPIRING_TEXT, rule="X4"),
+    Template(DRAFT_EXPIRED, 1, SMS, DRAFT_EXPIRED_TEXT, rule="X4"),
     Template(FILING_CANCELLED, 1, EMAIL, "您好：\n\n" + FILING_CANCELLED_TEXT + "。\n", subject="网站备案注销通知",
              rule="X4", resend_when_in_doubt=True),  # told twice rather than not told
 )

@@ -15,6 +15,8 @@ Events in (bounded handlers of ``shared.platform.events``, idempotent on ``meta.
   ADR 0001);
 - ``intake.filing_cancelled.v1``: X4's cancellation notice, by SMS and e-mail to ``data.contacts``
   (``event.contacts.<field>``);
+- ``intake.draft_expiry_announced.v1`` / ``intake.draft_expired.v1``: X4's draft expiry, by SMS to
+  ``data.contacts.mobile`` (``event.contacts.mobile``);
 - ``verification.onsite_rejected.v1``: X4's refusal with its reasons, to ``data.mobile`` (``event.mobile``);
 - ``bureau.filing_returned.v1``: X4's return notice, to ``data.mobile`` (``exchange.contacts.mobile``);
 - ``bureau.miit_code_sent.v1`` / ``bureau.miit_code_expiring.v1``: X2's code and X4's reminder, to ``data.mobile``
@@ -48,7 +50,13 @@ from notify.schemas import MessagesOutput, MessagesQuery, SendInput
 from notify.usecases import common, delivery, events, rpc, views
 from shared.contracts.bureau import FILING_APPROVED, FILING_RETURNED, MIIT_CODE_EXPIRING, MIIT_CODE_SENT
 from shared.contracts.errors import BadRequest, from_marshmallow
-from shared.contracts.intake import FILING_CANCELLED, REVERIFICATION_REQUESTED, REVISIT_REQUESTED
+from shared.contracts.intake import (
+    DRAFT_EXPIRED,
+    DRAFT_EXPIRY_ANNOUNCED,
+    FILING_CANCELLED,
+    REVERIFICATION_REQUESTED,
+    REVISIT_REQUESTED,
+)
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
 from shared.contracts.verification import ONSITE_REJECTED, ONSITE_WINDOW_EXPIRED
 from shared.platform.auth import AUDITOR, OPS, STAFF, Guard, allow
@@ -114,6 +122,14 @@ class NotifyService(ServiceBase):
     @handles("intake", FILING_CANCELLED, claim=_claim(domain.FILING_CANCELLED))
     def on_filing_cancelled(self, data: dict, meta: dict):
         self._record_and_send(meta, data, events.on_filing_cancelled)
+
+    @handles("intake", DRAFT_EXPIRY_ANNOUNCED, claim=_claim(domain.DRAFT_EXPIRING))
+    def on_draft_expiring(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_draft_expiring)
+
+    @handles("intake", DRAFT_EXPIRED, claim=_claim(domain.DRAFT_EXPIRED))
+    def on_draft_expired(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_draft_expired)
 
     @handles("verification", ONSITE_REJECTED, claim=_claim(domain.ONSITE_REJECTED))
     def on_onsite_rejected(self, data: dict, meta: dict):

@@ -161,17 +161,36 @@ def on_onsite_rejected(
                        _open_event_field(recorder, data["mobile"], "mobile"), {"reasons": reasons})
 
 
+def _to_sponsor(uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, name: str,
+                contacts: dict | None, params: dict, channels=(SMS, EMAIL)) -> list[str]:
+    """X4: ``name``'s text to each of the sponsor's sealed ``contacts`` (``event.contacts.<field>``) that is given
+    and has a template on its channel; nobody when the event carries none (sent before X4)."""
+    contacts = contacts or {}
+    ids = [_from_event(uow, recorder, event_id, correlation_id, domain.template(name, channel),
+                       _open_event_field(recorder, contacts[field], f"contacts.{field}"), params)
+           for channel, field in ((SMS, "mobile"), (EMAIL, "email")) if channel in channels and contacts.get(field)]
+    return [message_id for message_id in ids if message_id]
+
+
 def on_filing_cancelled(
     uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
 ) -> list[str]:
-    """X4: the filing was cancelled (注销); the sponsor is told by SMS and (when it gave one) e-mail. An event
-    without contacts (sent before X4) tells nobody."""
-    contacts = data.get("contacts") or {}
+    """X4: the filing was cancelled (注销); the sponsor is told by SMS and (when it gave one) e-mail."""
     params = {"filing_number": data.get("filing_number") or "无"}
-    ids = []
-    for channel, field in ((SMS, "mobile"), (EMAIL, "email")):
-        if contacts.get(field):
-            ids.append(_from_event(uow, recorder, event_id, correlation_id,
-                                   domain.template(domain.FILING_CANCELLED, channel),
-                                   _open_event_field(recorder, contacts[field], f"contacts.{field}"), params))
-    return [message_id for message_id in ids if message_id]
+    return _to_sponsor(uow, recorder, event_id, correlation_id, domain.FILING_CANCELLED, data.get("contacts"), params)
+
+
+def on_draft_expiring(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> list[str]:
+    """X4: a draft untouched for 30 or 40 days: when it expires (Beijing time), by SMS to the draft's mobile."""
+    params = {"expires_at": domain.beijing_minute(data["expires_at"])}
+    return _to_sponsor(uow, recorder, event_id, correlation_id, domain.DRAFT_EXPIRING, data["contacts"], params,
+                       (SMS,))
+
+
+def on_draft_expired(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> list[str]:
+    """X4: a draft untouched for 45 days expired, by SMS to the draft's mobile."""
+    return _to_sponsor(uow, recorder, event_id, correlation_id, domain.DRAFT_EXPIRED, data["contacts"], {}, (SMS,))

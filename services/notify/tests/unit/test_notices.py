@@ -10,7 +10,7 @@ from notify.usecases import events
 from services.notify.tests.fakes import ScriptedGateway
 from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_RETURNED, MIIT_CODE_EXPIRING, MIIT_CODE_SENT
-from shared.contracts.intake import FILING_CANCELLED
+from shared.contracts.intake import DRAFT_EXPIRED, DRAFT_EXPIRY_ANNOUNCED, FILING_CANCELLED
 from shared.contracts.verification import ONSITE_REJECTED
 
 from .test_events import MOBILE, handled, received
@@ -112,3 +112,24 @@ def test_a_cancellation_is_told_by_sms_and_email_once(make_deps, crypto):
     assert [(to, body) for to, body, _ in sms.sent] == [(MOBILE, text)]
     [(to, subject, body, _id)] = mail.sent
     assert to == "zhangsan@example.com.cn" and body == f"您好：\n\n{text}。\n" and subject == "网站备案注销通知"
+
+
+@pytest.mark.req("X4")
+def test_a_draft_is_announced_to_expire_then_expired_each_once(make_deps, crypto):
+    sms = ScriptedGateway()
+    deps = make_deps(sms)
+    contacts = {"mobile": crypto.cipher().encrypt(MOBILE, context="event.contacts.mobile")}
+    announced = received("intake", DRAFT_EXPIRY_ANNOUNCED, {
+        **EVENTS.get(DRAFT_EXPIRY_ANNOUNCED).sample, "expires_at": "2027-01-20T01:00:00+00:00", "contacts": contacts})
+    expired = received("intake", DRAFT_EXPIRED, {**EVENTS.get(DRAFT_EXPIRED).sample, "contacts": contacts})
+    event_id = str(uuid.uuid4())
+
+    handled(deps, events.on_draft_expiring, announced, event_id)
+    assert handled(deps, events.on_draft_expiring, announced, event_id) == []  # the same event: nothing more
+    handled(deps, events.on_draft_expired, expired)
+    assert handled(deps, events.on_draft_expired, {**expired, "contacts": {}}) == []  # a draft without a mobile
+
+    assert [(to, text) for to, text, _ in sms.sent] == [
+        (MOBILE, "您在网站备案系统中填写的备案信息尚未提交，将于2027-01-20 09:00过期作废，"
+                 "如需继续办理请在此之前登录系统修改并提交"),
+        (MOBILE, "您在网站备案系统中填写的备案信息超过45天未提交，已过期作废，如需备案请重新填写提交")]
