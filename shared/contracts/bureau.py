@@ -55,6 +55,10 @@ INSPECTION_RECORDED = "inspection_recorded.v1"
 PENALTY_ISSUED = "penalty_issued.v1"
 RECTIFICATION_OVERDUE = "rectification_deadline_passed.v1"
 RECTIFICATION_CLOSED = "rectification_closed.v1"
+MIIT_CODE_SENT = "miit_code_sent.v1"
+MIIT_CODE_EXPIRING = "miit_code_nearly_expired.v1"
+MIIT_CONTEXT = "exchange.miit"
+"""X2: the code and the mobile of the MIIT events are sealed with the exchange ring under ``exchange.miit.<field>``."""
 
 
 class _Reader(Schema):
@@ -86,6 +90,31 @@ class FilingReturnedSchema(_Reader):
     returned_at = fields.AwareDateTime(required=True)
     returned_by = fields.String(required=True)
     reasons = fields.List(fields.Nested(ReasonSchema), required=True, validate=validate.Length(min=1))
+    mobile = fields.String(load_default=None, metadata={
+        "description": "X4: the sponsor's mobile, sealed with the exchange ring (``exchange.contacts.mobile``)"})
+
+
+class MiitCodeSchema(_Reader):
+    """X2: the bureau sends the responsible person's mobile a code (``code`` and ``mobile`` sealed under
+    ``exchange.miit.<field>``), to enter with the ID tail before ``expires_at``; ``resend`` counts resends."""
+
+    filing_id = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    province = fields.String(required=True)
+    mobile = fields.String(required=True)
+    code = fields.String(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+    resend = fields.Integer(required=True)
+
+
+class MiitExpiringSchema(_Reader):
+    """X4: four hours are left to enter the MIIT code (``mobile`` sealed under ``exchange.miit.mobile``)."""
+
+    filing_id = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    province = fields.String(required=True)
+    mobile = fields.String(required=True)
+    expires_at = fields.AwareDateTime(required=True)
 
 
 class NumberRetiredSchema(_Reader):
@@ -242,4 +271,13 @@ EVENTS.register(EventContract(
 EVENTS.register(EventContract(
     RECTIFICATION_CLOSED, "bureau", RectificationSchema, {**_RECTIFICATION, "at": "2026-12-10T10:00:00+08:00"},
     "A rectification order was closed: the provider rectified (A1).",
+))
+_MIIT = {"filing_id": _FILING, **_SCOPE, "mobile": "<sealed>", "expires_at": "2026-11-21T09:30:00+08:00"}
+EVENTS.register(EventContract(
+    MIIT_CODE_SENT, "bureau", MiitCodeSchema, {**_MIIT, "code": "<sealed>", "resend": 0},
+    "The bureau's MIIT SMS check (X2): a code for the responsible person's mobile, valid 24 hours; notify texts it.",
+))
+EVENTS.register(EventContract(
+    MIIT_CODE_EXPIRING, "bureau", MiitExpiringSchema, _MIIT,
+    "Four hours are left to enter the MIIT code (X4); notify reminds the sponsor.",
 ))

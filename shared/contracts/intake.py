@@ -173,6 +173,8 @@ class FilingCancelledSchema(_Reader):
     reason = fields.String(required=True)
     cancelled_at = fields.AwareDateTime(required=True)
     cancelled_by = fields.String(required=True)
+    contacts = fields.Dict(load_default=None, metadata={
+        "description": "X4 (filing_cancelled.v1): the sponsor's mobile and e-mail, sealed (event.contacts.<field>)"})
 
 
 class SitesCancelledSchema(FilingCancelledSchema):
@@ -447,3 +449,32 @@ EVENTS.register(EventContract(
     ACCESS_CANCELLED, "intake", SitesCancelledSchema, _SITES_CANCELLED,
     "A provider no longer hosts websites (取消接入, X1); a website no provider hosts is retired by the bureau "
     "(routed by province).", route=BY_PROVINCE))
+
+# --- X4: drafts expire ------------------------------------------------------------------------------------------------
+
+DRAFT_EXPIRY_ANNOUNCED = "draft_expiry_announced.v1"
+DRAFT_EXPIRED = "draft_expired.v1"
+
+
+class DraftExpirySchema(_Reader):
+    """X4: a draft untouched for 30 or 40 days is announced to expire at ``expires_at`` (``reminder`` 1 or 2), and
+    expires (cancelled) after 45; ``contacts`` are the mobile and e-mail the draft holds, sealed
+    (``event.contacts.<field>``; either may be absent in a draft)."""
+
+    filing_id = fields.String(required=True)
+    provider_id = fields.String(required=True)
+    expires_at = fields.AwareDateTime(required=True)
+    reminder = fields.Integer(required=True)
+    contacts = fields.Dict(required=True)
+
+
+_DRAFT_SAMPLE = {"filing_id": FILING_SUBMITTED_SAMPLE["filing_id"], "provider_id": "provider-demo",
+                 "expires_at": "2027-01-20T09:00:00+08:00", "contacts": {"mobile": _TOKEN, "email": _TOKEN}}
+EVENTS.register(EventContract(
+    DRAFT_EXPIRY_ANNOUNCED, "intake", DraftExpirySchema, {**_DRAFT_SAMPLE, "reminder": 1},
+    "A draft untouched for 30 (reminder 1) or 40 days (reminder 2) expires at expires_at unless edited (X4).",
+))
+EVENTS.register(EventContract(
+    DRAFT_EXPIRED, "intake", DraftExpirySchema, {**_DRAFT_SAMPLE, "reminder": 2},
+    "A draft untouched for 45 days expired: it is cancelled and the sponsor told (X4).",
+))

@@ -63,6 +63,8 @@ class OnsiteOutcomeSchema(_Reader):
     decided_by = fields.String(required=True)
     reasons = fields.List(fields.Nested(ReasonSchema), required=True)
     corrections = fields.Integer(required=True, metadata={"description": "fields corrected on site (P6)"})
+    mobile = fields.String(load_default=None, metadata={
+        "description": "X4 (onsite_rejected.v1): the sponsor's mobile, sealed (``event.mobile``)"})
 
 
 class FilingDataSchema(_Reader):

@@ -16,7 +16,17 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from shared.testing.databases import ADMIN_URL
-from shared.testing.journey import APPROVED, CODE, CONTACT_CODE, PASSED, SIGN_IN, Filing, Journey
+from shared.testing.journey import (
+    APPROVED,
+    CODE,
+    CONTACT_CODE,
+    MIIT_CODE,
+    MINUTE,
+    PASSED,
+    SIGN_IN,
+    Filing,
+    Journey,
+)
 from shared.testing.system import MANAGEMENT, wait_until
 
 pytestmark = pytest.mark.system
@@ -65,7 +75,7 @@ def terminate_sessions(deployment, service: str) -> int:
 
 
 def texts(journey: Journey, filing: Filing) -> list[str]:
-    return [CODE.sub("{code}", m["text"]) for m in journey.sms_to(filing)]
+    return [MINUTE.sub("{expires_at}", CODE.sub("{code}", m["text"])) for m in journey.sms_to(filing)]
 
 
 def test_killed_services_lose_and_duplicate_nothing(deployment, journey):
@@ -109,7 +119,7 @@ def test_killed_services_lose_and_duplicate_nothing(deployment, journey):
         assert wait_until(f"the filing number SMS to {filing.id}",
                           lambda filing=filing: APPROVED.format(number=filing.number) in texts(journey, filing))
         assert Counter(texts(journey, filing)) == Counter(
-            [SIGN_IN, CONTACT_CODE, PASSED, APPROVED.format(number=filing.number)]), filing.id
+            [SIGN_IN, CONTACT_CODE, PASSED, MIIT_CODE, APPROVED.format(number=filing.number)]), filing.id
 
     events = {m["body"] for m in deployment.tap.messages() if m["exchange"].endswith(".events")}
     audit = journey.client("audit", journey.auditor_token)

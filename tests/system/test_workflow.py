@@ -25,10 +25,16 @@ import requests
 from shared.i18n import error_text
 from shared.testing.journey import (
     APPROVED,
+    CANCELLED,
     CONTACT_CODE,
     EXPIRED,
     FAILED,
+    MIIT_CODE,
+    MINUTE,
+    ONSITE_REJECTED,
     PASSED,
+    REASONS,
+    RETURNED,
     SIGN_IN,
     Filing,
     Journey,
@@ -75,8 +81,10 @@ def expiring(journey, ledger) -> Filing:
 
 
 def texts(journey: Journey, filing: Filing) -> list[str]:
-    """The SMS the filing's sponsor received, codes as {code}, oldest first."""
-    return [CODE.sub("{code}", m["text"]) for m in journey.sms_to(filing)]
+    """The SMS the filing's sponsor received, codes as {code}, oldest first (the MIIT code's expiry as
+    {expires_at}, an on-site refusal's reasons as {reasons})."""
+    return [REASONS.sub("{reasons}", MINUTE.sub("{expires_at}", CODE.sub("{code}", m["text"])))
+            for m in journey.sms_to(filing)]
 
 
 def states(journey: Journey, filing: Filing) -> list[str]:
@@ -96,7 +104,7 @@ def test_happy_path_from_sign_in_to_filing_number(journey, deployment, ledger):
     assert NUMBER.match(filing.number)
     sms = journey.sms_to(filing)
     assert sms[2]["text"] == PASSED  # P2, verbatim
-    assert texts(journey, filing) == [SIGN_IN, CONTACT_CODE, PASSED, approved(filing.number)]
+    assert texts(journey, filing) == [SIGN_IN, CONTACT_CODE, PASSED, MIIT_CODE, approved(filing.number)]
     assert [CODE.sub("{code}", m["text"]) for m in journey.emails_to(filing)] == [
         "您好：\n\n您正在确认网站备案的联系电子邮箱，验证码为：{code}\n\n验证码24小时内有效，请勿告知他人。如非本人操作，请忽略本邮件。\n"]
     timeline = journey.timeline(filing)
@@ -159,7 +167,7 @@ def test_precheck_failure_then_resubmission(journey, ledger):
     journey.approve(filing)
     assert states(journey, filing) == ["draft", "submitted", "precheck_failed", "submitted", "precheck_passed",
                                        "onsite_verified", "in_bureau_review", "approved"]
-    expected = [SIGN_IN, CONTACT_CODE, FAILED, PASSED, approved(filing.number)]
+    expected = [SIGN_IN, CONTACT_CODE, FAILED, PASSED, MIIT_CODE, approved(filing.number)]
     assert wait_until("the filing number SMS", lambda: texts(journey, filing) == expected and expected)
     ledger[filing.id] = (filing, "approved", expected)
 
@@ -182,7 +190,10 @@ def test_mismatch_on_site_is_not_accepted_and_a_typo_is_corrected_on_site(journe
     assert journey.decide_on_site(other)["state"] == "rejected"
     rejected = journey.await_state(other, "onsite_rejected")
     assert rejected["filing_number"] is None
-    ledger[other.id] = (other, "onsite_rejected", [SIGN_IN, CONTACT_CODE, PASSED])
+    refusal = wait_until("the refusal SMS (X4)", lambda: [m["text"] for m in journey.sms_to(other)
+                                                            if "现场核验，不予受理" in m["text"]])
+    assert "负责人姓名" in refusal[0]  # with its reasons, as the catalogue reads them
+    ledger[other.id] = (other, "onsite_rejected", [SIGN_IN, CONTACT_CODE, PASSED, ONSITE_REJECTED])
 
     # the sponsor typed the name wrongly: staff correct it from the originals, it is recorded on the form (P6)
     data = unit_filing()
@@ -202,10 +213,12 @@ def test_mismatch_on_site_is_not_accepted_and_a_typo_is_corrected_on_site(journe
     verified = next(e for e in journey.timeline(typo) if e["state"] == "onsite_verified")
     assert verified["note"] == "1 field(s) corrected on site (P6)"
     assert [c["field"] for c in journey.review(typo)["corrections"]] == ["responsible_person.name"]
-    ledger[typo.id] = (typo, "approved", [SIGN_IN, CONTACT_CODE, PASSED, approved(typo.number)])
+    ledger[typo.id] = (typo, "approved", [SIGN_IN, CONTACT_CODE, PASSED, MIIT_CODE, approved(typo.number)])
 
 
 @pytest.mark.req("P8")
+@pytest.mark.req("X2")
+@pytest.mark.req("X4")
 def test_bureau_return_then_reverification(journey, ledger):
     filing = journey.new_filing()
     journey.sign_in(filing)
@@ -227,7 +240,8 @@ def test_bureau_return_then_reverification(journey, ledger):
                                        "in_bureau_review", "returned_by_bureau", "onsite_verified",
                                        "in_bureau_review", "approved"]
     assert journey.review(filing)["submission"] == 2
-    ledger[filing.id] = (filing, "approved", [SIGN_IN, CONTACT_CODE, PASSED, approved(filing.number)])
+    ledger[filing.id] = (filing, "approved", [SIGN_IN, CONTACT_CODE, PASSED, MIIT_CODE, RETURNED, MIIT_CODE,
+                                              approved(filing.number)])
 
 
 @pytest.mark.req("P8")
@@ -245,12 +259,13 @@ def test_change_of_an_approved_filing_keeps_its_number(journey, ledger):
     assert journey.approve(filing) == number
     view = journey.intake_view(filing)
     assert view["version"] == 2 and view["filing_number"] == number
-    expected = [SIGN_IN, CONTACT_CODE, PASSED, approved(number), PASSED, approved(number)]
+    expected = [SIGN_IN, CONTACT_CODE, PASSED, MIIT_CODE, approved(number), PASSED, MIIT_CODE, approved(number)]
     assert wait_until("the change's SMS", lambda: texts(journey, filing) == expected and expected)
     ledger[filing.id] = (filing, "approved", expected)
 
 
 @pytest.mark.req("P8")
+@pytest.mark.req("X4")
 def test_cancellation_retires_the_number(journey, deployment, ledger):
     filing = journey.happy_path()
     cancelled = journey.cancel(filing)
@@ -260,7 +275,9 @@ def test_cancellation_retires_the_number(journey, deployment, ledger):
         public, params={"domain": filing.domains[0]}, timeout=10).text)
     sites = journey.client("intake", journey.supervisor_token).get("/approved-sites").json()["sites"]
     assert filing.domains[0] not in str(sites)  # the provider no longer connects it
-    ledger[filing.id] = (filing, "cancelled", [SIGN_IN, CONTACT_CODE, PASSED, approved(filing.number)])
+    told = [SIGN_IN, CONTACT_CODE, PASSED, MIIT_CODE, approved(filing.number), CANCELLED.format(number=filing.number)]
+    assert wait_until("the cancellation SMS (X4)", lambda: texts(journey, filing) == told and told)
+    ledger[filing.id] = (filing, "cancelled", told)
 
 
 @pytest.mark.req("P3")

@@ -21,6 +21,7 @@ class Settings:
     evidence_link_seconds: int
     public_query_limit: int = 30
     trusted_proxies: tuple = ()
+    miit_check: bool = False
 
     @staticmethod
     def now() -> datetime:
@@ -33,7 +34,8 @@ class BureauSettings(DependencyProvider):
     paths of the providers' seal certificates; the DEVELOPMENT seal while ``ALLOW_DEV_KEYS`` is true),
     ``BUREAU_EVIDENCE_LINK_SECONDS`` (life of an evidence link, at most 300), ``PUBLIC_QUERY_LIMIT`` (X9: public
     queries a client may make a minute, 30 by default), ``TRUSTED_PROXIES`` (the proxies, such as a portal, whose
-``X-Forwarded-For`` names the public query's client; empty: nobody, ``shared.platform.clients``)."""
+``X-Forwarded-For`` names the public query's client; empty: nobody, ``shared.platform.clients``),
+    ``BUREAU_MIIT_CHECK`` (X2: a filing received is reviewed only after the MIIT SMS check; off by default)."""
 
     def setup(self) -> None:
         config = self.container.config
@@ -56,7 +58,8 @@ class BureauSettings(DependencyProvider):
         if limit < 1:
             raise ValueError("PUBLIC_QUERY_LIMIT is at least 1 (X9)")
         self.settings = Settings(province, days, forms.load_trusted(paths), seconds, limit,
-                                 trusted_proxies(config.get("TRUSTED_PROXIES")))
+                                 trusted_proxies(config.get("TRUSTED_PROXIES")),
+                                 flag("BUREAU_MIIT_CHECK", config.get("BUREAU_MIIT_CHECK", False)))
 
     def get_dependency(self, worker_ctx) -> Settings:
         return self.settings

@@ -7,7 +7,7 @@ import math
 import random
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from shared.kernel.errors import InvalidValue
@@ -252,3 +252,80 @@ def require_unrecorded(recorded_at: datetime | None) -> None:
     """B2: an inspection's findings are recorded once."""
     if recorded_at is not None:
         raise NotAllowed("inspection_id", "recorded", "This inspection's findings are already recorded.", "B2")
+
+
+# --- X2: the MIIT SMS check -----------------------------------------------------------------------------------------
+
+MIIT_CODE_HOURS = 24
+"""X2: the responsible person enters the code within 24 hours of its sending (a resend starts the 24 hours anew)."""
+MIIT_MAX_TRIES = 5
+MIIT_MAX_RESENDS = 3
+MIIT_REMIND_HOURS = 4
+"""X4: the sponsor is reminded 4 hours before the code expires."""
+MIIT_ID_TAIL = 6  # the last six characters of the responsible person's ID document
+
+
+class MiitState(StrEnum):
+    PENDING = "pending"
+    PASSED = "passed"
+    RETURNED = "returned"  # five wrong tries or expiry: the filing went back to the provider
+
+
+class MiitOutcome(StrEnum):
+    PASSED = "passed"
+    WRONG = "wrong"
+    TOO_MANY_TRIES = "too_many_tries"
+    EXPIRED = "expired"
+
+
+def miit_expiry(sent_at: datetime) -> datetime:
+    return sent_at + timedelta(hours=MIIT_CODE_HOURS)
+
+
+def miit_attempt(state: str | None, expires_at: datetime | None, tries: int, matches: bool,
+                 now: datetime) -> MiitOutcome | None:
+    """X2: one entry of the code with the ID tail (``matches``: both right). None: no check is pending (the
+    caller answers exactly as for a wrong code). Past the expiry the check fails as expired; the fifth wrong
+    entry fails it as too many tries."""
+    if state != MiitState.PENDING:
+        return None
+    if now >= expires_at:
+        return MiitOutcome.EXPIRED
+    if matches:
+        return MiitOutcome.PASSED
+    return MiitOutcome.TOO_MANY_TRIES if tries + 1 >= MIIT_MAX_TRIES else MiitOutcome.WRONG
+
+
+def miit_resend(resends: int) -> int:
+    """X2: at most three resends of a pending check (NotAllowed ``too_many_resends`` for a fourth)."""
+    if resends >= MIIT_MAX_RESENDS:
+        raise NotAllowed("resend", "too_many_resends", f"The code is sent again at most {MIIT_MAX_RESENDS} times.",
+                         "X2", {"max": MIIT_MAX_RESENDS})
+    return resends + 1
+
+
+def miit_due(state: str | None, expires_at: datetime | None, reminded_at: datetime | None,
+             now: datetime) -> MiitOutcome | str | None:
+    """X2, X4: what the timer owes a check at ``now``: ``EXPIRED`` from its expiry, else ``"remind"`` once from
+    four hours before it, else nothing."""
+    if state != MiitState.PENDING:
+        return None
+    if now >= expires_at:
+        return MiitOutcome.EXPIRED
+    if reminded_at is None and now >= expires_at - timedelta(hours=MIIT_REMIND_HOURS):
+        return "remind"
+    return None
+
+
+def require_miit_passed(state: str | None) -> None:
+    """X2: the bureau reviews only filings whose MIIT check passed (None: received without the check)."""
+    if state not in (None, MiitState.PASSED):
+        raise NotAllowed("miit_check", "not_passed",
+                         "The responsible person has not passed the MIIT SMS check yet.", "X2")
+
+
+def miit_return_reason(outcome: MiitOutcome) -> dict:
+    """X2: the reason a failed check returns the filing with (the existing return path, P8)."""
+    message = ("The MIIT SMS code was entered wrongly five times." if outcome == MiitOutcome.TOO_MANY_TRIES
+               else "The MIIT SMS code was not entered within 24 hours.")
+    return {"field": "miit_check", "code": str(outcome), "message": message, "rule": "X2"}

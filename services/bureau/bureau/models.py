@@ -51,6 +51,13 @@ class Review(Base):
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     reasons: Mapped[list] = mapped_column(JSON, default=list)
     filing_number: Mapped[str | None] = mapped_column(String(40))
+    # X2: the MIIT SMS check (None: received without it); the code is kept as a keyed digest, never in plain
+    miit_state: Mapped[str | None] = mapped_column(String(16), index=True)
+    miit_code: Mapped[str | None] = mapped_column(String(64))
+    miit_expires_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    miit_tries: Mapped[int] = mapped_column(Integer, default=0)
+    miit_resends: Mapped[int] = mapped_column(Integer, default=0)
+    miit_reminded_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class NumberCounter(Base):

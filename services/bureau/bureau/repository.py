@@ -73,6 +73,13 @@ class Reviews:
         return list(self.session.execute(
             _skip_locked(self.session, select(Review).where(Review.state.in_(OPEN_STATES), due))).scalars())
 
+    def miit_due(self, now: datetime, remind_until: datetime) -> list[Review]:
+        """X2, X4: open reviews whose MIIT check expired, or is to be reminded (expiring by ``remind_until``)."""
+        due = or_(Review.miit_expires_at <= now,
+                  and_(Review.miit_reminded_at.is_(None), Review.miit_expires_at <= remind_until))
+        return list(self.session.execute(_skip_locked(self.session, select(Review).where(
+            Review.state.in_(OPEN_STATES), Review.miit_state == "pending", due))).scalars())
+
     def open_counts(self) -> tuple[int, int, int]:
         """Open reviews, how many of them breached their deadline, how many deadlines are provisional."""
         row = self.session.execute(

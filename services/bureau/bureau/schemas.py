@@ -78,3 +78,15 @@ class PublicQuery(Schema):
     domain = fields.String(load_default=None, validate=validate.Length(max=253))
     number = fields.String(load_default=None, validate=validate.Length(max=60))
     name = fields.String(load_default=None, validate=validate.Length(max=200))
+
+
+class MiitResendInput(Schema):
+    """X2: the last six characters of the responsible person's ID document (``POST …/resend``)."""
+
+    id_tail = fields.String(required=True, validate=validate.Regexp(r"^\s*[0-9A-Za-z]{6}\s*$"))
+
+
+class MiitCodeInput(MiitResendInput):
+    """X2: the SMS code with the ID tail (``POST /public/miit-checks/<filing_id>``)."""
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^\s*[0-9]{6}\s*$"))

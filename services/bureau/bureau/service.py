@@ -20,13 +20,15 @@ from bureau.schemas import (
     ClosureInput,
     FindingsInput,
     InspectionInput,
+    MiitCodeInput,
+    MiitResendInput,
     PenaltiesQuery,
     PenaltyInput,
     PublicFilingOutput,
     PublicQuery,
     ReturnInput,
 )
-from bureau.usecases import deadlines, evidence, oversight, public, receipt, register, review
+from bureau.usecases import deadlines, evidence, miit, oversight, public, receipt, register, review
 from bureau.usecases.common import Keys, Scope
 from shared.contracts.bureau import RegisterAnswerSchema, RegisterLookupSchema
 from shared.contracts.calendar import CalendarYearInput, CalendarYearLoaded
@@ -80,10 +82,13 @@ class BureauService(ServiceBase):
 
     @handles("verification", FILING_SENT_TO_BUREAU, claim="on_sent_to_bureau", route_config="BUREAU_PROVINCE")
     def on_sent_to_bureau(self, data: dict, meta: dict):
-        s = self.settings
-        receipt.on_sent_to_bureau(self._uow(), data, scope=self._scope(), keys=self._keys(),
-                                  check_form=receipt.FormChecker(self.storage, s.trusted_seals, _cpu),
-                                  review_days=s.review_working_days, now=s.now)
+        s, uow = self.settings, self._uow()
+        review = receipt.on_sent_to_bureau(uow, data, scope=self._scope(), keys=self._keys(),
+                                           check_form=receipt.FormChecker(self.storage, s.trusted_seals, _cpu),
+                                           review_days=s.review_working_days, now=s.now)
+        if review is not None and s.miit_check:
+            miit.send_code(uow, review, scope=self._scope(), keys=self._keys(), hasher=self.personal.hasher,
+                           at=review.received_at)
 
     @handles("intake", FILING_CANCELLED, claim="on_cancelled", route_config="BUREAU_PROVINCE")
     def on_cancelled(self, data: dict, meta: dict):
@@ -104,6 +109,7 @@ class BureauService(ServiceBase):
         too, so that ``icp_deadlines_open``/``_breached`` carry the database's counts from the first scrape."""
         uow = self._uow()
         raised = deadlines.raise_deadline_events(uow, scope=self._scope(), now=self.settings.now)
+        raised += miit.raise_due(uow, scope=self._scope(), keys=self._keys(), now=self.settings.now)
         public.forget_counts(uow, self.settings.now())
         uow.commit()
         if raised:
@@ -224,11 +230,42 @@ class BureauService(ServiceBase):
            summary="Public query by ?domain=, ?number= (every format) or ?name= (a unit's exact name), no login")
     def public_query_http(self, request: Request, query: dict):
         """X9: public fields only, never personal data; a client past its limit gets 429 with ``Retry-After``."""
+        refused = self._count_public(request)  # the query counts even when nothing is found
+        if refused is not None:
+            return refused
+        return public.public_query(self._uow(), query["domain"], query["number"], query["name"])
+
+    @route("POST", "/public/miit-checks/<filing_id>", access=PUBLIC, body=MiitCodeInput(), idempotent=False,
+           errors={**_RULES, 429: "More requests from this client than the limit a minute (X9)"},
+           summary="The MIIT SMS check: the code with the ID document's last six characters, no login (X2)")
+    def miit_check_http(self, request: Request, filing_id: str, body: dict):
+        """X2: a wrong code, a wrong ID tail and an unknown filing get the same 422, so nothing tells whether a
+        filing exists; the fifth wrong try, or a try after 24 hours, returns the filing to the provider."""
+        refused = self._count_public(request)
+        if refused is not None:
+            return refused
+        return miit.enter_code(self._uow(), filing_id, body["code"], body["id_tail"], scope=self._scope(),
+                               keys=self._keys(), hasher=self.personal.hasher, now=self.settings.now)
+
+    @route("POST", "/public/miit-checks/<filing_id>/resend", access=PUBLIC, body=MiitResendInput(), status=202,
+           idempotent=False, errors={409: "The code was sent again three times already (X2)",
+                                     429: "More requests from this client than the limit a minute (X9)"},
+           summary="Send the MIIT code again (at most three times), no login (X2)")
+    def miit_resend_http(self, request: Request, filing_id: str, body: dict):
+        refused = self._count_public(request)
+        if refused is not None:
+            return refused
+        return miit.resend(self._uow(), filing_id, body["id_tail"], scope=self._scope(), keys=self._keys(),
+                           hasher=self.personal.hasher, now=self.settings.now)
+
+    def _count_public(self, request: Request):
+        """X9: a public request counts against its client's limit a minute (committed even when refused);
+        the 429 answer when past it, else None."""
         try:
             public.count_query(self._uow(), self.personal.hasher, self._client(request),
                                self.settings.public_query_limit, self.settings.now())
         except public.QueryLimitReached as refused:
             self.db.commit()
             return error_response(refused, locale_of(request), {"Retry-After": str(refused.retry_after)})
-        self.db.commit()  # the query counts even when nothing is found
-        return public.public_query(self._uow(), query["domain"], query["number"], query["name"])
+        self.db.commit()
+        return None

@@ -35,6 +35,10 @@ class FakeReviews:
         return [r for r in self.open() if (r.near_raised_at is None and r.near_at <= now)
                 or (r.breached_raised_at is None and r.deadline_at <= now)]
 
+    def miit_due(self, now: datetime, remind_until: datetime) -> list[Review]:
+        return [r for r in self.open() if r.miit_state == "pending" and (
+            r.miit_expires_at <= now or (r.miit_reminded_at is None and r.miit_expires_at <= remind_until))]
+
     def open_counts(self) -> tuple[int, int, int]:
         opened = self.open()
         return (len(opened), sum(r.breached_raised_at is not None for r in opened),

@@ -35,6 +35,7 @@ class Filing(Base):
     created_by: Mapped[str] = mapped_column(String(120))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    draft_reminders: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class FilingVersion(Base):

@@ -54,6 +54,13 @@ class SqlFilings:
         row = self.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
         return None if row is None else _domain(Filing, row, state=FilingState(row.state))
 
+    def stale_drafts(self, provider_id: str, untouched_since: datetime) -> list[Filing]:
+        """X4: the provider's drafts (not change drafts) nobody touched since ``untouched_since``."""
+        rows = self.session.execute(select(models.Filing).where(
+            models.Filing.provider_id == provider_id, models.Filing.state == FilingState.DRAFT,
+            models.Filing.updated_at <= untouched_since).order_by(models.Filing.updated_at).limit(500)).scalars()
+        return [_domain(Filing, row, state=FilingState(row.state)) for row in rows]
+
     def add(self, filing: Filing, data: dict) -> None:
         """A new filing with ``data`` as its first version."""
         row = models.Filing()

@@ -37,7 +37,7 @@ from intake.schemas import (
     TokenOutput,
     UploadQuery,
 )
-from intake.usecases import evidence, filing_types, filings, revisits, sites, status, stock, submission
+from intake.usecases import drafts, evidence, filing_types, filings, revisits, sites, status, stock, submission
 from intake.usecases.filings import MAX_SCAN_BYTES, Viewer
 from intake.usecases.guide import read_clause, read_guide
 from shared.contracts.bureau import FILING_APPROVED, FILING_NUMBER_RETIRED, FILING_RETURNED
@@ -249,7 +249,8 @@ class IntakeService(ServiceBase):
     @route("POST", "/filings/<filing_id>/cancellation", access=allow(SPONSOR, SUPERVISOR), errors=_CANCEL,
            body=CancellationInput(), answer=FilingOutput(), summary="Cancel the sponsor, websites or access (注销, X1)")
     def cancel(self, request: Request, filing_id: str, body: dict):
-        return filing_types.cancel(self._uow(), self._viewer(), self.caller.actor, filing_id, body, self.settings.now())
+        return filing_types.cancel(self._uow(), self._viewer(), self.caller.actor, filing_id, body, self.settings.now(),
+                                   cipher=self.personal.cipher)
 
     # --- P8: the sites the provider may connect -------------------------------------------------
 
@@ -301,14 +302,16 @@ class IntakeService(ServiceBase):
 
     @setting_timer("REVISIT_TIMER_SECONDS", 60.0)
     def run_revisits(self):
-        """W5: open the due revisits and escalate the unanswered ones (each event once, with the outbox)."""
-        counts = revisits.run_revisits(self._uow(), self.personal.cipher, self.settings.provider_id,
-                                        self.settings.now(), self.settings.revisit_answer)
+        """W5: open the due revisits and escalate the unanswered ones; X4: remind of and expire stale drafts (each
+        event once, with the outbox)."""
+        s = self.settings
+        counts = revisits.run_revisits(self._uow(), self.personal.cipher, s.provider_id, s.now(), s.revisit_answer)
+        counts.update(drafts.run_drafts(self._uow(), self.personal.cipher, s.provider_id, s.now()))
         self.db.commit()
         for kind, count in counts.items():
             if count:
-                self.metrics.counter("icp_intake_revisit_events_total", "Revisits opened or escalated (W5)",
-                                     ("kind",)).labels(kind).inc(count)
+                self.metrics.counter("icp_intake_revisit_events_total", "Revisits opened or escalated (W5), drafts "
+                                     "reminded or expired (X4)", ("kind",)).labels(kind).inc(count)
 
     # --- W6: stock re-verification ----------------------------------------------------------------
 

@@ -25,6 +25,10 @@ class FakeFilings:
         filing = self.rows.get(filing_id)
         return filing if filing is not None and filing.provider_id == provider_id else None
 
+    def stale_drafts(self, provider_id: str, untouched_since: datetime) -> list[Filing]:
+        return sorted((f for f in self.rows.values() if f.provider_id == provider_id and f.state == "draft"
+                       and f.updated_at <= untouched_since), key=lambda f: f.updated_at)
+
     def add(self, filing: Filing, data: dict) -> None:
         self.rows[filing.id] = filing
         self.put_data(filing.id, filing.version, data)

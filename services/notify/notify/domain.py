@@ -201,6 +201,41 @@ _TEMPLATES += (
 )
 
 
+# X2: the bureau's MIIT SMS check; X4: the sponsor told of a return and reminded before the code expires. Times are
+# Beijing time (``beijing_minute``).
+MIIT_CODE = "miit_code"
+MIIT_CODE_TEXT = "您的网站备案正在进行工业和信息化部短信核验，验证码为{code}，请网站负责人于{expires_at}前在通信管理局备案核验页面输入验证码及本人证件号码后六位。请勿告知他人。"  # noqa: E501
+MIIT_CODE_EXPIRING = "miit_code_expiring"
+MIIT_CODE_EXPIRING_TEXT = "您的网站备案短信核验验证码将于{expires_at}失效，请网站负责人尽快完成核验；逾期未完成的，备案信息将退回。"  # noqa: E501
+FILING_RETURNED = "filing_returned"
+FILING_RETURNED_TEXT = "您的网站备案信息未通过通信管理局审核，已退回我单位，请登录备案系统查看退回原因，修改后重新提交"
+FILING_CANCELLED = "filing_cancelled"
+FILING_CANCELLED_TEXT = "您的网站备案已注销（备案号：{filing_number}），相关网站将不再接入我单位。如非本人申请，请立即与我单位联系"  # noqa: E501
+DRAFT_EXPIRING = "draft_expiring"
+DRAFT_EXPIRING_TEXT = "您在网站备案系统中填写的备案信息尚未提交，将于{expires_at}过期作废，如需继续办理请在此之前登录系统修改并提交"  # noqa: E501
+DRAFT_EXPIRED = "draft_expired"
+DRAFT_EXPIRED_TEXT = "您在网站备案系统中填写的备案信息超过45天未提交，已过期作废，如需备案请重新填写提交"
+ONSITE_REJECTED = "onsite_rejected"
+ONSITE_REJECTED_TEXT = "您的网站备案信息未通过现场核验，不予受理，原因：{reasons}。请修改后重新提交"
+
+_TEMPLATES += (
+    Template(MIIT_CODE, 1, SMS, MIIT_CODE_TEXT, secret_params=frozenset({"code"}), rule="X2"),
+    Template(MIIT_CODE_EXPIRING, 1, SMS, MIIT_CODE_EXPIRING_TEXT, rule="X4"),
+    Template(FILING_RETURNED, 1, SMS, FILING_RETURNED_TEXT, rule="X4"),
+    Template(ONSITE_REJECTED, 1, SMS, ONSITE_REJECTED_TEXT, rule="X4"),
+    Template(FILING_CANCELLED, 1, SMS, FILING_CANCELLED_TEXT, rule="X4"),
+    Template(DRAFT_EXPIRING, 1, SMS, DRAFT_EXPIRING_TEXT, rule="X4"),
+    Template(DRAFT_EXPIRED, 1, SMS, DRAFT_EXPIRED_TEXT, rule="X4"),
+    Template(FILING_CANCELLED, 1, EMAIL, "您好：\n\n" + FILING_CANCELLED_TEXT + "。\n", subject="网站备案注销通知",
+             rule="X4", resend_when_in_doubt=True),  # told twice rather than not told
+)
+
+
+def beijing_minute(value: datetime) -> str:
+    """A time as the sponsor reads it: Beijing time to the minute (``2026-11-21 09:30``)."""
+    return value.astimezone(SHANGHAI).strftime("%Y-%m-%d %H:%M")
+
+
 def _index(templates: tuple[Template, ...]) -> dict[tuple[str, str, int], Template]:
     index: dict[tuple[str, str, int], Template] = {}
     for template in templates:

@@ -12,7 +12,15 @@ Events in (bounded handlers of ``shared.platform.events``, idempotent on ``meta.
 - ``intake.reverification_requested.v1``: W6's invitation to on-site re-verification, by SMS to
   ``data.contacts.mobile`` (``event.contacts.mobile``);
 - ``bureau.filing_approved.v1``: P8's filing number, to ``data.filing.contacts.mobile`` (``exchange.contacts.mobile``,
-  ADR 0001).
+  ADR 0001);
+- ``intake.filing_cancelled.v1``: X4's cancellation notice, by SMS and e-mail to ``data.contacts``
+  (``event.contacts.<field>``);
+- ``intake.draft_expiry_announced.v1`` / ``intake.draft_expired.v1``: X4's draft expiry, by SMS to
+  ``data.contacts.mobile`` (``event.contacts.mobile``);
+- ``verification.onsite_rejected.v1``: X4's refusal with its reasons, to ``data.mobile`` (``event.mobile``);
+- ``bureau.filing_returned.v1``: X4's return notice, to ``data.mobile`` (``exchange.contacts.mobile``);
+- ``bureau.miit_code_sent.v1`` / ``bureau.miit_code_expiring.v1``: X2's code and X4's reminder, to ``data.mobile``
+  (``exchange.miit.mobile``; the code under ``exchange.miit.code``).
 
 Events out (outbox): ``notify.message_delivered.v1``, ``notify.message_failed.v1``.
 
@@ -40,11 +48,17 @@ from notify.models import outbox, processed_events
 from notify.repository import NotifyUnitOfWork
 from notify.schemas import MessagesOutput, MessagesQuery, SendInput
 from notify.usecases import common, delivery, events, rpc, views
-from shared.contracts.bureau import FILING_APPROVED
+from shared.contracts.bureau import FILING_APPROVED, FILING_RETURNED, MIIT_CODE_EXPIRING, MIIT_CODE_SENT
 from shared.contracts.errors import BadRequest, from_marshmallow
-from shared.contracts.intake import REVERIFICATION_REQUESTED, REVISIT_REQUESTED
+from shared.contracts.intake import (
+    DRAFT_EXPIRED,
+    DRAFT_EXPIRY_ANNOUNCED,
+    FILING_CANCELLED,
+    REVERIFICATION_REQUESTED,
+    REVISIT_REQUESTED,
+)
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
-from shared.contracts.verification import ONSITE_WINDOW_EXPIRED
+from shared.contracts.verification import ONSITE_REJECTED, ONSITE_WINDOW_EXPIRED
 from shared.platform.auth import AUDITOR, OPS, STAFF, Guard, allow
 from shared.platform.crypto import DecryptionError
 from shared.platform.entrypoints import handles, route, rpc_entry
@@ -104,6 +118,34 @@ class NotifyService(ServiceBase):
     @handles("bureau", FILING_APPROVED, claim=_claim(domain.FILING_APPROVED))
     def on_filing_approved(self, data: dict, meta: dict):
         self._record_and_send(meta, data, events.on_filing_approved)
+
+    @handles("intake", FILING_CANCELLED, claim=_claim(domain.FILING_CANCELLED))
+    def on_filing_cancelled(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_filing_cancelled)
+
+    @handles("intake", DRAFT_EXPIRY_ANNOUNCED, claim=_claim(domain.DRAFT_EXPIRING))
+    def on_draft_expiring(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_draft_expiring)
+
+    @handles("intake", DRAFT_EXPIRED, claim=_claim(domain.DRAFT_EXPIRED))
+    def on_draft_expired(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_draft_expired)
+
+    @handles("verification", ONSITE_REJECTED, claim=_claim(domain.ONSITE_REJECTED))
+    def on_onsite_rejected(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_onsite_rejected)
+
+    @handles("bureau", FILING_RETURNED, claim=_claim(domain.FILING_RETURNED))
+    def on_filing_returned(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_filing_returned)
+
+    @handles("bureau", MIIT_CODE_SENT, claim=_claim(domain.MIIT_CODE))
+    def on_miit_code_sent(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_miit_code_sent)
+
+    @handles("bureau", MIIT_CODE_EXPIRING, claim=_claim(domain.MIIT_CODE_EXPIRING))
+    def on_miit_code_expiring(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_miit_code_expiring)
 
     @handles("intake", REVISIT_REQUESTED, claim=_claim(domain.REVISIT_REQUESTED))
     def on_revisit_requested(self, data: dict, meta: dict):

@@ -47,16 +47,16 @@ class FormChecker:
 
 def on_sent_to_bureau(uow: BureauUnitOfWork, data: dict, *, scope: Scope, keys: Keys,
                       check_form: Callable[[dict], FormCheck], review_days: int,
-                      now: Callable[[], datetime]) -> None:
+                      now: Callable[[], datetime]) -> Review | None:
     """P8: a verified filing enters the review queue with a deadline of the province's review time (20 working days
     from receipt unless the province sets more); its form's seal is checked at once (P6, B1). The same submission
     under another event id, or an older submission arriving late adds nothing (a redelivered event is not handled
     twice: the entrypoint claims it). A later submission supersedes open reviews of the filing (a return and
-    re-send, P8)."""
+    re-send, P8). Answers the review opened (None: nothing new)."""
     if data["province"] != scope.province.abbr:
         raise PoisonEvent("filing_sent_to_bureau.v1 for another province")  # R2.1: never stored here
     if not domain.is_newer((data["version"], data["submission"]), uow.reviews.newest_submission(data["filing_id"])):
-        return
+        return None
     paths = personal_paths(data["filing"]["sponsor"]["kind"])
     try:
         plain = unseal(data["filing"], paths, keys.exchange, EXCHANGE_CONTEXT)
@@ -67,7 +67,7 @@ def on_sent_to_bureau(uow: BureauUnitOfWork, data: dict, *, scope: Scope, keys: 
     for review in uow.reviews.open_of(data["filing_id"]):
         review.state = ReviewState.SUPERSEDED
     received = now()
-    uow.reviews.add(Review(
+    review = Review(
         id=str(uuid.uuid4()),
         filing_id=data["filing_id"],
         version=data["version"],
@@ -87,7 +87,11 @@ def on_sent_to_bureau(uow: BureauUnitOfWork, data: dict, *, scope: Scope, keys: 
         received_at=received,
         **deadline_fields(uow.calendar.working(), received, review_days),
         reasons=[],
-    ))
+        miit_tries=0,
+        miit_resends=0,
+    )
+    uow.reviews.add(review)
+    return review
 
 
 def _reseal_correction(keys: Keys, correction: dict) -> dict:

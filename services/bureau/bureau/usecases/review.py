@@ -34,6 +34,7 @@ def approve(uow: BureauUnitOfWork, filing_id: str, actor: str, *, scope: Scope, 
     review = current_review(uow, scope, filing_id, lock=True)
     approved_at = now()
     try:
+        domain.require_miit_passed(review.miit_state)
         decision = domain.approve(review.state, review.filing_number, review.form_check["valid"], actor, approved_at)
     except NotAllowed as exc:
         raise conflict(exc) from None
@@ -76,14 +77,22 @@ def return_filing(uow: BureauUnitOfWork, filing_id: str, actor: str, reasons: li
         raise conflict(exc) from None
     except InvalidValue as exc:
         raise ValidationFailed.about("reasons", exc.code, exc.message, exc.rule) from None
+    emit_returned(uow, review, decision, scope, keys)
+    return view(review, keys)
+
+
+def emit_returned(uow: BureauUnitOfWork, review: Review, decision: domain.Decision, scope: Scope, keys: Keys) -> None:
+    """P8 (and X2's failed check): the review returned with its reasons, ``filing_returned.v1`` emitted with the
+    sponsor's mobile sealed for notify to tell it (X4)."""
     _decide(review, decision)
     review.reasons = decision.reasons
+    mobile = keys.cipher.decrypt(review.filing["contacts"]["mobile"], context=f"{FILING_CONTEXT}.contacts.mobile")
     uow.emit(FILING_RETURNED, {
         "filing_id": review.filing_id, "version": review.version, "submission": review.submission,
-        **scope.of(review.provider_id), "returned_at": decision.at.isoformat(), "returned_by": actor,
-        "reasons": reasons,
+        **scope.of(review.provider_id), "returned_at": decision.at.isoformat(), "returned_by": decision.by,
+        "reasons": decision.reasons,
+        "mobile": keys.exchange.encrypt(mobile, context=f"{EXCHANGE_CONTEXT}.contacts.mobile"),
     }, review.filing_id)
-    return view(review, keys)
 
 
 def view(review: Review, keys: Keys) -> dict:
@@ -111,6 +120,7 @@ def view(review: Review, keys: Keys) -> dict:
         "decided_at": review.decided_at.isoformat() if review.decided_at else None,
         "reasons": review.reasons,
         "filing_number": review.filing_number,
+        "miit_check": review.miit_state,
     }
 
 
@@ -119,5 +129,5 @@ def get_review(uow: BureauUnitOfWork, filing_id: str, *, scope: Scope, keys: Key
 
 
 def review_queue(uow: BureauUnitOfWork, *, scope: Scope, keys: Keys) -> list[dict]:
-    """B1: every open review the caller may see, oldest deadline first."""
-    return [view(r, keys) for r in uow.reviews.open() if scope.sees(r)]
+    """B1: every open review the caller may see, oldest deadline first; X2: only once its MIIT check passed."""
+    return [view(r, keys) for r in uow.reviews.open() if scope.sees(r) and r.miit_state in (None, "passed")]

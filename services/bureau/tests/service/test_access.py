@@ -48,6 +48,9 @@ ROUTES = [
 # Open to everyone, with or without a (valid) token: the public query answers "not filed" for an unknown domain.
 PUBLIC = [("public_query_http", "/public/filings?domain=unfiled.example.cn", 404), ("openapi", "/openapi.json", 200),
           ("ops_healthz", "/healthz", 200), ("ops_metrics", "/metrics", 200)]
+# X2: the MIIT check's public routes answer an unknown filing exactly as a wrong code (422) / an accepted resend.
+PUBLIC_POSTS = [("miit_check_http", "/public/miit-checks/{id}", {"code": "123456", "id_tail": "00002X"}, 422),
+                ("miit_resend_http", "/public/miit-checks/{id}/resend", {"id_tail": "00002X"}, 202)]
 DECLARED = {r.name: r for r in routes(BureauService)}
 
 
@@ -60,7 +63,7 @@ def _expected(caller: str, success: int, allowed: set, hidden: set, outside: set
 
 
 def test_the_table_covers_every_route_of_the_service():
-    assert set(DECLARED) == {r[0] for r in ROUTES} | {"public_query_http"}
+    assert set(DECLARED) == {r[0] for r in ROUTES} | {"public_query_http"} | {r[0] for r in PUBLIC_POSTS}
 
 
 @pytest.mark.req("B1")
@@ -91,6 +94,11 @@ def test_every_route_by_every_caller(api, send_filing, wait_review):
                     failures.append(f"{route} by {caller}: out of scope answers differently from unknown")
     for route, path, status in PUBLIC:
         answers = {caller: api.as_(token).get(path).status_code for caller, token in tokens.items()}
+        if set(answers.values()) != {status}:
+            failures.append(f"{route}: {answers}")
+    for route, path, body, status in PUBLIC_POSTS:
+        answers = {caller: _call(api.as_(tokens[caller]), "POST", path.format(**unknown), body).status_code
+                   for caller in ("none", "sponsor", "reviewer", "tampered")}  # within the public limit a minute
         if set(answers.values()) != {status}:
             failures.append(f"{route}: {answers}")
     assert failures == []

@@ -99,6 +99,7 @@ class Filing:
     province: str | None = None
     person_document_hmac: str | None = None
     mobile_hmac: str | None = None
+    draft_reminders: int = 0  # X4: expiry reminders sent for the draft as it stands
 
 
 @dataclass(frozen=True)

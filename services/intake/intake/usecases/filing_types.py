@@ -55,11 +55,12 @@ def draft_type(uow: IntakeUnitOfWork, viewer: Viewer, register: Callable[[str, s
     return {"filing_id": filing.id, "province": sponsor["province"], **filing_type(answer, changed=changed)}
 
 
-def cancel(uow: IntakeUnitOfWork, viewer: Viewer, actor: str, filing_id: str, body: dict, at: datetime) -> dict:
+def cancel(uow: IntakeUnitOfWork, viewer: Viewer, actor: str, filing_id: str, body: dict, at: datetime, *,
+           cipher) -> dict:
     """X1: the cancellation ``body["kind"]`` asks for: the sponsor (注销主体, ``submission.cancel``), websites or
     this provider's access (:func:`cancel_sites`)."""
     if body["kind"] == "sponsor":
-        return submission.cancel(uow, viewer, actor, filing_id, body["reason"], at)
+        return submission.cancel(uow, viewer, actor, filing_id, body["reason"], at, cipher=cipher)
     return cancel_sites(uow, viewer, actor, filing_id, body["kind"], body["domains"], body["reason"], at)
 
 

@@ -103,13 +103,18 @@ def change_hosting(uow: IntakeUnitOfWork, viewer: Viewer, cipher, hasher, actor:
     return view(uow, viewer, _submit_current(uow, cipher, hasher, filing, actor, at), at)
 
 
-def cancel(uow: IntakeUnitOfWork, viewer: Viewer, actor: str, filing_id: str, reason: str, at: datetime) -> dict:
+def cancel(uow: IntakeUnitOfWork, viewer: Viewer, actor: str, filing_id: str, reason: str, at: datetime, *,
+           cipher) -> dict:
     """注销: the filing ends, its sites are disconnected and its revisits closed; an approved filing's number is
-    retired by the bureau (``filing_cancelled.v1``)."""
+    retired by the bureau (``filing_cancelled.v1``, carrying the sponsor's mobile and e-mail sealed under
+    ``event.contacts.<field>`` for notify to tell it, X4)."""
     change = decided(lifecycle.cancel, load(uow, viewer, filing_id, lock=True), actor, reason, at)
     filing = apply(uow, replace(change, events=()))
     set_sites(uow, filing.provider_id, filing.id, {}, at, at)
     uow.revisits.close_pending(filing.id)
     for event_type, data in change.events:
-        uow.emit(event_type, data, filing.id)
+        contacts = uow.filings.data(filing.id, filing.version)["contacts"]
+        sealed = seal({"contacts": {"mobile": contacts["mobile"], "email": contacts.get("email")}},
+                      ("contacts.mobile", "contacts.email"), cipher, SEAL_CONTEXT)
+        uow.emit(event_type, {**data, **sealed}, filing.id)
     return view(uow, viewer, filing, at)

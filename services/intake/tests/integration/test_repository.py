@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from intake.domain.filing import Scan
 from intake.domain.guide import CONTRACT_CLAUSE_SHA256
 from intake.repository import IntakeUnitOfWork
-from intake.usecases import filings, revisits, sites, status, submission
+from intake.usecases import drafts, filings, revisits, sites, status, submission
 from intake.usecases.filings import Viewer
 from services.intake.tests.fakes import FakeIntakeUnitOfWork
 from shared.contracts import EVENTS
@@ -57,7 +57,7 @@ def _life(uow, crypto, clock) -> tuple[str, dict]:
                             approved_at=clock.iso())
     status.record_approval(uow, "provider-test", EVENTS.load(envelope), at, YEAR)
     opened = revisits.run_revisits(uow, crypto.cipher(), "provider-test", clock.advance(days=366), timedelta(days=30))
-    submission.cancel(uow, VIEWER, "supervisor:s-1", filing_id, "网站关闭", clock())
+    submission.cancel(uow, VIEWER, "supervisor:s-1", filing_id, "网站关闭", clock(), cipher=crypto.cipher())
     return filing_id, {
         "opened": opened,
         "filing": {k: v for k, v in filings.get_filing(uow, VIEWER, filing_id, clock()).items()
@@ -91,3 +91,28 @@ def test_the_sql_repositories_and_the_fakes_read_one_life_back_the_same(db_url, 
                             ensure_ascii=False)
     engine.dispose()
     assert filing_id and "13800138000" not in stored and "zhangsan@example.com.cn" not in stored
+
+
+def _stale_draft(uow, crypto, clock) -> list:
+    """X4: a draft left 45 days, the timer run at 30, 40 and 45 days: what each run did, and the draft's state."""
+    at = clock()
+    filing_id = filings.create_draft(uow, VIEWER, "sponsor:owner", unit_filing(), at)["id"]
+    runs = [drafts.run_drafts(uow, crypto.cipher(), "provider-test", at + timedelta(days=days))
+            for days in (29, 30, 40, 45, 46)]
+    return [runs, filings.get_filing(uow, VIEWER, filing_id, at + timedelta(days=46))["state"], uow.filings.timeline(
+        filing_id)[-1].note]
+
+
+@pytest.mark.req("X4")
+def test_a_stale_draft_expires_after_two_reminders_on_postgresql_as_in_memory(db_url, crypto, clock):
+    engine = create_engine(db_url)
+    start = clock()
+    with Session(engine) as session:
+        on_sql = _stale_draft(IntakeUnitOfWork(session, crypto.cipher()), crypto, clock)
+        session.commit()
+        events = session.execute(text("SELECT event_type FROM outbox ORDER BY created_at, id")).scalars().all()
+    engine.dispose()
+    clock.set(start)
+    assert on_sql == _stale_draft(FakeIntakeUnitOfWork(), crypto, clock)
+    assert [sum(run.values()) for run in on_sql[0]] == [0, 1, 1, 1, 0] and on_sql[1] == "cancelled"
+    assert events == ["draft_expiry_announced.v1", "draft_expiry_announced.v1", "draft_expired.v1"]

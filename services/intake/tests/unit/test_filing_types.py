@@ -124,22 +124,23 @@ def test_the_type_and_its_reasons_are_read_in_the_callers_language(draft, type_o
 
 
 @pytest.mark.req("X1")
-def test_cancelling_a_website_then_the_access_of_the_last_one(uow, viewer, approved, at):
+def test_cancelling_a_website_then_the_access_of_the_last_one(uow, viewer, approved, at, crypto):
     body = {"kind": "website", "domains": ["WWW.example.com.cn"], "reason": "网站关闭"}
-    after = filing_types.cancel(uow, viewer, "sponsor:owner", approved, body, at)
+    after = filing_types.cancel(uow, viewer, "sponsor:owner", approved, body, at, cipher=crypto.cipher())
     assert after["state"] == "approved"
     [event] = uow.outbox.of_type(WEBSITE_CANCELLED)
     assert event["domains"] == ["www.example.com.cn"] and event["filing_number"] == NUMBER
     assert set(uow.sites.touched(approved, [])) == {"xn--fsqu00a.xn--fiqs8s"}
     with pytest.raises(ValidationFailed) as refused:  # gone already: nothing changes
-        filing_types.cancel(uow, viewer, "sponsor:owner", approved, body, at)
+        filing_types.cancel(uow, viewer, "sponsor:owner", approved, body, at, cipher=crypto.cipher())
     assert refused.value.errors[0]["field"] == "domains.0"
     body = {"kind": "access", "domains": ["例子.中国"], "reason": "迁出"}
-    assert filing_types.cancel(uow, viewer, "sponsor:owner", approved, body, at)["state"] == "cancelled"
+    cancelled = filing_types.cancel(uow, viewer, "sponsor:owner", approved, body, at, cipher=crypto.cipher())
+    assert cancelled["state"] == "cancelled"
     assert uow.outbox.of_type(ACCESS_CANCELLED)[0]["domains"] == ["xn--fsqu00a.xn--fiqs8s"]
     assert uow.outbox.of_type(FILING_CANCELLED) == [] and uow.sites.touched(approved, []) == {}
     with pytest.raises(Conflict):
-        filing_types.cancel(uow, viewer, "sponsor:owner", approved, body, at)
+        filing_types.cancel(uow, viewer, "sponsor:owner", approved, body, at, cipher=crypto.cipher())
 
 
 @pytest.mark.req("X1")

@@ -173,8 +173,9 @@ def test_a_filing_back_from_the_counter_can_be_edited_and_resubmitted(uow, viewe
 
 
 @pytest.mark.req("P8")
+@pytest.mark.req("X4")
 def test_a_change_of_an_approved_filing_is_a_new_version_then_the_cancellation_retires_it(uow, viewer, draft, submit,
-                                                                                          at):
+                                                                                          at, crypto):
     filing_id = draft()
     submit(filing_id)
     status.record_approval(uow, "provider-test", approval(filing_id), at, YEAR)
@@ -185,20 +186,24 @@ def test_a_change_of_an_approved_filing_is_a_new_version_then_the_cancellation_r
                                                               "service_content": ["企业官网"]}]}, at)
     filings.accept_contract(uow, viewer, "sponsor:owner", filing_id, CONTRACT_CLAUSE_SHA256, at)
     submit(filing_id)
-    cancelled = submission.cancel(uow, viewer, "sponsor:owner", filing_id, "网站关闭", at)
+    cancelled = submission.cancel(uow, viewer, "sponsor:owner", filing_id, "网站关闭", at, cipher=crypto.cipher())
     assert cancelled["state"] == "cancelled"
     assert [t for t in uow.outbox.types if t != APPROVED_SITES_CHANGED] == [FILING_SUBMITTED, FILING_CHANGED,
                                                                             FILING_CANCELLED]
     [changed] = uow.outbox.of_type(FILING_CHANGED)
     assert (changed["version"], changed["previous_version"], changed["filing_number"]) == (2, 1, "京ICP备2026000123号")
     assert changed["websites"][0]["name"] == "新名字"
-    assert uow.outbox.of_type(FILING_CANCELLED)[0]["filing_number"] == "京ICP备2026000123号"
+    [cancelled_event] = uow.outbox.of_type(FILING_CANCELLED)
+    assert cancelled_event["filing_number"] == "京ICP备2026000123号"
+    assert "13800138000" not in str(cancelled_event)  # X4: the sponsor's contacts travel sealed, for notify
+    assert crypto.cipher().decrypt(cancelled_event["contacts"]["mobile"], context="event.contacts.mobile") \
+        == "13800138000"
     with pytest.raises(Conflict):
         submission.request_change(uow, viewer, "sponsor:owner", filing_id, at)
 
 
 @pytest.mark.req("P8")
-def test_approved_sites_follow_approvals_cancellations_and_retired_numbers(uow, viewer, draft, submit, at):
+def test_approved_sites_follow_approvals_cancellations_and_retired_numbers(uow, viewer, draft, submit, at, crypto):
     first, second = draft(), draft()
     for filing_id in (first, second):
         submit(filing_id)
@@ -212,7 +217,7 @@ def test_approved_sites_follow_approvals_cancellations_and_retired_numbers(uow, 
     assert [(s["domain"], s["website_number"]) for s in listing["sites"]] == [
         ("other.example.cn", "京ICP备2026000124号-1"), ("www.example.com.cn", "京ICP备2026000123号-1"),
         ("xn--fsqu00a.xn--fiqs8s", "京ICP备2026000123号-2")]
-    submission.cancel(uow, viewer, "sponsor:owner", first, "网站关闭", at)
+    submission.cancel(uow, viewer, "sponsor:owner", first, "网站关闭", at, cipher=crypto.cipher())
     status.record_number_retired(uow, "provider-test", {"filing_id": second}, at)
     assert approved_sites(uow)["sites"] == [] and approved_sites(uow)["revision"] == 4
     changes = uow.outbox.of_type(APPROVED_SITES_CHANGED)

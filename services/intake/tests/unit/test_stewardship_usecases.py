@@ -86,7 +86,7 @@ def test_a_confirmed_revisit_schedules_the_next_and_a_cancelled_filing_is_not_re
     assert uow.filings.timeline(filing_id)[-1].note == "data confirmed at the regular revisit (W5)"
     with pytest.raises(NotFound):
         revisits.answer(uow, viewer, "sponsor:owner", filing_id, "not-a-uuid", "confirmed", clock(), YEAR)
-    submission.cancel(uow, viewer, "sponsor:owner", filing_id, "site closed", clock())
+    submission.cancel(uow, viewer, "sponsor:owner", filing_id, "site closed", clock(), cipher=crypto.cipher())
     assert [r["state"] for r in revisits.filing_revisits(uow, viewer, filing_id)["revisits"]] == ["closed",
                                                                                                   "confirmed"]
 

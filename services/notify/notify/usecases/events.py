@@ -15,6 +15,7 @@ from notify.domain import (
 from notify.repository import NotifyUnitOfWork
 from notify.usecases.common import EVENT_CONTEXT, EXCHANGE_CONTEXT, Recorder
 from notify.usecases.recording import record_undeliverable, request_message
+from shared.i18n import error_text, label
 from shared.platform.logging import get_logger
 
 log = get_logger(__name__)
@@ -111,3 +112,85 @@ def on_reverification_requested(
     params = {"filing_number": data["filing_number"], "deadline": _shanghai_day(data["deadline"])}
     template = domain.template(domain.REVERIFICATION_REQUESTED, SMS)
     return _from_event(uow, recorder, event_id, correlation_id, template, mobile, params)
+
+
+def _exchange(recorder: Recorder, token: str, path: str) -> str:
+    return recorder.exchange.decrypt(token, context=f"{EXCHANGE_CONTEXT}.{path}")
+
+
+def on_miit_code_sent(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> str | None:
+    """X2: the bureau's MIIT code to the responsible person's mobile, with its expiry in Beijing time (code and
+    mobile sealed with the exchange ring under ``exchange.miit.<field>``)."""
+    params = {"code": _exchange(recorder, data["code"], "miit.code"),
+              "expires_at": domain.beijing_minute(data["expires_at"])}
+    return _from_event(uow, recorder, event_id, correlation_id, domain.template(domain.MIIT_CODE, SMS),
+                       _exchange(recorder, data["mobile"], "miit.mobile"), params)
+
+
+def on_miit_code_expiring(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> str | None:
+    """X4: four hours before the MIIT code expires, the sponsor is reminded."""
+    params = {"expires_at": domain.beijing_minute(data["expires_at"])}
+    return _from_event(uow, recorder, event_id, correlation_id, domain.template(domain.MIIT_CODE_EXPIRING, SMS),
+                       _exchange(recorder, data["mobile"], "miit.mobile"), params)
+
+
+def on_filing_returned(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> str | None:
+    """X4: the bureau returned the filing (a reviewer, or a failed MIIT check); the sponsor is told by SMS. An event
+    without the sponsor's mobile (sent before X4) tells nobody."""
+    if not data.get("mobile"):
+        return None
+    return _from_event(uow, recorder, event_id, correlation_id, domain.template(domain.FILING_RETURNED, SMS),
+                       _exchange(recorder, data["mobile"], "contacts.mobile"), {})
+
+
+def on_onsite_rejected(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> str | None:
+    """X4: on-site verification refused (不予受理); the sponsor is told why, each reason as the catalogue reads it
+    in Chinese (shared/i18n). An event without the mobile (sent before X4) tells nobody."""
+    if not data.get("mobile"):
+        return None
+    reasons = "；".join(f"{label(r['field'])}：{error_text(r).rstrip('。')}" for r in data["reasons"]) or "—"
+    return _from_event(uow, recorder, event_id, correlation_id, domain.template(domain.ONSITE_REJECTED, SMS),
+                       _open_event_field(recorder, data["mobile"], "mobile"), {"reasons": reasons})
+
+
+def _to_sponsor(uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, name: str,
+                contacts: dict | None, params: dict, channels=(SMS, EMAIL)) -> list[str]:
+    """X4: ``name``'s text to each of the sponsor's sealed ``contacts`` (``event.contacts.<field>``) that is given
+    and has a template on its channel; nobody when the event carries none (sent before X4)."""
+    contacts = contacts or {}
+    ids = [_from_event(uow, recorder, event_id, correlation_id, domain.template(name, channel),
+                       _open_event_field(recorder, contacts[field], f"contacts.{field}"), params)
+           for channel, field in ((SMS, "mobile"), (EMAIL, "email")) if channel in channels and contacts.get(field)]
+    return [message_id for message_id in ids if message_id]
+
+
+def on_filing_cancelled(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> list[str]:
+    """X4: the filing was cancelled (注销); the sponsor is told by SMS and (when it gave one) e-mail."""
+    params = {"filing_number": data.get("filing_number") or "无"}
+    return _to_sponsor(uow, recorder, event_id, correlation_id, domain.FILING_CANCELLED, data.get("contacts"), params)
+
+
+def on_draft_expiring(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> list[str]:
+    """X4: a draft untouched for 30 or 40 days: when it expires (Beijing time), by SMS to the draft's mobile."""
+    params = {"expires_at": domain.beijing_minute(data["expires_at"])}
+    return _to_sponsor(uow, recorder, event_id, correlation_id, domain.DRAFT_EXPIRING, data["contacts"], params,
+                       (SMS,))
+
+
+def on_draft_expired(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> list[str]:
+    """X4: a draft untouched for 45 days expired, by SMS to the draft's mobile."""
+    return _to_sponsor(uow, recorder, event_id, correlation_id, domain.DRAFT_EXPIRED, data["contacts"], {}, (SMS,))

@@ -9,7 +9,7 @@ from datetime import datetime
 from eventlet import tpool
 
 from shared.contracts.errors import NotFound, ValidationFailed
-from shared.contracts.intake import personal_paths
+from shared.contracts.intake import SEAL_CONTEXT, personal_paths
 from shared.contracts.verification import EXCHANGE_CONTEXT, FILING_SENT_TO_BUREAU, ONSITE_REJECTED, ONSITE_VERIFIED
 from shared.i18n import enum_name, label
 from shared.platform.sealing import seal
@@ -21,6 +21,7 @@ from verification.models import Case, Submission
 from verification.repository import VerificationUnitOfWork
 from verification.usecases.case import (
     STOCK,
+    STORE_CONTEXT,
     Clock,
     MaySee,
     checks_of,
@@ -57,7 +58,10 @@ def decide(uow: VerificationUnitOfWork, filing_id: str, actor: str, *, may_see: 
     record_quality(uow, Quality.ONSITE_DECISION, actor, case.filing_id, at, outcome, provider_id=provider_id, now=now)
     if outcome == "rejected":
         case.state, _ = domain.moved(case.state, Move.REJECT)
-        uow.emit(ONSITE_REJECTED, outcome_data, case.filing_id)
+        # X4: the sponsor is told, with the reasons (notify reads the mobile sealed as on ``onsite_window_expired``)
+        mobile = cipher.decrypt(case.mobile_token, context=f"{STORE_CONTEXT}.mobile")
+        uow.emit(ONSITE_REJECTED, {**outcome_data, "mobile": cipher.encrypt(mobile, context=f"{SEAL_CONTEXT}.mobile")},
+                 case.filing_id)
         record_step(uow, case, "decision", "rejected", actor, now=now)
         return view(uow, cipher, case)
     content = _form_content(uow, cipher, provider_id, case, submission, actor, at)
