@@ -17,6 +17,7 @@ from services.precheck.tests.fakes import FakePrecheckUnitOfWork
 from shared.contracts import EVENTS
 from shared.contracts.envelope import make_envelope
 from shared.contracts.intake import FILING_SUBMITTED, READING_PATHS, SEAL_CONTEXT
+from shared.kernel.province_rules import shipped_province_rules
 from shared.platform.crypto import CryptoConfig
 from shared.platform.sealing import seal
 from shared.testing.clock import Clock
@@ -47,7 +48,8 @@ def _submitted(crypto, data: dict, scans: list[tuple[str, bytes]]) -> dict:
 def _checked(crypto, data, scans) -> FakePrecheckUnitOfWork:
     uow = FakePrecheckUnitOfWork()
     submission.on_submitted(uow, _submitted(crypto, data, scans), cipher=crypto.cipher(), hasher=crypto.hasher(),
-                            rulebook=shipped_rulebook("2026.2"), auto_pass=True, now=Clock(SUBMITTED_AT))
+                            rulebook=shipped_rulebook("2026.2"), province_rules=shipped_province_rules(),
+                            auto_pass=True, now=Clock(SUBMITTED_AT))
     return uow
 
 
