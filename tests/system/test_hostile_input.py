@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from nameko.web.handlers import HttpRequestHandler
 
 from shared.platform.entrypoints import access_rule
+from shared.platform.entrypoints import routes as declared_routes
 from shared.platform.http import MAX_JSON_DEPTH, MAX_JSON_INT_DIGITS
 from shared.testing.http import sponsor_token, token
 
@@ -45,8 +46,9 @@ def _json_routes(service: str) -> list[tuple[str, str, dict]]:
     policy lets through (so the body is read, not refused at the door)."""
     module = importlib.import_module(f"{service}.service")
     cls = getattr(module, f"{service.capitalize()}Service")
+    takes_body = {route.name for route in declared_routes(cls) if route.body is not None or route.upload}
     routes = []
-    for name in sorted(dir(cls)):
+    for name in sorted(takes_body):
         for entrypoint in getattr(getattr(cls, name), "nameko_entrypoints", ()):
             if isinstance(entrypoint, HttpRequestHandler) and entrypoint.method in ("POST", "PUT", "PATCH"):
                 path = _PARAMETER.sub(lambda m: "1" if m[1] == "int" else "F0000000001", entrypoint.url)
