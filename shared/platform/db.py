@@ -9,6 +9,7 @@ from weakref import WeakKeyDictionary
 
 from nameko.extensions import DependencyProvider
 from sqlalchemy import DateTime, Engine, TypeDecorator, create_engine, event
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from shared.platform.config import require
@@ -50,7 +51,12 @@ class Database(DependencyProvider):
     def worker_teardown(self, worker_ctx) -> None:
         session = self._sessions.pop(worker_ctx, None)
         if session is not None:
-            session.close()
+            try:
+                session.close()
+            except SQLAlchemyError:
+                # the server ended the session (failover, an administrator): rolling back on it fails, and a
+                # teardown that raises kills the whole container; the pool drops the dead connection instead
+                session.invalidate()
 
     def stop(self) -> None:
         self.engine.dispose()
