@@ -3,9 +3,7 @@ before an unused on-site window closes, the sponsor gets one SMS saying when it 
 happened gets none; the schedule run twice sends once. The clock is set (verification's settings read the test's
 clock, moved to the day 3 working days are left), never waited for."""
 import json
-import socket
-import subprocess
-import sys
+import threading
 import time
 import uuid
 from datetime import datetime
@@ -22,62 +20,39 @@ from shared.kernel.workdays import SHANGHAI, WorkingCalendar
 from shared.platform.crypto import CryptoConfig
 from shared.testing.clock import Clock, service_clock
 from shared.testing.events import EventTap, publisher
-from shared.testing.faces import backdrop_photo
 from shared.testing.http import ApiClient, token
-from shared.testing.samples import RESIDENT_ID, filing_submitted_data, png, unit_filing, uscc
+from shared.testing.journey import Filing, Journey
+from shared.testing.registry import SAMPLE_OWNERS, serve
+from shared.testing.samples import filing_submitted_data, unit_filing
+from shared.testing.system import wait_until
 from verification import domain
 from verification.service import VerificationService
 
 pytestmark = [pytest.mark.service, pytest.mark.clock]
 
 REMINDED, VERIFIED = "13800138000", "13900139000"
-ACCESS = {"provider_name": "示例云计算有限公司", "access_method": "cloud_server", "server_location": "北京市海淀区",
-          "ip_addresses": ["111.13.100.91"]}
-
-
-def wait_until(what: str, probe, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value or time.monotonic() > deadline:
-            assert value, f"timed out waiting for {what}"
-            return value
-        time.sleep(0.1)
-
-
-def _listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-    except OSError:
-        return False
-    return True
 
 
 @pytest.fixture(scope="module")
 def registry():
-    """The sandbox registry (RDAP on loopback): ``example.com.cn`` belongs to the sample unit sponsor."""
-    port = find_free_port()
-    process = subprocess.Popen([sys.executable, "-m", "shared.testing.registry", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until("the sandbox registry", lambda: _listening(port), timeout=15)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
+    """The sandbox registry's RDAP in this process: ``example.com.cn`` belongs to the sample unit sponsor."""
+    server = serve(find_free_port(), SAMPLE_OWNERS)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.fixture(scope="module")
-def configs(run_vhost, run_database, s3_server, registry, tmp_path_factory) -> dict[str, dict]:
-    sinks = tmp_path_factory.mktemp("window-reminder")
-
-    def config(name: str, **more) -> dict:
-        return {**run_vhost, "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "DB_URL": run_database(name),
-                "PROVIDER_ID": "provider-test", **more}
-
-    return {"notify": config("notify", NOTIFY_SINK_PATH=str(sinks / "sms.jsonl"),
-                             NOTIFY_EMAIL_SINK_PATH=str(sinks / "email.jsonl"), NOTIFY_POLL_SECONDS="0.2"),
-            "verification": config("verification", **s3_server, VERIFICATION_BUCKET=f"verif-{uuid.uuid4().hex[:12]}",
-                                   PROVIDER_IP_RANGES="111.13.100.0/24", RDAP_SERVERS=f"*={registry}",
-                                   DOMAIN_LOOKUP_TIMEOUT="2")}
+def configs(service_config, s3_server, registry, tmp_path_factory) -> dict[str, dict]:
+    """Notify texts into a file sink (the sponsors' phones); verification looks domains up in the registry."""
+    phones = tmp_path_factory.mktemp("window-reminder") / "sms.jsonl"
+    return {"notify": service_config("notify", NOTIFY_SINK_PATH=str(phones), NOTIFY_POLL_SECONDS="0.2",
+                                     NOTIFY_EMAIL_SINK_PATH=str(phones.with_name("email.jsonl"))),
+            "verification": service_config(
+                "verification", **s3_server, VERIFICATION_BUCKET=f"verif-{uuid.uuid4().hex[:12]}",
+                PROVIDER_IP_RANGES="111.13.100.0/24, 240e:e9:6002::/48", RDAP_SERVERS=f"*={registry}",
+                DOMAIN_LOOKUP_TIMEOUT="2")}
 
 
 @pytest.fixture(scope="module")
@@ -86,8 +61,9 @@ def containers(module_container, configs) -> dict:
         ("notify", NotifyService), ("verification", VerificationService))}
 
 
-def _pass(configs: dict, filing_id: str, mobile: str, decided_at: datetime) -> None:
-    """Precheck's pass (``precheck_passed.v2``) of the sample filing with ``mobile``, as precheck publishes it."""
+def _pass(configs: dict, filing_id: str, mobile: str, decided_at: datetime) -> dict:
+    """Precheck's pass (``precheck_passed.v2``) of the sample filing with ``mobile``, as precheck publishes it;
+    the filing's data."""
     crypto = CryptoConfig.from_config(configs["verification"])
     cipher = crypto.cipher()
     data = unit_filing()
@@ -97,23 +73,19 @@ def _pass(configs: dict, filing_id: str, mobile: str, decided_at: datetime) -> N
         "filing_id": filing_id, "version": 1, "attempt": 1, "decided_at": decided_at.isoformat(),
         "decided_by": "precheck:auto", "reasons": [], "mobile": cipher.encrypt(mobile, context="event.mobile"),
         "rulebook_version": "2026.1", "submission": submission}, filing_id)
+    return data
 
 
-def _verify(verifier: ApiClient, filing_id: str) -> None:
-    """Every on-site step, then the decision: verified and sent to the bureau."""
-    assert verifier.post(f"/filings/{filing_id}/photo", data=backdrop_photo(faces=(43,))).status_code == 200
-    for subject in ("sponsor", "responsible_person"):
-        assert verifier.post(f"/filings/{filing_id}/copies/{subject}", data=png()).status_code == 200
-    originals = {"sponsor": {"name": unit_filing()["sponsor"]["name"], "document_type": "business_licence",
-                             "document_number": uscc()},
-                 "responsible_person": {"name": "张三", "document_type": "resident_id", "document_number": RESIDENT_ID},
-                 "person_present_confirmed": True}
-    assert verifier.post(f"/filings/{filing_id}/originals", json=originals).status_code == 200
-    assert verifier.post(f"/filings/{filing_id}/domain-checks").status_code == 200
-    assert verifier.put(f"/filings/{filing_id}/access", json=ACCESS).status_code == 200
-    assert verifier.post(f"/filings/{filing_id}/agreement", json={"signed_by": "张三", "signature": "c2lnbmVk"}).ok
-    decided = verifier.post(f"/filings/{filing_id}/decision")
-    assert decided.status_code == 200 and decided.json()["state"] == "sent_to_bureau", decided.text
+def _verify(configs: dict, filing_id: str, data: dict) -> None:
+    """Every on-site step, then the decision: verified and sent to the bureau (the journey's steps)."""
+    journey = Journey({"verification": f"http://{configs['verification']['WEB_SERVER_ADDRESS']}"}, Path("/dev/null"),
+                      Path("/dev/null"), provider="provider-test")
+    try:
+        filing = Filing(data=data, photo_seed=43, id=filing_id)
+        assert journey.verify_on_site(filing)["outstanding"] == []
+        assert journey.decide_on_site(filing)["state"] == "sent_to_bureau"
+    finally:
+        journey.close()
 
 
 @pytest.mark.req("X4")
@@ -130,10 +102,9 @@ def test_one_reminder_3_working_days_before_an_unused_window_closes(containers, 
         with service_clock(containers["verification"], clock):
             reminded, verified = str(uuid.uuid4()), str(uuid.uuid4())
             _pass(configs, reminded, REMINDED, clock())
-            _pass(configs, verified, VERIFIED, clock())
-            for filing_id in (reminded, verified):
-                wait_until("the window", lambda f=filing_id: verifier.get(f"/filings/{f}").status_code == 200)
-            _verify(verifier, verified)
+            data = _pass(configs, verified, VERIFIED, clock())
+            wait_until("the window", lambda: verifier.get(f"/filings/{reminded}").status_code == 200)
+            _verify(configs, verified, data)
             window = domain.onsite_window(clock(), WorkingCalendar.shipped())
 
             clock.set(window.warn_at)  # the start of the day from which 3 working days are left

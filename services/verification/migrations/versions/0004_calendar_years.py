@@ -7,6 +7,8 @@ Revises: 0003
 import sqlalchemy as sa
 from alembic import op
 
+from shared.platform.calendar import calendar_years_table
+
 revision = '0004'
 down_revision = '0003'
 branch_labels = None
@@ -14,13 +16,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_table('calendar_years',
-    sa.Column('year', sa.Integer(), autoincrement=False, nullable=False),
-    sa.Column('schedule', sa.JSON(), nullable=False),
-    sa.Column('loaded_by', sa.String(length=120), nullable=False),
-    sa.Column('loaded_at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('year')
-    )
+    calendar_years_table(sa.MetaData()).create(op.get_bind())  # the table precheck and the bureau keep
 
 
 def downgrade() -> None:
