@@ -7,6 +7,7 @@ photo (P4), the 5 years of evidence (W4, in ``shared.platform.storage``). The na
 modules read as ``verification.domain.X``.
 """
 
+from shared.kernel.network import parse_ranges  # the provider's own ranges (R1.8), read from configuration
 from verification.domain.case import (
     DEADLINE_KIND,
     OPEN_STATES,
@@ -39,7 +40,6 @@ from verification.domain.onsite import (
     normalise_name,
     normalise_number,
     owner_outcome,
-    parse_ranges,
     value_at,
     verdict,
     with_value,
