@@ -50,9 +50,14 @@ EVENTS.register(EventContract(
 
 # --- shell sites (X5) -------------------------------------------------------------------------------------------
 
-SHELL_SITE_FOUND = "shell_site_found.v1"
-SHELL_SITE_CLEARED = "shell_site_cleared.v1"
-SHELL_SITE_CLEARED_REASONS = ("hosted_again", "no_longer_approved")
+SHELL_SITE_FOUND = "shell_site_found.v2"
+SHELL_SITE_CLEARED = "shell_site_cleared.v2"
+SHELL_SITE_REASONS = ("not_in_inventory", "resolves_outside", "no_answer")
+SHELL_SITE_CLEARED_REASONS = ("hosted_again", "resolves_again", "no_longer_approved")
+# v1: the inventory's findings only (issue 22 added the probe's); registered so that events of v1 still queued are
+# read and trailed, no longer published.
+SHELL_SITE_FOUND_V1 = "shell_site_found.v1"
+SHELL_SITE_CLEARED_V1 = "shell_site_cleared.v1"
 
 
 class ShellSiteFoundSchema(Schema):
@@ -76,11 +81,59 @@ class ShellSiteClearedSchema(Schema):
     domain = fields.String(required=True)
     found_at = fields.AwareDateTime(required=True)
     cleared_at = fields.AwareDateTime(required=True)
+    reason = fields.String(required=True, validate=validate.OneOf(("hosted_again", "no_longer_approved")))
+
+
+class ShellSiteFoundV2Schema(ShellSiteFoundSchema):
+    reason = fields.String(required=True, validate=validate.OneOf(SHELL_SITE_REASONS), metadata={
+        "description": "X5: missing from the inventory, or the probe found it resolving outside the provider's "
+                       "ranges or not answering HEAD"})
+    inventory_import_id = fields.String(required=True, allow_none=True,
+                                        metadata={"description": "the inventory that lacks it (not_in_inventory)"})
+    addresses = fields.List(fields.String(), required=True,
+                            metadata={"description": "what the probe resolved it to, CNAMEs followed (else [])"})
+    failing_since = fields.AwareDateTime(required=True, allow_none=True,
+                                         metadata={"description": "the probe's first failure of the run"})
+
+
+class ShellSiteClearedV2Schema(ShellSiteClearedSchema):
     reason = fields.String(required=True, validate=validate.OneOf(SHELL_SITE_CLEARED_REASONS))
 
 
 EVENTS.register(EventContract(
-    SHELL_SITE_FOUND, "audit", ShellSiteFoundSchema,
+    SHELL_SITE_FOUND, "audit", ShellSiteFoundV2Schema,
+    {
+        "finding_id": "3c1e0f4a-7b2d-4c9e-8f1a-6d5b4a3c2e10",
+        "provider_id": "provider-demo",
+        "domain": "www.example.com.cn",
+        "reason": "resolves_outside",
+        "found_at": "2026-12-07T10:00:00+08:00",
+        "rectify_by": "2027-01-06T10:00:00+08:00",
+        "inventory_import_id": None,
+        "addresses": ["203.0.113.10"],
+        "failing_since": "2026-12-04T10:00:00+08:00",
+    },
+    "An approved site is no longer hosted by its provider (空壳, X5): missing from its hosted-site inventory, or "
+    "for days resolving outside its ranges (CDN ranges count as its own) or not answering; a finding for the "
+    "provider's staff with the end of its rectification window.",
+))
+
+EVENTS.register(EventContract(
+    SHELL_SITE_CLEARED, "audit", ShellSiteClearedV2Schema,
+    {
+        "finding_id": "3c1e0f4a-7b2d-4c9e-8f1a-6d5b4a3c2e10",
+        "provider_id": "provider-demo",
+        "domain": "www.example.com.cn",
+        "found_at": "2026-12-07T10:00:00+08:00",
+        "cleared_at": "2026-12-09T10:00:00+08:00",
+        "reason": "resolves_again",
+    },
+    "A shell-site finding closed (X5): the site is in the provider's inventory again, resolves into its ranges "
+    "and answers again, or is no longer approved.",
+))
+
+EVENTS.register(EventContract(
+    SHELL_SITE_FOUND_V1, "audit", ShellSiteFoundSchema,
     {
         "finding_id": "3c1e0f4a-7b2d-4c9e-8f1a-6d5b4a3c2e10",
         "provider_id": "provider-demo",
@@ -89,12 +142,12 @@ EVENTS.register(EventContract(
         "rectify_by": "2027-01-06T10:00:00+08:00",
         "inventory_import_id": "9a8b7c6d-5e4f-4a3b-8c2d-1e0f9a8b7c6d",
     },
-    "An approved site is no longer in its provider's hosted-site inventory (空壳, X5): a finding for the provider's "
-    "staff with the end of its rectification window.",
+    "An approved site is no longer in its provider's hosted-site inventory (空壳, X5); superseded by "
+    "shell_site_found.v2, no longer published.",
 ))
 
 EVENTS.register(EventContract(
-    SHELL_SITE_CLEARED, "audit", ShellSiteClearedSchema,
+    SHELL_SITE_CLEARED_V1, "audit", ShellSiteClearedSchema,
     {
         "finding_id": "3c1e0f4a-7b2d-4c9e-8f1a-6d5b4a3c2e10",
         "provider_id": "provider-demo",
@@ -103,5 +156,6 @@ EVENTS.register(EventContract(
         "cleared_at": "2026-12-09T10:00:00+08:00",
         "reason": "hosted_again",
     },
-    "A shell-site finding closed (X5): the site is in the provider's inventory again, or no longer approved.",
+    "A shell-site finding closed (X5): the site is in the provider's inventory again, or no longer approved; "
+    "superseded by shell_site_cleared.v2, no longer published.",
 ))

@@ -1,5 +1,5 @@
 """The HTTP contract for loading a year's State Council schedule into a service that counts working days
-(``POST /calendar/years`` on precheck, P2, and the bureau, P8; ``icp-ops calendar load``).
+(``POST /calendar/years`` on precheck, P2, verification, X4, and the bureau, P8; ``icp-ops calendar load``).
 
 Types only: ``shared.kernel.workdays.parse_schedule`` checks the content (dates inside the year, adjusted
 working days on weekends, ...).

@@ -47,6 +47,13 @@ class WindowSchema(_Reader):
     closes_at = fields.AwareDateTime(required=True)
 
 
+class WindowClosingSchema(WindowSchema):
+    """3 working days are left of the window (P3, X4): staff are warned and the sponsor reminded by SMS at
+    ``mobile`` (sealed, ``event.mobile``; absent from events sent before X4: nobody is texted)."""
+
+    mobile = fields.String(load_default=None)
+
+
 class WindowExpiredSchema(WindowSchema):
     """The responsible person did not come within the month (P3): the filing returns to the sponsor, who is told
     by SMS at ``mobile`` (sealed, ``event.mobile``)."""
@@ -146,8 +153,9 @@ EVENTS.register(EventContract(
     "Pre-verification passed: the responsible person may come in person within 1 month (P3).",
 ))
 EVENTS.register(EventContract(
-    ONSITE_WINDOW_EXPIRING, "verification", WindowSchema, _WINDOW,
-    "A few days are left of the 1-month window for on-site verification (P3); staff are warned.",
+    ONSITE_WINDOW_EXPIRING, "verification", WindowClosingSchema, {**_WINDOW, "mobile": _TOKEN},
+    "3 working days are left of the window for on-site verification (P3): staff are warned and the sponsor is "
+    "reminded by SMS (X4).",
 ))
 EVENTS.register(EventContract(
     ONSITE_WINDOW_EXPIRED, "verification", WindowExpiredSchema, {**_WINDOW, "mobile": _TOKEN},

@@ -6,6 +6,7 @@ read from the snapshot bundled with ``tldextract``: the list is never fetched, t
 """
 
 import ipaddress
+import re
 import unicodedata
 from dataclasses import dataclass
 
@@ -159,3 +160,21 @@ def is_public_ip(text: str) -> bool:
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
         address = address.ipv4_mapped
     return address.is_global and not address.is_multicast and not address.is_reserved
+
+
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+def parse_ranges(text: str) -> tuple[Network, ...]:
+    """IP ranges from configuration: CIDRs separated by commas or spaces (a provider's own ranges, R1.8, P5; the
+    CDN ranges that count as the provider's, X5). ValueError for one that is not a CIDR."""
+    return tuple(ipaddress.ip_network(part, strict=False) for part in re.split(r"[,\s]+", text.strip()) if part)
+
+
+def in_ranges(address: str, ranges: tuple[Network, ...]) -> bool:
+    """Whether ``address`` (IPv4 or IPv6 text) lies in one of ``ranges``; an IPv4-mapped IPv6 address is judged
+    by its IPv4 address."""
+    ip = ipaddress.ip_address(address)
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return any(ip in network for network in ranges)

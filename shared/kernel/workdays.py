@@ -333,6 +333,20 @@ class WorkingCalendar:
             day += _ONE_DAY
         return left
 
+    def when_left(self, deadline: datetime, n: int) -> datetime:
+        """The start (00:00, Asia/Shanghai) of the first day from which at most ``n`` working days are left before
+        ``deadline`` by :meth:`working_days_left`: when a reminder "n working days before" is due (X4: 3 before
+        the on-site window closes). That day is a working day, with n working days after it up to the deadline's
+        last day (a deadline on Thursday: Monday)."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError("the number of working days must be a whole number of at least 1")
+        day = shanghai_date(deadline - timedelta(microseconds=1))
+        counted = 0
+        while counted + self.is_working_day(day) <= n:
+            counted += self.is_working_day(day)
+            day -= _ONE_DAY
+        return _start_of(day)
+
 
 def schedules_from_shipped(obj: Any) -> list[YearSchedule]:
     """The schedules of the shipped file's object ``{"source": ..., "schedules": [<parse_schedule object>...]}``."""

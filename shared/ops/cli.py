@@ -29,9 +29,9 @@ of the AMQP URI). Output is text, or JSON with ``--json``. Message contents are 
 (:func:`shared.ops.management.describe_message`).
 
 ``calendar load`` posts each notice's JSON object (``shared.kernel.workdays.parse_schedule``) to ``POST
-/calendar/years`` of each service URL (precheck, P2; the bureau, P8) with an ops token (``--token`` /
-``ICP_OPS_TOKEN``) and an ``Idempotency-Key`` derived from the file, so running it again changes nothing; each
-service recomputes its open deadlines that counted days of that year by the provisional rule.
+/calendar/years`` of each service URL (precheck, P2; verification, X4; the bureau, P8) with an ops token
+(``--token`` / ``ICP_OPS_TOKEN``) and an ``Idempotency-Key`` derived from the file, so running it again changes
+nothing; each service recomputes its open deadlines that counted days of that year by the provisional rule.
 
 ``inventory load`` and ``archive export`` are the audit and verification routes ``PUT
 /providers/{provider}/inventory`` and ``GET /archive/{sponsor_ref}/export`` from the command line, with the bearer

@@ -5,12 +5,16 @@ Two ways to set it, both derived from one :class:`Clock`:
 - a use case takes ``now`` as a collaborator (``Deps.now``): give it a :class:`Clock` set to the moment the test
   needs, and move it with :meth:`Clock.set` or :meth:`Clock.advance`;
 - a service running in a container reads the process clock: the ``clock`` fixture starts at the process clock's
-  now, and the test derives every time it sends (a pass decided an hour ago, a review received yesterday) from it.
+  now, and the test derives every time it sends (a pass decided an hour ago, a review received yesterday) from it;
+  or, for a container running in the test's process, :func:`service_clock` makes its settings' ``now`` a
+  :class:`Clock` the test moves (a window 3 working days from closing, a site failing for days).
   CI runs the tests marked ``clock`` again with the process clock 400 days ahead (``faketime -f '+400d'``), so
   a date written into a test that silently expires shows there, not on the day it expires.
 
 A test whose outcome depends on a window, a deadline or a retention period carries ``@pytest.mark.clock``.
 """
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -54,6 +58,21 @@ class Clock:
 def clock() -> Clock:
     """A :class:`Clock` at the process clock's now (shifted by ``faketime`` in CI's run ahead)."""
     return Clock()
+
+
+@contextmanager
+def service_clock(container, clock: Clock) -> Iterator[Clock]:
+    """Inside the block, every settings dependency of ``container`` (a nameko container started in this process)
+    that offers ``now`` reads ``clock`` instead of the process clock; its own ``now`` is back afterwards."""
+    settings = [ext.settings for ext in container.extensions if callable(getattr(getattr(ext, "settings", None),
+                                                                                    "now", None))]
+    for each in settings:
+        each.now = clock
+    try:
+        yield clock
+    finally:
+        for each in settings:
+            del each.now
 
 
 def first_unofficial_year() -> int:

@@ -48,9 +48,9 @@ NOT_SECRET = {"ALLOW_DEV_KEYS"}  # a switch, not a key: its name says KEY only
 CREDENTIAL_URL = re.compile(r"^(AMQP_URI|DB_URL|[A-Z]+_DB_URL)$")
 # Egress a service may need: DNS, RabbitMQ, PostgreSQL, MinIO (S3 API); and the outside systems a few call.
 ALLOWED_EGRESS_PORTS = {53, 5672, 5432, 9000}
-# SMS gateway and SMTP; the authority sources; the services the portal calls (intake, precheck; the consoles'
-# verification, bureau, audit)
-EXTRA_EGRESS_PORTS = {"notify": {443, 25, 587}, "audit": {443}, "portal": {8001, 8002, 8003, 8004, 8005}}
+# SMS gateway and SMTP; the authority sources and HEAD to the approved sites (X5); the services the portal calls
+# (intake, precheck; the consoles' verification, bureau, audit)
+EXTRA_EGRESS_PORTS = {"notify": {443, 25, 587}, "audit": {443, 80}, "portal": {8001, 8002, 8003, 8004, 8005}}
 # Custom resources of the operators the deployment relies on: kubernetes-validate has no schema for them, so their
 # properties are checked in Python below.
 OPERATOR_API_VERSIONS = {

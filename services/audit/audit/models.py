@@ -237,7 +237,9 @@ class ApprovedSite(Base):
 
 
 class ShellSite(Base):
-    """X5: an approved site missing from its provider's inventory, open until ``cleared_at``."""
+    """X5: an approved site missing from its provider's inventory (``import_id``), or that the probe found
+    resolving outside the provider's ranges or not answering (``addresses`` as resolved), open until
+    ``cleared_at``."""
 
     __tablename__ = "shell_sites"
     __table_args__ = (Index("ix_shell_sites_open", "provider_id", postgresql_where=text("cleared_at IS NULL")),)
@@ -245,8 +247,24 @@ class ShellSite(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     provider_id: Mapped[str] = mapped_column(String(64))
     domain: Mapped[str] = mapped_column(String(253))
-    import_id: Mapped[str] = mapped_column(String(36))
+    import_id: Mapped[str | None] = mapped_column(String(36), nullable=True)
     found_at: Mapped[datetime] = mapped_column(UtcDateTime())
     rectify_by: Mapped[datetime] = mapped_column(UtcDateTime())
     cleared_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
     cleared_reason: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    reason: Mapped[str] = mapped_column(String(32), server_default="not_in_inventory")
+    addresses: Mapped[list | None] = mapped_column(JSON, nullable=True)
+
+
+class SiteProbe(Base):
+    """X5: the last probe of an approved domain (DNS through the configured resolver, then ``HEAD``) and since
+    when it has failed without a break."""
+
+    __tablename__ = "site_probes"
+
+    provider_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    domain: Mapped[str] = mapped_column(String(253), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(32))
+    addresses: Mapped[list] = mapped_column(JSON)
+    probed_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    failing_since: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)

@@ -9,11 +9,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import asdict, fields
 from datetime import datetime
 
-from sqlalchemy import DateTime, cast, func, select, text, update
+from sqlalchemy import DateTime, cast, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from audit import domain, models
-from audit.shell_sites import ShellSite
+from audit.shell_sites import ShellSite, SiteProbe
 from shared.platform.unit_of_work import SqlUnitOfWork
 
 SERVICE = "audit"
@@ -216,6 +216,19 @@ class ShellSiteRepository:
 
     def save(self, finding: ShellSite) -> None:
         self.session.merge(_record(models.ShellSite, finding))
+
+    def probes(self, provider_id: str) -> dict[str, SiteProbe]:
+        """The last probe of each of the provider's domains, by domain."""
+        rows = self.session.scalars(select(models.SiteProbe).where(models.SiteProbe.provider_id == provider_id))
+        return {row.domain: _domain(SiteProbe, row) for row in rows}
+
+    def put_probe(self, probe: SiteProbe) -> None:
+        self.session.merge(_record(models.SiteProbe, probe))
+
+    def forget_probes(self, provider_id: str, keep: set[str]) -> None:
+        """Drop the probes of the provider's domains that are not in ``keep`` (no longer approved)."""
+        probe = models.SiteProbe
+        self.session.execute(delete(probe).where(probe.provider_id == provider_id, probe.domain.not_in(keep)))
 
 
 class PenaltyRepository:

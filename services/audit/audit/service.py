@@ -36,7 +36,7 @@ _MONTH = {"month": {"pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "example": "2026-11
 _QUARTER = {"quarter": {"pattern": "^[0-9]{4}Q[1-4]$", "example": "2026Q4"}}
 _BAD_PERIOD = {400: "A malformed month or quarter, or a missing or malformed header or query parameter"}
 _NO_SAMPLE = {404: "Unknown sample or sample item"}
-SHELL_SITE_TIMER_SECONDS = 6 * 3600  # X5: how often approved sites are compared with the inventories
+SHELL_SITE_TIMER_SECONDS = 6 * 3600  # X5: how often approved sites are compared with the inventories and probed
 
 
 class AuditService(ServiceBase):
@@ -81,12 +81,15 @@ class AuditService(ServiceBase):
 
     @timer(interval=SHELL_SITE_TIMER_SECONDS)
     def check_shell_sites(self):
-        """X5: compare every provider's approved sites with its latest inventory, periodically."""
+        """X5: compare every provider's approved sites with its latest inventory and probe them, periodically."""
         self._check_shell_sites()
 
     def _check_shell_sites(self) -> dict:
-        counts = monitoring.check_shell_sites(self.uow, window_days=self.settings.shell_site_rectify_days,
-                                              now=self.settings.now())
+        s, uow, now = self.settings, self.uow, self.settings.now()
+        inventory = monitoring.check_shell_sites(uow, window_days=s.shell_site_rectify_days, now=now)
+        probe = monitoring.probe_shell_sites(uow, s.prober, s.ranges, window_days=s.shell_site_rectify_days,
+                                             failing_days=s.failing_days, now=now)
+        counts = {change: inventory[change] + probe[change] for change in ("found", "cleared")}
         self.db.commit()
         self.metrics.counter("icp_audit_shell_site_findings_total", "Shell-site findings raised and cleared",
                              ["change"]).labels("found").inc(counts["found"])
@@ -151,7 +154,7 @@ class AuditService(ServiceBase):
     # --- X5 --------------------------------------------------------------------------------------
 
     @route("POST", "/shell-sites/checks", access=AUDITORS_WRITE, rule="X5",
-           summary="Run the shell-site check now: approved sites against the inventories (X5)")
+           summary="Run the shell-site check now: approved sites against the inventories, and probed (X5)")
     def run_shell_site_check(self, request: Request):
         """What the periodic check does, at once (after an inventory is loaded): ``{found, cleared}``."""
         return self._check_shell_sites()

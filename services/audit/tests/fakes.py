@@ -11,7 +11,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from audit import domain
-from audit.shell_sites import ShellSite
+from audit.shell_sites import ShellSite, SiteProbe
 from shared.testing.fakes import FakeUnitOfWork
 
 
@@ -130,6 +130,7 @@ class FakeShellSites:
     def __init__(self):
         self.sites: dict[tuple[str, str], tuple[int, bool]] = {}  # (provider, domain) -> (revision, present)
         self.rows: dict[str, ShellSite] = {}
+        self.probe_rows: dict[tuple[str, str], SiteProbe] = {}
 
     def revisions(self, provider_id: str, domains: Iterable[str]) -> dict[str, int]:
         return {d: self.sites[(provider_id, d)][0] for d in domains if (provider_id, d) in self.sites}
@@ -154,6 +155,16 @@ class FakeShellSites:
 
     def save(self, finding: ShellSite) -> None:
         self.rows[finding.id] = copy.copy(finding)
+
+    def probes(self, provider_id: str) -> dict[str, SiteProbe]:
+        return {d: copy.copy(p) for (pid, d), p in self.probe_rows.items() if pid == provider_id}
+
+    def put_probe(self, probe: SiteProbe) -> None:
+        self.probe_rows[(probe.provider_id, probe.domain)] = copy.copy(probe)
+
+    def forget_probes(self, provider_id: str, keep: set[str]) -> None:
+        for key in [k for k in self.probe_rows if k[0] == provider_id and k[1] not in keep]:
+            del self.probe_rows[key]
 
 
 class FakePenalties:

@@ -201,8 +201,9 @@ _TEMPLATES += (
 )
 
 
-# X2: the bureau's MIIT SMS check; X4: the sponsor told of a return and reminded before the code expires. Times are
-# Beijing time (``beijing_minute``).
+# X2: the bureau's MIIT SMS check; X4: the sponsor told of a return, of a refusal, of a cancellation, of its draft's
+# expiry, and reminded before the code expires and before the on-site window closes. Times are Beijing time
+# (``beijing_minute``).
 MIIT_CODE = "miit_code"
 MIIT_CODE_TEXT = "您的网站备案正在进行工业和信息化部短信核验，验证码为{code}，请网站负责人于{expires_at}前在通信管理局备案核验页面输入验证码及本人证件号码后六位。请勿告知他人。"  # noqa: E501
 MIIT_CODE_EXPIRING = "miit_code_expiring"
@@ -217,12 +218,15 @@ DRAFT_EXPIRED = "draft_expired"
 DRAFT_EXPIRED_TEXT = "您在网站备案系统中填写的备案信息超过45天未提交，已过期作废，如需备案请重新填写提交"
 ONSITE_REJECTED = "onsite_rejected"
 ONSITE_REJECTED_TEXT = "您的网站备案信息未通过现场核验，不予受理，原因：{reasons}。请修改后重新提交"
+ONSITE_WINDOW_CLOSING = "onsite_window_closing"
+ONSITE_WINDOW_CLOSING_TEXT = "您的网站备案现场核验办理期限将于{closes_at}届满，请网站负责人在此之前携带有关证件原件到我单位备案现场办理核验手续"  # noqa: E501
 
 _TEMPLATES += (
     Template(MIIT_CODE, 1, SMS, MIIT_CODE_TEXT, secret_params=frozenset({"code"}), rule="X2"),
     Template(MIIT_CODE_EXPIRING, 1, SMS, MIIT_CODE_EXPIRING_TEXT, rule="X4"),
     Template(FILING_RETURNED, 1, SMS, FILING_RETURNED_TEXT, rule="X4"),
     Template(ONSITE_REJECTED, 1, SMS, ONSITE_REJECTED_TEXT, rule="X4"),
+    Template(ONSITE_WINDOW_CLOSING, 1, SMS, ONSITE_WINDOW_CLOSING_TEXT, rule="X4"),
     Template(FILING_CANCELLED, 1, SMS, FILING_CANCELLED_TEXT, rule="X4"),
     Template(DRAFT_EXPIRING, 1, SMS, DRAFT_EXPIRING_TEXT, rule="X4"),
     Template(DRAFT_EXPIRED, 1, SMS, DRAFT_EXPIRED_TEXT, rule="X4"),

@@ -18,6 +18,8 @@ Events in (bounded handlers of ``shared.platform.events``, idempotent on ``meta.
 - ``intake.draft_expiry_announced.v1`` / ``intake.draft_expired.v1``: X4's draft expiry, by SMS to
   ``data.contacts.mobile`` (``event.contacts.mobile``);
 - ``verification.onsite_rejected.v1``: X4's refusal with its reasons, to ``data.mobile`` (``event.mobile``);
+- ``verification.onsite_window_nearly_expired.v1``: X4's reminder 3 working days before the on-site window closes,
+  to ``data.mobile`` (``event.mobile``);
 - ``bureau.filing_returned.v1``: X4's return notice, to ``data.mobile`` (``exchange.contacts.mobile``);
 - ``bureau.miit_code_sent.v1`` / ``bureau.miit_code_expiring.v1``: X2's code and X4's reminder, to ``data.mobile``
   (``exchange.miit.mobile``; the code under ``exchange.miit.code``).
@@ -58,7 +60,7 @@ from shared.contracts.intake import (
     REVISIT_REQUESTED,
 )
 from shared.contracts.precheck import CONTACT_CONFIRMATION_REQUESTED, PRECHECK_FAILED, PRECHECK_PASSED
-from shared.contracts.verification import ONSITE_REJECTED, ONSITE_WINDOW_EXPIRED
+from shared.contracts.verification import ONSITE_REJECTED, ONSITE_WINDOW_EXPIRED, ONSITE_WINDOW_EXPIRING
 from shared.platform.auth import AUDITOR, OPS, STAFF, Guard, allow
 from shared.platform.crypto import DecryptionError
 from shared.platform.entrypoints import handles, route, rpc_entry
@@ -114,6 +116,10 @@ class NotifyService(ServiceBase):
     @handles("verification", ONSITE_WINDOW_EXPIRED, claim=_claim(domain.ONSITE_WINDOW_EXPIRED))
     def on_onsite_window_expired(self, data: dict, meta: dict):
         self._record_and_send(meta, data, events.on_window_expired)
+
+    @handles("verification", ONSITE_WINDOW_EXPIRING, claim=_claim(domain.ONSITE_WINDOW_CLOSING))
+    def on_onsite_window_closing(self, data: dict, meta: dict):
+        self._record_and_send(meta, data, events.on_window_closing)
 
     @handles("bureau", FILING_APPROVED, claim=_claim(domain.FILING_APPROVED))
     def on_filing_approved(self, data: dict, meta: dict):

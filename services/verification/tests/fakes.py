@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from shared.testing.fakes import FakeUnitOfWork
+from shared.testing.fakes import FakeCalendar, FakeUnitOfWork
 from verification.domain import OPEN_STATES, CaseState
 from verification.models import Case, Evidence, EvidenceAccess, QualityRecord, StaffMember, Step, Submission
 from verification.repository import KeptPhoto, StepOfProvider
@@ -133,3 +133,4 @@ class FakeVerificationUnitOfWork(FakeUnitOfWork):
         self.quality = FakeQuality()
         self.staff = FakeStaff()
         self.accesses = FakeAccesses()
+        self.calendar = FakeCalendar()

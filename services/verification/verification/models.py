@@ -13,6 +13,7 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from shared.platform.calendar import calendar_years_table
 from shared.platform.db import UtcDateTime
 from shared.platform.idempotency import idempotency_keys_table, processed_events_table
 from shared.platform.outbox import outbox_table
@@ -161,3 +162,4 @@ class EvidenceAccess(Base):
 outbox = outbox_table(Base.metadata)
 processed_events = processed_events_table(Base.metadata)
 idempotency_keys = idempotency_keys_table(Base.metadata)
+calendar_years = calendar_years_table(Base.metadata)  # X4: the working days the reminder counts

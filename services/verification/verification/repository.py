@@ -14,9 +14,19 @@ from typing import NamedTuple
 from sqlalchemy import Table, func, select
 from sqlalchemy.orm import Session
 
+from shared.platform.calendar import LoadedCalendar
 from shared.platform.unit_of_work import SqlUnitOfWork
 from verification.domain import OPEN_STATES, CaseState
-from verification.models import Case, Evidence, EvidenceAccess, QualityRecord, StaffMember, Step, Submission
+from verification.models import (
+    Case,
+    Evidence,
+    EvidenceAccess,
+    QualityRecord,
+    StaffMember,
+    Step,
+    Submission,
+    calendar_years,
+)
 
 _OPEN = [s.value for s in OPEN_STATES]
 
@@ -217,3 +227,4 @@ class VerificationUnitOfWork(SqlUnitOfWork):
         self.quality = QualityRecords(session)
         self.staff = Staff(session)
         self.accesses = Accesses(session)
+        self.calendar = LoadedCalendar(session, calendar_years)

@@ -2,13 +2,14 @@
 
 Reads ``precheck_passed.v2`` (opens the on-site window on the submission it passed), ``filing_cancelled.v1``
 (closes it), ``filing_returned.v1`` (reopens for re-verification) and ``reverification_requested.v1`` (a stock
-filing's window, W6); a timer warns and expires windows; staff do the on-site steps over HTTP (the staff id is the
-verified bearer token's subject, kept with every step for W1); supervisors, reviewers (B1) and auditors read and
-export the sponsor's file (W4). Supervisors keep the verification department (W1); precheck's decisions and
-breaches, the bureau's returns and the filing center's findings (every province's) measure each member's quality,
-which supervisors and auditors export. Every HTTP entrypoint declares who may call it (issue 8: deny by default);
-the per-filing scope is applied in the use cases (staff see their provider's filings, a reviewer its province's
-(B1), an auditor all).
+filing's window, W6); a timer reminds the sponsor 3 working days before a window closes (X4, counted on the
+calendar administrators load at ``POST /calendar/years``) and expires windows; staff do the on-site steps over
+HTTP (the staff id is the verified bearer token's subject, kept with every step for W1); supervisors, reviewers
+(B1) and auditors read and export the sponsor's file (W4). Supervisors keep the verification department (W1);
+precheck's decisions and breaches, the bureau's returns and the filing center's findings (every province's)
+measure each member's quality, which supervisors and auditors export. Every HTTP entrypoint declares who may call
+it (issue 8: deny by default); the per-filing scope is applied in the use cases (staff see their provider's
+filings, a reviewer its province's (B1), an auditor all).
 """
 
 from nameko.timer import timer
@@ -16,11 +17,13 @@ from werkzeug.wrappers import Request, Response
 
 from shared.contracts.audit import AUDIT_FINDING_RAISED
 from shared.contracts.bureau import FILING_RETURNED
+from shared.contracts.calendar import CalendarYearInput, CalendarYearLoaded
 from shared.contracts.intake import FILING_CANCELLED, REVERIFICATION_REQUESTED
 from shared.contracts.precheck import PRECHECK_DEADLINE_BREACHED, PRECHECK_FAILED, PRECHECK_PASSED_V2
-from shared.platform.auth import AUDITOR, ONSITE_VERIFIER, REVIEWER, SUPERVISOR, Guard, allow
+from shared.platform.auth import AUDITOR, ONSITE_VERIFIER, OPS, REVIEWER, SUPERVISOR, Guard, allow
 from shared.platform.authority import AuthoritySources
 from shared.platform.entrypoints import handles, route
+from shared.platform.http import read_json
 from shared.platform.outbox import OutboxRelay
 from shared.platform.service import ServiceBase
 from verification import department, domain
@@ -126,14 +129,23 @@ class VerificationService(ServiceBase):
 
     @timer(interval=WINDOW_TIMER_SECONDS, eager=True)
     def check_windows(self):
-        """P3: warn a few days before an unused window closes, expire it when closed; each once. Runs at start-up
-        too, so that ``icp_deadlines_open``/``_breached`` carry the database's counts from the first scrape."""
+        """P3, X4: remind the sponsor (and warn staff) 3 working days before an unused window closes, expire it
+        when closed; each once. Runs at start-up too, so that ``icp_deadlines_open``/``_breached`` carry the
+        database's counts from the first scrape."""
         raised = window.check_windows(self._uow(), cipher=self.personal.cipher, **self._facts())
         self.db.commit()
         if raised:
             self.metrics.counter("icp_verification_window_events_total", "Window events raised").inc(raised)
         counts = window.open_deadlines(self._uow(), now=self.settings.now)
         self.metrics.deadlines(domain.DEADLINE_KIND, counts["open"], counts["breached"])
+
+    @route("POST", "/calendar/years", access=allow(OPS), body=CalendarYearInput(), answer=CalendarYearLoaded(),
+           errors={409: _STATE[409], 422: "A schedule that breaks a rule"}, rule="X4",
+           summary="Load a year's State Council schedule; the windows' reminders follow it (X4)")
+    def load_calendar_year(self, request: Request, body: dict):
+        """Load a year's State Council schedule without a release (``icp-ops calendar load``); the reminders of
+        open windows that counted days of that year are recomputed (X4)."""
+        return window.load_calendar_year(self._uow(), read_json(request), self.caller.actor, now=self.settings.now)
 
     # --- staff HTTP ----------------------------------------------------------------------------------------
 

@@ -254,6 +254,24 @@ def test_deadline_near_is_the_start_of_the_last_working_day():
 
 
 @pytest.mark.unit
+@pytest.mark.req("X4")
+@pytest.mark.parametrize(
+    ("deadline", "reminder"),
+    [
+        (sh("2025-12-04T09:30"), "2025-12-01"),  # Thursday: Monday leaves Tue, Wed, Thu
+        (sh("2025-12-05T00:00"), "2025-12-01"),  # the end of Thursday: the same
+        (sh("2025-10-14T10:00"), "2025-10-10"),  # the working Saturday 11 Oct counts: 11, 13, 14
+        (sh("2025-10-10T10:00"), "2025-09-29"),  # across the National Day holiday: 30 Sep, 9 and 10 Oct
+    ],
+)
+def test_when_n_working_days_are_left(deadline, reminder):
+    at = CALENDAR.when_left(deadline, 3)
+    assert at == sh(reminder + "T00:00")
+    assert CALENDAR.working_days_left(at, deadline) == 3
+    assert CALENDAR.working_days_left(at - timedelta(microseconds=1), deadline) == 4
+
+
+@pytest.mark.unit
 @pytest.mark.req("P2")
 @pytest.mark.parametrize(
     ("now", "left"),

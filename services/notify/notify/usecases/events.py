@@ -138,6 +138,18 @@ def on_miit_code_expiring(
                        _exchange(recorder, data["mobile"], "miit.mobile"), params)
 
 
+def on_window_closing(
+    uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
+) -> str | None:
+    """X4: 3 working days before the on-site window closes, the sponsor is reminded by SMS of when it closes
+    (Beijing time). An event without the mobile (sent before X4) tells nobody."""
+    if not data.get("mobile"):
+        return None
+    params = {"closes_at": domain.beijing_minute(data["closes_at"])}
+    return _from_event(uow, recorder, event_id, correlation_id, domain.template(domain.ONSITE_WINDOW_CLOSING, SMS),
+                       _open_event_field(recorder, data["mobile"], "mobile"), params)
+
+
 def on_filing_returned(
     uow: NotifyUnitOfWork, recorder: Recorder, event_id: str, correlation_id: str, data: dict
 ) -> str | None:

@@ -1,6 +1,6 @@
 """The notices of issue 22 through the use cases on the in-memory unit of work (X2, X4): the MIIT code, the
-reminder before it expires and the bureau's return, each texted once per event, character for character, times in
-Beijing time."""
+reminder before it expires, the bureau's return, the refusal, the cancellation, the draft's expiry and the reminder
+before the on-site window closes, each texted once per event, character for character, times in Beijing time."""
 
 import uuid
 
@@ -11,7 +11,7 @@ from services.notify.tests.fakes import ScriptedGateway
 from shared.contracts import EVENTS
 from shared.contracts.bureau import FILING_RETURNED, MIIT_CODE_EXPIRING, MIIT_CODE_SENT
 from shared.contracts.intake import DRAFT_EXPIRED, DRAFT_EXPIRY_ANNOUNCED, FILING_CANCELLED
-from shared.contracts.verification import ONSITE_REJECTED
+from shared.contracts.verification import ONSITE_REJECTED, ONSITE_WINDOW_EXPIRING
 
 from .test_events import MOBILE, handled, received
 
@@ -133,3 +133,21 @@ def test_a_draft_is_announced_to_expire_then_expired_each_once(make_deps, crypto
         (MOBILE, "您在网站备案系统中填写的备案信息尚未提交，将于2027-01-20 09:00过期作废，"
                  "如需继续办理请在此之前登录系统修改并提交"),
         (MOBILE, "您在网站备案系统中填写的备案信息超过45天未提交，已过期作废，如需备案请重新填写提交")]
+
+
+@pytest.mark.req("X4")
+def test_the_sponsor_is_reminded_once_before_the_onsite_window_closes(make_deps, crypto):
+    sms = ScriptedGateway()
+    deps = make_deps(sms)
+    closing = received("verification", ONSITE_WINDOW_EXPIRING, {
+        **EVENTS.get(ONSITE_WINDOW_EXPIRING).sample, "closes_at": "2026-12-03T01:30:00+00:00",
+        "mobile": crypto.cipher().encrypt(MOBILE, context="event.mobile")})
+    event_id = str(uuid.uuid4())
+
+    handled(deps, events.on_window_closing, closing, event_id)
+    assert handled(deps, events.on_window_closing, closing, event_id) is None  # the same event: nothing more
+    assert handled(deps, events.on_window_closing, {**closing, "mobile": None}) is None  # sent before X4: nobody
+
+    assert [(to, text) for to, text, _ in sms.sent] == [
+        (MOBILE, "您的网站备案现场核验办理期限将于2026-12-03 09:30届满，请网站负责人在此之前携带有关证件原件"
+                 "到我单位备案现场办理核验手续")]

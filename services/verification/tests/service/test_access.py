@@ -28,6 +28,10 @@ ORIGINALS = {
 ACCESS = {"provider_name": "示例云计算有限公司", "access_method": "cloud_server", "server_location": "北京市海淀区",
           "ip_addresses": ["111.13.100.91"]}
 
+EMPTY_YEAR = {"year": 2030, "holidays": [], "workdays": [], "source": "测试"}
+"""A notice without holidays: refused by the calendar's rules in the use case (422 naming ``schedule``)."""
+REFUSED_ON = {"form_validation": "copy", "load_calendar_year": "schedule"}
+
 # route, path, body, success status, callers to whom the target is out of scope (404); who may call it comes from
 # the route's declaration (everyone else 403). ``{id}`` is an open window with a kept copy, ``{ref}`` its sponsor's
 # file, ``{ev}`` the kept copy; ``{closed}`` a window the sponsor cancelled, on which every on-site step is refused
@@ -63,11 +67,12 @@ ROUTES = [
     ("evidence", "/archive/{ref}/evidence/{ev}", None, 200, HIDDEN),
     ("export", "/archive/{ref}/export", None, 200, HIDDEN),
     ("archive_accesses", "/archive/{ref}/accesses", None, 200, set()),
+    ("load_calendar_year", "/calendar/years", {"json": EMPTY_YEAR}, 422, set()),
 ]
 DECLARED = {r.name: r for r in routes(VerificationService)}
 PLATFORM = ["/openapi.json", "/healthz", "/metrics"]
 STEP_REFUSED = "state"
-"""The field an on-site step on the cancelled window is refused on (the form's validation: ``copy``)."""
+"""The field an on-site step on the cancelled window is refused on (others: ``REFUSED_ON``)."""
 
 
 def _expected(caller: str, success: int, allowed: set, hidden: set) -> int:
@@ -119,7 +124,7 @@ def test_every_route_by_every_caller(open_window, staff, send, wait, clock):
                 failures.append(f"{route} by {caller}: {response.status_code} != {expected} {response.text[:160]}")
             elif expected >= 400 and caller in allowed and caller not in hidden:
                 field = response.json()["error"]["errors"][0]["field"]
-                if field != ("copy" if route == "form_validation" else STEP_REFUSED):
+                if field != REFUSED_ON.get(route, STEP_REFUSED):
                     failures.append(f"{route} by {caller}: refused on {field}, not in the use case")
             elif caller in hidden:
                 same = _call(client, method, path.format(**unknown), kwargs)

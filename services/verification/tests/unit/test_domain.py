@@ -5,11 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from shared.kernel.workdays import SHANGHAI
+from shared.kernel.workdays import SHANGHAI, WorkingCalendar
 from verification import domain
 from verification.domain import OwnerOutcome
 
 pytestmark = [pytest.mark.unit, pytest.mark.clock]
+
+CALENDAR = WorkingCalendar.shipped()
 
 FILING = {
     "sponsor": {"kind": "unit", "name": "北京示例（科技）有限公司", "document_type": "business_licence",
@@ -19,15 +21,17 @@ FILING = {
 
 
 @pytest.mark.req("P3")
-@pytest.mark.parametrize("passed, closes", [
-    ("2026-11-03T09:30:00+08:00", "2026-12-03T09:30:00+08:00"),
-    ("2026-01-31T10:00:00+08:00", "2026-02-28T10:00:00+08:00"),
-    ("2026-12-15T23:30:00+00:00", "2027-01-16T07:30:00+08:00"),  # the month is counted in Asia/Shanghai
+@pytest.mark.req("X4")
+@pytest.mark.parametrize("passed, closes, reminded", [
+    ("2026-11-03T09:30:00+08:00", "2026-12-03T09:30:00+08:00", "2026-11-30"),  # Thursday: Monday
+    ("2026-01-31T10:00:00+08:00", "2026-02-28T10:00:00+08:00", "2026-02-25"),  # 28 Feb 2026 is a working Saturday
+    ("2026-12-15T23:30:00+00:00", "2027-01-16T07:30:00+08:00", "2027-01-12"),  # the month is counted in Shanghai
 ])
-def test_window_is_one_calendar_month_in_shanghai(passed, closes):
-    window = domain.onsite_window(datetime.fromisoformat(passed))
+def test_window_is_one_calendar_month_in_shanghai_reminded_3_working_days_before(passed, closes, reminded):
+    window = domain.onsite_window(datetime.fromisoformat(passed), CALENDAR)
     assert window.closes_at == datetime.fromisoformat(closes)
-    assert window.closes_at - window.warn_at == domain.WARN_BEFORE
+    assert window.warn_at == datetime.fromisoformat(reminded).replace(tzinfo=SHANGHAI)
+    assert CALENDAR.working_days_left(window.warn_at, window.closes_at) == domain.REMIND_WORKING_DAYS
 
 
 @pytest.mark.req("P3")
@@ -35,8 +39,8 @@ def test_ashortened_window_is_honoured_with_development_keys_only():
     from verification.dependencies import shortened_window
 
     passed = datetime.fromisoformat("2026-11-03T09:30:00+08:00")
-    window = domain.onsite_window(passed, shortened_window({"VERIFICATION_WINDOW_SECONDS": "60"}))
-    assert (window.closes_at - passed, window.warn_at - passed) == (timedelta(seconds=60), timedelta(seconds=30))
+    window = domain.onsite_window(passed, CALENDAR, shortened_window({"VERIFICATION_WINDOW_SECONDS": "60"}))
+    assert window.closes_at - passed == window.warn_at - passed == timedelta(seconds=60)  # no reminder (X4)
     assert shortened_window({"VERIFICATION_WINDOW_SECONDS": ""}) is None
     with pytest.raises(ValueError, match="ALLOW_DEV_KEYS"):
         shortened_window({"VERIFICATION_WINDOW_SECONDS": "60", "ALLOW_DEV_KEYS": "false"})
@@ -143,10 +147,10 @@ def test_the_quality_report_counts_each_member_and_the_unassigned_breaches():
 @pytest.mark.req("W6")
 def test_a_stock_window_runs_to_the_plans_deadline():
     requested = datetime(2026, 12, 1, 9, tzinfo=SHANGHAI)
-    window = domain.stock_window(requested, datetime(2027, 3, 1, 23, 59, 59, tzinfo=SHANGHAI))
+    window = domain.stock_window(requested, datetime(2027, 3, 1, 23, 59, 59, tzinfo=SHANGHAI), CALENDAR)
     assert (window.opens_at, window.closes_at.date().isoformat()) == (requested, "2027-03-01")
-    assert window.warn_at.date().isoformat() == "2027-02-26"
-    assert domain.stock_window(requested, requested + timedelta(days=1)).warn_at == requested
+    assert window.warn_at.date().isoformat() == "2027-02-24"  # Wednesday: 25, 26 Feb and Monday 1 Mar left
+    assert domain.stock_window(requested, requested + timedelta(days=1), CALENDAR).warn_at == requested
 
 
 @pytest.mark.req("P3")

@@ -11,8 +11,10 @@ import pytest
 from services.verification.tests.unit.events import CRYPTO, loaded, precheck_passed, submission_data
 from shared.contracts.bureau import FILING_RETURNED
 from shared.contracts.intake import FILING_CANCELLED, REVERIFICATION_REQUESTED
+from shared.testing.clock import first_unofficial_year, sample_schedule
 from shared.testing.samples import unit_filing
 from verification.domain import CaseState, Quality
+from verification.usecases import window
 from verification.usecases.case import STORE_CONTEXT, filing_of, steps_of
 
 pytestmark = [pytest.mark.unit, pytest.mark.clock]
@@ -88,6 +90,41 @@ def test_an_unused_window_warns_then_expires_exactly_once(wired, uow, clock):
     assert CRYPTO.cipher().decrypt(gone["mobile"], context="event.mobile") == "13800138000"
     assert uow.cases.current(expired, lock=False).state == CaseState.EXPIRED
     assert wired.open_deadlines() == {"open": 1, "breached": 0}
+
+
+@pytest.mark.req("X4")
+def test_the_sponsor_is_reminded_once_3_working_days_before_the_window_closes(wired, uow, clock):
+    """The clock set: a pass on Tuesday 3 November 2026 closes the window on Thursday 3 December; Monday 30
+    November is the day 3 working days are left."""
+    reminded, verified = str(uuid.uuid4()), str(uuid.uuid4())
+    clock.set("2026-11-03T09:30:00+08:00")
+    for filing_id in (reminded, verified):
+        precheck_passed(wired, filing_id, decided_at=clock())
+    uow.cases.current(verified, lock=False).state = CaseState.SENT  # verified on site: nobody is reminded
+    clock.set("2026-11-29T23:59:59+08:00")
+    assert wired.check_windows() == 0
+    clock.set("2026-11-30T00:00:00+08:00")
+    assert [wired.check_windows(), wired.check_windows()] == [1, 0]  # the schedule run twice: one reminder
+    [reminder] = uow.outbox.of_type(WARNED)
+    assert (reminder["filing_id"], reminder["closes_at"]) == (reminded, "2026-12-03T09:30:00+08:00")
+    assert CRYPTO.cipher().decrypt(reminder["mobile"], context="event.mobile") == "13800138000"
+
+
+@pytest.mark.req("X4")
+def test_a_loaded_year_moves_the_reminders_not_yet_sent(wired, uow, clock):
+    """A window closing in a year without official data was given its reminder by the provisional rule; the
+    year's notice, once loaded, moves it (here: a made-up notice that makes 12-15 January days off)."""
+    clock.set(f"{first_unofficial_year()}-01-07T10:00:00+08:00")
+    filing_id = str(uuid.uuid4())
+    precheck_passed(wired, filing_id, decided_at=clock() - timedelta(days=25))
+    case = uow.cases.current(filing_id, lock=False)
+    before = case.warn_at
+    schedule = sample_schedule(first_unofficial_year())
+    schedule["holidays"] = [{"date": clock.day(days=d), "name": "测试"} for d in range(5, 9)]
+    answer = window.load_calendar_year(uow, schedule, "ops:admin", now=clock)
+    assert answer == {"year": first_unofficial_year(), "recomputed_deadlines": 1}
+    assert case.warn_at < before
+    assert uow.calendar.working().working_days_left(case.warn_at, case.closes_at) == 3
 
 
 @pytest.mark.req("W6")

@@ -7,10 +7,11 @@ photo (P4), the 5 years of evidence (W4, in ``shared.platform.storage``). The na
 modules read as ``verification.domain.X``.
 """
 
+from shared.kernel.network import parse_ranges  # the provider's own ranges (R1.8), read from configuration
 from verification.domain.case import (
     DEADLINE_KIND,
     OPEN_STATES,
-    WARN_BEFORE,
+    REMIND_WORKING_DAYS,
     WINDOW_MONTHS,
     CaseState,
     Due,
@@ -22,6 +23,7 @@ from verification.domain.case import (
     moved,
     onsite_window,
     stock_window,
+    warn_time,
 )
 from verification.domain.onsite import (
     ACCESS_METHODS,
@@ -38,7 +40,6 @@ from verification.domain.onsite import (
     normalise_name,
     normalise_number,
     owner_outcome,
-    parse_ranges,
     value_at,
     verdict,
     with_value,
@@ -47,9 +48,9 @@ from verification.domain.quality import QUALITY_COLUMNS, STAFF_ROLES, Fact, Qual
 
 __all__ = [
     "ACCESS_METHODS", "CHECKED_FIELDS", "CORRECTABLE_FIELDS", "DEADLINE_KIND", "OPEN_STATES", "PHOTO_SIZE",
-    "QUALITY_COLUMNS", "SECURITY_AGREEMENT_CLAUSE", "STAFF_ROLES", "WARN_BEFORE", "WINDOW_MONTHS", "CaseState",
+    "QUALITY_COLUMNS", "SECURITY_AGREEMENT_CLAUSE", "STAFF_ROLES", "REMIND_WORKING_DAYS", "WINDOW_MONTHS", "CaseState",
     "Difference", "Due", "Fact", "Move", "OwnerOutcome", "Quality", "Raised", "Window", "add_months",
     "blocking_reasons", "check_access", "compare_with_originals", "domain_passed", "due", "moved", "normalise_name",
     "normalise_number", "onsite_window", "owner_outcome", "parse_ranges", "quality_report", "staff_id_of",
-    "stock_window", "value_at", "verdict", "with_value",
+    "stock_window", "value_at", "verdict", "warn_time", "with_value",
 ]

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from shared.kernel.workdays import SHANGHAI
+from shared.kernel.workdays import SHANGHAI, WorkingCalendar
 
 WINDOW_MONTHS = 1
 """P3: the responsible person comes in person within 1 month of the pre-verification pass."""
 
-WARN_BEFORE = timedelta(days=3)
-"""P3: staff are warned this long before an unused window closes."""
+REMIND_WORKING_DAYS = 3
+"""X4: the sponsor is reminded (and staff warned, P3) when this many working days are left of an unused window."""
 
 
 class CaseState(StrEnum):
@@ -49,20 +49,28 @@ def add_months(moment: datetime, months: int) -> datetime:
     return local.replace(year=year, month=month, day=day)
 
 
-def onsite_window(passed_at: datetime, length: timedelta | None = None) -> Window:
-    """P3: the window opens when pre-verification passes and closes one calendar month later. ``length`` stands
-    in for the month in development and system tests only (``VERIFICATION_WINDOW_SECONDS``), with the warning
-    halfway through."""
+def warn_time(opens_at: datetime, closes_at: datetime, calendar: WorkingCalendar) -> datetime:
+    """X4, P3: when the sponsor is reminded and staff warned: the start of the day from which
+    :data:`REMIND_WORKING_DAYS` working days are left (``calendar``: the service's, with the years loaded), never
+    before the window opens."""
+    return max(opens_at, calendar.when_left(closes_at, REMIND_WORKING_DAYS))
+
+
+def onsite_window(passed_at: datetime, calendar: WorkingCalendar, length: timedelta | None = None) -> Window:
+    """P3: the window opens when pre-verification passes and closes one calendar month later; the reminder is
+    due :data:`REMIND_WORKING_DAYS` working days before (X4). ``length`` stands in for the month in development
+    and system tests only (``VERIFICATION_WINDOW_SECONDS``): a window of seconds has no working days to remind
+    of, so it runs out unannounced (the system tests' SMS do not depend on how long a journey takes)."""
     if length is not None:
-        return Window(passed_at, passed_at + length, passed_at + length / 2)
+        return Window(passed_at, passed_at + length, passed_at + length)
     closes = add_months(passed_at, WINDOW_MONTHS)
-    return Window(passed_at, closes, closes - WARN_BEFORE)
+    return Window(passed_at, closes, warn_time(passed_at, closes, calendar))
 
 
-def stock_window(requested_at: datetime, deadline: datetime) -> Window:
-    """W6: a stock filing's window runs from the re-verification request to the plan's deadline; staff are
-    warned as for P3 (never before it opens). Past the deadline the filing is overdue but still verified."""
-    return Window(requested_at, deadline, max(requested_at, deadline - WARN_BEFORE))
+def stock_window(requested_at: datetime, deadline: datetime, calendar: WorkingCalendar) -> Window:
+    """W6: a stock filing's window runs from the re-verification request to the plan's deadline; the sponsor is
+    reminded as for P3 (X4). Past the deadline the filing is overdue but still verified."""
+    return Window(requested_at, deadline, warn_time(requested_at, deadline, calendar))
 
 
 # --- the case's lifecycle (P3–P8, W6) ---------------------------------------------------------------------------
@@ -115,7 +123,7 @@ def moved(state: str, move: Move, *, stock: bool = False) -> tuple[CaseState, tu
 class Due(StrEnum):
     """What the window timer does with an open case past its warning time."""
 
-    WARN = "warn"  # a few days before the window closes, once (P3)
+    WARN = "warn"  # 3 working days before the window closes, once (P3, X4)
     EXPIRE = "expire"  # closed: back to the sponsor (P3)
     OVERDUE = "overdue"  # a stock filing past the plan's deadline: still verified, reported by intake (W6)
 

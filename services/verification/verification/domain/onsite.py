@@ -96,11 +96,6 @@ def compare_with_originals(filing: dict, originals: dict) -> list[Difference]:
 # --- access information (R1.8, P5) -------------------------------------------------------------------------
 
 
-def parse_ranges(text: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
-    """The provider's own IP ranges from configuration: CIDRs separated by commas or spaces."""
-    return tuple(ipaddress.ip_network(part, strict=False) for part in re.split(r"[,\s]+", text.strip()) if part)
-
-
 def check_access(access: dict, ranges, province_names: tuple[str, ...] | None = None) -> list[dict]:
     """R1.8/P5: the access method is one of the fixed list, the server location names a province (and city), and
     every website IP lies in the provider's own ranges. Returns reasons ``{field, code, message, rule}``."""

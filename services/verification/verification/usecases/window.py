@@ -1,6 +1,6 @@
 """P3 and W6: the on-site window. A pass opens it on the submission passed, a cancellation closes it, the bureau's
-return reopens it (P8), a stock filing's re-verification opens one to the plan's deadline (W6), and the timer warns
-and expires it."""
+return reopens it (P8), a stock filing's re-verification opens one to the plan's deadline (W6), and the timer
+reminds the sponsor 3 working days before it closes (X4) and expires it."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 
 from shared.contracts.intake import SEAL_CONTEXT, personal_paths
 from shared.contracts.verification import ONSITE_WINDOW_EXPIRED, ONSITE_WINDOW_EXPIRING, ONSITE_WINDOW_OPENED
+from shared.kernel.workdays import SHANGHAI
 from shared.platform.sealing import seal, unseal
 from verification import domain
 from verification.domain import OPEN_STATES, CaseState, Due, Move, Quality
@@ -70,8 +71,8 @@ def on_precheck_passed(uow: VerificationUnitOfWork, data: dict, *, cipher, hashe
         if case.state in OPEN_STATES:
             case.state, _ = domain.moved(case.state, Move.SUPERSEDE)
     mobile = cipher.decrypt(data["mobile"], context=f"{SEAL_CONTEXT}.mobile")
-    _open(uow, submission, domain.onsite_window(data["decided_at"], window_length), mobile, FILING, cipher=cipher,
-          now=now)
+    window = domain.onsite_window(data["decided_at"], uow.calendar.working(), window_length)
+    _open(uow, submission, window, mobile, FILING, cipher=cipher, now=now)
 
 
 def _open(uow: VerificationUnitOfWork, submission: Submission, window: domain.Window, mobile: str, purpose: str, *,
@@ -98,7 +99,7 @@ def on_reverification_requested(uow: VerificationUnitOfWork, data: dict, *, ciph
     submission, plain = _keep_submission(uow, data, STOCK_ATTEMPT, data["requested_at"], cipher=cipher, hasher=hasher,
                                          now=now)
     uow.flush()
-    _open(uow, submission, domain.stock_window(data["requested_at"], data["deadline"]),
+    _open(uow, submission, domain.stock_window(data["requested_at"], data["deadline"], uow.calendar.working()),
           plain["contacts"]["mobile"], STOCK, cipher=cipher, now=now)
 
 
@@ -128,7 +129,7 @@ def on_returned(uow: VerificationUnitOfWork, data: dict, *, provider_id: str, no
         return  # a return of an older sending: nothing open to reopen
     record_quality(uow, Quality.RETURNED, case.decided_by, case.filing_id, case.decided_at, "returned",
                    provider_id=provider_id, now=now)
-    window = domain.onsite_window(now(), window_length)
+    window = domain.onsite_window(now(), uow.calendar.working(), window_length)
     case.state, _ = domain.moved(case.state, Move.RETURN)
     case.sending += 1
     case.opens_at, case.closes_at, case.warn_at = window.opens_at, window.closes_at, window.warn_at
@@ -141,10 +142,17 @@ def on_returned(uow: VerificationUnitOfWork, data: dict, *, provider_id: str, no
     uow.emit(ONSITE_WINDOW_OPENED, _window_data(case, submission), case.filing_id)
 
 
+def _sealed_mobile(cipher, case: Case) -> str:
+    """The sponsor's mobile sealed for the bus (``event.mobile``): notify texts it."""
+    mobile = cipher.decrypt(case.mobile_token, context=f"{STORE_CONTEXT}.mobile")
+    return cipher.encrypt(mobile, context=f"{SEAL_CONTEXT}.mobile")
+
+
 def check_windows(uow: VerificationUnitOfWork, *, cipher, provider_id: str, now: Clock) -> int:
-    """P3: warn staff a few days before an unused window closes, and expire it when it has closed (the filing
-    returns to the sponsor, told by SMS). Each event once per window; rows are locked so that two replicas
-    never raise the same one."""
+    """P3, X4: 3 working days before an unused window closes, warn staff and remind the sponsor (by SMS at the
+    mobile the event carries sealed), and expire the window when it has closed (the filing returns to the
+    sponsor, told by SMS). Each event once per window; rows are locked so that two replicas never raise the same
+    one."""
     at = now()
     raised = 0
     for case in uow.cases.due(at):
@@ -163,14 +171,12 @@ def check_windows(uow: VerificationUnitOfWork, *, cipher, provider_id: str, now:
         elif action is Due.EXPIRE:
             case.state, _ = domain.moved(case.state, Move.EXPIRE)
             case.expired_at = at
-            mobile = cipher.decrypt(case.mobile_token, context=f"{STORE_CONTEXT}.mobile")
-            sealed = cipher.encrypt(mobile, context=f"{SEAL_CONTEXT}.mobile")
-            uow.emit(ONSITE_WINDOW_EXPIRED, {**window, "mobile": sealed}, case.filing_id)
+            uow.emit(ONSITE_WINDOW_EXPIRED, {**window, "mobile": _sealed_mobile(cipher, case)}, case.filing_id)
             record_step(uow, case, "window", "expired", "verification:timer", now=now)
             raised += 1
         elif action is Due.WARN:
             case.warned_at = at
-            uow.emit(ONSITE_WINDOW_EXPIRING, window, case.filing_id)
+            uow.emit(ONSITE_WINDOW_EXPIRING, {**window, "mobile": _sealed_mobile(cipher, case)}, case.filing_id)
             raised += 1
     return raised
 
@@ -181,3 +187,18 @@ def open_deadlines(uow: VerificationUnitOfWork, *, now: Clock) -> dict:
     stock filing (W6) stays open on purpose and is reported by intake's progress, not here."""
     opened, breached = uow.cases.deadline_counts(now(), STOCK)
     return {"open": opened, "breached": breached}
+
+
+def load_calendar_year(uow: VerificationUnitOfWork, schedule: dict, actor: str, *, now: Clock) -> dict:
+    """X4: keep a year's State Council schedule (``icp-ops calendar load``) and move the reminder of every open
+    window not yet reminded whose days from reminder to closing lie in that year (they were counted by the
+    provisional rule, or by the schedule replaced)."""
+    parsed = uow.calendar.store(schedule, actor, now())
+    calendar = uow.calendar.working()
+    recomputed = 0
+    for case in uow.cases.in_state(CaseState.WINDOW_OPEN):
+        years = range(case.warn_at.astimezone(SHANGHAI).year, case.closes_at.astimezone(SHANGHAI).year + 1)
+        if case.warned_at is None and parsed.year in years:
+            case.warn_at = domain.warn_time(case.opens_at, case.closes_at, calendar)
+            recomputed += 1
+    return {"year": parsed.year, "recomputed_deadlines": recomputed}
