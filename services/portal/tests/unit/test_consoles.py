@@ -56,8 +56,8 @@ def test_the_quarterly_table_and_chart_keep_the_official_order_of_the_provinces(
     shown = shaped(report)
     assert shown["provinces"] == ["京", "津", "冀", "粤"]
     assert [b.label for b in shown["accuracy"]] == ["京 · a", "津 · b", "冀 · b", "粤 · a"]
-    assert shown["accuracy"][0].percent == "75.0%" and shown["accuracy"][0].width == 360
-    assert [(b.label, b.percent, b.note) for b in shown["filing_rate"]] == [("a", "75.0%", "3/4"), ("b", "—", "")]
+    assert shown["accuracy"][0].text == "75.0%（3/4）" and shown["accuracy"][0].width == 360
+    assert [(b.label, b.text) for b in shown["filing_rate"]] == [("a", "75.0%（3/4）"), ("b", "—")]
 
 
 def test_the_quarter_shown_first_is_beijings():
