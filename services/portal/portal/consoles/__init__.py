@@ -6,7 +6,8 @@ from portal.consoles.access import StaffAccess
 from portal.consoles.bureau import BureauConsole
 from portal.consoles.center import CenterConsole
 from portal.consoles.provider import ProviderConsole
+from portal.consoles.provider_reports import ProviderReports
 
 
-class Consoles(StaffAccess, ProviderConsole, BureauConsole, CenterConsole):
+class Consoles(StaffAccess, ProviderConsole, BureauConsole, CenterConsole, ProviderReports):
     """Every console page of the portal; ``settings`` are the deployment's (:class:`portal.pages.Settings`)."""

@@ -15,6 +15,7 @@ from shared.i18n import beijing
 from shared.kernel.network import validate_domain
 from shared.testing.http import token
 from shared.testing.samples import unit_filing
+from shared.testing.stock import stock_csv, stock_row
 from shared.testing.system import wait_until
 
 
@@ -249,3 +250,46 @@ def center_console(sponsor_at):
     assert "66.7%（2/3）" in page.locator("#filing-rate-chart").text_content()
     auditor.audit("quarterly-accuracy")  # the same page as staff_consoles' picture, now with four provinces
     assert not [m for m in auditor.console if "Content Security Policy" in m]
+
+
+def provider_reports(sponsor_at):
+    """The provider's supervisor (W5, W6, X6): the revisit intake opened after a filing's approval, waiting for the
+    sponsor's answer with its time in Beijing; a CSV of stock filings imported with its deadline, the bad row
+    reported with its line and field, and the re-verification progress against the plan. Every page is checked
+    with axe-core."""
+    supervisor = sponsor_at()
+    journey, filing, page = supervisor.journey, supervisor.filing, supervisor.page
+    filing.photo_seed = 91  # a photo no other scenario's filing uses (P4)
+    journey.happy_path(filing)
+    staff_sign_in(supervisor, journey.supervisor_token)
+    assert page.locator("main .cards a").all_inner_texts() == ["预核验队列", "当面核验", "回访与存量核验"]
+    page.get_by_role("link", name="回访与存量核验").click()
+    page.get_by_role("heading", name="回访", level=1).wait_for()
+    # W5: the revisit opened seconds after the approval (the test's interval), waiting for the sponsor's answer
+    supervisor.await_text(filing.number)
+    row = page.locator("#open tr", has=page.get_by_role("rowheader", name=filing.number))
+    asked = next(r for r in journey.client("intake", journey.supervisor_token).get("/revisits").json()["open"]
+                 if r["filing_id"] == filing.id)
+    assert beijing(asked["answer_by"]) in row.inner_text()  # Beijing time
+    assert int(page.locator("#revisit-counts li", has_text="待主办者答复").locator("strong").inner_text()) >= 1
+    supervisor.audit("revisits")
+    # W6: a CSV of stock filings, one row bad, imported with the day they are to be verified by
+    page.get_by_role("link", name="存量网站核验").click()
+    page.get_by_role("heading", name="存量网站核验", level=1).wait_for()
+    rows = [stock_row(i, prefix="07") for i in range(3)] + [stock_row(3, prefix="07", bad="mobile")]
+    page.get_by_label("存量备案CSV文件").set_input_files(
+        files=[{"name": "stock.csv", "mimeType": "text/csv", "buffer": stock_csv(rows).encode()}])
+    page.get_by_label("当面核验期限").fill("2099-12-31")
+    page.get_by_role("button", name="导入", exact=True).click()
+    page.wait_for_url(re.compile(r".*/staff/stock/imports/[0-9a-f-]{36}$"))
+    assert [page.locator(f"#import-{k}").inner_text() for k in ("rows", "imported", "rejected")] == ["4", "3", "1"]
+    rejected = page.locator("#rejections tbody tr")
+    assert rejected.locator("th").inner_text() == "5" and "手机号码" in rejected.inner_text()  # line 5: the fourth row
+    supervisor.audit("stock-import")
+    page.get_by_role("link", name="存量网站核验").last.click()
+    totals = page.locator("#stock-totals strong").all_inner_texts()
+    assert totals[:3] == ["3", "0", "3"], totals  # planned, done, pending
+    assert page.locator("#stock-imports tbody th").first.inner_text() == "2099-12-31 23:59"  # the day's end, Beijing
+    assert "0.0%（0/3）" in page.locator("#stock-chart").text_content()
+    supervisor.audit("stock")
+    assert not [m for m in supervisor.console if "Content Security Policy" in m]

@@ -82,3 +82,13 @@ def test_the_filing_centers_auditor_samples_checks_by_phone_verifies_the_trail_a
     scenario: the other bureaus' filings would change the quarterly table that scenario reads."""
     publish_other_bureaus(system.amqp_uri, datetime.now(UTC))  # this month's, like the filing approved here
     browse("center_console")
+
+
+@pytest.mark.req("W5")
+@pytest.mark.req("W6")
+@pytest.mark.req("X6")
+def test_the_providers_supervisor_follows_the_revisits_and_imports_the_stock_to_verify_again(browse):
+    """Issue 20: the revisit opened after an approval, waiting for the sponsor; a stock CSV imported with its
+    deadline, its bad row reported by line and field, and the re-verification progress against the plan
+    (``staff_scenarios.provider_reports``)."""
+    browse("provider_reports")
