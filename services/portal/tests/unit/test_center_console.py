@@ -138,3 +138,18 @@ def test_the_findings_page_lists_a_providers_shell_sites_open_first_and_the_mont
         "5", "1", "2", "1"]
     assert "新发现空壳网站1个" in tree.get_element_by_id("shell-check-result").text
     assert untranslated(page) == []
+
+
+@pytest.mark.req("C1")
+@pytest.mark.req("X6")
+def test_the_sample_page_draws_the_months_sample_and_shows_each_providers_checks_of_the_month():
+    report = {"month": "2026-11", "rules_version": "2026.1", "providers": [
+        {"provider_id": "provider-a", "filings": 5, "id_check_failed": 1, "id_check_accuracy": 0.8,
+         "phone_checked": 0, "phone_confirmed": 0, "phone_accuracy": None}]}
+    tree = html.fromstring(render("staff/samples.html", errors=[], month="2026-11", seed="", report=report))
+    draw = tree.xpath("//form[@action='/staff/samples' and @method='post']")[0]
+    assert draw.xpath(".//input[@name='month']")[0].get("value") == "2026-11"
+    assert draw.xpath(".//input[@name='seed']")[0].get("value") == ""  # random unless the auditor gives one
+    cells = [td.text for td in tree.get_element_by_id("monthly-report").xpath(".//tbody/tr/td")]
+    assert cells == ["5", "1", "80.0%", "0", "0", "—"]  # nothing phoned yet: no accuracy, not 0 %
+    assert tree.xpath("//a[@aria-current='page']")[0].text == "月度抽查"
