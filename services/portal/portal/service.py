@@ -14,13 +14,15 @@ from portal.dependencies import PortalPages, StaffPages
 from portal.routes.bureau import BureauRoutes
 from portal.routes.center import CenterRoutes
 from portal.routes.provider import ProviderRoutes
+from portal.routes.provider_reports import ProviderReportRoutes
 from portal.routes.sponsor import SponsorRoutes
 from portal.routes.staff import StaffRoutes
 from shared.platform.logging import LogContext
 from shared.platform.observability import Metrics, OpsEndpoints
 
 
-class PortalService(OpsEndpoints, SponsorRoutes, StaffRoutes, ProviderRoutes, BureauRoutes, CenterRoutes):
+class PortalService(OpsEndpoints, SponsorRoutes, StaffRoutes, ProviderRoutes, BureauRoutes, CenterRoutes,
+                    ProviderReportRoutes):
     name = "portal"
 
     metrics = Metrics()

@@ -12,9 +12,9 @@ from audit.usecases.id_check import on_filing_approved
 from shared.contracts.audit import AUDIT_FINDING_RAISED
 from shared.platform.authority import AuthorityAnswer, Outcome, sandbox_authorities
 from shared.platform.crypto import CryptoConfig, PersonalDataTools
+from shared.testing.approvals import approved_data
 from shared.testing.samples import RESIDENT_ID, resident_id
 
-from ..conftest import approved_data
 from ..fakes import FakeAuditUnitOfWork
 
 pytestmark = pytest.mark.unit

@@ -1,12 +1,13 @@
-"""The staff's consoles (issue 20, X6): the access provider's pre-verification queue and on-site counter, the
-bureau's review, the filing center's quarterly accuracy and filing rate; each page a method, reached by a route
-of :class:`portal.service.PortalService`, shown only to a role it is for on a deployment that serves its actor
-(:mod:`portal.consoles.access`)."""
+"""The staff's consoles (issue 20, X6): the access provider's pre-verification queue, on-site counter, revisits and
+stock reports, the bureau's review, the filing center's reports, samples, trail and findings; each page a method,
+reached by a route of :class:`portal.service.PortalService`, shown only to a role it is for on a deployment that
+serves its actor (:mod:`portal.consoles.access`)."""
 from portal.consoles.access import StaffAccess
 from portal.consoles.bureau import BureauConsole
 from portal.consoles.center import CenterConsole
 from portal.consoles.provider import ProviderConsole
+from portal.consoles.provider_reports import ProviderReports
 
 
-class Consoles(StaffAccess, ProviderConsole, BureauConsole, CenterConsole):
+class Consoles(StaffAccess, ProviderConsole, BureauConsole, CenterConsole, ProviderReports):
     """Every console page of the portal; ``settings`` are the deployment's (:class:`portal.pages.Settings`)."""

@@ -32,6 +32,7 @@ CONSOLES = (
     Console("counter", "access-provider", frozenset({ONSITE_VERIFIER, SUPERVISOR}), "/staff/counter"),
     Console("bureau", "provincial-bureau", frozenset({REVIEWER}), "/staff/reviews"),
     Console("center", "filing-center", frozenset({AUDITOR}), "/staff/reports"),
+    Console("stewardship", "access-provider", frozenset({SUPERVISOR}), "/staff/revisits"),  # W5, W6
 )
 
 

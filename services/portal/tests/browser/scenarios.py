@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from playwright.sync_api import expect, sync_playwright
-from staff_scenarios import staff_consoles
+from staff_scenarios import center_console, provider_reports, staff_consoles
 
 from shared.i18n import beijing
 from shared.testing.journey import APPROVED, CODE, CONTACT_MARK, SIGN_IN_MARK, Journey
@@ -372,7 +372,8 @@ def after_approval(sponsor_at):
 
 SCENARIOS = {"unit_from_nothing": unit_from_nothing, "precheck_failure": precheck_failure,
              "individual_on_a_phone": individual_on_a_phone, "after_approval": after_approval,
-             "staff_consoles": staff_consoles}
+             "staff_consoles": staff_consoles, "center_console": center_console,
+             "provider_reports": provider_reports}
 
 
 def main(name: str, config: dict) -> None:

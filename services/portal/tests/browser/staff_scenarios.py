@@ -12,8 +12,10 @@ import sys
 from playwright.sync_api import expect
 
 from shared.i18n import beijing
+from shared.kernel.network import validate_domain
 from shared.testing.http import token
 from shared.testing.samples import unit_filing
+from shared.testing.stock import stock_csv, stock_row
 from shared.testing.system import wait_until
 
 
@@ -152,3 +154,143 @@ def staff_consoles(sponsor_at):
     auditor.audit("quarterly-accuracy")
     assert not [m for s in (officer, verifier, reviewer, auditor) for m in s.console
                 if "Content Security Policy" in m]
+
+
+def center_console(sponsor_at):
+    """The filing center's console (C1, C2, C4, P9, X5, X6): a filing approved by this deployment's bureau (京)
+    beside the other bureaus' approvals the test published (``shared.testing.approvals.OTHER_BUREAUS``); the
+    auditor draws the month's sample and records a phone check, opens the sample again by its seed, verifies the
+    trail, reads the bulletin and the statistics as charts, runs the shell-site check after an inventory that
+    lacks the filing's site, and reads the quarter's accuracy and filing rate with the provinces in the official
+    order. Every page is checked with axe-core."""
+    auditor = sponsor_at()
+    journey, filing, page = auditor.journey, auditor.filing, auditor.page
+    filing.photo_seed = 90  # a photo no other scenario's filing uses (P4)
+    journey.happy_path(filing)
+    approved = next(e for e in reversed(journey.timeline(filing)) if e["state"] == "approved")
+    month = beijing(approved["at"])[:7]  # the month of the approval, in Beijing
+    audit_api = journey.client("audit", journey.auditor_token)
+    staff_sign_in(auditor, journey.auditor_token)
+    # C1: the month's report per provider, the sample drawn, a phone check recorded
+    auditor.go(f"/staff/samples?month={month}")
+    auditor.await_text("provider-b")  # audit has taken the other bureaus' approvals in
+    assert page.locator("nav.console-nav a").all_inner_texts() == ["季度准确率与备案率", "月度抽查", "通报与统计",
+                                                                   "核查发现", "审计日志校验"]
+    assert page.locator("#draw-month").input_value() == month
+    auditor.audit("sample-draw")
+    page.get_by_role("button", name="抽取样本").click()
+    page.wait_for_url(re.compile(r".*/staff/samples/[0-9a-f-]{36}$"))
+    sample_url = page.url
+    page.get_by_role("heading", name=f"{month}抽查样本", level=1).wait_for()
+    rows = page.locator("#sample-items tbody tr")
+    assert rows.count() >= 5  # a stratum per province x provider: each of the five has a filing at least
+    row_id = rows.first.get_attribute("id")
+    rows.first.get_by_role("button", name="录入").click()  # no result chosen: audit refuses it, naming the field
+    expect(page.get_by_role("alert")).to_contain_text("请选择电话核查结果。")
+    rows.first.get_by_label(re.compile(r"的电话核查结果$")).select_option(label="无法接通")
+    rows.first.get_by_role("button", name="录入").click()
+    page.wait_for_url(re.compile(rf".*/staff/samples/[0-9a-f-]{{36}}#{row_id}$"))
+    expect(page.locator(f"#{row_id} .phone-result")).to_have_text("无法接通")
+    assert page.locator(f"#{row_id} form").count() == 0  # recorded: not offered again
+    assert page.locator("#sample-checked").inner_text() == f"1/{rows.count()}"
+    auditor.audit("sample-phone-check")
+    seed = page.locator("#sample-seed").inner_text()
+    auditor.go(f"/staff/samples?month={month}")
+    page.get_by_label("抽样种子（选填）").fill(seed)
+    page.get_by_role("button", name="抽取样本").click()
+    page.wait_for_url(sample_url)  # the same month and seed: the sample drawn already
+    expect(page.locator(f"#{row_id} .phone-result")).to_have_text("无法接通")
+    # P9: the trail verified from its first entry
+    auditor.go("/staff/trail")
+    verdict = page.locator("#trail-verdict")
+    expect(verdict).to_contain_text("审计日志完整，未被篡改。")
+    assert int(re.search(r"已校验(\d+)条记录", verdict.inner_text())[1]) > 10
+    auditor.audit("trail")
+    # C4: the bulletin by province in the official order, the statistics as charts titled in Chinese, penalties
+    auditor.go(f"/staff/bulletin?month={month}")
+    provinces = page.locator("#bulletin-provinces tbody th").all_inner_texts()
+    assert provinces == ["北京市", "河北省", "上海市", "广东省"], provinces
+    assert page.locator("#statistics-province title").text_content() == f"省份（{month}）"
+    bars = page.locator("#statistics-province text").all_text_contents()
+    assert bars.index("北京市") < bars.index("河北省") < bars.index("上海市") < bars.index("广东省")
+    assert "备案数（个）" in bars
+    assert "责令整改" in page.locator("#penalties").inner_text()
+    auditor.audit("bulletin")
+    # X5: an inventory without the filing's site; the check run from the page finds it a shell site
+    inventory = "domain\nstill-hosted.example.cn\n"
+    assert audit_api.put(f"/providers/{journey.provider}/inventory", data=inventory.encode(),
+                         headers={"Content-Type": "text/csv", "Idempotency-Key": f"shell-{filing.id}"}).ok
+    shell = validate_domain(filing.domains[0]).ascii
+
+    auditor.go(f"/staff/findings?month={month}")
+    page.get_by_label("接入服务单位", exact=True).fill(journey.provider)
+    page.get_by_role("button", name="查看").first.click()
+    page.get_by_role("heading", name=f"{journey.provider}的空壳网站").wait_for()
+
+    def found() -> bool:  # audit follows intake's approved sites from its events: the first runs may find none
+        page.get_by_role("button", name="立即核查全部接入服务单位").click()
+        page.locator("#shell-check-result").wait_for()
+        return shell in page.locator("main").inner_text()
+
+    wait_until("the filing's site found a shell site", found, 30, interval=1)
+    row = page.locator("#shell-sites tr", has=page.get_by_role("rowheader", name=shell))
+    assert "未整改" in row.inner_text()
+    failures = page.locator("#monthly-findings tbody tr").all_inner_texts()
+    assert any(line.split("\t")[-1].strip() == "1" for line in failures), failures  # the phone check recorded
+    auditor.audit("findings")
+    # C2: the quarter's accuracy per province x provider and the filing rate, with every province in order
+    assert audit_api.put("/providers/provider-b/inventory", data=b"domain\nsh-b.example.cn\ngd-b.example.cn\n"
+                         b"unfiled-b.example.cn\n", headers={"Content-Type": "text/csv",
+                                                             "Idempotency-Key": f"rate-{filing.id}"}).ok
+    auditor.go("/staff/reports")
+    rows = page.locator("#accuracy-table tbody th").all_inner_texts()
+    assert rows == ["北京市", "河北省", "上海市", "广东省", "备案率"], rows
+    labels = [t for t in page.locator("#accuracy-chart text").all_text_contents() if " · " in t]
+    assert [label.split(" · ")[0] for label in labels] == ["京", "冀", "沪", "粤", "粤"], labels
+    assert "66.7%（2/3）" in page.locator("#filing-rate-chart").text_content()
+    auditor.audit("quarterly-accuracy")  # the same page as staff_consoles' picture, now with four provinces
+    assert not [m for m in auditor.console if "Content Security Policy" in m]
+
+
+def provider_reports(sponsor_at):
+    """The provider's supervisor (W5, W6, X6): the revisit intake opened after a filing's approval, waiting for the
+    sponsor's answer with its time in Beijing; a CSV of stock filings imported with its deadline, the bad row
+    reported with its line and field, and the re-verification progress against the plan. Every page is checked
+    with axe-core."""
+    supervisor = sponsor_at()
+    journey, filing, page = supervisor.journey, supervisor.filing, supervisor.page
+    filing.photo_seed = 91  # a photo no other scenario's filing uses (P4)
+    journey.happy_path(filing)
+    staff_sign_in(supervisor, journey.supervisor_token)
+    assert page.locator("main .cards a").all_inner_texts() == ["预核验队列", "当面核验", "回访与存量核验"]
+    page.get_by_role("link", name="回访与存量核验").click()
+    page.get_by_role("heading", name="回访", level=1).wait_for()
+    # W5: the revisit opened seconds after the approval (the test's interval), waiting for the sponsor's answer
+    supervisor.await_text(filing.id[:8])  # the sample unit's other filings share its number: the filing's own id
+    row = page.locator("#open tr", has=page.get_by_role("cell", name=filing.id[:8], exact=True))
+    assert row.locator("th").inner_text() == filing.number
+    asked = next(r for r in journey.client("intake", journey.supervisor_token).get("/revisits").json()["open"]
+                 if r["filing_id"] == filing.id)
+    assert beijing(asked["answer_by"]) in row.inner_text()  # Beijing time
+    assert int(page.locator("#revisit-counts li", has_text="待主办者答复").locator("strong").inner_text()) >= 1
+    supervisor.audit("revisits")
+    # W6: a CSV of stock filings, one row bad, imported with the day they are to be verified by
+    page.get_by_role("link", name="存量网站核验").click()
+    page.get_by_role("heading", name="存量网站核验", level=1).wait_for()
+    rows = [stock_row(i, prefix="07") for i in range(3)] + [stock_row(3, prefix="07", bad="mobile")]
+    page.get_by_label("存量备案CSV文件").set_input_files(
+        files=[{"name": "stock.csv", "mimeType": "text/csv", "buffer": stock_csv(rows).encode()}])
+    page.get_by_label("当面核验期限").fill("2099-12-31")
+    page.get_by_role("button", name="导入", exact=True).click()
+    page.wait_for_url(re.compile(r".*/staff/stock/imports/[0-9a-f-]{36}$"))
+    assert [page.locator(f"#import-{k}").inner_text() for k in ("rows", "imported", "rejected")] == ["4", "3", "1"]
+    rejected = page.locator("#rejections tbody tr")
+    assert rejected.locator("th").inner_text() == "5" and "手机号码" in rejected.inner_text()  # line 5: the fourth row
+    supervisor.audit("stock-import")
+    page.get_by_role("link", name="存量网站核验").last.click()
+    totals = page.locator("#stock-totals strong").all_inner_texts()
+    assert totals[:3] == ["3", "0", "3"], totals  # planned, done, pending
+    assert page.locator("#stock-imports tbody th").first.inner_text() == "2099-12-31 23:59"  # the day's end, Beijing
+    assert "0.0%（0/3）" in page.locator("#stock-chart").text_content()
+    supervisor.audit("stock")
+    assert not [m for m in supervisor.console if "Content Security Policy" in m]

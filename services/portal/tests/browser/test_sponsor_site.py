@@ -3,9 +3,12 @@ from nothing (a field error in Chinese met and fixed, scans, the clause, the cod
 on-site invitation; a pre-verification failure and the resubmission; an individual on a phone-sized window; after
 the number, its footer, a revisit answered, a change and the cancellation, and the 404 page. Every
 page visited is checked with axe-core (no serious or critical violation)."""
+from datetime import UTC, datetime
+
 import pytest
 import requests
 
+from shared.testing.approvals import publish_other_bureaus
 from shared.testing.system import PORTAL
 
 pytestmark = pytest.mark.system
@@ -64,3 +67,28 @@ def test_the_portal_sends_its_security_headers_and_refuses_a_form_without_its_to
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie  # the default is production's
     refused = requests.post(f"{base}/sign-in/code", data={"mobile": "13800138000"}, timeout=10)
     assert refused.status_code == 403 and "页面已过期" in refused.text
+
+
+@pytest.mark.req("C1")
+@pytest.mark.req("C2")
+@pytest.mark.req("C4")
+@pytest.mark.req("P9")
+@pytest.mark.req("X5")
+@pytest.mark.req("X6")
+def test_the_filing_centers_auditor_samples_checks_by_phone_verifies_the_trail_and_reads_the_reports(system, browse):
+    """Issue 20: the auditor draws the month's sample and records a phone check, verifies the trail, reads the
+    bulletin and statistics, finds a shell site, and reads the quarter's accuracy and filing rate per province x
+    provider, provinces in the official order (``staff_scenarios.center_console``). Runs after the staff's
+    scenario: the other bureaus' filings would change the quarterly table that scenario reads."""
+    publish_other_bureaus(system.amqp_uri, datetime.now(UTC))  # this month's, like the filing approved here
+    browse("center_console")
+
+
+@pytest.mark.req("W5")
+@pytest.mark.req("W6")
+@pytest.mark.req("X6")
+def test_the_providers_supervisor_follows_the_revisits_and_imports_the_stock_to_verify_again(browse):
+    """Issue 20: the revisit opened after an approval, waiting for the sponsor; a stock CSV imported with its
+    deadline, its bad row reported by line and field, and the re-verification progress against the plan
+    (``staff_scenarios.provider_reports``)."""
+    browse("provider_reports")

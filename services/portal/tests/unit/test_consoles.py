@@ -31,7 +31,7 @@ def test_each_role_sees_only_its_consoles_and_only_where_the_deployment_serves_t
 
     assert names("precheck", provider="p") == ["precheck"]
     assert names("onsite_verifier", provider="p") == ["counter"]
-    assert names("supervisor", provider="p") == ["precheck", "counter"]
+    assert names("supervisor", provider="p") == ["precheck", "counter", "stewardship"]
     assert names("reviewer", province="京") == ["bureau"]
     assert names("auditor") == ["center"]
     assert names("reviewer", ("access-provider",), province="京") == []  # the provider's portal has no review
@@ -56,8 +56,8 @@ def test_the_quarterly_table_and_chart_keep_the_official_order_of_the_provinces(
     shown = shaped(report)
     assert shown["provinces"] == ["京", "津", "冀", "粤"]
     assert [b.label for b in shown["accuracy"]] == ["京 · a", "津 · b", "冀 · b", "粤 · a"]
-    assert shown["accuracy"][0].percent == "75.0%" and shown["accuracy"][0].width == 360
-    assert [(b.label, b.percent, b.note) for b in shown["filing_rate"]] == [("a", "75.0%", "3/4"), ("b", "—", "")]
+    assert shown["accuracy"][0].text == "75.0%（3/4）" and shown["accuracy"][0].width == 360
+    assert [(b.label, b.text) for b in shown["filing_rate"]] == [("a", "75.0%（3/4）"), ("b", "—")]
 
 
 def test_the_quarter_shown_first_is_beijings():
