@@ -1,12 +1,15 @@
 """The staff's consoles (issue 20, X6): the access provider's pre-verification queue and on-site counter, the
-bureau's review, the filing center's quarterly accuracy and filing rate; each page a method, reached by a route
+bureau's review, inspections and penalties, the filing center's quarterly accuracy and filing rate; and the
+bureau's public pages (no login: the MIIT SMS check, the public query); each page a method, reached by a route
 of :class:`portal.service.PortalService`, shown only to a role it is for on a deployment that serves its actor
 (:mod:`portal.consoles.access`)."""
 from portal.consoles.access import StaffAccess
 from portal.consoles.bureau import BureauConsole
 from portal.consoles.center import CenterConsole
+from portal.consoles.oversight import OversightConsole
 from portal.consoles.provider import ProviderConsole
+from portal.consoles.public import PublicPages
 
 
-class Consoles(StaffAccess, ProviderConsole, BureauConsole, CenterConsole):
+class Consoles(StaffAccess, ProviderConsole, BureauConsole, OversightConsole, CenterConsole, PublicPages):
     """Every console page of the portal; ``settings`` are the deployment's (:class:`portal.pages.Settings`)."""
