@@ -31,17 +31,6 @@ from shared.testing.system import wait_until
 CORRECTED_ADDRESS = "北京市海淀区示例路1号2单元301室"
 
 
-def to_bureau(journey, filing) -> None:
-    """The provider's steps over the services' APIs, up to the sealed form sent to the bureau (P1–P7)."""
-    journey.sign_in(filing)
-    journey.draft(filing)
-    journey.submit(filing)
-    journey.confirm_contacts(filing)
-    journey.await_state(filing, "precheck_passed")
-    journey.verify_on_site(filing)
-    assert journey.decide_on_site(filing)["state"] == "sent_to_bureau"
-
-
 def miit_on_the_page(person, filing, application: str | None = None) -> None:
     """X2: the responsible person enters the code the bureau texted, with the ID document's last six characters,
     on the bureau's public page (no login). With the ``application`` number typed in (as read on the sponsor's
@@ -84,8 +73,8 @@ def bureau_return(sponsor_at):
     filing.photo_seed = 100  # each scenario's filings take photos of their own (P4: a photo is used once)
     other = journey.new_filing()
     other.photo_seed = 101
-    to_bureau(journey, filing)
-    to_bureau(journey, other)
+    journey.send_to_bureau(filing)  # the provider's steps (P1–P7) over the services' APIs
+    journey.send_to_bureau(other)
     # X2: the sponsor's status page gives the application number the MIIT check asks for
     sponsor.sign_in()
     sponsor.go(f"/filings/{filing.id}")
