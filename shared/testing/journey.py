@@ -20,12 +20,13 @@ or step by step (what ``happy_path`` does)::
     journey.decide_on_site(filing)         # P6/P7: sealed form, filing_sent_to_bureau.v1 -> "sent_to_bureau"
     journey.approve(filing)                # P8: reviewer approves -> filing.number, intake "approved"
 
-Detours: ``edit`` (PATCH the draft), ``correct`` (P6: staff correct a field on site), ``return_`` (P8: the
-reviewer returns the filing), ``request_change`` / ``change`` (备案变更: open, or open + edit + accept + submit),
-``cancel`` (注销), ``precheck_decide`` (staff work a filing that needs review), ``await_window`` (the on-site
-case in a state, e.g. "expired"). Readers: ``intake_view``, ``timeline``, ``case`` (verification), ``review`` (bureau),
-``sms_to`` / ``emails_to``. Every call raises :class:`StepFailed` naming the request and its answer when a service
-says no, and every wait raises ``TimeoutError`` naming what did not happen.
+``send_to_bureau`` is ``happy_path`` but the approval. Detours: ``edit`` (PATCH the draft), ``correct`` (P6: staff
+correct a field on site), ``return_`` (P8: the reviewer returns the filing), ``request_change`` / ``change`` (备案变更:
+open, or open + edit + accept + submit), ``cancel`` (注销), ``precheck_decide`` (staff work a filing that needs
+review), ``await_window`` (the on-site case in a state, e.g. "expired"). Readers: ``intake_view``, ``timeline``,
+``case`` (verification), ``review`` (bureau), ``sms_to`` / ``emails_to``. Every call raises :class:`StepFailed`
+naming the request and its answer when a service says no, and every wait raises ``TimeoutError`` naming what did not
+happen.
 
 Callers: ``sponsor`` is signed in by SMS code (``sign_in``) or, for load where intake's per-client sign-in limit
 (P1) would stop it, given a DEVELOPMENT-key token directly (``sign_in(filing, by_sms=False)``). Staff tokens: an
@@ -357,6 +358,12 @@ class Journey:
     def happy_path(self, filing: Filing | None = None, *, by_sms: bool = True) -> Filing:
         """P1 .. P8 for ``filing`` (default: a new one); answers it with its ``number``."""
         filing = filing or self.new_filing()
+        self.send_to_bureau(filing, by_sms=by_sms)
+        self.approve(filing)
+        return filing
+
+    def send_to_bureau(self, filing: Filing, *, by_sms: bool = True) -> dict:
+        """P1 .. P7 for ``filing``: up to the sealed form sent to the bureau; answers the on-site decision."""
         self.sign_in(filing, by_sms=by_sms)
         self.draft(filing)
         self.submit(filing)
@@ -366,8 +373,7 @@ class Journey:
         decided = self.decide_on_site(filing)
         if decided["state"] != "sent_to_bureau":
             raise StepFailed(f"on-site decision for {filing.id}: {decided['state']}: {decided.get('reasons')}")
-        self.approve(filing)
-        return filing
+        return decided
 
     def intake_view(self, filing: Filing) -> dict:
         return _ok(self.client("intake", self.supervisor_token).get(f"/filings/{filing.id}"))

@@ -818,3 +818,23 @@ def test_compose_service_starts_on_what_its_container_gets(name, monkeypatch):
         if source.startswith("./"):
             env = {key: value.replace(target, str(REPO / source)) for key, value in env.items()}
     assert _start_up(name, env, monkeypatch) == []
+
+
+# The bureau's portal (issue 20): the review console, the MIIT SMS check and the public query, over its bureau's API
+# only; the bureau counts the public's limit a minute by the visitor's address the portal forwards (X9).
+@pytest.mark.parametrize("overlay", [o for o in OVERLAYS if "provincial-bureau" in PORTAL_ACTORS[o.name].split()],
+                         ids=lambda p: p.name)
+def test_the_bureaus_portal_calls_its_bureau_which_counts_each_visitor_by_the_forwarded_address(overlay):
+    documents = _render(overlay)
+    env = {_service_name(c): _environment(documents, c) for workload in _workloads(documents)
+           for c in _pod_spec(workload)["containers"] if _service_name(c) in ("portal", "bureau")}
+    assert env["portal"]["PORTAL_BUREAU_URL"] == "http://bureau:8004"
+    assert env["bureau"]["BUREAU_TRUSTED_PROXIES"], "empty: every visitor would count as the portal"
+    if overlay.name == "provincial-bureau":
+        assert not env["portal"]["PORTAL_INTAKE_URL"], "the sponsor site is the access provider's"
+
+
+def test_compose_bureau_believes_the_portals_forwarded_address():
+    services = _compose()["services"]
+    address = services["portal"]["networks"]["default"]["ipv4_address"]
+    assert services["bureau"]["environment"]["BUREAU_TRUSTED_PROXIES"] == address

@@ -296,6 +296,11 @@ def miit_attempt(state: str | None, expires_at: datetime | None, tries: int, mat
     return MiitOutcome.TOO_MANY_TRIES if tries + 1 >= MIIT_MAX_TRIES else MiitOutcome.WRONG
 
 
+def miit_tries_left(tries: int) -> int:
+    """X2: wrong entries left before the check fails (five in all)."""
+    return max(0, MIIT_MAX_TRIES - tries)
+
+
 def miit_resend(resends: int) -> int:
     """X2: at most three resends of a pending check (NotAllowed ``too_many_resends`` for a fourth)."""
     if resends >= MIIT_MAX_RESENDS:

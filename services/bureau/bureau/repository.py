@@ -240,6 +240,13 @@ class Inspections:
         query = select(Inspection).where(Inspection.id == inspection_id)
         return self.session.execute(query.with_for_update() if lock else query).scalar_one_or_none()
 
+    def listed(self, provider_id: str | None) -> list[Inspection]:
+        """Every inspection (or ``provider_id``'s), newest first."""
+        query = select(Inspection).order_by(Inspection.planned_at.desc())
+        if provider_id:
+            query = query.where(Inspection.provider_id == provider_id)
+        return list(self.session.execute(query).scalars())
+
     def scores(self, provider_id: str, year: int) -> list[float]:
         """The scores of the provider's recorded inspections of ``year``, in the order they were recorded."""
         return [r[0] for r in self.session.execute(

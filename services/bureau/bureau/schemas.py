@@ -65,8 +65,8 @@ class PublicFilingOutput(Schema):
     websites = fields.List(fields.Nested(PublicWebsite))
 
 
-class PenaltiesQuery(Schema):
-    """``GET /penalties``: optionally one provider's."""
+class ProviderQuery(Schema):
+    """``GET /penalties``, ``GET /inspections``: optionally one provider's."""
 
     provider_id = fields.String(load_default=None)
 

@@ -22,8 +22,8 @@ from bureau.schemas import (
     InspectionInput,
     MiitCodeInput,
     MiitResendInput,
-    PenaltiesQuery,
     PenaltyInput,
+    ProviderQuery,
     PublicFilingOutput,
     PublicQuery,
     ReturnInput,
@@ -163,6 +163,11 @@ class BureauService(ServiceBase):
                                          body["sample_size"], body["seed"], self.caller.actor, scope=self._scope(),
                                          now=self.settings.now)
 
+    @route("GET", "/inspections", access=READ, query=ProviderQuery(),
+           summary="Inspections (?provider_id=), newest first (B2)")
+    def inspections_http(self, request: Request, query: dict):
+        return {"items": oversight.inspections(self._uow(), query["provider_id"], scope=self._scope())}
+
     @route("GET", "/inspections/<inspection_id>", access=READ, errors=_UNKNOWN,
            summary="One inspection, its sample and findings (B2)")
     def inspection_http(self, request: Request, inspection_id: str):
@@ -191,7 +196,7 @@ class BureauService(ServiceBase):
         return oversight.close_penalty(self._uow(), penalty_id, body["note"], self.caller.actor, scope=self._scope(),
                                        now=self.settings.now)
 
-    @route("GET", "/penalties", access=READ, query=PenaltiesQuery(),
+    @route("GET", "/penalties", access=READ, query=ProviderQuery(),
            summary="Penalties (?provider_id=), tracked to closure (A1)")
     def penalties_http(self, request: Request, query: dict):
         return {"items": oversight.penalties(self._uow(), query["provider_id"], scope=self._scope())}
@@ -239,8 +244,9 @@ class BureauService(ServiceBase):
            errors={**_RULES, 429: "More requests from this client than the limit a minute (X9)"},
            summary="The MIIT SMS check: the code with the ID document's last six characters, no login (X2)")
     def miit_check_http(self, request: Request, filing_id: str, body: dict):
-        """X2: a wrong code, a wrong ID tail and an unknown filing get the same 422, so nothing tells whether a
-        filing exists; the fifth wrong try, or a try after 24 hours, returns the filing to the provider."""
+        """X2: a wrong ID tail and an unknown filing get the same 422, so nothing tells whether a filing exists;
+        with the right ID tail a wrong code is told the tries left, and a check that ended why (five wrong tries,
+        expiry). The fifth wrong try, or a try after 24 hours, returns the filing to the provider."""
         refused = self._count_public(request)
         if refused is not None:
             return refused

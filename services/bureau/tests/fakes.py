@@ -157,6 +157,10 @@ class FakeInspections:
     def get(self, inspection_id: str, *, lock: bool = False) -> Inspection | None:
         return self.items.get(inspection_id)
 
+    def listed(self, provider_id: str | None) -> list[Inspection]:
+        found = [i for i in self.items.values() if not provider_id or i.provider_id == provider_id]
+        return sorted(found, key=lambda i: i.planned_at, reverse=True)
+
     def scores(self, provider_id: str, year: int) -> list[float]:
         recorded = [i for i in self.items.values()
                     if i.provider_id == provider_id and i.year == year and i.recorded_at is not None]

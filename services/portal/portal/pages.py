@@ -97,7 +97,7 @@ class Page:
     def render(self, template: str, status: int = 200, **context) -> Response:
         env = ENVIRONMENTS[self.locale]
         html = env.get_template(template).render(session=self.session, csrf=self.session.csrf, path=self.request.path,
-                                                 **context)
+                                                 actors=self.settings.actors, **context)
         return self.finish(Response(html, status=status, mimetype="text/html"))
 
     def redirect(self, location: str) -> Response:
@@ -188,6 +188,10 @@ class Portal:
 
     @_page
     def home(self, page: Page) -> Response:
+        """The sponsor site's start; another actor's portal starts at its own pages (issue 20): the bureau's at
+        its public query, the filing center's at the staff's consoles."""
+        if "access-provider" not in self.settings.actors:
+            return page.redirect("/query" if "provincial-bureau" in self.settings.actors else "/staff")
         return page.render("home.html", unit_types=forms.options("sponsor.unit_type", {}))
 
     @_page

@@ -54,10 +54,35 @@ def send_code(uow: BureauUnitOfWork, review: Review, *, scope: Scope, keys: Keys
 
 
 def mismatch() -> ValidationFailed:
-    """X2: a wrong code or ID tail, an unknown filing and a filing without a pending check are answered alike,
-    so that the answer never tells whether a filing exists."""
+    """X2: a wrong ID tail, an unknown filing and a filing without a pending check are answered alike, so that the
+    answer never tells whether a filing exists."""
     return ValidationFailed.about("code", "miit_mismatch", "The code or the ID document's last six characters "
                                   "are wrong, or no check is waiting for them.", "X2")
+
+
+def refusal(outcome: MiitOutcome | None, tries: int, ended_by: str | None) -> ValidationFailed:
+    """X2: the answer to a wrong entry whose ID tail was right (the responsible person, who may learn what the
+    check's state is): the tries left, or that the check ended, by five wrong tries or by expiry (``ended_by``:
+    the reason code it was returned with), and the filing went back to the provider."""
+    ended = outcome if outcome in (MiitOutcome.TOO_MANY_TRIES, MiitOutcome.EXPIRED) else ended_by
+    if ended == MiitOutcome.EXPIRED:
+        return ValidationFailed.about("code", "miit_expired", "The code was not entered within 24 hours: the "
+                                      "filing went back to the access provider.", "X2")
+    if ended == MiitOutcome.TOO_MANY_TRIES:
+        return ValidationFailed.about("code", "miit_too_many_tries", "The code was entered wrongly five times: the "
+                                      "filing went back to the access provider.", "X2")
+    if outcome == MiitOutcome.WRONG:
+        left = domain.miit_tries_left(tries)
+        return ValidationFailed.about("code", "miit_wrong_code", f"The code is wrong; {left} tries left.", "X2",
+                                      {"tries_left": left})
+    return mismatch()
+
+
+def _ended_by(review: Review) -> str | None:
+    """The reason code a check that failed returned its filing with (``too_many_tries``, ``expired``)."""
+    if review.miit_state != MiitState.RETURNED:
+        return None
+    return next((r["code"] for r in review.reasons or [] if r.get("field") == "miit_check"), None)
 
 
 def _found(uow: BureauUnitOfWork, scope: Scope, filing_id: str) -> Review | None:
@@ -86,14 +111,15 @@ def _fail(uow: BureauUnitOfWork, review: Review, outcome: MiitOutcome, scope: Sc
 
 def enter_code(uow: BureauUnitOfWork, filing_id: str, code: str, id_tail: str, *, scope: Scope, keys: Keys, hasher,
                now: Callable[[], datetime]) -> dict:
-    """X2: the responsible person enters the code with the ID tail. Passed: ``{"miit_check": "passed"}``; anything
-    else is :func:`mismatch` (a wrong try counts; the fifth, or an entry after the expiry, returns the filing)."""
+    """X2: the responsible person enters the code with the ID tail. Passed: ``{"miit_check": "passed"}``. A wrong
+    try counts; the fifth, or an entry after the expiry, returns the filing. With the right ID tail the answer says
+    what happened (:func:`refusal`: the tries left, or why the check ended); otherwise it is :func:`mismatch`."""
     review = _found(uow, scope, filing_id)
     if review is None:
         raise mismatch()
     at = now()
-    matches = _tail_ok(review, keys, id_tail) and hmac.compare_digest(
-        review.miit_code or "", _digest(hasher, review, code.strip()))
+    tail_ok = _tail_ok(review, keys, id_tail)
+    matches = tail_ok and hmac.compare_digest(review.miit_code or "", _digest(hasher, review, code.strip()))
     outcome = domain.miit_attempt(review.miit_state, review.miit_expires_at, review.miit_tries or 0, matches, at)
     if outcome == MiitOutcome.PASSED:
         review.miit_state = MiitState.PASSED
@@ -103,7 +129,7 @@ def enter_code(uow: BureauUnitOfWork, filing_id: str, code: str, id_tail: str, *
     if outcome in (MiitOutcome.TOO_MANY_TRIES, MiitOutcome.EXPIRED):
         _fail(uow, review, outcome, scope, keys, at)
     uow.commit()  # a wrong try counts although the answer is an error
-    raise mismatch()
+    raise refusal(outcome, review.miit_tries or 0, _ended_by(review)) if tail_ok else mismatch()
 
 
 def resend(uow: BureauUnitOfWork, filing_id: str, id_tail: str, *, scope: Scope, keys: Keys, hasher,

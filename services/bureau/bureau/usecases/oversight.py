@@ -74,10 +74,18 @@ def get_inspection(uow: BureauUnitOfWork, inspection_id: str, *, scope: Scope) -
     return inspection_view(_inspection(uow, inspection_id))
 
 
+def inspections(uow: BureauUnitOfWork, provider_id: str | None, *, scope: Scope) -> list[dict]:
+    """B2: the inspections planned here (or of ``provider_id``), newest first, each with its state: recorded or
+    still to be recorded."""
+    scope.require_oversight()
+    return [inspection_view(i) for i in uow.inspections.listed(provider_id)]
+
+
 def inspection_view(inspection: Inspection) -> dict:
     return {"inspection_id": inspection.id, "provider_id": inspection.provider_id, "kind": inspection.kind,
             "year": inspection.year, "seed": inspection.seed, "population": inspection.population,
             "sample": inspection.sample, "planned_by": inspection.planned_by,
+            "planned_at": inspection.planned_at.isoformat(),
             "findings": inspection.findings, "score": inspection.score, "recorded_by": inspection.recorded_by,
             "recorded_at": inspection.recorded_at.isoformat() if inspection.recorded_at else None}
 

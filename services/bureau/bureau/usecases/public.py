@@ -20,7 +20,8 @@ class QueryLimitReached(TooManyRequests):
 
     def __init__(self, retry_after: int, limit: int):
         message = f"At most {limit} queries a minute; ask again in {retry_after} s."
-        super().__init__(message, field_errors(FieldError("client", "rate_limited", message, "X9")))
+        super().__init__(message, field_errors(FieldError("client", "query_limit", message, "X9",
+                                                          {"retry_after": retry_after, "limit": limit})))
         self.retry_after = retry_after
 
 

@@ -36,6 +36,7 @@ ROUTES = [
     ("evidence_link_http", "/reviews/{id}/evidence/photo/link", None, 200, HIDDEN, set()),
     ("evidence_accesses_http", "/reviews/{id}/evidence-accesses", None, 200, HIDDEN, set()),
     ("plan_inspection_http", "/inspections", INSPECTION, 201, set(), HIDDEN),
+    ("inspections_http", "/inspections", None, 200, set(), HIDDEN),
     ("inspection_http", "/inspections/{insp}", None, 200, set(), HIDDEN),
     ("findings_http", "/inspections/{insp}/findings", {"findings": []}, 200, set(), HIDDEN),
     ("compliance_http", "/providers/provider-test/compliance/2026", None, 200, set(), HIDDEN),

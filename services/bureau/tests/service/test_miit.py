@@ -72,10 +72,15 @@ def test_five_wrong_tries_return_the_filing_and_a_fourth_resend_is_refused(
     filing_id = send_filing()
     [sent] = events_of(bureau_tap, MIIT_CODE_SENT, filing_id)
     wrong = f"{(int(code_of(crypto, sent)) + 1) % 10 ** 6:06d}"
+    answers = []
     for _ in range(5):
         answer = requests.post(f"{base_url}/public/miit-checks/{filing_id}", json={"code": wrong, "id_tail": TAIL},
-                               timeout=10)
+                               timeout=10, headers={"Accept-Language": "zh-CN"})
         assert answer.status_code == 422
+        answers.append(answer.json()["error"]["errors"][0])
+    assert [a.get("params", {}).get("tries_left") for a in answers] == [4, 3, 2, 1, None]
+    assert answers[0]["message"] == "验证码不正确，还可尝试4次。"
+    assert answers[-1]["code"] == "miit_too_many_tries" and "已退回" in answers[-1]["message"]
     [returned] = events_of(bureau_tap, FILING_RETURNED, filing_id)
     assert returned["reasons"][0]["field"] == "miit_check" and returned["reasons"][0]["code"] == "too_many_tries"
     assert wait_review(api, filing_id, state="returned")["miit_check"] == "returned"

@@ -88,6 +88,8 @@ def test_a_clients_31st_query_of_a_minute_is_answered_429_and_another_client_nor
     status, headers, body = query_from("127.0.0.1", base_url, {"domain": "limited.example.cn"})
     assert status == 429 and 1 <= int(headers["Retry-After"]) <= 60
     assert body["error"]["errors"][0]["rule"] == "X9"
-    assert body["error"]["errors"][0]["message"] == "请求过于频繁，请稍后再试。"  # the catalogue's, in Chinese
+    wait = body["error"]["errors"][0]["params"]["retry_after"]
+    assert wait == int(headers["Retry-After"])  # the catalogue's sentence, in Chinese, says when
+    assert body["error"]["errors"][0]["message"] == f"查询过于频繁：每分钟最多查询30次，请于{wait}秒后再试。"
     status, _, body = query_from("127.0.0.2", base_url, {"number": f"{number}-1"})
     assert status == 200 and body["filing_number"] == number

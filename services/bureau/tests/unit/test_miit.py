@@ -1,7 +1,8 @@
 """The MIIT SMS check on the in-memory unit of work (X2, X4): the code texted once per sending, kept as a keyed
 digest; passing opens the review to the reviewers; five wrong tries or expiry return the filing (the clock set,
-not waited for); a fourth resend refused; a wrong ID tail or an unknown filing answered alike; the reminder four
-hours before the expiry, once."""
+not waited for), the responsible person (the right ID tail) told the tries left or why the check ended; a fourth
+resend refused; a wrong ID tail or an unknown filing answered alike; the reminder four hours before the expiry,
+once."""
 
 import uuid
 
@@ -69,21 +70,27 @@ def test_five_wrong_tries_return_the_filing_with_the_reason(uow, keys, at, scope
     filing_id = checked()
     code = last_code(uow, keys, filing_id)
     wrong = f"{(int(code) + 1) % 10 ** 6:06d}"
-    for _ in range(4):
-        with pytest.raises(ValidationFailed):
+    for left in (4, 3, 2, 1):  # the responsible person (the right ID tail) is told how many tries are left
+        with pytest.raises(ValidationFailed) as wrong_try:
             enter(uow, filing_id, wrong, scope=scope, keys=keys, hasher=hasher, at=at)
+        assert wrong_try.value.errors[0]["code"] == "miit_wrong_code"
+        assert wrong_try.value.errors[0]["params"] == {"tries_left": left}
     assert uow.outbox.of_type(FILING_RETURNED) == []
     with pytest.raises(ValidationFailed) as fifth:
         enter(uow, filing_id, wrong, scope=scope, keys=keys, hasher=hasher, at=at)
-    assert fifth.value.errors[0]["code"] == "miit_mismatch"
+    assert fifth.value.errors[0]["code"] == "miit_too_many_tries"
     [returned] = uow.outbox.of_type(FILING_RETURNED)
     assert returned["reasons"] == [{"field": "miit_check", "code": "too_many_tries", "rule": "X2",
                                     "message": "The MIIT SMS code was entered wrongly five times."}]
     assert returned["returned_by"] == "bureau:京:miit-check"
     assert keys.exchange.decrypt(returned["mobile"], context="exchange.contacts.mobile") == "13800138000"
     assert uow.reviews.current(filing_id).state == "returned"
-    with pytest.raises(ValidationFailed):  # the right code no longer counts
+    with pytest.raises(ValidationFailed) as after:  # the right code no longer counts, and the person is told why
         enter(uow, filing_id, code, scope=scope, keys=keys, hasher=hasher, at=at)
+    assert after.value.errors[0]["code"] == "miit_too_many_tries"
+    with pytest.raises(ValidationFailed) as stranger:  # without the right ID tail: nothing said about the filing
+        enter(uow, filing_id, code, "000000", scope=scope, keys=keys, hasher=hasher, at=at)
+    assert stranger.value.errors[0]["code"] == "miit_mismatch"
 
 
 @pytest.mark.req("X2")
@@ -143,6 +150,23 @@ def test_the_right_code_after_24_hours_returns_the_filing(uow, keys, at, scope, 
     filing_id = checked()
     code = last_code(uow, keys, filing_id)
     at.advance(hours=24)
-    with pytest.raises(ValidationFailed):
+    with pytest.raises(ValidationFailed) as expired:
         enter(uow, filing_id, code, scope=scope, keys=keys, hasher=hasher, at=at)
+    assert expired.value.errors[0]["code"] == "miit_expired"  # said to the person with the right ID tail
     assert uow.outbox.of_type(FILING_RETURNED)[0]["reasons"][0]["code"] == "expired"
+    with pytest.raises(ValidationFailed) as again:
+        enter(uow, filing_id, code, scope=scope, keys=keys, hasher=hasher, at=at)
+    assert again.value.errors[0]["code"] == "miit_expired"
+
+
+@pytest.mark.req("X2")
+@pytest.mark.clock
+def test_a_check_the_timer_returned_at_its_expiry_says_so_to_the_responsible_person(
+        uow, keys, at, scope, hasher, checked):
+    filing_id = checked()
+    code = last_code(uow, keys, filing_id)
+    at.advance(hours=24)
+    miit.raise_due(uow, scope=scope, keys=keys, now=at)
+    with pytest.raises(ValidationFailed) as expired:
+        enter(uow, filing_id, code, scope=scope, keys=keys, hasher=hasher, at=at)
+    assert expired.value.errors[0]["code"] == "miit_expired"

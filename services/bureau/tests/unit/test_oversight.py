@@ -47,6 +47,13 @@ def test_an_inspection_examines_a_reproducible_random_sample_and_scores_the_prov
     assert [(e["findings"], e["score"]) for e in uow.outbox.of_type(INSPECTION_RECORDED)] == [(2, 88.0), (0, 100.0)]
     score = oversight.compliance(uow, "provider-test", 2026, scope=scope)
     assert score["inspections"] == 2 and score["score"] == 94.0
+    at.advance(minutes=1)
+    other = oversight.plan_inspection(uow, "provider-other", "scheduled", 2026, 1, None, REVIEWER, scope=scope, now=at)
+    listed = oversight.inspections(uow, None, scope=scope)
+    assert [i["inspection_id"] for i in listed][0] == other["inspection_id"]  # newest first
+    of_one = oversight.inspections(uow, "provider-test", scope=scope)
+    assert len(of_one) == 3 and {i["provider_id"] for i in of_one} == {"provider-test"}
+    assert {inspection["inspection_id"], again["inspection_id"]} <= {i["inspection_id"] for i in of_one}
 
 
 @pytest.mark.req("A1")
@@ -72,6 +79,7 @@ def test_another_provinces_reviewer_may_not_oversee_this_provinces_providers(uow
     guangdong = Scope(province_by_abbr("京"), Principal("reviewer-9", "reviewer", province="粤").may_see)
     for attempt in (lambda: oversight.issue_penalty(uow, ORDER, "bureau:京:reviewer-9", scope=guangdong, now=at),
                     lambda: oversight.penalties(uow, None, scope=guangdong),
+                    lambda: oversight.inspections(uow, None, scope=guangdong),
                     lambda: oversight.compliance(uow, "provider-test", 2026, scope=guangdong),
                     lambda: oversight.plan_inspection(uow, "provider-test", "random", 2026, 1, None,
                                                       "bureau:京:reviewer-9", scope=guangdong, now=at)):

@@ -119,6 +119,7 @@ def test_the_31st_query_of_a_minute_is_refused_with_the_seconds_to_wait_and_anot
         public.count_query(uow, hasher, "203.0.113.7", 30, at())
     assert refused.value.status == 429 and refused.value.retry_after == 45
     assert refused.value.errors[0]["rule"] == "X9"
+    assert refused.value.errors[0]["params"] == {"retry_after": 45, "limit": 30}
     public.count_query(uow, hasher, "198.51.100.9", 30, at())  # another client is answered
     assert not any("203.0.113.7" in key[0] for key in uow.query_counts.items), "the address is stored as a digest"
     at.advance(seconds=45)

@@ -14,6 +14,7 @@ import re
 import sys
 from pathlib import Path
 
+from bureau_scenarios import bureau_oversight, bureau_return
 from playwright.sync_api import expect, sync_playwright
 from staff_scenarios import center_console, provider_reports, staff_consoles
 
@@ -373,7 +374,7 @@ def after_approval(sponsor_at):
 SCENARIOS = {"unit_from_nothing": unit_from_nothing, "precheck_failure": precheck_failure,
              "individual_on_a_phone": individual_on_a_phone, "after_approval": after_approval,
              "staff_consoles": staff_consoles, "center_console": center_console,
-             "provider_reports": provider_reports}
+             "provider_reports": provider_reports, "bureau_return": bureau_return, "bureau_oversight": bureau_oversight}
 
 
 def main(name: str, config: dict) -> None:
