@@ -5,8 +5,10 @@ of :class:`portal.service.PortalService`, shown only to a role it is for on a de
 from portal.consoles.access import StaffAccess
 from portal.consoles.bureau import BureauConsole
 from portal.consoles.center import CenterConsole
+from portal.consoles.counter import CounterConsole
+from portal.consoles.counter_steps import CounterSteps
 from portal.consoles.provider import ProviderConsole
 
 
-class Consoles(StaffAccess, ProviderConsole, BureauConsole, CenterConsole):
+class Consoles(StaffAccess, ProviderConsole, CounterConsole, CounterSteps, BureauConsole, CenterConsole):
     """Every console page of the portal; ``settings`` are the deployment's (:class:`portal.pages.Settings`)."""

@@ -1,8 +1,8 @@
 """The staff's consoles in a real browser (issue 20), run by ``scenarios.py`` like the sponsor's scenarios: the
 provider's pre-verification officer signs in with a token minted by ``icp-token`` and fails a filing with a field
 reason; the sponsor corrects it (over intake's API: the sponsor's pages are issue 19's scenarios); the on-site
-steps before the decision go over verification's API (the counter's photo and originals pages are not built yet);
-the verifier decides at the counter and opens the sealed form; the bureau's reviewer opens the sealed form through
+steps before the decision go over verification's API (their pages are ``counter_scenarios.py``'s); the verifier
+decides at the counter and opens the sealed form; the bureau's reviewer opens the sealed form through
 the recorded short-lived link and approves; a reviewer of another province sees none of the filing. Every console
 page is checked with axe-core."""
 import re
@@ -91,10 +91,10 @@ def staff_consoles(sponsor_at):
     checks = counter.locator("table.checks").inner_text()
     assert "已拍摄" in checks and "已与权威数据源核对" in checks and "已签署" in checks, checks
     assert counter.locator("#outstanding").count() == 0  # nothing outstanding: it may be decided
-    verifier.audit("counter-case")
+    verifier.audit("counter-decision")
     counter.get_by_role("button", name="作出核验决定").click()
     expect(counter.locator("#case-state")).to_have_text("已报送通信管理局")
-    form_link = counter.get_by_role("link", name="核验单（接入服务单位留存）")
+    form_link = counter.get_by_role("link", name="核验单（接入服务单位留存）", exact=True)
     pdf = counter.request.get(verifier.base + form_link.get_attribute("href"))
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body()[:4] == b"%PDF"
     verifier.audit("counter-decided")

@@ -64,3 +64,20 @@ def test_the_portal_sends_its_security_headers_and_refuses_a_form_without_its_to
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" in cookie  # the default is production's
     refused = requests.post(f"{base}/sign-in/code", data={"mobile": "13800138000"}, timeout=10)
     assert refused.status_code == 403 and "页面已过期" in refused.text
+
+
+@pytest.mark.req("P3")
+@pytest.mark.req("P4")
+@pytest.mark.req("P5")
+@pytest.mark.req("P6")
+@pytest.mark.req("P7")
+@pytest.mark.req("X6")
+@pytest.mark.req("X8")
+def test_the_counter_takes_the_photo_records_the_originals_and_decides_and_the_sponsor_sees_the_number(browse):
+    """Issue 20, through the counter's pages only (``counter_scenarios.py``): today's windows with the deadline in
+    Beijing time and an appointment; a photo refused with each check's reason, then the photo from the counter's
+    camera (Chromium's fake camera playing a real photograph); the face comparison after consent, confirmed; the
+    copies, the originals against the authorities, the on-site correction; the domain's owner; the access
+    information (a foreign IP refused); the agreement signed on the pad; the decision, the sealed form shown and
+    downloaded; the reviewer's approval and the number on the sponsor's status page."""
+    browse("counter")
