@@ -7,8 +7,11 @@ from portal.consoles.bureau import BureauConsole
 from portal.consoles.center import CenterConsole
 from portal.consoles.counter import CounterConsole
 from portal.consoles.counter_steps import CounterSteps
+from portal.consoles.department import DepartmentConsole
+from portal.consoles.hosting import HostingConsole
 from portal.consoles.provider import ProviderConsole
 
 
-class Consoles(StaffAccess, ProviderConsole, CounterConsole, CounterSteps, BureauConsole, CenterConsole):
+class Consoles(StaffAccess, ProviderConsole, CounterConsole, CounterSteps, HostingConsole, DepartmentConsole,
+               BureauConsole, CenterConsole):
     """Every console page of the portal; ``settings`` are the deployment's (:class:`portal.pages.Settings`)."""

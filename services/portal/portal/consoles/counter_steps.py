@@ -53,7 +53,8 @@ def photo_checks(errors: list[dict]) -> list[dict]:
     return shown
 
 
-def _lines(text: str) -> list[str]:
+def lines(text: str) -> list[str]:
+    """A list typed one item a line (or separated by commas)."""
     return [item.strip() for item in forms.LIST_SEPARATORS.split(text) if item.strip()]
 
 
@@ -202,7 +203,7 @@ class CounterSteps:
         form = page.form()
         body = {"provider_name": form.get("provider_name", "").strip(), "access_method": form.get("access_method", ""),
                 "server_location": form.get("server_location", "").strip(),
-                "ip_addresses": _lines(form.get("ip_addresses", ""))}
+                "ip_addresses": lines(form.get("ip_addresses", ""))}
         answer = _checked(page.api("verification").call("PUT", f"/filings/{filing_id}/access", json=body))
         return self._after(page, filing_id, "access", answer)
 

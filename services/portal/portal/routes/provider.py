@@ -1,5 +1,6 @@
 """The access provider's consoles (issue 20): pre-verification (P2) and the on-site counter (P3–P7, X8): the
-list, the case with its decision and sealed form, and one page per step of the visit.
+list, the case with its decision and sealed form, and one page per step of the visit; the access information
+(R1.8, W5) and the verification department with its quality report (W1).
 
 A mixin of :class:`portal.service.PortalService`: each route hands the request to its page (``self.consoles``)."""
 from werkzeug.wrappers import Request
@@ -102,3 +103,29 @@ class ProviderRoutes:
     @page("POST", "/staff/counter/<filing_id>/agreement")
     def counter_agreement(self, request: Request, filing_id: str):
         return self.consoles.counter_agreement(request, filing_id)
+
+    # --- the access information (R1.8, W5) and the department (W1) ------------------------------------------
+
+    @page("GET", "/staff/hosting")
+    def hosting(self, request: Request):
+        return self.consoles.hosting(request)
+
+    @page("GET", "/staff/hosting/<filing_id>")
+    def hosting_filing(self, request: Request, filing_id: str):
+        return self.consoles.hosting_filing(request, filing_id)
+
+    @page("POST", "/staff/hosting/<filing_id>")
+    def hosting_save(self, request: Request, filing_id: str):
+        return self.consoles.hosting_save(request, filing_id)
+
+    @page("GET", "/staff/department")
+    def department(self, request: Request):
+        return self.consoles.department(request)
+
+    @page("GET", "/staff/department/quality.csv")
+    def department_csv(self, request: Request):
+        return self.consoles.department_csv(request)
+
+    @page("POST", "/staff/department/members")
+    def department_member(self, request: Request):
+        return self.consoles.department_member(request)

@@ -6,7 +6,9 @@ fake camera playing a real photograph), runs the face comparison with the person
 the copies, records the originals (checked against the sandbox authorities), corrects on site the name the
 sponsor mistyped, looks up the domain's owner, enters the access information (a foreign IP refused first), has the
 agreement signed on the signature pad and decides; the sealed form opens and downloads; the bureau's reviewer
-approves on the review page, and the sponsor's status page shows the number. Every page is checked with axe-core.
+approves on the review page, and the sponsor's status page shows the number. Before, the verifier enters the
+draft's access information (R1.8); after, the supervisor files a change of the approved site's hosting (W5),
+registers the department and reads its quality report (W1). Every page is checked with axe-core.
 """
 import hashlib
 import io
@@ -66,14 +68,29 @@ def counter(sponsor_at):
     sponsor = sponsor_at(data)
     journey, filing = sponsor.journey, sponsor.filing
     journey.sign_in(filing)
-    journey.draft(filing)
+    drafted = journey.client("intake", filing.token)
+    filing.id = drafted.post("/filings", json=filing.data).json()["id"]
+    for kind in ("sponsor_document", "responsible_person_document"):
+        assert drafted.post(f"/filings/{filing.id}/documents", params={"kind": kind}, data=png(),
+                            headers={"Content-Type": "image/png"}).status_code == 201
+    journey.accept_contract(filing)
+    verifier = sponsor_at(permissions=["camera"])
+    page, base = verifier.page, f"/staff/counter/{filing.id}"
+    staff_sign_in(verifier, journey.verifier_token)
+    # R1.8: the provider's staff enter the draft's access information, as the provider hosts the site
+    page.get_by_role("link", name="接入信息", exact=True).click()
+    page.get_by_label("备案申请编号").fill(filing.id)
+    page.get_by_role("button", name="打开", exact=True).click()
+    expect(page.locator("#hosting-state")).to_have_text("草稿")
+    access_form(page, ACCESS)
+    page.get_by_role("button", name="保存接入信息").click()
+    expect(page.locator("#hosting-location")).to_have_text(ACCESS["server_location"])
+    expect(page.locator("#hosting-problems")).to_have_count(0)
+    verifier.audit("hosting")
     journey.submit(filing)
     journey.confirm_contacts(filing)
     journey.await_state(filing, "precheck_passed")
     case = journey.await_window(filing)
-    verifier = sponsor_at(permissions=["camera"])
-    page, base = verifier.page, f"/staff/counter/{filing.id}"
-    staff_sign_in(verifier, journey.verifier_token)
     # P3: today's open windows, the deadline in Beijing time; the appointment booked and shown
     verifier.go("/staff/counter")
     row = page.locator("#windows tr", has=page.get_by_role("link", name=filing.id[:8]))
@@ -208,4 +225,52 @@ def counter(sponsor_at):
     sponsor.go(f"/filings/{filing.id}")
     sponsor.await_state("已备案")
     assert sponsor.page.locator("#filing-number").inner_text() == number
-    assert not [m for s in (verifier, reviewer, sponsor) for m in s.console if "Content Security Policy" in m]
+    # W5: the supervisor files a change of the approved site's hosting; W1: the department and its quality
+    supervisor = sponsor_at()
+    staff_sign_in(supervisor, journey.supervisor_token)
+    assert supervisor.page.locator("main .cards a").all_inner_texts() == ["预核验队列", "当面核验", "接入信息",
+                                                                          "核验部门与质量"]
+    supervisor.go(f"/staff/hosting/{filing.id}")
+    moved = {**ACCESS, "server_location": "北京市海淀区"}
+    access_form(supervisor.page, moved)
+    supervisor.audit("hosting-change")
+    supervisor.page.get_by_role("button", name="提交接入信息变更").click()
+    expect(supervisor.page.locator("#hosting-location")).to_have_text("北京市海淀区")
+    changed = journey.intake_view(filing)
+    assert changed["version"] == 2 and changed["data"]["access"]["server_location"] == "北京市海淀区", changed
+    department(supervisor)
+    assert not [m for s in (verifier, reviewer, sponsor, supervisor) for m in s.console
+                if "Content Security Policy" in m]
+
+
+def access_form(page, access: dict) -> None:
+    page.get_by_label("接入服务单位", exact=True).fill(access["provider_name"])
+    page.get_by_label("接入方式", exact=True).select_option(access["access_method"])
+    page.get_by_label("服务器放置地", exact=True).fill(access["server_location"])
+    page.get_by_label("网站 IP 地址", exact=True).fill("\n".join(access["ip_addresses"]))
+
+
+def department(supervisor) -> None:
+    """W1: the supervisor registers the department's members (itself, then the verifier it is responsible for);
+    the verifier's decision and correction of the counter scenario count in the quality report, shown and as
+    CSV."""
+    page = supervisor.page
+    supervisor.go("/staff/department")
+    for staff_id, name, role, head in (("supervisor-1", "赵六", "主管", ""),
+                                       ("verifier-1", "王五", "当面核验人员", "supervisor-1")):
+        page.get_by_label("工号（其登录令牌中的用户标识）").fill(staff_id)
+        page.get_by_label("姓名", exact=True).fill(name)
+        page.get_by_label(role, exact=True).check()
+        page.get_by_label("负责主管（工号；主管本人可不填）").fill(head)
+        page.get_by_role("button", name="保存成员").click()
+        expect(page.locator("#members")).to_contain_text(staff_id)
+    row = page.locator("#quality tr", has=page.get_by_text("verifier-1", exact=True))
+    cells = dict(zip(page.locator("#quality thead th").all_inner_texts()[1:], row.locator("td").all_inner_texts(),
+                     strict=True))
+    assert int(cells["当面核验决定"]) >= 1 and int(cells["现场更正"]) >= 1, cells
+    assert "王五" in row.inner_text()
+    supervisor.audit("department")
+    href = page.get_by_role("link", name="下载 CSV").get_attribute("href")
+    csv = page.request.get(supervisor.base + href)
+    assert csv.status == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.text().splitlines()[0].startswith("staff_id,name,roles") and "verifier-1,王五" in csv.text()

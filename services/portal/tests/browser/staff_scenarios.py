@@ -48,7 +48,7 @@ def staff_consoles(sponsor_at):
     page.get_by_role("button", name="登录", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("令牌：令牌无效或已过期")
     staff_sign_in(officer, icp_token("precheck", "precheck-7", "--provider", journey.provider))
-    assert page.locator("main .cards a").all_inner_texts() == ["预核验队列"]
+    assert page.locator("main .cards a").all_inner_texts() == ["预核验队列", "接入信息"]
     assert "eyJ" not in page.content()  # the token stays in the encrypted session
     officer.audit("staff-home")
     officer.go("/staff/reviews")  # not a pre-verification officer's console
@@ -82,7 +82,7 @@ def staff_consoles(sponsor_at):
     # P5, P6: the counter: every check with its outcome, the decision, the sealed form
     verifier = sponsor_at()
     staff_sign_in(verifier, journey.verifier_token)
-    assert verifier.page.locator("main .cards a").all_inner_texts() == ["当面核验"]
+    assert verifier.page.locator("main .cards a").all_inner_texts() == ["当面核验", "接入信息"]
     verifier.go("/staff/counter")
     verifier.audit("counter")
     verifier.page.get_by_role("link", name=filing.id[:8]).click()
