@@ -6,10 +6,12 @@ intake as a hosting change, which files it as a change (W5), through pre-verific
 """
 from __future__ import annotations
 
+from urllib.parse import quote
+
 from werkzeug.wrappers import Response
 
 from portal.consoles.access import acted, staff_only
-from portal.consoles.counter_steps import ACCESS_METHODS, lines
+from portal.consoles.counter_steps import ACCESS_METHODS, access_from
 from portal.pages import EDITABLE_STATES, Page, _checked, _page, _posted
 
 
@@ -24,7 +26,7 @@ class HostingConsole:
         """A filing opened by its id (the lookup form), or the form to open one."""
         filing_id = page.request.args.get("filing", "").strip()
         if filing_id:
-            return page.redirect(f"/staff/hosting/{filing_id}")
+            return page.redirect(f"/staff/hosting/{quote(filing_id, safe='')}")
         return page.render("staff/hosting.html", filing=None, errors=[], methods=ACCESS_METHODS)
 
     @_page
@@ -47,10 +49,7 @@ class HostingConsole:
     def hosting_save(self, page: Page, filing_id: str) -> Response:
         """R1.8 into the draft; W5 for an approved filing (intake refuses either in a state it does not allow)."""
         form = page.form()
-        body = {"provider_name": form.get("provider_name", "").strip(), "access_method": form.get("access_method", ""),
-                "server_location": form.get("server_location", "").strip(),
-                "ip_addresses": lines(form.get("ip_addresses", ""))}
-        intake = page.api("intake")
+        body, intake = access_from(form), page.api("intake")
         if form.get("change") == "hosting":
             answer = _checked(intake.post(f"/filings/{filing_id}/hosting-changes", json=body, key=form.get("key")))
         else:
