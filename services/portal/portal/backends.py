@@ -78,6 +78,13 @@ class Backend:
     def patch(self, path: str, **kwargs) -> Answer:
         return self.call("PATCH", path, **kwargs)
 
+    def raw(self, path: str, **kwargs) -> requests.Response:
+        """A GET whose answer is not JSON (a CSV report), as it came; a 4xx is the caller's to show."""
+        try:
+            return self.http.get(f"{self.base_url}{path}", headers=self.headers, timeout=self.timeout, **kwargs)
+        except requests.RequestException as exc:
+            raise BackendUnavailable(f"GET {path}: {type(exc).__name__}") from None
+
     def fetch(self, url: str) -> requests.Response:
         """A presigned object link's bytes (a scan to preview), fetched server side."""
         try:

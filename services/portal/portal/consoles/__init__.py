@@ -6,12 +6,16 @@ serves its actor (:mod:`portal.consoles.access`)."""
 from portal.consoles.access import StaffAccess
 from portal.consoles.bureau import BureauConsole
 from portal.consoles.center import CenterConsole
+from portal.consoles.counter import CounterConsole
+from portal.consoles.counter_steps import CounterSteps
+from portal.consoles.department import DepartmentConsole
+from portal.consoles.hosting import HostingConsole
 from portal.consoles.oversight import OversightConsole
 from portal.consoles.provider import ProviderConsole
 from portal.consoles.provider_reports import ProviderReports
 from portal.consoles.public import PublicPages
 
 
-class Consoles(StaffAccess, ProviderConsole, BureauConsole, OversightConsole, CenterConsole, ProviderReports,
-               PublicPages):
+class Consoles(StaffAccess, ProviderConsole, CounterConsole, CounterSteps, HostingConsole, DepartmentConsole,
+               BureauConsole, OversightConsole, CenterConsole, ProviderReports, PublicPages):
     """Every console page of the portal; ``settings`` are the deployment's (:class:`portal.pages.Settings`)."""

@@ -30,6 +30,8 @@ class Console:
 CONSOLES = (
     Console("precheck", "access-provider", frozenset({PRECHECK, SUPERVISOR}), "/staff/precheck"),
     Console("counter", "access-provider", frozenset({ONSITE_VERIFIER, SUPERVISOR}), "/staff/counter"),
+    Console("hosting", "access-provider", frozenset({PRECHECK, ONSITE_VERIFIER, SUPERVISOR}), "/staff/hosting"),
+    Console("department", "access-provider", frozenset({SUPERVISOR}), "/staff/department"),
     Console("bureau", "provincial-bureau", frozenset({REVIEWER}), "/staff/reviews"),
     Console("center", "filing-center", frozenset({AUDITOR}), "/staff/reports"),
     Console("stewardship", "access-provider", frozenset({SUPERVISOR}), "/staff/revisits"),  # W5, W6

@@ -1,11 +1,9 @@
-"""The access provider's staff console (issue 20; P2, P5, P6, W1): the pre-verification queue and the on-site
-counter, as the signed-in staff member over precheck's and verification's APIs.
+"""The access provider's staff console (issue 20; P2): the pre-verification queue, as the signed-in staff member
+over precheck's API, and what the consoles share (field reasons, objects served from the portal's origin). The
+on-site counter is :mod:`portal.consoles.counter` and :mod:`portal.consoles.counter_steps`.
 
-- Pre-verification (P2): the filings that need a person, oldest deadline first, each deadline in Beijing time and
-  counted in working days by precheck's calendar; claim one, then pass it or fail it with field reasons.
-- The counter (P5, P6): the cases whose window is open; for one case every check with its outcome and the reasons
-  it is not yet complete, the decision, and the sealed form, fetched through verification's recorded short-lived
-  link (W4) and served from the portal's own origin.
+Pre-verification (P2): the filings that need a person, oldest deadline first, each deadline in Beijing time and
+counted in working days by precheck's calendar; claim one, then pass it or fail it with field reasons.
 """
 from __future__ import annotations
 
@@ -18,7 +16,6 @@ from portal.pages import Page, _checked, _page, _posted
 REASON_FIELDS = ("sponsor.name", "sponsor.document_number", "responsible_person.name",
                  "responsible_person.document_number", "contacts.mobile", "contacts.email", "websites.0.name",
                  "websites.0.domains", "websites.0.service_content", "documents")
-FORM_COPIES = ("provider", "bureau")
 
 
 def reasons_from(form: dict, rule: str) -> list[dict]:
@@ -73,58 +70,13 @@ class ProviderConsole:
         answer = _checked(page.api("precheck").post(f"/queue/{filing_id}/decision", json=body, key=form.get("key")))
         return acted(page, answer, lambda *refused: self._precheck_case(page, filing_id, *refused), "/staff/precheck")
 
-    @_page
-    @staff_only("counter")
-    def counter(self, page: Page) -> Response:
-        """The cases whose on-site window is open, for the counter to call."""
-        answer = _checked(page.api("verification").get("/cases", params={"state": "window_open"}))
-        if not answer.ok:
-            return page.error(answer.status, answer.errors)
-        return page.render("staff/counter.html", cases=answer.body.get("items", []))
 
-    @_page
-    @staff_only("counter")
-    def counter_case(self, page: Page, filing_id: str) -> Response:
-        return self._counter_case(page, filing_id)
-
-    def _counter_case(self, page: Page, filing_id: str, status: int = 200, errors: list | None = None) -> Response:
-        answer = _checked(page.api("verification").get(f"/filings/{filing_id}"))
-        if not answer.ok:
-            return page.error(answer.status, answer.errors)
-        return page.render("staff/counter_case.html", status=status, case=answer.body, errors=errors or [],
-                           copies=FORM_COPIES)
-
-    @_posted
-    @staff_only("counter")
-    def counter_decide(self, page: Page, filing_id: str) -> Response:
-        """P5/P6: the decision; verification names what is outstanding when the case may not be decided."""
-        answer = _checked(page.api("verification").post(f"/filings/{filing_id}/decision",
-                                                        key=page.form().get("key")))
-        return acted(page, answer, lambda *refused: self._counter_case(page, filing_id, *refused),
-                     f"/staff/counter/{filing_id}")
-
-    @_page
-    @staff_only("counter")
-    def counter_form(self, page: Page, filing_id: str, copy: str) -> Response:
-        """P6: the sealed form (PDF), through verification's recorded 300 s link (W4); the link stays here."""
-        verification = page.api("verification")
-        case = _checked(verification.get(f"/filings/{filing_id}"))
-        if not case.ok:
-            return page.error(case.status, case.errors)
-        evidence_id = (case.body.get("forms") or {}).get(copy)
-        if evidence_id is None:
-            return page.error(404, title="error.not_found_title")
-        link = _checked(verification.get(f"/archive/{case.body['sponsor_ref']}/evidence/{evidence_id}"))
-        if not link.ok:
-            return page.error(link.status, link.errors)
-        return pdf_response(page, verification.fetch(link.body["url"]), f"form-{copy}.pdf")
-
-
-def pdf_response(page: Page, fetched, name: str) -> Response:
-    """An object fetched through a short-lived link, served inline from the portal (sandboxed, nothing runs)."""
+def pdf_response(page: Page, fetched, name: str, *, download: bool = False) -> Response:
+    """An object fetched through a short-lived link, served from the portal (sandboxed, nothing runs): shown in
+    the browser, or saved as ``name`` when ``download``."""
     if fetched.status_code != 200:
         return page.error(502)
     response = Response(fetched.content, mimetype=fetched.headers.get("Content-Type") or "application/pdf")
-    response.headers["Content-Disposition"] = f'inline; filename="{name}"'
+    response.headers["Content-Disposition"] = f'{"attachment" if download else "inline"}; filename="{name}"'
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
     return page.finish(response)

@@ -12,9 +12,11 @@ import json
 import os
 import re
 import sys
+import tempfile
 from pathlib import Path
 
 from bureau_scenarios import bureau_oversight, bureau_return
+from counter_scenarios import camera_args, counter
 from playwright.sync_api import expect, sync_playwright
 from staff_scenarios import center_console, provider_reports, staff_consoles
 
@@ -374,14 +376,17 @@ def after_approval(sponsor_at):
 SCENARIOS = {"unit_from_nothing": unit_from_nothing, "precheck_failure": precheck_failure,
              "individual_on_a_phone": individual_on_a_phone, "after_approval": after_approval,
              "staff_consoles": staff_consoles, "center_console": center_console,
-             "provider_reports": provider_reports, "bureau_return": bureau_return, "bureau_oversight": bureau_oversight}
+             "provider_reports": provider_reports, "bureau_return": bureau_return, "bureau_oversight": bureau_oversight,
+             "counter": counter}
+LAUNCH_ARGS = {"counter": camera_args}  # what a scenario's browser needs besides (the counter's fake camera)
 
 
 def main(name: str, config: dict) -> None:
     journey = Journey(config["urls"], Path(config["sms_sink"]), Path(config["email_sink"]))
-    with sync_playwright() as playwright:
+    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
+        extra = LAUNCH_ARGS[name](Path(scratch)) if name in LAUNCH_ARGS else []
         browser = playwright.chromium.launch(executable_path=config["chromium"], headless=True,
-                                             args=["--no-sandbox", "--disable-dev-shm-usage"])
+                                             args=["--no-sandbox", "--disable-dev-shm-usage", *extra])
 
         sponsors = []
 

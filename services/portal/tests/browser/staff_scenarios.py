@@ -1,8 +1,8 @@
 """The staff's consoles in a real browser (issue 20), run by ``scenarios.py`` like the sponsor's scenarios: the
 provider's pre-verification officer signs in with a token minted by ``icp-token`` and fails a filing with a field
 reason; the sponsor corrects it (over intake's API: the sponsor's pages are issue 19's scenarios); the on-site
-steps before the decision go over verification's API (the counter's photo and originals pages are not built yet);
-the verifier decides at the counter and opens the sealed form; the bureau's reviewer opens the sealed form through
+steps before the decision go over verification's API (their pages are ``counter_scenarios.py``'s); the verifier
+decides at the counter and opens the sealed form; the bureau's reviewer opens the sealed form through
 the recorded short-lived link and approves; a reviewer of another province sees none of the filing. Every console
 page is checked with axe-core."""
 import re
@@ -50,7 +50,7 @@ def staff_consoles(sponsor_at):
     page.get_by_role("button", name="登录", exact=True).click()
     expect(page.get_by_role("alert")).to_contain_text("令牌：令牌无效或已过期")
     staff_sign_in(officer, icp_token("precheck", "precheck-7", "--provider", journey.provider))
-    assert page.locator("main .cards a").all_inner_texts() == ["预核验队列"]
+    assert page.locator("main .cards a").all_inner_texts() == ["预核验队列", "接入信息"]
     assert "eyJ" not in page.content()  # the token stays in the encrypted session
     officer.audit("staff-home")
     officer.go("/staff/reviews")  # not a pre-verification officer's console
@@ -84,7 +84,7 @@ def staff_consoles(sponsor_at):
     # P5, P6: the counter: every check with its outcome, the decision, the sealed form
     verifier = sponsor_at()
     staff_sign_in(verifier, journey.verifier_token)
-    assert verifier.page.locator("main .cards a").all_inner_texts() == ["当面核验"]
+    assert verifier.page.locator("main .cards a").all_inner_texts() == ["当面核验", "接入信息"]
     verifier.go("/staff/counter")
     verifier.audit("counter")
     verifier.page.get_by_role("link", name=filing.id[:8]).click()
@@ -93,10 +93,10 @@ def staff_consoles(sponsor_at):
     checks = counter.locator("table.checks").inner_text()
     assert "已拍摄" in checks and "已与权威数据源核对" in checks and "已签署" in checks, checks
     assert counter.locator("#outstanding").count() == 0  # nothing outstanding: it may be decided
-    verifier.audit("counter-case")
+    verifier.audit("counter-decision")
     counter.get_by_role("button", name="作出核验决定").click()
     expect(counter.locator("#case-state")).to_have_text("已报送通信管理局")
-    form_link = counter.get_by_role("link", name="核验单（接入服务单位留存）")
+    form_link = counter.get_by_role("link", name="核验单（接入服务单位留存）", exact=True)
     pdf = counter.request.get(verifier.base + form_link.get_attribute("href"))
     assert pdf.status == 200 and pdf.headers["content-type"] == "application/pdf" and pdf.body()[:4] == b"%PDF"
     verifier.audit("counter-decided")
@@ -262,7 +262,8 @@ def provider_reports(sponsor_at):
     filing.photo_seed = 91  # a photo no other scenario's filing uses (P4)
     journey.happy_path(filing)
     staff_sign_in(supervisor, journey.supervisor_token)
-    assert page.locator("main .cards a").all_inner_texts() == ["预核验队列", "当面核验", "回访与存量核验"]
+    assert page.locator("main .cards a").all_inner_texts() == ["预核验队列", "当面核验", "接入信息", "核验部门与质量",
+                                                              "回访与存量核验"]
     page.get_by_role("link", name="回访与存量核验").click()
     page.get_by_role("heading", name="回访", level=1).wait_for()
     # W5: the revisit opened seconds after the approval (the test's interval), waiting for the sponsor's answer

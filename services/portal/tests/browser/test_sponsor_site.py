@@ -92,3 +92,25 @@ def test_the_providers_supervisor_follows_the_revisits_and_imports_the_stock_to_
     deadline, its bad row reported by line and field, and the re-verification progress against the plan
     (``staff_scenarios.provider_reports``)."""
     browse("provider_reports")
+
+
+@pytest.mark.req("P3")
+@pytest.mark.req("P4")
+@pytest.mark.req("P5")
+@pytest.mark.req("P6")
+@pytest.mark.req("P7")
+@pytest.mark.req("X6")
+@pytest.mark.req("X8")
+@pytest.mark.req("R1.8")
+@pytest.mark.req("W1")
+@pytest.mark.req("W5")
+def test_the_counter_takes_the_photo_records_the_originals_and_decides_and_the_sponsor_sees_the_number(browse):
+    """Issue 20, through the counter's pages only (``counter_scenarios.py``): today's windows with the deadline in
+    Beijing time and an appointment; a photo refused with each check's reason, then the photo from the counter's
+    camera (Chromium's fake camera playing a real photograph); the face comparison after consent, confirmed; the
+    copies, the originals against the authorities, the on-site correction; the domain's owner; the access
+    information (a foreign IP refused); the agreement signed on the pad; the decision, the sealed form shown and
+    downloaded; the reviewer's approval and the number on the sponsor's status page. Before, the draft's access
+    information entered by the verifier (R1.8); after, the approved site's hosting change (W5), and the department
+    registered and its quality report read, on the page and as CSV (W1)."""
+    browse("counter")

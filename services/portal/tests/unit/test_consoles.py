@@ -29,9 +29,9 @@ def test_each_role_sees_only_its_consoles_and_only_where_the_deployment_serves_t
     def names(role, actors=ALL, **scope):
         return [c.name for c in consoles_for(Principal("someone", role, **scope), actors)]
 
-    assert names("precheck", provider="p") == ["precheck"]
-    assert names("onsite_verifier", provider="p") == ["counter"]
-    assert names("supervisor", provider="p") == ["precheck", "counter", "stewardship"]
+    assert names("precheck", provider="p") == ["precheck", "hosting"]
+    assert names("onsite_verifier", provider="p") == ["counter", "hosting"]
+    assert names("supervisor", provider="p") == ["precheck", "counter", "hosting", "department", "stewardship"]
     assert names("reviewer", province="京") == ["bureau"]
     assert names("auditor") == ["center"]
     assert names("reviewer", ("access-provider",), province="京") == []  # the provider's portal has no review
