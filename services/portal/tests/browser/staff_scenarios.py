@@ -214,7 +214,7 @@ def center_console(sponsor_at):
     bars = page.locator("#statistics-province text").all_text_contents()
     assert bars.index("北京市") < bars.index("河北省") < bars.index("上海市") < bars.index("广东省")
     assert "备案数（个）" in bars
-    assert "责令整改" in page.locator("#penalties").inner_text()
+    assert "责令限期整改" in page.locator("#penalties").inner_text()
     auditor.audit("bulletin")
     # X5: an inventory without the filing's site; the check run from the page finds it a shell site
     inventory = "domain\nstill-hosted.example.cn\n"

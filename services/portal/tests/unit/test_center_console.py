@@ -77,7 +77,7 @@ def test_the_bulletin_page_says_what_it_shows_in_the_persons_language(locale, ti
     assert "75.0%（3/4）" in tree.get_element_by_id("bulletin-figures").text_content()
     assert untranslated(page) == []
     if locale == "zh_CN":
-        assert "责令整改" in tree.get_element_by_id("penalties").text_content()
+        assert "责令限期整改" in tree.get_element_by_id("penalties").text_content()
         assert tree.xpath("//nav[@class='console-nav']//a[@aria-current='page']")[0].text == "通报与统计"
 
 
