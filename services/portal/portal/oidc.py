@@ -22,14 +22,6 @@ SETTINGS = ("PORTAL_OIDC_ISSUER", "PORTAL_OIDC_CLIENT_ID", "PORTAL_OIDC_CLIENT_S
 SCOPE = "openid"
 
 
-class SignInRefused(Exception):
-    """A step of the flow failed; ``code`` is the catalogue's error key naming which, ``status`` the page's."""
-
-    def __init__(self, code: str, status: int = 401):
-        super().__init__(code)
-        self.code, self.status = code, status
-
-
 @dataclass(frozen=True)
 class Pending:
     """A sign-in sent to the IdP and not yet back: what the session keeps, one use only."""
@@ -56,6 +48,14 @@ class Pending:
 class Tokens:
     access_token: str
     id_token: str | None
+
+
+class SignInRefused(Exception):
+    """A step of the flow failed; ``code`` is the catalogue's error key naming which, ``status`` the page's."""
+
+    def __init__(self, code: str, status: int = 401):
+        super().__init__(code)
+        self.code, self.status = code, status
 
 
 class IdentityProvider:
