@@ -698,6 +698,7 @@ def _sample_secrets() -> dict[str, str]:
         "S3_ACCESS_KEY": "access", "S3_SECRET_KEY": "secret-key",
         "SMS_GATEWAY_SECRET": "gateway-secret", "SMTP_PASSWORD": "smtp-password",
         "PORTAL_SESSION_KEYS": base64.urlsafe_b64encode(bytes(range(32))).decode(),
+        "PORTAL_OIDC_CLIENT_SECRET": "deploy-check-client-secret",
     }
 
 

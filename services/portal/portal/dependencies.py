@@ -7,6 +7,7 @@ import requests
 from nameko.extensions import DependencyProvider
 
 from portal.consoles import Consoles
+from portal.oidc import IdentityProvider
 from portal.pages import Portal, Settings
 from portal.sessions import SessionCodec, session_keys
 from shared.platform.auth import AuthConfig
@@ -25,7 +26,9 @@ def _flag(value) -> bool:
 
 def settings_of(config, http: requests.Session) -> Settings:
     """The deployment's :class:`portal.pages.Settings`; the staff's tokens are verified with the services' own
-    AUTH_* settings (shared.platform.auth: the identity provider's keys, or the DEVELOPMENT key of icp-token)."""
+    AUTH_* settings (shared.platform.auth: the identity provider's keys, or the DEVELOPMENT key of icp-token), and
+    they sign in through the identity provider of PORTAL_OIDC_* (:mod:`portal.oidc`), or, only with
+    ALLOW_DEV_KEYS, with a pasted token."""
     actors = tuple(str(config.get("PORTAL_ACTOR", "access-provider")).split())
     unknown = set(actors) - set(ACTORS)
     if unknown or not actors:
@@ -39,13 +42,15 @@ def settings_of(config, http: requests.Session) -> Settings:
             raise ValueError(f"PORTAL_{name.upper()}_URL is required for the sponsor site ({SPONSOR_SITE})")
         if url:
             urls[name] = url
-    codec = SessionCodec(session_keys(config.get("PORTAL_SESSION_KEYS"), _flag(config.get("ALLOW_DEV_KEYS",
-                                                                                          True))),
+    dev = _flag(config.get("ALLOW_DEV_KEYS", True))
+    codec = SessionCodec(session_keys(config.get("PORTAL_SESSION_KEYS"), dev),
                          int(config.get("PORTAL_SESSION_SECONDS", 1800)),
                          _flag(config.get("PORTAL_COOKIE_SECURE", True)))
-    return Settings(urls=urls, timeout=float(config.get("PORTAL_BACKEND_TIMEOUT", 15)), codec=codec, http=http,
+    timeout = float(config.get("PORTAL_BACKEND_TIMEOUT", 15))
+    return Settings(urls=urls, timeout=timeout, codec=codec, http=http,
                     actors=actors, proxies=trusted_proxies(config.get("TRUSTED_PROXIES")),
-                    verifier=AuthConfig.from_config(config).verifier())
+                    verifier=AuthConfig.from_config(config).verifier(),
+                    identity_provider=IdentityProvider.from_config(config, http, timeout, dev), dev_tokens=dev)
 
 
 class PortalPages(DependencyProvider):

@@ -58,6 +58,8 @@ class Settings:
     actors: tuple[str, ...]
     proxies: tuple = ()  # TRUSTED_PROXIES in front of the portal (an ingress): whose X-Forwarded-For it believes
     verifier: object = None  # shared.platform.auth.TokenVerifier: the staff's role from their token (issue 20)
+    identity_provider: object = None  # portal.oidc.IdentityProvider: the staff's sign-in (None: not configured)
+    dev_tokens: bool = False  # ALLOW_DEV_KEYS: the staff's sign-in also takes a pasted icp-token token
 
 
 def _environments() -> dict[str, Environment]:

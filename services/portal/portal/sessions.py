@@ -2,7 +2,9 @@
 
 What it holds: the CSRF token of the session, the sponsor's bearer token once signed in (it never reaches page
 script: the cookie is HttpOnly and sealed with Fernet, AES-128-CBC + HMAC-SHA256), the masked mobile to greet
-with, the ids of the filings opened in this session (intake has no "my filings" list yet) and the chosen language.
+with, the ids of the filings opened in this session (intake has no "my filings" list yet) and the chosen language;
+for a staff member, the role (for the menu) and, between leaving for the identity provider and coming back, the
+sign-in's state, nonce and PKCE verifier (:class:`portal.oidc.Pending`).
 Nothing of a filing's data. Every replica opens every session with the same keys, so no shared store is needed;
 the session ends ``lifetime`` after its last request (the cookie is sealed again on every answer).
 """
@@ -21,6 +23,7 @@ DEV_SESSION_KEY = base64.urlsafe_b64encode(
     hashlib.sha256(b"icp-verification DEVELOPMENT portal session key - NOT SECRET, not for production").digest())
 MAX_FILINGS = 20  # the filings a session remembers, newest first
 COOKIE = "icp_portal"
+FIELDS = ("csrf", "token", "who", "filings", "lang", "role", "signing_in")  # what the cookie holds
 SECURE_COOKIE = "__Host-icp_portal"  # the __Host- prefix: Secure, Path=/, no Domain (RFC 6265bis §4.1.3.2)
 
 
@@ -51,6 +54,7 @@ class Session:
     filings: list[str] = field(default_factory=list)
     lang: str | None = None
     role: str | None = None  # a staff member's role, for the menu only: every console page verifies the token
+    signing_in: dict | None = None  # a staff sign-in sent to the identity provider (portal.oidc.Pending), one use
 
     @property
     def signed_in(self) -> bool:
@@ -60,7 +64,7 @@ class Session:
         self.filings = [filing_id, *(f for f in self.filings if f != filing_id)][:MAX_FILINGS]
 
     def sign_out(self) -> None:
-        self.token, self.who, self.filings, self.role = None, None, [], None
+        self.token, self.who, self.filings, self.role, self.signing_in = None, None, [], None, None
         self.csrf = secrets.token_urlsafe(24)  # a new session: a form of the old one is refused
 
     def csrf_ok(self, presented: str | None) -> bool:
@@ -80,13 +84,12 @@ class SessionCodec:
             return None
         try:
             data = json.loads(self.keys.decrypt(value.encode(), ttl=self.lifetime))
-            return Session(**{k: data[k] for k in ("csrf", "token", "who", "filings", "lang", "role") if k in data})
+            return Session(**{k: data[k] for k in FIELDS if k in data})
         except (InvalidToken, ValueError, TypeError):
             return None
 
     def seal(self, session: Session) -> str:
-        data = {"csrf": session.csrf, "token": session.token, "who": session.who, "filings": session.filings,
-                "lang": session.lang, "role": session.role}
+        data = {k: getattr(session, k) for k in FIELDS}
         return self.keys.encrypt(json.dumps(data, separators=(",", ":")).encode()).decode()
 
     def set_cookie(self, response, session: Session) -> None:

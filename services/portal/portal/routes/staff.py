@@ -15,6 +15,14 @@ class StaffRoutes:
     def staff_sign_in(self, request: Request):
         return self.consoles.staff_sign_in(request)
 
+    @page("GET", "/staff/sign-in/idp")
+    def staff_sign_in_idp(self, request: Request):
+        return self.consoles.staff_sign_in_idp(request)
+
+    @page("GET", "/staff/sign-in/callback")
+    def staff_sign_in_callback(self, request: Request):
+        return self.consoles.staff_sign_in_callback(request)
+
     @page("GET", "/staff")
     def staff_home(self, request: Request):
         return self.consoles.staff_home(request)

@@ -13,13 +13,16 @@ import uuid
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from jwt.algorithms import OKPAlgorithm
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from portal.dependencies import ACTORS
 from shared.testing.databases import ADMIN_URL
+from shared.testing.idp import CLIENT_ID, CLIENT_SECRET, key_set
 from shared.testing.journey import PROVINCE
-from shared.testing.system import PORTAL, REPO, Deployment, SandboxRegistry, Vhost
+from shared.testing.system import PORTAL, REPO, Deployment, SandboxRegistry, Vhost, free_port
 
 SCENARIOS = Path(__file__).resolve().parent / "scenarios.py"
 # What the sponsor's pages reach: intake, precheck (it passes a clean filing on its own), notify (the codes by SMS
@@ -36,6 +39,21 @@ INTAKE_ENV = {"INTAKE_REVISIT_INTERVAL_DAYS": str(3 / 86400), "INTAKE_REVISIT_TI
 BUREAU_ENV = {"BUREAU_TRUSTED_PROXIES": "127.0.0.1"}
 PORTAL_ENV = {"PORTAL_TRUSTED_PROXIES": "127.0.0.1"}
 SCENARIO_SECONDS = 240
+# The organisation's identity provider (issue 20, X6): a test OpenID provider (shared.testing.idp) that the scenario
+# signing staff in through it serves on a port chosen here, because the portal and the services are configured with
+# it when they start; its key is trusted beside the DEVELOPMENT key, so icp-token's tokens still sign people in.
+IDP_KEY = Ed25519PrivateKey.generate()
+
+
+def identity_provider(portal_port: int) -> tuple[dict, dict, dict]:
+    """The scenario's IdP (port, private JWK, redirect URI), every service's AUTH_* and the portal's OIDC_*."""
+    port = free_port()
+    issuer, redirect = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{portal_port}/staff/sign-in/callback"
+    idp = {"port": port, "key": json.loads(OKPAlgorithm.to_jwk(IDP_KEY)), "redirect_uri": redirect}
+    auth = {"AUTH_PUBLIC_KEYS": key_set(IDP_KEY), "AUTH_ISSUERS": f"icp-verification,{issuer}"}
+    oidc = {"PORTAL_OIDC_ISSUER": issuer, "PORTAL_OIDC_CLIENT_ID": CLIENT_ID,
+            "PORTAL_OIDC_CLIENT_SECRET": CLIENT_SECRET, "PORTAL_OIDC_REDIRECT_URI": redirect}
+    return idp, auth, oidc
 
 
 def chromium() -> str | None:
@@ -58,14 +76,18 @@ def system():
             connection.execute(text(f'CREATE DATABASE "{audit_db}"'))
         return make_url(ADMIN_URL).set(database=audit_db).render_as_string(hide_password=False)
 
+    portal_port = free_port()
+    idp, auth, oidc = identity_provider(portal_port)
     with Vhost("icp-portal") as amqp_uri, SandboxRegistry(work / "registry.log") as registry:
         deployment = Deployment(
             SERVICES, work, amqp_uri, database,
-            env={"NOTIFY_RETRY_BASE_SECONDS": "1", "AUTHORITY_MODE": "sandbox", "NOTIFY_POLL_SECONDS": "0.2"},
+            env={"NOTIFY_RETRY_BASE_SECONDS": "1", "AUTHORITY_MODE": "sandbox", "NOTIFY_POLL_SECONDS": "0.2", **auth},
             service_env={"intake": INTAKE_ENV, "verification": registry.verification_env,
                          "bureau": {"BUREAU_PROVINCE": PROVINCE, **BUREAU_ENV},
-                         "portal": {"PORTAL_ACTOR": " ".join(ACTORS), **PORTAL_ENV}},  # every site and console
+                         "portal": {"PORTAL_ACTOR": " ".join(ACTORS), **PORTAL_ENV, **oidc}},  # every site and console
+            ports={PORTAL: portal_port},
         )
+        deployment.idp = idp
         try:
             deployment.start()
             yield deployment
@@ -87,7 +109,8 @@ def browse(system):
             pytest.fail("Debian's chromium is not installed: bin/setup installs it")
         pytest.skip("chromium not installed (apt-get install chromium; bin/setup does)")
     config = {"portal": system.url(PORTAL), "urls": {name: system.url(name) for name in system.services},
-              "sms_sink": str(system.sms_sink), "email_sink": str(system.email_sink), "chromium": executable}
+              "sms_sink": str(system.sms_sink), "email_sink": str(system.email_sink), "chromium": executable,
+              "idp": system.idp}
     path = os.pathsep.join([str(REPO), *(str(p) for p in sorted((REPO / "services").glob("*"))),
                             os.environ.get("PYTHONPATH", "")])
 

@@ -2,7 +2,7 @@
 sync API does not work in a process that eventlet has monkey-patched (every pytest process of this project is, by
 ``shared.testing.plugin``), so the browser runs here, in a plain Python process, and the test reads its exit status.
 
-    python scenarios.py <scenario> '<json config>'   # config: portal, urls, sms_sink, email_sink, chromium
+    python scenarios.py <scenario> '<json config>'   # config: portal, urls, sms_sink, email_sink, chromium, idp
 
 Each scenario drives the portal's pages only, through headless Chromium (Debian's, by ``executable_path``); the
 provider's staff steps that have no pages yet go over the APIs (:class:`shared.testing.journey.Journey`). Every page
@@ -18,7 +18,7 @@ from pathlib import Path
 from bureau_scenarios import bureau_oversight, bureau_return
 from counter_scenarios import camera_args, counter
 from playwright.sync_api import expect, sync_playwright
-from staff_scenarios import center_console, provider_reports, staff_consoles
+from staff_scenarios import center_console, provider_reports, staff_consoles, staff_sign_in_through_the_idp
 
 from shared.i18n import beijing
 from shared.testing.journey import APPROVED, CODE, CONTACT_MARK, SIGN_IN_MARK, Journey
@@ -377,7 +377,7 @@ SCENARIOS = {"unit_from_nothing": unit_from_nothing, "precheck_failure": prechec
              "individual_on_a_phone": individual_on_a_phone, "after_approval": after_approval,
              "staff_consoles": staff_consoles, "center_console": center_console,
              "provider_reports": provider_reports, "bureau_return": bureau_return, "bureau_oversight": bureau_oversight,
-             "counter": counter}
+             "counter": counter, "staff_sign_in_through_the_idp": staff_sign_in_through_the_idp}
 LAUNCH_ARGS = {"counter": camera_args}  # what a scenario's browser needs besides (the counter's fake camera)
 
 
@@ -396,6 +396,7 @@ def main(name: str, config: dict) -> None:
             sponsors.append(Sponsor(context.new_page(), config["portal"], journey, journey.new_filing(data), prefix))
             return sponsors[-1]
 
+        sponsor_at.config = config  # the deployment's, for a scenario that serves a part of it (the IdP)
         try:
             SCENARIOS[name](sponsor_at)
         except BaseException:

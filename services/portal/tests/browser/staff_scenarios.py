@@ -9,11 +9,14 @@ import re
 import subprocess
 import sys
 
+from jwt.algorithms import OKPAlgorithm
 from playwright.sync_api import expect
 
 from shared.i18n import beijing
 from shared.kernel.network import validate_domain
 from shared.testing.http import token
+from shared.testing.idp import TestIdentityProvider
+from shared.testing.journey import PROVINCE
 from shared.testing.samples import unit_filing
 from shared.testing.stock import stock_csv, stock_row
 from shared.testing.system import wait_until
@@ -295,3 +298,36 @@ def provider_reports(sponsor_at):
     assert "0.0%（0/3）" in page.locator("#stock-chart").text_content()
     supervisor.audit("stock")
     assert not [m for m in supervisor.console if "Content Security Policy" in m]
+
+
+def staff_sign_in_through_the_idp(sponsor_at):
+    """X6: a reviewer opens the review console, is sent to sign in, signs in through the organisation's identity
+    provider (the code flow with PKCE, against the test IdP served here on the deployment's port) and lands on the
+    review console; W4: the console of another role stays closed; the IdP's refusal is a page naming it."""
+    idp_config = sponsor_at.config["idp"]
+    key = OKPAlgorithm.from_jwk(idp_config["key"])
+    with TestIdentityProvider(key, idp_config["redirect_uri"], port=idp_config["port"]) as idp:
+        idp.person = {"sub": "reviewer-oidc-1", "role": "reviewer", "province": PROVINCE}
+        reviewer = sponsor_at()
+        page = reviewer.page
+        reviewer.go("/staff/reviews")
+        page.get_by_role("heading", name="工作人员登录", level=1).wait_for()
+        reviewer.audit("staff-sign-in-idp")
+        page.get_by_role("link", name="使用单位统一身份认证登录").click()
+        page.get_by_role("heading", name="备案审核", level=1).wait_for()
+        assert page.url == reviewer.base + "/staff/reviews", page.url
+        assert "eyJ" not in page.content()  # the IdP's token stays in the encrypted session
+        reviewer.go("/staff")
+        assert page.locator("main .cards a").all_inner_texts() == ["备案审核"]
+        reviewer.go("/staff/counter")  # W4: not a reviewer's console
+        assert page.get_by_role("heading", level=1).inner_text() == "无权访问此工作台"
+        # the IdP refuses the next person: an error page in Chinese naming it, nobody signed in
+        idp.deny = "access_denied"
+        refused = sponsor_at()
+        refused.go("/staff/sign-in")
+        refused.page.get_by_role("link", name="使用单位统一身份认证登录").click()
+        refused.page.get_by_role("heading", name="登录失败", level=1).wait_for()
+        expect(refused.page.locator("main")).to_contain_text("统一身份认证未同意登录")
+        refused.audit("staff-sign-in-refused")
+        refused.go("/staff")
+        refused.page.get_by_role("heading", name="工作人员登录", level=1).wait_for()

@@ -26,3 +26,12 @@ def test_the_public_query_inspections_and_penalties_work_in_the_bureaus_pages(br
     """The public query by number, domain and name, nothing found, a malformed number and the limit a minute; an
     inspection planned, sampled, recorded and scored; a penalty issued, tracked and closed."""
     browse("bureau_oversight")
+
+
+@pytest.mark.req("X6")
+@pytest.mark.req("W4")
+def test_a_reviewer_signs_in_through_the_organisations_identity_provider_and_sees_the_review_console(browse):
+    """The OpenID Connect code flow with PKCE against a test OpenID provider on loopback whose key the deployment
+    trusts: the reviewer lands on the review console and sees no other; the IdP's refusal is a page naming it
+    (``staff_scenarios.staff_sign_in_through_the_idp``)."""
+    browse("staff_sign_in_through_the_idp")
