@@ -15,9 +15,9 @@ from intake.service import IntakeService
 from notify.service import NotifyService
 from precheck.service import PrecheckService
 from shared.contracts.intake import FILING_SUBMITTED
+from shared.testing.documents import scans_of
 from shared.testing.events import EventTap
 from shared.testing.http import ApiClient, sponsor_token, token
-from shared.testing.documents import scans_of
 from shared.testing.samples import ACCESS, unit_filing
 
 pytestmark = pytest.mark.service
