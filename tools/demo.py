@@ -89,11 +89,15 @@ def drive(journey: Journey):
     journey.sign_in(filing)
     print("P1  the sponsor signed in with the code it received by SMS")
     journey.draft(filing)
-    print(f"W2  draft {filing.id}: access information (provider staff), two scans, the W3 clause accepted")
+    print(f"W2  draft {filing.id}: access information (provider staff), scans of the licence and the ID card, "
+          "the W3 clause accepted")
     print(f"    submitted: {journey.submit(filing)['state']}")
     journey.confirm_contacts(filing)
     print("P2  mobile and e-mail confirmed with the codes received; ", end="")
     print(f"pre-verification: {journey.await_state(filing, 'precheck_passed')['state']}")
+    checked = journey.precheck_case(filing)
+    findings = ", ".join(f"{f['field']} {f['code']}" for f in checked["findings"]) or "none"
+    print(f"    rulebook {checked['rulebook_version']}, findings: {findings} (X7: the scans read by OCR, compared)")
     case = journey.verify_on_site(filing)
     print(f"P4  on site: photo, copies, originals (sandbox authorities), domain owner (RDAP), access, agreement; "
           f"outstanding: {', '.join(case.get('outstanding') or []) or 'nothing'}")

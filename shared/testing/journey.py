@@ -24,9 +24,9 @@ or step by step (what ``happy_path`` does)::
 correct a field on site), ``return_`` (P8: the reviewer returns the filing), ``request_change`` / ``change`` (备案变更:
 open, or open + edit + accept + submit), ``cancel`` (注销), ``precheck_decide`` (staff work a filing that needs
 review), ``await_window`` (the on-site case in a state, e.g. "expired"). Readers: ``intake_view``, ``timeline``,
-``case`` (verification), ``review`` (bureau), ``sms_to`` / ``emails_to``. Every call raises :class:`StepFailed`
-naming the request and its answer when a service says no, and every wait raises ``TimeoutError`` naming what did not
-happen.
+``precheck_case`` (its findings), ``case`` (verification), ``review`` (bureau), ``sms_to`` / ``emails_to``. Every
+call raises :class:`StepFailed` naming the request and its answer when a service says no, and every wait raises
+``TimeoutError`` naming what did not happen.
 
 Callers: ``sponsor`` is signed in by SMS code (``sign_in``) or, for load where intake's per-client sign-in limit
 (P1) would stop it, given a DEVELOPMENT-key token directly (``sign_in(filing, by_sms=False)``). Staff tokens: an
@@ -35,6 +35,12 @@ are looked up by verification in the sandbox registry (``python -m shared.testin
 ``RDAP_SERVERS=*=http://127.0.0.1:<port>``), which knows ``example.com.cn`` as the unit sample's; originals are
 checked against the sandbox authorities, which know the unit sample's numbers. Each filing of a driver process
 gets its own on-site photo (:data:`PHOTOS`, 201 of them): a photo used for another filing is refused (P4).
+
+The scans of the sponsor's and the responsible person's documents are generated
+(:func:`shared.testing.documents.scans_of`: a business licence, an ID card's front, drawn with the CJK font) to say
+what the filing's documents say, by default what it was first filed with: intake reads them by OCR and
+precheck's rulebook (2026.2) compares them with what was entered (X7), so a filing passes pre-verification on its
+own only when they agree. A filing typed otherwise than its papers say is ``new_filing(data, documents=...)``.
 """
 from __future__ import annotations
 
@@ -50,6 +56,7 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.util.retry import Retry
 
+from shared.testing.documents import scans_of
 from shared.testing.faces import backdrop_photo
 from shared.testing.http import ApiClient, sponsor_token, token
 from shared.testing.samples import ACCESS, png, unit_filing
@@ -108,10 +115,11 @@ class StepFailed(AssertionError):
 @dataclass
 class Filing:
     """One sponsor's filing as the journey knows it: its own mobile, e-mail and domain, so that messages and
-    registry answers belong to it alone."""
+    registry answers belong to it alone; ``documents``, what its identity documents say (the scans, X7)."""
 
     data: dict
     photo_seed: int
+    documents: dict | None = None
     id: str | None = None
     token: str | None = None
     number: str | None = None
@@ -193,15 +201,17 @@ class Journey:
 
     # --- the sponsor's side ------------------------------------------------------------------------------------
 
-    def new_filing(self, data: dict | None = None) -> Filing:
-        """A unit filing (default: the unit sample) with a mobile, e-mail and domain of its own."""
+    def new_filing(self, data: dict | None = None, *, documents: dict | None = None) -> Filing:
+        """A unit filing (default: the unit sample) with a mobile, e-mail and domain of its own; its documents say
+        what ``documents`` says (default: ``data`` as it is now, whatever is edited later)."""
         serial = next(_serial)
         data = copy.deepcopy(data or unit_filing())
+        documents = copy.deepcopy(documents or data)
         tag = uuid.uuid4().hex[:8]
         data["contacts"]["mobile"] = f"13{random.randrange(3, 10)}{random.randrange(10**8):08d}"
         data["contacts"]["email"] = f"sponsor-{tag}@example.com.cn"
         data["websites"] = [{**data["websites"][0], "domains": [f"s{tag}.example.com.cn"]}]
-        return Filing(data=data, photo_seed=serial)
+        return Filing(data=data, photo_seed=serial, documents=documents)
 
     def sign_in(self, filing: Filing, *, by_sms: bool = True) -> str:
         """P1: the sponsor signs in with its mobile and the one-time code it received by SMS."""
@@ -215,14 +225,14 @@ class Journey:
         return filing.token
 
     def draft(self, filing: Filing) -> dict:
-        """W2/W3: the draft, its access information (entered by the provider's staff), the two scans and the
-        contract clause accepted."""
+        """W2/W3: the draft, its access information (entered by the provider's staff), the two identity
+        documents' scans (generated from ``filing.documents``) and the contract clause accepted."""
         sponsor = self.client("intake", filing.token)
         filing.id = _ok(sponsor.post("/filings", json=filing.data), 201)["id"]
         _ok(self.client("intake", self.verifier_token).put(f"/filings/{filing.id}/access", json=ACCESS))
-        for kind in ("sponsor_document", "responsible_person_document"):
-            _ok(sponsor.post(f"/filings/{filing.id}/documents", params={"kind": kind}, data=png(),
-                             headers={"Content-Type": "image/png"}), 201)
+        for kind, scan in scans_of(filing.documents or filing.data).items():
+            _ok(sponsor.post(f"/filings/{filing.id}/documents", params={"kind": kind}, data=scan,
+                             headers={"Content-Type": "image/jpeg"}), 201)
         return self.accept_contract(filing)
 
     def accept_contract(self, filing: Filing) -> dict:
@@ -383,6 +393,10 @@ class Journey:
 
     def case(self, filing: Filing) -> dict:
         return _ok(self.client("verification", self.verifier_token).get(f"/filings/{filing.id}"))
+
+    def precheck_case(self, filing: Filing) -> dict:
+        """Pre-verification's case of the filing's latest submission, as its staff read it (findings, P2/X7)."""
+        return _ok(self.client("precheck", self.precheck_token).get(f"/filings/{filing.id}"))
 
     def review(self, filing: Filing) -> dict:
         return _ok(self.client("bureau", self.reviewer_token).get(f"/reviews/{filing.id}"))

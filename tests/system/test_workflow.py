@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
+from precheck.domain import CURRENT_RULEBOOK
 from shared.i18n import error_text
 from shared.testing.journey import (
     APPROVED,
@@ -110,6 +111,9 @@ def test_happy_path_from_sign_in_to_filing_number(journey, deployment, ledger):
     timeline = journey.timeline(filing)
     assert [e["state"] for e in timeline] == ["draft", "submitted", "precheck_passed", "onsite_verified",
                                               "in_bureau_review", "approved"]
+    # X7: the scans (the licence, the ID card) say what was entered: passed on its own, no finding at all
+    assert timeline[2]["actor"] == f"precheck:auto:{CURRENT_RULEBOOK}"
+    assert journey.precheck_case(filing)["findings"] == []
     assert timeline[3]["actor"] == "onsite_verifier:verifier-1"  # W1: the staff member who verified
     assert timeline[-1]["note"] == f"filing number {filing.number}"
     # the bureau's public query finds the site under its number (P8)
@@ -146,11 +150,13 @@ def test_a_draft_of_an_approved_unit_is_typed_a_new_website_by_the_register(jour
 def test_precheck_failure_then_resubmission(journey, ledger):
     data = unit_filing()
     data["sponsor"]["name"] = "有限公司"  # not a full unit name: precheck staff review it
-    filing = journey.new_filing(data)
+    filing = journey.new_filing(data, documents=unit_filing())  # its licence has the full name
     journey.sign_in(filing)
     journey.draft(filing)
     journey.submit(filing)
     journey.confirm_contacts(filing)
+    assert {(f["field"], f["code"]) for f in journey.precheck_case(filing)["findings"]} == {
+        ("sponsor.name", "not_full_name"), ("sponsor.name", "scan_differs")}  # X7: the licence says otherwise
     reason = {"field": "sponsor.name", "code": "incomplete_name", "message": "单位名称不完整", "rule": "P2"}
     journey.precheck_decide(filing, "fail", [reason])
     failed = journey.await_state(filing, "precheck_failed")
@@ -160,7 +166,7 @@ def test_precheck_failure_then_resubmission(journey, ledger):
     assert journey.timeline(filing)[-1]["reasons"] == [{**reason, "message": error_text(reason)}]
 
     journey.edit(filing, {"sponsor": {"name": unit_filing()["sponsor"]["name"]}})
-    journey.submit(filing)  # contacts confirmed before: no new codes, the clean filing passes on its own
+    journey.submit(filing)  # contacts confirmed before: no new codes, the clean filing (as its scans) passes alone
     journey.await_state(filing, "precheck_passed")
     journey.verify_on_site(filing)
     assert journey.decide_on_site(filing)["state"] == "sent_to_bureau"
@@ -174,6 +180,7 @@ def test_precheck_failure_then_resubmission(journey, ledger):
 
 @pytest.mark.req("P5")
 @pytest.mark.req("P6")
+@pytest.mark.req("X7")
 def test_mismatch_on_site_is_not_accepted_and_a_typo_is_corrected_on_site(journey, ledger):
     # someone else's originals: not accepted (不予受理), back with the sponsor
     other = journey.new_filing()
@@ -198,11 +205,18 @@ def test_mismatch_on_site_is_not_accepted_and_a_typo_is_corrected_on_site(journe
     # the sponsor typed the name wrongly: staff correct it from the originals, it is recorded on the form (P6)
     data = unit_filing()
     data["responsible_person"]["name"] = "张叁"
-    typo = journey.new_filing(data)
+    typo = journey.new_filing(data, documents=unit_filing())
     journey.sign_in(typo)
     journey.draft(typo)
     journey.submit(typo)
     journey.confirm_contacts(typo)
+    # X7: the ID card and the licence (its legal representative) say 张三: one finding naming the field, masked;
+    # OCR decides nothing, staff pass it on to the counter, where the originals settle it
+    [finding] = [f for f in journey.precheck_case(typo)["findings"] if f["requirement"] == "X7"]
+    assert (finding["field"], finding["code"], finding["severity"]) == ("responsible_person.name", "scan_differs",
+                                                                       "review")
+    assert "张叁" not in str(finding) and "张三" not in str(finding)
+    journey.precheck_decide(typo, "pass")
     journey.await_state(typo, "precheck_passed")
     case = journey.verify_on_site(typo, originals=originals_of(unit_filing()))
     assert [d["field"] for d in case["originals"]["differences"]] == ["responsible_person.name"]

@@ -15,9 +15,10 @@ from intake.service import IntakeService
 from notify.service import NotifyService
 from precheck.service import PrecheckService
 from shared.contracts.intake import FILING_SUBMITTED
+from shared.testing.documents import scans_of
 from shared.testing.events import EventTap
 from shared.testing.http import ApiClient, sponsor_token, token
-from shared.testing.samples import ACCESS, png, unit_filing
+from shared.testing.samples import ACCESS, unit_filing
 
 pytestmark = pytest.mark.service
 
@@ -53,8 +54,8 @@ class Sponsor:
         filing_id = self.intake.post("/filings", json=data).json()["id"]
         staff = self.intake.as_(token("onsite_verifier", "verifier-1", provider="provider-test"))
         assert staff.put(f"/filings/{filing_id}/access", json=ACCESS).status_code == 200
-        for kind in ("sponsor_document", "responsible_person_document"):
-            assert self.intake.post(f"/filings/{filing_id}/documents?kind={kind}", data=png()).status_code == 201
+        for kind, scan in scans_of(data).items():  # they say what was entered (X7: read by OCR, compared)
+            assert self.intake.post(f"/filings/{filing_id}/documents?kind={kind}", data=scan).status_code == 201
         self.accept_and_submit(filing_id)
         return filing_id
 
@@ -151,7 +152,7 @@ def test_failed_precheck_gets_one_fail_sms_reasons_at_intake_then_passes_after_r
     wait_until("the fail SMS", lambda: FAIL_TEXT in sponsor.texts())
     reasons = sponsor.intake.get(f"/filings/{filing_id}/timeline").json()["timeline"][-1]["reasons"]
     assert [(r["field"], r["code"], r["rule"]) for r in reasons] == [
-        ("websites.0.name", "domain_as_name", "PC-WEB-1@2026.1")
+        ("websites.0.name", "domain_as_name", "PC-WEB-1@2026.2")
     ]
     assert failed["problems"] == []  # intake's own rules are satisfied: only the correction is needed
 

@@ -5,8 +5,9 @@ from datetime import UTC, datetime, timedelta
 from nameko.extensions import DependencyProvider
 from nameko.timer import Timer
 
+from intake import ocr
 from shared.platform.clients import trusted_proxies
-from shared.platform.config import require
+from shared.platform.config import flag, require
 from shared.platform.storage import ObjectStorage
 
 DEFAULT_BUCKET = "intake-documents"
@@ -19,8 +20,9 @@ class SettingError(ValueError):
 class Settings:
     def __init__(self, provider_id: str, bucket: str, *, revisit_interval: timedelta = timedelta(days=365),
                  revisit_answer: timedelta = timedelta(days=30), reverification: timedelta = timedelta(days=90),
-                 trusted_proxies: tuple = ()):
+                 trusted_proxies: tuple = (), read_scan=None):
         self.provider_id = provider_id
+        self.read_scan = read_scan  # X7: intake.ocr.reading_of, or None where scans are not read
         self.trusted_proxies = trusted_proxies
         self.bucket = bucket
         self.revisit_interval = revisit_interval
@@ -53,6 +55,7 @@ def settings_from_config(config) -> Settings:
         revisit_answer=_days(config, "REVISIT_ANSWER_DAYS", 30),
         reverification=_days(config, "REVERIFICATION_DAYS", 90),
         trusted_proxies=trusted_proxies(config.get("TRUSTED_PROXIES")),
+        read_scan=ocr.reading_of if flag("READ_SCANS", config.get("READ_SCANS", True), SettingError) else None,
     )
 
 
@@ -61,7 +64,10 @@ class IntakeSettings(DependencyProvider):
     periods: ``REVISIT_INTERVAL_DAYS`` (365: how often an approved sponsor is revisited), ``REVISIT_ANSWER_DAYS``
     (30: how long it has to answer before staff are told), ``REVERIFICATION_DAYS`` (90: the default deadline of
     a stock import's on-site re-verification); ``TRUSTED_PROXIES`` (empty: nobody), the proxies whose forwarded client
-address the sign-in limit per client believes (``shared.platform.clients``: the portal, issue 19)."""
+    address the sign-in limit per client believes (``shared.platform.clients``: the portal, issue 19); ``READ_SCANS``
+    (true): whether identity documents' scans are read by OCR as they arrive (X7, about 1 CPU-second each), for
+    precheck's rulebook 2026.2 to compare; turn it off only where precheck runs a rulebook without the comparison
+    (2026.1), which would never look at the readings."""
 
     def setup(self) -> None:
         self.settings = settings_from_config(self.container.config)

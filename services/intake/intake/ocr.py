@@ -5,9 +5,9 @@
 installed with ``--no-deps`` by ``bin/setup`` and the Dockerfile): that wheel would replace the pinned headless
 OpenCV whose Haar cascades the photo check needs, and the headless build serves RapidOCR as well.
 
-CPU-bound (a second or two per scan): callers run :func:`read_scan` off the eventlet hub (``eventlet.tpool``,
+CPU-bound (about a CPU-second per scan): callers run :func:`read_scan` off the eventlet hub (``eventlet.tpool``,
 design.md §4). The engine is loaded once per process, on the first scan, inside that worker thread; one scan is
-read at a time, as onnxruntime already spreads each one over the cores.
+read at a time, on one thread (:data:`THREADS`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,9 @@ MAX_SIDE = 1600  # a phone photo of a card is downscaled to this first: enough f
 # The work runs on eventlet's tpool, on OS threads: after nameko's monkey patch ``threading.Lock`` is a green lock,
 # which an OS thread cannot wait on (concurrent callers hung), so the model is guarded by an OS lock.
 _lock = patcher.original("threading").Lock()
+# onnxruntime's own thread pool spins while it waits: on 2 cores shared with the other services a read cost 1.8x the
+# CPU (4.2 against 2.4 CPU-s for a filing's two scans) and took longer too; a busy intake scales out instead.
+THREADS = 1
 _engine = []
 
 
@@ -32,7 +35,7 @@ def _ocr():
     if not _engine:
         from rapidocr_onnxruntime import RapidOCR  # imported here: loading the models costs a second
 
-        _engine.append(RapidOCR())
+        _engine.append(RapidOCR(intra_op_num_threads=THREADS))
     return _engine[0]
 
 

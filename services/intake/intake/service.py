@@ -110,8 +110,7 @@ class IntakeService(ServiceBase):
 
     def _viewer(self, *, sponsor_in_full: bool = False) -> Viewer:
         """``sponsor_in_full``: a sponsor's answer shows its own filing in full (issue 17). Only the answers that
-        are never stored ask for it (GET and PATCH of a filing): an Idempotency-Key's stored answer stays masked.
-        """
+        are never stored ask for it (GET and PATCH of a filing): an Idempotency-Key's stored answer stays masked."""
         principal = self.caller.principal
         return Viewer(self.settings.provider_id, self.caller.may_see,
                       sponsor_in_full and principal is not None and principal.role == SPONSOR)
@@ -196,7 +195,8 @@ class IntakeService(ServiceBase):
            summary="Upload a document scan (JPEG/PNG/PDF)")
     def upload_document(self, request: Request, filing_id: str, query: dict):
         return filings.upload_scan(self._uow(), self._viewer(), self.storage, self.settings.bucket, self.caller.actor,
-                                   filing_id, query.get("kind"), request.get_data(cache=True), self.settings.now())
+                                   filing_id, query.get("kind"), request.get_data(cache=True), self.settings.now(),
+                                   read=self.settings.read_scan)
 
     @route("POST", "/filings/<filing_id>/contract-acceptance", access=allow(SPONSOR), body=AcceptanceInput(),
            answer=FilingOutput(), errors={**_FILING_GONE, **_STATE}, summary="Accept the contract clause (W3)")

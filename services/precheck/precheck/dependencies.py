@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 from nameko.extensions import DependencyProvider
 
-from precheck.domain import Rulebook, shipped_rulebook
+from precheck.domain import CURRENT_RULEBOOK, Rulebook, shipped_rulebook
 from shared.kernel.province_rules import CURRENT_VERSION, ProvinceRules, shipped_province_rules
 from shared.platform.config import flag
 
@@ -21,14 +21,14 @@ class Settings:
 
 
 class PrecheckSettings(DependencyProvider):
-    """``PRECHECK_RULEBOOK`` (version of the shipped rulebook, C3), ``PRECHECK_AUTO_PASS`` (whether a clean
-    filing with confirmed contacts passes without staff, configurable per provider) and
-    ``PRECHECK_PROVINCE_RULES`` (version of the shipped province rules, X3)."""
+    """``PRECHECK_RULEBOOK`` (version of the shipped rulebook, C3; unset: ``CURRENT_RULEBOOK``, with the scans'
+    comparison of X7), ``PRECHECK_AUTO_PASS`` (whether a clean filing with confirmed contacts passes without staff,
+    configurable per provider) and ``PRECHECK_PROVINCE_RULES`` (version of the shipped province rules, X3)."""
 
     def setup(self) -> None:
         config = self.container.config
         self.settings = Settings(
-            shipped_rulebook(str(config.get("PRECHECK_RULEBOOK") or "2026.1")),
+            shipped_rulebook(str(config.get("PRECHECK_RULEBOOK") or CURRENT_RULEBOOK)),
             flag("PRECHECK_AUTO_PASS", config.get("PRECHECK_AUTO_PASS", True)),
             shipped_province_rules(str(config.get("PRECHECK_PROVINCE_RULES") or CURRENT_VERSION)),
         )

@@ -89,8 +89,12 @@ class Rulebook:
         }
 
 
+CURRENT_RULEBOOK = "2026.2"
+"""The rulebook precheck applies unless ``PRECHECK_RULEBOOK`` says otherwise: 2026.1 and the scans' comparison (X7)."""
+
+
 @cache
-def shipped_rulebook(version: str = "2026.1") -> Rulebook:
+def shipped_rulebook(version: str = CURRENT_RULEBOOK) -> Rulebook:
     text = resources.files("precheck.rulebooks").joinpath(f"{version}.json").read_text(encoding="utf-8")
     return Rulebook.parse(json.loads(text))
 

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from intake import ocr
 from intake.domain import filing as lifecycle
 from intake.domain.filing import Acceptance, Filing, Scan
 from intake.domain.filing_data import SCAN_KINDS, normalise_typed, validate_filing
@@ -104,11 +103,13 @@ def set_access(uow: IntakeUnitOfWork, viewer: Viewer, filing_id: str, access: di
 
 
 def upload_scan(uow: IntakeUnitOfWork, viewer: Viewer, store: ObjectStore, bucket: str, actor: str, filing_id: str,
-                kind: str | None, body: bytes, at: datetime) -> dict:
+                kind: str | None, body: bytes, at: datetime, *,
+                read: Callable[[str, bytes], dict | None] | None) -> dict:
     """Store a document scan in object storage under retention (W4) and attach it to the filing: the original
     bytes, once they decode in full as the JPEG, PNG or PDF they claim to be (:mod:`shared.platform.uploads`).
-    X7: an identity document is read by OCR (:mod:`intake.ocr`); what it says goes to pre-verification with the
-    submission, never into the answer, a log or an event in the clear."""
+    X7: ``read`` (:func:`intake.ocr.reading_of`, or None where intake does not read scans) reads an identity
+    document by OCR; what it says goes to pre-verification with the submission, never into the answer, a log or
+    an event in the clear."""
     if kind not in SCAN_KINDS:
         raise BadRequest("unknown scan kind", field_errors(
             FieldError("kind", "choice", f"kind must be one of {list(SCAN_KINDS)}.", "P5")))
@@ -117,7 +118,7 @@ def upload_scan(uow: IntakeUnitOfWork, viewer: Viewer, store: ObjectStore, bucke
     # Decoded in full as the type it claims, off the hub, before the filing is locked (issue 17.5); an identity
     # document is read by OCR there too (X7), its reading kept sealed for pre-verification to compare.
     content_type = uploads.accept(body).content_type
-    reading = ocr.reading_of(kind, body)
+    reading = read(kind, body) if read else None
     filing = load(uow, viewer, filing_id, lock=True)
     filing = decided(lifecycle.edited, filing, "upload documents for", at)
     scan_id = str(uuid.uuid4())

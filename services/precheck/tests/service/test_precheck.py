@@ -54,7 +54,7 @@ def test_clean_filing_passes_once_both_contacts_are_confirmed(api, submit, prech
     assert _types(outcome) == [PRECHECK_PASSED, PRECHECK_PASSED_V2]
     for envelope in outcome:
         EVENTS.validate_outgoing(envelope)
-        assert envelope["data"]["reasons"] == [] and envelope["data"]["rulebook_version"] == "2026.1"
+        assert envelope["data"]["reasons"] == [] and envelope["data"]["rulebook_version"] == "2026.2"
         assert open_sealed(envelope["data"]["mobile"], "mobile") == "13800138000"
     assert open_sealed(outcome[1]["data"]["submission"]["contacts"]["mobile"], "contacts.mobile") == "13800138000"
 
@@ -84,7 +84,7 @@ def test_a_refused_code_answers_with_the_field_and_why(api, submit, precheck_tap
 @pytest.mark.req("C3")
 def test_the_rulebook_in_force_is_published(api):
     book = api.get("/rulebook").json()
-    assert book["version"] == "2026.1"
+    assert book["version"] == "2026.2"
     assert {r["requirement"] for r in book["rules"]} >= {"R1.2", "R1.3", "R1.5", "R1.6", "R1.7", "P2"}
 
 

@@ -35,8 +35,8 @@ def test_samples_are_clean_and_every_finding_names_rule_and_version():
     data = unit_filing()
     data["contacts"]["mobile"] = "12345"
     findings = domain.run_rulebook(shipped_rulebook(), submitted(data), Context(today=TODAY))
-    assert findings[0].reason()["rule"] == "PC-CON-1@2026.1"
-    assert findings[0].rulebook_version == "2026.1" and findings[0].requirement == "R1.6"
+    assert findings[0].reason()["rule"] == "PC-CON-1@2026.2"
+    assert findings[0].rulebook_version == "2026.2" and findings[0].requirement == "R1.6"
 
 
 def _mutate(path: str, value):

@@ -30,7 +30,7 @@ def test_bad_document_fails_at_once_with_the_rule_and_rulebook_version(uow, prec
     [failed] = uow.outbox.of_type(PRECHECK_FAILED)
     assert (failed["version"], failed["attempt"]) == (1, 3)  # which submission failed
     assert {k: failed["reasons"][0][k] for k in ("field", "code", "rule")} == {
-        "field": "responsible_person.document_number", "code": "check_digit", "rule": "PC-DOC-2@2026.1"}
+        "field": "responsible_person.document_number", "code": "check_digit", "rule": "PC-DOC-2@2026.2"}
 
 
 @pytest.mark.req("P2")
