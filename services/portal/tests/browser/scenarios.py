@@ -8,6 +8,7 @@ Each scenario drives the portal's pages only, through headless Chromium (Debian'
 provider's staff steps that have no pages yet go over the APIs (:class:`shared.testing.journey.Journey`). Every page
 visited is checked with axe-core, and saved as ``<page>.png`` when ``PORTAL_SCREENSHOTS`` names a folder.
 """
+import io
 import json
 import os
 import re
@@ -17,12 +18,14 @@ from pathlib import Path
 
 from bureau_scenarios import bureau_oversight, bureau_return
 from counter_scenarios import camera_args, counter
+from PIL import Image
 from playwright.sync_api import expect, sync_playwright
 from staff_scenarios import center_console, provider_reports, staff_consoles, staff_sign_in_through_the_idp
 
 from shared.i18n import beijing
+from shared.testing.documents import scans_of
 from shared.testing.journey import APPROVED, CODE, CONTACT_MARK, SIGN_IN_MARK, Journey
-from shared.testing.samples import ACCESS, individual_filing, png, unit_filing
+from shared.testing.samples import ACCESS, individual_filing, unit_filing
 from shared.testing.system import wait_until
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe-4.14.1.min.js"
@@ -202,17 +205,20 @@ def scans_clause_submit(sponsor, *, audit: bool = False) -> None:
     assert staff.put(f"/filings/{filing_id}/access", json=ACCESS).status_code == 200
     page.get_by_role("button", name="下一步").click()
     page.get_by_role("heading", name="证件扫描件", level=1).wait_for()
-    kinds = ["主办者证件", "网站负责人证件"] if sponsor.filing.data["sponsor"]["kind"] == "unit" else ["网站负责人证件"]
-    for number, kind in enumerate(kinds):
-        page.get_by_label("证件种类").select_option(label=kind)
+    # the scans say what the filing's documents say (X7: intake reads them by OCR, precheck compares them)
+    scans = scans_of(sponsor.filing.documents or sponsor.filing.data)
+    kinds = [("主办者证件", "sponsor_document"), ("网站负责人证件", "responsible_person_document")]
+    kinds = kinds if sponsor.filing.data["sponsor"]["kind"] == "unit" else kinds[1:]
+    for number, (label, kind) in enumerate(kinds):
+        page.get_by_label("证件种类").select_option(label=label)
         page.get_by_label("文件", exact=True).set_input_files(
-            files=[{"name": f"scan-{number}.png", "mimeType": "image/png", "buffer": png(64, 48)}])
+            files=[{"name": f"scan-{number}.jpg", "mimeType": "image/jpeg", "buffer": scans[kind]}])
         page.get_by_role("button", name="上传").click()
         page.locator(".scans img").nth(number).wait_for()
     previews = page.locator(".scans img")
     assert previews.count() == len(kinds)
-    for i in range(len(kinds)):  # the preview shows the scan itself, 64 pixels wide as uploaded
-        expect(previews.nth(i)).to_have_js_property("naturalWidth", 64)
+    for i, (_label, kind) in enumerate(kinds):  # the preview shows the scan itself, as wide as uploaded
+        expect(previews.nth(i)).to_have_js_property("naturalWidth", Image.open(io.BytesIO(scans[kind])).width)
     if audit:
         sponsor.audit("step-documents")
     page.get_by_role("link", name="下一步").click()
@@ -267,6 +273,7 @@ def precheck_failure(sponsor_at):
     data = unit_filing()
     data["sponsor"]["name"] = "有限公司"  # not a full unit name: precheck staff review it and fail it
     sponsor = sponsor_at(data, prefix="failure-")
+    sponsor.filing.documents = unit_filing()  # its licence has the full name (X7: one more finding for staff)
     sponsor.sign_in()
     start(sponsor, "unit")
     fill_steps(sponsor)

@@ -42,6 +42,7 @@ def staff_consoles(sponsor_at):
     officer = sponsor_at(data)
     journey, filing, page = officer.journey, officer.filing, officer.page
     filing.photo_seed = 50  # each scenario is a process of its own: the others' first photo is taken (P4, reused)
+    filing.documents = unit_filing()  # its licence has the full name it is corrected to (X7)
     journey.sign_in(filing)
     journey.draft(filing)
     journey.submit(filing)
