@@ -22,9 +22,9 @@ from playwright.sync_api import expect
 from staff_scenarios import staff_sign_in
 
 from shared.i18n import BEIJING, beijing
+from shared.testing.documents import scans_of
 from shared.testing.faces import backdrop_photo
 from shared.testing.journey import PHOTOS
-from shared.testing.documents import scans_of
 from shared.testing.samples import ACCESS, png, unit_filing
 
 CAMERA_PHOTO = 95
