@@ -35,7 +35,7 @@ class BureauSettings(DependencyProvider):
     ``BUREAU_EVIDENCE_LINK_SECONDS`` (life of an evidence link, at most 300), ``PUBLIC_QUERY_LIMIT`` (X9: public
     queries a client may make a minute, 30 by default), ``TRUSTED_PROXIES`` (the proxies, such as a portal, whose
 ``X-Forwarded-For`` names the public query's client; empty: nobody, ``shared.platform.clients``),
-    ``BUREAU_MIIT_CHECK`` (X2: a filing received is reviewed only after the MIIT SMS check; on in config.yaml, off where the setting is absent)."""
+    ``BUREAU_MIIT_CHECK`` (X2: a filing received is reviewed only after the MIIT SMS check; on in config.yaml)."""
 
     def setup(self) -> None:
         config = self.container.config
