@@ -20,7 +20,8 @@ or step by step (what ``happy_path`` does)::
     journey.decide_on_site(filing)         # P6/P7: sealed form, filing_sent_to_bureau.v1 -> "sent_to_bureau"
     journey.approve(filing)                # P8: reviewer approves -> filing.number, intake "approved"
 
-``send_to_bureau`` is ``happy_path`` but the approval. Detours: ``edit`` (PATCH the draft), ``correct`` (P6: staff
+``send_to_bureau`` is ``happy_path`` but the approval; ``pass_precheck`` its steps up to the counter (P1 .. P3),
+for a driver that works the counter's pages. Detours: ``edit`` (PATCH the draft), ``correct`` (P6: staff
 correct a field on site), ``return_`` (P8: the reviewer returns the filing), ``request_change`` / ``change`` (备案变更:
 open, or open + edit + accept + submit), ``cancel`` (注销), ``precheck_decide`` (staff work a filing that needs
 review), ``await_window`` (the on-site case in a state, e.g. "expired"). Readers: ``intake_view``, ``timeline``,
@@ -374,16 +375,22 @@ class Journey:
 
     def send_to_bureau(self, filing: Filing, *, by_sms: bool = True) -> dict:
         """P1 .. P7 for ``filing``: up to the sealed form sent to the bureau; answers the on-site decision."""
-        self.sign_in(filing, by_sms=by_sms)
-        self.draft(filing)
-        self.submit(filing)
-        self.confirm_contacts(filing)
-        self.await_state(filing, "precheck_passed")
+        self.pass_precheck(filing, by_sms=by_sms)
         self.verify_on_site(filing)
         decided = self.decide_on_site(filing)
         if decided["state"] != "sent_to_bureau":
             raise StepFailed(f"on-site decision for {filing.id}: {decided['state']}: {decided.get('reasons')}")
         return decided
+
+    def pass_precheck(self, filing: Filing, *, by_sms: bool = True) -> dict:
+        """P1 .. P3 for ``filing``: signed in, drafted, submitted, its contacts confirmed, pre-verification passed;
+        answers the on-site case, its window open (for the counter's pages to take on)."""
+        self.sign_in(filing, by_sms=by_sms)
+        self.draft(filing)
+        self.submit(filing)
+        self.confirm_contacts(filing)
+        self.await_state(filing, "precheck_passed")
+        return self.await_window(filing)
 
     def intake_view(self, filing: Filing) -> dict:
         return _ok(self.client("intake", self.supervisor_token).get(f"/filings/{filing.id}"))

@@ -1,12 +1,15 @@
 """The provincial bureau's pages in a real browser (issue 20), run by ``scenarios.py`` like the others.
 
-``bureau_return`` (P8, B1, X2, X6): two filings reach the bureau (the provider's steps over the services' APIs:
-the counter's pages are another scenario's); the responsible person meets a wrong code on the MIIT SMS check page
-(no login), is told the tries left, and passes; the reviewer finds both in the province's queue, nearest deadline
-first, each deadline in Beijing time; returns one through its review page naming two fields and their reasons; the
-sponsor's status page shows the return with the reasons; the counter verifies again with the sponsor present and
-corrects the address; the second MIIT check passes on the page; the reviewer sees the second submission with the
-correction and approves; the sponsor's status page shows the number. A reviewer of another province sees none of
+``bureau_return`` (P8, B1, X2, X6): two filings reach the bureau, one verified on the counter's pages by a
+verifier signed in (photo uploaded, copies and originals, domain owner, access, agreement on the pad, decision),
+the other over the services' APIs (the sponsor's steps before the counter too: they are issue 19's scenarios);
+the responsible person meets a wrong code on the MIIT SMS check page (no login), is told the tries left, and
+passes; the reviewer finds both in the province's queue, nearest deadline first, each deadline in Beijing time;
+returns one through its review page naming two fields and their reasons; the sponsor's status page shows the
+return with the reasons; on the counter's pages the verifier reads the bureau's reasons, verifies again with the
+sponsor present (a new photo), corrects the address on site, has the agreement signed anew and sends it; the
+second MIIT check passes on the page; the reviewer sees the second submission with the correction and approves;
+the sponsor's status page shows the number. A reviewer of another province sees none of
 the filing: not in the queue, no review page, no evidence, no inspection or penalty of this province.
 
 ``bureau_oversight`` (B2, A1, X9, X6): after a filing is approved, the public query (no login) finds it by number,
@@ -19,16 +22,29 @@ import time
 import uuid
 from datetime import datetime, timedelta
 
+from counter_scenarios import (
+    check_domains,
+    correct_on_site,
+    decide,
+    originals,
+    photo_taken,
+    save_access,
+    sign_agreement,
+    upload_photo,
+)
 from playwright.sync_api import expect
 from staff_scenarios import staff_sign_in
 
 from shared.i18n import BEIJING, beijing
 from shared.testing.http import token
-from shared.testing.journey import MIIT_MARK
+from shared.testing.journey import MIIT_MARK, photo_of
 from shared.testing.samples import unit_filing
 from shared.testing.system import wait_until
 
 CORRECTED_ADDRESS = "北京市海淀区示例路1号2单元301室"
+# The photos of this module's filings (P4: a photo is used once in a deployment), ``PHOTOS[n]``: the returned
+# filing's at each visit, the other filing's, and ``bureau_oversight``'s.
+FIRST_VISIT, OTHER, SECOND_VISIT, OVERSIGHT = 100, 101, 102, 110
 
 
 def miit_on_the_page(person, filing, application: str | None = None) -> None:
@@ -67,14 +83,55 @@ def miit_on_the_page(person, filing, application: str | None = None) -> None:
         person.audit("miit-check-passed")
 
 
+def verify_at_the_counter(verifier, filing) -> None:
+    """P4–P7 on the counter's pages for ``filing``, its window open: the photo uploaded, copies and originals kept
+    and checked, the domain's owner, the access information, the agreement signed, the decision."""
+    verifier.go(f"/staff/counter/{filing.id}/steps/photo")
+    upload_photo(verifier.page, photo_of(filing))
+    photo_taken(verifier, filing)
+    originals(verifier, filing.data)
+    expect(verifier.page.locator("#differences")).to_have_text("证件持有人、证件类型和号码与原件一致。")
+    check_domains(verifier)
+    verifier.page.get_by_role("link", name="接入信息", exact=True).click()
+    save_access(verifier)
+    sign_agreement(verifier, filing, filing.data["responsible_person"]["name"])
+    decide(verifier)
+
+
+def verify_again(verifier, filing) -> None:
+    """P8 on the counter's pages: the returned filing's window in today's list, the bureau's reasons on its case,
+    the responsible person present again (a new photo), the address the reviewer named corrected on site (P6), the
+    agreement signed anew, the decision: sent to the bureau a second time. The evidence kept at the first visit
+    (copies, originals, domain owner, access) stays in the file."""
+    page = verifier.page
+    verifier.go("/staff/counter")
+    page.get_by_role("link", name=filing.id[:8]).click()
+    expect(page.locator("#bureau-return")).to_contain_text("通信地址：通信地址缺少门牌号，请核对")
+    assert "办公电话：办公电话无法接通" in page.locator("#bureau-return").inner_text()
+    expect(page.locator("#outstanding")).to_contain_text("信息安全管理协议")  # signed anew at each visit
+    verifier.audit("counter-returned")
+    filing.photo_seed = SECOND_VISIT
+    verifier.go(f"/staff/counter/{filing.id}/steps/photo")
+    upload_photo(page, photo_of(filing))
+    photo_taken(verifier, filing)
+    page.get_by_role("link", name="证件原件", exact=True).click()
+    correct_on_site(page, "通信地址", CORRECTED_ADDRESS)
+    verifier.audit("counter-corrected")
+    sign_agreement(verifier, filing, filing.data["responsible_person"]["name"])
+    decide(verifier)
+
+
 def bureau_return(sponsor_at):
     sponsor = sponsor_at(unit_filing(), prefix="returned-")
     journey, filing = sponsor.journey, sponsor.filing
-    filing.photo_seed = 100  # each scenario's filings take photos of their own (P4: a photo is used once)
+    filing.photo_seed = FIRST_VISIT  # each scenario's filings take photos of their own (P4: a photo is used once)
     other = journey.new_filing()
-    other.photo_seed = 101
-    journey.send_to_bureau(filing)  # the provider's steps (P1–P7) over the services' APIs
-    journey.send_to_bureau(other)
+    other.photo_seed = OTHER
+    journey.pass_precheck(filing)  # the sponsor's steps (P1–P3) over the services' APIs
+    verifier = sponsor_at(prefix="returned-")
+    staff_sign_in(verifier, journey.verifier_token)
+    verify_at_the_counter(verifier, filing)
+    journey.send_to_bureau(other)  # the provider's steps (P1–P7) over the services' APIs
     # X2: the sponsor's status page gives the application number the MIIT check asks for
     sponsor.sign_in()
     sponsor.go(f"/filings/{filing.id}")
@@ -122,13 +179,13 @@ def bureau_return(sponsor_at):
     sponsor.await_state("通信管理局退回")
     assert "通信地址：通信地址缺少门牌号，请核对" in sponsor.page.locator("main").inner_text()
     sponsor.audit("status")
-    # P8: the provider verifies again, the sponsor present: the address corrected on site (P6), sent anew
+    # P8: the counter verifies again on its pages, the sponsor present: the address corrected on site, sent anew
     case = journey.await_window(filing)
     assert case["sending"] == 2 and [r["field"] for r in case["returned"][0]["reasons"]] == [
         "contacts.postal_address", "contacts.office_phone"]
-    journey.verify_on_site(filing)
-    journey.correct(filing, "contacts.postal_address", CORRECTED_ADDRESS)
-    assert journey.decide_on_site(filing)["state"] == "sent_to_bureau"
+    verify_again(verifier, filing)
+    case = journey.case(filing)
+    assert [c["field"] for c in case["corrections"]] == ["contacts.postal_address"], case["corrections"]
     wait_until("the second review", lambda: journey.review(filing)["submission"] == 2, 30)
     miit_on_the_page(person, filing)
     # the second submission, with the correction, approved on the page; the number on the sponsor's status page
@@ -159,7 +216,7 @@ def bureau_return(sponsor_at):
     assert all(a["viewer"] != "bureau:京:reviewer-9" for a in accesses.json()["items"])
     for path in ("/staff/inspections", "/staff/penalties"):
         assert stranger.page.goto(stranger.base + path).status == 403
-    assert not [m for s in (sponsor, person, reviewer) for m in s.console if "Content Security Policy" in m]
+    assert not [m for s in (sponsor, verifier, person, reviewer) for m in s.console if "Content Security Policy" in m]
 
 
 def query(person, by: str, asked: str) -> None:
@@ -174,7 +231,7 @@ def query(person, by: str, asked: str) -> None:
 def bureau_oversight(sponsor_at):
     visitor = sponsor_at(prefix="")
     journey, filing = visitor.journey, visitor.filing
-    filing.photo_seed = 110
+    filing.photo_seed = OVERSIGHT
     journey.happy_path(filing)
     # X9: the public query, no login: by number (older forms too), by domain, by the unit's name
     page = visitor.page

@@ -9,6 +9,10 @@ agreement signed on the signature pad and decides; the sealed form opens and dow
 approves on the review page, and the sponsor's status page shows the number. Before, the verifier enters the
 draft's access information (R1.8); after, the supervisor files a change of the approved site's hosting (W5),
 registers the department and reads its quality report (W1). Every page is checked with axe-core.
+
+The steps a verifier works on the case's pages (``upload_photo``, ``photo_taken``, ``originals``,
+``correct_on_site``, ``check_domains``, ``save_access``, ``sign_agreement``, ``decide``) are also the bureau
+return's (``bureau_scenarios.bureau_return``: its first verification and the one after the return).
 """
 import hashlib
 import io
@@ -109,10 +113,7 @@ def counter(sponsor_at):
     verifier.audit("counter")
     # P4: a photo refused with each check's reason, in Chinese; then the counter's camera
     verifier.go(f"{base}/steps/photo")
-    page.get_by_label("或上传照片文件").set_input_files(files=[{
-        "name": "grey.jpg", "mimeType": "image/jpeg",
-        "buffer": backdrop_photo(faces=(3, 7), grey=True, logo=False)}])
-    page.get_by_role("button", name="上传并检查").click()
+    upload_photo(page, backdrop_photo(faces=(3, 7), grey=True, logo=False))
     refused = page.locator("#photo-refused")
     expect(refused).to_contain_text("照片须为彩色。")
     for check, shown in (("格式（JPEG 或 PNG）", "通过"), ("尺寸", "通过"), ("彩色", "未通过：照片须为彩色。"),
@@ -123,13 +124,7 @@ def counter(sponsor_at):
     verifier.audit("counter-photo-refused")
     page.get_by_role("button", name="开启摄像头").click()
     page.get_by_role("button", name="拍照并检查").click()
-    page.locator("#photo-checks").wait_for()
-    assert "未通过" not in page.locator("#photo-checks").inner_text()
-    expect(page.locator("figure.photo img")).to_have_js_property("naturalWidth", 800)  # the stamped copy
-    taken = journey.case(filing)["photo"]
-    assert taken["faces"] == 1 and taken["by"].endswith(":verifier-1"), taken
-    expect(page.locator("figure.photo figcaption")).to_contain_text(beijing(taken["taken_at"], with_seconds=True))
-    verifier.audit("counter-photo")
+    photo_taken(verifier, filing)
     # X8: consent first, then the ID card's photo compared with the counter photo; staff confirm the outcome
     page.get_by_role("link", name="人脸比对", exact=True).click()
     page.get_by_role("button", name="本人同意进行人脸比对").click()
@@ -144,65 +139,23 @@ def counter(sponsor_at):
     assert face["consent"] is True and face["outcome"] == "same_person" and face["distance"] < face["threshold"]
     assert face["decision"]["method"] == "model_confirmed" and face["decision"]["same_person"] is True
     # P5: copies kept, the originals against the authorities and the filing; P6: the mistyped name corrected
-    page.get_by_role("link", name="证件原件", exact=True).click()
-    for subject in ("sponsor", "responsible_person"):
-        form = page.locator(f"form[action$='/copies/{subject}']")
-        form.locator("input[type=file]").set_input_files(files=[{"name": f"{subject}.png", "mimeType": "image/png",
-                                                                 "buffer": png(64, 48)}])
-        with page.expect_navigation():
-            form.get_by_role("button", name="留存复印件").click()
-    expect(page.locator("#copies")).not_to_contain_text("尚未完成")
     original = unit_filing()
-    for subject in ("sponsor", "responsible_person"):
-        for field in ("name", "document_number"):
-            page.locator(f"#o-{subject}-{field}").fill(original[subject][field])
-    page.get_by_label("经当面比对，身份证为到场本人所有。").check()
-    page.get_by_role("button", name="核对原件").click()
-    expect(page.locator("#authority")).to_contain_text("公安机关")
-    assert "不一致" not in page.locator("#authority").inner_text()
+    originals(verifier, original)
     expect(page.locator("#differences")).to_have_text("网站负责人姓名：与原件不一致")
     verifier.audit("counter-originals")
-    page.get_by_label("正确的值（以原件为准）").fill(original["responsible_person"]["name"])
-    page.get_by_role("button", name="当场更正").click()
+    correct_on_site(page, "网站负责人姓名", original["responsible_person"]["name"])
     expect(page.locator("#differences")).to_have_text("证件持有人、证件类型和号码与原件一致。")
-    expect(page.locator("#corrections")).to_contain_text("网站负责人姓名")
-    # P5: the domain's owner by RDAP (the sandbox registry knows the sample's domain as the sponsor's)
-    page.get_by_role("link", name="域名所有者", exact=True).click()
-    page.get_by_role("button", name="查询域名所有者").click()
-    expect(page.locator("#domain-checks")).to_contain_text("所有者与主办者一致")
-    verifier.audit("counter-domains")
+    check_domains(verifier)
     # R1.8, P5: the access information; an IP that is not the provider's own is refused, naming it
     page.get_by_role("link", name="接入信息", exact=True).click()
     ips = page.get_by_label("网站 IP 地址", exact=True)
     ips.fill("8.8.8.8")
     page.get_by_role("button", name="保存接入信息").click()
     expect(page.get_by_role("alert")).to_contain_text("该 IP 地址不在接入服务单位自己的地址段内。")
-    page.get_by_label("网站 IP 地址", exact=True).fill("\n".join(ACCESS["ip_addresses"]))
-    page.get_by_role("button", name="保存接入信息").click()
-    expect(page.locator("#access-entered")).to_contain_text("verifier-1")
-    verifier.audit("counter-access")
-    # P6, W3: the agreement, the clause verbatim, signed on the pad
-    page.get_by_role("link", name="信息安全管理协议", exact=True).click()
-    assert "如备案信息不真实，将关闭网站并注销备案" in page.locator("#agreement-clause").inner_text()
-    page.get_by_label("签署人（网站负责人）").fill(original["responsible_person"]["name"])
-    pad = page.locator("#signature-pad").bounding_box()
-    page.mouse.move(pad["x"] + 40, pad["y"] + pad["height"] / 2)
-    page.mouse.down()
-    for step in range(1, 24):
-        page.mouse.move(pad["x"] + 40 + step * 20, pad["y"] + pad["height"] / 2 + (25 if step % 2 else -25))
-    page.mouse.up()
-    verifier.audit("counter-agreement")
-    page.get_by_role("button", name="签署协议").click()
-    expect(page.locator("#agreement-signed")).to_contain_text("verifier-1")
-    agreement = journey.case(filing)["agreement"]
-    assert re.fullmatch(r"[0-9a-f]{64}", agreement["signature_sha256"])
-    assert agreement["signature_sha256"] != hashlib.sha256(b"").hexdigest()  # the drawing, not an empty pad
+    save_access(verifier)
+    sign_agreement(verifier, filing, original["responsible_person"]["name"])
     # P5–P7: nothing outstanding; the decision; the sealed form, its seal valid, shown and downloaded
-    page.get_by_role("link", name="核验决定", exact=True).click()
-    expect(page.locator("#outstanding")).to_have_count(0)
-    verifier.audit("counter-decision")
-    page.get_by_role("button", name="作出核验决定").click()
-    expect(page.locator("#case-state")).to_have_text("已报送通信管理局")
+    decide(verifier)
     expect(page.locator("#forms td.passed")).to_have_count(2)  # both copies' seals checked valid
     shown = page.get_by_role("link", name="核验单（接入服务单位留存）", exact=True)
     pdf = page.request.get(verifier.base + shown.get_attribute("href"))
@@ -243,6 +196,103 @@ def counter(sponsor_at):
     department(supervisor)
     assert not [m for s in (verifier, reviewer, sponsor, supervisor) for m in s.console
                 if "Content Security Policy" in m]
+
+
+def upload_photo(page, photo: bytes) -> None:
+    """P4: ``photo`` (a JPEG) uploaded on the photo step and checked, as against one taken with the camera."""
+    page.get_by_label("或上传照片文件").set_input_files(files=[{"name": "photo.jpg", "mimeType": "image/jpeg",
+                                                          "buffer": photo}])
+    page.get_by_role("button", name="上传并检查").click()
+
+
+def photo_taken(verifier, filing) -> None:
+    """P4: the photo just taken or uploaded passed every check; its stamped copy shows when it was taken, in
+    Beijing time (which also tells this photo from one taken before)."""
+    page = verifier.page
+    page.locator("#photo-checks").wait_for()
+    assert "未通过" not in page.locator("#photo-checks").inner_text()
+    expect(page.locator("figure.photo img")).to_have_js_property("naturalWidth", 800)  # the stamped copy
+    taken = verifier.journey.case(filing)["photo"]
+    assert taken["faces"] == 1 and taken["by"].endswith(":verifier-1"), taken
+    expect(page.locator("figure.photo figcaption")).to_contain_text(beijing(taken["taken_at"], with_seconds=True))
+    verifier.audit("counter-photo")
+
+
+def originals(verifier, original: dict) -> None:
+    """P5, from the case's pages: a copy of each original kept, then what the originals say (as in ``original``,
+    a filing's data) entered with the ID card confirmed as the person's, checked against the authorities."""
+    page = verifier.page
+    page.get_by_role("link", name="证件原件", exact=True).click()
+    for subject in ("sponsor", "responsible_person"):
+        form = page.locator(f"form[action$='/copies/{subject}']")
+        form.locator("input[type=file]").set_input_files(files=[{"name": f"{subject}.png", "mimeType": "image/png",
+                                                                 "buffer": png(64, 48)}])
+        with page.expect_navigation():
+            form.get_by_role("button", name="留存复印件").click()
+    expect(page.locator("#copies")).not_to_contain_text("尚未完成")
+    for subject in ("sponsor", "responsible_person"):
+        for field in ("name", "document_number"):
+            page.locator(f"#o-{subject}-{field}").fill(original[subject][field])
+    page.get_by_label("经当面比对，身份证为到场本人所有。").check()
+    page.get_by_role("button", name="核对原件").click()
+    expect(page.locator("#authority")).to_contain_text("公安机关")
+    assert "不一致" not in page.locator("#authority").inner_text()
+
+
+def correct_on_site(page, field: str, after: str) -> None:
+    """P6, on the originals step: the field labelled ``field`` corrected on site to ``after``, and recorded."""
+    page.locator("#correction-field").select_option(label=field)
+    page.get_by_label("正确的值（以原件为准）").fill(after)
+    page.get_by_role("button", name="当场更正").click()
+    expect(page.locator("#corrections")).to_contain_text(field)
+
+
+def check_domains(verifier) -> None:
+    """P5: each domain's owner by RDAP (the sandbox registry knows the sample's domain as the sponsor's)."""
+    page = verifier.page
+    page.get_by_role("link", name="域名所有者", exact=True).click()
+    page.get_by_role("button", name="查询域名所有者").click()
+    expect(page.locator("#domain-checks")).to_contain_text("所有者与主办者一致")
+    verifier.audit("counter-domains")
+
+
+def save_access(verifier) -> None:
+    """R1.8, P5: the access information as the provider hosts the site (its own IPs), saved on the access step."""
+    page = verifier.page
+    access_form(page, ACCESS)
+    page.get_by_role("button", name="保存接入信息").click()
+    expect(page.locator("#access-entered")).to_contain_text("verifier-1")
+    verifier.audit("counter-access")
+
+
+def sign_agreement(verifier, filing, signer: str) -> None:
+    """P6, W3: the security agreement, its clause verbatim, signed by ``signer`` on the signature pad."""
+    page = verifier.page
+    page.get_by_role("link", name="信息安全管理协议", exact=True).click()
+    assert "如备案信息不真实，将关闭网站并注销备案" in page.locator("#agreement-clause").inner_text()
+    page.get_by_label("签署人（网站负责人）").fill(signer)
+    pad = page.locator("#signature-pad").bounding_box()
+    page.mouse.move(pad["x"] + 40, pad["y"] + pad["height"] / 2)
+    page.mouse.down()
+    for step in range(1, 24):
+        page.mouse.move(pad["x"] + 40 + step * 20, pad["y"] + pad["height"] / 2 + (25 if step % 2 else -25))
+    page.mouse.up()
+    verifier.audit("counter-agreement")
+    page.get_by_role("button", name="签署协议").click()
+    expect(page.locator("#agreement-signed")).to_contain_text("verifier-1")
+    agreement = verifier.journey.case(filing)["agreement"]
+    assert re.fullmatch(r"[0-9a-f]{64}", agreement["signature_sha256"])
+    assert agreement["signature_sha256"] != hashlib.sha256(b"").hexdigest()  # the drawing, not an empty pad
+
+
+def decide(verifier) -> None:
+    """P5–P7: nothing outstanding on the decision step; the decision sends the sealed form to the bureau."""
+    page = verifier.page
+    page.get_by_role("link", name="核验决定", exact=True).click()
+    expect(page.locator("#outstanding")).to_have_count(0)
+    verifier.audit("counter-decision")
+    page.get_by_role("button", name="作出核验决定").click()
+    expect(page.locator("#case-state")).to_have_text("已报送通信管理局")
 
 
 def access_form(page, access: dict) -> None:

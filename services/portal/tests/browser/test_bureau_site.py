@@ -1,7 +1,8 @@
 """Issue 20, the provincial bureau's pages in a real browser through the portal's pages only (the scenarios in
-``bureau_scenarios.py``): a bureau return with field reasons, the re-verification and the approval, the number on
-the sponsor's status page; the MIIT SMS check page and the public query without a login; inspections and
-penalties. Every page visited is checked with axe-core (no serious or critical violation)."""
+``bureau_scenarios.py``): a bureau return with field reasons, the re-verification on the counter's pages with a
+verifier signed in (the first verification too) and the approval, the number on the sponsor's status page; the
+MIIT SMS check page and the public query without a login; inspections and penalties. Every page visited is checked
+with axe-core (no serious or critical violation)."""
 import pytest
 
 pytestmark = pytest.mark.system
@@ -12,8 +13,9 @@ pytestmark = pytest.mark.system
 @pytest.mark.req("X2")
 @pytest.mark.req("X6")
 def test_a_bureau_return_with_field_reasons_is_verified_again_and_approved_and_the_sponsor_sees_the_number(browse):
-    """The MIIT check on its public page (a wrong code: the tries left); the queue by deadline in Beijing time; the
-    return naming two fields; the sponsor's status with the reasons; the counter's correction; the second
+    """The counter's pages verify the filing; the MIIT check on its public page (a wrong code: the tries left); the
+    queue by deadline in Beijing time; the return naming two fields; the sponsor's status with the reasons; on the
+    counter's pages the bureau's reasons, a new photo, the address corrected, the agreement signed anew; the second
     submission approved; the number on the sponsor's status page; another province's reviewer sees nothing."""
     browse("bureau_return")
 

@@ -67,6 +67,9 @@ CASE = {"filing_id": "6f1c1d3e-0000-4000-8000-000000000001", "state": "window_op
                                                                "looked_up_at": "2026-12-01T03:06:00+00:00",
                                                                "certificate": "e-3", "confirmed_by": None}],
         "access": None, "agreement": None, "forms": None, "reasons": [], "appointment": None,
+        "returned": [{"returned_at": "2026-12-02T02:00:00+00:00", "by": "bureau:京:reviewer-1",
+                      "reasons": [{"field": "contacts.postal_address", "code": "staff_reason", "message": "缺少门牌号",
+                                   "rule": "B1"}]}],
         "outstanding": [{"field": "face.decision", "code": "required", "message": "", "rule": "X8"},
                         {"field": "copies.responsible_person", "code": "required", "message": "", "rule": "P5"}]}
 
@@ -88,3 +91,5 @@ def test_each_counter_page_reads_in_the_persons_language_with_times_in_beijing(l
     assert "2027-01-01 10:00" in html  # the window's end, in Beijing time
     if locale == "zh_CN":
         assert "待完成" in html  # the steps verification still names a reason for
+    if locale == "zh_CN" and step == "case":  # P8: what the bureau returned it for, for the verifier to settle
+        assert "通信管理局退回（2026-12-02 10:00）" in html and "通信地址：缺少门牌号" in html
