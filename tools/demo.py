@@ -24,12 +24,14 @@ import sys
 import tempfile
 import time
 import warnings
+from datetime import datetime
 from pathlib import Path
 
 warnings.filterwarnings("ignore", message=r"\s*eventlet is deprecated")  # design.md §8: that one warning only
 
 import requests  # noqa: E402
 
+from shared.i18n import BEIJING  # noqa: E402
 from shared.testing.journey import Journey  # noqa: E402
 from shared.testing.system import (  # noqa: E402
     ALL_SERVICES,
@@ -110,16 +112,21 @@ def drive(journey: Journey):
     return journey, filing
 
 
+def _beijing(stamp: str) -> str:
+    """A stored UTC time as people read it: Beijing time, to the millisecond."""
+    return datetime.fromisoformat(stamp).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M:%S.%f")[:23]
+
+
 def report(deployment: Deployment, vhost: Vhost, driven, tap: BusTap) -> int:
     journey, filing = driven
-    print(f"\ntimeline of filing {filing.id} (intake):")
+    print(f"\ntimeline of filing {filing.id} (intake; times in Beijing time):")
     for entry in journey.timeline(filing):
         actor = entry["actor"] if len(entry["actor"]) < 32 else entry["actor"][:16] + "…"  # a sponsor's HMAC
-        print(f"  {entry['at'][:23]}  {entry['state']:<16} by {actor:<28} {entry['note'] or ''}")
+        print(f"  {_beijing(entry['at'])}  {entry['state']:<16} by {actor:<28} {entry['note'] or ''}")
     events = _events(tap, filing.id)
     print(f"\nevents on the bus for it ({len(events)}):")
     for meta in events:
-        print(f"  {meta['occurred_at'][:23]}  {meta['source']:<12} {meta['type']}")
+        print(f"  {_beijing(meta['occurred_at'])}  {meta['source']:<12} {meta['type']}")
     sms = journey.sms_to(filing)
     print(f"\nSMS sent to {filing.mobile[:3]}****{filing.mobile[-4:]} ({len(sms)}):")
     for message in sms:
