@@ -142,11 +142,16 @@ def test_concurrent_approvals_on_3_processes_one_killed_give_consecutive_numbers
 
     events = []
     deadline = time.monotonic() + 60
-    while len(events) < FILINGS and time.monotonic() < deadline:
+    while len({e["meta"]["id"] for e in events}) < FILINGS and time.monotonic() < deadline:
         events += [e for e in tap.drain(timeout=0.5) if e["meta"]["type"] == FILING_APPROVED]
     time.sleep(2)
     events += [e for e in tap.drain(timeout=0.5) if e["meta"]["type"] == FILING_APPROVED]
     tap.close()
-    assert sorted(e["data"]["filing_number"] for e in events) == sorted(numbers), "one filing_approved.v1 each"
+    # a worker killed between publishing an outbox row and marking it sent leaves it to be published again, under
+    # the same event id (design.md §4: redelivery, which consumers claim once); a second event id would be a second
+    # approval
+    approvals = {e["meta"]["id"]: e["data"]["filing_number"] for e in events}
+    assert sorted(approvals.values()) == sorted(numbers), "one filing_approved.v1 each"
     print(f"\n{FILINGS} approvals on {WORKERS} processes in {elapsed:.1f} s, one killed: {len(failed_over)} requests "
-          f"failed over to another worker; serials 1..{FILINGS}, {len(events)} filing_approved.v1")
+          f"failed over to another worker; serials 1..{FILINGS}, {len(approvals)} filing_approved.v1 "
+          f"({len(events) - len(approvals)} published again after the kill)")
