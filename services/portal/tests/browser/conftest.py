@@ -64,7 +64,9 @@ def chromium() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def system():
+def system(request):
+    """The module's deployment; a module that sets ``READS_SCANS = False`` gets an intake that stores the scans
+    without reading them by OCR (about a CPU-second a scan), for scenarios that do not look at X7's findings."""
     work = Path(tempfile.mkdtemp(prefix="icp-portal-"))
     admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
     audit_db = f"portal_audit_{uuid.uuid4().hex[:8]}"  # audit's migrations are PostgreSQL's; the others run on SQLite
@@ -76,13 +78,15 @@ def system():
             connection.execute(text(f'CREATE DATABASE "{audit_db}"'))
         return make_url(ADMIN_URL).set(database=audit_db).render_as_string(hide_password=False)
 
+    reads_scans = getattr(request.module, "READS_SCANS", True)
     portal_port = free_port()
     idp, auth, oidc = identity_provider(portal_port)
     with Vhost("icp-portal") as amqp_uri, SandboxRegistry(work / "registry.log") as registry:
         deployment = Deployment(
             SERVICES, work, amqp_uri, database,
             env={"NOTIFY_RETRY_BASE_SECONDS": "1", "AUTHORITY_MODE": "sandbox", "NOTIFY_POLL_SECONDS": "0.2", **auth},
-            service_env={"intake": INTAKE_ENV, "verification": registry.verification_env,
+            service_env={"intake": {**INTAKE_ENV, "INTAKE_READ_SCANS": str(reads_scans)},
+                         "verification": registry.verification_env,
                          "bureau": {"BUREAU_PROVINCE": PROVINCE, **BUREAU_ENV},
                          "portal": {"PORTAL_ACTOR": " ".join(ACTORS), **PORTAL_ENV, **oidc}},  # every site and console
             ports={PORTAL: portal_port},
