@@ -13,7 +13,7 @@ from sqlalchemy import DateTime, cast, delete, func, select, text, update
 from sqlalchemy.orm import Session
 
 from audit import domain, models
-from audit.shell_sites import ShellSite, SiteProbe
+from audit.shell_sites import PROBE_REASONS, ShellSite, SiteProbe
 from shared.platform.unit_of_work import SqlUnitOfWork
 
 SERVICE = "audit"
@@ -204,9 +204,13 @@ class ShellSiteRepository:
         shells = select(models.ShellSite.provider_id).where(models.ShellSite.cleared_at.is_(None))
         return sorted(set(self.session.scalars(approved.union(shells))))
 
-    def findings(self, provider_id: str, open_only: bool = True) -> list[ShellSite]:
+    def findings(self, provider_id: str, open_only: bool = True, probed: bool | None = None) -> list[ShellSite]:
+        """The provider's findings; open ones locked, of one kind when ``probed`` says which (the probe's or the
+        inventory's), so that each check locks only the rows it may change."""
         shell = models.ShellSite
         query = select(shell).where(shell.provider_id == provider_id)
+        if probed is not None:
+            query = query.where(shell.reason.in_(PROBE_REASONS) if probed else shell.reason.not_in(PROBE_REASONS))
         if open_only:
             query = query.where(shell.cleared_at.is_(None)).with_for_update()
         return [_domain(ShellSite, r) for r in self.session.scalars(query.order_by(shell.found_at, shell.domain))]

@@ -86,9 +86,9 @@ class AuditService(ServiceBase):
 
     def _check_shell_sites(self) -> dict:
         s, uow, now = self.settings, self.uow, self.settings.now()
-        inventory = monitoring.check_shell_sites(uow, window_days=s.shell_site_rectify_days, now=now)
         probe = monitoring.probe_shell_sites(uow, s.prober, s.ranges, window_days=s.shell_site_rectify_days,
-                                             failing_days=s.failing_days, now=now)
+                                             failing_days=s.failing_days, now=now)  # first: it waits on the network
+        inventory = monitoring.check_shell_sites(uow, window_days=s.shell_site_rectify_days, now=now)
         counts = {change: inventory[change] + probe[change] for change in ("found", "cleared")}
         self.db.commit()
         self.metrics.counter("icp_audit_shell_site_findings_total", "Shell-site findings raised and cleared",

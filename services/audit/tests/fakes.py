@@ -145,9 +145,10 @@ class FakeShellSites:
         return sorted({p for (p, _), (_, present) in self.sites.items() if present}
                       | {f.provider_id for f in self.rows.values() if f.cleared_at is None})
 
-    def findings(self, provider_id: str, open_only: bool = True) -> list[ShellSite]:
+    def findings(self, provider_id: str, open_only: bool = True, probed: bool | None = None) -> list[ShellSite]:
         return sorted((copy.copy(f) for f in self.rows.values() if f.provider_id == provider_id
-                       and (f.cleared_at is None or not open_only)), key=lambda f: (f.found_at, f.domain))
+                       and (f.cleared_at is None or not open_only) and probed in (None, f.probed)),
+                      key=lambda f: (f.found_at, f.domain))
 
     def add(self, finding: ShellSite) -> None:
         assert finding.id not in self.rows

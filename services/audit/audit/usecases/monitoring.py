@@ -56,7 +56,7 @@ def check_shell_sites(uow: AuditUnitOfWork, *, window_days: int, now: datetime) 
         if inventory is None:
             continue
         hosted, import_id = inventory
-        open_findings = {f.domain: f for f in uow.shell_sites.findings(provider) if not f.probed}
+        open_findings = {f.domain: f for f in uow.shell_sites.findings(provider, probed=False)}
         found, cleared = rules.changes(uow.shell_sites.approved(provider), hosted, set(open_findings))
         for domain_name in found:
             _found(uow, ShellSite(str(uuid.uuid4()), provider, domain_name, import_id, now,
@@ -72,20 +72,22 @@ def probe_shell_sites(uow: AuditUnitOfWork, prober, ranges: dict[str, tuple[Netw
     """X5: one round of the probe over every provider with approved sites or open findings: each approved domain
     of a provider with ``ranges`` (its own and the CDN ranges) resolved and asked for ``HEAD`` by ``prober``
     (:class:`audit.prober.SiteProber`); a domain failing for ``failing_days`` raises a finding, one resolving
-    and answering again clears it. ``{found, cleared}`` counts."""
+    and answering again clears it. ``{found, cleared}`` counts.
+
+    Every provider is probed before any finding is locked (the network waits are seconds per domain): run it before
+    :func:`check_shell_sites` in one transaction, whose locks would otherwise be held over the waits."""
+    approved = {provider: uow.shell_sites.approved(provider) for provider in uow.shell_sites.providers()}
+    results = {provider: prober.probe_all(sorted(domains), ranges[provider])
+               for provider, domains in approved.items() if domains and ranges.get(provider)}
     found = cleared = 0
-    for provider in uow.shell_sites.providers():
-        approved = uow.shell_sites.approved(provider)
-        domains = sorted(approved) if ranges.get(provider) else []
-        results = prober.probe_all(domains, ranges[provider]) if domains else {}  # asked before any row is locked
-        open_findings = {f.domain: f for f in uow.shell_sites.findings(provider) if f.probed}
-        for domain_name in sorted(set(open_findings) - approved):
+    for provider, domains in approved.items():
+        open_findings = {f.domain: f for f in uow.shell_sites.findings(provider, probed=True)}
+        for domain_name in sorted(set(open_findings) - domains):
             _cleared(uow, open_findings.pop(domain_name), rules.NO_LONGER_APPROVED, now)
             cleared += 1
-        uow.shell_sites.forget_probes(provider, approved)
+        uow.shell_sites.forget_probes(provider, domains)
         last = uow.shell_sites.probes(provider)
-        for domain_name in domains:
-            addresses, answered = results[domain_name]
+        for domain_name, (addresses, answered) in sorted(results.get(provider, {}).items()):
             outcome = rules.judge(addresses, ranges[provider], answered)
             probe = rules.probed(last.get(domain_name), provider, domain_name, outcome, addresses, now)
             uow.shell_sites.put_probe(probe)

@@ -218,3 +218,27 @@ def test_a_provider_without_ranges_is_not_probed_and_a_site_no_longer_approved_c
     assert probe(uow, prober, clock) == {"found": 0, "cleared": 1}
     assert uow.outbox.of_type(SHELL_SITE_CLEARED)[0]["reason"] == "no_longer_approved"
     assert uow.shell_sites.probes(PROVIDER) == {}
+
+
+@pytest.mark.req("X5")
+def test_every_provider_is_probed_before_a_finding_is_locked_and_each_check_locks_only_its_own(uow, prober, clock):
+    sites_changed(uow, 1, added=["a.example.cn"], provider=PROVIDER)
+    sites_changed(uow, 1, added=["b.example.cn"], provider="provider-b")
+    inventory(uow, clock, "other.example.cn", provider="provider-b")  # b.example.cn is not in it: a finding
+    assert check(uow, clock) == {"found": 1, "cleared": 0}
+    ranges = {**RANGES, "provider-b": RANGES[PROVIDER]}
+    locked, probed_with_locks = [], []
+    reads = uow.shell_sites.findings
+
+    def findings(provider_id, open_only=True, probed=None):
+        locked.append((provider_id, probed))
+        return reads(provider_id, open_only, probed)
+
+    def probe_all(domains, provider_ranges):
+        probed_with_locks.append(list(locked))
+        return ScriptedProber.probe_all(prober, domains, provider_ranges)
+
+    uow.shell_sites.findings, prober.probe_all = findings, probe_all
+    probe(uow, prober, clock, ranges)
+    assert probed_with_locks == [[], []]  # both providers asked before any finding was read for update
+    assert sorted(locked) == [(PROVIDER, True), ("provider-b", True)]  # the inventory's finding left unlocked
