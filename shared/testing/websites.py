@@ -43,7 +43,6 @@ class LoopbackDns:
         self._socket.bind(("127.0.0.1", 0))
         self._socket.settimeout(0.2)
         self.port = self._socket.getsockname()[1]
-        self.queries = 0
         self._running = False
         self._thread: threading.Thread | None = None
 
@@ -89,7 +88,6 @@ class LoopbackDns:
                 query = dns.message.from_wire(wire)
             except dns.exception.DNSException:
                 continue
-            self.queries += 1
             self._socket.sendto(self._answer(query).to_wire(), peer)
 
     def _answer(self, query: dns.message.Message) -> dns.message.Message:

@@ -2,6 +2,7 @@
 (shared.testing.websites): addresses through the configured nameserver and port, CNAME chains followed across
 zones, a name that does not exist, a resolver that does not answer, and HEAD within the timeout to the addresses
 in the ranges only."""
+import socket
 import time
 
 import pytest
@@ -25,9 +26,12 @@ def world():
         "node.cdn-edge.test": {"A": ["127.0.1.1"]},
         "away.example.cn": {"A": ["198.51.100.7"], "AAAA": ["2001:db8::7"]},
         "dead.example.cn": {"A": ["127.0.0.9"]},  # the provider's range, nothing listens
+        "silent.example.cn": {"A": ["127.0.0.10"]},  # the provider's range, connects and never answers
+        "elsewhere.example.cn": {"A": ["127.0.2.1"]},  # outside the ranges, a web server that would answer
         "mail.example.cn": {"MX": ["10 mx.example.cn."]},
     }
-    with LoopbackDns(records) as dns, LoopbackWeb(["127.0.0.1", "127.0.1.1"]) as web:
+    with LoopbackDns(records) as dns, LoopbackWeb(["127.0.0.1", "127.0.1.1", "127.0.2.1"]) as web, \
+            socket.create_server(("127.0.0.10", web.port)):  # listening, never accepted: a HEAD gets no answer
         yield dns, web
 
 
@@ -46,13 +50,17 @@ def test_addresses_come_from_the_configured_resolver_with_cname_chains_followed(
 
 
 def test_head_is_asked_of_the_addresses_in_the_ranges_only_and_within_the_timeout(prober):
-    answers = prober.probe_all(["www.example.cn", "cdn.example.cn", "away.example.cn", "dead.example.cn"], RANGES)
+    started = time.monotonic()
+    answers = prober.probe_all(["www.example.cn", "cdn.example.cn", "away.example.cn", "dead.example.cn",
+                                "silent.example.cn", "elsewhere.example.cn"], RANGES)
     assert answers == {"www.example.cn": (["127.0.0.1"], True), "cdn.example.cn": (["127.0.1.1"], True),
-                       "away.example.cn": (["198.51.100.7", "2001:db8::7"], False),  # never asked: not ours
-                       "dead.example.cn": (["127.0.0.9"], False)}
+                       "away.example.cn": (["198.51.100.7", "2001:db8::7"], False),
+                       "dead.example.cn": (["127.0.0.9"], False), "silent.example.cn": (["127.0.0.10"], False),
+                       "elsewhere.example.cn": (["127.0.2.1"], False)}  # never asked, though it answers: not ours
+    assert time.monotonic() - started < 5  # the silent one given up after the 1 s timeout
 
 
-def test_a_resolver_that_does_not_answer_is_unknown_within_the_timeout(world):
+def test_a_resolver_that_does_not_answer_is_unknown_within_the_timeout():
     silent = LoopbackDns()  # bound, never served: queries go unanswered
     try:
         started = time.monotonic()
