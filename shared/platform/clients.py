@@ -23,8 +23,9 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable
 
+from shared.kernel.network import Network, parse_ranges
+
 FORWARDED_FOR = "X-Forwarded-For"
-Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 def trusted_proxies(configured: str | Iterable[str] | None) -> tuple[Network, ...]:
@@ -34,13 +35,13 @@ def trusted_proxies(configured: str | Iterable[str] | None) -> tuple[Network, ..
     if configured is None:
         return ()
     entries = configured.replace(",", " ").split() if isinstance(configured, str) else list(configured)
-    networks = []
+    networks: tuple[Network, ...] = ()
     for entry in entries:
         try:
-            networks.append(ipaddress.ip_network(entry.strip(), strict=False))
+            networks += parse_ranges(entry)
         except ValueError:
             raise ValueError(f"TRUSTED_PROXIES: {entry!r} is not an IP address or CIDR network") from None
-    return tuple(networks)
+    return networks
 
 
 def _address(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:

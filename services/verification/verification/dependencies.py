@@ -6,10 +6,10 @@ from pathlib import Path
 from nameko.extensions import DependencyProvider
 
 import shared.platform
+from shared.kernel.network import parse_ranges
 from shared.platform.config import flag, require
 from shared.platform.storage import ObjectStorage
 from verification import photos
-from verification.domain import parse_ranges
 from verification.forms import Sealer
 from verification.registrar import Registrar, load_bootstrap, parse_servers
 

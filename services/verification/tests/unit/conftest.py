@@ -6,9 +6,9 @@ from types import SimpleNamespace
 import pytest
 
 from services.verification.tests.fakes import FakeVerificationUnitOfWork
+from shared.kernel.network import parse_ranges
 from shared.platform.crypto import CryptoConfig
 from verification import department
-from verification.domain import parse_ranges
 from verification.usecases import onsite, reading, window
 from verification.usecases.case import record_quality
 

@@ -7,7 +7,6 @@ photo (P4), the 5 years of evidence (W4, in ``shared.platform.storage``). The na
 modules read as ``verification.domain.X``.
 """
 
-from shared.kernel.network import parse_ranges  # the provider's own ranges (R1.8), read from configuration
 from verification.domain.case import (
     DEADLINE_KIND,
     OPEN_STATES,
@@ -51,6 +50,6 @@ __all__ = [
     "QUALITY_COLUMNS", "SECURITY_AGREEMENT_CLAUSE", "STAFF_ROLES", "REMIND_WORKING_DAYS", "WINDOW_MONTHS", "CaseState",
     "Difference", "Due", "Fact", "Move", "OwnerOutcome", "Quality", "Raised", "Window", "add_months",
     "blocking_reasons", "check_access", "compare_with_originals", "domain_passed", "due", "moved", "normalise_name",
-    "normalise_number", "onsite_window", "owner_outcome", "parse_ranges", "quality_report", "staff_id_of",
+    "normalise_number", "onsite_window", "owner_outcome", "quality_report", "staff_id_of",
     "stock_window", "value_at", "verdict", "warn_time", "with_value",
 ]
