@@ -386,7 +386,6 @@ LATER_STEPS_OFF = {"intake": {"INTAKE_READ_SCANS": "false"}, "precheck": {"PRECH
                    "bureau": {"BUREAU_MIIT_CHECK": "false"}}
 
 
-
 def service_env(registry: SandboxRegistry, later_steps: bool) -> dict:
     env = {"verification": registry.verification_env, "bureau": {"BUREAU_PROVINCE": PROVINCE}}
     for service, settings in ({} if later_steps else LATER_STEPS_OFF).items():

@@ -31,13 +31,12 @@ def provider_ranges(text: str, cdn: tuple[Network, ...]) -> dict[str, tuple[Netw
 
 
 class Settings:
-    def __init__(self, rules: Rules, shell_site_rectify_days: int = SHELL_SITE_RECTIFY_DAYS,
-                 ranges: dict[str, tuple[Network, ...]] | None = None, prober: SiteProber | None = None,
-                 failing_days: float = SHELL_SITE_FAILING_DAYS):
+    def __init__(self, rules: Rules, shell_site_rectify_days: int, ranges: dict[str, tuple[Network, ...]],
+                 prober: SiteProber, failing_days: float):
         self.rules = rules
         self.shell_site_rectify_days = shell_site_rectify_days
-        self.ranges = ranges or {}
-        self.prober = prober or SiteProber([], SHELL_SITE_TIMEOUT)
+        self.ranges = ranges
+        self.prober = prober
         self.failing_days = failing_days
 
     @staticmethod

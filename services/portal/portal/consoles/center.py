@@ -41,6 +41,11 @@ STEPS = sorted(int(m * 10 ** n) for n in range(13) for m in (1, 2, 2.5, 5) if fl
 STATISTICS = ("province", "provider_id", "sponsor_kind", "unit_type", "decision")  # audit's categories (C4)
 
 
+def province_order(abbr: str) -> int:
+    """Where the province ``abbr`` stands in the official order; an unknown one after all the others."""
+    return ORDER.get(abbr, len(ORDER))
+
+
 @dataclass(frozen=True)
 class Bar:
     label: str
@@ -66,7 +71,7 @@ def count_axis(largest: int) -> tuple[int, tuple[tuple[int, str], ...]]:
 
 
 def by_province(values: dict[str, int]) -> list[tuple[str, int]]:
-    return sorted(values.items(), key=lambda item: (ORDER.get(item[0], len(ORDER)), item[0]))
+    return sorted(values.items(), key=lambda item: (province_order(item[0]), item[0]))
 
 
 def current_quarter(now: datetime) -> str:
@@ -81,7 +86,7 @@ def current_month(now: datetime) -> str:
 def shaped(report: dict) -> dict:
     """The quarterly report as the page shows it: provinces in the official order, providers by id, the table's
     cells by (province, provider), and the bars of both charts."""
-    cells = sorted(report.get("cells", []), key=lambda c: (ORDER.get(c["province"], len(ORDER)), c["provider_id"]))
+    cells = sorted(report.get("cells", []), key=lambda c: (province_order(c["province"]), c["provider_id"]))
     provinces = list(dict.fromkeys(c["province"] for c in cells))
     providers = [p["provider_id"] for p in report.get("providers", [])]
     rates = {p["provider_id"]: p.get("filing_rate") for p in report.get("providers", [])}
@@ -152,9 +157,9 @@ class CenterConsole:
         failed = next((a for a in (bulletin, stats, penalties) if not a.ok), None)
         if failed is not None:
             return page.error(failed.status, failed.errors)
-        rows = sorted(bulletin.body["provinces"], key=lambda r: (ORDER.get(r["province"], len(ORDER)), r["province"]))
+        rows = sorted(bulletin.body["provinces"], key=lambda r: (province_order(r["province"]), r["province"]))
         summary = sorted(penalties.body["penalties"],
-                         key=lambda r: (ORDER.get(r["province"], len(ORDER)), r["province"], r["kind"]))
+                         key=lambda r: (province_order(r["province"]), r["province"], r["kind"]))
         return page.render("staff/bulletin.html", month=month, bulletin=bulletin.body, provinces=rows,
                            names=NAMES, charts=statistics_charts(stats.body, page.locale), penalties=summary,
                            bar_width=BAR_WIDTH)
@@ -248,7 +253,7 @@ class CenterConsole:
         if not rules.ok:
             return page.error(rules.status, rules.errors)
         sample = answer.body
-        items = sorted(sample["items"], key=lambda i: (ORDER.get(i["province"], len(ORDER)), i["provider_id"],
+        items = sorted(sample["items"], key=lambda i: (province_order(i["province"]), i["provider_id"],
                                                        i["filing_number"]))
         return page.render("staff/sample.html", status=status, errors=errors or [], sample=sample, items=items,
                            results=rules.body["phone_results"], checked=sum(bool(i["phone_result"]) for i in items))

@@ -6,7 +6,7 @@ with axe-core (no serious or critical violation)."""
 import pytest
 
 pytestmark = pytest.mark.system
-READS_SCANS = False  # no scenario here looks at X7's findings (test_sponsor_site.py's do)
+READS_SCANS = False  # no scenario here uses what OCR reads of the scans (X7); the sponsor site's module keeps it on
 
 
 @pytest.mark.req("B1")
