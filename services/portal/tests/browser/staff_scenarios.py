@@ -241,6 +241,8 @@ def center_console(sponsor_at):
     assert "未整改" in row.inner_text()
     failures = page.locator("#monthly-findings tbody tr").all_inner_texts()
     assert any(line.split("\t")[-1].strip() == "1" for line in failures), failures  # the phone check recorded
+    rows = {line.split("\t")[0].strip(): [cell.strip() for cell in line.split("\t")] for line in failures}
+    assert rows["provider-b"][2] == "1", failures  # P9: the ID check flagged the person public security does not know
     auditor.audit("findings")
     # C2: the quarter's accuracy per province x provider and the filing rate, with every province in order
     assert audit_api.put("/providers/provider-b/inventory", data=b"domain\nsh-b.example.cn\ngd-b.example.cn\n"
