@@ -97,3 +97,18 @@ def test_the_limit_a_minute_says_when_to_ask_again_and_does_not_mark_the_query_w
         asked="example.cn", kinds=("number", "domain", "name"), found=None, errors=[limited], not_found=False))
     assert page.get_element_by_id("query-error").text_content().strip() == error_text(limited)
     assert page.get_element_by_id("q").get("aria-invalid") is None
+
+
+@pytest.mark.req("B1")
+@pytest.mark.req("P2")
+def test_a_deadline_shows_its_note_or_else_that_it_is_provisional():
+    """One macro for every console's deadline: precheck sends why it is provisional (``deadline_note``), the bureau
+    only that it is; both are said, once."""
+    deadline = ENVIRONMENTS["zh_CN"].get_template("staff/macros.html").module.deadline
+    review = str(deadline({"deadline": "2027-01-29T09:30:00+00:00", "deadline_provisional": True}))
+    case = str(deadline({"deadline": "2027-01-29T09:30:00+00:00", "deadline_provisional": True,
+                         "deadline_note": "按暂定节假日计算"}))
+    settled = str(deadline({"deadline": "2026-11-30T09:30:00+00:00", "deadline_provisional": False}))
+    assert "2027-01-29 17:30" in review and review.count('class="tag"') == 1
+    assert "（按暂定节假日计算）" in case.replace("(", "（").replace(")", "）") and 'class="tag"' not in case
+    assert 'class="tag"' not in settled
