@@ -1,7 +1,11 @@
 """Fixtures the workflow modules share: each module's services on the run's vhost, a database of their own and a
-free web port."""
+free web port; the sandbox registry."""
+import threading
+
 import pytest
 from nameko.testing.utils import find_free_port
+
+from shared.testing.registry import SAMPLE_OWNERS, serve
 
 
 @pytest.fixture(scope="module")
@@ -14,3 +18,13 @@ def service_config(run_vhost, run_database):
                 "PROVIDER_ID": "provider-test", **more}
 
     return config
+
+
+@pytest.fixture(scope="module")
+def registry():
+    """The sandbox registry's RDAP in this process: ``example.com.cn`` belongs to the sample unit sponsor."""
+    server = serve(find_free_port(), SAMPLE_OWNERS)
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()

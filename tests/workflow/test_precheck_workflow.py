@@ -19,22 +19,13 @@ from shared.testing.documents import scans_of
 from shared.testing.events import EventTap
 from shared.testing.http import ApiClient, sponsor_token, token
 from shared.testing.samples import ACCESS, unit_filing
+from shared.testing.system import wait_until
 
 pytestmark = pytest.mark.service
 
 PASS_TEXT = "您提交的网站备案信息已通过预核验，请在1个月内由网站负责人本人携带有关证件原件到我单位备案现场办理核验手续"
 FAIL_TEXT = "您提交的网站备案信息未通过预核验，请修改后重新提交"
 CODE = re.compile(r"(?<![0-9])([0-9]{6})(?![0-9])")
-
-
-def wait_until(what: str, probe, timeout: float = 15.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value or time.monotonic() > deadline:
-            assert value, f"timed out waiting for {what}"
-            return value
-        time.sleep(0.1)
 
 
 class Sponsor:

@@ -3,16 +3,11 @@ stock filing imported at intake invites its responsible person by SMS, opens an 
 that runs to the plan's deadline, and once verified on site (``onsite_verified.v1``, same filing id, nothing
 sent to the bureau) intake's progress report counts it done."""
 import json
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from datetime import datetime
 from pathlib import Path
 
 import pytest
-from nameko.testing.utils import find_free_port
 
 from intake.service import IntakeService
 from notify.service import NotifyService
@@ -22,6 +17,7 @@ from shared.testing.faces import backdrop_photo
 from shared.testing.http import ApiClient, token
 from shared.testing.samples import RESIDENT_ID, UNIT_FILING, png, uscc
 from shared.testing.stock import stock_csv, stock_row
+from shared.testing.system import wait_until
 from verification.service import VerificationService
 
 pytestmark = [pytest.mark.service, pytest.mark.clock]
@@ -30,50 +26,15 @@ ACCESS = {"provider_name": "示例云计算有限公司", "access_method": "clou
           "ip_addresses": ["111.13.100.91"]}
 
 
-def wait_until(what: str, probe, timeout: float = 20.0):
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value or time.monotonic() > deadline:
-            assert value, f"timed out waiting for {what}"
-            return value
-        time.sleep(0.1)
-
-
 @pytest.fixture(scope="module")
-def registry():
-    """The sandbox registry (RDAP on loopback): ``example.com.cn`` belongs to the sample unit sponsor."""
-    port = find_free_port()
-    process = subprocess.Popen([sys.executable, "-m", "shared.testing.registry", "--port", str(port)],
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until("the sandbox registry", lambda: _listening(port), timeout=15)
-    yield f"http://127.0.0.1:{port}"
-    process.terminate()
-    process.wait(timeout=10)
-
-
-def _listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-    except OSError:
-        return False
-    return True
-
-
-@pytest.fixture(scope="module")
-def configs(run_vhost, run_database, s3_server, registry, tmp_path_factory) -> dict[str, dict]:
+def configs(service_config, s3_server, registry, tmp_path_factory) -> dict[str, dict]:
     sinks = tmp_path_factory.mktemp("stock-reverification")
-
-    def config(name: str, **more) -> dict:
-        return {**run_vhost, "WEB_SERVER_ADDRESS": f"127.0.0.1:{find_free_port()}", "DB_URL": run_database(name),
-                "PROVIDER_ID": "provider-test", **more}
-
-    return {"notify": config("notify", NOTIFY_SINK_PATH=str(sinks / "sms.jsonl"),
-                             NOTIFY_EMAIL_SINK_PATH=str(sinks / "email.jsonl"), NOTIFY_POLL_SECONDS="0.2"),
-            "verification": config("verification", **s3_server, VERIFICATION_BUCKET=f"verif-{uuid.uuid4().hex[:12]}",
-                                   PROVIDER_IP_RANGES="111.13.100.0/24", RDAP_SERVERS=f"*={registry}",
-                                   DOMAIN_LOOKUP_TIMEOUT="2"),
-            "intake": config("intake", **s3_server, INTAKE_BUCKET=f"intake-{uuid.uuid4().hex[:12]}")}
+    return {"notify": service_config("notify", NOTIFY_SINK_PATH=str(sinks / "sms.jsonl"),
+                                     NOTIFY_EMAIL_SINK_PATH=str(sinks / "email.jsonl"), NOTIFY_POLL_SECONDS="0.2"),
+            "verification": service_config(
+                "verification", **s3_server, VERIFICATION_BUCKET=f"verif-{uuid.uuid4().hex[:12]}",
+                PROVIDER_IP_RANGES="111.13.100.0/24", RDAP_SERVERS=f"*={registry}", DOMAIN_LOOKUP_TIMEOUT="2"),
+            "intake": service_config("intake", **s3_server, INTAKE_BUCKET=f"intake-{uuid.uuid4().hex[:12]}")}
 
 
 @pytest.fixture(scope="module")

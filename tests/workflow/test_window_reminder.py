@@ -3,7 +3,6 @@ before an unused on-site window closes, the sponsor gets one SMS saying when it 
 happened gets none; the schedule run twice sends once. The clock is set (verification's settings read the test's
 clock, moved to the day 3 working days are left), never waited for."""
 import json
-import threading
 import time
 import uuid
 from datetime import datetime
@@ -11,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from nameko.testing.services import entrypoint_hook
-from nameko.testing.utils import find_free_port
 
 from notify.service import NotifyService
 from shared.contracts.precheck import PRECHECK_PASSED_V2
@@ -22,7 +20,6 @@ from shared.testing.clock import Clock, service_clock
 from shared.testing.events import EventTap, publisher
 from shared.testing.http import ApiClient, token
 from shared.testing.journey import Filing, Journey
-from shared.testing.registry import SAMPLE_OWNERS, serve
 from shared.testing.samples import filing_submitted_data, unit_filing
 from shared.testing.system import wait_until
 from verification import domain
@@ -31,16 +28,6 @@ from verification.service import VerificationService
 pytestmark = [pytest.mark.service, pytest.mark.clock]
 
 REMINDED, VERIFIED = "13800138000", "13900139000"
-
-
-@pytest.fixture(scope="module")
-def registry():
-    """The sandbox registry's RDAP in this process: ``example.com.cn`` belongs to the sample unit sponsor."""
-    server = serve(find_free_port(), SAMPLE_OWNERS)
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
 
 
 @pytest.fixture(scope="module")
