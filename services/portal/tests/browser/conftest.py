@@ -1,7 +1,7 @@
 """The sponsor site in a real browser (issue 19): the services the sponsor's pages reach and the portal as
-``nameko run`` processes on the real broker (a vhost of their own), one deployment per module; the browser
-scenarios (``scenarios.py``) each run in a plain Python process, because Playwright's sync API does not work under
-eventlet's monkey patch, which every pytest process of this project has.
+``nameko run`` processes on the real broker (a vhost of their own), one deployment per module; the module's browser
+scenarios (``scenarios.py``) run one after another in a plain Python process, because Playwright's sync API does not
+work under eventlet's monkey patch, which every pytest process of this project has.
 """
 import json
 import os
@@ -12,6 +12,7 @@ import tempfile
 import uuid
 from pathlib import Path
 
+import eventlet
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
@@ -104,9 +105,10 @@ def system(request):
 
 
 @pytest.fixture(scope="module")
-def browse(system):
-    """``browse(scenario)``: run ``scenarios.py``'s scenario against the deployment in a process of its own; a
-    failure shows the scenario's traceback."""
+def browse(system, tmp_path_factory):
+    """``browse(scenario)``: run ``scenarios.py``'s scenario against the deployment in the module's scenario process
+    (one for all its scenarios, started at the first; a new one after a scenario that timed out or took the process
+    down); a failure shows what the process wrote during the scenario: the traceback and the pages."""
     executable = chromium()
     if executable is None:
         if os.environ.get("CI"):
@@ -117,11 +119,37 @@ def browse(system):
               "idp": system.idp}
     path = os.pathsep.join([str(REPO), *(str(p) for p in sorted((REPO / "services").glob("*"))),
                             os.environ.get("PYTHONPATH", "")])
+    log = tmp_path_factory.mktemp("scenarios") / "scenarios.log"
+    driver: list[subprocess.Popen] = []
+
+    def started() -> subprocess.Popen:
+        if not driver or driver[0].poll() is not None:
+            with log.open("a", encoding="utf-8") as written:
+                driver[:] = [subprocess.Popen([sys.executable, str(SCENARIOS), json.dumps(config)], cwd=REPO,
+                                              env={**os.environ, "PYTHONPATH": path}, stdin=subprocess.PIPE,
+                                              stdout=subprocess.PIPE, stderr=written, text=True)]
+        return driver[0]
 
     def run(scenario: str) -> None:
-        done = subprocess.run([sys.executable, str(SCENARIOS), scenario, json.dumps(config)], cwd=REPO,
-                              env={**os.environ, "PYTHONPATH": path}, capture_output=True, text=True,
-                              timeout=SCENARIO_SECONDS, stdin=subprocess.DEVNULL)
-        assert done.returncode == 0, f"{scenario}:\n{done.stdout[-3000:]}\n{done.stderr[-8000:]}"
+        process, since = started(), log.stat().st_size
+        process.stdin.write(scenario + "\n")
+        process.stdin.flush()
+        answer = f"no answer in {SCENARIO_SECONDS} s"
+        with eventlet.Timeout(SCENARIO_SECONDS, False):
+            answer = process.stdout.readline().strip() or "the scenario process ended"
+        if answer != f"ok {scenario}":
+            if answer != f"failed {scenario}":  # timed out or died: the next scenario gets a new process
+                process.kill()
+                process.wait()
+            with log.open(encoding="utf-8") as written:
+                written.seek(since)
+                pytest.fail(f"{scenario}: {answer}\n{written.read()[-8000:]}", pytrace=False)
 
-    return run
+    yield run
+    if driver and driver[0].poll() is None:
+        driver[0].stdin.close()  # the process ends when its stdin does
+        try:
+            driver[0].wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            driver[0].kill()
+            driver[0].wait()

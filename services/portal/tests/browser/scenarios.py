@@ -1,8 +1,10 @@
-"""The browser scenarios of issue 19, run by ``test_sponsor_site.py`` each in a process of its own: Playwright's
-sync API does not work in a process that eventlet has monkey-patched (every pytest process of this project is, by
-``shared.testing.plugin``), so the browser runs here, in a plain Python process, and the test reads its exit status.
+"""The browser scenarios of issues 19 and 20, run by a browser test module one after another in a process of its
+own: Playwright's sync API does not work in a process that eventlet has monkey-patched (every pytest process of this
+project is, by ``shared.testing.plugin``), so the browser runs here, in a plain Python process, and each test reads
+its scenario's outcome.
 
-    python scenarios.py <scenario> '<json config>'   # config: portal, urls, sms_sink, email_sink, chromium, idp
+    python scenarios.py '<json config>'   # config: portal, urls, sms_sink, email_sink, chromium, idp
+    # then scenario names on stdin, one a line; "ok <name>" or "failed <name>" on stdout after each (:func:`serve`)
 
 Each scenario drives the portal's pages only, through headless Chromium (Debian's, by ``executable_path``); the
 provider's staff steps that have no pages yet go over the APIs (:class:`shared.testing.journey.Journey`). Every page
@@ -14,6 +16,7 @@ import os
 import re
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 from bureau_scenarios import bureau_oversight, bureau_return
@@ -388,13 +391,12 @@ SCENARIOS = {"unit_from_nothing": unit_from_nothing, "precheck_failure": prechec
 LAUNCH_ARGS = {"counter": camera_args}  # what a scenario's browser needs besides (the counter's fake camera)
 
 
-def main(name: str, config: dict) -> None:
+def play(name: str, config: dict, browser_with) -> None:
+    """Scenario ``name`` against the deployment ``config`` in a browser of ``browser_with(extra launch args)``, each
+    person in a context of their own, closed at the end; a failure's report says where each person was."""
     journey = Journey(config["urls"], Path(config["sms_sink"]), Path(config["email_sink"]))
-    with tempfile.TemporaryDirectory() as scratch, sync_playwright() as playwright:
-        extra = LAUNCH_ARGS[name](Path(scratch)) if name in LAUNCH_ARGS else []
-        browser = playwright.chromium.launch(executable_path=config["chromium"], headless=True,
-                                             args=["--no-sandbox", "--disable-dev-shm-usage", *extra])
-
+    with tempfile.TemporaryDirectory() as scratch:
+        browser = browser_with(LAUNCH_ARGS[name](Path(scratch)) if name in LAUNCH_ARGS else [])
         sponsors = []
 
         def sponsor_at(data: dict | None = None, viewport: dict | None = None, prefix: str = "", **options):
@@ -411,9 +413,42 @@ def main(name: str, config: dict) -> None:
                 print(f"at {sponsor.page.url}:\n{sponsor.page.locator('body').inner_text()[:3000]}", file=sys.stderr)
             raise
         finally:
-            browser.close()
+            for sponsor in sponsors:
+                sponsor.page.context.close()
             journey.close()
 
 
+def serve(config: dict) -> None:
+    """The scenarios named on stdin, a name a line, one after another in one Playwright and one browser per set of
+    launch arguments (a process, a driver and a browser cost about 2 CPU-seconds to start, issue 18); after each,
+    one line on stdout: ``ok <name>`` or ``failed <name>``, the traceback and the pages on stderr. Anything a
+    scenario prints goes to stderr, so that stdout carries only these lines."""
+    answers, sys.stdout = sys.stdout, sys.stderr
+    with sync_playwright() as playwright:
+        browsers = {}
+
+        def browser_with(extra: list[str]):
+            if tuple(extra) not in browsers:
+                browsers[tuple(extra)] = playwright.chromium.launch(
+                    executable_path=config["chromium"], headless=True,
+                    args=["--no-sandbox", "--disable-dev-shm-usage", *extra])
+            return browsers[tuple(extra)]
+
+        for line in sys.stdin:
+            name = line.strip()
+            print(f"=== scenario {name}", file=sys.stderr, flush=True)
+            try:
+                play(name, config, browser_with)
+            except BaseException:
+                traceback.print_exc()
+                outcome = "failed"
+            else:
+                outcome = "ok"
+            print(f"=== scenario {name} {outcome}", file=sys.stderr, flush=True)
+            print(f"{outcome} {name}", file=answers, flush=True)
+        for browser in browsers.values():
+            browser.close()
+
+
 if __name__ == "__main__":
-    main(sys.argv[1], json.loads(sys.argv[2]))
+    serve(json.loads(sys.argv[1]))
