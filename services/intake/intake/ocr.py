@@ -12,7 +12,9 @@ read at a time, on one thread (:data:`THREADS`).
 
 from __future__ import annotations
 
+import hashlib
 import io
+from collections import OrderedDict
 
 import numpy as np
 from eventlet import patcher, tpool
@@ -29,6 +31,8 @@ _lock = patcher.original("threading").Lock()
 # CPU (4.2 against 2.4 CPU-s for a filing's two scans) and took longer too; a busy intake scales out instead.
 THREADS = 1
 _engine = []
+REMEMBERED = 256  # scans' lines kept by digest (a few KB each): :func:`reading_of`
+_remembered: OrderedDict[bytes, tuple[Line, ...]] = OrderedDict()
 
 
 def _ocr():
@@ -74,10 +78,21 @@ def read_scan(data: bytes) -> list[Line]:
 
 def reading_of(kind: str, data: bytes) -> dict | None:
     """X7: what an identity document's scan says, read off the hub (``eventlet.tpool``), as the scan keeps it:
-    ``{status, document, found: {name: {value, confidence}}}``; None for a scan kind that is not read."""
+    ``{status, document, found: {name: {value, confidence}}}``; None for a scan kind that is not read.
+
+    The same bytes read the same: the lines of the last :data:`REMEMBERED` scans read are kept by their SHA-256, so
+    a scan uploaded again (the same licence for a sponsor's next website, a resubmission, a change) costs no second
+    CPU-second. They stay in this process's memory only, like the scan while it is read."""
     if kind not in READ_KINDS:
         return None
-    found = read(tpool.execute(read_scan, data))
+    digest = hashlib.sha256(data).digest()
+    lines = _remembered.pop(digest, None)
+    if lines is None:
+        lines = tuple(tpool.execute(read_scan, data))
+    _remembered[digest] = lines  # the most recently read last
+    while len(_remembered) > REMEMBERED:
+        _remembered.popitem(last=False)
+    found = read(list(lines))
     return {"status": found.status, "document": found.document,
             "found": {name: {"value": value, "confidence": round(confidence, 4)}
                        for name, (value, confidence) in found.fields.items()}}

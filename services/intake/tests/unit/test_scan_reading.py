@@ -38,3 +38,24 @@ def test_an_upload_keeps_a_reading_only_when_intake_reads_scans(uow, viewer, dra
     assert read == ["sponsor_document"]
     assert [(scan.kind, scan.reading) for scan in uow.filings.scans(filing_id)] == [
         ("sponsor_document", READING), ("responsible_person_document", None)]
+
+
+def test_a_scan_read_before_is_not_read_again_and_reads_the_same(monkeypatch):
+    """The same bytes uploaded again (another website of the sponsor, a resubmission) cost no second reading; other
+    bytes are read."""
+    calls = []
+
+    def counted(data: bytes) -> list:  # the lines of a blank page; the reading itself is the workflow test's
+        calls.append(data)
+        return []
+
+    monkeypatch.setattr(ocr, "read_scan", counted)
+    monkeypatch.setattr(ocr, "_remembered", type(ocr._remembered)())
+    first, again = (ocr.reading_of("responsible_person_document", png()) for _ in range(2))
+    assert first == again and len(calls) == 1
+    ocr.reading_of("responsible_person_document", png(9, 8))
+    assert len(calls) == 2
+    monkeypatch.setattr(ocr, "REMEMBERED", 1)
+    ocr.reading_of("responsible_person_document", png(8, 9))
+    ocr.reading_of("responsible_person_document", png())  # pushed out by the two since
+    assert len(calls) == 4 and len(ocr._remembered) == 1
