@@ -14,6 +14,7 @@ eventlet.monkey_patch()
 import ast  # noqa: E402
 import contextlib  # noqa: E402
 import fcntl  # noqa: E402
+import functools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -46,6 +47,7 @@ QueueConsumer.run = partialmethod(ConsumerMixin.run, safety_interval=0.1)
 
 DURATIONS = Path(__file__).resolve().parents[2] / "tests" / "durations.json"
 SHARED_DEPLOYMENT = "shared deployment"
+PARTS = pytest.StashKey[tuple[dict[str, int], int]]()
 
 
 def pytest_addoption(parser):
@@ -109,7 +111,7 @@ def _parts(config) -> tuple[dict[str, int] | None, int]:
     spec = config.getoption("shard")
     if not spec:
         return None, 0
-    if not hasattr(config, "_icp_parts"):
+    if PARTS not in config.stash:
         try:
             index, count = (int(part) for part in spec.split("/"))
         except ValueError:
@@ -121,8 +123,8 @@ def _parts(config) -> tuple[dict[str, int] | None, int]:
         for path in _test_modules(config):
             group = _group_of(path, config.rootpath)
             groups[group] = groups.get(group, 0.0) + _weight(path.relative_to(config.rootpath).as_posix(), recorded)
-        config._icp_parts = assign_parts(groups, count), index - 1
-    return config._icp_parts
+        config.stash[PARTS] = assign_parts(groups, count), index - 1
+    return config.stash[PARTS]
 
 
 def _test_modules(config) -> list[Path]:
@@ -142,6 +144,7 @@ def _group_of(path: Path, root: Path) -> str:
     return SHARED_DEPLOYMENT if path.parent == root / "tests" / "system" and not _own_deployment(path) else relative
 
 
+@functools.cache
 def _own_deployment(path: Path) -> bool:
     """Whether a ``tests/system`` module declares ``OWN_DEPLOYMENT = True``, read without importing it."""
     for node in ast.parse(path.read_text(encoding="utf-8")).body:
