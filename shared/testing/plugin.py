@@ -14,11 +14,11 @@ eventlet.monkey_patch()
 import ast  # noqa: E402
 import contextlib  # noqa: E402
 import fcntl  # noqa: E402
+import fnmatch  # noqa: E402
 import functools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
-import time  # noqa: E402
 from functools import partialmethod  # noqa: E402
 from pathlib import Path  # noqa: E402
 
@@ -38,6 +38,7 @@ from shared.testing.containers import (  # noqa: E402, F401  fixtures
 )
 from shared.testing.databases import database_factory  # noqa: E402, F401
 from shared.testing.s3 import *  # noqa: E402, F403  fixtures
+from shared.testing.system import wait_until  # noqa: E402
 
 # A stopping container's consumer notices its cancelled consumers only when ``drain_events`` returns, after at
 # most kombu's 1 s safety interval per round: 3 s per container stop, ~5 min of the suite. Tests poll faster;
@@ -66,13 +67,16 @@ def pytest_collection_finish(session):
     if not session.config.getoption("await_broker"):
         return
     api = session.config.getoption("RABBIT_API_URI").rstrip("/")
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+
+    def answers() -> bool:
         with contextlib.suppress(requests.RequestException):
-            if requests.get(f"{api}/api/overview", timeout=5).ok:
-                return
-        time.sleep(0.2)
-    pytest.exit(f"the RabbitMQ node at {api} did not answer in 90 s (bin/test-broker: its server.log)", returncode=3)
+            return requests.get(f"{api}/api/overview", timeout=5).ok
+        return False
+
+    try:
+        wait_until(f"the RabbitMQ node at {api}", answers, timeout=90)
+    except TimeoutError as timed_out:
+        pytest.exit(f"{timed_out} (bin/test-broker: its server.log)", returncode=3)
 
 
 def pytest_ignore_collect(collection_path, config):
@@ -128,14 +132,15 @@ def _parts(config) -> tuple[dict[str, int] | None, int]:
 
 
 def _test_modules(config) -> list[Path]:
-    """The test modules under the paths the run names (``config.args``: its arguments, else ``testpaths``)."""
+    """The test modules under the paths the run names (``config.args``: its arguments, else ``testpaths``), in
+    folders pytest recurses into (``norecursedirs``)."""
     found = set()
     for arg in config.args:
         path = (config.invocation_params.dir / arg.split("::")[0]).resolve()
         candidates = path.rglob("test_*.py") if path.is_dir() else [path]
-        found.update(p for p in candidates
-                     if p.suffix == ".py" and not any(part.startswith(".") or part in ("node_modules", "vendor")
-                                                      for part in p.relative_to(config.rootpath).parts))
+        found.update(p for p in candidates if p.suffix == ".py" and not any(
+            fnmatch.fnmatch(part, pattern) for part in p.relative_to(config.rootpath).parts[:-1]
+            for pattern in config.getini("norecursedirs")))
     return sorted(found)
 
 

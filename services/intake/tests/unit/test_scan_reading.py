@@ -1,6 +1,8 @@
 """X7: intake reads an identity document's scan as it arrives only where it is configured to (``READ_SCANS``, on
 by default for precheck's rulebook 2026.2): a reading costs about a CPU-second, which a deployment whose rulebook
 does not compare scans need not pay. The reading itself: tests/workflow/test_scan_reading.py."""
+from collections import OrderedDict
+
 import pytest
 
 from intake import ocr
@@ -50,7 +52,7 @@ def test_a_scan_read_before_is_not_read_again_and_reads_the_same(monkeypatch):
         return []
 
     monkeypatch.setattr(ocr, "read_scan", counted)
-    monkeypatch.setattr(ocr, "_remembered", type(ocr._remembered)())
+    monkeypatch.setattr(ocr, "_remembered", OrderedDict())
     first, again = (ocr.reading_of("responsible_person_document", png()) for _ in range(2))
     assert first == again and len(calls) == 1
     ocr.reading_of("responsible_person_document", png(9, 8))
