@@ -11,11 +11,9 @@ import eventlet
 
 eventlet.monkey_patch()
 
-import ast  # noqa: E402
 import contextlib  # noqa: E402
 import fcntl  # noqa: E402
 import fnmatch  # noqa: E402
-import functools  # noqa: E402
 import json  # noqa: E402
 import os  # noqa: E402
 import sys  # noqa: E402
@@ -38,7 +36,7 @@ from shared.testing.containers import (  # noqa: E402, F401  fixtures
 )
 from shared.testing.databases import database_factory  # noqa: E402, F401
 from shared.testing.s3 import *  # noqa: E402, F403  fixtures
-from shared.testing.system import wait_until  # noqa: E402
+from shared.testing.system import shares_the_deployment, wait_until  # noqa: E402
 
 # A stopping container's consumer notices its cancelled consumers only when ``drain_events`` returns, after at
 # most kombu's 1 s safety interval per round: 3 s per container stop, ~5 min of the suite. Tests poll faster;
@@ -145,18 +143,7 @@ def _test_modules(config) -> list[Path]:
 
 
 def _group_of(path: Path, root: Path) -> str:
-    relative = path.relative_to(root).as_posix()
-    return SHARED_DEPLOYMENT if path.parent == root / "tests" / "system" and not _own_deployment(path) else relative
-
-
-@functools.cache
-def _own_deployment(path: Path) -> bool:
-    """Whether a ``tests/system`` module declares ``OWN_DEPLOYMENT = True``, read without importing it."""
-    for node in ast.parse(path.read_text(encoding="utf-8")).body:
-        if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "OWN_DEPLOYMENT" for t in node.targets)
-                and isinstance(node.value, ast.Constant)):
-            return bool(node.value.value)
-    return False
+    return SHARED_DEPLOYMENT if shares_the_deployment(path) else path.relative_to(root).as_posix()
 
 
 def _weight(module: str, recorded: dict[str, float]) -> float:

@@ -6,7 +6,9 @@ Nothing here reaches into a service: processes are driven through their public H
 """
 from __future__ import annotations
 
+import ast
 import contextlib
+import functools
 import json
 import os
 import re
@@ -136,11 +138,21 @@ class BusTap:
 
 def on_shared_deployment(item) -> bool:
     """Whether the pytest ``item`` drives the system tier's shared deployment (``tests/system/conftest.py``): a
-    test there using ``deployment`` in a module that does not set ``OWN_DEPLOYMENT``."""
-    module = getattr(item, "module", None)
-    return ("deployment" in getattr(item, "fixturenames", ()) and module is not None
-            and Path(module.__file__).parent == REPO / "tests" / "system"
-            and not getattr(module, "OWN_DEPLOYMENT", False))
+    test using ``deployment`` in a module of :func:`shares_the_deployment`."""
+    return "deployment" in getattr(item, "fixturenames", ()) and shares_the_deployment(Path(item.path))
+
+
+@functools.cache
+def shares_the_deployment(module: Path) -> bool:
+    """Whether the test module at ``module`` is on the system tier's shared deployment: in ``tests/system`` and not
+    declaring ``OWN_DEPLOYMENT = True`` (read without importing it: the shard plugin asks before collection)."""
+    if module.parent != REPO / "tests" / "system":
+        return False
+    for node in ast.parse(module.read_text(encoding="utf-8")).body:
+        if (isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "OWN_DEPLOYMENT" for t in node.targets)
+                and isinstance(node.value, ast.Constant)):
+            return not node.value.value
+    return True
 
 
 def free_port() -> int:
